@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# Sets up a Debian/Ubuntu machine for kiab from nothing: the engine, debootstrap, Node dependencies,
+# the bundle and the offline images. Safe to re-run: every step checks before it acts.
+# KIAB_SETUP_DEMO=1 also creates a demo cluster at the end (the README's quick start does).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+log() { printf '== %s\n' "$*"; }
+as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
+
+need_packages=()
+command -v dockerd >/dev/null || need_packages+=(docker.io)
+command -v debootstrap >/dev/null || need_packages+=(debootstrap)
+command -v iptables-save >/dev/null || need_packages+=(iptables)
+[ -x /bin/busybox ] && file_ok=1 || file_ok=0
+dpkg -s busybox-static >/dev/null 2>&1 || need_packages+=(busybox-static)
+if [ ${#need_packages[@]} -gt 0 ]; then
+  log "installing ${need_packages[*]}"
+  as_root apt-get update -qq
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_packages[@]}" >/dev/null
+fi
+: "$file_ok"
+
+if ! docker info >/dev/null 2>&1; then
+  log 'starting dockerd'
+  if command -v systemctl >/dev/null && systemctl is-system-running >/dev/null 2>&1; then
+    as_root systemctl start docker
+  else
+    as_root bash -c 'nohup dockerd >>/var/log/dockerd.log 2>&1 </dev/null &'
+  fi
+  for _ in $(seq 1 60); do docker info >/dev/null 2>&1 && break; sleep 0.5; done
+  docker info >/dev/null 2>&1 || { echo 'dockerd did not start; see /var/log/dockerd.log' >&2; exit 1; }
+fi
+
+log 'installing node dependencies'
+if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  npm ci --no-audit --no-fund >/dev/null
+fi
+log 'bundling the CLI'
+npm run --silent build
+
+# Images are cached in the engine by recipe hash: a second run builds nothing.
+log 'building node and box images (offline base from debootstrap when none is present)'
+node bin/kiab.mjs image build --base-from-debootstrap
+
+if [ "${KIAB_SETUP_DEMO:-0}" = 1 ]; then
+  log 'creating the demo cluster'
+  node bin/kiab.mjs up demo --servers 1 --workers 2
+fi

@@ -1,0 +1,27 @@
+import type { Command } from 'commander';
+import { buildImages } from '../../cluster/images.js';
+import { DEFAULT_BASE_IMAGE } from '../../images/index.js';
+import { UsageError } from '../../errors.js';
+import { printJson } from '../output.js';
+import { outputOf, outputOption, type Runtime } from '../runtime.js';
+
+export function registerImage(program: Command, runtime: Runtime): void {
+  const image = program.command('image').description('kiab\'s machine and box images');
+  image
+    .command('build')
+    .description('build the node and box images (up builds missing ones by itself)')
+    .option('--base <image>', `base image to build on (default: ${DEFAULT_BASE_IMAGE}, or a debootstrapped one when it cannot be pulled)`)
+    .option('--base-from-debootstrap', 'make the base from Debian packages with debootstrap: needs no image registry')
+    .option('--force', 'rebuild even when the images exist')
+    .addOption(outputOption())
+    .action(async (flags: { base?: string; baseFromDebootstrap?: boolean; force?: boolean }, command: Command) => {
+      if (flags.base && flags.baseFromDebootstrap) throw new UsageError('--base: give either --base or --base-from-debootstrap, not both');
+      const result = await buildImages(runtime.provider(), runtime.reporter(), {
+        ...(flags.base ? { image: flags.base } : {}),
+        ...(flags.baseFromDebootstrap ? { fromDebootstrap: true } : {}),
+        ...(flags.force ? { force: true } : {}),
+      });
+      if (outputOf(command) === 'json') printJson(result);
+      else process.stdout.write(`base  ${result.base}\n${result.images.map((ref) => `built ${ref}`).join('\n')}\n`);
+    });
+}

@@ -1,0 +1,30 @@
+import type { Command } from 'commander';
+import { findClusterStatus } from '../../cluster/status.js';
+import { KiabError } from '../../errors.js';
+import { clusterNameArgument } from './shared.js';
+import { printJson } from '../output.js';
+import { outputOf, outputOption, type Runtime } from '../runtime.js';
+
+export function registerRegistry(program: Command, runtime: Runtime): void {
+  program
+    .command('registry')
+    .description('print where the cluster registry is, from the host and from inside machines')
+    .addArgument(clusterNameArgument())
+    .addOption(outputOption())
+    .action(async (name: string, _flags: unknown, command: Command) => {
+      const provider = runtime.provider();
+      await provider.ping();
+      const status = await findClusterStatus(provider, name);
+      if (!status) throw new KiabError(`cluster ${name} does not exist`, { hint: `create it with \`kiab up ${name}\`` });
+      if (!status.registry) throw new KiabError(`cluster ${name} has no registry`, { hint: 'set registry.enabled: true in kiab.yaml when creating it' });
+      if (outputOf(command) === 'json') return printJson(status.registry);
+      const { host, fromMachines, fromClusterNetwork } = status.registry;
+      process.stdout.write(
+        [
+          `from the host:      ${host}            docker push ${host}/app:tag`,
+          `inside machines:    ${fromMachines}            ctr -n k8s.io images pull --hosts-dir /etc/containerd/certs.d ${fromMachines}/app:tag`,
+          `on cluster network: ${fromClusterNetwork}`,
+        ].join('\n') + '\n',
+      );
+    });
+}

@@ -1,0 +1,48 @@
+import type { Command } from 'commander';
+import { findClusterStatus, type ClusterStatus } from '../../cluster/status.js';
+import { KiabError } from '../../errors.js';
+import { clusterNameArgument } from './shared.js';
+import { age, printJson, table, uptime } from '../output.js';
+import { outputOf, outputOption, type Runtime } from '../runtime.js';
+
+/** juju-status-like view: the cluster, its machines, and what the box forwards where. */
+export function printStatus(status: ClusterStatus): void {
+  const lines: string[] = [];
+  lines.push(
+    table(
+      ['Cluster', 'State', 'Address', 'Distribution', 'Registry', 'Age'],
+      [[status.name, status.state, status.address, status.distribution, status.registry?.host ?? null, age(status.createdAt)]],
+    ),
+  );
+  lines.push('');
+  lines.push(
+    table(
+      ['Node', 'Role', 'State', 'System', 'IP', 'Uptime', 'Failed units'],
+      [
+        [status.box.name, 'box', status.box.state, null, status.box.ip, null, null],
+        ...status.nodes.map((node) => [node.name, node.role, node.state, `${node.system ?? '-'}${node.outdated ? ' (outdated)' : ''}`, node.ip, uptime(node.uptimeSeconds), node.failedUnits.join(',') || null]),
+      ],
+    ),
+  );
+  if (status.ports.length > 0) {
+    lines.push('');
+    lines.push(table(['Port', 'Host', 'Box', 'Forwards to'], status.ports.map((port) => [port.name, port.host, port.box, port.target])));
+  }
+  process.stdout.write(`${lines.join('\n')}\n`);
+}
+
+export function registerStatus(program: Command, runtime: Runtime): void {
+  program
+    .command('status')
+    .description('show a cluster: its state, machines and forwarded ports')
+    .addArgument(clusterNameArgument())
+    .addOption(outputOption())
+    .action(async (name: string, _flags: unknown, command: Command) => {
+      const provider = runtime.provider();
+      await provider.ping();
+      const status = await findClusterStatus(provider, name);
+      if (!status) throw new KiabError(`cluster ${name} does not exist`, { hint: `create it with \`kiab up ${name}\`, or see \`kiab list\`` });
+      if (outputOf(command) === 'json') printJson(status);
+      else printStatus(status);
+    });
+}

@@ -1,0 +1,47 @@
+import { Option, type Command } from 'commander';
+import { up } from '../../cluster/up.js';
+import { loadSpec } from '../../spec/load.js';
+import { parseDuration } from '../../spec/duration.js';
+import { UsageError } from '../../errors.js';
+import type { ClusterSpecInput } from '../../spec/schema.js';
+import { outputOf, outputOption, parseCount, type Runtime } from '../runtime.js';
+import { printJson } from '../output.js';
+import { printStatus } from './status.js';
+
+interface UpFlags {
+  config?: string;
+  servers?: number;
+  workers?: number;
+  k8s?: 'none' | 'k3s' | 'kubeadm';
+  k8sVersion?: string;
+  wait?: string;
+}
+
+export function registerUp(program: Command, runtime: Runtime): void {
+  program
+    .command('up')
+    .description('create a cluster, or converge an existing one (start stopped machines, create missing ones)')
+    .argument('[name]', 'cluster name (DNS-1123 label)')
+    .option('-c, --config <file>', 'read settings from a kiab.yaml file (flags win)')
+    .option('--servers <n>', 'number of server machines', parseCount('--servers', 1, 9))
+    .option('--workers <n>', 'number of worker machines', parseCount('--workers', 0, 50))
+    .addOption(new Option('--k8s <distribution>', 'what runs on the machines').choices(['none', 'k3s', 'kubeadm']))
+    .option('--k8s-version <version>', 'Kubernetes version for k3s or kubeadm')
+    .option('--wait <duration>', 'how long to wait for the machines, e.g. 90s or 5m')
+    .addOption(outputOption())
+    .action(async (name: string | undefined, flags: UpFlags, command: Command) => {
+      if (flags.wait !== undefined && parseDuration(flags.wait) === undefined) throw new UsageError(`--wait: "${flags.wait}" is not a duration such as 90s, 5m or 1h30m`);
+      const input: ClusterSpecInput = {
+        ...(name !== undefined ? { name } : {}),
+        ...(flags.servers !== undefined ? { servers: flags.servers } : {}),
+        ...(flags.workers !== undefined ? { workers: flags.workers } : {}),
+        ...(flags.k8s !== undefined ? { distribution: flags.k8s } : {}),
+        ...(flags.k8sVersion !== undefined ? { kubernetesVersion: flags.k8sVersion } : {}),
+        ...(flags.wait !== undefined ? { wait: flags.wait } : {}),
+      };
+      const spec = await loadSpec({ ...(flags.config !== undefined ? { configPath: flags.config } : {}), flags: input });
+      const status = await up({ provider: runtime.provider(), spec, reporter: runtime.reporter(), signal: runtime.signal });
+      if (outputOf(command) === 'json') printJson(status);
+      else printStatus(status);
+    });
+}

@@ -1,0 +1,50 @@
+import { Command, CommanderError } from 'commander';
+import { kiabVersion } from '../version.js';
+import { reportError } from './errors.js';
+import { createRuntime } from './runtime.js';
+import { registerDelete } from './commands/delete.js';
+import { registerExec } from './commands/exec.js';
+import { registerImage } from './commands/image.js';
+import { registerList } from './commands/list.js';
+import { registerNode } from './commands/node.js';
+import { registerRegistry } from './commands/registry.js';
+import { registerStatus } from './commands/status.js';
+import { registerUp } from './commands/up.js';
+
+/** Commander's own usage errors exit 2 with a single line; so do kiab's UsageErrors. */
+function configure(command: Command): void {
+  command.exitOverride();
+  command.showSuggestionAfterError(true);
+  command.configureOutput({ outputError: (text, write) => write(`kiab: ${text.replace(/^error: /, '').trim()}\n`) });
+  for (const child of command.commands) configure(child);
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const runtime = createRuntime();
+  const program = new Command('kiab')
+    .description('Kube in a Box: disposable multi-node clusters of systemd machine containers')
+    .version(kiabVersion, '-v, --version')
+    .option('--verbose', 'print the cause chain of errors')
+    .enablePositionalOptions();
+  registerUp(program, runtime);
+  registerList(program, runtime);
+  registerStatus(program, runtime);
+  registerDelete(program, runtime);
+  registerNode(program, runtime);
+  registerExec(program, runtime);
+  registerImage(program, runtime);
+  registerRegistry(program, runtime);
+  configure(program);
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return typeof process.exitCode === 'number' ? process.exitCode : 0;
+  } catch (error) {
+    if (error instanceof CommanderError && (error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.code === 'commander.help')) return 0;
+    return reportError(error, program.opts().verbose === true || argv.includes('--verbose'));
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (error: unknown) => process.exit(reportError(error, true)),
+);

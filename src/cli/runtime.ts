@@ -1,0 +1,49 @@
+import { Option, type Command } from 'commander';
+import type { Reporter } from '../cluster/reporter.js';
+import { UsageError } from '../errors.js';
+import { DockerProvider } from '../provider/docker/provider.js';
+import type { Provider } from '../provider/types.js';
+import type { OutputFormat } from './output.js';
+import { terminalReporter } from './progress.js';
+
+/** What every command gets: the engine, a progress reporter and a signal that Ctrl-C aborts. */
+export interface Runtime {
+  provider(): Provider;
+  reporter(): Reporter;
+  signal: AbortSignal;
+}
+
+export function createRuntime(): Runtime {
+  const controller = new AbortController();
+  let interrupted = false;
+  process.on('SIGINT', () => {
+    // First Ctrl-C stops at the next safe point; a second one leaves at once. Either way labels let
+    // the next `up` or `delete` finish the job.
+    if (interrupted) process.exit(130);
+    interrupted = true;
+    process.stderr.write('\ninterrupting; press Ctrl-C again to leave at once\n');
+    controller.abort();
+  });
+  process.on('SIGTERM', () => controller.abort());
+  let provider: Provider | undefined;
+  return {
+    provider: () => (provider ??= new DockerProvider()),
+    reporter: () => terminalReporter(process.stderr),
+    signal: controller.signal,
+  };
+}
+
+export const outputOption = (): Option => new Option('-o, --output <format>', 'output format').choices(['text', 'json']).default('text');
+
+export function outputOf(command: Command): OutputFormat {
+  return (command.opts().output as OutputFormat | undefined) ?? 'text';
+}
+
+export function parseCount(name: string, min: number, max: number): (value: string) => number {
+  return (value) => {
+    if (!/^\d+$/.test(value)) throw new UsageError(`${name}: "${value}" is not a whole number`);
+    const number = Number(value);
+    if (number < min || number > max) throw new UsageError(`${name}: must be between ${min} and ${max}, got ${number}`);
+    return number;
+  };
+}

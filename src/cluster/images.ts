@@ -1,0 +1,103 @@
+import { KiabError } from '../errors.js';
+import { DEBOOTSTRAP_BASE_IMAGE, DEFAULT_BASE_IMAGE, RECIPES, recipeTag, type ImageRecipe } from '../images/index.js';
+import { debootstrapRootfs } from '../images/debootstrap.js';
+import { LABEL } from '../labels.js';
+import type { Provider } from '../provider/types.js';
+import { kiabVersion } from '../version.js';
+import { runStep, type Reporter } from './reporter.js';
+
+export interface BaseChoice {
+  /** An image to build on; pulled when missing. */
+  image?: string;
+  /** Make the base with debootstrap instead of pulling it. */
+  fromDebootstrap?: boolean;
+}
+
+async function ensureDebootstrapBase(provider: Provider, reporter: Reporter, force: boolean): Promise<string> {
+  if (!force && (await provider.imageExists(DEBOOTSTRAP_BASE_IMAGE))) return DEBOOTSTRAP_BASE_IMAGE;
+  await runStep(reporter, `make base image ${DEBOOTSTRAP_BASE_IMAGE} with debootstrap`, async (progress) => {
+    let rootfs;
+    try {
+      rootfs = await debootstrapRootfs((line) => progress.update(line));
+    } catch (error) {
+      const missing = (error as Error).message.includes('ENOENT');
+      throw new KiabError(missing ? 'debootstrap is not installed, so the base image cannot be made from Debian packages' : `debootstrap failed: ${(error as Error).message}`, {
+        hint: missing ? 'install it (`apt-get install debootstrap`) or make the base image pullable and pass --base IMAGE' : 'check that the Debian mirror is reachable (KIAB_DEBIAN_MIRROR) and that kiab runs as root',
+        cause: error,
+      });
+    }
+    try {
+      progress.update('importing root filesystem');
+      await provider.importImage(rootfs.tar, DEBOOTSTRAP_BASE_IMAGE);
+    } finally {
+      await rootfs.cleanup();
+    }
+  });
+  return DEBOOTSTRAP_BASE_IMAGE;
+}
+
+/**
+ * Picks the base to build on. A base that cannot be pulled (no registry access) falls back to one made
+ * from Debian's packages with debootstrap, saying so, because that works behind most firewalls.
+ */
+async function resolveBase(provider: Provider, reporter: Reporter, choice: BaseChoice): Promise<string> {
+  if (choice.fromDebootstrap) return ensureDebootstrapBase(provider, reporter, false);
+  if (choice.image === undefined && (await provider.imageExists(DEBOOTSTRAP_BASE_IMAGE))) return DEBOOTSTRAP_BASE_IMAGE;
+  const image = choice.image ?? DEFAULT_BASE_IMAGE;
+  if (await provider.imageExists(image)) return image;
+  try {
+    await runStep(reporter, `pull base image ${image}`, (progress) => provider.pullImage(image, (line) => progress.update(line)));
+    return image;
+  } catch (error) {
+    if (choice.image !== undefined) throw new KiabError(`cannot pull base image ${image}: ${(error as Error).message}`, { hint: 'pass --base-from-debootstrap to make a base from Debian packages', cause: error });
+    reporter.warn(`cannot pull ${image} (${(error as Error).message.split('\n')[0]}); making the base from Debian packages instead`);
+    return ensureDebootstrapBase(provider, reporter, false);
+  }
+}
+
+async function buildRecipe(provider: Provider, reporter: Reporter, recipe: ImageRecipe, base: string): Promise<void> {
+  const tag = recipeTag(recipe);
+  await runStep(reporter, `build ${recipe.name} image ${tag}`, (progress) =>
+    provider.buildImage({
+      tag,
+      files: recipe.files,
+      buildArgs: { BASE: base },
+      labels: { [LABEL.managed]: kiabVersion, [LABEL.recipe]: tag },
+      onProgress: (line) => progress.update(line),
+    }),
+  );
+}
+
+/** `kiab image build`: (re)builds the node and box images. */
+export async function buildImages(provider: Provider, reporter: Reporter, choice: BaseChoice & { force?: boolean }): Promise<{ base: string; images: string[] }> {
+  await provider.ping();
+  const base = await resolveBase(provider, reporter, choice);
+  const images: string[] = [];
+  for (const recipe of RECIPES) {
+    const tag = recipeTag(recipe);
+    if (choice.force || !(await provider.imageExists(tag))) await buildRecipe(provider, reporter, recipe, base);
+    images.push(tag);
+  }
+  return { base, images };
+}
+
+/** For `up`: kiab's own images are built when missing; a user's own image is pulled when missing. */
+export async function ensureImages(provider: Provider, reporter: Reporter, wanted: { node: string; box: string }): Promise<void> {
+  const missing: ImageRecipe[] = [];
+  for (const [role, ref] of [['node', wanted.node], ['box', wanted.box]] as const) {
+    if (await provider.imageExists(ref)) continue;
+    const recipe = RECIPES.find((candidate) => candidate.name === role && recipeTag(candidate) === ref);
+    if (recipe) {
+      missing.push(recipe);
+      continue;
+    }
+    try {
+      await runStep(reporter, `pull ${role} image ${ref}`, (progress) => provider.pullImage(ref, (line) => progress.update(line)));
+    } catch (error) {
+      throw new KiabError(`images.${role}: cannot pull ${ref}: ${(error as Error).message.split('\n')[0]}`, { cause: error });
+    }
+  }
+  if (missing.length === 0) return;
+  const base = await resolveBase(provider, reporter, {});
+  for (const recipe of missing) await buildRecipe(provider, reporter, recipe, base);
+}

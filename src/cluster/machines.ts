@@ -1,0 +1,76 @@
+import type { MachineRef } from '../distribution/index.js';
+import { throwIfAborted } from '../errors.js';
+import type { ContainerInfo } from '../provider/types.js';
+import type { ClusterContext } from './context.js';
+import { distributionContext } from './context.js';
+import { forEachBounded } from './parallel.js';
+import { waitForMachine, type MachineHealth } from './readiness.js';
+import { boxFiles, clusterRegistry, FORWARDS_PATH, forwardsFile, machineContainerSpec, machineFiles } from './topology.js';
+
+/** How many machines are created or started at once; the engine serialises much of it anyway. */
+const PARALLEL_MACHINES = 8;
+
+/** Creates a machine with its files in place before first boot, so nothing has to be exec'd in later. */
+async function createMachine(context: ClusterContext, machine: MachineRef): Promise<void> {
+  const { provider, spec, names, distribution } = context;
+  await provider.createContainer(machineContainerSpec(spec, names, machine, distribution));
+  const files = machineFiles(clusterRegistry(spec, names, context.ports));
+  files.push(...distribution.machineFiles(distributionContext(context, [machine], () => undefined), machine));
+  if (files.length > 0) await provider.writeFiles(machine.name, files);
+}
+
+/**
+ * Makes every wanted machine exist and run. Returns the start time of machines started here,
+ * which the boot wait uses to read only this boot's console output.
+ */
+export async function ensureMachinesRunning(context: ClusterContext, wanted: MachineRef[], existing: Map<string, ContainerInfo>, onProgress: (detail: string) => void): Promise<Map<string, Date>> {
+  const started = new Map<string, Date>();
+  let done = 0;
+  await forEachBounded(
+    wanted,
+    PARALLEL_MACHINES,
+    async (machine, signal) => {
+      throwIfAborted(signal);
+      const container = existing.get(machine.name);
+      if (!container) await createMachine(context, machine);
+      if (container?.state !== 'running') {
+        await context.provider.startContainer(machine.name);
+        const after = await context.provider.inspectContainer(machine.name);
+        started.set(machine.name, after?.startedAt ?? new Date());
+      }
+      done += 1;
+      onProgress(`${done}/${wanted.length}`);
+    },
+    context.signal,
+  );
+  return started;
+}
+
+export async function waitForMachines(context: ClusterContext, machines: MachineRef[], started: Map<string, Date>, deadline: number, onProgress: (detail: string) => void): Promise<Map<string, MachineHealth>> {
+  const health = new Map<string, MachineHealth>();
+  await forEachBounded(
+    machines,
+    machines.length || 1,
+    async (machine, signal) => {
+      const startedAt = started.get(machine.name);
+      health.set(machine.name, await waitForMachine(context.provider, machine.name, { ...(startedAt ? { startedAt } : {}), deadline, signal }));
+      onProgress(`${health.size}/${machines.length} booted`);
+    },
+    context.signal,
+  );
+  return health;
+}
+
+/** Re-points the box's forwarding at the current first server and first worker. Idempotent. */
+export async function refreshForwards(context: ClusterContext, machines: MachineRef[]): Promise<void> {
+  const { provider, names } = context;
+  const box = await provider.inspectContainer(names.box);
+  if (!box) return;
+  await provider.writeFiles(names.box, [{ path: FORWARDS_PATH, content: forwardsFile(names.cluster, machines) }]);
+  if (box.state === 'running') {
+    const result = await provider.exec(names.box, ['/usr/local/bin/kiab-box-forward']);
+    if (result.exitCode !== 0) throw new Error(`${names.box}: applying port forwarding failed: ${result.stderr.trim()}`);
+  }
+}
+
+export { boxFiles };

@@ -1,0 +1,88 @@
+import { LABEL, decodeIndex, decodeJsonLabel, type MachineRole } from '../labels.js';
+import type { HostPorts } from '../net/ports.js';
+import type { ContainerInfo, NetworkInfo, Provider, VolumeInfo } from '../provider/types.js';
+import { clusterSpecSchema, type ClusterSpec } from '../spec/schema.js';
+
+export interface ObservedMachine {
+  role: MachineRole;
+  index: number;
+  container: ContainerInfo;
+}
+
+/** A cluster as the engine holds it, read from labels alone. */
+export interface ObservedCluster {
+  name: string;
+  network: NetworkInfo | undefined;
+  spec: ClusterSpec | undefined;
+  ports: HostPorts | undefined;
+  box: ContainerInfo | undefined;
+  machines: ObservedMachine[];
+  volumes: VolumeInfo[];
+}
+
+const managed = { [LABEL.managed]: '' };
+
+function parsePorts(raw: unknown): HostPorts {
+  const value = raw as Partial<HostPorts>;
+  for (const key of ['api', 'http', 'https', 'registry'] as const) if (typeof value[key] !== 'number') throw new Error('bad ports label');
+  return value as HostPorts;
+}
+
+export function readSpecLabel(labels: Record<string, string> | undefined): ClusterSpec | undefined {
+  return decodeJsonLabel(labels, LABEL.spec, (raw) => clusterSpecSchema.parse(raw));
+}
+
+export function readPortsLabel(labels: Record<string, string> | undefined): HostPorts | undefined {
+  return decodeJsonLabel(labels, LABEL.ports, parsePorts);
+}
+
+export async function observeCluster(provider: Provider, name: string): Promise<ObservedCluster> {
+  const selector = { ...managed, [LABEL.cluster]: name };
+  const [networks, containers, volumes] = await Promise.all([provider.listNetworks(selector), provider.listContainers(selector), provider.listVolumes(selector)]);
+  const network = networks[0];
+  const box = containers.find((container) => container.labels[LABEL.role] === 'box');
+  const machines: ObservedMachine[] = [];
+  for (const container of containers) {
+    const role = container.labels[LABEL.role];
+    const index = decodeIndex(container.labels);
+    if ((role === 'server' || role === 'worker') && index !== undefined) machines.push({ role, index, container });
+  }
+  machines.sort((a, b) => (a.role === b.role ? a.index - b.index : a.role === 'server' ? -1 : 1));
+  return {
+    name,
+    network,
+    spec: readSpecLabel(network?.labels),
+    ports: readPortsLabel(network?.labels) ?? readPortsLabel(box?.labels),
+    box,
+    machines,
+    volumes,
+  };
+}
+
+export function clusterExists(observed: ObservedCluster): boolean {
+  return observed.network !== undefined || observed.box !== undefined || observed.machines.length > 0 || observed.volumes.length > 0;
+}
+
+/** Names of every cluster with at least one labelled object, including half-made ones. */
+export async function listClusterNames(provider: Provider): Promise<string[]> {
+  const [networks, containers, volumes] = await Promise.all([provider.listNetworks(managed), provider.listContainers(managed), provider.listVolumes(managed)]);
+  const names = new Set<string>();
+  for (const object of [...networks, ...containers, ...volumes]) {
+    const name = object.labels[LABEL.cluster];
+    if (name) names.add(name);
+  }
+  return [...names].sort();
+}
+
+/** Host ports held by every kiab cluster, running or stopped, so a new cluster never takes one. */
+export async function claimedHostPorts(provider: Provider, except?: string): Promise<Map<number, string>> {
+  const networks = await provider.listNetworks(managed);
+  const claimed = new Map<number, string>();
+  for (const network of networks) {
+    const cluster = network.labels[LABEL.cluster];
+    if (!cluster || cluster === except) continue;
+    const ports = readPortsLabel(network.labels);
+    if (ports) for (const port of Object.values(ports)) claimed.set(port, cluster);
+  }
+  return claimed;
+}

@@ -1,0 +1,119 @@
+import { createHash } from 'node:crypto';
+import type { Distribution, MachineRef } from '../distribution/index.js';
+import { defaultBoxImage, defaultNodeImage } from '../images/index.js';
+import { LABEL, clusterLabels, encodeJsonLabel, type MachineRole } from '../labels.js';
+import { boxAddress, machineAddress, type Subnet } from '../net/addresses.js';
+import { BOX_PORT, LOOPBACK, NODE_PORT_RANGE, PORT_NAMES, type HostPorts } from '../net/ports.js';
+import type { ContainerFile, ContainerSpec } from '../provider/types.js';
+import { containerdMirrorFiles, registryConfig, registryEndpoints, type RegistryEndpoints } from '../registry/index.js';
+import type { ClusterSpec } from '../spec/schema.js';
+import { kiabVersion } from '../version.js';
+import type { ClusterNames } from './names.js';
+import type { ObservedCluster } from './observe.js';
+
+export function nodeImageOf(spec: ClusterSpec): string {
+  return spec.images.node ?? defaultNodeImage();
+}
+
+export function boxImageOf(spec: ClusterSpec): string {
+  return spec.images.box ?? defaultBoxImage();
+}
+
+/** The spec fields that shape a machine; machines made under another hash are reported as outdated. */
+export function machineSpecHash(spec: ClusterSpec): string {
+  const shaping = { image: nodeImageOf(spec), distribution: spec.distribution, kubernetesVersion: spec.kubernetesVersion ?? null };
+  return createHash('sha256').update(JSON.stringify(shaping)).digest('hex').slice(0, 16);
+}
+
+/** Machines the cluster should have: the spec's counts plus any added later with `node add`; never fewer. */
+export function desiredMachines(spec: ClusterSpec, observed: ObservedCluster, subnet: Subnet): MachineRef[] {
+  const wanted = new Map<string, MachineRef>();
+  const add = (role: MachineRole, index: number): void => {
+    wanted.set(`${role}-${index}`, { name: '', role, index, ip: machineAddress(subnet, role, index) });
+  };
+  for (let index = 0; index < spec.servers; index += 1) add('server', index);
+  for (let index = 0; index < spec.workers; index += 1) add('worker', index);
+  for (const machine of observed.machines) add(machine.role, machine.index);
+  return [...wanted.values()].sort((a, b) => (a.role === b.role ? a.index - b.index : a.role === 'server' ? -1 : 1));
+}
+
+export function withNames(machines: MachineRef[], names: ClusterNames): MachineRef[] {
+  return machines.map((machine) => ({ ...machine, name: names.machine(machine.role, machine.index) }));
+}
+
+/** The API goes to the first server; web traffic and NodePorts to the first worker, or the first server without workers. */
+export function forwardTargets(machines: readonly MachineRef[]): { api: MachineRef; ingress: MachineRef } | undefined {
+  const servers = machines.filter((machine) => machine.role === 'server');
+  const workers = machines.filter((machine) => machine.role === 'worker');
+  const api = servers[0];
+  if (!api) return undefined;
+  return { api, ingress: workers[0] ?? api };
+}
+
+export function forwardsFile(cluster: string, machines: readonly MachineRef[]): string {
+  const targets = forwardTargets(machines);
+  const lines = [`# Written by kiab for cluster ${cluster}: PROTOCOL PORTS TARGET`];
+  if (targets) {
+    const range = `${NODE_PORT_RANGE.first}:${NODE_PORT_RANGE.last}`;
+    lines.push(`tcp ${BOX_PORT.api} ${targets.api.ip}`, `tcp ${BOX_PORT.http} ${targets.ingress.ip}`, `tcp ${BOX_PORT.https} ${targets.ingress.ip}`, `tcp ${range} ${targets.ingress.ip}`, `udp ${range} ${targets.ingress.ip}`);
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+export const FORWARDS_PATH = '/etc/kiab/forwards';
+export const REGISTRY_CONFIG_PATH = '/etc/kiab/registry.yml';
+
+export function clusterRegistry(spec: ClusterSpec, names: ClusterNames, ports: HostPorts): RegistryEndpoints | undefined {
+  return spec.registry.enabled ? registryEndpoints(names.box, ports.registry) : undefined;
+}
+
+export function boxContainerSpec(spec: ClusterSpec, names: ClusterNames, subnet: Subnet, ports: HostPorts): ContainerSpec {
+  return {
+    name: names.box,
+    hostname: names.box,
+    image: boxImageOf(spec),
+    kind: 'router',
+    labels: { ...clusterLabels(names.cluster, 'box', kiabVersion), [LABEL.ip]: boxAddress(subnet), [LABEL.ports]: encodeJsonLabel(ports) },
+    network: { name: names.network, ip: boxAddress(subnet) },
+    volumes: spec.registry.enabled ? [{ name: names.registryVolume, path: '/var/lib/docker-registry', labels: clusterLabels(names.cluster, 'volume', kiabVersion) }] : [],
+    // Loopback only: nothing of a cluster listens beyond this host unless the user publishes it.
+    publish: PORT_NAMES.filter((name) => name !== 'registry' || spec.registry.enabled).map((name) => ({ containerPort: BOX_PORT[name], protocol: 'tcp' as const, hostIp: LOOPBACK, hostPort: ports[name] })),
+  };
+}
+
+export function boxFiles(spec: ClusterSpec, names: ClusterNames, machines: readonly MachineRef[]): ContainerFile[] {
+  const files: ContainerFile[] = [{ path: FORWARDS_PATH, content: forwardsFile(names.cluster, machines) }];
+  if (spec.registry.enabled) files.push({ path: REGISTRY_CONFIG_PATH, content: registryConfig({ proxyRemoteUrl: spec.registry.proxyRemoteUrl }) });
+  return files;
+}
+
+export const CONTAINERD_VOLUME = { purpose: 'containerd', path: '/var/lib/containerd' } as const;
+
+export function machineContainerSpec(spec: ClusterSpec, names: ClusterNames, machine: MachineRef, distribution: Distribution): ContainerSpec {
+  const volumeLabels = { ...clusterLabels(names.cluster, 'volume', kiabVersion), [LABEL.role]: 'volume' };
+  const volumes = [CONTAINERD_VOLUME, ...distribution.machineVolumes(machine.role)].map((volume) => ({
+    name: names.volume(machine.name, volume.purpose),
+    path: volume.path,
+    labels: volumeLabels,
+  }));
+  return {
+    name: machine.name,
+    hostname: machine.name,
+    image: nodeImageOf(spec),
+    kind: 'machine',
+    labels: {
+      ...clusterLabels(names.cluster, machine.role, kiabVersion),
+      [LABEL.index]: String(machine.index),
+      [LABEL.ip]: machine.ip,
+      [LABEL.specHash]: machineSpecHash(spec),
+    },
+    network: { name: names.network, ip: machine.ip },
+    volumes,
+    publish: [],
+  };
+}
+
+/** Files every machine gets before first boot: registry wiring, then the distribution's own. */
+export function machineFiles(registry: RegistryEndpoints | undefined): ContainerFile[] {
+  return registry ? containerdMirrorFiles(registry) : [];
+}

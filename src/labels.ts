@@ -1,0 +1,50 @@
+/**
+ * Labels are kiab's only state: every network, container, volume and image it makes carries them,
+ * so listing, status, convergence and deletion read the engine and nothing else.
+ */
+export const LABEL = {
+  /** Marks an object as kiab's; value is the kiab version that made it. */
+  managed: 'dev.kiab.version',
+  cluster: 'dev.kiab.cluster',
+  role: 'dev.kiab.role',
+  index: 'dev.kiab.index',
+  /** Hash of the spec fields that shape a machine; a differing hash means the machine is outdated. */
+  specHash: 'dev.kiab.spec-hash',
+  /** The cluster spec as JSON, on the network (the cluster's root record). */
+  spec: 'dev.kiab.spec',
+  /** The published host ports as JSON, on the network and the box. */
+  ports: 'dev.kiab.ports',
+  /** The fixed address given at creation. */
+  ip: 'dev.kiab.ip',
+  /** The recipe hash an image was built from. */
+  recipe: 'dev.kiab.recipe',
+} as const;
+
+export type ObjectRole = 'server' | 'worker' | 'box' | 'network' | 'volume';
+export const MACHINE_ROLES = ['server', 'worker'] as const;
+export type MachineRole = (typeof MACHINE_ROLES)[number];
+
+export function clusterLabels(cluster: string, role: ObjectRole, version: string): Record<string, string> {
+  return { [LABEL.managed]: version, [LABEL.cluster]: cluster, [LABEL.role]: role };
+}
+
+export function encodeJsonLabel(value: unknown): string {
+  return JSON.stringify(value);
+}
+
+/** Decodes a JSON label, returning undefined for a missing or corrupt value instead of throwing. */
+export function decodeJsonLabel<T>(labels: Record<string, string> | undefined, key: string, parse: (raw: unknown) => T): T | undefined {
+  const raw = labels?.[key];
+  if (raw === undefined) return undefined;
+  try {
+    return parse(JSON.parse(raw));
+  } catch {
+    return undefined;
+  }
+}
+
+export function decodeIndex(labels: Record<string, string> | undefined): number | undefined {
+  const raw = labels?.[LABEL.index];
+  if (raw === undefined || !/^\d+$/.test(raw)) return undefined;
+  return Number(raw);
+}

@@ -1,0 +1,66 @@
+import type { MachineRole } from '../labels.js';
+
+/**
+ * Fixed addresses inside a cluster's /24. Kubernetes certificates and snapshots depend on them,
+ * so they follow from role and index alone and never from the order containers happened to start.
+ */
+export const GATEWAY_HOST = 1;
+export const BOX_HOST = 2;
+const SERVER_FIRST = 10;
+export const MAX_SERVER_INDEX = 39; // .10 - .49
+const WORKER_FIRST = 50;
+export const MAX_WORKER_INDEX = 199; // .50 - .249
+
+export interface Subnet {
+  cidr: string;
+  /** The first three octets, e.g. "172.28.3". */
+  prefix: string;
+}
+
+export function parseSubnet(cidr: string): Subnet {
+  const match = /^(\d+\.\d+\.\d+)\.0\/24$/.exec(cidr);
+  if (!match) throw new Error(`not an IPv4 /24: ${cidr}`);
+  return { cidr, prefix: match[1]! };
+}
+
+export function gatewayAddress(subnet: Subnet): string {
+  return `${subnet.prefix}.${GATEWAY_HOST}`;
+}
+
+export function boxAddress(subnet: Subnet): string {
+  return `${subnet.prefix}.${BOX_HOST}`;
+}
+
+export function machineAddress(subnet: Subnet, role: MachineRole, index: number): string {
+  const max = role === 'server' ? MAX_SERVER_INDEX : MAX_WORKER_INDEX;
+  if (!Number.isInteger(index) || index < 0 || index > max) throw new RangeError(`${role} index ${index} is outside 0..${max}`);
+  return `${subnet.prefix}.${(role === 'server' ? SERVER_FIRST : WORKER_FIRST) + index}`;
+}
+
+/** The pool kiab picks cluster networks from: 172.28.0.0/14 in /24 steps, clear of Docker's default 172.17-172.27 picks. */
+export function* candidateSubnets(): Generator<string> {
+  for (let second = 28; second <= 31; second += 1) {
+    for (let third = 0; third <= 255; third += 1) yield `172.${second}.${third}.0/24`;
+  }
+}
+
+function toNumber(address: string): number {
+  return address.split('.').reduce((total, octet) => total * 256 + Number(octet), 0);
+}
+
+/** True when two IPv4 CIDRs share any address. */
+export function cidrsOverlap(a: string, b: string): boolean {
+  const [aAddress, aBits] = a.split('/') as [string, string | undefined];
+  const [bAddress, bBits] = b.split('/') as [string, string | undefined];
+  const bits = Math.min(Number(aBits ?? 32), Number(bBits ?? 32));
+  const mask = bits === 0 ? 0 : (0xffffffff << (32 - bits)) >>> 0;
+  return ((toNumber(aAddress) & mask) >>> 0) === ((toNumber(bAddress) & mask) >>> 0);
+}
+
+/** The first candidate /24 that overlaps none of the subnets in use (Docker networks and host routes). */
+export function pickFreeSubnet(inUse: readonly string[]): string | undefined {
+  for (const candidate of candidateSubnets()) {
+    if (!inUse.some((used) => cidrsOverlap(candidate, used))) return candidate;
+  }
+  return undefined;
+}

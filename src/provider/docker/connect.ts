@@ -1,0 +1,25 @@
+import { existsSync } from 'node:fs';
+import Docker from 'dockerode';
+
+export interface EngineEndpoint {
+  /** What a user would write in DOCKER_HOST, for messages. */
+  description: string;
+  options: Docker.DockerOptions;
+}
+
+/**
+ * Finds the engine the way the docker CLI and testcontainers do, first match wins:
+ * DOCKER_HOST, then the rootful socket, then a rootless Docker or Podman socket of this user.
+ */
+export function resolveEndpoint(env: NodeJS.ProcessEnv = process.env): EngineEndpoint {
+  const dockerHost = env.DOCKER_HOST?.trim();
+  if (dockerHost) {
+    if (dockerHost.startsWith('unix://')) return { description: dockerHost, options: { socketPath: dockerHost.slice('unix://'.length) } };
+    const url = new URL(dockerHost.replace(/^tcp:/, 'http:'));
+    return { description: dockerHost, options: { host: url.hostname, port: Number(url.port || 2375), protocol: 'http' } };
+  }
+  const runtimeDir = env.XDG_RUNTIME_DIR;
+  const candidates = ['/var/run/docker.sock', ...(runtimeDir ? [`${runtimeDir}/docker.sock`, `${runtimeDir}/podman/podman.sock`] : [])];
+  const socketPath = candidates.find((path) => existsSync(path)) ?? candidates[0]!;
+  return { description: `unix://${socketPath}`, options: { socketPath } };
+}

@@ -1,0 +1,75 @@
+import type Docker from 'dockerode';
+import type { ContainerSpec } from '../types.js';
+
+/**
+ * Engine settings for a machine: a systemd container that can run nested containers and a kubelet,
+ * with its cgroups private to it. `--privileged` is avoided on purpose: it fails where the engine lacks
+ * CAP_SYS_RESOURCE, and ALL-but-that is what the machine needs.
+ */
+type HostConfig = Docker.HostConfig & { CgroupnsMode?: 'private' | 'host' };
+
+function machineHostConfig(): HostConfig {
+  return {
+    CapAdd: ['ALL'],
+    CapDrop: ['SYS_RESOURCE'],
+    SecurityOpt: ['seccomp=unconfined', 'apparmor=unconfined', 'label=disable'],
+    // systempaths=unconfined: kubelet and kube-proxy write under /proc/sys.
+    MaskedPaths: [],
+    ReadonlyPaths: [],
+    CgroupnsMode: 'private',
+    Devices: [{ PathOnHost: '/dev/kmsg', PathInContainer: '/dev/kmsg', CgroupPermissions: 'rwm' }],
+    Tmpfs: { '/run': 'rw,exec,mode=755', '/tmp': 'rw,exec,mode=1777' },
+    Init: false,
+  };
+}
+
+/** Settings for the box: an ordinary process that rewrites packets in its own network namespace. */
+function routerHostConfig(): HostConfig {
+  return {
+    CapAdd: ['NET_ADMIN', 'NET_RAW'],
+    Sysctls: { 'net.ipv4.ip_forward': '1' },
+    Init: false,
+  };
+}
+
+export function containerCreateOptions(spec: ContainerSpec): Docker.ContainerCreateOptions {
+  const exposed: Record<string, object> = {};
+  const bindings: Record<string, Array<{ HostIp: string; HostPort: string }>> = {};
+  for (const port of spec.publish) {
+    const key = `${port.containerPort}/${port.protocol}`;
+    exposed[key] = {};
+    (bindings[key] ??= []).push({ HostIp: port.hostIp, HostPort: String(port.hostPort) });
+  }
+  const base = spec.kind === 'machine' ? machineHostConfig() : routerHostConfig();
+  return {
+    name: spec.name,
+    Hostname: spec.hostname,
+    Image: spec.image,
+    Labels: spec.labels,
+    // A TTY makes systemd print boot progress, which is how readiness is seen without exec'ing early.
+    Tty: spec.kind === 'machine',
+    Env: Object.entries({ ...(spec.kind === 'machine' ? { container: 'docker' } : {}), ...spec.env }).map(([key, value]) => `${key}=${value}`),
+    ExposedPorts: exposed,
+    HostConfig: {
+      ...base,
+      NetworkMode: spec.network.name,
+      PortBindings: bindings,
+      // Back after an engine restart or host reboot, unless the user stopped it.
+      RestartPolicy: { Name: 'unless-stopped' },
+      Mounts: spec.volumes.map((volume) => ({
+        Type: 'volume' as const,
+        Source: volume.name,
+        Target: volume.path,
+        VolumeOptions: { Labels: volume.labels },
+      })) as Docker.MountSettings[],
+    },
+    NetworkingConfig: {
+      EndpointsConfig: {
+        [spec.network.name]: {
+          IPAMConfig: { IPv4Address: spec.network.ip },
+          Aliases: spec.network.aliases ?? [],
+        },
+      },
+    },
+  };
+}

@@ -1,0 +1,325 @@
+import type { Readable } from 'node:stream';
+import Docker from 'dockerode';
+import { pack } from 'tar-stream';
+import { KiabError } from '../../errors.js';
+import type {
+  AttachedIo, BuildOptions, ContainerFile, ContainerInfo, ContainerSpec, ContainerState, EngineInfo, ExecOptions,
+  ExecResult, NetworkInfo, NetworkSpec, Provider, PublishedPort, VolumeInfo,
+} from '../types.js';
+import { resolveEndpoint, type EngineEndpoint } from './connect.js';
+import { containerCreateOptions } from './container-config.js';
+import { collectDemuxed, followProgress, isNotFound, isNotModified } from './streams.js';
+
+function labelFilter(labels: Record<string, string>): string {
+  return JSON.stringify({ label: Object.entries(labels).map(([key, value]) => (value === '' ? key : `${key}=${value}`)) });
+}
+
+const UNREACHABLE_CODES = new Set(['ENOENT', 'ECONNREFUSED', 'EACCES', 'ETIMEDOUT', 'EHOSTUNREACH', 'ECONNRESET']);
+
+export class DockerProvider implements Provider {
+  readonly endpoint: string;
+  private readonly docker: Docker;
+
+  constructor(endpoint: EngineEndpoint = resolveEndpoint()) {
+    this.endpoint = endpoint.description;
+    this.docker = new Docker(endpoint.options);
+  }
+
+  async ping(): Promise<EngineInfo> {
+    try {
+      const [info, version] = await Promise.all([this.docker.info() as Promise<Record<string, unknown>>, this.docker.version()]);
+      return {
+        name: String(info.Name ?? 'docker'),
+        version: version.Version,
+        cgroupVersion: String(info.CgroupVersion ?? '1'),
+        cgroupDriver: String(info.CgroupDriver ?? 'cgroupfs'),
+      };
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      const reason = code && UNREACHABLE_CODES.has(code) ? code : (error as Error).message;
+      throw new KiabError(`cannot reach the Docker engine at ${this.endpoint} (${reason})`, {
+        hint: 'start it (`sudo systemctl start docker`, or `sudo dockerd &`) or point DOCKER_HOST at a running engine',
+        cause: error,
+      });
+    }
+  }
+
+  async listContainers(labels: Record<string, string>): Promise<ContainerInfo[]> {
+    const summaries = await this.docker.listContainers({ all: true, filters: labelFilter(labels) });
+    const infos = await Promise.all(summaries.map((summary) => this.inspectContainer(summary.Id)));
+    return infos.filter((info): info is ContainerInfo => info !== undefined);
+  }
+
+  async inspectContainer(name: string): Promise<ContainerInfo | undefined> {
+    let data: Docker.ContainerInspectInfo;
+    try {
+      data = await this.docker.getContainer(name).inspect();
+    } catch (error) {
+      if (isNotFound(error)) return undefined;
+      throw error;
+    }
+    const addresses: Record<string, string> = {};
+    for (const [network, settings] of Object.entries(data.NetworkSettings.Networks ?? {})) {
+      const address = settings.IPAddress || settings.IPAMConfig?.IPv4Address;
+      if (address) addresses[network] = address;
+    }
+    const publishedPorts: PublishedPort[] = [];
+    for (const [key, bindings] of Object.entries(data.HostConfig.PortBindings ?? {})) {
+      const [port, protocol] = key.split('/');
+      for (const binding of (bindings ?? []) as Array<{ HostIp: string; HostPort: string }>) {
+        publishedPorts.push({ containerPort: Number(port), protocol: protocol === 'udp' ? 'udp' : 'tcp', hostIp: binding.HostIp, hostPort: Number(binding.HostPort) });
+      }
+    }
+    const startedAt = data.State.StartedAt && !data.State.StartedAt.startsWith('0001') ? new Date(data.State.StartedAt) : undefined;
+    return {
+      id: data.Id,
+      name: data.Name.replace(/^\//, ''),
+      image: data.Config.Image,
+      labels: data.Config.Labels ?? {},
+      state: data.State.Status as ContainerState,
+      addresses,
+      createdAt: new Date(data.Created),
+      ...(startedAt ? { startedAt } : {}),
+      publishedPorts,
+    };
+  }
+
+  async createContainer(spec: ContainerSpec): Promise<void> {
+    await this.docker.createContainer(containerCreateOptions(spec));
+  }
+
+  async startContainer(name: string): Promise<void> {
+    try {
+      await this.docker.getContainer(name).start();
+    } catch (error) {
+      if (!isNotModified(error)) throw error;
+    }
+  }
+
+  async stopContainer(name: string, timeoutSeconds = 10): Promise<void> {
+    try {
+      await this.docker.getContainer(name).stop({ t: timeoutSeconds });
+    } catch (error) {
+      if (!isNotModified(error) && !isNotFound(error)) throw error;
+    }
+  }
+
+  async removeContainer(name: string): Promise<void> {
+    try {
+      await this.docker.getContainer(name).remove({ force: true, v: true });
+    } catch (error) {
+      // 404: already gone. 409 "removal already in progress": another delete got there first.
+      const status = (error as { statusCode?: number }).statusCode;
+      if (status !== 404 && status !== 409) throw error;
+    }
+  }
+
+  async listNetworks(labels: Record<string, string>): Promise<NetworkInfo[]> {
+    const networks = await this.docker.listNetworks({ filters: labelFilter(labels) });
+    return networks.map((network) => {
+      const subnet = network.IPAM?.Config?.[0]?.Subnet;
+      return {
+        id: network.Id,
+        name: network.Name,
+        ...(subnet ? { subnet } : {}),
+        labels: network.Labels ?? {},
+        createdAt: new Date(network.Created),
+      };
+    });
+  }
+
+  async subnetsInUse(): Promise<string[]> {
+    const networks = await this.docker.listNetworks();
+    return networks.flatMap((network) => (network.IPAM?.Config ?? []).map((config) => config.Subnet).filter((subnet): subnet is string => !!subnet && subnet.includes('.')));
+  }
+
+  async createNetwork(spec: NetworkSpec): Promise<void> {
+    await this.docker.createNetwork({
+      Name: spec.name,
+      Driver: 'bridge',
+      CheckDuplicate: true,
+      Labels: spec.labels,
+      IPAM: { Driver: 'default', Config: [{ Subnet: spec.subnet, Gateway: spec.gateway }] },
+      Options: { 'com.docker.network.bridge.enable_ip_masquerade': 'true' },
+    });
+  }
+
+  async removeNetwork(name: string): Promise<void> {
+    try {
+      await this.docker.getNetwork(name).remove();
+    } catch (error) {
+      if (!isNotFound(error)) throw error;
+    }
+  }
+
+  async listVolumes(labels: Record<string, string>): Promise<VolumeInfo[]> {
+    const result = await this.docker.listVolumes({ filters: labelFilter(labels) });
+    return (result.Volumes ?? []).map((volume) => ({ name: volume.Name, labels: volume.Labels ?? {} }));
+  }
+
+  async removeVolume(name: string): Promise<void> {
+    try {
+      await this.docker.getVolume(name).remove({ force: true });
+    } catch (error) {
+      if (!isNotFound(error)) throw error;
+    }
+  }
+
+  async exec(name: string, command: string[], options: ExecOptions = {}): Promise<ExecResult> {
+    const exec = await this.docker.getContainer(name).exec({
+      Cmd: command,
+      AttachStdout: true,
+      AttachStderr: true,
+      AttachStdin: options.stdin !== undefined,
+      Env: Object.entries(options.env ?? {}).map(([key, value]) => `${key}=${value}`),
+    });
+    const stream = (await exec.start({ hijack: true, stdin: options.stdin !== undefined })) as unknown as Readable & NodeJS.WritableStream;
+    const output = collectDemuxed(this.docker.modem, stream);
+    if (options.stdin !== undefined) stream.end(options.stdin);
+    const onAbort = (): void => {
+      (stream as Readable).destroy();
+    };
+    options.signal?.addEventListener('abort', onAbort, { once: true });
+    try {
+      const { stdout, stderr } = await output;
+      const inspected = await exec.inspect();
+      return { exitCode: inspected.ExitCode ?? -1, stdout, stderr };
+    } finally {
+      options.signal?.removeEventListener('abort', onAbort);
+    }
+  }
+
+  async execAttached(name: string, command: string[], io: AttachedIo): Promise<number> {
+    const exec = await this.docker.getContainer(name).exec({
+      Cmd: command,
+      AttachStdin: true,
+      AttachStdout: true,
+      AttachStderr: true,
+      Tty: io.tty,
+      Env: io.size ? [`COLUMNS=${io.size.columns}`, `LINES=${io.size.rows}`] : [],
+    });
+    const stream = (await exec.start({ hijack: true, stdin: true, Tty: io.tty })) as unknown as Readable & NodeJS.WritableStream;
+    if (io.tty) {
+      stream.pipe(io.stdout);
+      const resize = (size: { rows: number; columns: number }): void => void exec.resize({ h: size.rows, w: size.columns }).catch(() => undefined);
+      if (io.size) resize(io.size);
+      io.onResize?.(resize);
+    } else {
+      this.docker.modem.demuxStream(stream, io.stdout, io.stderr);
+    }
+    io.stdin.pipe(stream);
+    await new Promise<void>((resolve) => {
+      stream.once('end', resolve);
+      stream.once('close', resolve);
+      stream.once('error', () => resolve());
+    });
+    io.stdin.unpipe(stream);
+    const inspected = await exec.inspect();
+    return inspected.ExitCode ?? 1;
+  }
+
+  async writeFiles(name: string, files: ContainerFile[]): Promise<void> {
+    const archive = pack();
+    for (const file of files) {
+      const content = typeof file.content === 'string' ? Buffer.from(file.content) : file.content;
+      archive.entry({ name: file.path.replace(/^\/+/, ''), mode: file.mode ?? 0o644, mtime: new Date() }, content);
+    }
+    archive.finalize();
+    await this.docker.getContainer(name).putArchive(archive as unknown as NodeJS.ReadableStream, { path: '/' });
+  }
+
+  async waitForLog(name: string, pattern: RegExp, options: { sinceSeconds: number; timeoutMs: number; signal?: AbortSignal }): Promise<string> {
+    const container = this.docker.getContainer(name);
+    const { Config } = await container.inspect();
+    const stream = (await container.logs({ follow: true, stdout: true, stderr: true, since: options.sinceSeconds })) as unknown as Readable;
+    const lines = new PassThroughLines();
+    if (Config.Tty) stream.on('data', (chunk: Buffer) => lines.push(chunk));
+    else this.docker.modem.demuxStream(stream, lines.writable(), lines.writable());
+    return new Promise<string>((resolve, reject) => {
+      const finish = (error?: Error, line?: string): void => {
+        clearTimeout(timer);
+        options.signal?.removeEventListener('abort', onAbort);
+        stream.destroy();
+        if (error) reject(error);
+        else resolve(line ?? '');
+      };
+      const onAbort = (): void => finish(new Error('aborted'));
+      const timer = setTimeout(() => finish(new Error(`no line matching ${pattern} from ${name} within ${options.timeoutMs} ms; last output: ${lines.tail()}`)), options.timeoutMs);
+      options.signal?.addEventListener('abort', onAbort, { once: true });
+      lines.onLine = (line) => {
+        if (pattern.test(line)) finish(undefined, line);
+      };
+      stream.once('end', () => finish(new Error(`${name} stopped before printing a line matching ${pattern}; last output: ${lines.tail()}`)));
+    });
+  }
+
+  async imageExists(ref: string): Promise<boolean> {
+    try {
+      await this.docker.getImage(ref).inspect();
+      return true;
+    } catch (error) {
+      if (isNotFound(error)) return false;
+      throw error;
+    }
+  }
+
+  async pullImage(ref: string, onProgress?: (line: string) => void): Promise<void> {
+    const stream = await this.docker.pull(ref);
+    await followProgress(this.docker, stream, onProgress);
+  }
+
+  async buildImage(options: BuildOptions): Promise<void> {
+    const context = pack();
+    for (const file of options.files) context.entry({ name: file.path, mode: file.mode ?? 0o644, mtime: new Date(0) }, file.content);
+    context.finalize();
+    const stream = await this.docker.buildImage(context as unknown as NodeJS.ReadableStream, {
+      t: options.tag,
+      buildargs: options.buildArgs,
+      labels: options.labels,
+      rm: true,
+      forcerm: true,
+    });
+    await followProgress(this.docker, stream, options.onProgress);
+  }
+
+  async importImage(tar: Readable, ref: string): Promise<void> {
+    const [repo, tag] = splitRef(ref);
+    const stream = await this.docker.importImage(tar as unknown as string, { repo, tag });
+    await followProgress(this.docker, stream);
+  }
+}
+
+function splitRef(ref: string): [string, string] {
+  const at = ref.lastIndexOf(':');
+  return at > ref.lastIndexOf('/') ? [ref.slice(0, at), ref.slice(at + 1)] : [ref, 'latest'];
+}
+
+/** Turns chunks into lines, keeping the last few for error messages. */
+class PassThroughLines {
+  onLine: (line: string) => void = () => undefined;
+  private partial = '';
+  private readonly recent: string[] = [];
+
+  push(chunk: Buffer): void {
+    // Strip terminal colour codes that systemd writes on a TTY.
+    // eslint-disable-next-line no-control-regex
+    const text = this.partial + chunk.toString().replace(/\x1b\[[0-9;]*m/g, '');
+    const parts = text.split(/\r?\n/);
+    this.partial = parts.pop() ?? '';
+    for (const line of parts) {
+      this.recent.push(line);
+      if (this.recent.length > 5) this.recent.shift();
+      this.onLine(line);
+    }
+  }
+
+  writable(): NodeJS.WritableStream {
+    // eslint-disable-next-line @typescript-eslint/no-this-alias
+    const self = this;
+    return { write(chunk: Buffer) { self.push(chunk); return true; }, end() { return this; }, on() { return this; }, once() { return this; }, emit() { return false; } } as unknown as NodeJS.WritableStream;
+  }
+
+  tail(): string {
+    return this.recent.map((line) => line.trim()).filter(Boolean).slice(-3).join(' | ') || '(none)';
+  }
+}

@@ -1,0 +1,143 @@
+import type { Readable, Writable } from 'node:stream';
+
+/**
+ * Where machines live. Nothing here knows Kubernetes: an engine that can run systemd containers
+ * with fixed addresses, exec into them and copy files is enough. Docker is the first; another engine is
+ * a new folder implementing this interface.
+ */
+export interface Provider {
+  /** A human-readable description of the endpoint, for error messages. */
+  readonly endpoint: string;
+  ping(): Promise<EngineInfo>;
+
+  listContainers(labels: Record<string, string>): Promise<ContainerInfo[]>;
+  inspectContainer(name: string): Promise<ContainerInfo | undefined>;
+  createContainer(spec: ContainerSpec): Promise<void>;
+  startContainer(name: string): Promise<void>;
+  stopContainer(name: string, timeoutSeconds?: number): Promise<void>;
+  removeContainer(name: string): Promise<void>;
+
+  listNetworks(labels: Record<string, string>): Promise<NetworkInfo[]>;
+  /** Subnets of every network the engine has, kiab's or not, to pick one that clashes with none. */
+  subnetsInUse(): Promise<string[]>;
+  createNetwork(spec: NetworkSpec): Promise<void>;
+  removeNetwork(name: string): Promise<void>;
+
+  listVolumes(labels: Record<string, string>): Promise<VolumeInfo[]>;
+  removeVolume(name: string): Promise<void>;
+
+  exec(name: string, command: string[], options?: ExecOptions): Promise<ExecResult>;
+  /** Runs a command with the caller's streams attached (kiab exec / shell); resolves to its exit code. */
+  execAttached(name: string, command: string[], io: AttachedIo): Promise<number>;
+  /** Writes files into a container, running or only created (so configuration lands before first boot). */
+  writeFiles(name: string, files: ContainerFile[]): Promise<void>;
+  /** Resolves when a line of the container's output since `sinceSeconds` matches; rejects at the deadline. */
+  waitForLog(name: string, pattern: RegExp, options: { sinceSeconds: number; timeoutMs: number; signal?: AbortSignal }): Promise<string>;
+
+  imageExists(ref: string): Promise<boolean>;
+  pullImage(ref: string, onProgress?: (line: string) => void): Promise<void>;
+  buildImage(options: BuildOptions): Promise<void>;
+  importImage(tar: Readable, ref: string): Promise<void>;
+}
+
+export interface EngineInfo {
+  name: string;
+  version: string;
+  cgroupVersion: string;
+  cgroupDriver: string;
+}
+
+export type ContainerState = 'created' | 'running' | 'paused' | 'restarting' | 'exited' | 'dead' | 'removing';
+
+export interface ContainerInfo {
+  id: string;
+  name: string;
+  image: string;
+  labels: Record<string, string>;
+  state: ContainerState;
+  /** Address on each network, by network name. */
+  addresses: Record<string, string>;
+  createdAt: Date;
+  startedAt?: Date;
+  /** Published ports: container port/proto to host address:port. */
+  publishedPorts: PublishedPort[];
+}
+
+export interface PublishedPort {
+  containerPort: number;
+  protocol: 'tcp' | 'udp';
+  hostIp: string;
+  hostPort: number;
+}
+
+export interface ContainerSpec {
+  name: string;
+  hostname: string;
+  image: string;
+  labels: Record<string, string>;
+  network: { name: string; ip: string; aliases?: string[] };
+  /**
+   * `machine`: a systemd container that can run nested containers and a kubelet.
+   * `router`: an ordinary process with NET_ADMIN and IP forwarding in its own namespace (the box).
+   */
+  kind: 'machine' | 'router';
+  /** Named volumes, created on demand with the given labels. */
+  volumes: Array<{ name: string; path: string; labels: Record<string, string> }>;
+  publish: PublishedPort[];
+  env?: Record<string, string>;
+}
+
+export interface NetworkSpec {
+  name: string;
+  subnet: string;
+  gateway: string;
+  labels: Record<string, string>;
+}
+
+export interface NetworkInfo {
+  id: string;
+  name: string;
+  subnet?: string;
+  labels: Record<string, string>;
+  createdAt: Date;
+}
+
+export interface VolumeInfo {
+  name: string;
+  labels: Record<string, string>;
+}
+
+export interface ExecOptions {
+  stdin?: Buffer | string;
+  env?: Record<string, string>;
+  signal?: AbortSignal;
+}
+
+export interface ExecResult {
+  exitCode: number;
+  stdout: string;
+  stderr: string;
+}
+
+export interface AttachedIo {
+  stdin: Readable;
+  stdout: Writable;
+  stderr: Writable;
+  tty: boolean;
+  size?: { rows: number; columns: number };
+  onResize?: (listener: (size: { rows: number; columns: number }) => void) => void;
+}
+
+export interface ContainerFile {
+  path: string;
+  content: string | Buffer;
+  mode?: number;
+}
+
+export interface BuildOptions {
+  tag: string;
+  files: Array<{ path: string; content: string; mode?: number }>;
+  buildArgs: Record<string, string>;
+  labels: Record<string, string>;
+  onProgress?: (line: string) => void;
+}

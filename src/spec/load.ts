@@ -1,0 +1,105 @@
+import { readFile } from 'node:fs/promises';
+import { LineCounter, parseDocument, isNode, type Document } from 'yaml';
+import type { z } from 'zod';
+import { UsageError } from '../errors.js';
+import { clusterSpecSchema, type ClusterSpec, type ClusterSpecInput } from './schema.js';
+
+export interface SpecSource {
+  /** Path of the kiab.yaml the file part came from, for error messages. */
+  file?: string;
+  fileText?: string;
+  /** Values given as flags; they win over the file. */
+  flags?: ClusterSpecInput;
+}
+
+/** Reads, merges and validates a spec; any problem is a UsageError naming the file, line and field. */
+export async function loadSpec(options: { configPath?: string; flags?: ClusterSpecInput }): Promise<ClusterSpec> {
+  let fileText: string | undefined;
+  if (options.configPath !== undefined) {
+    try {
+      fileText = await readFile(options.configPath, 'utf8');
+    } catch (error) {
+      throw new UsageError(`--config: cannot read ${options.configPath}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
+    }
+  }
+  return parseSpec({ ...(options.configPath === undefined ? {} : { file: options.configPath }), ...(fileText === undefined ? {} : { fileText }), ...(options.flags === undefined ? {} : { flags: options.flags }) });
+}
+
+export function parseSpec(source: SpecSource): ClusterSpec {
+  const file = source.file ?? 'kiab.yaml';
+  let fromFile: Record<string, unknown> = {};
+  let document: Document | undefined;
+  const lineCounter = new LineCounter();
+  if (source.fileText !== undefined) {
+    document = parseDocument(source.fileText, { lineCounter, prettyErrors: true, uniqueKeys: true });
+    const firstError = document.errors[0];
+    if (firstError) {
+      const position = firstError.linePos?.[0];
+      const where = position ? `${file}:${position.line}:${position.col}` : file;
+      throw new UsageError(`${where}: invalid YAML: ${firstError.message.split('\n')[0]}`);
+    }
+    const value: unknown = document.toJS();
+    if (value !== null && value !== undefined) {
+      if (typeof value !== 'object' || Array.isArray(value)) throw new UsageError(`${file}: must be a mapping of settings, not ${Array.isArray(value) ? 'a list' : typeof value}`);
+      fromFile = value as Record<string, unknown>;
+    }
+  }
+  const merged = mergeDeep(fromFile, (source.flags ?? {}) as Record<string, unknown>);
+  const result = clusterSpecSchema.safeParse(merged);
+  if (result.success) return result.data;
+  throw new UsageError(describeIssue(result.error.issues[0]!, file, document, lineCounter, source.flags));
+}
+
+function describeIssue(issue: z.core.$ZodIssue, file: string, document: Document | undefined, lineCounter: LineCounter, flags: ClusterSpecInput | undefined): string {
+  const path = issue.path.map(String);
+  const field = path.join('.') || '(root)';
+  const message = issue.code === 'unrecognized_keys' ? `unknown field${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((key) => `"${key}"`).join(', ')}` : issue.message;
+  if (flags && hasPath(flags, path)) return `${flagName(path)}: ${message}`;
+  if (document) {
+    const targetPath = issue.code === 'unrecognized_keys' ? [...path, issue.keys[0]!] : path;
+    const node = document.getIn(targetPath, true);
+    const pair = issue.code === 'unrecognized_keys' ? findKeyNode(document, targetPath) : undefined;
+    const range = (pair ?? (isNode(node) ? node : undefined))?.range;
+    if (range) {
+      const { line, col } = lineCounter.linePos(range[0]);
+      return `${file}:${line}:${col}: ${field}: ${message}`;
+    }
+    return `${file}: ${field}: ${message}`;
+  }
+  return `${flagName(path)}: ${message}`;
+}
+
+function findKeyNode(document: Document, path: string[]): { range?: [number, number, number] | null } | undefined {
+  const parent = path.length > 1 ? document.getIn(path.slice(0, -1), true) : document.contents;
+  const items = (parent as { items?: Array<{ key?: { value?: unknown; range?: [number, number, number] | null } }> } | null)?.items;
+  return items?.find((item) => item.key?.value === path[path.length - 1])?.key;
+}
+
+function hasPath(value: unknown, path: string[]): boolean {
+  let current: unknown = value;
+  for (const key of path) {
+    if (current === null || typeof current !== 'object' || !(key in current)) return false;
+    current = (current as Record<string, unknown>)[key];
+  }
+  return true;
+}
+
+const FLAG_FOR_FIELD: Record<string, string> = { distribution: '--k8s', kubernetesVersion: '--k8s-version', name: 'NAME' };
+
+function flagName(path: string[]): string {
+  const top = path[0] ?? '';
+  return FLAG_FOR_FIELD[top] ?? `--${top.replace(/[A-Z]/g, (letter) => `-${letter.toLowerCase()}`)}`;
+}
+
+function mergeDeep(base: Record<string, unknown>, override: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...base };
+  for (const [key, value] of Object.entries(override)) {
+    if (value === undefined) continue;
+    const existing = out[key];
+    out[key] =
+      value !== null && typeof value === 'object' && !Array.isArray(value) && existing !== null && typeof existing === 'object' && !Array.isArray(existing)
+        ? mergeDeep(existing as Record<string, unknown>, value as Record<string, unknown>)
+        : value;
+  }
+  return out;
+}

@@ -1,0 +1,71 @@
+import { z } from 'zod';
+import { parseDuration } from './duration.js';
+
+/** DNS-1123 label, short enough that `kiab-NAME-worker-NN` and its volumes stay valid names. */
+const CLUSTER_NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+export const MAX_CLUSTER_NAME = 32;
+
+export const clusterNameSchema = z
+  .string()
+  .max(MAX_CLUSTER_NAME, `must be at most ${MAX_CLUSTER_NAME} characters`)
+  .regex(CLUSTER_NAME, 'must be a DNS-1123 label: lower-case letters, digits and "-", starting and ending with a letter or digit');
+
+export const DISTRIBUTIONS = ['none', 'k3s', 'kubeadm'] as const;
+export type DistributionName = (typeof DISTRIBUTIONS)[number];
+
+const hostPort = z.number().int().min(1).max(65535);
+
+const durationSchema = z
+  .string()
+  .refine((text) => parseDuration(text) !== undefined, 'must be a duration such as 90s, 5m or 1h30m');
+
+const subnetSchema = z
+  .string()
+  .regex(/^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.0\/24$/, 'must be an IPv4 /24 such as 172.28.5.0/24')
+  .refine((cidr) => cidr.split('/')[0]!.split('.').every((octet) => Number(octet) <= 255), 'has an octet above 255');
+
+export const portsSchema = z
+  .object({
+    api: hostPort.optional().describe('Host port on 127.0.0.1 for the Kubernetes API (default: a free port)'),
+    http: hostPort.optional().describe('Host port on 127.0.0.1 forwarded to port 80 of the first worker'),
+    https: hostPort.optional().describe('Host port on 127.0.0.1 forwarded to port 443 of the first worker'),
+    registry: hostPort.optional().describe('Host port on 127.0.0.1 for the registry; images are pushed as localhost:PORT/NAME'),
+  })
+  .strict();
+
+export const clusterSpecSchema = z
+  .object({
+    $schema: z.string().optional(),
+    name: clusterNameSchema.default('kiab').describe('Cluster name; objects are called kiab-NAME-*'),
+    servers: z.number().int().min(1).max(9).default(1).describe('Number of server (control-plane) machines'),
+    workers: z.number().int().min(0).max(50).default(1).describe('Number of worker machines'),
+    distribution: z.enum(DISTRIBUTIONS).default('none').describe('What runs on the machines: none (bare machines), k3s or kubeadm'),
+    kubernetesVersion: z.string().regex(/^v?\d+\.\d+\.\d+.*$/, 'must look like v1.34.2').optional().describe('Kubernetes version for k3s or kubeadm'),
+    wait: durationSchema.default('5m').describe('How long up waits for machines (and Kubernetes) to be ready'),
+    ports: portsSchema.default({}),
+    registry: z
+      .object({
+        enabled: z.boolean().default(true).describe('Run the registry in the box'),
+        proxyRemoteUrl: z.url().optional().describe('Make the registry a pull-through cache of this upstream registry'),
+      })
+      .strict()
+      .default({ enabled: true }),
+    network: z
+      .object({ subnet: subnetSchema.optional().describe('The cluster network, an IPv4 /24 (default: a free one)') })
+      .strict()
+      .default({}),
+    images: z
+      .object({
+        node: z.string().min(1).optional().describe('Machine image (default: kiab\'s own, built when missing)'),
+        box: z.string().min(1).optional().describe('Box image (default: kiab\'s own, built when missing)'),
+      })
+      .strict()
+      .default({}),
+  })
+  .strict();
+
+/** What a user may write in kiab.yaml or pass as flags, before defaults. */
+export type ClusterSpecInput = z.input<typeof clusterSpecSchema>;
+/** The one validated spec that flows from the cli down through every layer. */
+export type ClusterSpec = z.output<typeof clusterSpecSchema>;
+export type PortsSpec = z.output<typeof portsSchema>;

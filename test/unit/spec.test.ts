@@ -1,0 +1,77 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { UsageError } from '../../src/errors.js';
+import { parseDuration } from '../../src/spec/duration.js';
+import { parseSpec } from '../../src/spec/load.js';
+
+function refusal(run: () => unknown): UsageError {
+  try {
+    run();
+  } catch (error) {
+    assert.ok(error instanceof UsageError, `expected a UsageError, got ${String(error)}`);
+    assert.equal(error.exitCode, 2);
+    assert.ok(!error.message.includes('\n'), 'the message is one line');
+    return error;
+  }
+  assert.fail('the spec was accepted');
+}
+
+describe('cluster spec', () => {
+  it('fills defaults: one server, one worker, no Kubernetes, registry on', () => {
+    const spec = parseSpec({});
+    assert.equal(spec.name, 'kiab');
+    assert.equal(spec.servers, 1);
+    assert.equal(spec.workers, 1);
+    assert.equal(spec.distribution, 'none');
+    assert.equal(spec.registry.enabled, true);
+    assert.deepEqual(spec.ports, {});
+  });
+
+  it('lets flags win over the file', () => {
+    const spec = parseSpec({ fileText: 'name: dev\nworkers: 3\n', flags: { workers: 1 } });
+    assert.equal(spec.name, 'dev');
+    assert.equal(spec.workers, 1);
+  });
+
+  it('refuses a name that is not a DNS-1123 label, naming the argument', () => {
+    const error = refusal(() => parseSpec({ flags: { name: 'Dev_1' } }));
+    assert.match(error.message, /^NAME: .*DNS-1123/);
+  });
+
+  it('refuses a bad value in kiab.yaml with file, line, column and field path', () => {
+    const error = refusal(() => parseSpec({ file: 'my.yaml', fileText: 'name: dev\nports:\n  api: 99999\n' }));
+    assert.match(error.message, /^my\.yaml:3:8: ports\.api: /);
+  });
+
+  it('refuses an unknown field with its line', () => {
+    const error = refusal(() => parseSpec({ file: 'kiab.yaml', fileText: 'name: dev\nwrokers: 2\n' }));
+    assert.match(error.message, /^kiab\.yaml:2:1: \(root\): unknown field "wrokers"/);
+  });
+
+  it('refuses broken YAML with its position', () => {
+    const error = refusal(() => parseSpec({ file: 'kiab.yaml', fileText: 'name: [dev\n' }));
+    assert.match(error.message, /^kiab\.yaml:\d+:\d+: invalid YAML/);
+  });
+
+  it('names the flag when a flag value is out of range', () => {
+    const error = refusal(() => parseSpec({ flags: { servers: 0 } }));
+    assert.match(error.message, /^--servers: /);
+  });
+
+  it('refuses a wait that is not a duration', () => {
+    const error = refusal(() => parseSpec({ fileText: 'wait: soon\n' }));
+    assert.match(error.message, /wait: must be a duration/);
+  });
+});
+
+describe('durations', () => {
+  it('parses Go-style durations', () => {
+    assert.equal(parseDuration('90s'), 90_000);
+    assert.equal(parseDuration('1h30m'), 5_400_000);
+    assert.equal(parseDuration('250ms'), 250);
+    assert.equal(parseDuration('2'), 2000);
+  });
+  it('rejects anything else', () => {
+    for (const text of ['', '5x', 'm5', '1h 30m', '-5s']) assert.equal(parseDuration(text), undefined, text);
+  });
+});
