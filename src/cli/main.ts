@@ -15,16 +15,24 @@ import { registerUp } from './commands/up.js';
 function configure(command: Command): void {
   command.exitOverride();
   command.showSuggestionAfterError(true);
-  command.configureOutput({ outputError: (text, write) => write(`kiab: ${text.replace(/^error: /, '').trim()}\n`) });
+  command.configureOutput({ outputError: (text, write) => write(`kiab: ${text.replace(/^error: /, '').trim().replace(/\s*\n\s*/g, ' ')}\n`) });
   for (const child of command.commands) configure(child);
 }
 
-export async function main(argv: string[]): Promise<number> {
+/** --verbose may stand anywhere before a `--`, as users type it after the command too. */
+function takeVerbose(argv: string[]): { verbose: boolean; rest: string[] } {
+  const end = argv.indexOf('--') === -1 ? argv.length : argv.indexOf('--');
+  const head = argv.slice(0, end);
+  return { verbose: head.includes('--verbose'), rest: [...head.filter((arg) => arg !== '--verbose'), ...argv.slice(end)] };
+}
+
+export async function main(rawArgv: string[]): Promise<number> {
+  const { verbose, rest: argv } = takeVerbose(rawArgv);
   const runtime = createRuntime();
   const program = new Command('kiab')
     .description('Kube in a Box: disposable multi-node clusters of systemd machine containers')
     .version(kiabVersion, '-v, --version')
-    .option('--verbose', 'print the cause chain of errors')
+    .option('--verbose', 'print the cause chain of errors (accepted anywhere)')
     .enablePositionalOptions();
   registerUp(program, runtime);
   registerList(program, runtime);
@@ -40,7 +48,7 @@ export async function main(argv: string[]): Promise<number> {
     return typeof process.exitCode === 'number' ? process.exitCode : 0;
   } catch (error) {
     if (error instanceof CommanderError && (error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.code === 'commander.help')) return 0;
-    return reportError(error, program.opts().verbose === true || argv.includes('--verbose'));
+    return reportError(error, verbose);
   }
 }
 

@@ -1,0 +1,126 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { connect } from 'node:net';
+import { fileURLToPath } from 'node:url';
+
+export const KIAB = fileURLToPath(new URL('../../bin/kiab.mjs', import.meta.url));
+
+export interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs a command with an argument array (never a shell string) and collects its output. */
+export function run(command: string, args: string[], options: { env?: NodeJS.ProcessEnv; input?: string; timeoutMs?: number } = {}): Promise<Run> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { env: options.env ?? process.env, stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 600_000);
+    child.once('error', reject);
+    child.once('close', (code, signal) => {
+      clearTimeout(timer);
+      resolve({ code: code ?? (signal ? 128 : 1), stdout, stderr });
+    });
+    child.stdin.end(options.input ?? '');
+  });
+}
+
+/** The built CLI, as a user runs it. */
+export function kiab(args: string[], options: { env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Promise<Run> {
+  return run(process.execPath, [KIAB, ...args], options);
+}
+
+export function spawnKiab(args: string[]): ChildProcess {
+  return spawn(process.execPath, [KIAB, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+}
+
+/** Like kiab(), but fails the test with kiab's stderr when it exits non-zero. */
+export async function kiabOk(args: string[]): Promise<Run> {
+  const result = await kiab(args);
+  if (result.code !== 0) throw new Error(`kiab ${args.join(' ')} exited ${result.code}: ${result.stderr.trim()}`);
+  return result;
+}
+
+export async function kiabJson<T = unknown>(args: string[]): Promise<T> {
+  const result = await kiabOk([...args, '-o', 'json']);
+  return JSON.parse(result.stdout) as T;
+}
+
+/** The docker CLI: an independent view of what kiab made, for assertions. */
+export async function docker(args: string[]): Promise<string> {
+  const result = await run('docker', args);
+  if (result.code !== 0) throw new Error(`docker ${args.join(' ')} exited ${result.code}: ${result.stderr.trim()}`);
+  return result.stdout.trim();
+}
+
+/** Names of every object labelled with the cluster, by kind, straight from the engine. */
+export async function labelledObjects(cluster: string): Promise<{ containers: string[]; networks: string[]; volumes: string[] }> {
+  const filter = `label=dev.kiab.cluster=${cluster}`;
+  const lines = (text: string): string[] => text.split('\n').filter(Boolean);
+  return {
+    containers: lines(await docker(['ps', '-a', '--filter', filter, '--format', '{{.Names}}'])),
+    networks: lines(await docker(['network', 'ls', '--filter', filter, '--format', '{{.Name}}'])),
+    volumes: lines(await docker(['volume', 'ls', '--filter', filter, '--format', '{{.Name}}'])),
+  };
+}
+
+/** Reads what a TCP server sends on connect; rejects on timeout or refusal. */
+export function readTcp(host: string, port: number, timeoutMs = 5000): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = connect({ host, port });
+    let data = '';
+    const timer = setTimeout(() => {
+      socket.destroy();
+      reject(new Error(`no answer from ${host}:${port} within ${timeoutMs} ms (got "${data}")`));
+    }, timeoutMs);
+    socket.on('data', (chunk: Buffer) => (data += chunk.toString()));
+    socket.once('error', (error) => {
+      clearTimeout(timer);
+      reject(error);
+    });
+    socket.once('close', () => {
+      clearTimeout(timer);
+      // A proxy accepts before the far end listens, then closes: that is no answer yet.
+      if (data === '') reject(new Error(`${host}:${port} closed without answering`));
+      else resolve(data);
+    });
+  });
+}
+
+/** Retries a check until it passes or the deadline passes, returning its last value. */
+export async function eventually<T>(check: () => Promise<T>, timeoutMs = 20_000, intervalMs = 250): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      return await check();
+    } catch (error) {
+      if (Date.now() > deadline) throw error;
+      await new Promise((resolve) => setTimeout(resolve, intervalMs));
+    }
+  }
+}
+
+/** Starts a one-line TCP greeter in a machine as a transient systemd unit. */
+export async function startGreeter(node: string, port: number): Promise<void> {
+  await kiabOk(['exec', node, '--', 'systemd-run', `--unit=kiab-test-greeter-${port}`, 'socat', `TCP-LISTEN:${port},fork,reuseaddr`, `SYSTEM:echo greeting-from-$(hostname)`]);
+}
+
+export interface StatusJson {
+  name: string;
+  state: string;
+  address: string | null;
+  distribution: string | null;
+  box: { name: string; state: string; ip: string | null };
+  registry: { host: string; fromMachines: string; fromClusterNetwork: string } | null;
+  nodes: Array<{ name: string; role: string; index: number; state: string; system: string | null; ip: string | null; failedUnits: string[] }>;
+  ports: Array<{ name: string; host: string | null; box: string; target: string }>;
+}
+
+export function hostPort(status: StatusJson, name: string): number {
+  const host = status.ports.find((port) => port.name === name)?.host;
+  if (!host) throw new Error(`no host port ${name} in status`);
+  return Number(host.split(':')[1]);
+}
