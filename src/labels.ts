@@ -16,11 +16,15 @@ export const LABEL = {
   ports: 'dev.kiab.ports',
   /** The fixed address given at creation. */
   ip: 'dev.kiab.ip',
+  /** On snapshot images and volumes: the snapshot's name. */
+  snapshot: 'dev.kiab.snapshot',
+  /** On snapshot images: the volume purposes captured with the machine, comma-separated. */
+  snapshotVolumes: 'dev.kiab.snapshot-volumes',
   /** The recipe hash an image was built from. */
   recipe: 'dev.kiab.recipe',
 } as const;
 
-export type ObjectRole = 'server' | 'worker' | 'box' | 'network' | 'volume';
+export type ObjectRole = 'server' | 'worker' | 'box' | 'network' | 'volume' | 'snapshot';
 export const MACHINE_ROLES = ['server', 'worker'] as const;
 export type MachineRole = (typeof MACHINE_ROLES)[number];
 

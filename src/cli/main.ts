@@ -8,6 +8,7 @@ import { registerImage } from './commands/image.js';
 import { registerList } from './commands/list.js';
 import { registerNode } from './commands/node.js';
 import { registerRegistry } from './commands/registry.js';
+import { registerSnapshot } from './commands/snapshot.js';
 import { registerStatus } from './commands/status.js';
 import { registerUp } from './commands/up.js';
 
@@ -42,6 +43,7 @@ export async function main(rawArgv: string[]): Promise<number> {
   registerExec(program, runtime);
   registerImage(program, runtime);
   registerRegistry(program, runtime);
+  registerSnapshot(program, runtime);
   configure(program);
   try {
     await program.parseAsync(argv, { from: 'user' });

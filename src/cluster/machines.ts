@@ -33,7 +33,9 @@ export async function ensureMachinesRunning(context: ClusterContext, wanted: Mac
       throwIfAborted(signal);
       const container = existing.get(machine.name);
       if (!container) await createMachine(context, machine);
-      if (container?.state !== 'running') {
+      // A crash during a snapshot can leave machines frozen; thaw them rather than restart.
+      if (container?.state === 'paused') await context.provider.unpauseContainer(machine.name);
+      else if (container?.state !== 'running') {
         await context.provider.startContainer(machine.name);
         const after = await context.provider.inspectContainer(machine.name);
         started.set(machine.name, after?.startedAt ?? new Date());

@@ -55,7 +55,8 @@ export async function observeCluster(provider: Provider, name: string): Promise<
     ports: readPortsLabel(network?.labels) ?? readPortsLabel(box?.labels),
     box,
     machines,
-    volumes,
+    // Snapshot volumes belong to snapshots, not to the running cluster.
+    volumes: volumes.filter((volume) => !volume.labels[LABEL.snapshot]),
   };
 }
 
@@ -67,7 +68,7 @@ export function clusterExists(observed: ObservedCluster): boolean {
 export async function listClusterNames(provider: Provider): Promise<string[]> {
   const [networks, containers, volumes] = await Promise.all([provider.listNetworks(managed), provider.listContainers(managed), provider.listVolumes(managed)]);
   const names = new Set<string>();
-  for (const object of [...networks, ...containers, ...volumes]) {
+  for (const object of [...networks, ...containers, ...volumes.filter((volume) => !volume.labels[LABEL.snapshot])]) {
     const name = object.labels[LABEL.cluster];
     if (name) names.add(name);
   }

@@ -9,4 +9,6 @@ export const noneDistribution: Distribution = {
   install: async () => undefined,
   join: async () => undefined,
   leave: async () => undefined,
+  // The k8s.io namespace is the one a kubelet's CRI reads, so images loaded here serve both ctr and Kubernetes.
+  ctr: () => ['ctr', '--namespace', 'k8s.io'],
 };

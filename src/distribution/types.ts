@@ -37,6 +37,8 @@ export interface Distribution {
   install(context: DistributionContext): Promise<void>;
   /** Joins one machine added after install. */
   join(context: DistributionContext, machine: MachineRef): Promise<void>;
+  /** How to reach the containerd that runs this distribution's containers, as a ctr command prefix. */
+  ctr(): string[];
   /** Takes a machine out cleanly before it is removed (drain, delete the node object). */
   leave(context: DistributionContext, machine: MachineRef): Promise<void>;
 }

@@ -34,7 +34,19 @@ export interface Provider {
   /** Resolves when a line of the container's output since `sinceSeconds` matches; rejects at the deadline. */
   waitForLog(name: string, pattern: RegExp, options: { sinceSeconds: number; timeoutMs: number; signal?: AbortSignal }): Promise<string>;
 
+  /** Freezes every process of a container (cgroup freezer) without stopping it; unpause thaws it. */
+  pauseContainer(name: string): Promise<void>;
+  unpauseContainer(name: string): Promise<void>;
+  /** Saves a container's filesystem (not its volumes or tmpfs) as an image with extra labels. */
+  commitContainer(name: string, ref: string, labels: Record<string, string>): Promise<void>;
+  /** Creates `to` (labelled) and copies every file of volume `from` into it, using `helperImage` for the copy. */
+  copyVolume(from: string, to: string, labels: Record<string, string>, helperImage: string): Promise<void>;
+
   imageExists(ref: string): Promise<boolean>;
+  listImages(labels: Record<string, string>): Promise<ImageInfo[]>;
+  removeImage(ref: string): Promise<void>;
+  /** The engine's `save` of images: a tar stream in the Docker archive format, for importing elsewhere. */
+  saveImages(refs: string[]): Promise<Readable>;
   pullImage(ref: string, onProgress?: (line: string) => void): Promise<void>;
   buildImage(options: BuildOptions): Promise<void>;
   importImage(tar: Readable, ref: string): Promise<void>;
@@ -107,8 +119,17 @@ export interface VolumeInfo {
   labels: Record<string, string>;
 }
 
+export interface ImageInfo {
+  id: string;
+  tags: string[];
+  labels: Record<string, string>;
+  createdAt: Date;
+  sizeBytes: number;
+}
+
 export interface ExecOptions {
-  stdin?: Buffer | string;
+  /** Input for the command; a stream is piped through without buffering it whole. */
+  stdin?: Buffer | string | Readable;
   env?: Record<string, string>;
   signal?: AbortSignal;
 }

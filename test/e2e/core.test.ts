@@ -1,9 +1,6 @@
 import assert from 'node:assert/strict';
-import { mkdtemp } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { docker, eventually, hostPort, kiab, kiabJson, kiabOk, labelledObjects, readTcp, run, startGreeter, type StatusJson } from './helpers.js';
+import { docker, eventually, hostPort, kiab, kiabJson, kiabOk, labelledObjects, makeBusyboxImage, readTcp, run, startGreeter, type StatusJson } from './helpers.js';
 
 const CLUSTER = 'e2e-core';
 const SECOND = 'e2e-side';
@@ -73,10 +70,7 @@ describe('a cluster of machines on a real engine', () => {
     const registry = status.registry!.host;
     assert.match(registry, /^localhost:\d+$/);
     const image = `${registry}/busybox:e2e`;
-    const dir = await mkdtemp(join(tmpdir(), 'kiab-img-'));
-    const tar = await run('tar', ['-C', '/bin', '-cf', join(dir, 'busybox.tar'), 'busybox']);
-    assert.equal(tar.code, 0, tar.stderr);
-    await docker(['import', '--change', 'ENTRYPOINT ["/busybox"]', join(dir, 'busybox.tar'), image]);
+    await makeBusyboxImage(image);
     await docker(['push', image]);
     const pull = await kiab(['exec', node('worker', 1), '--', 'ctr', '-n', 'e2e', 'images', 'pull', '--hosts-dir', '/etc/containerd/certs.d', image]);
     assert.equal(pull.code, 0, pull.stderr + pull.stdout);

@@ -124,3 +124,14 @@ export function hostPort(status: StatusJson, name: string): number {
   if (!host) throw new Error(`no host port ${name} in status`);
   return Number(host.split(':')[1]);
 }
+
+/** A tiny image made on the host with no registry: the static busybox from Debian's busybox-static. */
+export async function makeBusyboxImage(ref: string): Promise<void> {
+  const { mkdtemp } = await import('node:fs/promises');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  const dir = await mkdtemp(join(tmpdir(), 'kiab-img-'));
+  const tar = await run('tar', ['-C', '/bin', '-cf', join(dir, 'busybox.tar'), 'busybox']);
+  if (tar.code !== 0) throw new Error(`tar: ${tar.stderr}`);
+  await docker(['import', '--change', 'ENTRYPOINT ["/busybox"]', join(dir, 'busybox.tar'), ref]);
+}

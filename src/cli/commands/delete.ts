@@ -15,8 +15,9 @@ export function registerDelete(program: Command, runtime: Runtime): void {
     .description('remove clusters: every container, network and volume labelled with their name, and their kubeconfig entries')
     .argument('[names...]', 'cluster names (default: kiab)')
     .option('--all', 'delete every kiab cluster')
+    .option('--keep-snapshots', 'keep the cluster\'s snapshots (restore brings the cluster back)')
     .addOption(outputOption())
-    .action(async (names: string[], flags: { all?: boolean }, command: Command) => {
+    .action(async (names: string[], flags: { all?: boolean; keepSnapshots?: boolean }, command: Command) => {
       if (flags.all && names.length > 0) throw new UsageError('--all: give either cluster names or --all, not both');
       for (const name of names) validateClusterName(name);
       const provider = runtime.provider();
@@ -26,10 +27,10 @@ export function registerDelete(program: Command, runtime: Runtime): void {
       const results = [];
       for (const name of targets) {
         const step = reporter.step(`delete ${name}`);
-        const result = await deleteCluster(provider, name);
+        const result = await deleteCluster(provider, name, { keepSnapshots: flags.keepSnapshots === true });
         const context = clusterNames(name).kubeContext;
         const kubeconfig = await removeKubeconfigEntries(defaultKubeconfigPath(), { cluster: context, user: context, context });
-        step.done(result.containers + result.networks + result.volumes === 0 ? 'nothing to remove' : `${result.containers} containers, ${result.networks} networks, ${result.volumes} volumes`);
+        step.done(result.containers + result.networks + result.volumes + result.snapshots === 0 ? 'nothing to remove' : `${result.containers} containers, ${result.networks} networks, ${result.volumes} volumes, ${result.snapshots} snapshots`);
         results.push({ ...result, kubeconfigEntriesRemoved: kubeconfig });
       }
       if (outputOf(command) === 'json') printJson(results);

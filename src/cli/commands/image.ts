@@ -1,5 +1,7 @@
 import type { Command } from 'commander';
 import { buildImages } from '../../cluster/images.js';
+import { loadImages } from '../../cluster/image-load.js';
+import { validateClusterName } from './shared.js';
 import { DEFAULT_BASE_IMAGE } from '../../images/index.js';
 import { UsageError } from '../../errors.js';
 import { printJson } from '../output.js';
@@ -23,5 +25,27 @@ export function registerImage(program: Command, runtime: Runtime): void {
       });
       if (outputOf(command) === 'json') printJson(result);
       else process.stdout.write(`base  ${result.base}\n${result.images.map((ref) => `built ${ref}`).join('\n')}\n`);
+    });
+
+  image
+    .command('load')
+    .description('stream images from the host engine (or an archive) into the containerd of every machine, in parallel')
+    .argument('[images...]', 'images in the host engine')
+    .option('--cluster <name>', 'cluster', (value: string) => validateClusterName(value, '--cluster'), 'kiab')
+    .option('--nodes <nodes>', 'only these machines, comma-separated (e.g. worker-0,worker-1)')
+    .option('--archive <file>', 'load a tarball made by docker save instead')
+    .addOption(outputOption())
+    .action(async (images: string[], flags: { cluster: string; nodes?: string; archive?: string }, command: Command) => {
+      if (flags.archive && images.length > 0) throw new UsageError('--archive: give either image names or --archive, not both');
+      const result = await loadImages({
+        provider: runtime.provider(),
+        reporter: runtime.reporter(),
+        cluster: flags.cluster,
+        images,
+        ...(flags.archive ? { archive: flags.archive } : {}),
+        ...(flags.nodes ? { nodes: flags.nodes.split(',').map((node) => node.trim()).filter(Boolean) } : {}),
+      });
+      if (outputOf(command) === 'json') printJson(result);
+      else process.stdout.write(`loaded ${(result.bytes / 2 ** 20).toFixed(1)} MiB into ${result.nodes.length} machines in ${result.seconds.toFixed(1)}s\n`);
     });
 }

@@ -15,6 +15,7 @@ interface UpFlags {
   k8s?: 'none' | 'k3s' | 'kubeadm';
   k8sVersion?: string;
   wait?: string;
+  snapshot: boolean;
 }
 
 export function registerUp(program: Command, runtime: Runtime): void {
@@ -28,6 +29,7 @@ export function registerUp(program: Command, runtime: Runtime): void {
     .addOption(new Option('--k8s <distribution>', 'what runs on the machines').choices(['none', 'k3s', 'kubeadm']))
     .option('--k8s-version <version>', 'Kubernetes version for k3s or kubeadm')
     .option('--wait <duration>', 'how long to wait for the machines, e.g. 90s or 5m')
+    .option('--no-snapshot', 'do not take the "clean" snapshot that `kiab reset` returns to')
     .addOption(outputOption())
     .action(async (name: string | undefined, flags: UpFlags, command: Command) => {
       if (flags.wait !== undefined && parseDuration(flags.wait) === undefined) throw new UsageError(`--wait: "${flags.wait}" is not a duration such as 90s, 5m or 1h30m`);
@@ -40,7 +42,7 @@ export function registerUp(program: Command, runtime: Runtime): void {
         ...(flags.wait !== undefined ? { wait: flags.wait } : {}),
       };
       const spec = await loadSpec({ ...(flags.config !== undefined ? { configPath: flags.config } : {}), flags: input });
-      const status = await up({ provider: runtime.provider(), spec, reporter: runtime.reporter(), signal: runtime.signal });
+      const status = await up({ provider: runtime.provider(), spec, reporter: runtime.reporter(), signal: runtime.signal, snapshot: flags.snapshot });
       if (outputOf(command) === 'json') printJson(status);
       else printStatus(status);
     });

@@ -1,10 +1,10 @@
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import Docker from 'dockerode';
 import { pack } from 'tar-stream';
 import { KiabError } from '../../errors.js';
 import type {
   AttachedIo, BuildOptions, ContainerFile, ContainerInfo, ContainerSpec, ContainerState, EngineInfo, ExecOptions,
-  ExecResult, NetworkInfo, NetworkSpec, Provider, PublishedPort, VolumeInfo,
+  ExecResult, ImageInfo, NetworkInfo, NetworkSpec, Provider, PublishedPort, VolumeInfo,
 } from '../types.js';
 import { resolveEndpoint, type EngineEndpoint } from './connect.js';
 import { containerCreateOptions } from './container-config.js';
@@ -175,7 +175,8 @@ export class DockerProvider implements Provider {
     });
     const stream = (await exec.start({ hijack: true, stdin: options.stdin !== undefined })) as unknown as Readable & NodeJS.WritableStream;
     const output = collectDemuxed(this.docker.modem, stream);
-    if (options.stdin !== undefined) stream.end(options.stdin);
+    if (options.stdin instanceof Readable) options.stdin.pipe(stream);
+    else if (options.stdin !== undefined) stream.end(options.stdin);
     const onAbort = (): void => {
       (stream as Readable).destroy();
     };
@@ -251,6 +252,71 @@ export class DockerProvider implements Provider {
       };
       stream.once('end', () => finish(new Error(`${name} stopped before printing a line matching ${pattern}; last output: ${lines.tail()}`)));
     });
+  }
+
+  async pauseContainer(name: string): Promise<void> {
+    await this.docker.getContainer(name).pause();
+  }
+
+  async unpauseContainer(name: string): Promise<void> {
+    try {
+      await this.docker.getContainer(name).unpause();
+    } catch (error) {
+      // 409: not paused (already thawed by someone else) is the state we want.
+      if ((error as { statusCode?: number }).statusCode !== 409) throw error;
+    }
+  }
+
+  async commitContainer(name: string, ref: string, labels: Record<string, string>): Promise<void> {
+    const [repo, tag] = splitRef(ref);
+    // Callers pause first so that several machines are captured at one instant; the engine must not unpause.
+    await this.docker.getContainer(name).commit({ repo, tag, pause: false, changes: Object.entries(labels).map(([key, value]) => `LABEL ${key}=${JSON.stringify(value)}`) });
+  }
+
+  async copyVolume(from: string, to: string, labels: Record<string, string>, helperImage: string): Promise<void> {
+    await this.docker.createVolume({ Name: to, Labels: labels });
+    const helper = await this.docker.createContainer({
+      Image: helperImage,
+      Entrypoint: ['cp', '-a', '/from/.', '/to/'],
+      Cmd: [],
+      Labels: labels,
+      HostConfig: { Mounts: [{ Type: 'volume', Source: from, Target: '/from', ReadOnly: true }, { Type: 'volume', Source: to, Target: '/to' }], NetworkMode: 'none' },
+    });
+    try {
+      await helper.start();
+      const { StatusCode } = (await helper.wait()) as { StatusCode: number };
+      if (StatusCode !== 0) {
+        const logs = (await helper.logs({ stdout: true, stderr: true })).toString().trim();
+        throw new Error(`copying volume ${from} to ${to} failed (${StatusCode}): ${logs.slice(-300)}`);
+      }
+    } finally {
+      await helper.remove({ force: true }).catch(() => undefined);
+    }
+  }
+
+  async listImages(labels: Record<string, string>): Promise<ImageInfo[]> {
+    const images = await this.docker.listImages({ filters: labelFilter(labels) });
+    return images.map((image) => ({
+      id: image.Id,
+      tags: (image.RepoTags ?? []).filter((tag) => tag !== '<none>:<none>'),
+      labels: image.Labels ?? {},
+      createdAt: new Date(image.Created * 1000),
+      sizeBytes: image.Size,
+    }));
+  }
+
+  async removeImage(ref: string): Promise<void> {
+    try {
+      await this.docker.getImage(ref).remove({ force: true });
+    } catch (error) {
+      if (!isNotFound(error)) throw error;
+    }
+  }
+
+  async saveImages(refs: string[]): Promise<Readable> {
+    // GET /images/get?names=a&names=b; the typings lack this call though dockerode has it.
+    const withGetImages = this.docker as unknown as { getImages(options: { names: string[] }): Promise<Readable> };
+    return withGetImages.getImages({ names: refs });
   }
 
   async imageExists(ref: string): Promise<boolean> {

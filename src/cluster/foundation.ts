@@ -1,0 +1,59 @@
+import { KiabError } from '../errors.js';
+import type { MachineRef } from '../distribution/index.js';
+import { LABEL, clusterLabels, encodeJsonLabel } from '../labels.js';
+import { gatewayAddress, parseSubnet, pickFreeSubnet, type Subnet } from '../net/addresses.js';
+import { planHostPorts, type HostPorts } from '../net/ports.js';
+import type { Provider } from '../provider/types.js';
+import type { ClusterSpec } from '../spec/schema.js';
+import { kiabVersion } from '../version.js';
+import { observedSubnet, type ClusterContext } from './context.js';
+import { refreshForwards } from './machines.js';
+import type { ClusterNames } from './names.js';
+import { claimedHostPorts, type ObservedCluster } from './observe.js';
+import { boxContainerSpec, boxFiles } from './topology.js';
+
+/* The parts of a cluster that are not machines: its host ports, its network and its box. */
+
+export async function planPorts(provider: Provider, spec: ClusterSpec, observed: ObservedCluster): Promise<HostPorts> {
+  if (observed.ports) return observed.ports;
+  const plan = await planHostPorts(spec.ports, await claimedHostPorts(provider, spec.name));
+  if ('ports' in plan) return plan.ports;
+  const { name, port, reason, by } = plan.conflict;
+  const why = reason === 'in-use' ? 'is already in use on 127.0.0.1' : reason === 'claimed' ? `belongs to cluster ${by}` : 'is given twice';
+  throw new KiabError(`ports.${name}: host port ${port} ${why}`, { hint: `choose another port for ports.${name} in kiab.yaml, or leave it out to get a free one` });
+}
+
+/** Creates the cluster network, retrying with the next free /24 when a concurrent `up` took the same one. */
+export async function ensureNetwork(provider: Provider, spec: ClusterSpec, names: ClusterNames, observed: ObservedCluster, ports: HostPorts): Promise<Subnet> {
+  const known = observedSubnet(observed);
+  if (observed.network && known) return known;
+  const labels = { ...clusterLabels(names.cluster, 'network', kiabVersion), [LABEL.spec]: encodeJsonLabel(spec), [LABEL.ports]: encodeJsonLabel(ports) };
+  for (let attempt = 0; ; attempt += 1) {
+    const cidr = known?.cidr ?? spec.network.subnet ?? pickFreeSubnet(await provider.subnetsInUse());
+    if (!cidr) throw new KiabError('no free /24 left in 172.28.0.0/14 for a cluster network', { hint: 'set network.subnet in kiab.yaml' });
+    const subnet = parseSubnet(cidr);
+    try {
+      await provider.createNetwork({ name: names.network, subnet: cidr, gateway: gatewayAddress(subnet), labels });
+      return subnet;
+    } catch (error) {
+      const message = (error as Error).message;
+      const raced = /overlap|already exists/i.test(message);
+      if (!raced || attempt >= 5 || known || spec.network.subnet) {
+        throw new KiabError(`cannot create network ${names.network} (${cidr}): ${message.split('\n')[0]}`, { hint: spec.network.subnet ? 'choose another network.subnet' : undefined, cause: error });
+      }
+    }
+  }
+}
+
+/** Creates the box with its forwarding and registry config in place before first start, or starts it and re-applies forwarding. */
+export async function ensureBox(context: ClusterContext, observed: ObservedCluster, machines: MachineRef[]): Promise<void> {
+  const { provider, spec, names, subnet, ports } = context;
+  if (!observed.box) {
+    await provider.createContainer(boxContainerSpec(spec, names, subnet, ports));
+    await provider.writeFiles(names.box, boxFiles(spec, names, machines));
+    await provider.startContainer(names.box);
+    return;
+  }
+  if (observed.box.state !== 'running') await provider.startContainer(names.box);
+  await refreshForwards(context, machines);
+}

@@ -1,0 +1,118 @@
+import assert from 'node:assert/strict';
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { docker, kiab, kiabJson, kiabOk, labelledObjects, makeBusyboxImage, type StatusJson } from './helpers.js';
+
+const CLUSTER = 'e2e-snap';
+const IMAGE = 'kiab-e2e/busybox:snap';
+const machine = (role: string, index: number): string => `kiab-${CLUSTER}-${role}-${index}`;
+
+interface SnapshotJson {
+  cluster: string;
+  name: string;
+  machines: string[];
+}
+
+async function snapshotImages(): Promise<string[]> {
+  return (await docker(['images', '--filter', `label=dev.kiab.snapshot`, '--filter', `label=dev.kiab.cluster=${CLUSTER}`, '--format', '{{.Repository}}:{{.Tag}}'])).split('\n').filter(Boolean);
+}
+
+async function fileExists(node: string, path: string): Promise<boolean> {
+  return (await kiab(['exec', node, '--', 'test', '-e', path])).code === 0;
+}
+
+async function imageInMachine(node: string): Promise<boolean> {
+  const list = await kiabOk(['exec', node, '--', 'ctr', '-n', 'k8s.io', 'images', 'ls', '-q']);
+  return list.stdout.includes(IMAGE.split(':')[0]!);
+}
+
+describe('snapshots and image load', () => {
+  let initial: StatusJson;
+
+  before(async () => {
+    await kiab(['delete', CLUSTER]);
+    await makeBusyboxImage(IMAGE);
+    initial = await kiabJson<StatusJson>(['up', CLUSTER, '--workers', '2']);
+  });
+
+  after(async () => {
+    await kiab(['delete', CLUSTER]);
+  });
+
+  it('up takes the clean snapshot of every machine', async () => {
+    const snapshots = await kiabJson<SnapshotJson[]>(['snapshot', 'list', CLUSTER]);
+    assert.deepEqual(snapshots.map((snapshot) => [snapshot.name, snapshot.machines.length]), [['clean', 3]]);
+    assert.equal((await snapshotImages()).length, 3);
+  });
+
+  it('image load streams an image into every machine, and a container runs from it', async () => {
+    const result = await kiabJson<{ nodes: string[]; bytes: number }>(['image', 'load', IMAGE, '--cluster', CLUSTER]);
+    assert.equal(result.nodes.length, 3);
+    assert.ok(result.bytes > 500_000, `streamed ${result.bytes} bytes`);
+    for (const node of [machine('server', 0), machine('worker', 0), machine('worker', 1)]) {
+      const ran = await kiab(['exec', node, '--', 'ctr', '-n', 'k8s.io', 'run', '--rm', `docker.io/${IMAGE}`, 'e2e-load', '/busybox', 'echo', `ran-on-${node}`]);
+      assert.equal(ran.code, 0, ran.stderr);
+      assert.equal(ran.stdout.trim(), `ran-on-${node}`);
+    }
+  });
+
+  it('image load --archive loads a tarball into selected nodes only', async () => {
+    const archive = join(await mkdtemp(join(tmpdir(), 'kiab-archive-')), 'busybox.tar');
+    await docker(['save', '-o', archive, IMAGE]);
+    await kiabOk(['exec', machine('worker', 1), '--', 'ctr', '-n', 'k8s.io', 'images', 'rm', `docker.io/${IMAGE}`]);
+    await kiabOk(['exec', machine('server', 0), '--', 'ctr', '-n', 'k8s.io', 'images', 'rm', `docker.io/${IMAGE}`]);
+    const result = await kiabJson<{ nodes: string[] }>(['image', 'load', '--archive', archive, '--cluster', CLUSTER, '--nodes', 'worker-1']);
+    assert.deepEqual(result.nodes, [machine('worker', 1)]);
+    assert.equal(await imageInMachine(machine('worker', 1)), true);
+    assert.equal(await imageInMachine(machine('server', 0)), false);
+  });
+
+  it('a named snapshot keeps loaded images; restoring it imports nothing again', async () => {
+    await kiabOk(['snapshot', 'save', CLUSTER, 'loaded']);
+    const duplicate = await kiab(['snapshot', 'save', CLUSTER, 'loaded']);
+    assert.equal(duplicate.code, 2, duplicate.stderr);
+    await kiabOk(['reset', CLUSTER]);
+    assert.equal(await imageInMachine(machine('worker', 0)), false, 'clean has no loaded image');
+    await kiabOk(['snapshot', 'restore', CLUSTER, 'loaded']);
+    assert.equal(await imageInMachine(machine('worker', 0)), true, 'restored without a new import');
+    const ran = await kiab(['exec', machine('worker', 0), '--', 'ctr', '-n', 'k8s.io', 'run', '--rm', `docker.io/${IMAGE}`, 'e2e-restored', '/busybox', 'true']);
+    assert.equal(ran.code, 0, ran.stderr);
+  });
+
+  it('reset removes files written since (root filesystem and volume) and machines added since, keeping names and addresses', async () => {
+    await kiabOk(['exec', machine('worker', 0), '--', 'sh', '-c', 'echo x > /root/after-snapshot && echo y > /var/lib/containerd/after-snapshot']);
+    await kiabOk(['node', 'add', '--cluster', CLUSTER]);
+    const restored = await kiabJson<StatusJson>(['reset', CLUSTER]);
+    assert.equal(restored.state, 'running');
+    assert.deepEqual(restored.nodes.map((node) => [node.name, node.ip]), initial.nodes.map((node) => [node.name, node.ip]));
+    assert.equal(await fileExists(machine('worker', 0), '/root/after-snapshot'), false);
+    assert.equal(await fileExists(machine('worker', 0), '/var/lib/containerd/after-snapshot'), false);
+    assert.equal((await kiabOk(['exec', machine('worker', 0), '--', 'hostname'])).stdout.trim(), machine('worker', 0));
+    assert.ok(!(await labelledObjects(CLUSTER)).containers.includes(machine('worker', 2)), 'the machine added after the snapshot is gone');
+    for (const node of restored.nodes) assert.match(node.system ?? '', /running|degraded/);
+  });
+
+  it('snapshot rm removes its images and volumes', async () => {
+    await kiabOk(['snapshot', 'rm', CLUSTER, 'loaded']);
+    const names = (await kiabJson<SnapshotJson[]>(['snapshot', 'list', CLUSTER])).map((snapshot) => snapshot.name);
+    assert.deepEqual(names, ['clean']);
+    const volumes = await docker(['volume', 'ls', '--filter', 'label=dev.kiab.snapshot=loaded', '--format', '{{.Name}}']);
+    assert.equal(volumes, '');
+  });
+
+  it('snapshots survive delete only with --keep-snapshots, and restore brings the whole cluster back', async () => {
+    await kiabOk(['delete', CLUSTER, '--keep-snapshots']);
+    const left = await labelledObjects(CLUSTER);
+    assert.deepEqual(left.containers, []);
+    assert.deepEqual(left.networks, []);
+    assert.equal((await snapshotImages()).length, 3);
+    const back = await kiabJson<StatusJson>(['snapshot', 'restore', CLUSTER, 'clean']);
+    assert.equal(back.state, 'running');
+    assert.deepEqual(back.nodes.map((node) => node.ip), initial.nodes.map((node) => node.ip));
+    await kiabOk(['delete', CLUSTER]);
+    assert.deepEqual(await snapshotImages(), []);
+    assert.deepEqual(await labelledObjects(CLUSTER), { containers: [], networks: [], volumes: [] });
+  });
+});
