@@ -2,7 +2,9 @@ import { Command, CommanderError } from 'commander';
 import { kiabVersion } from '../version.js';
 import { reportError } from './errors.js';
 import { createRuntime } from './runtime.js';
+import { registerAssets } from './commands/assets.js';
 import { registerDelete } from './commands/delete.js';
+import { registerKubeconfig } from './commands/kubeconfig.js';
 import { registerExec } from './commands/exec.js';
 import { registerImage } from './commands/image.js';
 import { registerList } from './commands/list.js';
@@ -44,6 +46,8 @@ export async function main(rawArgv: string[]): Promise<number> {
   registerImage(program, runtime);
   registerRegistry(program, runtime);
   registerSnapshot(program, runtime);
+  registerAssets(program, runtime);
+  registerKubeconfig(program, runtime);
   configure(program);
   try {
     await program.parseAsync(argv, { from: 'user' });

@@ -16,6 +16,8 @@ export interface ClusterContext {
   subnet: Subnet;
   ports: HostPorts;
   distribution: Distribution;
+  /** The image machines are created from: kiab's node image, or the distribution's derived one. */
+  nodeImage: string;
   signal?: AbortSignal;
 }
 

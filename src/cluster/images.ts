@@ -2,6 +2,7 @@ import { KiabError } from '../errors.js';
 import { DEBOOTSTRAP_BASE_IMAGE, DEFAULT_BASE_IMAGE, RECIPES, recipeTag, type ImageRecipe } from '../images/index.js';
 import { debootstrapRootfs } from '../images/debootstrap.js';
 import { LABEL } from '../labels.js';
+import type { NodeImagePlan } from '../distribution/index.js';
 import type { Provider } from '../provider/types.js';
 import { kiabVersion } from '../version.js';
 import { runStep, type Reporter } from './reporter.js';
@@ -82,7 +83,18 @@ export async function buildImages(provider: Provider, reporter: Reporter, choice
 }
 
 /** For `up`: kiab's own images are built when missing; a user's own image is pulled when missing. */
-export async function ensureImages(provider: Provider, reporter: Reporter, wanted: { node: string; box: string }): Promise<void> {
+export async function ensureImages(provider: Provider, reporter: Reporter, wanted: { node: string; box: string }, derived?: NodeImagePlan): Promise<string> {
+  await ensureBaseImages(provider, reporter, wanted);
+  if (!derived) return wanted.node;
+  if (!(await provider.imageExists(derived.tag))) {
+    await runStep(reporter, `build node image ${derived.tag}`, async (progress) =>
+      provider.buildImage({ tag: derived.tag, files: await derived.files(), buildArgs: { BASE: wanted.node }, labels: { [LABEL.managed]: kiabVersion, [LABEL.recipe]: derived.tag }, onProgress: (line) => progress.update(line) }),
+    );
+  }
+  return derived.tag;
+}
+
+async function ensureBaseImages(provider: Provider, reporter: Reporter, wanted: { node: string; box: string }): Promise<void> {
   const missing: ImageRecipe[] = [];
   for (const [role, ref] of [['node', wanted.node], ['box', wanted.box]] as const) {
     if (await provider.imageExists(ref)) continue;

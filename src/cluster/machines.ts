@@ -11,11 +11,11 @@ import { boxFiles, clusterRegistry, FORWARDS_PATH, forwardsFile, machineContaine
 const PARALLEL_MACHINES = 8;
 
 /** Creates a machine with its files in place before first boot, so nothing has to be exec'd in later. */
-async function createMachine(context: ClusterContext, machine: MachineRef): Promise<void> {
+async function createMachine(context: ClusterContext, machine: MachineRef, all: MachineRef[]): Promise<void> {
   const { provider, spec, names, distribution } = context;
-  await provider.createContainer(machineContainerSpec(spec, names, machine, distribution));
+  await provider.createContainer(machineContainerSpec(spec, names, machine, distribution, context.nodeImage));
   const files = machineFiles(clusterRegistry(spec, names, context.ports));
-  files.push(...distribution.machineFiles(distributionContext(context, [machine], () => undefined), machine));
+  files.push(...distribution.machineFiles(distributionContext(context, all, () => undefined), machine));
   if (files.length > 0) await provider.writeFiles(machine.name, files);
 }
 
@@ -23,7 +23,7 @@ async function createMachine(context: ClusterContext, machine: MachineRef): Prom
  * Makes every wanted machine exist and run. Returns the start time of machines started here,
  * which the boot wait uses to read only this boot's console output.
  */
-export async function ensureMachinesRunning(context: ClusterContext, wanted: MachineRef[], existing: Map<string, ContainerInfo>, onProgress: (detail: string) => void): Promise<Map<string, Date>> {
+export async function ensureMachinesRunning(context: ClusterContext, wanted: MachineRef[], existing: Map<string, ContainerInfo>, onProgress: (detail: string) => void, all: MachineRef[] = wanted): Promise<Map<string, Date>> {
   const started = new Map<string, Date>();
   let done = 0;
   await forEachBounded(
@@ -32,7 +32,7 @@ export async function ensureMachinesRunning(context: ClusterContext, wanted: Mac
     async (machine, signal) => {
       throwIfAborted(signal);
       const container = existing.get(machine.name);
-      if (!container) await createMachine(context, machine);
+      if (!container) await createMachine(context, machine, all);
       // A crash during a snapshot can leave machines frozen; thaw them rather than restart.
       if (container?.state === 'paused') await context.provider.unpauseContainer(machine.name);
       else if (container?.state !== 'running') {

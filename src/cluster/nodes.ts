@@ -7,10 +7,12 @@ import { parseDuration } from '../spec/duration.js';
 import { distributionContext, observedSubnet, type ClusterContext } from './context.js';
 import { withClusterLock } from './lock.js';
 import { ensureMachinesRunning, refreshForwards, waitForMachines } from './machines.js';
+import { waitUntilReady } from './ready.js';
 import { clusterNames, parseMachineName } from './names.js';
 import { observeCluster, type ObservedCluster } from './observe.js';
 import { runStep, type Reporter } from './reporter.js';
 import { statusOf, type NodeStatus } from './status.js';
+import { nodeImageOf } from './topology.js';
 
 export interface NodeOptions {
   provider: Provider;
@@ -30,12 +32,14 @@ export async function resolveNode(provider: Provider, node: string, cluster?: st
   return { ...parsed, name };
 }
 
-function clusterContext(provider: Provider, observed: ObservedCluster, signal?: AbortSignal): ClusterContext {
+async function clusterContext(provider: Provider, observed: ObservedCluster, signal?: AbortSignal): Promise<ClusterContext> {
   const subnet = observedSubnet(observed);
   if (!observed.spec || !observed.ports || !subnet || !observed.network) {
     throw new KiabError(`cluster ${observed.name} is incomplete`, { hint: `run \`kiab up ${observed.name}\` to finish it` });
   }
-  return { provider, spec: observed.spec, names: clusterNames(observed.name), subnet, ports: observed.ports, distribution: distributionFor(observed.spec.distribution), ...(signal ? { signal } : {}) };
+  const distribution = distributionFor(observed.spec.distribution);
+  const nodeImage = (await distribution.nodeImage(observed.spec, nodeImageOf(observed.spec)))?.tag ?? nodeImageOf(observed.spec);
+  return { provider, spec: observed.spec, names: clusterNames(observed.name), subnet, ports: observed.ports, distribution, nodeImage, ...(signal ? { signal } : {}) };
 }
 
 function machineRefs(context: ClusterContext, observed: ObservedCluster): MachineRef[] {
@@ -55,17 +59,20 @@ export async function addNode(options: NodeOptions & { cluster: string; role: Ma
   return withClusterLock(options.cluster, async () => {
     const observed = await observeCluster(provider, options.cluster);
     if (!observed.network) throw new KiabError(`cluster ${options.cluster} does not exist`, { hint: `create it with \`kiab up ${options.cluster}\`` });
-    const context = clusterContext(provider, observed, options.signal);
+    const context = await clusterContext(provider, observed, options.signal);
     const taken = observed.machines.filter((machine) => machine.role === options.role).map((machine) => machine.index);
     const index = taken.length === 0 ? 0 : Math.max(...taken) + 1;
     if (index > (options.role === 'server' ? MAX_SERVER_INDEX : MAX_WORKER_INDEX)) throw new KiabError(`cluster ${options.cluster} has no address left for another ${options.role}`);
     const machine: MachineRef = { name: context.names.machine(options.role, index), role: options.role, index, ip: machineAddress(context.subnet, options.role, index) };
     const deadline = Date.now() + (parseDuration(context.spec.wait) ?? 300_000);
-    const started = await runStep(reporter, `create ${machine.name}`, () => ensureMachinesRunning(context, [machine], new Map(), () => undefined));
-    await runStep(reporter, 'boot', () => waitForMachines(context, [machine], started, deadline, () => undefined));
     const machines = [...machineRefs(context, observed), machine];
+    const started = await runStep(reporter, `create ${machine.name}`, () => ensureMachinesRunning(context, [machine], new Map(), () => undefined, machines));
+    await runStep(reporter, 'boot', () => waitForMachines(context, [machine], started, deadline, () => undefined));
     await refreshForwards(context, machines);
-    await runStep(reporter, `join ${context.distribution.name}`, (progress) => context.distribution.join(distributionContext(context, machines, (detail) => progress.update(detail)), machine));
+    if (context.distribution.name !== 'none') {
+      await runStep(reporter, `join ${context.distribution.name}`, (progress) => context.distribution.join(distributionContext(context, machines, (detail) => progress.update(detail)), machine));
+      await runStep(reporter, 'wait for Kubernetes', (progress) => waitUntilReady(context, machines, deadline, (detail) => progress.update(detail)));
+    }
     return nodeStatusOf(provider, options.cluster, machine.name);
   });
 }
@@ -76,7 +83,7 @@ export async function startNode(options: NodeOptions & { node: string; cluster?:
   const node = await resolveNode(provider, options.node, options.cluster);
   return withClusterLock(node.cluster, async () => {
     const observed = await observeCluster(provider, node.cluster);
-    const context = clusterContext(provider, observed, options.signal);
+    const context = await clusterContext(provider, observed, options.signal);
     const existing = new Map(observed.machines.map((machine) => [machine.container.name, machine.container]));
     const ref = machineRefs(context, observed).find((machine) => machine.name === node.name)!;
     const deadline = Date.now() + (parseDuration(context.spec.wait) ?? 300_000);
@@ -102,7 +109,7 @@ export async function removeNode(options: NodeOptions & { node: string; cluster?
   const node = await resolveNode(provider, options.node, options.cluster);
   return withClusterLock(node.cluster, async () => {
     const observed = await observeCluster(provider, node.cluster);
-    const context = clusterContext(provider, observed, options.signal);
+    const context = await clusterContext(provider, observed, options.signal);
     const machines = machineRefs(context, observed);
     const servers = machines.filter((machine) => machine.role === 'server');
     if (node.role === 'server' && servers.length === 1) {
@@ -110,7 +117,7 @@ export async function removeNode(options: NodeOptions & { node: string; cluster?
     }
     const machine = machines.find((candidate) => candidate.name === node.name)!;
     const remaining = machines.filter((candidate) => candidate.name !== node.name);
-    await runStep(reporter, `leave ${context.distribution.name}`, (progress) => context.distribution.leave(distributionContext(context, machines, (detail) => progress.update(detail)), machine));
+    if (context.distribution.name !== 'none') await runStep(reporter, `leave ${context.distribution.name}`, (progress) => context.distribution.leave(distributionContext(context, machines, (detail) => progress.update(detail)), machine));
     await runStep(reporter, `remove ${node.name}`, async () => {
       await provider.removeContainer(node.name);
       const volumes = await provider.listVolumes({ [LABEL.managed]: '', [LABEL.cluster]: node.cluster });
@@ -118,6 +125,7 @@ export async function removeNode(options: NodeOptions & { node: string; cluster?
       for (const volume of volumes) if (volume.name.startsWith(prefix)) await provider.removeVolume(volume.name);
     });
     await refreshForwards(context, remaining);
+    await context.distribution.membershipChanged(distributionContext(context, remaining, () => undefined));
     return { name: node.name, removed: true as const };
   });
 }

@@ -15,6 +15,7 @@ import { clusterNames, type ClusterNames } from './names.js';
 import { forEachBounded } from './parallel.js';
 import { observeCluster, readPortsLabel, readSpecLabel, type ObservedCluster } from './observe.js';
 import { runStep, type Reporter } from './reporter.js';
+import { waitUntilReady } from './ready.js';
 import { clusterStatus, type ClusterStatus } from './status.js';
 import { CONTAINERD_VOLUME, machineContainerSpec, nodeImageOf } from './topology.js';
 
@@ -182,7 +183,7 @@ export async function restoreSnapshot(options: { provider: Provider; cluster: st
     let observed = await observeCluster(provider, cluster);
     const subnet = observed.network ? observedSubnet(observed)! : await ensureNetwork(provider, spec, names, observed, ports);
     if (!observed.network) observed = await observeCluster(provider, cluster);
-    const context: ClusterContext = { provider, spec, names, subnet, ports, distribution, ...(options.signal ? { signal: options.signal } : {}) };
+    const context: ClusterContext = { provider, spec, names, subnet, ports, distribution, nodeImage: nodeImageOf(spec), ...(options.signal ? { signal: options.signal } : {}) };
     const machines: Array<MachineRef & { image: string; purposes: string[] }> = images.map((image) => {
       const role = image.labels[LABEL.role] as MachineRole;
       const index = decodeIndex(image.labels) ?? 0;
@@ -202,7 +203,7 @@ export async function restoreSnapshot(options: { provider: Provider; cluster: st
       forEachBounded(machines, 8, async (machine) => {
         const volumeLabels = { ...clusterLabels(cluster, 'volume', kiabVersion) };
         await Promise.all(machine.purposes.map((purpose) => provider.copyVolume(snapshotVolumeName(names, snapshot, machine.name, purpose), names.volume(machine.name, purpose), volumeLabels, machine.image)));
-        const containerSpec = machineContainerSpec(spec, names, machine, distribution);
+        const containerSpec = machineContainerSpec(spec, names, machine, distribution, machine.image);
         // Labels inherited from the snapshot image would mark the machine as a snapshot: restate them.
         await provider.createContainer({ ...containerSpec, image: machine.image, labels: { ...containerSpec.labels, [LABEL.snapshot]: '', [LABEL.snapshotVolumes]: '', [LABEL.spec]: '', [LABEL.ports]: '' } });
         await provider.startContainer(machine.name);
@@ -213,6 +214,7 @@ export async function restoreSnapshot(options: { provider: Provider; cluster: st
     await runStep(reporter, 'boot', (progress) => waitForMachines(context, machines, started, deadline, (detail) => progress.update(detail)));
     await runStep(reporter, `box ${names.box}`, () => ensureBox(context, observed, machines));
     await refreshForwards(context, machines);
+    if (distribution.kubernetes) await runStep(reporter, 'wait for Kubernetes', (progress) => waitUntilReady(context, machines, deadline, (detail) => progress.update(detail)));
     return clusterStatus(provider, cluster);
   });
 }

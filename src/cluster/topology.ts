@@ -89,7 +89,7 @@ export function boxFiles(spec: ClusterSpec, names: ClusterNames, machines: reado
 
 export const CONTAINERD_VOLUME = { purpose: 'containerd', path: '/var/lib/containerd' } as const;
 
-export function machineContainerSpec(spec: ClusterSpec, names: ClusterNames, machine: MachineRef, distribution: Distribution): ContainerSpec {
+export function machineContainerSpec(spec: ClusterSpec, names: ClusterNames, machine: MachineRef, distribution: Distribution, image: string): ContainerSpec {
   const volumeLabels = { ...clusterLabels(names.cluster, 'volume', kiabVersion), [LABEL.role]: 'volume' };
   const volumes = [CONTAINERD_VOLUME, ...distribution.machineVolumes(machine.role)].map((volume) => ({
     name: names.volume(machine.name, volume.purpose),
@@ -99,7 +99,7 @@ export function machineContainerSpec(spec: ClusterSpec, names: ClusterNames, mac
   return {
     name: machine.name,
     hostname: machine.name,
-    image: nodeImageOf(spec),
+    image,
     kind: 'machine',
     labels: {
       ...clusterLabels(names.cluster, machine.role, kiabVersion),

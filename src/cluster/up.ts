@@ -1,4 +1,5 @@
-import { distributionFor } from '../distribution/index.js';
+import { distributionFor, type MachineRef } from '../distribution/index.js';
+import { boxAddress } from '../net/addresses.js';
 import { throwIfAborted } from '../errors.js';
 import type { Provider } from '../provider/types.js';
 import { parseDuration } from '../spec/duration.js';
@@ -13,7 +14,9 @@ import { observeCluster, type ObservedCluster } from './observe.js';
 import { runStep, type Reporter } from './reporter.js';
 import { CLEAN_SNAPSHOT, captureSnapshot, snapshotExists } from './snapshot.js';
 import { clusterStatus, type ClusterStatus } from './status.js';
-import { boxImageOf, desiredMachines, nodeImageOf, withNames } from './topology.js';
+import { apiServerUrl, publishLocalRegistry, readUserKubeconfig, writeUserKubeconfig, type KubeconfigOptions } from './kubernetes.js';
+import { waitUntilReady } from './ready.js';
+import { boxImageOf, clusterRegistry, desiredMachines, nodeImageOf, withNames } from './topology.js';
 
 export interface UpOptions {
   provider: Provider;
@@ -22,6 +25,12 @@ export interface UpOptions {
   signal?: AbortSignal;
   /** Take the `clean` snapshot once the cluster is ready (default true). */
   snapshot?: boolean;
+  /** Where and how to merge the cluster's kubeconfig; undefined leaves kubeconfig files alone. */
+  kubeconfig?: KubeconfigOptions;
+}
+
+async function clusterKubeconfigAt(context: ClusterContext, machines: MachineRef[], server: string): Promise<string> {
+  return readUserKubeconfig(context.distribution, distributionContext(context, machines, () => undefined), context.names, server);
 }
 
 /**
@@ -50,10 +59,11 @@ export async function up(options: UpOptions): Promise<ClusterStatus> {
       const ports = await planPorts(provider, spec, observed);
       throwIfAborted(signal);
 
-      await runStep(reporter, 'images', () => ensureImages(provider, reporter, { node: nodeImageOf(spec), box: boxImageOf(spec) }));
+      const derived = await distribution.nodeImage(spec, nodeImageOf(spec));
+      const nodeImage = await runStep(reporter, 'images', () => ensureImages(provider, reporter, { node: nodeImageOf(spec), box: boxImageOf(spec) }, derived));
       throwIfAborted(signal);
       const subnet = await runStep(reporter, `network ${names.network}`, () => ensureNetwork(provider, spec, names, observed, ports));
-      const context: ClusterContext = { provider, spec, names, subnet, ports, distribution, ...(signal ? { signal } : {}) };
+      const context: ClusterContext = { provider, spec, names, subnet, ports, distribution, nodeImage, ...(signal ? { signal } : {}) };
       const machines = withNames(desiredMachines(spec, observed, subnet), names);
       throwIfAborted(signal);
 
@@ -67,6 +77,16 @@ export async function up(options: UpOptions): Promise<ClusterStatus> {
 
       if (distribution.name !== 'none') {
         await runStep(reporter, `install ${distribution.name}`, (progress) => distribution.install(distributionContext(context, machines, (detail) => progress.update(detail))));
+      }
+      if (distribution.kubernetes) {
+        const kubeconfig = await runStep(reporter, 'wait for Kubernetes', (progress) => waitUntilReady(context, machines, deadline, (detail) => progress.update(detail)));
+        const registry = clusterRegistry(spec, names, ports);
+        if (kubeconfig && registry) await publishLocalRegistry(kubeconfig, registry);
+        if (options.kubeconfig !== undefined && kubeconfig) {
+          const server = apiServerUrl(ports, boxAddress(subnet), options.kubeconfig.apiAddress);
+          const written = await writeUserKubeconfig(server === apiServerUrl(ports, boxAddress(subnet), 'localhost') ? kubeconfig : await clusterKubeconfigAt(context, machines, server), options.kubeconfig);
+          reporter.warn(`kubeconfig: context ${names.kubeContext} in ${written}`);
+        }
       }
       if (options.snapshot !== false && !(await snapshotExists(provider, names.cluster, CLEAN_SNAPSHOT))) {
         await captureSnapshot(provider, await observeCluster(provider, names.cluster), CLEAN_SNAPSHOT, reporter);

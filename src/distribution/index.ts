@@ -1,9 +1,10 @@
 import { UsageError } from '../errors.js';
 import type { DistributionName } from '../spec/schema.js';
+import { kubeadmDistribution } from './kubeadm/index.js';
 import { noneDistribution } from './none.js';
 import type { Distribution } from './types.js';
 
-export type { Distribution, DistributionContext, MachineRef } from './types.js';
+export type { Distribution, DistributionContext, MachineRef, NodeImagePlan } from './types.js';
 
 /** A distribution the spec may name but this build cannot install yet: refused before anything is created. */
 function notYetAvailable(name: DistributionName): Distribution {
@@ -20,8 +21,9 @@ export function distributionFor(name: DistributionName): Distribution {
   switch (name) {
     case 'none':
       return noneDistribution;
-    case 'k3s':
     case 'kubeadm':
+      return kubeadmDistribution;
+    case 'k3s':
       return notYetAvailable(name);
   }
 }

@@ -3,12 +3,17 @@ import type { Distribution } from './types.js';
 /** Bare machines: systemd, containerd and the registry wiring, nothing else ("Kubernetes the hard way"). */
 export const noneDistribution: Distribution = {
   name: 'none',
+  kubernetes: false,
   preflight: async () => undefined,
+  nodeImage: async () => undefined,
   machineVolumes: () => [],
   machineFiles: () => [],
   install: async () => undefined,
   join: async () => undefined,
   leave: async () => undefined,
+  membershipChanged: async () => undefined,
+  adminKubeconfig: async () => undefined,
+  diagnose: async () => '',
   // The k8s.io namespace is the one a kubelet's CRI reads, so images loaded here serve both ctr and Kubernetes.
   ctr: () => ['ctr', '--namespace', 'k8s.io'],
 };

@@ -21,14 +21,32 @@ export interface DistributionContext {
   progress: (detail: string) => void;
 }
 
+/** An image derived from kiab's node image with a distribution's binaries and units baked in. */
+export interface NodeImagePlan {
+  tag: string;
+  /** Loads the build context only when the image must be built (it can be hundreds of MB). */
+  files: () => Promise<Array<{ path: string; content: string | Buffer; mode?: number }>>;
+}
+
+/** What a distribution's preflight found: the assets it will use. */
+export interface PreparedAssets {
+  dir: string;
+  /** Image references by archive file (relative to dir), for the machines' containerd. */
+  images: Record<string, string>;
+}
+
 /**
- * One Kubernetes flavour (or none): what goes on each machine, how nodes join and leave.
- * It talks to machines only through the provider, and is picked by name from the spec.
+ * One Kubernetes flavour (or none): what goes on each machine, how nodes join and leave, how to read
+ * the kubeconfig. It talks to machines only through the provider, and is picked by name from the spec.
  */
 export interface Distribution {
   readonly name: DistributionName;
-  /** Runs before anything is created; throws a KiabError when the cluster cannot be made (missing assets...). */
+  /** Whether there is a Kubernetes API to wait for, write a kubeconfig for and report on. */
+  readonly kubernetes: boolean;
+  /** Runs before anything is created; throws a KiabError naming what is missing (assets...). */
   preflight(spec: ClusterSpec): Promise<void>;
+  /** The node image machines run, when the distribution derives its own from kiab's base node image. */
+  nodeImage(spec: ClusterSpec, baseNodeImage: string): Promise<NodeImagePlan | undefined>;
   /** Directories that must live on a volume of their own on each machine (nested overlayfs, data). */
   machineVolumes(role: MachineRole): Array<{ purpose: string; path: string }>;
   /** Files written into a machine before its first boot. */
@@ -37,8 +55,14 @@ export interface Distribution {
   install(context: DistributionContext): Promise<void>;
   /** Joins one machine added after install. */
   join(context: DistributionContext, machine: MachineRef): Promise<void>;
-  /** How to reach the containerd that runs this distribution's containers, as a ctr command prefix. */
-  ctr(): string[];
   /** Takes a machine out cleanly before it is removed (drain, delete the node object). */
   leave(context: DistributionContext, machine: MachineRef): Promise<void>;
+  /** Refreshes what every machine knows of the others after machines came or went (routes...). */
+  membershipChanged(context: DistributionContext): Promise<void>;
+  /** The cluster-admin kubeconfig as the first server has it (server URL as seen inside the cluster). */
+  adminKubeconfig(context: DistributionContext): Promise<string | undefined>;
+  /** The last lines of the log that explains why a machine's Kubernetes is not ready. */
+  diagnose(context: DistributionContext, machine: MachineRef): Promise<string>;
+  /** How to reach the containerd that runs this distribution's containers, as a ctr command prefix. */
+  ctr(): string[];
 }

@@ -45,8 +45,20 @@ exec "$@"
 /** containerd reads per-registry hosts.toml files, so kiab can map registry names without restarts. */
 const CONTAINERD_CONFIG = `version = 2
 
+[plugins."io.containerd.grpc.v1.cri"]
+  # The pause image kiab builds for kubeadm clusters (kubeadm 1.34's version); imported, never pulled.
+  sandbox_image = "registry.k8s.io/pause:3.10.1"
+  # kubelet asks for oom_score_adj down to -998, which needs CAP_SYS_RESOURCE that machines lack;
+  # clamp it at containerd's own value instead of failing every pod sandbox.
+  restrict_oom_score_adj = true
+
 [plugins."io.containerd.grpc.v1.cri".registry]
   config_path = "/etc/containerd/certs.d"
+
+[plugins."io.containerd.grpc.v1.cri".cni]
+  # Debian's containernetworking-plugins live here, not in /opt/cni/bin.
+  bin_dir = "/usr/lib/cni"
+  conf_dir = "/etc/cni/net.d"
 
 [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc]
   runtime_type = "io.containerd.runc.v2"
@@ -87,6 +99,7 @@ const MASKED_UNITS = [
 const PACKAGES = [
   'systemd', 'systemd-sysv', 'dbus', 'containerd', 'runc', 'iptables', 'nftables', 'iproute2', 'conntrack',
   'ca-certificates', 'curl', 'socat', 'procps', 'kmod', 'ethtool', 'util-linux', 'mount', 'ebtables', 'less',
+  'containernetworking-plugins',
 ];
 
 const DOCKERFILE = `ARG BASE

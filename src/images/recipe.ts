@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 
 export interface RecipeFile {
   path: string;
-  content: string;
+  content: string | Buffer;
   mode?: number;
 }
 
@@ -17,7 +17,9 @@ export interface ImageRecipe {
 export function recipeTag(recipe: ImageRecipe): string {
   const hash = createHash('sha256');
   for (const file of [...recipe.files].sort((a, b) => a.path.localeCompare(b.path))) {
-    hash.update(`${file.path}\0${file.mode ?? 0o644}\0${file.content}\0`);
+    hash.update(`${file.path}\0${file.mode ?? 0o644}\0`);
+    hash.update(file.content);
+    hash.update('\0');
   }
   return `${recipe.repository}:${hash.digest('hex').slice(0, 12)}`;
 }

@@ -157,7 +157,7 @@ export interface ContainerFile {
 
 export interface BuildOptions {
   tag: string;
-  files: Array<{ path: string; content: string; mode?: number }>;
+  files: Array<{ path: string; content: string | Buffer; mode?: number }>;
   buildArgs: Record<string, string>;
   labels: Record<string, string>;
   onProgress?: (line: string) => void;

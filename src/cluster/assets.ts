@@ -1,0 +1,100 @@
+import { spawn } from 'node:child_process';
+import { createWriteStream } from 'node:fs';
+import { copyFile, mkdir, readFile, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { assetDir, cacheRoot, describeFile, hostArch, readManifest, verifyAssets, writeManifest, type AssetManifest } from '../assets/cache.js';
+import { buildKubernetesBinaries } from '../assets/kubebuild.js';
+import { MACHINE_BINARIES } from '../distribution/kubeadm/assets.js';
+import { KiabError } from '../errors.js';
+import { LABEL } from '../labels.js';
+import type { Provider } from '../provider/types.js';
+import { kiabVersion } from '../version.js';
+import { runStep, type Reporter } from './reporter.js';
+
+/** How each control-plane image runs its binary: kubeadm's manifests call the command by name. */
+const IMAGE_LAYOUT: Record<string, { path: string; entrypoint: string[] }> = {
+  'kube-apiserver': { path: '/usr/local/bin/kube-apiserver', entrypoint: ['/usr/local/bin/kube-apiserver'] },
+  'kube-controller-manager': { path: '/usr/local/bin/kube-controller-manager', entrypoint: ['/usr/local/bin/kube-controller-manager'] },
+  'kube-scheduler': { path: '/usr/local/bin/kube-scheduler', entrypoint: ['/usr/local/bin/kube-scheduler'] },
+  etcd: { path: '/usr/local/bin/etcd', entrypoint: ['/usr/local/bin/etcd'] },
+  coredns: { path: '/coredns', entrypoint: ['/coredns'] },
+  pause: { path: '/pause', entrypoint: ['/pause'] },
+};
+
+function capture(command: string, args: string[]): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (err += chunk.toString()));
+    child.once('error', reject);
+    child.once('close', (code) => (code === 0 ? resolve(out) : reject(new Error(`${command} ${args.join(' ')}: ${err.trim()}`))));
+  });
+}
+
+/** registry.k8s.io/etcd:3.6.5-0 -> etcd */
+function componentOf(ref: string): string {
+  return ref.slice(ref.lastIndexOf('/') + 1).split(':')[0]!;
+}
+
+/**
+ * `kiab assets build --k8s kubeadm`: compiles Kubernetes (and etcd, CoreDNS, pause) from the Go modules,
+ * turns the control-plane binaries into images under the names kubeadm expects, and stores binaries and
+ * image archives with their checksums in the same cache layout a download fills.
+ */
+export async function buildKubeadmAssets(options: { provider: Provider; reporter: Reporter; version: string; force?: boolean; signal?: AbortSignal }): Promise<{ dir: string; manifest: AssetManifest; reused: boolean }> {
+  const { provider, reporter, version } = options;
+  if (!/^v\d+\.\d+\.\d+$/.test(version)) throw new KiabError(`--k8s-version: "${version}" must look like v1.34.4`, { exitCode: 2 });
+  await provider.ping();
+  const key = { distribution: 'kubeadm' as const, version, arch: hostArch() };
+  const dir = assetDir(key);
+  const existing = await readManifest(dir);
+  if (existing && !options.force) {
+    await verifyAssets(dir, existing);
+    return { dir, manifest: existing, reused: true };
+  }
+  // Go's own caches make a second build of the same version a no-op; the output folder stays put for that.
+  const buildBin = join(cacheRoot(), 'build', 'kubeadm', version, 'bin');
+  await runStep(reporter, `compile Kubernetes ${version} from the Go modules`, (progress) => buildKubernetesBinaries(version, buildBin, (line) => progress.update(line), options.signal));
+
+  await rm(dir, { recursive: true, force: true });
+  await mkdir(join(dir, 'bin'), { recursive: true });
+  await mkdir(join(dir, 'images'), { recursive: true });
+  for (const binary of MACHINE_BINARIES) await copyFile(join(buildBin, binary), join(dir, 'bin', binary));
+
+  const refs = (await capture(join(buildBin, 'kubeadm'), ['config', 'images', 'list', '--kubernetes-version', version])).split('\n').map((line) => line.trim()).filter(Boolean);
+  const images: Record<string, string> = {};
+  await runStep(reporter, 'build control-plane images', async (progress) => {
+    for (const ref of refs) {
+      const component = componentOf(ref);
+      const layout = IMAGE_LAYOUT[component];
+      if (!layout) continue; // kube-proxy runs as a machine service, not from an image
+      progress.update(ref);
+      await provider.buildImage({
+        tag: ref,
+        files: [
+          { path: 'Dockerfile', content: `FROM scratch\nCOPY ${component} ${layout.path}\nENV PATH=/usr/local/bin:/usr/bin:/bin\nENTRYPOINT ${JSON.stringify(layout.entrypoint)}\n` },
+          { path: component, content: await readFile(join(buildBin, component)), mode: 0o755 },
+        ],
+        buildArgs: {},
+        labels: { [LABEL.managed]: kiabVersion },
+      });
+      const file = `images/${component}.tar`;
+      await pipeline(await provider.saveImages([ref]), createWriteStream(join(dir, file)));
+      images[file] = ref;
+    }
+  });
+  const missing = Object.keys(IMAGE_LAYOUT).filter((component) => !images[`images/${component}.tar`]);
+  if (missing.length) throw new KiabError(`kubeadm ${version} lists no image for ${missing.join(', ')}`);
+
+  const files: AssetManifest['files'] = {};
+  for (const name of [...MACHINE_BINARIES.map((binary) => `bin/${binary}`), ...Object.keys(images)]) {
+    const [relative, description] = await describeFile(dir, join(dir, name));
+    files[relative] = description;
+  }
+  const manifest: AssetManifest = { distribution: 'kubeadm', version, arch: key.arch, source: 'build', createdAt: new Date().toISOString(), images, files };
+  await writeManifest(dir, manifest);
+  return { dir, manifest, reused: false };
+}

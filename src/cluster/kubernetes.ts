@@ -1,0 +1,154 @@
+import { CoreV1Api, KubeConfig, type V1Node } from '@kubernetes/client-node';
+import { parse, stringify } from 'yaml';
+import type { Distribution, DistributionContext, MachineRef } from '../distribution/index.js';
+import { KiabError } from '../errors.js';
+import { defaultKubeconfigPath, mergeKubeconfig } from '../kubeconfig/index.js';
+import { LOOPBACK, type HostPorts } from '../net/ports.js';
+import { localRegistryHostingConfigMap, type RegistryEndpoints } from '../registry/index.js';
+import type { ClusterNames } from './names.js';
+
+export type ApiAddress = 'localhost' | 'box';
+
+export interface KubeconfigOptions {
+  /** Where to merge it; undefined leaves the user's kubeconfig alone. */
+  path?: string;
+  switchContext: boolean;
+  apiAddress: ApiAddress;
+}
+
+interface KubeconfigDocument {
+  clusters?: Array<{ name: string; cluster: Record<string, unknown> }>;
+  users?: Array<{ name: string; user: Record<string, unknown> }>;
+  contexts?: Array<{ name: string; context: Record<string, unknown> }>;
+}
+
+/**
+ * Turns the admin kubeconfig of the first server into the user's: server URL on the published loopback port
+ * (or the box address), and every name kiab-NAME so that merging never clobbers another cluster's entries.
+ */
+export function userKubeconfig(adminKubeconfig: string, names: ClusterNames, server: string): string {
+  const admin = parse(adminKubeconfig) as KubeconfigDocument;
+  const cluster = admin.clusters?.[0]?.cluster;
+  const user = admin.users?.[0]?.user;
+  if (!cluster || !user) throw new KiabError('the cluster\'s admin kubeconfig has no cluster or user entry');
+  const name = names.kubeContext;
+  return stringify({
+    apiVersion: 'v1',
+    kind: 'Config',
+    clusters: [{ name, cluster: { ...cluster, server } }],
+    users: [{ name, user }],
+    contexts: [{ name, context: { cluster: name, user: name } }],
+    'current-context': name,
+  });
+}
+
+export function apiServerUrl(ports: HostPorts, boxIp: string, address: ApiAddress): string {
+  return address === 'box' ? `https://${boxIp}:6443` : `https://${LOOPBACK}:${ports.api}`;
+}
+
+export async function readUserKubeconfig(distribution: Distribution, context: DistributionContext, names: ClusterNames, server: string): Promise<string> {
+  const admin = await distribution.adminKubeconfig(context);
+  if (!admin) throw new KiabError(`cluster ${names.cluster} has no kubeconfig yet`, { hint: `run \`kiab up ${names.cluster}\` to finish it` });
+  return userKubeconfig(admin, names, server);
+}
+
+export async function writeUserKubeconfig(kubeconfig: string, options: KubeconfigOptions): Promise<string> {
+  const path = options.path ?? defaultKubeconfigPath();
+  await mergeKubeconfig(path, parse(kubeconfig) as never, { switchContext: options.switchContext });
+  return path;
+}
+
+function coreApi(kubeconfig: string): CoreV1Api {
+  const config = new KubeConfig();
+  config.loadFromString(kubeconfig);
+  return config.makeApiClient(CoreV1Api);
+}
+
+function isReady(node: V1Node): boolean {
+  return node.status?.conditions?.some((condition) => condition.type === 'Ready' && condition.status === 'True') ?? false;
+}
+
+export interface KubernetesNodeInfo {
+  name: string;
+  ready: boolean;
+  kubeletVersion: string | null;
+  pods: number;
+}
+
+/** Per node: Ready, kubelet version and how many pods run there, from the API. */
+export async function kubernetesNodes(kubeconfig: string): Promise<KubernetesNodeInfo[]> {
+  const api = coreApi(kubeconfig);
+  const [nodes, pods] = await Promise.all([api.listNode(), api.listPodForAllNamespaces()]);
+  return nodes.items.map((node) => ({
+    name: node.metadata?.name ?? '',
+    ready: isReady(node),
+    kubeletVersion: node.status?.nodeInfo?.kubeletVersion ?? null,
+    pods: pods.items.filter((pod) => pod.spec?.nodeName === node.metadata?.name && pod.status?.phase !== 'Succeeded' && pod.status?.phase !== 'Failed').length,
+  }));
+}
+
+/** Control-plane and DNS pods that must run before a cluster is usable. */
+const CORE_COMPONENTS = ['kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'etcd', 'coredns'];
+
+/**
+ * Waits until every machine is a Ready node and the core system pods run. At the deadline it names what is
+ * missing and shows the distribution's log of the first machine that is not ready, not a bare timeout.
+ */
+export async function waitForKubernetes(options: { kubeconfig: string; machines: MachineRef[]; deadline: number; distribution: Distribution; context: DistributionContext; progress: (detail: string) => void; signal?: AbortSignal }): Promise<void> {
+  const api = coreApi(options.kubeconfig);
+  let lastProblem = 'the API server did not answer';
+  // Seen healthy twice in a row: a pod that crash-loops can look ready for a moment.
+  let healthyPolls = 0;
+  for (;;) {
+    try {
+      const nodes = await api.listNode();
+      const ready = new Set(nodes.items.filter(isReady).map((node) => node.metadata?.name));
+      const notReady = options.machines.filter((machine) => !ready.has(machine.name));
+      if (notReady.length === 0) {
+        const pods = await api.listNamespacedPod({ namespace: 'kube-system' });
+        const running = pods.items.filter((pod) => pod.status?.phase === 'Running' && pod.status.containerStatuses?.every((status) => status.ready));
+        const missing = CORE_COMPONENTS.filter((component) => !running.some((pod) => (pod.metadata?.name ?? '').startsWith(component)));
+        if (missing.length === 0 && ++healthyPolls >= 2) return;
+        if (missing.length === 0) lastProblem = 'checking that the system pods stay up';
+        else healthyPolls = 0;
+        if (missing.length > 0) lastProblem = `waiting for ${missing.join(', ')} to run`;
+      } else {
+        healthyPolls = 0;
+        lastProblem = `${notReady.map((machine) => machine.name).join(', ')} not Ready`;
+      }
+    } catch (error) {
+      lastProblem = `the API server did not answer (${(error as Error).message.split('\n')[0]})`;
+    }
+    options.progress(lastProblem);
+    if (options.signal?.aborted) throw options.signal.reason;
+    if (Date.now() > options.deadline) {
+      const culprit = await firstNotReady(api, options.machines);
+      const log = culprit ? await options.distribution.diagnose(options.context, culprit).catch(() => '') : '';
+      throw new KiabError(`Kubernetes was not ready at the deadline: ${lastProblem}${culprit ? `; last lines of ${culprit.name}'s log: ${log.split('\n').slice(-8).join(' | ')}` : ''}`, {
+        hint: 'see the full log with `kiab exec NODE -- journalctl -u kubelet`, or raise --wait',
+      });
+    }
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+  }
+}
+
+async function firstNotReady(api: CoreV1Api, machines: MachineRef[]): Promise<MachineRef | undefined> {
+  try {
+    const nodes = await api.listNode();
+    const ready = new Set(nodes.items.filter(isReady).map((node) => node.metadata?.name));
+    return machines.find((machine) => !ready.has(machine.name)) ?? machines[0];
+  } catch {
+    return machines.find((machine) => machine.role === 'server');
+  }
+}
+
+/** KEP-1755: publishes where the registry is, so Tilt, Skaffold and friends find it themselves. */
+export async function publishLocalRegistry(kubeconfig: string, endpoints: RegistryEndpoints): Promise<void> {
+  const api = coreApi(kubeconfig);
+  const body = localRegistryHostingConfigMap(endpoints) as { metadata: { name: string; namespace: string }; data: Record<string, string> };
+  try {
+    await api.replaceNamespacedConfigMap({ name: body.metadata.name, namespace: body.metadata.namespace, body });
+  } catch {
+    await api.createNamespacedConfigMap({ namespace: body.metadata.namespace, body });
+  }
+}

@@ -1,0 +1,73 @@
+import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { hostArch, verifiedAssets, type AssetManifest } from '../../assets/cache.js';
+import { KiabError } from '../../errors.js';
+import type { ClusterSpec } from '../../spec/schema.js';
+import type { NodeImagePlan } from '../types.js';
+import { POD_NETWORK_SCRIPT } from './network.js';
+import { DNS_RELAY_SERVICE, KUBE_PROXY_SERVICE, KUBELET_KUBEADM_DROPIN, KUBELET_SERVICE, KUBERNETES_SYSCTL, POD_NETWORK_SERVICE } from './units.js';
+
+export const DEFAULT_KUBEADM_VERSION = 'v1.34.4';
+
+/** Binaries that run on the machines themselves (the control plane runs from images). */
+export const MACHINE_BINARIES = ['kubelet', 'kubeadm', 'kubectl', 'kube-proxy'] as const;
+
+/** Images every machine needs; servers get every image of the set. */
+export const EVERY_MACHINE_IMAGES = ['pause', 'coredns'];
+
+export function kubeadmVersion(spec: ClusterSpec): string {
+  const version = spec.kubernetesVersion ?? DEFAULT_KUBEADM_VERSION;
+  return version.startsWith('v') ? version : `v${version}`;
+}
+
+export async function kubeadmAssets(spec: ClusterSpec): Promise<{ dir: string; manifest: AssetManifest }> {
+  const version = kubeadmVersion(spec);
+  const found = await verifiedAssets({ distribution: 'kubeadm', version, arch: hostArch() });
+  if (!found) {
+    throw new KiabError(`no kubeadm assets for Kubernetes ${version} in the cache`, {
+      hint: `build them from source with \`kiab assets build --k8s kubeadm --k8s-version ${version}\` (needs Go), or copy them in with \`kiab assets import\`; \`--k8s none\` gives bare machines`,
+    });
+  }
+  return found;
+}
+
+const STATIC_FILES: Array<{ path: string; content: string; mode?: number }> = [
+  { path: 'kubelet.service', content: KUBELET_SERVICE },
+  { path: '10-kubeadm.conf', content: KUBELET_KUBEADM_DROPIN },
+  { path: 'kube-proxy.service', content: KUBE_PROXY_SERVICE },
+  { path: 'kiab-pod-network.service', content: POD_NETWORK_SERVICE },
+  { path: 'kiab-dns-relay.service', content: DNS_RELAY_SERVICE },
+  { path: 'kiab-pod-network', content: POD_NETWORK_SCRIPT, mode: 0o755 },
+  { path: '90-kiab-kubernetes.conf', content: KUBERNETES_SYSCTL },
+];
+
+const DOCKERFILE = `ARG BASE
+FROM \${BASE}
+COPY ${MACHINE_BINARIES.join(' ')} /usr/bin/
+COPY kubelet.service kube-proxy.service kiab-pod-network.service kiab-dns-relay.service /etc/systemd/system/
+COPY 10-kubeadm.conf /etc/systemd/system/kubelet.service.d/10-kubeadm.conf
+COPY kiab-pod-network /usr/local/bin/kiab-pod-network
+COPY 90-kiab-kubernetes.conf /etc/sysctl.d/90-kiab-kubernetes.conf
+RUN mkdir -p /etc/kubernetes/manifests /etc/cni/net.d /etc/kiab /var/lib/kubelet \\
+ && systemctl enable kubelet.service kiab-pod-network.service kiab-dns-relay.service
+`;
+
+/**
+ * The kubeadm node image: kiab's node image with kubelet, kubeadm, kubectl, kube-proxy and their units baked
+ * in, so every machine shares one copy of the binaries instead of receiving its own. Its tag follows from
+ * the base image and the binaries' checksums, so a rebuilt binary yields a new image.
+ */
+export function kubeadmNodeImage(version: string, baseNodeImage: string, dir: string, manifest: AssetManifest): NodeImagePlan {
+  const hash = createHash('sha256').update(baseNodeImage).update(DOCKERFILE);
+  for (const file of STATIC_FILES) hash.update(file.path).update(file.content);
+  for (const binary of MACHINE_BINARIES) hash.update(manifest.files[`bin/${binary}`]?.sha256 ?? binary);
+  return {
+    tag: `kiab/node-kubeadm:${version}-${hash.digest('hex').slice(0, 12)}`,
+    files: async () => [
+      { path: 'Dockerfile', content: DOCKERFILE },
+      ...STATIC_FILES,
+      ...(await Promise.all(MACHINE_BINARIES.map(async (binary) => ({ path: binary, content: await readFile(join(dir, 'bin', binary)), mode: 0o755 })))),
+    ],
+  };
+}
