@@ -41,5 +41,8 @@ export function terminalReporter(stream: NodeJS.WriteStream = process.stderr, op
     warn(message: string): void {
       stream.write(`${live ? '\r\x1b[2K' : ''}! ${message}\n`);
     },
+    info(message: string): void {
+      if (!options.quiet) stream.write(`${live ? '\r\x1b[2K' : ''}• ${message}\n`);
+    },
   };
 }

@@ -2,6 +2,7 @@
 export interface Reporter {
   step(title: string): StepProgress;
   warn(message: string): void;
+  info(message: string): void;
 }
 
 export interface StepProgress {
@@ -13,6 +14,7 @@ export interface StepProgress {
 export const silentReporter: Reporter = {
   step: () => ({ update: () => undefined, done: () => undefined, fail: () => undefined }),
   warn: () => undefined,
+  info: () => undefined,
 };
 
 /** Runs one titled step, reporting its start, end and failure. */

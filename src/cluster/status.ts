@@ -6,6 +6,8 @@ import { registryEndpoints, type RegistryEndpoints } from '../registry/index.js'
 import type { DistributionName } from '../spec/schema.js';
 import { observedSubnet } from './context.js';
 import { clusterNames } from './names.js';
+import { distributionFor } from '../distribution/index.js';
+import { apiServerUrl, kubernetesNodes, userKubeconfig } from './kubernetes.js';
 import { clusterExists, listClusterNames, observeCluster, type ObservedCluster } from './observe.js';
 import { machineHealth, type SystemState } from './readiness.js';
 import { forwardTargets, machineSpecHash } from './topology.js';
@@ -25,6 +27,8 @@ export interface NodeStatus {
   failedUnits: string[];
   /** Made under a different spec (image, distribution) than the cluster's. */
   outdated: boolean;
+  /** The node as Kubernetes sees it, for Kubernetes distributions whose API answers. */
+  kubernetes?: { node: string; ready: boolean; kubeletVersion: string | null; pods: number } | null;
 }
 
 export interface PortForward {
@@ -47,6 +51,8 @@ export interface ClusterStatus {
   registry: RegistryEndpoints | null;
   nodes: NodeStatus[];
   ports: PortForward[];
+  /** For Kubernetes distributions: where the API is and the kubeconfig context kiab writes. */
+  kubernetes?: { apiServer: string | null; context: string; reachable: boolean };
 }
 
 function nodeIsUp(node: NodeStatus): boolean {
@@ -103,6 +109,7 @@ export async function statusOf(provider: Provider, observed: ObservedCluster): P
   const boxIp = subnet ? boxAddress(subnet) : null;
   const registryEnabled = observed.spec?.registry.enabled ?? true;
   const createdAt = observed.network?.createdAt ?? observed.box?.createdAt ?? observed.machines[0]?.container.createdAt;
+  const kubernetes = observed.spec && distributionFor(observed.spec.distribution).kubernetes ? await kubernetesView(provider, observed, nodes, boxIp) : undefined;
   return {
     name: observed.name,
     state: clusterState(observed, nodes),
@@ -113,7 +120,31 @@ export async function statusOf(provider: Provider, observed: ObservedCluster): P
     registry: registryEnabled && observed.ports ? registryEndpoints(names.box, observed.ports.registry) : null,
     nodes,
     ports: portForwards(observed.ports, boxIp, nodes, registryEnabled),
+    ...(kubernetes ? { kubernetes } : {}),
   };
+}
+
+/** Asks the API about each node; an unreachable API leaves the fields null rather than failing status. */
+async function kubernetesView(provider: Provider, observed: ObservedCluster, nodes: NodeStatus[], boxIp: string | null): Promise<ClusterStatus['kubernetes']> {
+  const names = clusterNames(observed.name);
+  const apiServer = observed.ports && boxIp ? apiServerUrl(observed.ports, boxIp, 'localhost') : null;
+  let reachable = false;
+  try {
+    const spec = observed.spec!;
+    const machines = nodes.filter((node) => node.ip).map((node) => ({ name: node.name, role: node.role, index: node.index, ip: node.ip! }));
+    const admin = apiServer ? await distributionFor(spec.distribution).adminKubeconfig({ provider, spec, machines, box: { name: names.box, hostname: names.box, ip: boxIp ?? '' }, registry: undefined, progress: () => undefined }) : undefined;
+    if (admin && apiServer) {
+      const info = await kubernetesNodes(userKubeconfig(admin, names, apiServer));
+      reachable = true;
+      for (const node of nodes) {
+        const seen = info.find((candidate) => candidate.name === node.name);
+        node.kubernetes = seen ? { node: seen.name, ready: seen.ready, kubeletVersion: seen.kubeletVersion, pods: seen.pods } : null;
+      }
+    }
+  } catch {
+    for (const node of nodes) node.kubernetes = null;
+  }
+  return { apiServer, context: names.kubeContext, reachable };
 }
 
 /** Status of one cluster, or undefined when the engine holds nothing of it. */

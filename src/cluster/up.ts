@@ -85,7 +85,7 @@ export async function up(options: UpOptions): Promise<ClusterStatus> {
         if (options.kubeconfig !== undefined && kubeconfig) {
           const server = apiServerUrl(ports, boxAddress(subnet), options.kubeconfig.apiAddress);
           const written = await writeUserKubeconfig(server === apiServerUrl(ports, boxAddress(subnet), 'localhost') ? kubeconfig : await clusterKubeconfigAt(context, machines, server), options.kubeconfig);
-          reporter.warn(`kubeconfig: context ${names.kubeContext} in ${written}`);
+          reporter.info(`kubeconfig: context ${names.kubeContext} in ${written}`);
         }
       }
       if (options.snapshot !== false && !(await snapshotExists(provider, names.cluster, CLEAN_SNAPSHOT))) {

@@ -14,13 +14,19 @@ export function printStatus(status: ClusterStatus): void {
       [[status.name, status.state, status.address, status.distribution, status.registry?.host ?? null, age(status.createdAt)]],
     ),
   );
+  if (status.kubernetes) {
+    lines.push(`API ${status.kubernetes.apiServer ?? '-'}  context ${status.kubernetes.context}${status.kubernetes.reachable ? '' : '  (API not answering)'}`);
+  }
   lines.push('');
+  const k8s = status.kubernetes !== undefined;
+  const k8sColumns = (node: ClusterStatus['nodes'][number]): Array<string | number | null> =>
+    k8s ? [node.kubernetes ? (node.kubernetes.ready ? 'Ready' : 'NotReady') : null, node.kubernetes?.kubeletVersion ?? null, node.kubernetes?.pods ?? null] : [];
   lines.push(
     table(
-      ['Node', 'Role', 'State', 'System', 'IP', 'Uptime', 'Failed units'],
+      ['Node', 'Role', 'State', 'System', 'IP', 'Uptime', 'Failed units', ...(k8s ? ['Kubernetes', 'Kubelet', 'Pods'] : [])],
       [
-        [status.box.name, 'box', status.box.state, null, status.box.ip, null, null],
-        ...status.nodes.map((node) => [node.name, node.role, node.state, `${node.system ?? '-'}${node.outdated ? ' (outdated)' : ''}`, node.ip, uptime(node.uptimeSeconds), node.failedUnits.join(',') || null]),
+        [status.box.name, 'box', status.box.state, null, status.box.ip, null, null, ...(k8s ? [null, null, null] : [])],
+        ...status.nodes.map((node) => [node.name, node.role, node.state, `${node.system ?? '-'}${node.outdated ? ' (outdated)' : ''}`, node.ip, uptime(node.uptimeSeconds), node.failedUnits.join(',') || null, ...k8sColumns(node)]),
       ],
     ),
   );
