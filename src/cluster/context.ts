@@ -29,7 +29,7 @@ export function observedSubnet(observed: ObservedCluster): Subnet | undefined {
   return parseSubnet(`${ip.split('.').slice(0, 3).join('.')}.0/24`);
 }
 
-export function distributionContext(context: ClusterContext, machines: MachineRef[], progress: (detail: string) => void): DistributionContext {
+export function distributionContext(context: ClusterContext, machines: MachineRef[], progress: (detail: string) => void, deadline = Date.now() + 300_000): DistributionContext {
   return {
     provider: context.provider,
     spec: context.spec,
@@ -37,6 +37,7 @@ export function distributionContext(context: ClusterContext, machines: MachineRe
     box: { name: context.names.box, hostname: context.names.box, ip: boxAddress(context.subnet) },
     registry: clusterRegistry(context.spec, context.names, context.ports),
     ...(context.signal ? { signal: context.signal } : {}),
+    deadline,
     progress,
   };
 }

@@ -87,9 +87,6 @@ export async function kubernetesNodes(kubeconfig: string): Promise<KubernetesNod
   }));
 }
 
-/** Control-plane and DNS pods that must run before a cluster is usable. */
-const CORE_COMPONENTS = ['kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'etcd', 'coredns'];
-
 /**
  * Waits until every machine is a Ready node and the core system pods run. At the deadline it names what is
  * missing and shows the distribution's log of the first machine that is not ready, not a bare timeout.
@@ -107,7 +104,7 @@ export async function waitForKubernetes(options: { kubeconfig: string; machines:
       if (notReady.length === 0) {
         const pods = await api.listNamespacedPod({ namespace: 'kube-system' });
         const running = pods.items.filter((pod) => pod.status?.phase === 'Running' && pod.status.containerStatuses?.every((status) => status.ready));
-        const missing = CORE_COMPONENTS.filter((component) => !running.some((pod) => (pod.metadata?.name ?? '').startsWith(component)));
+        const missing = options.distribution.systemPods.filter((component) => !running.some((pod) => (pod.metadata?.name ?? '').startsWith(component)));
         if (missing.length === 0 && ++healthyPolls >= 2) return;
         if (missing.length === 0) lastProblem = 'checking that the system pods stay up';
         else healthyPolls = 0;

@@ -70,7 +70,7 @@ export async function addNode(options: NodeOptions & { cluster: string; role: Ma
     await runStep(reporter, 'boot', () => waitForMachines(context, [machine], started, deadline, () => undefined));
     await refreshForwards(context, machines);
     if (context.distribution.name !== 'none') {
-      await runStep(reporter, `join ${context.distribution.name}`, (progress) => context.distribution.join(distributionContext(context, machines, (detail) => progress.update(detail)), machine));
+      await runStep(reporter, `join ${context.distribution.name}`, (progress) => context.distribution.join(distributionContext(context, machines, (detail) => progress.update(detail), deadline), machine));
       await runStep(reporter, 'wait for Kubernetes', (progress) => waitUntilReady(context, machines, deadline, (detail) => progress.update(detail)));
     }
     return nodeStatusOf(provider, options.cluster, machine.name);

@@ -132,7 +132,7 @@ async function kubernetesView(provider: Provider, observed: ObservedCluster, nod
   try {
     const spec = observed.spec!;
     const machines = nodes.filter((node) => node.ip).map((node) => ({ name: node.name, role: node.role, index: node.index, ip: node.ip! }));
-    const admin = apiServer ? await distributionFor(spec.distribution).adminKubeconfig({ provider, spec, machines, box: { name: names.box, hostname: names.box, ip: boxIp ?? '' }, registry: undefined, progress: () => undefined }) : undefined;
+    const admin = apiServer ? await distributionFor(spec.distribution).adminKubeconfig({ provider, spec, machines, box: { name: names.box, hostname: names.box, ip: boxIp ?? '' }, registry: undefined, deadline: Date.now() + 10_000, progress: () => undefined }) : undefined;
     if (admin && apiServer) {
       const info = await kubernetesNodes(userKubeconfig(admin, names, apiServer));
       reachable = true;

@@ -55,7 +55,8 @@ export async function up(options: UpOptions): Promise<ClusterStatus> {
       const deadline = Date.now() + (parseDuration(spec.wait) ?? 300_000);
       const distribution = distributionFor(spec.distribution);
       // Everything that can refuse the request does so before the first object is created.
-      await distribution.preflight(spec);
+      if (distribution.name !== 'none') await runStep(reporter, `${distribution.name} assets`, (progress) => distribution.preflight(spec, (detail) => progress.update(detail)));
+      else await distribution.preflight(spec);
       const ports = await planPorts(provider, spec, observed);
       throwIfAborted(signal);
 
@@ -76,7 +77,7 @@ export async function up(options: UpOptions): Promise<ClusterStatus> {
       throwIfAborted(signal);
 
       if (distribution.name !== 'none') {
-        await runStep(reporter, `install ${distribution.name}`, (progress) => distribution.install(distributionContext(context, machines, (detail) => progress.update(detail))));
+        await runStep(reporter, `install ${distribution.name}`, (progress) => distribution.install(distributionContext(context, machines, (detail) => progress.update(detail), deadline)));
       }
       if (distribution.kubernetes) {
         const kubeconfig = await runStep(reporter, 'wait for Kubernetes', (progress) => waitUntilReady(context, machines, deadline, (detail) => progress.update(detail)));

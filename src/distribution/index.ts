@@ -1,21 +1,10 @@
-import { UsageError } from '../errors.js';
 import type { DistributionName } from '../spec/schema.js';
+import { k3sDistribution } from './k3s/index.js';
 import { kubeadmDistribution } from './kubeadm/index.js';
 import { noneDistribution } from './none.js';
 import type { Distribution } from './types.js';
 
 export type { Distribution, DistributionContext, MachineRef, NodeImagePlan } from './types.js';
-
-/** A distribution the spec may name but this build cannot install yet: refused before anything is created. */
-function notYetAvailable(name: DistributionName): Distribution {
-  return {
-    ...noneDistribution,
-    name,
-    preflight: async () => {
-      throw new UsageError(`--k8s ${name}: the ${name} distribution is not available in this version of kiab`, 'use --k8s none for bare machines');
-    },
-  };
-}
 
 export function distributionFor(name: DistributionName): Distribution {
   switch (name) {
@@ -24,6 +13,6 @@ export function distributionFor(name: DistributionName): Distribution {
     case 'kubeadm':
       return kubeadmDistribution;
     case 'k3s':
-      return notYetAvailable(name);
+      return k3sDistribution;
   }
 }

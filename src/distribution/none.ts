@@ -4,6 +4,7 @@ import type { Distribution } from './types.js';
 export const noneDistribution: Distribution = {
   name: 'none',
   kubernetes: false,
+  systemPods: [],
   preflight: async () => undefined,
   nodeImage: async () => undefined,
   machineVolumes: () => [],

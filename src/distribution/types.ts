@@ -18,6 +18,8 @@ export interface DistributionContext {
   box: { name: string; hostname: string; ip: string };
   registry: RegistryEndpoints | undefined;
   signal?: AbortSignal;
+  /** When `up` gives up (epoch ms): work that waits stops there and says why. */
+  deadline: number;
   progress: (detail: string) => void;
 }
 
@@ -43,8 +45,10 @@ export interface Distribution {
   readonly name: DistributionName;
   /** Whether there is a Kubernetes API to wait for, write a kubeconfig for and report on. */
   readonly kubernetes: boolean;
-  /** Runs before anything is created; throws a KiabError naming what is missing (assets...). */
-  preflight(spec: ClusterSpec): Promise<void>;
+  /** Runs before anything is created: fetches missing assets, or throws a KiabError naming what is missing. */
+  preflight(spec: ClusterSpec, progress?: (detail: string) => void): Promise<void>;
+  /** kube-system pods (by name prefix) that must run before the cluster counts as ready. */
+  readonly systemPods: string[];
   /** The node image machines run, when the distribution derives its own from kiab's base node image. */
   nodeImage(spec: ClusterSpec, baseNodeImage: string): Promise<NodeImagePlan | undefined>;
   /** Directories that must live on a volume of their own on each machine (nested overlayfs, data). */

@@ -88,10 +88,4 @@ describe('bad input and faults are refused cleanly', () => {
   it('status of a missing cluster says so and exits 1', async () => {
     assertOneLineRefusal(await kiab(['status', 'e2e-never-made']), 1, /cluster e2e-never-made does not exist/);
   });
-
-  it('a distribution this build cannot install is refused before anything is created', async () => {
-    const result = await kiab(['up', CLUSTER, '--k8s', 'kubeadm']);
-    assert.equal(result.code, 2, result.stderr);
-    await assertNothingCreated(CLUSTER);
-  });
 });

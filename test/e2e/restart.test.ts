@@ -32,7 +32,9 @@ const dockerd = await findDockerd();
 const systemdManaged = dockerd ? (await readFile(`/proc/${dockerd.pid}/cgroup`, 'utf8')).includes('docker.service') : false;
 const skip = !dockerd ? 'needs root and a dockerd process on this machine to restart' : systemdManaged ? 'dockerd is managed by systemd here; restart it with systemctl by hand' : false;
 
-describe('the cluster survives an engine restart', { skip }, () => {
+// A skipped suite is reported as one skipped test with its reason, so the run's summary counts it.
+if (skip) it('the cluster survives an engine restart', { skip }, () => undefined);
+else describe('the cluster survives an engine restart', () => {
   before(async () => {
     await kiab(['delete', CLUSTER]);
   });

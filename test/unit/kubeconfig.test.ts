@@ -56,3 +56,26 @@ describe('kubeconfig', () => {
     assert.equal(await removeKubeconfigEntries(path, { cluster: 'kiab-dev', user: 'kiab-dev', context: 'kiab-dev' }), false);
   });
 });
+
+describe('kubeconfig read back by the real kubectl', async () => {
+  const { assetDir, hostArch } = await import('../../src/assets/cache.js');
+  const { DEFAULT_KUBEADM_VERSION } = await import('../../src/distribution/kubeadm/assets.js');
+  const { stat: statFile } = await import('node:fs/promises');
+  const { execFile } = await import('node:child_process');
+  const kubectl = join(assetDir({ distribution: 'kubeadm', version: DEFAULT_KUBEADM_VERSION, arch: hostArch() }), 'bin', 'kubectl');
+  const present = await statFile(kubectl).then(() => true, () => false);
+
+  it('sees merged entries next to the others, then only the others after removal', { skip: present ? false : `no kubectl at ${kubectl} (built by \`kiab assets build\`)` }, async () => {
+    const path = join(await mkdtemp(join(tmpdir(), 'kiab-kc-')), 'config');
+    await writeFile(path, other, { mode: 0o600 });
+    await mergeKubeconfig(path, entry('kiab-dev'), { switchContext: true });
+    const view = (): Promise<{ contexts: Array<{ name: string }>; 'current-context': string }> =>
+      new Promise((resolve, reject) => execFile(kubectl, ['config', 'view', '--kubeconfig', path, '-o', 'json'], (error, stdout) => (error ? reject(error) : resolve(JSON.parse(stdout)))));
+    let seen = await view();
+    assert.deepEqual(seen.contexts.map((context) => context.name).sort(), ['kiab-dev', 'prod']);
+    assert.equal(seen['current-context'], 'kiab-dev');
+    await removeKubeconfigEntries(path, { cluster: 'kiab-dev', user: 'kiab-dev', context: 'kiab-dev' });
+    seen = await view();
+    assert.deepEqual(seen.contexts.map((context) => context.name), ['prod']);
+  });
+});

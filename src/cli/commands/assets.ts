@@ -1,7 +1,10 @@
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Option, type Command } from 'commander';
-import { cacheRoot, readManifest, verifyAssets } from '../../assets/cache.js';
+import { cacheRoot, readManifest, verifyAssets, type Arch } from '../../assets/cache.js';
+import { DEFAULT_K3S_VERSION } from '../../assets/k3s.js';
+import { importK3sAssets, pullK3sAssets } from '../../assets/k3s-store.js';
+import { runStep } from '../../cluster/reporter.js';
 import { buildKubeadmAssets } from '../../cluster/assets.js';
 import { DEFAULT_KUBEADM_VERSION } from '../../distribution/kubeadm/assets.js';
 import { UsageError } from '../../errors.js';
@@ -62,6 +65,38 @@ export function registerAssets(program: Command, runtime: Runtime): void {
       const result = await buildKubeadmAssets({ provider: runtime.provider(), reporter: runtime.reporter(), version: flags.k8sVersion, signal: runtime.signal, ...(flags.force ? { force: true } : {}) });
       if (outputOf(command) === 'json') return printJson({ dir: result.dir, reused: result.reused, manifest: result.manifest });
       process.stdout.write(`${result.reused ? 'verified' : 'built'} kubeadm ${flags.k8sVersion} assets in ${result.dir}\n`);
+    });
+
+  assets
+    .command('pull')
+    .description('download release assets, verify their checksums and keep them in the cache (then up works offline)')
+    .addOption(new Option('--k8s <distribution>', 'distribution').choices(['k3s']).default('k3s'))
+    .option('--k8s-version <version>', 'k3s version', DEFAULT_K3S_VERSION)
+    .option('--arch <list>', 'architectures, comma-separated', 'amd64,arm64')
+    .addOption(outputOption())
+    .action(async (flags: { k8sVersion: string; arch: string }, command: Command) => {
+      const arches = flags.arch.split(',').map((arch) => arch.trim());
+      for (const arch of arches) if (arch !== 'amd64' && arch !== 'arm64') throw new UsageError(`--arch: "${arch}" is not amd64 or arm64`);
+      const reporter = runtime.reporter();
+      const pulled = [];
+      for (const arch of arches as Arch[]) {
+        pulled.push(await runStep(reporter, `k3s ${flags.k8sVersion} ${arch}`, (progress) => pullK3sAssets(flags.k8sVersion, arch, (detail) => progress.update(detail), runtime.signal)));
+      }
+      if (outputOf(command) === 'json') return printJson(pulled.map((assets) => ({ dir: assets.dir, manifest: assets.manifest })));
+      for (const assets of pulled) process.stdout.write(`verified ${assets.dir}\n`);
+    });
+
+  assets
+    .command('import')
+    .description('take release files from disk (air-gapped copy); each must match the sums file given with it')
+    .argument('<files...>', 'k3s, k3s-arm64, sha256sum-ARCH.txt, k3s-airgap-images-ARCH.tar.zst')
+    .addOption(new Option('--k8s <distribution>', 'distribution').choices(['k3s']).default('k3s'))
+    .option('--k8s-version <version>', 'the version these files are', DEFAULT_K3S_VERSION)
+    .addOption(outputOption())
+    .action(async (files: string[], flags: { k8sVersion: string }, command: Command) => {
+      const imported = await importK3sAssets(flags.k8sVersion, files);
+      if (outputOf(command) === 'json') return printJson(imported.map((assets) => ({ dir: assets.dir, manifest: assets.manifest })));
+      for (const assets of imported) process.stdout.write(`imported and verified ${assets.dir}\n`);
     });
 
   assets

@@ -131,6 +131,7 @@ async function writeRoutes(context: DistributionContext): Promise<void> {
 export const kubeadmDistribution: Distribution = {
   name: 'kubeadm',
   kubernetes: true,
+  systemPods: ['kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'etcd', 'coredns'],
   preflight: async (spec: ClusterSpec) => {
     await kubeadmAssets(spec);
   },

@@ -1,0 +1,165 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { hostArch } from '../../assets/cache.js';
+import { DEFAULT_K3S_VERSION, k3sAssetNames } from '../../assets/k3s.js';
+import { cachedK3sAssets, pullK3sAssets, type K3sAssets } from '../../assets/k3s-store.js';
+import { KiabError } from '../../errors.js';
+import type { Provider } from '../../provider/types.js';
+import type { ClusterSpec } from '../../spec/schema.js';
+import type { Distribution, DistributionContext, MachineRef } from '../types.js';
+import { joinPlan, k3sConfig, k3sRegistries, K3S_CONFIG_PATH, K3S_ENV_PATH, K3S_KUBECONFIG_PATH, K3S_REGISTRIES_PATH, K3S_ROLE_PATH, K3S_TOKEN_PATH, type K3sFacts } from './config.js';
+import { K3S_SERVICE } from './units.js';
+
+const CTR = ['ctr', '--address', '/run/k3s/containerd/containerd.sock', '--namespace', 'k8s.io'];
+const KUBECTL = ['k3s', 'kubectl'];
+const AIRGAP_DIR = '/var/lib/rancher/k3s/agent/images';
+
+export function k3sVersion(spec: ClusterSpec): string {
+  return spec.kubernetesVersion ?? DEFAULT_K3S_VERSION;
+}
+
+/** Cached and verified assets, downloading what is missing; refuses with every way out when it cannot. */
+export async function k3sAssets(spec: ClusterSpec, progress: (detail: string) => void = () => undefined): Promise<K3sAssets> {
+  const version = k3sVersion(spec);
+  const arch = hostArch();
+  const cached = await cachedK3sAssets(version, arch);
+  if (cached) return cached;
+  try {
+    return await pullK3sAssets(version, arch, progress);
+  } catch (error) {
+    const names = k3sAssetNames(arch);
+    throw new KiabError(`no k3s ${version} assets (${names.binary}, ${names.sums}, ${names.images}) in the cache, and downloading them failed: ${(error as Error).message}`, {
+      hint: `run \`kiab assets pull --k8s k3s --k8s-version ${version}\` where there is network, or copy the files in with \`kiab assets import --k8s-version ${version} FILE...\`; \`--k8s none\` gives bare machines`,
+      cause: error,
+    });
+  }
+}
+
+function facts(context: DistributionContext): K3sFacts {
+  const servers = context.machines.filter((machine) => machine.role === 'server');
+  return { boxHostname: context.box.hostname, boxIp: context.box.ip, highAvailability: servers.length > 1 || context.spec.servers > 1, untaintServers: !context.machines.some((machine) => machine.role === 'worker') };
+}
+
+function firstServer(context: DistributionContext): MachineRef {
+  const server = context.machines.find((machine) => machine.role === 'server');
+  if (!server) throw new KiabError(`cluster ${context.spec.name} has no server`);
+  return server;
+}
+
+async function exists(provider: Provider, machine: string, path: string): Promise<boolean> {
+  return (await provider.exec(machine, ['test', '-s', path])).exitCode === 0;
+}
+
+/** The cluster token: the one the first server already uses, or a new crypto-random one. Never printed. */
+async function clusterToken(context: DistributionContext): Promise<string> {
+  const first = firstServer(context);
+  const current = await context.provider.exec(first.name, ['cat', K3S_TOKEN_PATH]);
+  if (current.exitCode === 0 && current.stdout.trim()) return current.stdout.trim();
+  const env = await context.provider.exec(first.name, ['cat', K3S_ENV_PATH]);
+  const match = /^K3S_TOKEN=(.+)$/m.exec(env.stdout);
+  return match?.[1] ?? randomBytes(32).toString('hex');
+}
+
+async function configure(context: DistributionContext, machine: MachineRef, token: string): Promise<void> {
+  const plan = joinPlan(machine, firstServer(context), facts(context));
+  await context.provider.writeFiles(machine.name, [
+    { path: K3S_CONFIG_PATH, content: k3sConfig(machine, plan, facts(context)) },
+    { path: K3S_ENV_PATH, content: `K3S_TOKEN=${token}\n`, mode: 0o600 },
+    { path: K3S_ROLE_PATH, content: `K3S_ROLE=${plan.role}\n` },
+  ]);
+}
+
+/** Starts k3s without waiting on it: readiness (and its failure, with the journal) is judged at the deadline. */
+async function start(context: DistributionContext, machine: MachineRef): Promise<void> {
+  const result = await context.provider.exec(machine.name, ['systemctl', 'enable', '--now', '--no-block', 'k3s.service']);
+  if (result.exitCode !== 0) throw new KiabError(`${machine.name}: starting k3s failed: ${result.stderr.trim()}`);
+}
+
+async function journal(provider: Provider, machine: MachineRef): Promise<string> {
+  return (await provider.exec(machine.name, ['journalctl', '-u', 'k3s', '-n', '12', '--no-pager', '-o', 'cat'])).stdout.trim();
+}
+
+/** Waits for the first server to write its kubeconfig, showing its journal if the deadline passes first. */
+async function waitForFirstServer(context: DistributionContext, first: MachineRef): Promise<void> {
+  for (;;) {
+    if (await exists(context.provider, first.name, K3S_KUBECONFIG_PATH)) return;
+    if (Date.now() > context.deadline) {
+      const lines = (await journal(context.provider, first)).split('\n').slice(-8).join(' | ');
+      throw new KiabError(`k3s did not start on ${first.name} before the deadline; last lines of its journal: ${lines}`, { hint: `see all of it with \`kiab exec ${first.name} -- journalctl -u k3s\`, or raise --wait` });
+    }
+    if (context.signal?.aborted) throw context.signal.reason;
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+  }
+}
+
+const DOCKERFILE = (imagesName: string): string => `ARG BASE
+FROM \${BASE}
+COPY k3s /usr/local/bin/k3s
+COPY k3s.service /etc/systemd/system/k3s.service
+# Docker fills a new named volume from the image, so every machine's k3s volume starts with the air-gap
+# images in the directory k3s imports from: no pull, no copy per machine.
+COPY ${imagesName} ${AIRGAP_DIR}/${imagesName}
+RUN ln -sf k3s /usr/local/bin/kubectl && ln -sf k3s /usr/local/bin/crictl \\
+ && systemctl disable containerd.service && mkdir -p /etc/rancher/k3s /etc/kiab
+`;
+
+/** k3s, a single binary running the whole of Kubernetes, from release assets kept verified in the cache. */
+export const k3sDistribution: Distribution = {
+  name: 'k3s',
+  kubernetes: true,
+  systemPods: ['coredns'],
+  preflight: async (spec, progress) => {
+    await k3sAssets(spec, progress);
+  },
+  nodeImage: async (spec, baseNodeImage) => {
+    const assets = await k3sAssets(spec);
+    const arch = hostArch();
+    const names = k3sAssetNames(arch);
+    const hash = createHash('sha256').update(baseNodeImage).update(DOCKERFILE(names.images)).update(K3S_SERVICE);
+    for (const file of Object.values(assets.manifest.files)) hash.update(file.sha256);
+    return {
+      tag: `kiab/node-k3s:${k3sVersion(spec).replace(/\+/g, '-')}-${hash.digest('hex').slice(0, 12)}`,
+      files: async () => [
+        { path: 'Dockerfile', content: DOCKERFILE(names.images) },
+        { path: 'k3s.service', content: K3S_SERVICE },
+        { path: 'k3s', content: await readFile(assets.binary), mode: 0o755 },
+        { path: names.images, content: await readFile(assets.images) },
+      ],
+    };
+  },
+  machineVolumes: () => [
+    { purpose: 'k3s', path: '/var/lib/rancher/k3s' },
+    { purpose: 'kubelet', path: '/var/lib/kubelet' },
+  ],
+  machineFiles: (context) => [{ path: K3S_REGISTRIES_PATH, content: k3sRegistries(context.registry) }],
+  install: async (context) => {
+    const first = firstServer(context);
+    const token = await clusterToken(context);
+    await Promise.all(context.machines.map((machine) => configure(context, machine, token)));
+    context.progress(`starting k3s on ${first.name}`);
+    await start(context, first);
+    await waitForFirstServer(context, first);
+    const others = context.machines.filter((machine) => machine.name !== first.name);
+    // Servers join one at a time (embedded etcd grows one member at a time); agents together.
+    for (const server of others.filter((machine) => machine.role === 'server')) await start(context, server);
+    await Promise.all(others.filter((machine) => machine.role === 'worker').map((agent) => start(context, agent)));
+  },
+  join: async (context, machine) => {
+    await configure(context, machine, await clusterToken(context));
+    await start(context, machine);
+  },
+  leave: async (context, machine) => {
+    const first = firstServer(context);
+    if (first.name === machine.name) return;
+    await context.provider.exec(first.name, [...KUBECTL, 'drain', machine.name, '--ignore-daemonsets', '--delete-emptydir-data', '--force', '--timeout=90s']);
+    // Deleting the Node object also clears its node-password secret, so the name can join again.
+    await context.provider.exec(first.name, [...KUBECTL, 'delete', 'node', machine.name, '--ignore-not-found']);
+  },
+  membershipChanged: async () => undefined,
+  adminKubeconfig: async (context) => {
+    const result = await context.provider.exec(firstServer(context).name, ['cat', K3S_KUBECONFIG_PATH]);
+    return result.exitCode === 0 ? result.stdout : undefined;
+  },
+  diagnose: (context, machine) => journal(context.provider, machine),
+  ctr: () => CTR,
+};
