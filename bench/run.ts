@@ -8,6 +8,7 @@ import { rawDelete, rawUp, removeBenchImages } from './raw.js';
 import { figure, round, timed } from './stats.js';
 import { BENCH_CLUSTER, RAW_CLUSTER, RAW_SUBNET, elapsedSeconds, log } from './scenarios/common.js';
 import { imageLoad, makeLoadImage } from './scenarios/image-load.js';
+import { kubeadmLifecycle } from './scenarios/kubeadm.js';
 import { lifecycle } from './scenarios/lifecycle.js';
 import { snapshots } from './scenarios/snapshot.js';
 
@@ -15,7 +16,7 @@ const RUNS = Number(process.env.KIAB_BENCH_RUNS ?? 3);
 
 /** Everything the bench makes: cluster bench (with its snapshots), the raw objects, the images labelled kiab-bench=1. */
 async function cleanup(): Promise<void> {
-  const deleted = await attempt('kiab', ['delete', BENCH_CLUSTER]);
+  const deleted = await attempt('kiab', ['delete', BENCH_CLUSTER, 'bench-kubeadm']);
   if (deleted.code !== 0) log(`cleanup: kiab delete ${BENCH_CLUSTER} exited ${deleted.code}: ${deleted.stderr.trim()}`);
   await rawDelete(RAW_CLUSTER);
   await removeBenchImages();
@@ -53,7 +54,7 @@ async function main(): Promise<void> {
     const { status_1s2w, ...lifecycleFigures } = await lifecycle(RUNS);
 
     log('snapshot: setting up cluster bench (1+2) and the raw machines');
-    await must('kiab', ['up', BENCH_CLUSTER, '--servers', '1', '--workers', '2']);
+    await must('kiab', ['up', BENCH_CLUSTER, '--k8s', 'none', '--servers', '1', '--workers', '2']);
     const raw = await rawUp(RAW_CLUSTER, RAW_SUBNET, 1, 2);
     const snap = await snapshots(RUNS, raw);
     await rawDelete(RAW_CLUSTER);
@@ -61,6 +62,9 @@ async function main(): Promise<void> {
     log('image load: making the image');
     const imageId = await makeLoadImage();
     const load = await imageLoad(RUNS, imageId);
+
+    log('kubeadm: up until Ready and CoreDNS running, and delete');
+    const kubeadm = await kubeadmLifecycle(RUNS);
 
     const version: number[] = [];
     for (let index = 0; index < Math.max(RUNS, 5); index += 1) version.push(await timed(() => must('kiab', ['--version'])));
@@ -74,6 +78,7 @@ async function main(): Promise<void> {
       lifecycle: lifecycleFigures,
       snapshot_1s2w: snap,
       imageLoad: load,
+      kubeadm,
       cli: { version: figure(version), status_1s2w },
       targets: {
         reset_1s2w_under_3s: target(snap.reset.kiab.median, '<', 3, ' s'),

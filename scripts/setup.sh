@@ -57,6 +57,6 @@ if [ "${KIAB_SETUP_DEMO:-0}" = 1 ]; then
   if command -v go >/dev/null; then
     node bin/kiab.mjs up demo --k8s kubeadm --servers 1 --workers 2
   else
-    node bin/kiab.mjs up demo --servers 1 --workers 2
+    node bin/kiab.mjs up demo --k8s none --servers 1 --workers 2
   fi
 fi

@@ -40,12 +40,12 @@ export async function lifecycle(runs: number): Promise<LifecycleResult> {
       const bucket = samples.get(size.key)!;
       bucket.rawUp.push(await timed(() => rawUp(RAW_CLUSTER, RAW_SUBNET, size.servers, size.workers)));
       bucket.rawDelete.push(await timed(() => rawDelete(RAW_CLUSTER)));
-      bucket.kiabUp.push(await timed(() => must('kiab', ['up', BENCH_CLUSTER, ...counts, '--no-snapshot'])));
+      bucket.kiabUp.push(await timed(() => must('kiab', ['up', BENCH_CLUSTER, '--k8s', 'none', ...counts, '--no-snapshot'])));
       if (size.key === '1s2w') status.push(await timed(() => must('kiab', ['status', BENCH_CLUSTER])));
       bucket.kiabDelete.push(await timed(() => must('kiab', ['delete', BENCH_CLUSTER])));
       log(`run ${index + 1}/${runs} ${size.key}: raw up ${(bucket.rawUp.at(-1)! / 1000).toFixed(2)}s, kiab up ${(bucket.kiabUp.at(-1)! / 1000).toFixed(2)}s`);
     }
-    plainUp.push(await timed(() => must('kiab', ['up', BENCH_CLUSTER, '--servers', '1', '--workers', '2'])));
+    plainUp.push(await timed(() => must('kiab', ['up', BENCH_CLUSTER, '--k8s', 'none', '--servers', '1', '--workers', '2'])));
     plainDelete.push(await timed(() => must('kiab', ['delete', BENCH_CLUSTER])));
     log(`run ${index + 1}/${runs} plain up 1s2w ${(plainUp.at(-1)! / 1000).toFixed(2)}s`);
   }

@@ -11,7 +11,7 @@ describe('a cluster of machines on a real engine', () => {
 
   before(async () => {
     await kiab(['delete', CLUSTER, SECOND]);
-    status = await kiabJson<StatusJson>(['up', CLUSTER, '--servers', '1', '--workers', '2']);
+    status = await kiabJson<StatusJson>(['up', CLUSTER, '--k8s', 'none', '--servers', '1', '--workers', '2']);
   });
 
   after(async () => {
@@ -103,7 +103,7 @@ describe('a cluster of machines on a real engine', () => {
   });
 
   it('a second cluster runs side by side with its own network, ports and names', async () => {
-    const second = await kiabJson<StatusJson>(['up', SECOND, '--workers', '0']);
+    const second = await kiabJson<StatusJson>(['up', SECOND, '--k8s', 'none', '--workers', '0']);
     assert.equal(second.state, 'running');
     assert.notEqual(second.address!.split('.').slice(0, 3).join('.'), status.address!.split('.').slice(0, 3).join('.'));
     const ours = new Set(status.ports.map((port) => port.host).filter(Boolean));

@@ -79,7 +79,7 @@ describe('bad input and faults are refused cleanly', () => {
 
     it('is refused before anything is created', async () => {
       const file = join(dir, 'ports.yaml');
-      await writeFile(file, `name: ${CLUSTER}\nports:\n  api: ${port}\n`);
+      await writeFile(file, `name: ${CLUSTER}\ndistribution: none\nports:\n  api: ${port}\n`);
       assertOneLineRefusal(await kiab(['up', '--config', file]), 1, new RegExp(`ports\\.api: host port ${port} is already in use`));
       await assertNothingCreated(CLUSTER);
     });

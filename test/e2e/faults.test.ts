@@ -23,14 +23,14 @@ describe('an interrupted up converges on the next run', () => {
   });
 
   it('SIGKILL mid-way: a later up finishes the cluster and a later delete removes everything', async () => {
-    const child = spawnKiab(['up', KILLED, '--workers', '3']);
+    const child = spawnKiab(['up', KILLED, '--k8s', 'none', '--workers', '3']);
     await waitForContainers(KILLED, 2);
     child.kill('SIGKILL');
     await once(child, 'close');
     const partial = await labelledObjects(KILLED);
     assert.ok(partial.containers.length >= 2, 'killed after it had started creating');
 
-    const status = await kiabJson<StatusJson>(['up', KILLED, '--workers', '3']);
+    const status = await kiabJson<StatusJson>(['up', KILLED, '--k8s', 'none', '--workers', '3']);
     assert.equal(status.state, 'running');
     assert.equal(status.nodes.length, 4);
     const objects = await labelledObjects(KILLED);
@@ -41,7 +41,7 @@ describe('an interrupted up converges on the next run', () => {
   });
 
   it('Ctrl-C (SIGINT) mid-way: exit 130, and delete alone removes what was made', async () => {
-    const child = spawnKiab(['up', INTERRUPTED, '--workers', '3']);
+    const child = spawnKiab(['up', INTERRUPTED, '--k8s', 'none', '--workers', '3']);
     let stderr = '';
     child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     await waitForContainers(INTERRUPTED, 1);

@@ -43,7 +43,7 @@ else describe('the cluster survives an engine restart', () => {
   });
 
   it('every machine and the box come back running, with the same addresses, and the box still forwards', async () => {
-    const before = await kiabJson<StatusJson>(['up', CLUSTER, '--workers', '2']);
+    const before = await kiabJson<StatusJson>(['up', CLUSTER, '--k8s', 'none', '--workers', '2']);
     assert.equal(before.state, 'running');
 
     const { pid, argv } = dockerd!;

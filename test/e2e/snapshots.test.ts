@@ -34,7 +34,7 @@ describe('snapshots and image load', () => {
   before(async () => {
     await kiab(['delete', CLUSTER]);
     await makeBusyboxImage(IMAGE);
-    initial = await kiabJson<StatusJson>(['up', CLUSTER, '--workers', '2']);
+    initial = await kiabJson<StatusJson>(['up', CLUSTER, '--k8s', 'none', '--workers', '2']);
   });
 
   after(async () => {
