@@ -1,9 +1,10 @@
 import { spawn } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
-import { copyFile, mkdir, readFile, rm } from 'node:fs/promises';
+import { chmod, copyFile, mkdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { assetDir, cacheRoot, describeFile, hostArch, readManifest, verifyAssets, writeManifest, type AssetManifest } from '../assets/cache.js';
+import { download } from '../assets/download.js';
 import { buildKubernetesBinaries } from '../assets/kubebuild.js';
 import { MACHINE_BINARIES } from '../distribution/kubeadm/assets.js';
 import { KiabError } from '../errors.js';
@@ -95,6 +96,60 @@ export async function buildKubeadmAssets(options: { provider: Provider; reporter
     files[relative] = description;
   }
   const manifest: AssetManifest = { distribution: 'kubeadm', version, arch: key.arch, source: 'build', createdAt: new Date().toISOString(), images, files };
+  await writeManifest(dir, manifest);
+  return { dir, manifest, reused: false };
+}
+
+/** Where Kubernetes releases come from; KIAB_K8S_RELEASE_URL points at a mirror. */
+function kubernetesReleaseBase(): string {
+  return (process.env.KIAB_K8S_RELEASE_URL ?? 'https://dl.k8s.io/release').replace(/\/+$/, '');
+}
+
+/**
+ * `kiab assets pull --k8s kubeadm`: the official path. Binaries from the Kubernetes release site, each checked
+ * against its published .sha256; control-plane images pulled by the engine and saved as archives. It ends in
+ * the same cache layout as a build from source, so `up` cannot tell them apart.
+ */
+export async function pullKubeadmAssets(options: { provider: Provider; reporter: Reporter; version: string; signal?: AbortSignal }): Promise<{ dir: string; manifest: AssetManifest; reused: boolean }> {
+  const { provider, reporter, version } = options;
+  const arch = hostArch();
+  const dir = assetDir({ distribution: 'kubeadm', version, arch });
+  const existing = await readManifest(dir);
+  if (existing) {
+    await verifyAssets(dir, existing);
+    return { dir, manifest: existing, reused: true };
+  }
+  await provider.ping();
+  await mkdir(join(dir, 'images'), { recursive: true });
+  for (const binary of MACHINE_BINARIES) {
+    const url = `${kubernetesReleaseBase()}/${version}/bin/linux/${arch}/${binary}`;
+    await runStep(reporter, `download ${binary} ${version}`, async (progress) => {
+      const sums = join(dir, 'bin', `${binary}.sha256`);
+      await download(`${url}.sha256`, sums, options.signal ? { signal: options.signal } : {});
+      const sha256 = (await readFile(sums, 'utf8')).trim().split(/\s+/)[0] ?? '';
+      await rm(sums, { force: true });
+      await download(url, join(dir, 'bin', binary), { sha256, onProgress: ({ received }) => progress.update(`${(received / 2 ** 20).toFixed(1)} MiB`), ...(options.signal ? { signal: options.signal } : {}) });
+      await chmod(join(dir, 'bin', binary), 0o755);
+    });
+  }
+  const refs = (await capture(join(dir, 'bin', 'kubeadm'), ['config', 'images', 'list', '--kubernetes-version', version])).split('\n').map((line) => line.trim()).filter(Boolean);
+  const images: Record<string, string> = {};
+  for (const ref of refs) {
+    const component = componentOf(ref);
+    if (!IMAGE_LAYOUT[component]) continue;
+    await runStep(reporter, `pull ${ref}`, async (progress) => {
+      // An image the engine already holds is used as it is, so an engine stocked offline works too.
+      if (!(await provider.imageExists(ref))) await provider.pullImage(ref, (line) => progress.update(line));
+      await pipeline(await provider.saveImages([ref]), createWriteStream(join(dir, `images/${component}.tar`)));
+    });
+    images[`images/${component}.tar`] = ref;
+  }
+  const files: AssetManifest['files'] = {};
+  for (const name of [...MACHINE_BINARIES.map((binary) => `bin/${binary}`), ...Object.keys(images)]) {
+    const [relative, description] = await describeFile(dir, join(dir, name));
+    files[relative] = description;
+  }
+  const manifest: AssetManifest = { distribution: 'kubeadm', version, arch, source: 'release', createdAt: new Date().toISOString(), images, files };
   await writeManifest(dir, manifest);
   return { dir, manifest, reused: false };
 }

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
-import { mkdtemp, readdir, readFile, stat, truncate, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, stat, truncate, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -77,7 +77,7 @@ describe('k3s assets and install, without the real k3s binary', () => {
   it('assets pull resumes an interrupted download with a Range request', async () => {
     const cacheEnv = await withCache();
     const dir = join(cacheEnv.KIAB_CACHE_DIR!, 'assets', 'k3s', VERSION, 'linux-amd64');
-    await run('mkdir', ['-p', dir]);
+    await mkdir(dir, { recursive: true });
     const half = good['k3s-airgap-images-amd64.tar.zst']!.subarray(0, 1 << 20);
     await writeFile(join(dir, 'k3s-airgap-images-amd64.tar.zst.part'), half);
     const pulled = await kiab(['assets', 'pull', '--k8s-version', VERSION, '--arch', 'amd64'], { env: cacheEnv });

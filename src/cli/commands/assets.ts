@@ -5,7 +5,7 @@ import { cacheRoot, readManifest, verifyAssets, type Arch } from '../../assets/c
 import { DEFAULT_K3S_VERSION } from '../../assets/k3s.js';
 import { importK3sAssets, pullK3sAssets } from '../../assets/k3s-store.js';
 import { runStep } from '../../cluster/reporter.js';
-import { buildKubeadmAssets } from '../../cluster/assets.js';
+import { buildKubeadmAssets, pullKubeadmAssets } from '../../cluster/assets.js';
 import { DEFAULT_KUBEADM_VERSION } from '../../distribution/kubeadm/assets.js';
 import { UsageError } from '../../errors.js';
 import { printJson, table } from '../output.js';
@@ -70,17 +70,25 @@ export function registerAssets(program: Command, runtime: Runtime): void {
   assets
     .command('pull')
     .description('download release assets, verify their checksums and keep them in the cache (then up works offline)')
-    .addOption(new Option('--k8s <distribution>', 'distribution').choices(['k3s']).default('k3s'))
-    .option('--k8s-version <version>', 'k3s version', DEFAULT_K3S_VERSION)
-    .option('--arch <list>', 'architectures, comma-separated', 'amd64,arm64')
+    .addOption(new Option('--k8s <distribution>', 'distribution').choices(['k3s', 'kubeadm']).default('k3s'))
+    .option('--k8s-version <version>', `version (default: ${DEFAULT_K3S_VERSION} for k3s, ${DEFAULT_KUBEADM_VERSION} for kubeadm)`)
+    .option('--arch <list>', 'k3s: architectures, comma-separated', 'amd64,arm64')
     .addOption(outputOption())
-    .action(async (flags: { k8sVersion: string; arch: string }, command: Command) => {
+    .action(async (flags: { k8s: 'k3s' | 'kubeadm'; k8sVersion?: string; arch: string }, command: Command) => {
+      if (flags.k8s === 'kubeadm') {
+        const version = flags.k8sVersion ?? DEFAULT_KUBEADM_VERSION;
+        if (!/^v\d+\.\d+\.\d+$/.test(version)) throw new UsageError(`--k8s-version: "${version}" must look like ${DEFAULT_KUBEADM_VERSION}`);
+        const result = await pullKubeadmAssets({ provider: runtime.provider(), reporter: runtime.reporter(), version, signal: runtime.signal });
+        if (outputOf(command) === 'json') return printJson({ dir: result.dir, reused: result.reused, manifest: result.manifest });
+        return void process.stdout.write(`${result.reused ? 'verified' : 'downloaded and verified'} kubeadm ${version} assets in ${result.dir}\n`);
+      }
+      const k3sVersion = flags.k8sVersion ?? DEFAULT_K3S_VERSION;
       const arches = flags.arch.split(',').map((arch) => arch.trim());
       for (const arch of arches) if (arch !== 'amd64' && arch !== 'arm64') throw new UsageError(`--arch: "${arch}" is not amd64 or arm64`);
       const reporter = runtime.reporter();
       const pulled = [];
       for (const arch of arches as Arch[]) {
-        pulled.push(await runStep(reporter, `k3s ${flags.k8sVersion} ${arch}`, (progress) => pullK3sAssets(flags.k8sVersion, arch, (detail) => progress.update(detail), runtime.signal)));
+        pulled.push(await runStep(reporter, `k3s ${k3sVersion} ${arch}`, (progress) => pullK3sAssets(k3sVersion, arch, (detail) => progress.update(detail), runtime.signal)));
       }
       if (outputOf(command) === 'json') return printJson(pulled.map((assets) => ({ dir: assets.dir, manifest: assets.manifest })));
       for (const assets of pulled) process.stdout.write(`verified ${assets.dir}\n`);

@@ -1,0 +1,72 @@
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { createServer, type Server } from 'node:http';
+import { mkdtemp, readFile, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { assetDir, hostArch } from '../../src/assets/cache.js';
+import { DEFAULT_KUBEADM_VERSION, MACHINE_BINARIES } from '../../src/distribution/kubeadm/assets.js';
+import { kiab } from './helpers.js';
+
+const BUILT = assetDir({ distribution: 'kubeadm', version: DEFAULT_KUBEADM_VERSION, arch: hostArch() });
+const present = await stat(join(BUILT, 'manifest.json')).then(() => true, () => false);
+const skip = present ? false : `no kubeadm assets in ${BUILT} to serve as a release (run \`kiab assets build --k8s kubeadm\`)`;
+
+/** Serves dl.k8s.io's layout (release/VERSION/bin/linux/ARCH/NAME and NAME.sha256) from the built binaries. */
+async function releaseServer(tamper: string | undefined): Promise<{ server: Server; url: string }> {
+  const files = new Map<string, Buffer>();
+  for (const binary of MACHINE_BINARIES) {
+    const data = await readFile(join(BUILT, 'bin', binary));
+    const path = `/${DEFAULT_KUBEADM_VERSION}/bin/linux/${hostArch()}/${binary}`;
+    files.set(`${path}.sha256`, Buffer.from(createHash('sha256').update(data).digest('hex')));
+    files.set(path, binary === tamper ? Buffer.concat([data, Buffer.from('tampered')]) : data);
+  }
+  const server = createServer((request, response) => {
+    const body = files.get(request.url ?? '');
+    if (!body) return void response.writeHead(404).end();
+    response.writeHead(200, { 'content-length': body.length }).end(body);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { server, url: `http://127.0.0.1:${(server.address() as { port: number }).port}` };
+}
+
+if (skip) it('kubeadm release assets', { skip }, () => undefined);
+else
+  describe('kubeadm release assets (assets pull --k8s kubeadm)', () => {
+    let good: Awaited<ReturnType<typeof releaseServer>>;
+    let bad: Awaited<ReturnType<typeof releaseServer>>;
+    before(async () => {
+      good = await releaseServer(undefined);
+      bad = await releaseServer('kubelet');
+    });
+    after(() => {
+      good.server.close();
+      bad.server.close();
+    });
+
+    it('downloads binaries checked against their .sha256, saves the control-plane images, and lists the set as verified', async () => {
+      const env = { ...process.env, KIAB_CACHE_DIR: await mkdtemp(join(tmpdir(), 'kiab-cache-')), KIAB_K8S_RELEASE_URL: good.url };
+      const pulled = await kiab(['assets', 'pull', '--k8s', 'kubeadm', '-o', 'json'], { env });
+      assert.equal(pulled.code, 0, pulled.stderr);
+      const result = JSON.parse(pulled.stdout) as { manifest: { source: string; images: Record<string, string>; files: Record<string, unknown> } };
+      assert.equal(result.manifest.source, 'release');
+      assert.deepEqual(Object.keys(result.manifest.images).sort(), ['images/coredns.tar', 'images/etcd.tar', 'images/kube-apiserver.tar', 'images/kube-controller-manager.tar', 'images/kube-scheduler.tar', 'images/pause.tar']);
+      const listed = JSON.parse((await kiab(['assets', 'list', '-o', 'json'], { env })).stdout) as Array<{ distribution: string; verified: boolean; source: string }>;
+      assert.deepEqual(listed.map((row) => [row.distribution, row.source, row.verified]), [['kubeadm', 'release', true]]);
+    });
+
+    it('refuses a binary that does not match its published sum', async () => {
+      const env = { ...process.env, KIAB_CACHE_DIR: await mkdtemp(join(tmpdir(), 'kiab-cache-')), KIAB_K8S_RELEASE_URL: bad.url };
+      const pulled = await kiab(['assets', 'pull', '--k8s', 'kubeadm'], { env });
+      assert.equal(pulled.code, 1);
+      assert.match(pulled.stderr, /kubelet does not match its published checksum/);
+    });
+
+    it('says which URL it could not reach when there is no network', async () => {
+      const env = { ...process.env, KIAB_CACHE_DIR: await mkdtemp(join(tmpdir(), 'kiab-cache-')), KIAB_K8S_RELEASE_URL: 'http://127.0.0.1:1' };
+      const pulled = await kiab(['assets', 'pull', '--k8s', 'kubeadm'], { env });
+      assert.equal(pulled.code, 1);
+      assert.match(pulled.stderr.trim().split('\n').pop()!, /^kiab: cannot download http:\/\/127\.0\.0\.1:1\/v1\.34\.4\/bin\/linux\/amd64\/kubelet\.sha256 \(ECONNREFUSED\)/);
+    });
+  });
