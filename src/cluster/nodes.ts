@@ -32,6 +32,15 @@ export async function resolveNode(provider: Provider, node: string, cluster?: st
   return { ...parsed, name };
 }
 
+type ResolvedNode = Awaited<ReturnType<typeof resolveNode>>;
+
+/** Resolves NODE on a reachable engine, then runs `work` holding its cluster's lock. */
+async function withNodeLock<T>(options: NodeOptions & { node: string; cluster?: string }, work: (node: ResolvedNode) => Promise<T>): Promise<T> {
+  await options.provider.ping();
+  const node = await resolveNode(options.provider, options.node, options.cluster);
+  return withClusterLock(node.cluster, () => work(node));
+}
+
 async function clusterContext(provider: Provider, observed: ObservedCluster, signal?: AbortSignal): Promise<ClusterContext> {
   const subnet = observedSubnet(observed);
   if (!observed.spec || !observed.ports || !subnet || !observed.network) {
@@ -79,9 +88,7 @@ export async function addNode(options: NodeOptions & { cluster: string; role: Ma
 
 export async function startNode(options: NodeOptions & { node: string; cluster?: string }): Promise<NodeStatus> {
   const { provider, reporter } = options;
-  await provider.ping();
-  const node = await resolveNode(provider, options.node, options.cluster);
-  return withClusterLock(node.cluster, async () => {
+  return withNodeLock(options, async (node) => {
     const observed = await observeCluster(provider, node.cluster);
     const context = await clusterContext(provider, observed, options.signal);
     const existing = new Map(observed.machines.map((machine) => [machine.container.name, machine.container]));
@@ -95,9 +102,7 @@ export async function startNode(options: NodeOptions & { node: string; cluster?:
 
 export async function stopNode(options: NodeOptions & { node: string; cluster?: string }): Promise<NodeStatus> {
   const { provider, reporter } = options;
-  await provider.ping();
-  const node = await resolveNode(provider, options.node, options.cluster);
-  return withClusterLock(node.cluster, async () => {
+  return withNodeLock(options, async (node) => {
     await runStep(reporter, `stop ${node.name}`, () => provider.stopContainer(node.name, 30));
     return nodeStatusOf(provider, node.cluster, node.name);
   });
@@ -105,9 +110,7 @@ export async function stopNode(options: NodeOptions & { node: string; cluster?: 
 
 export async function removeNode(options: NodeOptions & { node: string; cluster?: string }): Promise<{ name: string; removed: true }> {
   const { provider, reporter } = options;
-  await provider.ping();
-  const node = await resolveNode(provider, options.node, options.cluster);
-  return withClusterLock(node.cluster, async () => {
+  return withNodeLock(options, async (node) => {
     const observed = await observeCluster(provider, node.cluster);
     const context = await clusterContext(provider, observed, options.signal);
     const machines = machineRefs(context, observed);

@@ -1,7 +1,6 @@
 import type { Command } from 'commander';
-import { findClusterStatus } from '../../cluster/status.js';
 import { KiabError } from '../../errors.js';
-import { clusterNameArgument } from './shared.js';
+import { clusterNameArgument, requireClusterStatus } from './shared.js';
 import { printJson } from '../output.js';
 import { outputOf, outputOption, type Runtime } from '../runtime.js';
 
@@ -12,10 +11,7 @@ export function registerRegistry(program: Command, runtime: Runtime): void {
     .addArgument(clusterNameArgument())
     .addOption(outputOption())
     .action(async (name: string, _flags: unknown, command: Command) => {
-      const provider = runtime.provider();
-      await provider.ping();
-      const status = await findClusterStatus(provider, name);
-      if (!status) throw new KiabError(`cluster ${name} does not exist`, { hint: `create it with \`kiab up ${name}\`` });
+      const status = await requireClusterStatus(runtime, name);
       if (!status.registry) throw new KiabError(`cluster ${name} has no registry`, { hint: 'set registry.enabled: true in kiab.yaml when creating it' });
       if (outputOf(command) === 'json') return printJson(status.registry);
       const { host, fromMachines, fromClusterNetwork } = status.registry;

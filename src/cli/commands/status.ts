@@ -1,7 +1,6 @@
 import type { Command } from 'commander';
-import { findClusterStatus, type ClusterStatus } from '../../cluster/status.js';
-import { KiabError } from '../../errors.js';
-import { clusterNameArgument } from './shared.js';
+import type { ClusterStatus } from '../../cluster/status.js';
+import { clusterNameArgument, requireClusterStatus } from './shared.js';
 import { age, printJson, table, uptime } from '../output.js';
 import { outputOf, outputOption, type Runtime } from '../runtime.js';
 
@@ -44,10 +43,7 @@ export function registerStatus(program: Command, runtime: Runtime): void {
     .addArgument(clusterNameArgument())
     .addOption(outputOption())
     .action(async (name: string, _flags: unknown, command: Command) => {
-      const provider = runtime.provider();
-      await provider.ping();
-      const status = await findClusterStatus(provider, name);
-      if (!status) throw new KiabError(`cluster ${name} does not exist`, { hint: `create it with \`kiab up ${name}\`, or see \`kiab list\`` });
+      const status = await requireClusterStatus(runtime, name);
       if (outputOf(command) === 'json') printJson(status);
       else printStatus(status);
     });
