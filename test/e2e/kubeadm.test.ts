@@ -25,6 +25,7 @@ else describe('a real multi-node Kubernetes with kubeadm', () => {
   let env: NodeJS.ProcessEnv;
   let status: StatusJson;
   let registry: string;
+  let upOutput: string;
 
   const kubectl = async (...args: string[]): Promise<string> => {
     const result = await run(KUBECTL, ['--kubeconfig', kubeconfig, ...args], { env });
@@ -39,6 +40,7 @@ else describe('a real multi-node Kubernetes with kubeadm', () => {
     await kiabEnv(['delete', CLUSTER]);
     const up = await kiabEnv(['up', CLUSTER, '--k8s', 'kubeadm', '--servers', '1', '--workers', '2', '--wait', '8m', '-o', 'json']);
     assert.equal(up.code, 0, up.stderr);
+    upOutput = up.stdout + up.stderr;
     status = JSON.parse(up.stdout) as StatusJson;
     registry = status.registry!.host;
     await makeBusyboxImage(`${registry}/busybox:e2e`);
@@ -63,6 +65,24 @@ else describe('a real multi-node Kubernetes with kubeadm', () => {
       assert.equal(node.status.conditions.find((condition) => condition.type === 'Ready')?.status, 'True', node.metadata.name);
       assert.equal(node.status.nodeInfo.kubeletVersion, DEFAULT_KUBEADM_VERSION);
     }
+  });
+
+  it('join tokens reach no output, journal, process listing or engine metadata, and their files are gone', async () => {
+    const secrets = JSON.parse(await kubectl('-n', 'kube-system', 'get', 'secrets', '--field-selector', 'type=bootstrap.kubernetes.io/token', '-o', 'json')) as { items: Array<{ data: Record<string, string> }> };
+    const tokens = secrets.items.map(({ data }) => `${Buffer.from(data['token-id']!, 'base64').toString()}.${Buffer.from(data['token-secret']!, 'base64').toString()}`);
+    assert.ok(tokens.length >= 2, `one join token per worker, found ${tokens.length}`);
+    const seen: Record<string, string> = { 'kiab up output': upOutput };
+    for (const name of [machine('server', 0), machine('worker', 0), machine('worker', 1)]) {
+      seen[`${name} journal`] = await docker(['exec', name, 'journalctl', '--no-pager', '-o', 'cat']);
+      seen[`${name} processes`] = await docker(['exec', name, 'ps', '-eo', 'args']);
+      seen[`${name} engine metadata`] = await docker(['inspect', name]);
+      seen[`${name} kiab files`] = await docker(['exec', name, 'sh', '-c', 'ls /etc/kiab; cat /etc/kiab/* 2>/dev/null; true']);
+    }
+    for (const token of tokens) {
+      const secret = token.split('.')[1]!;
+      for (const [where, text] of Object.entries(seen)) assert.ok(!text.includes(secret), `a join token's secret is in the ${where}`);
+    }
+    for (const [where, text] of Object.entries(seen)) if (where.endsWith('kiab files')) assert.doesNotMatch(text, /kubeadm-(join|init|upload)\.yaml/, where);
   });
 
   it('publishes the registry for tools (KEP-1755)', async () => {
