@@ -5,20 +5,13 @@ import { mkdtemp, readFile, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { assetDir, hostArch } from '../../src/assets/cache.js';
 import { DEFAULT_KUBEADM_VERSION } from '../../src/distribution/kubeadm/assets.js';
 import { docker, eventually, hostPort, kiab, kiabJson, kiabOk, labelledObjects, makeBusyboxImage, run, type StatusJson } from './helpers.js';
+import { KUBEADM_KUBECTL as KUBECTL, kubeadmSkip as skip } from './kubeadm-cache.js';
 
 const CLUSTER = 'e2e-kubeadm';
-const ASSETS = assetDir({ distribution: 'kubeadm', version: DEFAULT_KUBEADM_VERSION, arch: hostArch() });
-const KUBECTL = join(ASSETS, 'bin', 'kubectl');
 const machine = (role: string, index: number): string => `kiab-${CLUSTER}-${role}-${index}`;
 
-const assetsPresent = await stat(join(ASSETS, 'manifest.json')).then(() => true, () => false);
-// CI builds the assets first (scripts/setup.sh); elsewhere the suite says plainly why it did not run.
-const skip = assetsPresent ? false : `no kubeadm assets in ${ASSETS}: run \`kiab assets build --k8s kubeadm\` (needs Go) to run this suite`;
-
-// A skipped suite is reported as one skipped test with its reason, so the run's summary counts it.
 if (skip) it('a real multi-node Kubernetes with kubeadm', { skip }, () => undefined);
 else describe('a real multi-node Kubernetes with kubeadm', () => {
   let kubeconfig: string;

@@ -1,0 +1,17 @@
+import { stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { assetDir, hostArch } from '../../src/assets/cache.js';
+import { DEFAULT_KUBEADM_VERSION } from '../../src/distribution/kubeadm/assets.js';
+
+/** Where `kiab assets build --k8s kubeadm` puts the default version for this host. */
+export const KUBEADM_ASSETS = assetDir({ distribution: 'kubeadm', version: DEFAULT_KUBEADM_VERSION, arch: hostArch() });
+export const KUBEADM_KUBECTL = join(KUBEADM_ASSETS, 'bin', 'kubectl');
+
+/**
+ * `false` when the kubeadm assets are cached, else why a real-cluster suite cannot run. CI builds them
+ * first (scripts/setup.sh); elsewhere the suite is reported skipped with this reason.
+ */
+export const kubeadmSkip: false | string = await stat(join(KUBEADM_ASSETS, 'manifest.json')).then(
+  () => false,
+  () => `no kubeadm assets in ${KUBEADM_ASSETS}: run \`kiab assets build --k8s kubeadm\` (needs Go) to run this suite`,
+);
