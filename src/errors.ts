@@ -30,3 +30,34 @@ export class AbortedError extends KiabError {
 export function throwIfAborted(signal: AbortSignal | undefined): void {
   if (signal?.aborted) throw new AbortedError();
 }
+
+/** Replaces every secret in a text with ***, before it can reach a message, a log or a label. */
+export function redact(text: string, secrets: readonly string[] = []): string {
+  return secrets.filter((secret) => secret.length > 0).reduce((result, secret) => result.split(secret).join('***'), text);
+}
+
+/**
+ * A command that exited non-zero, in a machine or on the host: says where, which command (secrets
+ * redacted) and the last lines it printed, so the one-line error is enough to act on.
+ */
+export class RunError extends KiabError {
+  readonly where: string;
+  readonly command: string;
+  readonly status: number;
+  readonly outputTail: string;
+
+  constructor(details: { where: string; command: string; status: number; output: string; what?: string; hint?: string }) {
+    const outputTail = details.output.trim().split('\n').slice(-6).join(' | ');
+    super(`${details.where}: ${details.what ?? details.command} failed (exit ${details.status})${outputTail ? `: ${outputTail}` : ''}`, details.hint === undefined ? {} : { hint: details.hint });
+    this.name = 'RunError';
+    this.where = details.where;
+    this.command = details.command;
+    this.status = details.status;
+    this.outputTail = outputTail;
+  }
+}
+
+/** An abort that reached us as a DOMException or a child process's AbortError is still an interrupt. */
+export function isAbort(error: unknown): boolean {
+  return error instanceof AbortedError || (error instanceof Error && error.name === 'AbortError');
+}

@@ -1,9 +1,11 @@
 import { CommanderError } from 'commander';
-import { KiabError } from '../errors.js';
+import { AbortedError, KiabError, isAbort } from '../errors.js';
 
 /** Prints an error as one line (plus the cause chain with --verbose) and returns the exit code. */
 export function reportError(error: unknown, verbose: boolean): number {
   if (error instanceof CommanderError) return error.exitCode === 0 ? 0 : 2;
+  // An interrupt that surfaced as a library's own AbortError is reported like every other interrupt.
+  if (isAbort(error) && !(error instanceof KiabError)) return reportError(new AbortedError(), verbose);
   if (error instanceof KiabError) {
     process.stderr.write(`kiab: ${error.message}${error.hint ? `; ${error.hint}` : ''}\n`);
     if (verbose) printCauses(error);

@@ -1,4 +1,4 @@
-import type { Reporter, StepProgress } from '../cluster/reporter.js';
+import type { Reporter, StepProgress } from '../reporter.js';
 
 const FRAMES = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
 

@@ -1,14 +1,13 @@
 import { Option, type Command } from 'commander';
-import type { Reporter } from '../cluster/reporter.js';
-import { UsageError } from '../errors.js';
-import { DockerProvider } from '../provider/docker/provider.js';
-import type { Provider } from '../provider/types.js';
+import type { Reporter } from '../reporter.js';
+import { AbortedError, UsageError } from '../errors.js';
+import { connectEngine, type Engine } from '../cluster/engine.js';
 import type { OutputFormat } from './output.js';
 import { terminalReporter } from './progress.js';
 
 /** What every command gets: the engine, a progress reporter and a signal that Ctrl-C aborts. */
 export interface Runtime {
-  provider(): Provider;
+  provider(): Engine;
   reporter(): Reporter;
   signal: AbortSignal;
 }
@@ -22,12 +21,12 @@ export function createRuntime(): Runtime {
     if (interrupted) process.exit(130);
     interrupted = true;
     process.stderr.write('\ninterrupting; press Ctrl-C again to leave at once\n');
-    controller.abort();
+    controller.abort(new AbortedError());
   });
-  process.on('SIGTERM', () => controller.abort());
-  let provider: Provider | undefined;
+  process.on('SIGTERM', () => controller.abort(new AbortedError()));
+  let provider: Engine | undefined;
   return {
-    provider: () => (provider ??= new DockerProvider()),
+    provider: () => (provider ??= connectEngine()),
     reporter: () => terminalReporter(process.stderr),
     signal: controller.signal,
   };

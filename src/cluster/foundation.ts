@@ -8,7 +8,7 @@ import type { ClusterSpec } from '../spec/schema.js';
 import { kiabVersion } from '../version.js';
 import { observedSubnet, type ClusterContext } from './context.js';
 import { refreshForwards } from './machines.js';
-import type { ClusterNames } from './names.js';
+import type { ClusterNames } from '../names.js';
 import { claimedHostPorts, type ObservedCluster } from './observe.js';
 import { boxContainerSpec, boxFiles } from './topology.js';
 

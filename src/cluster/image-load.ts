@@ -1,12 +1,13 @@
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { PassThrough, type Readable } from 'node:stream';
-import { distributionFor } from '../distribution/index.js';
 import { KiabError, UsageError } from '../errors.js';
 import type { Provider } from '../provider/types.js';
 import { withClusterLock } from './lock.js';
-import { observeCluster } from './observe.js';
-import { runStep, type Reporter } from './reporter.js';
+import { parseMachineName } from '../names.js';
+import { run } from '../provider/run.js';
+import { loadCluster } from './context.js';
+import { runStep, type Reporter } from '../reporter.js';
 
 export interface ImageLoadResult {
   cluster: string;
@@ -35,10 +36,9 @@ export async function loadImages(options: { provider: Provider; cluster: string;
   if (options.images.length === 0 && !options.archive) throw new UsageError('IMAGE: name at least one image, or pass --archive FILE');
   await provider.ping();
   return withClusterLock(cluster, async () => {
-    const observed = await observeCluster(provider, cluster);
-    if (!observed.spec) throw new KiabError(`cluster ${cluster} does not exist`, { hint: `create it with \`kiab up ${cluster}\`` });
-    const all = observed.machines.map((machine) => machine.container);
-    const selected = options.nodes?.length ? options.nodes.map((node) => all.find((container) => container.name === node || container.name === `kiab-${cluster}-${node}`) ?? node) : all;
+    const loaded = await loadCluster(provider, cluster);
+    const all = loaded.observed.machines.map((machine) => machine.container);
+    const selected = options.nodes?.length ? options.nodes.map((node) => all.find((container) => container.name === parseMachineName(node, cluster)?.name) ?? node) : all;
     for (const target of selected) {
       if (typeof target === 'string') throw new UsageError(`--nodes: ${target} is not a machine of cluster ${cluster}`);
       if (target.state !== 'running') throw new KiabError(`node ${target.name} is ${target.state}`, { hint: `start it with \`kiab node start ${target.name}\`` });
@@ -50,19 +50,17 @@ export async function loadImages(options: { provider: Provider; cluster: string;
     const start = performance.now();
     const source = options.archive ? createReadStream(options.archive, { highWaterMark: 4 << 20 }) : await provider.saveImages(options.images);
     const { stream, bytes } = counting(source);
-    const ctr = distributionFor(observed.spec.distribution).ctr();
+    const ctr = loaded.distribution.ctr();
     await runStep(reporter, `load ${options.archive ?? options.images.join(', ')} into ${machines.length} machines`, async (progress) => {
       const ticker = setInterval(() => progress.update(`${(bytes() / 2 ** 20).toFixed(0)} MiB`), 250);
       try {
-        const results = await Promise.all(
+        await Promise.all(
           machines.map((machine) => {
             const branch = new PassThrough({ highWaterMark: 4 << 20 });
             stream.pipe(branch);
-            return provider.exec(machine.name, [...ctr, 'images', 'import', '-'], { stdin: branch }).then((result) => ({ machine: machine.name, result }));
+            return run(provider, machine.name, [...ctr, 'images', 'import', '-'], { stdin: branch, what: 'importing images' });
           }),
         );
-        const failed = results.find(({ result }) => result.exitCode !== 0);
-        if (failed) throw new KiabError(`importing into ${failed.machine} failed: ${(failed.result.stderr || failed.result.stdout).trim().split('\n').pop()}`);
       } finally {
         clearInterval(ticker);
       }

@@ -2,10 +2,12 @@ import { KiabError } from '../errors.js';
 import { DEBOOTSTRAP_BASE_IMAGE, DEFAULT_BASE_IMAGE, RECIPES, recipeTag, type ImageRecipe } from '../images/index.js';
 import { debootstrapRootfs } from '../images/debootstrap.js';
 import { LABEL } from '../labels.js';
-import type { NodeImagePlan } from '../distribution/index.js';
+import { distributionFor } from '../distribution/index.js';
 import type { Provider } from '../provider/types.js';
+import type { ClusterSpec } from '../spec/schema.js';
 import { kiabVersion } from '../version.js';
-import { runStep, type Reporter } from './reporter.js';
+import { boxImageOf, nodeImageOf } from './topology.js';
+import { runStep, type Reporter } from '../reporter.js';
 
 export interface BaseChoice {
   /** An image to build on; pulled when missing. */
@@ -17,16 +19,8 @@ export interface BaseChoice {
 async function ensureDebootstrapBase(provider: Provider, reporter: Reporter, force: boolean): Promise<string> {
   if (!force && (await provider.imageExists(DEBOOTSTRAP_BASE_IMAGE))) return DEBOOTSTRAP_BASE_IMAGE;
   await runStep(reporter, `make base image ${DEBOOTSTRAP_BASE_IMAGE} with debootstrap`, async (progress) => {
-    let rootfs;
-    try {
-      rootfs = await debootstrapRootfs((line) => progress.update(line));
-    } catch (error) {
-      const missing = (error as Error).message.includes('ENOENT');
-      throw new KiabError(missing ? 'debootstrap is not installed, so the base image cannot be made from Debian packages' : `debootstrap failed: ${(error as Error).message}`, {
-        hint: missing ? 'install it (`apt-get install debootstrap`) or make the base image pullable and pass --base IMAGE' : 'check that the Debian mirror is reachable (KIAB_DEBIAN_MIRROR) and that kiab runs as root',
-        cause: error,
-      });
-    }
+    // debootstrap's own errors say what is missing and what to do (not installed, mirror unreachable).
+    const rootfs = await debootstrapRootfs((line) => progress.update(line));
     try {
       progress.update('importing root filesystem');
       await provider.importImage(rootfs.tar, DEBOOTSTRAP_BASE_IMAGE);
@@ -82,8 +76,13 @@ export async function buildImages(provider: Provider, reporter: Reporter, choice
   return { base, images };
 }
 
-/** For `up`: kiab's own images are built when missing; a user's own image is pulled when missing. */
-export async function ensureImages(provider: Provider, reporter: Reporter, wanted: { node: string; box: string }, derived?: NodeImagePlan): Promise<string> {
+/**
+ * The images a cluster needs, made present: kiab's own are built when missing, a user's own pulled, and the
+ * distribution's derived node image built on top. Resolves to the image machines are created from.
+ */
+export async function ensureClusterImages(provider: Provider, reporter: Reporter, spec: ClusterSpec): Promise<string> {
+  const wanted = { node: nodeImageOf(spec), box: boxImageOf(spec) };
+  const derived = await distributionFor(spec.distribution).nodeImage(spec, wanted.node);
   await ensureBaseImages(provider, reporter, wanted);
   if (!derived) return wanted.node;
   if (!(await provider.imageExists(derived.tag))) {

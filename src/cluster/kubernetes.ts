@@ -5,7 +5,8 @@ import { KiabError } from '../errors.js';
 import { defaultKubeconfigPath, mergeKubeconfig } from '../kubeconfig/index.js';
 import { LOOPBACK, type HostPorts } from '../net/ports.js';
 import { localRegistryHostingConfigMap, type RegistryEndpoints } from '../registry/index.js';
-import type { ClusterNames } from './names.js';
+import { poll } from '../wait.js';
+import type { ClusterNames } from '../names.js';
 
 export type ApiAddress = 'localhost' | 'box';
 
@@ -87,46 +88,53 @@ export async function kubernetesNodes(kubeconfig: string): Promise<KubernetesNod
   }));
 }
 
+/** One look at the cluster: undefined when it is ready, else what it is still waiting for. */
+async function readinessProblem(api: CoreV1Api, machines: MachineRef[], systemPods: string[]): Promise<string | undefined> {
+  try {
+    const nodes = await api.listNode();
+    const ready = new Set(nodes.items.filter(isReady).map((node) => node.metadata?.name));
+    const notReady = machines.filter((machine) => !ready.has(machine.name));
+    if (notReady.length > 0) return `${notReady.map((machine) => machine.name).join(', ')} not Ready`;
+    const pods = await api.listNamespacedPod({ namespace: 'kube-system' });
+    const running = pods.items.filter((pod) => pod.status?.phase === 'Running' && pod.status.containerStatuses?.every((status) => status.ready));
+    const missing = systemPods.filter((component) => !running.some((pod) => (pod.metadata?.name ?? '').startsWith(component)));
+    return missing.length > 0 ? `waiting for ${missing.join(', ')} to run` : undefined;
+  } catch (error) {
+    return `the API server did not answer (${(error as Error).message.split('\n')[0]})`;
+  }
+}
+
 /**
  * Waits until every machine is a Ready node and the core system pods run. At the deadline it names what is
  * missing and shows the distribution's log of the first machine that is not ready, not a bare timeout.
  */
-export async function waitForKubernetes(options: { kubeconfig: string; machines: MachineRef[]; deadline: number; distribution: Distribution; context: DistributionContext; progress: (detail: string) => void; signal?: AbortSignal }): Promise<void> {
+export async function waitForKubernetes(options: { kubeconfig: string; machines: MachineRef[]; distribution: Distribution; context: DistributionContext; progress: (detail: string) => void }): Promise<void> {
+  const { context } = options;
   const api = coreApi(options.kubeconfig);
   let lastProblem = 'the API server did not answer';
   // Seen healthy twice in a row: a pod that crash-loops can look ready for a moment.
   let healthyPolls = 0;
-  for (;;) {
-    try {
-      const nodes = await api.listNode();
-      const ready = new Set(nodes.items.filter(isReady).map((node) => node.metadata?.name));
-      const notReady = options.machines.filter((machine) => !ready.has(machine.name));
-      if (notReady.length === 0) {
-        const pods = await api.listNamespacedPod({ namespace: 'kube-system' });
-        const running = pods.items.filter((pod) => pod.status?.phase === 'Running' && pod.status.containerStatuses?.every((status) => status.ready));
-        const missing = options.distribution.systemPods.filter((component) => !running.some((pod) => (pod.metadata?.name ?? '').startsWith(component)));
-        if (missing.length === 0 && ++healthyPolls >= 2) return;
-        if (missing.length === 0) lastProblem = 'checking that the system pods stay up';
-        else healthyPolls = 0;
-        if (missing.length > 0) lastProblem = `waiting for ${missing.join(', ')} to run`;
-      } else {
-        healthyPolls = 0;
-        lastProblem = `${notReady.map((machine) => machine.name).join(', ')} not Ready`;
-      }
-    } catch (error) {
-      lastProblem = `the API server did not answer (${(error as Error).message.split('\n')[0]})`;
-    }
-    options.progress(lastProblem);
-    if (options.signal?.aborted) throw options.signal.reason;
-    if (Date.now() > options.deadline) {
-      const culprit = await firstNotReady(api, options.machines);
-      const log = culprit ? await options.distribution.diagnose(options.context, culprit).catch(() => '') : '';
-      throw new KiabError(`Kubernetes was not ready at the deadline: ${lastProblem}${culprit ? `; last lines of ${culprit.name}'s log: ${log.split('\n').slice(-8).join(' | ')}` : ''}`, {
-        hint: 'see the full log with `kiab exec NODE -- journalctl -u kubelet`, or raise --wait',
-      });
-    }
-    await new Promise((resolve) => setTimeout(resolve, 1000));
-  }
+  await poll(
+    async () => {
+      const problem = await readinessProblem(api, options.machines, options.distribution.systemPods);
+      healthyPolls = problem === undefined ? healthyPolls + 1 : 0;
+      lastProblem = problem ?? 'checking that the system pods stay up';
+      options.progress(lastProblem);
+      return healthyPolls >= 2 ? true : undefined;
+    },
+    {
+      interval: 1000,
+      deadline: context.deadline,
+      ...(context.signal ? { signal: context.signal } : {}),
+      timeout: async () => {
+        const culprit = await firstNotReady(api, options.machines);
+        const log = culprit ? await options.distribution.diagnose(context, culprit).catch(() => '') : '';
+        return new KiabError(`Kubernetes was not ready at the deadline: ${lastProblem}${culprit ? `; last lines of ${culprit.name}'s log: ${log.split('\n').slice(-8).join(' | ')}` : ''}`, {
+          hint: 'see the full log with `kiab exec NODE -- journalctl -u kubelet`, or raise --wait',
+        });
+      },
+    },
+  );
 }
 
 async function firstNotReady(api: CoreV1Api, machines: MachineRef[]): Promise<MachineRef | undefined> {

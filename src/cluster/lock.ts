@@ -2,6 +2,7 @@ import { mkdir, open, readFile, rm } from 'node:fs/promises';
 import { hostname, tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { KiabError } from '../errors.js';
+import { poll } from '../wait.js';
 
 function lockDirectory(): string {
   const runtime = process.env.XDG_RUNTIME_DIR;
@@ -26,31 +27,37 @@ export async function withClusterLock<T>(cluster: string, work: () => Promise<T>
   await mkdir(directory, { recursive: true, mode: 0o700 });
   const path = join(directory, `${cluster}.lock`);
   const owner = `${process.pid}@${hostname()}`;
-  const deadline = Date.now() + (options.timeoutMs ?? 600_000);
   let warned = false;
-  for (;;) {
+  let holderPid = '';
+  // Exclusive create is the atomic step: of any number of contenders exactly one creates the file.
+  const acquire = async (): Promise<true | undefined> => {
     try {
       const handle = await open(path, 'wx', 0o600);
       await handle.writeFile(owner);
       await handle.close();
-      break;
+      return true;
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-      const holder = await readFile(path, 'utf8').catch(() => '');
-      const [pidText, host] = holder.split('@');
-      const pid = Number(pidText);
-      if (!holder || (host === hostname() && Number.isInteger(pid) && !isAlive(pid))) {
-        await rm(path, { force: true });
-        continue;
-      }
-      if (Date.now() > deadline) throw new KiabError(`cluster ${cluster} is locked by another kiab command (pid ${pidText})`, { hint: `wait for it to finish, or remove ${path} if no kiab is running` });
-      if (!warned) {
-        options.onWait?.(pid);
-        warned = true;
-      }
-      await new Promise((resolve) => setTimeout(resolve, 200));
     }
-  }
+    const holder = await readFile(path, 'utf8').catch(() => '');
+    const [pidText, host] = holder.split('@');
+    const pid = Number(pidText);
+    holderPid = pidText ?? '';
+    if (!holder || (host === hostname() && Number.isInteger(pid) && !isAlive(pid))) {
+      await rm(path, { force: true });
+      return acquire();
+    }
+    if (!warned) {
+      options.onWait?.(pid);
+      warned = true;
+    }
+    return undefined;
+  };
+  await poll(acquire, {
+    interval: 200,
+    deadline: Date.now() + (options.timeoutMs ?? 600_000),
+    timeout: () => new KiabError(`cluster ${cluster} is locked by another kiab command (pid ${holderPid})`, { hint: `wait for it to finish, or remove ${path} if no kiab is running` }),
+  });
   try {
     return await work();
   } finally {

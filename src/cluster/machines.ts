@@ -1,29 +1,37 @@
 import type { MachineRef } from '../distribution/index.js';
 import { throwIfAborted } from '../errors.js';
+import { run } from '../provider/run.js';
 import type { ContainerInfo } from '../provider/types.js';
 import type { ClusterContext } from './context.js';
 import { distributionContext } from './context.js';
 import { forEachBounded } from './parallel.js';
 import { waitForMachine, type MachineHealth } from './readiness.js';
-import { boxFiles, clusterRegistry, FORWARDS_PATH, forwardsFile, machineContainerSpec, machineFiles } from './topology.js';
+import { clusterRegistry, FORWARDS_PATH, forwardsFile, machineContainerSpec, machineFiles } from './topology.js';
 
 /** How many machines are created or started at once; the engine serialises much of it anyway. */
 const PARALLEL_MACHINES = 8;
 
 /** Creates a machine with its files in place before first boot, so nothing has to be exec'd in later. */
-async function createMachine(context: ClusterContext, machine: MachineRef, all: MachineRef[]): Promise<void> {
+async function createMachine(context: ClusterContext, image: string, machine: MachineRef, all: MachineRef[]): Promise<void> {
   const { provider, spec, names, distribution } = context;
-  await provider.createContainer(machineContainerSpec(spec, names, machine, distribution, context.nodeImage));
+  await provider.createContainer(machineContainerSpec(spec, names, machine, distribution, image));
   const files = machineFiles(clusterRegistry(spec, names, context.ports));
-  files.push(...distribution.machineFiles(distributionContext(context, all, () => undefined), machine));
+  files.push(...distribution.machineFiles(distributionContext(context, all), machine));
   if (files.length > 0) await provider.writeFiles(machine.name, files);
 }
 
 /**
- * Makes every wanted machine exist and run. Returns the start time of machines started here,
+ * Makes every wanted machine exist (from `image`) and run. Returns the start time of machines started here,
  * which the boot wait uses to read only this boot's console output.
  */
-export async function ensureMachinesRunning(context: ClusterContext, wanted: MachineRef[], existing: Map<string, ContainerInfo>, onProgress: (detail: string) => void, all: MachineRef[] = wanted): Promise<Map<string, Date>> {
+export async function ensureMachinesRunning(
+  context: ClusterContext,
+  image: string,
+  wanted: MachineRef[],
+  existing: Map<string, ContainerInfo>,
+  onProgress: (detail: string) => void,
+  all: MachineRef[] = wanted,
+): Promise<Map<string, Date>> {
   const started = new Map<string, Date>();
   let done = 0;
   await forEachBounded(
@@ -32,7 +40,7 @@ export async function ensureMachinesRunning(context: ClusterContext, wanted: Mac
     async (machine, signal) => {
       throwIfAborted(signal);
       const container = existing.get(machine.name);
-      if (!container) await createMachine(context, machine, all);
+      if (!container) await createMachine(context, image, machine, all);
       // A crash during a snapshot can leave machines frozen; thaw them rather than restart.
       if (container?.state === 'paused') await context.provider.unpauseContainer(machine.name);
       else if (container?.state !== 'running') {
@@ -48,14 +56,14 @@ export async function ensureMachinesRunning(context: ClusterContext, wanted: Mac
   return started;
 }
 
-export async function waitForMachines(context: ClusterContext, machines: MachineRef[], started: Map<string, Date>, deadline: number, onProgress: (detail: string) => void): Promise<Map<string, MachineHealth>> {
+export async function waitForMachines(context: ClusterContext, machines: MachineRef[], started: Map<string, Date>, onProgress: (detail: string) => void): Promise<Map<string, MachineHealth>> {
   const health = new Map<string, MachineHealth>();
   await forEachBounded(
     machines,
     machines.length || 1,
     async (machine, signal) => {
       const startedAt = started.get(machine.name);
-      health.set(machine.name, await waitForMachine(context.provider, machine.name, { ...(startedAt ? { startedAt } : {}), deadline, signal }));
+      health.set(machine.name, await waitForMachine(context.provider, machine.name, { ...(startedAt ? { startedAt } : {}), deadline: context.deadline, signal }));
       onProgress(`${health.size}/${machines.length} booted`);
     },
     context.signal,
@@ -69,10 +77,5 @@ export async function refreshForwards(context: ClusterContext, machines: Machine
   const box = await provider.inspectContainer(names.box);
   if (!box) return;
   await provider.writeFiles(names.box, [{ path: FORWARDS_PATH, content: forwardsFile(names.cluster, machines) }]);
-  if (box.state === 'running') {
-    const result = await provider.exec(names.box, ['/usr/local/bin/kiab-box-forward']);
-    if (result.exitCode !== 0) throw new Error(`${names.box}: applying port forwarding failed: ${result.stderr.trim()}`);
-  }
+  if (box.state === 'running') await run(provider, names.box, ['/usr/local/bin/kiab-box-forward'], { what: 'applying port forwarding' });
 }
-
-export { boxFiles };

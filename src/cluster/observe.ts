@@ -1,4 +1,5 @@
 import { LABEL, decodeIndex, decodeJsonLabel, type MachineRole } from '../labels.js';
+import { compareMachines } from '../names.js';
 import type { HostPorts } from '../net/ports.js';
 import type { ContainerInfo, NetworkInfo, Provider, VolumeInfo } from '../provider/types.js';
 import { clusterSpecSchema, type ClusterSpec } from '../spec/schema.js';
@@ -47,7 +48,7 @@ export async function observeCluster(provider: Provider, name: string): Promise<
     const index = decodeIndex(container.labels);
     if ((role === 'server' || role === 'worker') && index !== undefined) machines.push({ role, index, container });
   }
-  machines.sort((a, b) => (a.role === b.role ? a.index - b.index : a.role === 'server' ? -1 : 1));
+  machines.sort(compareMachines);
   return {
     name,
     network,

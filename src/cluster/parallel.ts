@@ -1,6 +1,9 @@
+import { throwIfAborted } from '../errors.js';
+
 /**
  * Runs work over items with at most `limit` at a time. The first failure aborts the shared signal so
- * the others stop early, and is the error thrown once every started task has settled.
+ * the others stop early, and is the error thrown once every started task has settled. An interrupt of
+ * `parent` ends it with AbortedError.
  */
 export async function forEachBounded<T>(items: readonly T[], limit: number, work: (item: T, signal: AbortSignal) => Promise<void>, parent?: AbortSignal): Promise<void> {
   const controller = new AbortController();
@@ -25,5 +28,5 @@ export async function forEachBounded<T>(items: readonly T[], limit: number, work
     parent?.removeEventListener('abort', onParentAbort);
   }
   if (firstError !== undefined) throw firstError;
-  if (parent?.aborted) throw parent.reason;
+  throwIfAborted(parent);
 }

@@ -1,4 +1,7 @@
+import { KiabError } from '../errors.js';
+import { run, tryRun } from '../provider/run.js';
 import type { Provider } from '../provider/types.js';
+import { poll } from '../wait.js';
 
 export type SystemState = 'initializing' | 'starting' | 'running' | 'degraded' | 'maintenance' | 'stopping' | 'offline' | 'unknown';
 
@@ -17,10 +20,11 @@ function parseState(text: string): SystemState {
 }
 
 export async function machineHealth(provider: Provider, name: string, signal?: AbortSignal): Promise<MachineHealth> {
-  const state = await provider.exec(name, ['systemctl', 'is-system-running'], signal ? { signal } : {});
+  // is-system-running exits non-zero for every state but running: its output is the answer.
+  const state = await tryRun(provider, name, ['systemctl', 'is-system-running'], signal ? { signal } : {});
   const system = parseState(state.stdout);
   if (system !== 'degraded') return { system, failedUnits: [] };
-  const failed = await provider.exec(name, ['systemctl', 'list-units', '--failed', '--plain', '--no-legend', '--no-pager'], signal ? { signal } : {});
+  const failed = await run(provider, name, ['systemctl', 'list-units', '--failed', '--plain', '--no-legend', '--no-pager'], signal ? { signal } : {});
   return { system, failedUnits: failed.stdout.split('\n').map((line) => line.trim().split(/\s+/)[0] ?? '').filter(Boolean) };
 }
 
@@ -37,11 +41,18 @@ export async function waitForMachine(provider: Provider, name: string, options: 
       ...(options.signal ? { signal: options.signal } : {}),
     });
   }
-  for (;;) {
-    const health = await machineHealth(provider, name, options.signal);
-    if (health.system === 'running' || health.system === 'degraded') return health;
-    if (Date.now() > options.deadline) throw new Error(`${name}: systemd is still ${health.system}`);
-    if (options.signal?.aborted) throw options.signal.reason;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
+  let last: SystemState = 'unknown';
+  return poll(
+    async () => {
+      const health = await machineHealth(provider, name, options.signal);
+      last = health.system;
+      return health.system === 'running' || health.system === 'degraded' ? health : undefined;
+    },
+    {
+      interval: 100,
+      deadline: options.deadline,
+      ...(options.signal ? { signal: options.signal } : {}),
+      timeout: () => new KiabError(`${name}: systemd is still ${last} at the deadline`, { hint: `see its journal with \`kiab exec ${name} -- journalctl -b\`, or raise --wait` }),
+    },
+  );
 }

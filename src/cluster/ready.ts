@@ -1,25 +1,33 @@
 import type { MachineRef } from '../distribution/index.js';
 import { boxAddress } from '../net/addresses.js';
+import { runStep, type Reporter } from '../reporter.js';
 import { distributionContext, type ClusterContext } from './context.js';
-import { apiServerUrl, readUserKubeconfig, waitForKubernetes } from './kubernetes.js';
+import { apiServerUrl, publishLocalRegistry, readUserKubeconfig, waitForKubernetes, writeUserKubeconfig, type ApiAddress, type KubeconfigOptions } from './kubernetes.js';
+import { clusterRegistry } from './topology.js';
 
-/** The kubeconfig kiab itself uses to talk to a cluster: the published loopback API port. */
-export async function clusterKubeconfig(context: ClusterContext, machines: MachineRef[]): Promise<string> {
-  return readUserKubeconfig(context.distribution, distributionContext(context, machines, () => undefined), context.names, apiServerUrl(context.ports, boxAddress(context.subnet), 'localhost'));
+/** The cluster's kubeconfig as the user gets it: the API at the published loopback port (kiab's own use) or at the box. */
+export async function clusterKubeconfig(context: ClusterContext, machines: MachineRef[], address: ApiAddress = 'localhost'): Promise<string> {
+  return readUserKubeconfig(context.distribution, distributionContext(context, machines), context.names, apiServerUrl(context.ports, boxAddress(context.subnet), address));
 }
 
-/** For Kubernetes distributions: every machine a Ready node and the system pods running, within the deadline. */
-export async function waitUntilReady(context: ClusterContext, machines: MachineRef[], deadline: number, progress: (detail: string) => void): Promise<string | undefined> {
+/** For Kubernetes distributions: every machine a Ready node and the system pods running, by the context's deadline. */
+export async function waitUntilReady(context: ClusterContext, machines: MachineRef[], progress: (detail: string) => void): Promise<string | undefined> {
   if (!context.distribution.kubernetes) return undefined;
   const kubeconfig = await clusterKubeconfig(context, machines);
-  await waitForKubernetes({
-    kubeconfig,
-    machines,
-    deadline,
-    distribution: context.distribution,
-    context: distributionContext(context, machines, () => undefined),
-    progress,
-    ...(context.signal ? { signal: context.signal } : {}),
-  });
+  await waitForKubernetes({ kubeconfig, machines, distribution: context.distribution, context: distributionContext(context, machines), progress });
   return kubeconfig;
+}
+
+/**
+ * The last steps of `up` for a Kubernetes distribution: wait until it is ready, tell tools where the registry
+ * is (KEP-1755), and merge the kubeconfig where the user asked. Nothing for bare machines.
+ */
+export async function finishKubernetes(context: ClusterContext, machines: MachineRef[], reporter: Reporter, options: KubeconfigOptions | undefined): Promise<void> {
+  const kubeconfig = await runStep(reporter, 'wait for Kubernetes', (progress) => waitUntilReady(context, machines, (detail) => progress.update(detail)));
+  if (!kubeconfig) return;
+  const registry = clusterRegistry(context.spec, context.names, context.ports);
+  if (registry) await publishLocalRegistry(kubeconfig, registry);
+  if (!options) return;
+  const written = await writeUserKubeconfig(options.apiAddress === 'localhost' ? kubeconfig : await clusterKubeconfig(context, machines, options.apiAddress), options);
+  reporter.info(`kubeconfig: context ${context.names.kubeContext} in ${written}`);
 }

@@ -1,20 +1,18 @@
 import type { MachineRef } from '../distribution/index.js';
-import { distributionFor } from '../distribution/index.js';
 import { KiabError, UsageError } from '../errors.js';
 import { LABEL, clusterLabels, decodeIndex, encodeJsonLabel, type MachineRole } from '../labels.js';
 import { machineAddress } from '../net/addresses.js';
 import type { ImageInfo, Provider } from '../provider/types.js';
-import { parseDuration } from '../spec/duration.js';
 import { clusterNameSchema } from '../spec/schema.js';
 import { kiabVersion } from '../version.js';
-import { observedSubnet, type ClusterContext } from './context.js';
+import { clusterContext, observedSubnet } from './context.js';
 import { ensureBox, ensureNetwork } from './foundation.js';
 import { withClusterLock } from './lock.js';
 import { refreshForwards, waitForMachines } from './machines.js';
-import { clusterNames, type ClusterNames } from './names.js';
+import { clusterNames, compareMachines, type ClusterNames } from '../names.js';
 import { forEachBounded } from './parallel.js';
 import { observeCluster, readPortsLabel, readSpecLabel, type ObservedCluster } from './observe.js';
-import { runStep, type Reporter } from './reporter.js';
+import { runStep, type Reporter } from '../reporter.js';
 import { waitUntilReady } from './ready.js';
 import { clusterStatus, type ClusterStatus } from './status.js';
 import { CONTAINERD_VOLUME, machineContainerSpec, nodeImageOf } from './topology.js';
@@ -33,15 +31,6 @@ export interface SnapshotInfo {
 export function validateSnapshotName(name: string): string {
   if (!clusterNameSchema.safeParse(name).success) throw new UsageError(`SNAP: "${name}" must be a DNS-1123 label of at most 32 characters`);
   return name;
-}
-
-function snapshotImageRef(names: ClusterNames, snapshot: string, role: MachineRole, index: number): string {
-  return `kiab-snapshot/${names.cluster}:${snapshot}-${role}-${index}`;
-}
-
-/** kiab-dev-snap-clean-worker-0-containerd: the machine part without its cluster prefix. */
-function snapshotVolumeName(names: ClusterNames, snapshot: string, machine: string, purpose: string): string {
-  return `${names.network}-snap-${snapshot}-${machine.slice(names.network.length + 1)}-${purpose}`;
 }
 
 function snapshotLabels(names: ClusterNames, snapshot: string): Record<string, string> {
@@ -64,6 +53,7 @@ function machineVolumePurposes(observed: ObservedCluster, machine: string): stri
 export async function captureSnapshot(provider: Provider, observed: ObservedCluster, snapshot: string, reporter: Reporter): Promise<void> {
   const names = clusterNames(observed.name);
   if (!observed.spec || !observed.network || observed.machines.length === 0) throw new KiabError(`cluster ${observed.name} has no machines to snapshot`, { hint: `create it with \`kiab up ${observed.name}\`` });
+  // Any image with `cp` serves for copying volumes; kiab's node image is always there.
   const helperImage = nodeImageOf(observed.spec);
   const labels = snapshotLabels(names, snapshot);
   const frozen: string[] = [];
@@ -83,10 +73,10 @@ export async function captureSnapshot(provider: Provider, observed: ObservedClus
         const purposes = machineVolumePurposes(observed, machine.container.name);
         await Promise.all(
           purposes.map((purpose) =>
-            provider.copyVolume(names.volume(machine.container.name, purpose), snapshotVolumeName(names, snapshot, machine.container.name, purpose), labels, helperImage),
+            provider.copyVolume(names.volume(machine.container.name, purpose), names.snapshotVolume(snapshot, machine.role, machine.index, purpose), labels, helperImage),
           ),
         );
-        await provider.commitContainer(machine.container.name, snapshotImageRef(names, snapshot, machine.role, machine.index), {
+        await provider.commitContainer(machine.container.name, names.snapshotImage(snapshot, machine.role, machine.index), {
           ...labels,
           [LABEL.role]: machine.role,
           [LABEL.index]: String(machine.index),
@@ -179,18 +169,17 @@ export async function restoreSnapshot(options: { provider: Provider; cluster: st
     const ports = readPortsLabel(images[0]!.labels);
     if (!spec || !ports) throw new KiabError(`snapshot ${snapshot} of ${cluster} lacks its spec labels; it was not made by this kiab`);
     const names = clusterNames(cluster);
-    const distribution = distributionFor(spec.distribution);
     let observed = await observeCluster(provider, cluster);
     const subnet = observed.network ? observedSubnet(observed)! : await ensureNetwork(provider, spec, names, observed, ports);
     if (!observed.network) observed = await observeCluster(provider, cluster);
-    const context: ClusterContext = { provider, spec, names, subnet, ports, distribution, nodeImage: nodeImageOf(spec), ...(options.signal ? { signal: options.signal } : {}) };
+    const context = clusterContext(provider, spec, subnet, ports, options.signal);
     const machines: Array<MachineRef & { image: string; purposes: string[] }> = images.map((image) => {
       const role = image.labels[LABEL.role] as MachineRole;
       const index = decodeIndex(image.labels) ?? 0;
-      const ref = image.tags[0] ?? snapshotImageRef(names, snapshot, role, index);
+      const ref = image.tags[0] ?? names.snapshotImage(snapshot, role, index);
       return { name: names.machine(role, index), role, index, ip: machineAddress(subnet, role, index), image: ref, purposes: (image.labels[LABEL.snapshotVolumes] ?? CONTAINERD_VOLUME.purpose).split(',').filter(Boolean) };
     });
-    machines.sort((a, b) => (a.role === b.role ? a.index - b.index : a.role === 'server' ? -1 : 1));
+    machines.sort(compareMachines);
 
     await runStep(reporter, `remove ${observed.machines.length} machines`, () =>
       forEachBounded(observed.machines, 8, async (machine) => {
@@ -202,19 +191,18 @@ export async function restoreSnapshot(options: { provider: Provider; cluster: st
     await runStep(reporter, `restore ${machines.length} machines from ${snapshot}`, () =>
       forEachBounded(machines, 8, async (machine) => {
         const volumeLabels = { ...clusterLabels(cluster, 'volume', kiabVersion) };
-        await Promise.all(machine.purposes.map((purpose) => provider.copyVolume(snapshotVolumeName(names, snapshot, machine.name, purpose), names.volume(machine.name, purpose), volumeLabels, machine.image)));
-        const containerSpec = machineContainerSpec(spec, names, machine, distribution, machine.image);
+        await Promise.all(machine.purposes.map((purpose) => provider.copyVolume(names.snapshotVolume(snapshot, machine.role, machine.index, purpose), names.volume(machine.name, purpose), volumeLabels, machine.image)));
+        const containerSpec = machineContainerSpec(spec, names, machine, context.distribution, machine.image);
         // Labels inherited from the snapshot image would mark the machine as a snapshot: restate them.
         await provider.createContainer({ ...containerSpec, image: machine.image, labels: { ...containerSpec.labels, [LABEL.snapshot]: '', [LABEL.snapshotVolumes]: '', [LABEL.spec]: '', [LABEL.ports]: '' } });
         await provider.startContainer(machine.name);
         started.set(machine.name, (await provider.inspectContainer(machine.name))?.startedAt ?? new Date());
       }, options.signal),
     );
-    const deadline = Date.now() + (parseDuration(spec.wait) ?? 300_000);
-    await runStep(reporter, 'boot', (progress) => waitForMachines(context, machines, started, deadline, (detail) => progress.update(detail)));
+    await runStep(reporter, 'boot', (progress) => waitForMachines(context, machines, started, (detail) => progress.update(detail)));
     await runStep(reporter, `box ${names.box}`, () => ensureBox(context, observed, machines));
     await refreshForwards(context, machines);
-    if (distribution.kubernetes) await runStep(reporter, 'wait for Kubernetes', (progress) => waitUntilReady(context, machines, deadline, (detail) => progress.update(detail)));
+    if (context.distribution.kubernetes) await runStep(reporter, 'wait for Kubernetes', (progress) => waitUntilReady(context, machines, (detail) => progress.update(detail)));
     return clusterStatus(provider, cluster);
   });
 }

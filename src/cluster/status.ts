@@ -4,9 +4,8 @@ import { BOX_PORT, LOOPBACK, NODE_PORT_RANGE, type HostPorts } from '../net/port
 import type { ContainerInfo, ContainerState, Provider } from '../provider/types.js';
 import { registryEndpoints, type RegistryEndpoints } from '../registry/index.js';
 import type { DistributionName } from '../spec/schema.js';
-import { observedSubnet } from './context.js';
-import { clusterNames } from './names.js';
-import { distributionFor } from '../distribution/index.js';
+import { contextOf, distributionContext, observedSubnet, type LoadedCluster } from './context.js';
+import { clusterNames } from '../names.js';
 import { apiServerUrl, kubernetesNodes, userKubeconfig } from './kubernetes.js';
 import { clusterExists, listClusterNames, observeCluster, type ObservedCluster } from './observe.js';
 import { machineHealth, type SystemState } from './readiness.js';
@@ -109,7 +108,8 @@ export async function statusOf(provider: Provider, observed: ObservedCluster): P
   const boxIp = subnet ? boxAddress(subnet) : null;
   const registryEnabled = observed.spec?.registry.enabled ?? true;
   const createdAt = observed.network?.createdAt ?? observed.box?.createdAt ?? observed.machines[0]?.container.createdAt;
-  const kubernetes = observed.spec && distributionFor(observed.spec.distribution).kubernetes ? await kubernetesView(provider, observed, nodes, boxIp) : undefined;
+  const context = contextOf(provider, observed);
+  const kubernetes = context?.distribution.kubernetes ? await kubernetesView(context, nodes) : undefined;
   return {
     name: observed.name,
     state: clusterState(observed, nodes),
@@ -125,16 +125,13 @@ export async function statusOf(provider: Provider, observed: ObservedCluster): P
 }
 
 /** Asks the API about each node; an unreachable API leaves the fields null rather than failing status. */
-async function kubernetesView(provider: Provider, observed: ObservedCluster, nodes: NodeStatus[], boxIp: string | null): Promise<ClusterStatus['kubernetes']> {
-  const names = clusterNames(observed.name);
-  const apiServer = observed.ports && boxIp ? apiServerUrl(observed.ports, boxIp, 'localhost') : null;
+async function kubernetesView(context: LoadedCluster, nodes: NodeStatus[]): Promise<ClusterStatus['kubernetes']> {
+  const apiServer = apiServerUrl(context.ports, boxAddress(context.subnet), 'localhost');
   let reachable = false;
   try {
-    const spec = observed.spec!;
-    const machines = nodes.filter((node) => node.ip).map((node) => ({ name: node.name, role: node.role, index: node.index, ip: node.ip! }));
-    const admin = apiServer ? await distributionFor(spec.distribution).adminKubeconfig({ provider, spec, machines, box: { name: names.box, hostname: names.box, ip: boxIp ?? '' }, registry: undefined, deadline: Date.now() + 10_000, progress: () => undefined }) : undefined;
-    if (admin && apiServer) {
-      const info = await kubernetesNodes(userKubeconfig(admin, names, apiServer));
+    const admin = await context.distribution.adminKubeconfig(distributionContext(context, context.machines));
+    if (admin) {
+      const info = await kubernetesNodes(userKubeconfig(admin, context.names, apiServer));
       reachable = true;
       for (const node of nodes) {
         const seen = info.find((candidate) => candidate.name === node.name);
@@ -144,7 +141,7 @@ async function kubernetesView(provider: Provider, observed: ObservedCluster, nod
   } catch {
     for (const node of nodes) node.kubernetes = null;
   }
-  return { apiServer, context: names.kubeContext, reachable };
+  return { apiServer, context: context.names.kubeContext, reachable };
 }
 
 /** Status of one cluster, or undefined when the engine holds nothing of it. */

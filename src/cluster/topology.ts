@@ -8,7 +8,7 @@ import type { ContainerFile, ContainerSpec } from '../provider/types.js';
 import { containerdMirrorFiles, registryConfig, registryEndpoints, type RegistryEndpoints } from '../registry/index.js';
 import type { ClusterSpec } from '../spec/schema.js';
 import { kiabVersion } from '../version.js';
-import type { ClusterNames } from './names.js';
+import { compareMachines, type ClusterNames } from '../names.js';
 import type { ObservedCluster } from './observe.js';
 
 export function nodeImageOf(spec: ClusterSpec): string {
@@ -34,7 +34,7 @@ export function desiredMachines(spec: ClusterSpec, observed: ObservedCluster, su
   for (let index = 0; index < spec.servers; index += 1) add('server', index);
   for (let index = 0; index < spec.workers; index += 1) add('worker', index);
   for (const machine of observed.machines) add(machine.role, machine.index);
-  return [...wanted.values()].sort((a, b) => (a.role === b.role ? a.index - b.index : a.role === 'server' ? -1 : 1));
+  return [...wanted.values()].sort(compareMachines);
 }
 
 export function withNames(machines: MachineRef[], names: ClusterNames): MachineRef[] {

@@ -1,5 +1,8 @@
+import type { Arch, AssetManifest } from '../assets/cache.js';
 import type { MachineRole } from '../labels.js';
+import type { ClusterNames } from '../names.js';
 import type { ContainerFile, Provider } from '../provider/types.js';
+import type { Reporter } from '../reporter.js';
 import type { RegistryEndpoints } from '../registry/index.js';
 import type { ClusterSpec, DistributionName } from '../spec/schema.js';
 
@@ -14,6 +17,7 @@ export interface MachineRef {
 export interface DistributionContext {
   provider: Provider;
   spec: ClusterSpec;
+  names: ClusterNames;
   machines: MachineRef[];
   box: { name: string; hostname: string; ip: string };
   registry: RegistryEndpoints | undefined;
@@ -21,6 +25,8 @@ export interface DistributionContext {
   /** When `up` gives up (epoch ms): work that waits stops there and says why. */
   deadline: number;
   progress: (detail: string) => void;
+  /** Something the user should know that does not stop the work (a drain that failed). */
+  warn: (message: string) => void;
 }
 
 /** An image derived from kiab's node image with a distribution's binaries and units baked in. */
@@ -30,11 +36,24 @@ export interface NodeImagePlan {
   files: () => Promise<Array<{ path: string; content: string | Buffer; mode?: number }>>;
 }
 
-/** What a distribution's preflight found: the assets it will use. */
-export interface PreparedAssets {
+/** `kiab assets build|pull`: which set, and how to report and stop. */
+export interface AssetRequest {
+  provider: Provider;
+  reporter: Reporter;
+  /** As the user typed it; undefined means the distribution's default. */
+  version: string | undefined;
+  /** Architectures to fetch, where a distribution fetches more than the host's. */
+  arches: Arch[];
+  force: boolean;
+  signal?: AbortSignal;
+}
+
+/** A verified set of assets in the cache. */
+export interface AssetSet {
   dir: string;
-  /** Image references by archive file (relative to dir), for the machines' containerd. */
-  images: Record<string, string>;
+  manifest: AssetManifest;
+  /** Already cached and verified: nothing was built or downloaded. */
+  reused: boolean;
 }
 
 /**
@@ -45,6 +64,8 @@ export interface Distribution {
   readonly name: DistributionName;
   /** Whether there is a Kubernetes API to wait for, write a kubeconfig for and report on. */
   readonly kubernetes: boolean;
+  /** The version used when the spec and flags name none (undefined: nothing is versioned). */
+  readonly defaultVersion: string | undefined;
   /** Runs before anything is created: fetches missing assets, or throws a KiabError naming what is missing. */
   preflight(spec: ClusterSpec, progress?: (detail: string) => void): Promise<void>;
   /** kube-system pods (by name prefix) that must run before the cluster counts as ready. */
@@ -69,4 +90,10 @@ export interface Distribution {
   diagnose(context: DistributionContext, machine: MachineRef): Promise<string>;
   /** How to reach the containerd that runs this distribution's containers, as a ctr command prefix. */
   ctr(): string[];
+  /** `kiab assets build`: compiles the assets from source, or refuses with a UsageError when this distribution cannot. */
+  buildAssets(request: AssetRequest): Promise<AssetSet[]>;
+  /** `kiab assets pull`: downloads the release assets and verifies them against their published sums. */
+  pullAssets(request: AssetRequest): Promise<AssetSet[]>;
+  /** `kiab assets import`: takes release files from disk, each checked before it enters the cache. */
+  importAssets(version: string | undefined, files: string[]): Promise<AssetSet[]>;
 }

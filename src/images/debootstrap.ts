@@ -3,28 +3,13 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
+import { runProcess } from '../process.js';
 import { DEBIAN_SUITE } from './recipe.js';
 
 export const DEBIAN_MIRROR = process.env.KIAB_DEBIAN_MIRROR ?? 'http://deb.debian.org/debian';
 
 /** Packages in the debootstrapped base; the image recipes add the rest with apt. */
 const BASE_PACKAGES = ['systemd', 'systemd-sysv', 'dbus', 'ca-certificates'];
-
-function run(command: string, args: string[], onLine?: (line: string) => void): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    let tail = '';
-    const collect = (chunk: Buffer): void => {
-      const text = chunk.toString();
-      tail = (tail + text).slice(-2000);
-      for (const line of text.split('\n')) if (line.trim()) onLine?.(line.trim());
-    };
-    child.stdout.on('data', collect);
-    child.stderr.on('data', collect);
-    child.once('error', (error) => reject(new Error(`${command}: ${error.message}`)));
-    child.once('close', (code) => (code === 0 ? resolve() : reject(new Error(`${command} exited ${code}: ${tail.trim().split('\n').slice(-3).join(' | ')}`))));
-  });
-}
 
 /**
  * Builds a minimal Debian root filesystem with debootstrap and returns it as a tar stream for the engine
@@ -33,7 +18,12 @@ function run(command: string, args: string[], onLine?: (line: string) => void): 
 export async function debootstrapRootfs(onLine?: (line: string) => void): Promise<{ tar: Readable; cleanup: () => Promise<void> }> {
   const dir = await mkdtemp(join(tmpdir(), 'kiab-rootfs-'));
   try {
-    await run('debootstrap', ['--variant=minbase', `--include=${BASE_PACKAGES.join(',')}`, DEBIAN_SUITE, dir, DEBIAN_MIRROR], onLine);
+    await runProcess('debootstrap', ['--variant=minbase', `--include=${BASE_PACKAGES.join(',')}`, DEBIAN_SUITE, dir, DEBIAN_MIRROR], {
+      ...(onLine ? { onLine } : {}),
+      what: 'debootstrap',
+      missing: { message: 'debootstrap is not installed, so the base image cannot be made from Debian packages', hint: 'install it (`apt-get install debootstrap`) or make the base image pullable and pass --base IMAGE' },
+      hint: 'check that the Debian mirror is reachable (KIAB_DEBIAN_MIRROR) and that kiab runs as root',
+    });
   } catch (error) {
     await rm(dir, { recursive: true, force: true });
     throw error;

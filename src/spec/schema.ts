@@ -40,7 +40,9 @@ export const clusterSpecSchema = z
     servers: z.number().int().min(1).max(9).default(1).describe('Number of server (control-plane) machines'),
     workers: z.number().int().min(0).max(50).default(1).describe('Number of worker machines'),
     distribution: z.enum(DISTRIBUTIONS).default('k3s').describe('What runs on the machines: none (bare machines), k3s or kubeadm'),
-    kubernetesVersion: z.string().regex(/^v?\d+\.\d+\.\d+.*$/, 'must look like v1.34.2').optional().describe('Kubernetes version for k3s or kubeadm'),
+    kubernetesVersion: z
+      .string()
+      .regex(/^v?\d+\.\d+\.\d+(\+k3s\d+)?$/, 'must be a plain release version such as v1.34.4 (kubeadm) or v1.36.4+k3s1 (k3s)').optional().describe('Kubernetes version for k3s or kubeadm'),
     wait: durationSchema.default('5m').describe('How long up waits for machines (and Kubernetes) to be ready'),
     ports: portsSchema.default({}),
     registry: z

@@ -5,8 +5,8 @@ import { mkdir, mkdtemp, readdir, readFile, stat, truncate, writeFile } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { cachedK3sAssets } from '../../src/assets/k3s-store.js';
-import { DEFAULT_K3S_VERSION } from '../../src/assets/k3s.js';
+import { cachedK3sAssets } from '../../src/distribution/k3s/assets.js';
+import { DEFAULT_K3S_VERSION } from '../../src/distribution/k3s/release.js';
 import { docker, kiab, kiabJson, labelledObjects, run, type Run } from './helpers.js';
 
 const VERSION = 'v1.2.3+k3s1';

@@ -49,7 +49,8 @@ else
       const env = { ...process.env, KIAB_CACHE_DIR: await mkdtemp(join(tmpdir(), 'kiab-cache-')), KIAB_K8S_RELEASE_URL: good.url };
       const pulled = await kiab(['assets', 'pull', '--k8s', 'kubeadm', '-o', 'json'], { env });
       assert.equal(pulled.code, 0, pulled.stderr);
-      const result = JSON.parse(pulled.stdout) as { manifest: { source: string; images: Record<string, string>; files: Record<string, unknown> } };
+      const [result] = JSON.parse(pulled.stdout) as Array<{ manifest: { source: string; images: Record<string, string>; files: Record<string, unknown> } }>;
+      assert.ok(result, 'one asset set');
       assert.equal(result.manifest.source, 'release');
       assert.deepEqual(Object.keys(result.manifest.images).sort(), ['images/coredns.tar', 'images/etcd.tar', 'images/kube-apiserver.tar', 'images/kube-controller-manager.tar', 'images/kube-scheduler.tar', 'images/pause.tar']);
       const listed = JSON.parse((await kiab(['assets', 'list', '-o', 'json'], { env })).stdout) as Array<{ distribution: string; verified: boolean; source: string }>;

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { parse } from 'yaml';
-import { classifyK3sFile, k3sAssetNames, k3sAssetUrl, parseSums } from '../../src/assets/k3s.js';
+import { classifyK3sFile, k3sAssetNames, k3sAssetUrl, parseSums } from '../../src/distribution/k3s/release.js';
 import { joinPlan, k3sConfig, k3sRegistries, type K3sFacts } from '../../src/distribution/k3s/config.js';
 import type { MachineRef } from '../../src/distribution/types.js';
 import { registryEndpoints } from '../../src/registry/index.js';

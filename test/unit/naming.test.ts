@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { clusterNames, parseMachineName } from '../../src/cluster/names.js';
+import { clusterNames, compareMachines, parseMachineName } from '../../src/names.js';
 import { LABEL, decodeIndex, decodeJsonLabel, encodeJsonLabel } from '../../src/labels.js';
 
 describe('naming', () => {
@@ -14,10 +14,30 @@ describe('naming', () => {
   });
 
   it('parses machine names back, including clusters with dashes', () => {
-    assert.deepEqual(parseMachineName('kiab-my-dev-server-10'), { cluster: 'my-dev', role: 'server', index: 10 });
+    assert.deepEqual(parseMachineName('kiab-my-dev-server-10'), { cluster: 'my-dev', role: 'server', index: 10, name: 'kiab-my-dev-server-10' });
     assert.equal(parseMachineName('kiab-dev-box'), undefined);
     assert.equal(parseMachineName('dev-worker-0'), undefined);
     assert.equal(parseMachineName('kiab-dev-worker-x'), undefined);
+  });
+
+  it('reads short names within a cluster and refuses a full name of another cluster', () => {
+    assert.deepEqual(parseMachineName('worker-3', 'dev'), { cluster: 'dev', role: 'worker', index: 3, name: 'kiab-dev-worker-3' });
+    assert.equal(parseMachineName('worker-3'), undefined);
+    assert.equal(parseMachineName('kiab-other-worker-0', 'dev'), undefined);
+    assert.equal(parseMachineName('kiab-dev-worker-0', 'dev')?.name, 'kiab-dev-worker-0');
+  });
+
+  it('never gives a snapshot object the name of another cluster\'s live object', () => {
+    // Cluster "a" with snapshot "clean" against cluster "a-snap-clean": the old scheme made the same volume name.
+    const snapshot = clusterNames('a').snapshotVolume('clean', 'server', 0, 'containerd');
+    const other = clusterNames('a-snap-clean');
+    assert.notEqual(snapshot, other.volume(other.machine('server', 0), 'containerd'));
+    assert.match(snapshot, /^kiab-snapshot\.a\.clean\.server-0\.containerd$/);
+  });
+
+  it('orders servers before workers, each by index', () => {
+    const machines = [{ role: 'worker' as const, index: 1 }, { role: 'server' as const, index: 2 }, { role: 'worker' as const, index: 0 }, { role: 'server' as const, index: 0 }];
+    assert.deepEqual([...machines].sort(compareMachines).map((machine) => `${machine.role}-${machine.index}`), ['server-0', 'server-2', 'worker-0', 'worker-1']);
   });
 });
 

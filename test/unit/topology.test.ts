@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { clusterNames } from '../../src/cluster/names.js';
+import { clusterNames } from '../../src/names.js';
 import type { ObservedCluster } from '../../src/cluster/observe.js';
 import { desiredMachines, forwardsFile, forwardTargets, machineSpecHash, withNames } from '../../src/cluster/topology.js';
 import { parseSubnet } from '../../src/net/addresses.js';

@@ -1,10 +1,13 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { hostArch } from '../../assets/cache.js';
-import { DEFAULT_K3S_VERSION, k3sAssetNames } from '../../assets/k3s.js';
-import { cachedK3sAssets, pullK3sAssets, type K3sAssets } from '../../assets/k3s-store.js';
-import { KiabError } from '../../errors.js';
+import { KiabError, UsageError } from '../../errors.js';
+import { run, tryRun } from '../../provider/run.js';
 import type { Provider } from '../../provider/types.js';
+import { runStep } from '../../reporter.js';
+import { poll } from '../../wait.js';
+import { cachedK3sAssets, importK3sAssets, pullK3sAssets, type K3sAssets } from './assets.js';
+import { DEFAULT_K3S_VERSION, k3sAssetNames, k3sRequestVersion } from './release.js';
 import type { ClusterSpec } from '../../spec/schema.js';
 import type { Distribution, DistributionContext, MachineRef } from '../types.js';
 import { joinPlan, k3sConfig, k3sRegistries, K3S_CONFIG_PATH, K3S_ENV_PATH, K3S_KUBECONFIG_PATH, K3S_REGISTRIES_PATH, K3S_ROLE_PATH, K3S_TOKEN_PATH, type K3sFacts } from './config.js';
@@ -47,15 +50,16 @@ function firstServer(context: DistributionContext): MachineRef {
 }
 
 async function exists(provider: Provider, machine: string, path: string): Promise<boolean> {
-  return (await provider.exec(machine, ['test', '-s', path])).exitCode === 0;
+  return (await tryRun(provider, machine, ['test', '-s', path])).exitCode === 0;
 }
 
 /** The cluster token: the one the first server already uses, or a new crypto-random one. Never printed. */
 async function clusterToken(context: DistributionContext): Promise<string> {
   const first = firstServer(context);
-  const current = await context.provider.exec(first.name, ['cat', K3S_TOKEN_PATH]);
+  // Either file may be absent (k3s not started yet, or a fresh cluster): that is an answer, not a failure.
+  const current = await tryRun(context.provider, first.name, ['cat', K3S_TOKEN_PATH]);
   if (current.exitCode === 0 && current.stdout.trim()) return current.stdout.trim();
-  const env = await context.provider.exec(first.name, ['cat', K3S_ENV_PATH]);
+  const env = await tryRun(context.provider, first.name, ['cat', K3S_ENV_PATH]);
   const match = /^K3S_TOKEN=(.+)$/m.exec(env.stdout);
   return match?.[1] ?? randomBytes(32).toString('hex');
 }
@@ -71,25 +75,24 @@ async function configure(context: DistributionContext, machine: MachineRef, toke
 
 /** Starts k3s without waiting on it: readiness (and its failure, with the journal) is judged at the deadline. */
 async function start(context: DistributionContext, machine: MachineRef): Promise<void> {
-  const result = await context.provider.exec(machine.name, ['systemctl', 'enable', '--now', '--no-block', 'k3s.service']);
-  if (result.exitCode !== 0) throw new KiabError(`${machine.name}: starting k3s failed: ${result.stderr.trim()}`);
+  await run(context.provider, machine.name, ['systemctl', 'enable', '--now', '--no-block', 'k3s.service'], { what: 'starting k3s' });
 }
 
 async function journal(provider: Provider, machine: MachineRef): Promise<string> {
-  return (await provider.exec(machine.name, ['journalctl', '-u', 'k3s', '-n', '12', '--no-pager', '-o', 'cat'])).stdout.trim();
+  return (await tryRun(provider, machine.name, ['journalctl', '-u', 'k3s', '-n', '12', '--no-pager', '-o', 'cat'])).stdout.trim();
 }
 
 /** Waits for the first server to write its kubeconfig, showing its journal if the deadline passes first. */
 async function waitForFirstServer(context: DistributionContext, first: MachineRef): Promise<void> {
-  for (;;) {
-    if (await exists(context.provider, first.name, K3S_KUBECONFIG_PATH)) return;
-    if (Date.now() > context.deadline) {
+  await poll(async () => ((await exists(context.provider, first.name, K3S_KUBECONFIG_PATH)) ? true : undefined), {
+    interval: 1000,
+    deadline: context.deadline,
+    ...(context.signal ? { signal: context.signal } : {}),
+    timeout: async () => {
       const lines = (await journal(context.provider, first)).split('\n').slice(-8).join(' | ');
-      throw new KiabError(`k3s did not start on ${first.name} before the deadline; last lines of its journal: ${lines}`, { hint: `see all of it with \`kiab exec ${first.name} -- journalctl -u k3s\`, or raise --wait` });
-    }
-    if (context.signal?.aborted) throw context.signal.reason;
-    await new Promise((resolve) => setTimeout(resolve, 1000));
-  }
+      return new KiabError(`k3s did not start on ${first.name} before the deadline; last lines of its journal: ${lines}`, { hint: `see all of it with \`kiab exec ${first.name} -- journalctl -u k3s\`, or raise --wait` });
+    },
+  });
 }
 
 const DOCKERFILE = (imagesName: string): string => `ARG BASE
@@ -106,6 +109,7 @@ RUN ln -sf k3s /usr/local/bin/kubectl && ln -sf k3s /usr/local/bin/crictl \\
 /** k3s, a single binary running the whole of Kubernetes, from release assets kept verified in the cache. */
 export const k3sDistribution: Distribution = {
   name: 'k3s',
+  defaultVersion: DEFAULT_K3S_VERSION,
   kubernetes: true,
   systemPods: ['coredns'],
   preflight: async (spec, progress) => {
@@ -151,15 +155,30 @@ export const k3sDistribution: Distribution = {
   leave: async (context, machine) => {
     const first = firstServer(context);
     if (first.name === machine.name) return;
-    await context.provider.exec(first.name, [...KUBECTL, 'drain', machine.name, '--ignore-daemonsets', '--delete-emptydir-data', '--force', '--timeout=90s']);
+    const drained = await tryRun(context.provider, first.name, [...KUBECTL, 'drain', machine.name, '--ignore-daemonsets', '--delete-emptydir-data', '--force', '--timeout=90s']);
+    if (drained.exitCode !== 0) context.warn(`draining ${machine.name} failed (${(drained.stderr || drained.stdout).trim().split('\n').pop() ?? ''}); deleting the node object instead`);
     // Deleting the Node object also clears its node-password secret, so the name can join again.
-    await context.provider.exec(first.name, [...KUBECTL, 'delete', 'node', machine.name, '--ignore-not-found']);
+    await run(context.provider, first.name, [...KUBECTL, 'delete', 'node', machine.name, '--ignore-not-found'], { what: `deleting node ${machine.name}` });
   },
   membershipChanged: async () => undefined,
   adminKubeconfig: async (context) => {
-    const result = await context.provider.exec(firstServer(context).name, ['cat', K3S_KUBECONFIG_PATH]);
+    // Absent until the first server has started: an answer, not a failure.
+    const result = await tryRun(context.provider, firstServer(context).name, ['cat', K3S_KUBECONFIG_PATH]);
     return result.exitCode === 0 ? result.stdout : undefined;
   },
   diagnose: (context, machine) => journal(context.provider, machine),
   ctr: () => CTR,
+  buildAssets: async () => {
+    throw new UsageError('--k8s: k3s cannot be built from source by kiab', 'download its release with `kiab assets pull --k8s k3s`, or copy the files in with `kiab assets import`');
+  },
+  pullAssets: async (request) => {
+    const version = k3sRequestVersion(request.version);
+    const pulled = [];
+    for (const arch of request.arches) {
+      const assets = await runStep(request.reporter, `k3s ${version} ${arch}`, (progress) => pullK3sAssets(version, arch, (detail) => progress.update(detail), request.signal));
+      pulled.push({ dir: assets.dir, manifest: assets.manifest, reused: false });
+    }
+    return pulled;
+  },
+  importAssets: async (version, files) => (await importK3sAssets(k3sRequestVersion(version), files)).map((assets) => ({ dir: assets.dir, manifest: assets.manifest, reused: false })),
 };

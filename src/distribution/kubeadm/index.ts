@@ -1,11 +1,13 @@
 import { createHash, randomBytes, X509Certificate } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { join } from 'node:path';
-import { KiabError } from '../../errors.js';
-import type { ExecResult, Provider } from '../../provider/types.js';
+import { KiabError, UsageError } from '../../errors.js';
+import { run, tryRun } from '../../provider/run.js';
+import type { Provider } from '../../provider/types.js';
 import type { ClusterSpec } from '../../spec/schema.js';
 import type { Distribution, DistributionContext, MachineRef } from '../types.js';
-import { EVERY_MACHINE_IMAGES, kubeadmAssets, kubeadmNodeImage, kubeadmVersion } from './assets.js';
+import { DEFAULT_KUBEADM_VERSION, EVERY_MACHINE_IMAGES, kubeadmAssets, kubeadmNodeImage, kubeadmVersion } from './assets.js';
+import { buildKubeadmAssets, pullKubeadmAssets } from './build.js';
 import { API_PORT, POD_RESOLV_CONF, initConfig, joinConfig, kubeProxyConfig, NODE_PROXIER_BINDING, type ClusterFacts } from './config.js';
 import { CNI_CONFIG_PATH, cniConfig, POD_ROUTES_PATH, podRoutes } from './network.js';
 
@@ -14,27 +16,13 @@ const ADMIN_KUBECONFIG = '/etc/kubernetes/admin.conf';
 const KUBECTL = ['kubectl', '--kubeconfig', ADMIN_KUBECONFIG];
 const CONFIG_DIR = '/etc/kiab';
 
-/** Replaces every secret in a text before it can reach an error message or a log. */
-function redact(text: string, secrets: string[]): string {
-  return secrets.filter(Boolean).reduce((result, secret) => result.split(secret).join('***'), text);
-}
-
-async function run(provider: Provider, machine: string, command: string[], what: string, secrets: string[] = [], stdin?: string): Promise<ExecResult> {
-  const result = await provider.exec(machine, command, stdin === undefined ? {} : { stdin });
-  if (result.exitCode !== 0) {
-    const output = redact(`${result.stderr}\n${result.stdout}`, secrets).trim().split('\n').slice(-6).join(' | ');
-    throw new KiabError(`${machine}: ${what} failed (exit ${result.exitCode}): ${output}`);
-  }
-  return result;
-}
-
 async function fileExists(provider: Provider, machine: string, path: string): Promise<boolean> {
-  return (await provider.exec(machine, ['test', '-e', path])).exitCode === 0;
+  return (await tryRun(provider, machine, ['test', '-e', path])).exitCode === 0;
 }
 
 function facts(context: DistributionContext): ClusterFacts {
   return {
-    clusterName: `kiab-${context.spec.name}`,
+    clusterName: context.names.kubeContext,
     kubernetesVersion: kubeadmVersion(context.spec),
     boxHostname: context.box.hostname,
     boxIp: context.box.ip,
@@ -52,18 +40,17 @@ function firstServer(context: DistributionContext): MachineRef {
 /** Imports the images a machine's role needs, skipping those its containerd already has. */
 async function importImages(context: DistributionContext, machine: MachineRef): Promise<void> {
   const { dir, manifest } = await kubeadmAssets(context.spec);
-  const present = (await context.provider.exec(machine.name, [...CTR, 'images', 'ls', '-q'])).stdout.split('\n');
+  const present = (await run(context.provider, machine.name, [...CTR, 'images', 'ls', '-q'])).stdout.split('\n');
   for (const [file, ref] of Object.entries(manifest.images)) {
     const needed = machine.role === 'server' || EVERY_MACHINE_IMAGES.some((name) => file === `images/${name}.tar`);
     if (!needed || present.includes(ref)) continue;
-    const result = await context.provider.exec(machine.name, [...CTR, 'images', 'import', '-'], { stdin: createReadStream(join(dir, file), { highWaterMark: 4 << 20 }) });
-    if (result.exitCode !== 0) throw new KiabError(`${machine.name}: importing ${ref} failed: ${result.stderr.trim()}`);
+    await run(context.provider, machine.name, [...CTR, 'images', 'import', '-'], { stdin: createReadStream(join(dir, file), { highWaterMark: 4 << 20 }), what: `importing ${ref}` });
   }
 }
 
 /** sha256 of the cluster CA's public key, the pin kubeadm join checks the API server against. */
 async function caCertHash(provider: Provider, server: string): Promise<string> {
-  const pem = (await run(provider, server, ['cat', '/etc/kubernetes/pki/ca.crt'], 'reading the cluster CA')).stdout;
+  const pem = (await run(provider, server, ['cat', '/etc/kubernetes/pki/ca.crt'], { what: 'reading the cluster CA' })).stdout;
   const spki = new X509Certificate(pem).publicKey.export({ type: 'spki', format: 'der' });
   return `sha256:${createHash('sha256').update(spki).digest('hex')}`;
 }
@@ -74,21 +61,25 @@ async function withSecretFile<T>(provider: Provider, machine: string, path: stri
   try {
     return await work();
   } finally {
-    await provider.exec(machine, ['rm', '-f', path]).catch(() => undefined);
+    // Best effort on the way out: the work's own error, if any, is the one to report.
+    await tryRun(provider, machine, ['rm', '-f', path]).catch(() => undefined);
   }
 }
 
 async function startKubeProxy(context: DistributionContext, machine: MachineRef): Promise<void> {
   await context.provider.writeFiles(machine.name, [{ path: `${CONFIG_DIR}/kube-proxy.yaml`, content: kubeProxyConfig(machine) }]);
-  await run(context.provider, machine.name, ['systemctl', 'enable', '--now', 'kube-proxy.service'], 'starting kube-proxy');
+  await run(context.provider, machine.name, ['systemctl', 'enable', '--now', 'kube-proxy.service'], { what: 'starting kube-proxy' });
 }
 
 async function initFirstServer(context: DistributionContext, first: MachineRef, certificateKey: string | undefined): Promise<void> {
   const path = `${CONFIG_DIR}/kubeadm-init.yaml`;
   await withSecretFile(context.provider, first.name, path, initConfig(first, facts(context), certificateKey), () =>
-    run(context.provider, first.name, ['kubeadm', 'init', '--config', path, '--skip-token-print', ...(certificateKey ? ['--upload-certs'] : [])], 'kubeadm init', certificateKey ? [certificateKey] : []),
+    run(context.provider, first.name, ['kubeadm', 'init', '--config', path, '--skip-token-print', ...(certificateKey ? ['--upload-certs'] : [])], {
+      what: 'kubeadm init',
+      secrets: certificateKey ? [certificateKey] : [],
+    }),
   );
-  await run(context.provider, first.name, [...KUBECTL, 'apply', '-f', '-'], 'granting kube-proxy its role', [], NODE_PROXIER_BINDING);
+  await run(context.provider, first.name, [...KUBECTL, 'apply', '-f', '-'], { what: 'granting kube-proxy its role', stdin: NODE_PROXIER_BINDING });
   await startKubeProxy(context, first);
 }
 
@@ -96,19 +87,30 @@ async function joinMachine(context: DistributionContext, machine: MachineRef): P
   const { provider } = context;
   const first = firstServer(context);
   // A fresh short-lived token per join: nothing long-lived to leak, and node add works months later.
-  const token = (await run(provider, first.name, ['kubeadm', 'token', 'create', '--ttl', '15m', '--kubeconfig', ADMIN_KUBECONFIG], 'creating a join token')).stdout.trim();
+  const token = (await run(provider, first.name, ['kubeadm', 'token', 'create', '--ttl', '15m', '--kubeconfig', ADMIN_KUBECONFIG], { what: 'creating a join token' })).stdout.trim();
   let certificateKey: string | undefined;
   if (machine.role === 'server') {
     certificateKey = randomBytes(32).toString('hex');
     const uploadPath = `${CONFIG_DIR}/kubeadm-upload.yaml`;
     await withSecretFile(provider, first.name, uploadPath, initConfig(first, facts(context), certificateKey), () =>
-      run(provider, first.name, ['kubeadm', 'init', 'phase', 'upload-certs', '--upload-certs', '--config', uploadPath], 'uploading control-plane certificates', [certificateKey!]),
+      run(provider, first.name, ['kubeadm', 'init', 'phase', 'upload-certs', '--upload-certs', '--config', uploadPath], { what: 'uploading control-plane certificates', secrets: [certificateKey!] }),
     );
   }
   const joinPath = `${CONFIG_DIR}/kubeadm-join.yaml`;
   const config = joinConfig(machine, facts(context), { token, caCertHash: await caCertHash(provider, first.name) }, certificateKey);
-  await withSecretFile(provider, machine.name, joinPath, config, () => run(provider, machine.name, ['kubeadm', 'join', '--config', joinPath], 'kubeadm join', [token, certificateKey ?? '']));
+  await withSecretFile(provider, machine.name, joinPath, config, () => run(provider, machine.name, ['kubeadm', 'join', '--config', joinPath], { what: 'kubeadm join', secrets: [token, certificateKey ?? ''] }));
   await startKubeProxy(context, machine);
+}
+
+/**
+ * Moves the node's pods elsewhere before it goes. A node that is down cannot be drained (its pods cannot
+ * confirm they stopped); that is said, and deleting the Node object then removes its pods.
+ */
+async function drain(context: DistributionContext, first: MachineRef, machine: MachineRef): Promise<void> {
+  const result = await tryRun(context.provider, first.name, [...KUBECTL, 'drain', machine.name, '--ignore-daemonsets', '--delete-emptydir-data', '--force', '--timeout=90s']);
+  if (result.exitCode === 0) return;
+  const reason = (result.stderr || result.stdout).trim().split('\n').pop() ?? '';
+  context.warn(`draining ${machine.name} failed (${reason}); deleting the node object instead`);
 }
 
 async function isJoined(provider: Provider, machine: MachineRef): Promise<boolean> {
@@ -119,7 +121,7 @@ async function writeRoutes(context: DistributionContext): Promise<void> {
   await Promise.all(
     context.machines.map(async (machine) => {
       await context.provider.writeFiles(machine.name, [{ path: POD_ROUTES_PATH, content: podRoutes(machine, context.machines) }]);
-      await run(context.provider, machine.name, ['systemctl', 'restart', 'kiab-pod-network.service'], 'applying pod routes');
+      await run(context.provider, machine.name, ['systemctl', 'restart', 'kiab-pod-network.service'], { what: 'applying pod routes' });
     }),
   );
 }
@@ -130,6 +132,7 @@ async function writeRoutes(context: DistributionContext): Promise<void> {
  */
 export const kubeadmDistribution: Distribution = {
   name: 'kubeadm',
+  defaultVersion: DEFAULT_KUBEADM_VERSION,
   kubernetes: true,
   systemPods: ['kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'etcd', 'coredns'],
   preflight: async (spec: ClusterSpec) => {
@@ -177,22 +180,26 @@ export const kubeadmDistribution: Distribution = {
     const first = firstServer(context);
     if (first.name === machine.name) return;
     const { provider } = context;
-    await provider.exec(first.name, [...KUBECTL, 'drain', machine.name, '--ignore-daemonsets', '--delete-emptydir-data', '--force', '--timeout=90s']);
-    // On a server, reset also removes its etcd member so the remaining quorum stays right.
-    await provider.exec(machine.name, ['kubeadm', 'reset', '--force']).catch(() => undefined);
-    await provider.exec(first.name, [...KUBECTL, 'delete', 'node', machine.name, '--ignore-not-found']);
+    await drain(context, first, machine);
+    // On a server, reset also removes its etcd member so the remaining quorum stays right. A machine that is
+    // down cannot reset itself; its member is then removed with the Node below by kubeadm's own cleanup.
+    const reset = await tryRun(provider, machine.name, ['kubeadm', 'reset', '--force']);
+    if (reset.exitCode !== 0) context.warn(`kubeadm reset on ${machine.name} failed (exit ${reset.exitCode}); removing it anyway`);
+    await run(provider, first.name, [...KUBECTL, 'delete', 'node', machine.name, '--ignore-not-found'], { what: `deleting node ${machine.name}` });
   },
   membershipChanged: async (context) => {
     await writeRoutes(context);
   },
   adminKubeconfig: async (context) => {
-    const first = firstServer(context);
-    const result = await context.provider.exec(first.name, ['cat', ADMIN_KUBECONFIG]);
+    // Absent until kubeadm init has run: an answer, not a failure.
+    const result = await tryRun(context.provider, firstServer(context).name, ['cat', ADMIN_KUBECONFIG]);
     return result.exitCode === 0 ? result.stdout : undefined;
   },
-  diagnose: async (context, machine) => {
-    const result = await context.provider.exec(machine.name, ['journalctl', '-u', 'kubelet', '-n', '12', '--no-pager', '-o', 'cat']);
-    return result.stdout.trim();
-  },
+  diagnose: async (context, machine) => (await tryRun(context.provider, machine.name, ['journalctl', '-u', 'kubelet', '-n', '12', '--no-pager', '-o', 'cat'])).stdout.trim(),
   ctr: () => CTR,
+  buildAssets: async (request) => [await buildKubeadmAssets(request)],
+  pullAssets: async (request) => [await pullKubeadmAssets(request)],
+  importAssets: async () => {
+    throw new UsageError('--k8s: kubeadm assets cannot be imported yet', `build them with \`kiab assets build --k8s kubeadm --k8s-version ${DEFAULT_KUBEADM_VERSION}\` or pull them with \`kiab assets pull --k8s kubeadm\``);
+  },
 };

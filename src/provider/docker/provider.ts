@@ -1,7 +1,7 @@
 import { Readable } from 'node:stream';
 import Docker from 'dockerode';
 import { pack } from 'tar-stream';
-import { KiabError } from '../../errors.js';
+import { AbortedError, KiabError, throwIfAborted } from '../../errors.js';
 import type {
   AttachedIo, BuildOptions, ContainerFile, ContainerInfo, ContainerSpec, ContainerState, EngineInfo, ExecOptions,
   ExecResult, ImageInfo, NetworkInfo, NetworkSpec, Provider, PublishedPort, VolumeInfo,
@@ -182,7 +182,11 @@ export class DockerProvider implements Provider {
     };
     options.signal?.addEventListener('abort', onAbort, { once: true });
     try {
-      const { stdout, stderr } = await output;
+      const { stdout, stderr } = await output.catch((error: unknown) => {
+        throw options.signal?.aborted ? new AbortedError() : error;
+      });
+      // A stream cut by Ctrl-C ends like a finished one: its result must not pass for the command's.
+      throwIfAborted(options.signal);
       const inspected = await exec.inspect();
       return { exitCode: inspected.ExitCode ?? -1, stdout, stderr };
     } finally {
@@ -244,7 +248,7 @@ export class DockerProvider implements Provider {
         if (error) reject(error);
         else resolve(line ?? '');
       };
-      const onAbort = (): void => finish(new Error('aborted'));
+      const onAbort = (): void => finish(new AbortedError());
       const timer = setTimeout(() => finish(new Error(`no line matching ${pattern} from ${name} within ${options.timeoutMs} ms; last output: ${lines.tail()}`)), options.timeoutMs);
       options.signal?.addEventListener('abort', onAbort, { once: true });
       lines.onLine = (line) => {

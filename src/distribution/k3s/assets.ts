@@ -1,9 +1,9 @@
 import { copyFile, mkdir, readFile, rm } from 'node:fs/promises';
 import { basename, join } from 'node:path';
-import { KiabError, UsageError } from '../errors.js';
-import { assetDir, describeFile, readManifest, sha256File, verifyAssets, writeManifest, type Arch, type AssetManifest } from './cache.js';
-import { download } from './download.js';
-import { classifyK3sFile, k3sAssetNames, k3sAssetUrl, parseSums } from './k3s.js';
+import { KiabError, UsageError } from '../../errors.js';
+import { assetDir, describeFile, readManifest, sha256File, verifyAssets, writeManifest, type Arch, type AssetManifest } from '../../assets/cache.js';
+import { download } from '../../assets/download.js';
+import { classifyK3sFile, k3sAssetNames, k3sAssetUrl, parseSums } from './release.js';
 
 export interface K3sAssets {
   dir: string;

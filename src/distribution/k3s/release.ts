@@ -1,7 +1,15 @@
-import type { Arch } from './cache.js';
+import { UsageError } from '../../errors.js';
+import type { Arch } from '../../assets/cache.js';
 
 /** The k3s release kiab uses unless told otherwise: a recent stable minor. */
 export const DEFAULT_K3S_VERSION = 'v1.36.4+k3s1';
+
+/** Only plain release versions (v1.36.4+k3s1): the version becomes a cache path and a URL segment. */
+export function k3sRequestVersion(version: string | undefined): string {
+  const wanted = version ?? DEFAULT_K3S_VERSION;
+  if (!/^v\d+\.\d+\.\d+\+k3s\d+$/.test(wanted)) throw new UsageError(`--k8s-version: "${wanted}" must look like ${DEFAULT_K3S_VERSION}`);
+  return wanted;
+}
 
 /** Where releases come from; KIAB_K3S_RELEASE_URL points at a mirror (or a test server). */
 export function k3sReleaseBase(env: NodeJS.ProcessEnv = process.env): string {

@@ -1,0 +1,27 @@
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { KiabError } from '../../errors.js';
+import { runProcess } from '../../process.js';
+
+/** The Go module that compiles Kubernetes from the k8s.io/kubernetes module; shipped beside the bundle. */
+export function kubebuildDir(): string {
+  // From the bundle (dist/kiab.mjs) or from the source tree (src/distribution/kubeadm/).
+  for (const candidate of ['../kubebuild/', '../../../kubebuild/']) {
+    const path = fileURLToPath(new URL(candidate, import.meta.url));
+    if (existsSync(`${path}build.sh`)) return path;
+  }
+  throw new KiabError('the kubebuild Go module is not installed next to kiab', { hint: 'run kiab from its repository or a full npm install' });
+}
+
+export const KUBEBUILD_BINARIES = ['kubelet', 'kubeadm', 'kubectl', 'kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'kube-proxy', 'etcd', 'coredns', 'pause'] as const;
+
+/** Runs kubebuild/build.sh VERSION OUTDIR (Go and the module proxy, nothing else), streaming its lines. */
+export async function buildKubernetesBinaries(version: string, outDir: string, onLine: (line: string) => void, signal?: AbortSignal): Promise<void> {
+  await runProcess('bash', [`${kubebuildDir()}build.sh`, version, outDir, ...KUBEBUILD_BINARIES], {
+    onLine,
+    ...(signal ? { signal } : {}),
+    what: `building Kubernetes ${version} from source`,
+    hint: 'check that `go` is on PATH and the Go module proxy answers (GOPROXY)',
+    missing: { message: 'cannot run the Kubernetes build: bash is not installed', hint: 'install bash and Go (https://go.dev/dl)' },
+  });
+}
