@@ -52,7 +52,7 @@ export async function up(options: UpOptions): Promise<ClusterStatus> {
       const spec = effectiveSpec(options.spec, observed);
       const distribution = distributionFor(spec.distribution);
       // Everything that can refuse the request does so before the first object is created.
-      await runStep(reporter, 'assets', (progress) => distribution.preflight(spec, (detail) => progress.update(detail)));
+      await distribution.preflight(spec, reporter);
       const ports = await planPorts(provider, spec, observed);
       throwIfAborted(signal);
 

@@ -66,8 +66,11 @@ export interface Distribution {
   readonly kubernetes: boolean;
   /** The version used when the spec and flags name none (undefined: nothing is versioned). */
   readonly defaultVersion: string | undefined;
-  /** Runs before anything is created: fetches missing assets, or throws a KiabError naming what is missing. */
-  preflight(spec: ClusterSpec, progress?: (detail: string) => void): Promise<void>;
+  /**
+   * Runs before anything is created: fetches missing assets (reporting that as a step of its own), or
+   * throws a KiabError naming what is missing and every way to get it.
+   */
+  preflight(spec: ClusterSpec, reporter: Reporter): Promise<void>;
   /** kube-system pods (by name prefix) that must run before the cluster counts as ready. */
   readonly systemPods: string[];
   /** The node image machines run, when the distribution derives its own from kiab's base node image. */

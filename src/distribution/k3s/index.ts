@@ -4,7 +4,7 @@ import { hostArch } from '../../assets/cache.js';
 import { KiabError, UsageError } from '../../errors.js';
 import { run, tryRun } from '../../provider/run.js';
 import type { Provider } from '../../provider/types.js';
-import { runStep } from '../../reporter.js';
+import { runStep, silentReporter, type Reporter } from '../../reporter.js';
 import { poll } from '../../wait.js';
 import { cachedK3sAssets, importK3sAssets, pullK3sAssets, type K3sAssets } from './assets.js';
 import { DEFAULT_K3S_VERSION, k3sAssetNames, k3sRequestVersion } from './release.js';
@@ -22,13 +22,13 @@ export function k3sVersion(spec: ClusterSpec): string {
 }
 
 /** Cached and verified assets, downloading what is missing; refuses with every way out when it cannot. */
-export async function k3sAssets(spec: ClusterSpec, progress: (detail: string) => void = () => undefined): Promise<K3sAssets> {
+export async function k3sAssets(spec: ClusterSpec, reporter: Reporter = silentReporter): Promise<K3sAssets> {
   const version = k3sVersion(spec);
   const arch = hostArch();
   const cached = await cachedK3sAssets(version, arch);
   if (cached) return cached;
   try {
-    return await pullK3sAssets(version, arch, progress);
+    return await runStep(reporter, `download k3s ${version}`, (progress) => pullK3sAssets(version, arch, (detail) => progress.update(detail)));
   } catch (error) {
     const names = k3sAssetNames(arch);
     throw new KiabError(`no k3s ${version} assets (${names.binary}, ${names.sums}, ${names.images}) in the cache, and downloading them failed: ${(error as Error).message}`, {
@@ -112,8 +112,8 @@ export const k3sDistribution: Distribution = {
   defaultVersion: DEFAULT_K3S_VERSION,
   kubernetes: true,
   systemPods: ['coredns'],
-  preflight: async (spec, progress) => {
-    await k3sAssets(spec, progress);
+  preflight: async (spec, reporter) => {
+    await k3sAssets(spec, reporter);
   },
   nodeImage: async (spec, baseNodeImage) => {
     const assets = await k3sAssets(spec);
