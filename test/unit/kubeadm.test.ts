@@ -1,0 +1,207 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { parse, parseAllDocuments } from 'yaml';
+import { CRI_SOCKET, NODE_PROXIER_BINDING, POD_RESOLV_CONF, initConfig, joinConfig, kubeProxyConfig, type ClusterFacts } from '../../src/distribution/kubeadm/config.js';
+import { POD_CIDR, SERVICE_CIDR, cniConfig, podRoutes, podSubnetOf } from '../../src/distribution/kubeadm/network.js';
+import type { MachineRef } from '../../src/distribution/types.js';
+
+/** The parts of the generated documents the tests read; parsed YAML is cast to these. */
+interface NodeRegistration {
+  name: string;
+  criSocket: string;
+  kubeletExtraArgs: unknown;
+  ignorePreflightErrors: string[];
+  taints?: unknown;
+}
+interface InitDocuments {
+  InitConfiguration: { nodeRegistration: NodeRegistration; localAPIEndpoint: unknown; skipPhases: unknown; certificateKey?: string };
+  ClusterConfiguration: {
+    clusterName: string;
+    kubernetesVersion: string;
+    controlPlaneEndpoint: string;
+    networking: { podSubnet: string; serviceSubnet: string };
+    apiServer: { certSANs: string[] };
+    controllerManager: { extraArgs: unknown };
+  };
+  KubeletConfiguration: { failCgroupV1: boolean; cgroupDriver: string; resolvConf: string };
+}
+interface JoinDocument {
+  kind: string;
+  nodeRegistration: NodeRegistration;
+  discovery: unknown;
+  controlPlane?: unknown;
+}
+interface CniPlugin {
+  type: string;
+  ipMasq?: boolean;
+  ipam?: { ranges: unknown };
+}
+type Document = Record<string, unknown>;
+
+const server0: MachineRef = { name: 'kiab-dev-server-0', role: 'server', index: 0, ip: '172.28.0.10' };
+const server1: MachineRef = { name: 'kiab-dev-server-1', role: 'server', index: 1, ip: '172.28.0.11' };
+const worker0: MachineRef = { name: 'kiab-dev-worker-0', role: 'worker', index: 0, ip: '172.28.0.50' };
+const facts: ClusterFacts = {
+  clusterName: 'dev',
+  kubernetesVersion: 'v1.34.2',
+  boxHostname: 'kiab-dev-box',
+  boxIp: '172.28.0.2',
+  controlPlaneEndpoint: 'kiab-dev-box:6443',
+  untaintServers: false,
+};
+const discovery = { token: 'abcdef.0123456789abcdef', caCertHash: `sha256:${'c'.repeat(64)}` };
+const certificateKey = 'f'.repeat(64);
+
+/** initConfig's documents by kind, in the order written. */
+function initDocuments(facts_: ClusterFacts = facts, key?: string): InitDocuments {
+  const documents = parseAllDocuments(initConfig(server0, facts_, key)).map((document) => document.toJS() as Document);
+  return Object.fromEntries(documents.map((document) => [document.kind, document])) as unknown as InitDocuments;
+}
+
+const join = (machine: MachineRef, key?: string, facts_: ClusterFacts = facts): JoinDocument => parse(joinConfig(machine, facts_, discovery, key)) as JoinDocument;
+
+describe('kubeadm InitConfiguration', () => {
+  it('is three documents: init, cluster and kubelet configuration', () => {
+    assert.deepEqual(Object.keys(initDocuments()), ['InitConfiguration', 'ClusterConfiguration', 'KubeletConfiguration']);
+  });
+
+  it('registers the first server by name, containerd socket and node IP, with the preflight checks a container fails', () => {
+    const registration = initDocuments().InitConfiguration.nodeRegistration;
+    assert.equal(registration.name, 'kiab-dev-server-0');
+    assert.equal(registration.criSocket, CRI_SOCKET);
+    assert.deepEqual(registration.kubeletExtraArgs, [{ name: 'node-ip', value: '172.28.0.10' }]);
+    for (const check of ['SystemVerification', 'Swap', 'FileContent--proc-sys-net-bridge-bridge-nf-call-iptables']) {
+      assert.ok(registration.ignorePreflightErrors.includes(check), check);
+    }
+  });
+
+  it('advertises the server address and skips the kube-proxy addon', () => {
+    const init = initDocuments().InitConfiguration;
+    assert.deepEqual(init.localAPIEndpoint, { advertiseAddress: '172.28.0.10', bindPort: 6443 });
+    assert.deepEqual(init.skipPhases, ['addon/kube-proxy']);
+  });
+
+  const keyCases = [
+    { when: 'more servers will join', key: certificateKey, expected: certificateKey },
+    { when: 'the server is alone', key: undefined, expected: undefined },
+  ];
+  for (const { when, key, expected } of keyCases) {
+    it(`carries a certificate key only when ${when}`, () => {
+      assert.equal(initDocuments(facts, key).InitConfiguration.certificateKey, expected);
+    });
+  }
+});
+
+describe('kubeadm node taints', () => {
+  const taintCases = [
+    { machine: server0, untaintServers: true, via: 'init', taints: [] },
+    { machine: server0, untaintServers: false, via: 'init', taints: undefined },
+    { machine: server1, untaintServers: true, via: 'join', taints: [] },
+    { machine: worker0, untaintServers: true, via: 'join', taints: undefined },
+    { machine: worker0, untaintServers: false, via: 'join', taints: undefined },
+  ];
+  for (const { machine, untaintServers, via, taints } of taintCases) {
+    it(`${machine.name} with untaintServers=${untaintServers}: taints ${JSON.stringify(taints)}`, () => {
+      const facts_ = { ...facts, untaintServers };
+      const document = via === 'init' ? initDocuments(facts_).InitConfiguration : join(machine, undefined, facts_);
+      assert.deepEqual(document.nodeRegistration.taints, taints);
+    });
+  }
+});
+
+describe('kubeadm ClusterConfiguration and KubeletConfiguration', () => {
+  it('reaches the control plane through the box, with the box in the certificate', () => {
+    const cluster = initDocuments().ClusterConfiguration;
+    assert.equal(cluster.clusterName, 'dev');
+    assert.equal(cluster.kubernetesVersion, 'v1.34.2');
+    assert.equal(cluster.controlPlaneEndpoint, 'kiab-dev-box:6443');
+    assert.deepEqual(cluster.apiServer.certSANs, ['172.28.0.2', 'kiab-dev-box', 'localhost', '127.0.0.1']);
+  });
+
+  it('uses kiab\'s pod and service ranges and keeps the controller manager from allocating node CIDRs', () => {
+    const cluster = initDocuments().ClusterConfiguration;
+    assert.equal(cluster.networking.podSubnet, POD_CIDR);
+    assert.equal(cluster.networking.serviceSubnet, SERVICE_CIDR);
+    assert.deepEqual(cluster.controllerManager.extraArgs, [{ name: 'allocate-node-cidrs', value: 'false' }]);
+  });
+
+  it('runs the kubelet with systemd cgroups, on cgroup v1 hosts too, with the machine\'s DNS relay', () => {
+    const kubelet = initDocuments().KubeletConfiguration;
+    assert.equal(kubelet.failCgroupV1, false);
+    assert.equal(kubelet.cgroupDriver, 'systemd');
+    assert.equal(kubelet.resolvConf, POD_RESOLV_CONF);
+  });
+});
+
+describe('kubeadm JoinConfiguration', () => {
+  const controlPlaneCases = [
+    { machine: worker0, key: certificateKey, controlPlane: undefined },
+    { machine: server1, key: undefined, controlPlane: undefined },
+    { machine: server1, key: certificateKey, controlPlane: { certificateKey, localAPIEndpoint: { advertiseAddress: '172.28.0.11', bindPort: 6443 } } },
+  ];
+  for (const { machine, key, controlPlane } of controlPlaneCases) {
+    it(`${machine.role} ${key ? 'with' : 'without'} a certificate key: ${controlPlane ? 'joins the control plane' : 'no controlPlane block'}`, () => {
+      assert.deepEqual(join(machine, key).controlPlane, controlPlane);
+    });
+  }
+
+  it('discovers the cluster through the box with the token and CA hash', () => {
+    const document = join(worker0);
+    assert.equal(document.kind, 'JoinConfiguration');
+    assert.deepEqual(document.discovery, { bootstrapToken: { apiServerEndpoint: 'kiab-dev-box:6443', token: discovery.token, caCertHashes: [discovery.caCertHash] } });
+    assert.equal(document.nodeRegistration.name, 'kiab-dev-worker-0');
+    assert.deepEqual(document.nodeRegistration.kubeletExtraArgs, [{ name: 'node-ip', value: '172.28.0.50' }]);
+  });
+});
+
+describe('kube-proxy as a machine service', () => {
+  it('leaves conntrack alone and names itself after the machine', () => {
+    const config = parse(kubeProxyConfig(worker0)) as Document;
+    assert.equal(config.kind, 'KubeProxyConfiguration');
+    assert.deepEqual(config.conntrack, { maxPerCore: 0 });
+    assert.equal(config.hostnameOverride, 'kiab-dev-worker-0');
+    assert.equal(config.clusterCIDR, POD_CIDR);
+  });
+
+  it('binds system:node-proxier to the nodes group', () => {
+    const binding = parse(NODE_PROXIER_BINDING) as Document;
+    assert.equal(binding.kind, 'ClusterRoleBinding');
+    assert.deepEqual(binding.roleRef, { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'system:node-proxier' });
+    assert.deepEqual(binding.subjects, [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'Group', name: 'system:nodes' }]);
+  });
+});
+
+describe('kubeadm pod network', () => {
+  const subnetCases = [
+    { role: 'server', index: 0, subnet: '10.244.0.0/24' },
+    { role: 'server', index: 3, subnet: '10.244.3.0/24' },
+    { role: 'worker', index: 0, subnet: '10.244.50.0/24' },
+    { role: 'worker', index: 7, subnet: '10.244.57.0/24' },
+  ] as const;
+  for (const { role, index, subnet } of subnetCases) {
+    it(`gives ${role} ${index} the pod range ${subnet}`, () => {
+      assert.equal(podSubnetOf({ role, index }), subnet);
+    });
+  }
+
+  it('writes a bridge + portmap CNI config on the machine\'s own range, without masquerading', () => {
+    const text = cniConfig(worker0);
+    assert.ok(text.endsWith('}\n'));
+    const { plugins } = JSON.parse(text) as { plugins: CniPlugin[] };
+    assert.deepEqual(plugins.map((plugin) => plugin.type), ['bridge', 'portmap']);
+    assert.equal(plugins[0]?.ipMasq, false);
+    assert.deepEqual(plugins[0]?.ipam?.ranges, [[{ subnet: podSubnetOf(worker0) }]]);
+  });
+
+  const header = '# Written by kiab: POD_SUBNET VIA';
+  const routeCases = [
+    { self: server0, machines: [server0], expected: `${header}\n` },
+    { self: server0, machines: [server0, worker0], expected: `${header}\n10.244.50.0/24 172.28.0.50\n` },
+    { self: worker0, machines: [server0, server1, worker0], expected: `${header}\n10.244.0.0/24 172.28.0.10\n10.244.1.0/24 172.28.0.11\n` },
+  ];
+  for (const { self, machines, expected } of routeCases) {
+    it(`routes ${self.name} to the pod ranges of the ${machines.length - 1} other machine(s)`, () => {
+      assert.equal(podRoutes(self, machines), expected);
+    });
+  }
+});

@@ -1,0 +1,129 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { clusterNames } from '../../src/cluster/names.js';
+import type { ObservedCluster } from '../../src/cluster/observe.js';
+import { boxContainerSpec, desiredMachines, forwardsFile, forwardTargets, machineContainerSpec, machineSpecHash } from '../../src/cluster/topology.js';
+import { noneDistribution } from '../../src/distribution/none.js';
+import type { Distribution, MachineRef } from '../../src/distribution/types.js';
+import { LABEL, type MachineRole } from '../../src/labels.js';
+import { machineAddress, parseSubnet } from '../../src/net/addresses.js';
+import type { HostPorts } from '../../src/net/ports.js';
+import { clusterSpecSchema, type ClusterSpecInput } from '../../src/spec/schema.js';
+
+const subnet = parseSubnet('172.29.0.0/24');
+const names = clusterNames('dev');
+const ports: HostPorts = { api: 41001, http: 41002, https: 41003, registry: 41004 };
+const specOf = (input: Omit<ClusterSpecInput, 'name'> = {}) => clusterSpecSchema.parse({ name: 'dev', ...input });
+
+type Ref = readonly [MachineRole, number];
+
+/** Named machines at their fixed addresses, e.g. machinesOf(['server', 0], ['worker', 1]). */
+function machinesOf(...refs: Ref[]): MachineRef[] {
+  return refs.map(([role, index]) => ({ name: names.machine(role, index), role, index, ip: machineAddress(subnet, role, index) }));
+}
+
+/** A cluster the engine holds with these machines and nothing else. */
+function observedWith(refs: readonly Ref[]): ObservedCluster {
+  const machines = refs.map(([role, index]) => ({ role, index, container: {} as never }));
+  return { name: 'dev', network: undefined, spec: undefined, ports: undefined, box: undefined, volumes: [], machines };
+}
+
+describe('box forwards', () => {
+  const header = '# Written by kiab for cluster dev: PROTOCOL PORTS TARGET';
+  const cases = [
+    { what: 'no servers: the header alone', machines: machinesOf(['worker', 0]), lines: [] },
+    {
+      what: 'servers only: web and NodePorts to the first server',
+      machines: machinesOf(['server', 0], ['server', 1]),
+      lines: ['tcp 6443 172.29.0.10', 'tcp 80 172.29.0.10', 'tcp 443 172.29.0.10', 'tcp 30000:32767 172.29.0.10', 'udp 30000:32767 172.29.0.10'],
+    },
+    {
+      what: 'with workers: web and NodePorts to worker-0',
+      machines: machinesOf(['server', 0], ['worker', 0], ['worker', 1]),
+      lines: ['tcp 6443 172.29.0.10', 'tcp 80 172.29.0.50', 'tcp 443 172.29.0.50', 'tcp 30000:32767 172.29.0.50', 'udp 30000:32767 172.29.0.50'],
+    },
+  ];
+  for (const { what, machines, lines } of cases) {
+    it(what, () => {
+      assert.equal(forwardsFile('dev', machines), `${[header, ...lines].join('\n')}\n`);
+    });
+  }
+
+  it('has no targets without a server', () => {
+    assert.equal(forwardTargets(machinesOf(['worker', 0], ['worker', 1])), undefined);
+  });
+});
+
+describe('box container', () => {
+  const cases = [
+    { registry: true, published: { 6443: 41001, 80: 41002, 443: 41003, 5000: 41004 }, volumes: ['kiab-dev-registry:/var/lib/docker-registry'] },
+    { registry: false, published: { 6443: 41001, 80: 41002, 443: 41003 }, volumes: [] },
+  ];
+  for (const { registry, published, volumes } of cases) {
+    it(`registry ${registry ? 'enabled' : 'disabled'}: publishes ${Object.keys(published).join(', ')} on loopback only`, () => {
+      const box = boxContainerSpec(specOf({ registry: { enabled: registry } }), names, subnet, ports);
+      assert.deepEqual(Object.fromEntries(box.publish.map((port) => [port.containerPort, port.hostPort])), published);
+      assert.ok(box.publish.every((port) => port.hostIp === '127.0.0.1' && port.protocol === 'tcp'));
+      assert.deepEqual(box.volumes.map((volume) => `${volume.name}:${volume.path}`), volumes);
+    });
+  }
+
+  it('is the cluster\'s router at .2, labelled with its address and ports', () => {
+    const box = boxContainerSpec(specOf(), names, subnet, ports);
+    assert.equal(box.kind, 'router');
+    assert.deepEqual(box.network, { name: 'kiab-dev', ip: '172.29.0.2' });
+    assert.equal(box.labels[LABEL.cluster], 'dev');
+    assert.equal(box.labels[LABEL.role], 'box');
+    assert.equal(box.labels[LABEL.ip], '172.29.0.2');
+    assert.deepEqual(JSON.parse(box.labels[LABEL.ports]!), ports);
+  });
+});
+
+describe('machine container', () => {
+  /** A distribution that wants an extra volume on servers only, to see the role passed through. */
+  const distribution: Distribution = { ...noneDistribution, machineVolumes: (role) => (role === 'server' ? [{ purpose: 'etcd', path: '/var/lib/etcd' }] : []) };
+  const spec = specOf({ workers: 2 });
+  const [server0, worker1] = machinesOf(['server', 0], ['worker', 1]) as [MachineRef, MachineRef];
+
+  const cases = [
+    { machine: server0, volumes: ['kiab-dev-server-0-containerd:/var/lib/containerd', 'kiab-dev-server-0-etcd:/var/lib/etcd'] },
+    { machine: worker1, volumes: ['kiab-dev-worker-1-containerd:/var/lib/containerd'] },
+  ];
+  for (const { machine, volumes } of cases) {
+    it(`${machine.name}: containerd and the distribution's volumes, labelled as the cluster's`, () => {
+      const container = machineContainerSpec(spec, names, machine, distribution, 'kiab/node:1');
+      assert.deepEqual(container.volumes.map((volume) => `${volume.name}:${volume.path}`), volumes);
+      for (const volume of container.volumes) {
+        assert.equal(volume.labels[LABEL.cluster], 'dev');
+        assert.equal(volume.labels[LABEL.role], 'volume');
+      }
+    });
+
+    it(`${machine.name}: a machine at its fixed address, labelled with role, index, ip and spec hash`, () => {
+      const container = machineContainerSpec(spec, names, machine, distribution, 'kiab/node:1');
+      assert.equal(container.kind, 'machine');
+      assert.equal(container.image, 'kiab/node:1');
+      assert.deepEqual(container.network, { name: 'kiab-dev', ip: machine.ip });
+      assert.deepEqual(container.publish, []);
+      assert.equal(container.labels[LABEL.role], machine.role);
+      assert.equal(container.labels[LABEL.index], String(machine.index));
+      assert.equal(container.labels[LABEL.ip], machine.ip);
+      assert.equal(container.labels[LABEL.specHash], machineSpecHash(spec));
+    });
+  }
+});
+
+describe('desired machines', () => {
+  const cases = [
+    { what: 'the spec alone', servers: 2, workers: 1, observed: [], expected: ['server-0', 'server-1', 'worker-0'] },
+    { what: 'more servers observed than the spec asks for', servers: 1, workers: 0, observed: [['server', 2]], expected: ['server-0', 'server-2'] },
+    { what: 'observed machines already in the spec, listed workers first', servers: 1, workers: 1, observed: [['worker', 0], ['server', 0]], expected: ['server-0', 'worker-0'] },
+    { what: 'a spec shrunk below what runs', servers: 1, workers: 0, observed: [['worker', 3], ['worker', 1], ['server', 1]], expected: ['server-0', 'server-1', 'worker-1', 'worker-3'] },
+  ] as const;
+  for (const { what, servers, workers, observed, expected } of cases) {
+    it(`${what}: ${expected.join(', ')}`, () => {
+      const machines = desiredMachines(specOf({ servers, workers }), observedWith(observed), subnet);
+      assert.deepEqual(machines.map((machine) => `${machine.role}-${machine.index}`), expected);
+    });
+  }
+});
