@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { parse } from 'yaml';
 import { apiServerUrl, userKubeconfig, type ApiAddress } from '../../src/cluster/kubernetes.js';
-import { clusterNames } from '../../src/cluster/names.js';
+import { clusterNames } from '../../src/names.js';
 import { KiabError } from '../../src/errors.js';
 import type { HostPorts } from '../../src/net/ports.js';
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { clusterNames } from '../../src/cluster/names.js';
+import { clusterNames } from '../../src/names.js';
 import type { ObservedCluster } from '../../src/cluster/observe.js';
 import { boxContainerSpec, desiredMachines, forwardsFile, forwardTargets, machineContainerSpec, machineSpecHash } from '../../src/cluster/topology.js';
 import { noneDistribution } from '../../src/distribution/none.js';
