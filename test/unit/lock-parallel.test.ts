@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { describe, it } from 'node:test';
 import { withClusterLock } from '../../src/cluster/lock.js';
 import { forEachBounded } from '../../src/cluster/parallel.js';
@@ -35,6 +36,31 @@ describe('cluster lock', () => {
     });
     const result = await withClusterLock('c', async () => 'ran', { timeoutMs: 2000 });
     assert.equal(result, 'ran');
+  });
+
+  it('gives the lock to one process at a time when many contenders find the same dead owner at once', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'kiab-lock-race-'));
+    await mkdir(join(dir, 'kiab'), { recursive: true });
+    const child = spawn(process.execPath, ['-e', '0']);
+    const deadPid = await new Promise<number>((resolve) => child.once('exit', () => resolve(child.pid!)));
+    await writeFile(join(dir, 'kiab', 'race.lock'), `${deadPid}@${hostname()}`);
+    const contenders = 10;
+    const exits = Array.from({ length: contenders }, () => {
+      const contender = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('../fixtures/lock-contender.ts', import.meta.url)), dir], { env: { ...process.env, XDG_RUNTIME_DIR: dir }, stdio: 'inherit' });
+      return new Promise<number | null>((resolve) => contender.once('exit', resolve));
+    });
+    // Everyone waits at the barrier, so they all meet the stale lock together.
+    for (;;) {
+      if ((await readdir(dir)).filter((name) => name.startsWith('ready-')).length === contenders) break;
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    await writeFile(join(dir, 'go'), '');
+    assert.deepEqual(await Promise.all(exits), Array(contenders).fill(0));
+    const log = (await readFile(join(dir, 'log'), 'utf8')).trim().split('\n');
+    assert.equal(log.length, 2 * contenders);
+    for (let index = 0; index < log.length; index += 2) {
+      assert.equal(log[index + 1], `-${log[index]!.slice(1)}`, `two holders at once: ${log.join(' ')}`);
+    }
   });
 });
 
