@@ -1,0 +1,129 @@
+import assert from 'node:assert/strict';
+import { before, describe, it } from 'node:test';
+import { deleteCluster } from '../../src/cluster/delete.js';
+import { addNode } from '../../src/cluster/nodes.js';
+import { restoreSnapshot, saveSnapshot } from '../../src/cluster/snapshot.js';
+import { up } from '../../src/cluster/up.js';
+import { LABEL } from '../../src/labels.js';
+import { engine, isolateFolders, machineNames, namesOf, positionsOf, quiet, specOf, upCluster } from '../fakes/cluster.js';
+import type { FakeProvider } from '../fakes/provider.js';
+
+before(isolateFolders);
+
+const MACHINES = machineNames('dev', 1, 2);
+const snapshotImages = (provider: FakeProvider): string[] => provider.images.filter((image) => image.labels[LABEL.snapshot] === 's1').flatMap((image) => image.tags);
+const snapshotVolumes = (provider: FakeProvider): string[] => [...provider.volumes.values()].filter((volume) => volume.labels[LABEL.snapshot] === 's1').map((volume) => volume.name);
+const states = (provider: FakeProvider, names: string[]): string[] => names.map((name) => provider.containers.get(name)?.info.state ?? 'missing');
+
+describe('snapshot save', () => {
+  it('freezes every running machine before capturing any, and thaws them all after', async () => {
+    const provider = engine();
+    await upCluster(provider, 'dev');
+    provider.resetCalls();
+    const info = await saveSnapshot({ provider, cluster: 'dev', snapshot: 's1', reporter: quiet });
+    assert.deepEqual(info.machines, MACHINES);
+
+    const captures = [...positionsOf(provider, 'commitContainer'), ...positionsOf(provider, 'copyVolume')];
+    assert.deepEqual(namesOf(provider.calls, 'pauseContainer').sort(), MACHINES);
+    assert.deepEqual(namesOf(provider.calls, 'unpauseContainer').sort(), MACHINES);
+    assert.ok(Math.max(...positionsOf(provider, 'pauseContainer')) < Math.min(...captures), 'a machine was captured before all were frozen');
+    assert.ok(Math.max(...captures) < Math.min(...positionsOf(provider, 'unpauseContainer')), 'a machine was thawed before all were captured');
+    assert.deepEqual(states(provider, MACHINES), ['running', 'running', 'running']);
+    assert.deepEqual(snapshotImages(provider).sort(), ['kiab-snapshot/dev:s1-server-0', 'kiab-snapshot/dev:s1-worker-0', 'kiab-snapshot/dev:s1-worker-1']);
+    assert.deepEqual(snapshotVolumes(provider).sort(), ['kiab-dev-snap-s1-server-0-containerd', 'kiab-dev-snap-s1-worker-0-containerd', 'kiab-dev-snap-s1-worker-1-containerd']);
+  });
+
+  it('leaves a stopped machine stopped and still captures it', async () => {
+    const provider = engine();
+    await upCluster(provider, 'dev');
+    await provider.stopContainer('kiab-dev-worker-1');
+    provider.resetCalls();
+    await saveSnapshot({ provider, cluster: 'dev', snapshot: 's1', reporter: quiet });
+    assert.deepEqual(namesOf(provider.calls, 'pauseContainer').sort(), ['kiab-dev-server-0', 'kiab-dev-worker-0']);
+    assert.ok(namesOf(provider.calls, 'commitContainer').includes('kiab-dev-worker-1'));
+    assert.deepEqual(states(provider, MACHINES), ['running', 'running', 'exited']);
+  });
+
+  it('thaws every machine and leaves no half snapshot when a capture fails', async () => {
+    const provider = engine();
+    await upCluster(provider, 'dev');
+    provider.failNext('commitContainer', 'kiab-dev-worker-0');
+    await assert.rejects(saveSnapshot({ provider, cluster: 'dev', snapshot: 's1', reporter: quiet }), /injected failure/);
+    assert.deepEqual(states(provider, MACHINES), ['running', 'running', 'running']);
+    assert.deepEqual(snapshotImages(provider), []);
+    assert.deepEqual(snapshotVolumes(provider), []);
+  });
+
+  it('is taken by up once, as clean', async () => {
+    const provider = engine();
+    await up({ provider, spec: specOf('dev'), reporter: quiet });
+    assert.equal(namesOf(provider.calls, 'commitContainer').length, 3);
+    provider.resetCalls();
+    await up({ provider, spec: specOf('dev'), reporter: quiet });
+    assert.deepEqual(namesOf(provider.calls, 'commitContainer'), []);
+  });
+});
+
+/** A cluster with a file in worker-0's filesystem and one in its containerd volume, snapshotted as s1, then changed and grown. */
+async function snapshotThenChange(provider: FakeProvider): Promise<void> {
+  await upCluster(provider, 'dev');
+  const volume = provider.volumes.get('kiab-dev-worker-0-containerd')!;
+  volume.files.set('data', 'at snapshot');
+  await provider.writeFiles('kiab-dev-worker-0', [{ path: '/etc/marker', content: 'at snapshot' }]);
+  await saveSnapshot({ provider, cluster: 'dev', snapshot: 's1', reporter: quiet });
+  volume.files.set('data', 'later');
+  await provider.writeFiles('kiab-dev-worker-0', [{ path: '/etc/marker', content: 'later' }]);
+  await addNode({ provider, reporter: quiet, cluster: 'dev', role: 'worker' });
+}
+
+describe('snapshot restore', () => {
+  it('brings back the snapshot\'s machines with their files and volumes, and drops a machine added since', async () => {
+    const provider = engine();
+    await snapshotThenChange(provider);
+    const status = await restoreSnapshot({ provider, cluster: 'dev', snapshot: 's1', reporter: quiet });
+    assert.equal(status.state, 'running');
+    assert.deepEqual(status.nodes.map((node) => [node.name, node.ip]), [['kiab-dev-server-0', '172.28.0.10'], ['kiab-dev-worker-0', '172.28.0.50'], ['kiab-dev-worker-1', '172.28.0.51']]);
+    assert.equal(provider.containers.has('kiab-dev-worker-2'), false);
+    assert.equal(provider.volumes.has('kiab-dev-worker-2-containerd'), false);
+    assert.equal(provider.containers.get('kiab-dev-worker-0')!.files.get('/etc/marker'), 'at snapshot');
+    assert.equal(provider.volumes.get('kiab-dev-worker-0-containerd')!.files.get('data'), 'at snapshot');
+    const labels = provider.containers.get('kiab-dev-worker-0')!.info.labels;
+    assert.deepEqual([labels[LABEL.role], labels[LABEL.index], labels[LABEL.snapshot]], ['worker', '0', '']);
+    assert.deepEqual(snapshotImages(provider).length, 3, 'the snapshot stays');
+  });
+
+  it('removes every current machine before creating any, and copies a machine\'s volumes back before starting it', async () => {
+    const provider = engine();
+    await snapshotThenChange(provider);
+    provider.resetCalls();
+    await restoreSnapshot({ provider, cluster: 'dev', snapshot: 's1', reporter: quiet });
+    assert.deepEqual(namesOf(provider.calls, 'removeContainer').sort(), [...MACHINES, 'kiab-dev-worker-2']);
+    assert.ok(Math.max(...positionsOf(provider, 'removeContainer')) < Math.min(...positionsOf(provider, 'createContainer')), 'a machine was created before the old ones were all gone');
+    for (const machine of MACHINES) {
+      const copied = provider.calls.findIndex((call) => call.method === 'copyVolume' && call.args[0] === `${machine}-containerd`);
+      const [started] = positionsOf(provider, 'startContainer', (name) => name === machine);
+      assert.ok(copied >= 0 && copied < started!, `${machine} started before its volume was copied back`);
+    }
+  });
+
+  it('restores a volume exactly after a restore that crashed between removing a machine and its volume', { todo: 'src/cluster: restore copies into a leftover volume, keeping files made after the snapshot' }, async () => {
+    const provider = engine();
+    await snapshotThenChange(provider);
+    provider.volumes.get('kiab-dev-worker-0-containerd')!.files.set('made-after-snapshot', 'x');
+    provider.failNext('removeVolume', 'kiab-dev-worker-0-containerd');
+    await assert.rejects(restoreSnapshot({ provider, cluster: 'dev', snapshot: 's1', reporter: quiet }), /injected failure/);
+    await restoreSnapshot({ provider, cluster: 'dev', snapshot: 's1', reporter: quiet });
+    assert.deepEqual(Object.fromEntries(provider.volumes.get('kiab-dev-worker-0-containerd')!.files), { data: 'at snapshot' });
+  });
+
+  it('rebuilds a cluster deleted with its snapshots kept', async () => {
+    const provider = engine();
+    await upCluster(provider, 'dev');
+    await saveSnapshot({ provider, cluster: 'dev', snapshot: 's1', reporter: quiet });
+    await deleteCluster(provider, 'dev', { keepSnapshots: true });
+    assert.equal(provider.networks.has('kiab-dev'), false);
+    const status = await restoreSnapshot({ provider, cluster: 'dev', snapshot: 's1', reporter: quiet });
+    assert.equal(status.state, 'running');
+    assert.deepEqual(states(provider, ['kiab-dev-box', ...MACHINES]), ['running', 'running', 'running', 'running']);
+  });
+});

@@ -1,0 +1,175 @@
+import assert from 'node:assert/strict';
+import { before, describe, it } from 'node:test';
+import { up } from '../../src/cluster/up.js';
+import { LABEL } from '../../src/labels.js';
+import { freePort } from '../../src/net/ports.js';
+import { BOX_IMAGE, engine, inventory, isolateFolders, machineNames, namesOf, NODE_IMAGE, positionsOf, quiet, specOf, upCluster } from '../fakes/cluster.js';
+import type { FakeProvider, Method } from '../fakes/provider.js';
+
+before(isolateFolders);
+
+/** Runs `up` again and checks that it made nothing and started nothing: the cluster had converged. */
+async function assertUpIsNoOp(provider: FakeProvider, cluster: string): Promise<void> {
+  provider.resetCalls();
+  const status = await upCluster(provider, cluster);
+  assert.equal(status.state, 'running');
+  for (const method of ['createNetwork', 'createContainer', 'startContainer', 'unpauseContainer'] as const) assert.deepEqual(namesOf(provider.calls, method), [], `second up called ${method}`);
+}
+
+describe('up from nothing', () => {
+  it('creates the network, then the box, then the machines at their fixed addresses, and reports running', async () => {
+    const provider = engine();
+    const status = await upCluster(provider, 'dev', { servers: 2, workers: 2 });
+    assert.equal(status.state, 'running');
+    assert.equal(status.address, '172.28.0.2');
+
+    const network = provider.networks.get('kiab-dev')!;
+    assert.equal(network.subnet, '172.28.0.0/24', 'the first free /24 of the pool, clear of the bridge network');
+    assert.equal(network.labels[LABEL.cluster], 'dev');
+    assert.equal(JSON.parse(network.labels[LABEL.spec]!).workers, 2);
+
+    const expected: Record<string, string> = { 'kiab-dev-box': '.2', 'kiab-dev-server-0': '.10', 'kiab-dev-server-1': '.11', 'kiab-dev-worker-0': '.50', 'kiab-dev-worker-1': '.51' };
+    assert.deepEqual([...provider.containers.keys()].sort(), Object.keys(expected).sort());
+    for (const [name, host] of Object.entries(expected)) {
+      const { info } = provider.containers.get(name)!;
+      assert.equal(info.state, 'running', name);
+      assert.equal(info.addresses['kiab-dev'], `172.28.0${host}`, name);
+      assert.equal(info.labels[LABEL.ip], `172.28.0${host}`, name);
+      assert.equal(info.labels[LABEL.cluster], 'dev', name);
+      assert.ok(LABEL.managed in info.labels, name);
+    }
+    const worker = provider.containers.get('kiab-dev-worker-1')!.info;
+    assert.equal(worker.image, NODE_IMAGE);
+    assert.equal(worker.labels[LABEL.role], 'worker');
+    assert.equal(worker.labels[LABEL.index], '1');
+    assert.equal(provider.containers.get('kiab-dev-box')!.info.image, BOX_IMAGE);
+    assert.equal(provider.containers.get('kiab-dev-box')!.info.labels[LABEL.role], 'box');
+    assert.deepEqual(provider.volumes.get('kiab-dev-worker-1-containerd')?.labels[LABEL.cluster], 'dev');
+
+    const [network0] = positionsOf(provider, 'createNetwork');
+    const [box] = positionsOf(provider, 'createContainer', (name) => name === 'kiab-dev-box');
+    const machines = positionsOf(provider, 'createContainer', (name) => name !== 'kiab-dev-box');
+    assert.ok(network0! < box! && box! < Math.min(...machines), 'network, then box, then machines');
+  });
+
+  it('writes each container\'s files before its first start', async () => {
+    const provider = engine();
+    await upCluster(provider, 'dev');
+    for (const name of ['kiab-dev-box', ...machineNames('dev', 1, 2)]) {
+      const [written] = positionsOf(provider, 'writeFiles', (target) => target === name);
+      const [started] = positionsOf(provider, 'startContainer', (target) => target === name);
+      assert.ok(written !== undefined && written < started!, `${name}: files after start`);
+    }
+    assert.match(provider.containers.get('kiab-dev-box')!.files.get('/etc/kiab/forwards')!, /^tcp 6443 172\.28\.0\.10$/m);
+  });
+
+  it('creates nothing on a second run', async () => {
+    const provider = engine();
+    await upCluster(provider, 'dev');
+    await assertUpIsNoOp(provider, 'dev');
+  });
+
+  it('adds only the machines a larger spec asks for', async () => {
+    const provider = engine();
+    await upCluster(provider, 'dev', { workers: 1 });
+    provider.resetCalls();
+    await upCluster(provider, 'dev', { workers: 3 });
+    assert.deepEqual(namesOf(provider.calls, 'createContainer').sort(), ['kiab-dev-worker-1', 'kiab-dev-worker-2']);
+    assert.deepEqual(namesOf(provider.calls, 'createNetwork'), []);
+    assert.equal(provider.containers.get('kiab-dev-worker-2')!.info.addresses['kiab-dev'], '172.28.0.52');
+  });
+});
+
+interface PartialState {
+  title: string;
+  /** Takes the fresh cluster kiab-dev (1 server, 2 workers) back to a partial state. */
+  breakIt: (provider: FakeProvider) => Promise<void>;
+  created: string[];
+  started?: string[];
+  unpaused?: string[];
+}
+
+const removeWithVolumes = async (provider: FakeProvider, names: string[]): Promise<void> => {
+  for (const name of names) {
+    await provider.removeContainer(name);
+    for (const volume of [...provider.volumes.keys()]) if (volume.startsWith(`${name}-`)) await provider.removeVolume(volume);
+  }
+};
+
+const MACHINES = machineNames('dev', 1, 2);
+
+const partialStates: PartialState[] = [
+  { title: 'only the network exists', breakIt: (provider) => removeWithVolumes(provider, ['kiab-dev-box', 'kiab-dev-registry', ...MACHINES]), created: ['kiab-dev-box', ...MACHINES] },
+  { title: 'the network and the box exist', breakIt: (provider) => removeWithVolumes(provider, MACHINES), created: MACHINES },
+  { title: 'a machine is missing', breakIt: (provider) => removeWithVolumes(provider, ['kiab-dev-worker-1']), created: ['kiab-dev-worker-1'] },
+  { title: 'a machine is stopped', breakIt: (provider) => provider.stopContainer('kiab-dev-worker-0'), created: [], started: ['kiab-dev-worker-0'] },
+  { title: 'a machine is paused', breakIt: (provider) => provider.pauseContainer('kiab-dev-server-0'), created: [], started: [], unpaused: ['kiab-dev-server-0'] },
+  { title: 'the box is stopped', breakIt: (provider) => provider.stopContainer('kiab-dev-box'), created: [], started: ['kiab-dev-box'] },
+];
+
+describe('up converges from a partial cluster', () => {
+  for (const state of partialStates) {
+    it(`when ${state.title}: creates only what is missing, and a second up nothing`, async () => {
+      const provider = engine();
+      await upCluster(provider, 'dev');
+      const fresh = inventory(provider, 'dev');
+      await state.breakIt(provider);
+      provider.resetCalls();
+
+      await upCluster(provider, 'dev');
+      assert.deepEqual(namesOf(provider.calls, 'createNetwork'), []);
+      assert.deepEqual(namesOf(provider.calls, 'createContainer').sort(), [...state.created].sort());
+      if (state.started) assert.deepEqual(namesOf(provider.calls, 'startContainer'), state.started);
+      if (state.unpaused) assert.deepEqual(namesOf(provider.calls, 'unpauseContainer'), state.unpaused);
+      assert.deepEqual(inventory(provider, 'dev'), fresh);
+      await assertUpIsNoOp(provider, 'dev');
+    });
+  }
+});
+
+/** A spec that two engines turn into identical objects: fixed subnet and host ports. */
+async function fixedSpec() {
+  const ports = new Set<number>();
+  while (ports.size < 4) ports.add(await freePort());
+  const [api, http, https, registry] = [...ports];
+  return specOf('dev', {}, { network: { subnet: '172.29.7.0/24' }, ports: { api, http, https, registry } });
+}
+
+const injected: Array<{ method: Method; name?: string }> = [
+  { method: 'createNetwork' },
+  { method: 'createContainer', name: 'kiab-dev-box' },
+  { method: 'startContainer', name: 'kiab-dev-box' },
+  { method: 'createContainer', name: 'kiab-dev-worker-0' },
+  { method: 'startContainer', name: 'kiab-dev-worker-1' },
+  { method: 'waitForLog', name: 'kiab-dev-server-0' },
+  { method: 'exec', name: 'kiab-dev-worker-0' },
+];
+
+/** Crashes between creating a container and writing its files: the next up starts it without them (see the report). */
+const knownGaps: Array<{ method: Method; name?: string }> = [
+  { method: 'writeFiles', name: 'kiab-dev-box' },
+  { method: 'writeFiles', name: 'kiab-dev-worker-1' },
+];
+
+async function assertFailureConverges(failure: { method: Method; name?: string }): Promise<void> {
+  const spec = await fixedSpec();
+  const reference = engine();
+  await up({ provider: reference, spec, reporter: quiet, snapshot: false });
+
+  const provider = engine();
+  provider.failNext(failure.method, failure.name);
+  await assert.rejects(up({ provider, spec, reporter: quiet, snapshot: false }), /injected failure/);
+  const status = await up({ provider, spec, reporter: quiet, snapshot: false });
+  assert.equal(status.state, 'running');
+  assert.deepEqual(inventory(provider, 'dev'), inventory(reference, 'dev'));
+  await assertUpIsNoOp(provider, 'dev');
+}
+
+describe('up after a failure mid-way', () => {
+  for (const failure of injected) {
+    it(`rejects when ${failure.method} ${failure.name ?? ''} fails, and the next up converges`, () => assertFailureConverges(failure));
+  }
+  for (const failure of knownGaps) {
+    it(`rejects when ${failure.method} ${failure.name} fails, and the next up converges`, { todo: 'src/cluster: a container created without its files is later started as it is' }, () => assertFailureConverges(failure));
+  }
+});
