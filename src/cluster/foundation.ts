@@ -48,12 +48,9 @@ export async function ensureNetwork(provider: Provider, spec: ClusterSpec, names
 /** Creates the box with its forwarding and registry config in place before first start, or starts it and re-applies forwarding. */
 export async function ensureBox(context: ClusterContext, observed: ObservedCluster, machines: MachineRef[]): Promise<void> {
   const { provider, spec, names, subnet, ports } = context;
-  if (!observed.box) {
-    await provider.createContainer(boxContainerSpec(spec, names, subnet, ports));
-    await provider.writeFiles(names.box, boxFiles(spec, names, machines));
-    await provider.startContainer(names.box);
-    return;
-  }
-  if (observed.box.state !== 'running') await provider.startContainer(names.box);
-  await refreshForwards(context, machines);
+  if (!observed.box) await provider.createContainer(boxContainerSpec(spec, names, subnet, ports));
+  if (observed.box?.state === 'running') return refreshForwards(context, machines);
+  // Written before every start: a box left by a run killed between create and write gets its files too.
+  await provider.writeFiles(names.box, boxFiles(spec, names, machines));
+  await provider.startContainer(names.box);
 }

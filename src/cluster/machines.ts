@@ -11,13 +11,11 @@ import { clusterRegistry, FORWARDS_PATH, forwardsFile, machineContainerSpec, mac
 /** How many machines are created or started at once; the engine serialises much of it anyway. */
 const PARALLEL_MACHINES = 8;
 
-/** Creates a machine with its files in place before first boot, so nothing has to be exec'd in later. */
-async function createMachine(context: ClusterContext, image: string, machine: MachineRef, all: MachineRef[]): Promise<void> {
-  const { provider, spec, names, distribution } = context;
-  await provider.createContainer(machineContainerSpec(spec, names, machine, distribution, image));
-  const files = machineFiles(clusterRegistry(spec, names, context.ports));
-  files.push(...distribution.machineFiles(distributionContext(context, all), machine));
-  if (files.length > 0) await provider.writeFiles(machine.name, files);
+/** Puts a machine's files in place before its first boot, so nothing has to be exec'd in later. */
+async function writeMachineFiles(context: ClusterContext, machine: MachineRef, all: MachineRef[]): Promise<void> {
+  const files = machineFiles(clusterRegistry(context.spec, context.names, context.ports));
+  files.push(...context.distribution.machineFiles(distributionContext(context, all), machine));
+  if (files.length > 0) await context.provider.writeFiles(machine.name, files);
 }
 
 /**
@@ -40,7 +38,9 @@ export async function ensureMachinesRunning(
     async (machine, signal) => {
       throwIfAborted(signal);
       const container = existing.get(machine.name);
-      if (!container) await createMachine(context, image, machine, all);
+      if (!container) await context.provider.createContainer(machineContainerSpec(context.spec, context.names, machine, context.distribution, image));
+      // A machine never started may have been left by a run killed before its files were written.
+      if (!container || container.state === 'created') await writeMachineFiles(context, machine, all);
       // A crash during a snapshot can leave machines frozen; thaw them rather than restart.
       if (container?.state === 'paused') await context.provider.unpauseContainer(machine.name);
       else if (container?.state !== 'running') {

@@ -58,16 +58,19 @@ export async function captureSnapshot(provider: Provider, observed: ObservedClus
   const labels = snapshotLabels(names, snapshot);
   const frozen: string[] = [];
   try {
-    await runStep(reporter, `pause ${observed.machines.length} machines`, () =>
-      Promise.all(
+    await runStep(reporter, `pause ${observed.machines.length} machines`, async () => {
+      // Every pause settles before a failure is thrown, so the thaw below sees each machine that froze.
+      const pauses = await Promise.allSettled(
         observed.machines
           .filter((machine) => machine.container.state === 'running')
           .map(async (machine) => {
             await provider.pauseContainer(machine.container.name);
             frozen.push(machine.container.name);
           }),
-      ),
-    );
+      );
+      const failed = pauses.find((result) => result.status === 'rejected');
+      if (failed) throw failed.reason;
+    });
     await runStep(reporter, `capture snapshot ${snapshot}`, () =>
       forEachBounded(observed.machines, 8, async (machine) => {
         const purposes = machineVolumePurposes(observed, machine.container.name);
@@ -191,6 +194,8 @@ export async function restoreSnapshot(options: { provider: Provider; cluster: st
     await runStep(reporter, `restore ${machines.length} machines from ${snapshot}`, () =>
       forEachBounded(machines, 8, async (machine) => {
         const volumeLabels = { ...clusterLabels(cluster, 'volume', kiabVersion) };
+        // A volume left by an interrupted restore would merge with the copy: start from nothing.
+        for (const purpose of machine.purposes) await provider.removeVolume(names.volume(machine.name, purpose));
         await Promise.all(machine.purposes.map((purpose) => provider.copyVolume(names.snapshotVolume(snapshot, machine.role, machine.index, purpose), names.volume(machine.name, purpose), volumeLabels, machine.image)));
         const containerSpec = machineContainerSpec(spec, names, machine, context.distribution, machine.image);
         // Labels inherited from the snapshot image would mark the machine as a snapshot: restate them.

@@ -1,7 +1,7 @@
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Reporter } from '../../src/cluster/reporter.js';
+import type { Reporter } from '../../src/reporter.js';
 import { up } from '../../src/cluster/up.js';
 import type { ClusterStatus } from '../../src/cluster/status.js';
 import { LABEL } from '../../src/labels.js';
@@ -23,6 +23,8 @@ export const quiet: Reporter = {
 export async function isolateFolders(): Promise<void> {
   process.env.XDG_RUNTIME_DIR = await mkdtemp(join(tmpdir(), 'kiab-fake-run-'));
   process.env.KIAB_CACHE_DIR = await mkdtemp(join(tmpdir(), 'kiab-fake-cache-'));
+  // delete removes kubeconfig entries: never the user's own file.
+  process.env.KUBECONFIG = join(await mkdtemp(join(tmpdir(), 'kiab-fake-kube-')), 'config');
 }
 
 export function engine(): FakeProvider {

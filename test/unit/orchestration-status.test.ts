@@ -92,12 +92,12 @@ describe('cluster delete', () => {
     provider.resetCalls();
 
     const result = await deleteCluster(provider, 'dev');
-    assert.deepEqual(result, { name: 'dev', containers: 4, networks: 1, volumes: 7, snapshots: 1 });
+    assert.deepEqual(result, { name: 'dev', containers: 4, networks: 1, volumes: 7, snapshots: 1, kubeconfigEntriesRemoved: false });
     assert.deepEqual(inventory(provider, 'dev'), { containers: [], networks: [], volumes: [], images: [] });
     assert.deepEqual(inventory(provider, 'other'), other);
     assert.ok(provider.volumes.has('kiab-dev-worker-0-stray') && provider.containers.has('kiab-dev-stray'));
     assert.ok(Math.max(...positionsOf(provider, 'removeContainer')) < Math.min(...positionsOf(provider, 'removeNetwork')), 'network removed before its containers');
-    assert.deepEqual(await deleteCluster(provider, 'dev'), { name: 'dev', containers: 0, networks: 0, volumes: 0, snapshots: 0 });
+    assert.deepEqual(await deleteCluster(provider, 'dev'), { name: 'dev', containers: 0, networks: 0, volumes: 0, snapshots: 0, kubeconfigEntriesRemoved: false });
   });
 
   it('keeps the snapshot images and volumes when asked', async () => {

@@ -170,6 +170,6 @@ describe('up after a failure mid-way', () => {
     it(`rejects when ${failure.method} ${failure.name ?? ''} fails, and the next up converges`, () => assertFailureConverges(failure));
   }
   for (const failure of knownGaps) {
-    it(`rejects when ${failure.method} ${failure.name} fails, and the next up converges`, { todo: 'src/cluster: a container created without its files is later started as it is' }, () => assertFailureConverges(failure));
+    it(`rejects when ${failure.method} ${failure.name} fails, and the next up converges`, () => assertFailureConverges(failure));
   }
 });
