@@ -6,6 +6,7 @@ import { defaultKubeconfigPath, mergeKubeconfig } from '../kubeconfig/index.js';
 import { LOOPBACK, type HostPorts } from '../net/ports.js';
 import { localRegistryHostingConfigMap, type RegistryEndpoints } from '../registry/index.js';
 import { poll } from '../wait.js';
+import { inotifyHint } from '../host/inotify.js';
 import type { ClusterNames } from '../names.js';
 
 export type ApiAddress = 'localhost' | 'box';
@@ -130,7 +131,7 @@ export async function waitForKubernetes(options: { kubeconfig: string; machines:
         const culprit = await firstNotReady(api, options.machines);
         const log = culprit ? await options.distribution.diagnose(context, culprit).catch(() => '') : '';
         return new KiabError(`Kubernetes was not ready at the deadline: ${lastProblem}${culprit ? `; last lines of ${culprit.name}'s log: ${log.split('\n').slice(-8).join(' | ')}` : ''}`, {
-          hint: 'see the full log with `kiab exec NODE -- journalctl -u kubelet`, or raise --wait',
+          hint: inotifyHint(log) ?? 'see the full log with `kiab exec NODE -- journalctl -u kubelet`, or raise --wait',
         });
       },
     },

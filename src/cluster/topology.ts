@@ -26,15 +26,17 @@ export function machineSpecHash(spec: ClusterSpec): string {
 }
 
 /** Machines the cluster should have: the spec's counts plus any added later with `node add`; never fewer. */
-export function desiredMachines(spec: ClusterSpec, observed: ObservedCluster, subnet: Subnet): MachineRef[] {
-  const wanted = new Map<string, MachineRef>();
-  const add = (role: MachineRole, index: number): void => {
-    wanted.set(`${role}-${index}`, { name: '', role, index, ip: machineAddress(subnet, role, index) });
-  };
+export function desiredSlots(spec: ClusterSpec, observed: ObservedCluster): Array<{ role: MachineRole; index: number }> {
+  const wanted = new Map<string, { role: MachineRole; index: number }>();
+  const add = (role: MachineRole, index: number): void => void wanted.set(`${role}-${index}`, { role, index });
   for (let index = 0; index < spec.servers; index += 1) add('server', index);
   for (let index = 0; index < spec.workers; index += 1) add('worker', index);
   for (const machine of observed.machines) add(machine.role, machine.index);
   return [...wanted.values()].sort(compareMachines);
+}
+
+export function desiredMachines(spec: ClusterSpec, observed: ObservedCluster, subnet: Subnet): MachineRef[] {
+  return desiredSlots(spec, observed).map(({ role, index }) => ({ name: '', role, index, ip: machineAddress(subnet, role, index) }));
 }
 
 export function withNames(machines: MachineRef[], names: ClusterNames): MachineRef[] {

@@ -14,7 +14,8 @@ import { distributionFor } from '../distribution/index.js';
 import { observeCluster, type ObservedCluster } from './observe.js';
 import { CLEAN_SNAPSHOT, captureSnapshot, snapshotExists } from './snapshot.js';
 import { clusterStatus, type ClusterStatus } from './status.js';
-import { desiredMachines, withNames } from './topology.js';
+import { desiredMachines, desiredSlots, withNames } from './topology.js';
+import { ensureHostRoom } from './host.js';
 
 export interface UpOptions {
   provider: Provider;
@@ -54,6 +55,8 @@ export async function up(options: UpOptions): Promise<ClusterStatus> {
       // Everything that can refuse the request does so before the first object is created.
       await distribution.preflight(spec, reporter);
       const ports = await planPorts(provider, spec, observed);
+      const running = new Set(observed.machines.filter((machine) => machine.container.state === 'running').map((machine) => `${machine.role}-${machine.index}`));
+      await ensureHostRoom(provider, distribution, desiredSlots(spec, observed).filter((slot) => !running.has(`${slot.role}-${slot.index}`)));
       throwIfAborted(signal);
 
       const machineImage = await runStep(reporter, 'images', () => ensureClusterImages(provider, reporter, spec));

@@ -1,5 +1,9 @@
 import { UsageError } from '../errors.js';
+import type { InotifyNeed } from '../host/inotify.js';
 import type { Distribution } from './types.js';
+
+/** What one bare machine takes from the host's inotify limits (measured with `kiab up --k8s none`: about 6 and 22). */
+export const BARE_MACHINE_INOTIFY: InotifyNeed = { instances: 7, watches: 40 };
 
 const noAssets = async (): Promise<never> => {
   throw new UsageError('--k8s: none runs no Kubernetes and has no assets', 'choose --k8s kubeadm or --k8s k3s');
@@ -13,6 +17,8 @@ export const noneDistribution: Distribution = {
   systemPods: [],
   preflight: async () => undefined,
   nodeImage: async () => undefined,
+  // Measured: systemd, journald, udev-less containerd and friends of one bare machine.
+  inotifyNeed: () => BARE_MACHINE_INOTIFY,
   machineVolumes: () => [],
   machineFiles: () => [],
   install: async () => undefined,

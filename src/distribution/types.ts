@@ -1,4 +1,5 @@
 import type { Arch, AssetManifest } from '../assets/cache.js';
+import type { InotifyNeed } from '../host/inotify.js';
 import type { MachineRole } from '../labels.js';
 import type { ClusterNames } from '../names.js';
 import type { ContainerFile, Provider } from '../provider/types.js';
@@ -75,6 +76,8 @@ export interface Distribution {
   readonly systemPods: string[];
   /** The node image machines run, when the distribution derives its own from kiab's base node image. */
   nodeImage(spec: ClusterSpec, baseNodeImage: string): Promise<NodeImagePlan | undefined>;
+  /** inotify instances and watches one machine of this role takes from the host's per-user limits (measured). */
+  inotifyNeed(role: MachineRole): InotifyNeed;
   /** Directories that must live on a volume of their own on each machine (nested overlayfs, data). */
   machineVolumes(role: MachineRole): Array<{ purpose: string; path: string }>;
   /** Files written into a machine before its first boot. */

@@ -8,6 +8,11 @@ import type { Readable, Writable } from 'node:stream';
 export interface Provider {
   /** A human-readable description of the endpoint, for error messages. */
   readonly endpoint: string;
+  /**
+   * The user the engine's containers run as on this host, when the engine is on this host (host limits
+   * such as inotify are counted against it); undefined for a remote engine.
+   */
+  readonly localUid: number | undefined;
   ping(): Promise<EngineInfo>;
 
   listContainers(labels: Record<string, string>): Promise<ContainerInfo[]>;

@@ -68,6 +68,8 @@ function text(content: string | Buffer): string {
 
 export class FakeProvider implements Provider {
   readonly endpoint = 'fake://engine';
+  /** Not on this host: host limits are not counted for the fake. */
+  readonly localUid = undefined;
   readonly calls: Call[] = [];
   readonly containers = new Map<string, FakeContainer>();
   readonly networks = new Map<string, NetworkInfo>();

@@ -18,10 +18,12 @@ const UNREACHABLE_CODES = new Set(['ENOENT', 'ECONNREFUSED', 'EACCES', 'ETIMEDOU
 
 export class DockerProvider implements Provider {
   readonly endpoint: string;
+  readonly localUid: number | undefined;
   private readonly docker: Docker;
 
   constructor(endpoint: EngineEndpoint = resolveEndpoint()) {
     this.endpoint = endpoint.description;
+    this.localUid = endpoint.localUid;
     this.docker = new Docker(endpoint.options);
   }
 

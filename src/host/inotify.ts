@@ -1,0 +1,102 @@
+import { readdir, readFile, readlink } from 'node:fs/promises';
+import { join } from 'node:path';
+
+/**
+ * inotify is limited per user on the whole host, and every process of every machine counts against the
+ * engine's user (root): a kubelet that cannot get an instance dies with `inotify_init: too many open files`
+ * minutes into a join. kiab counts before it creates machines and names the sysctl to raise instead.
+ */
+export interface InotifyUsage {
+  maxInstances: number;
+  maxWatches: number;
+  instances: number;
+  watches: number;
+}
+
+export const INOTIFY_SYSCTLS = { instances: 'fs.inotify.max_user_instances', watches: 'fs.inotify.max_user_watches' } as const;
+/** What kind recommends and kiab's setup writes: room for several clusters side by side. */
+export const RECOMMENDED = { instances: 512, watches: 524288 } as const;
+
+async function readNumber(path: string): Promise<number | undefined> {
+  const value = Number((await readFile(path, 'utf8').catch(() => '')).trim());
+  return Number.isFinite(value) && value > 0 ? value : undefined;
+}
+
+async function realUid(processDir: string): Promise<number | undefined> {
+  const status = await readFile(join(processDir, 'status'), 'utf8').catch(() => '');
+  const match = /^Uid:\s+(\d+)/m.exec(status);
+  return match ? Number(match[1]) : undefined;
+}
+
+/** Instances and watches held by one process: its inotify descriptors, and the watches each carries. */
+async function processUsage(processDir: string): Promise<{ instances: number; watches: number }> {
+  const fds = await readdir(join(processDir, 'fd')).catch(() => [] as string[]);
+  let instances = 0;
+  let watches = 0;
+  for (const fd of fds) {
+    if ((await readlink(join(processDir, 'fd', fd)).catch(() => '')) !== 'anon_inode:inotify') continue;
+    instances += 1;
+    const info = await readFile(join(processDir, 'fdinfo', fd), 'utf8').catch(() => '');
+    watches += info.split('\n').filter((line) => line.startsWith('inotify wd:')).length;
+  }
+  return { instances, watches };
+}
+
+/**
+ * The host's limits and what processes of `uid` use now, or undefined where that cannot be seen (not
+ * Linux, or not allowed to read other processes): then nothing is refused on a guess.
+ */
+export async function inotifyUsage(uid = 0, proc = '/proc'): Promise<InotifyUsage | undefined> {
+  const maxInstances = await readNumber(`${proc}/sys/fs/inotify/max_user_instances`);
+  const maxWatches = await readNumber(`${proc}/sys/fs/inotify/max_user_watches`);
+  if (maxInstances === undefined || maxWatches === undefined) return undefined;
+  // Only root sees every process's descriptors; another user sees its own, which is what it is charged for.
+  if (process.getuid?.() !== 0 && uid !== process.getuid?.()) return undefined;
+  let instances = 0;
+  let watches = 0;
+  for (const pid of (await readdir(proc).catch(() => [] as string[])).filter((name) => /^\d+$/.test(name))) {
+    if ((await realUid(join(proc, pid))) !== uid) continue;
+    const usage = await processUsage(join(proc, pid));
+    instances += usage.instances;
+    watches += usage.watches;
+  }
+  return { maxInstances, maxWatches, instances, watches };
+}
+
+export interface InotifyNeed {
+  instances: number;
+  watches: number;
+}
+
+/** The smallest of a few round values that leaves room for what is in use and what is asked for. */
+function suggestion(current: number, needed: number, recommended: number): number {
+  let value = Math.max(recommended, current);
+  while (value < needed * 2) value *= 2;
+  return value;
+}
+
+/**
+ * The refusal for machines that would not fit, one line naming the sysctl and a value, or undefined
+ * when they fit. `what` says what is being made ("1 server + 2 workers of kubeadm").
+ */
+export function inotifyShortfall(usage: InotifyUsage, need: InotifyNeed, what: string): { message: string; hint: string } | undefined {
+  for (const kind of ['instances', 'watches'] as const) {
+    const max = kind === 'instances' ? usage.maxInstances : usage.maxWatches;
+    const used = usage[kind];
+    if (used + need[kind] <= max) continue;
+    const sysctl = INOTIFY_SYSCTLS[kind];
+    const value = suggestion(max, used + need[kind], RECOMMENDED[kind]);
+    return {
+      message: `host limit: ${sysctl} is ${max} with ${used} in use, and ${what} need about ${need[kind]} more`,
+      hint: `raise it with \`sysctl -w ${sysctl}=${value}\` (persist it in /etc/sysctl.d/, as scripts/setup.sh does), or delete a cluster you no longer use`,
+    };
+  }
+  return undefined;
+}
+
+/** When a log says a process died for want of inotify instances: the sysctl to raise. */
+export function inotifyHint(log: string): string | undefined {
+  // kubelet: "inotify_init: too many open files"; others: "fsnotify watcher: too many open files", or ENOSPC for watches.
+  if (!/(inotify|fsnotify)[^\n]*(too many open files|no space left on device)/i.test(log)) return undefined;
+  return `the host ran out of inotify instances or watches: raise ${INOTIFY_SYSCTLS.instances} (e.g. to ${RECOMMENDED.instances}) and ${INOTIFY_SYSCTLS.watches} (e.g. to ${RECOMMENDED.watches}) with sysctl -w`;
+}
