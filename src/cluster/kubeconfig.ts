@@ -1,5 +1,5 @@
 import { KiabError } from '../errors.js';
-import { defaultKubeconfigPath, removeKubeconfigEntries } from '../kubeconfig/index.js';
+import { removeUserKubeconfigEntries } from '../kubeconfig/index.js';
 import { clusterNames } from '../names.js';
 import type { Provider } from '../provider/types.js';
 import { loadCluster } from './context.js';
@@ -23,5 +23,5 @@ export async function writeKubeconfigOf(provider: Provider, name: string, option
 /** Removes exactly the entries kiab added for the cluster from the user's kubeconfig; whether there were any. */
 export function forgetKubeconfig(name: string): Promise<boolean> {
   const context = clusterNames(name).kubeContext;
-  return removeKubeconfigEntries(defaultKubeconfigPath(), { cluster: context, user: context, context });
+  return removeUserKubeconfigEntries({ cluster: context, user: context, context });
 }

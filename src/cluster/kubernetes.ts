@@ -2,7 +2,7 @@ import { CoreV1Api, KubeConfig, type V1Node } from '@kubernetes/client-node';
 import { parse, stringify } from 'yaml';
 import type { Distribution, DistributionContext, MachineRef } from '../distribution/index.js';
 import { KiabError } from '../errors.js';
-import { defaultKubeconfigPath, mergeKubeconfig } from '../kubeconfig/index.js';
+import { mergeKubeconfig, mergeUserKubeconfig } from '../kubeconfig/index.js';
 import { LOOPBACK, type HostPorts } from '../net/ports.js';
 import { localRegistryHostingConfigMap, type RegistryEndpoints } from '../registry/index.js';
 import { poll } from '../wait.js';
@@ -55,9 +55,10 @@ export async function readUserKubeconfig(distribution: Distribution, context: Di
 }
 
 export async function writeUserKubeconfig(kubeconfig: string, options: KubeconfigOptions): Promise<string> {
-  const path = options.path ?? defaultKubeconfigPath();
-  await mergeKubeconfig(path, parse(kubeconfig) as never, { switchContext: options.switchContext });
-  return path;
+  const document = parse(kubeconfig) as never;
+  if (options.path === undefined) return mergeUserKubeconfig(document, { switchContext: options.switchContext });
+  await mergeKubeconfig(options.path, document, { switchContext: options.switchContext });
+  return options.path;
 }
 
 function coreApi(kubeconfig: string): CoreV1Api {

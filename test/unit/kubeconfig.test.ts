@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, stat, writeFile } from 'node:fs/promises';
+import { lstat, mkdtemp, readdir, readFile, stat, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { parse } from 'yaml';
-import { defaultKubeconfigPath, mergeKubeconfig, removeKubeconfigEntries } from '../../src/kubeconfig/index.js';
+import { parse, stringify } from 'yaml';
+import { defaultKubeconfigPath, mergeKubeconfig, mergeUserKubeconfig, removeKubeconfigEntries, removeUserKubeconfigEntries } from '../../src/kubeconfig/index.js';
 
 const other = `apiVersion: v1
 kind: Config
@@ -29,9 +29,50 @@ const entry = (name: string) => ({
 });
 
 describe('kubeconfig', () => {
-  it('follows KUBECONFIG, first entry', () => {
-    assert.equal(defaultKubeconfigPath({ KUBECONFIG: '/a/one:/b/two' }), '/a/one');
-    assert.match(defaultKubeconfigPath({}), /\.kube\/config$/);
+  it('picks the file kubectl would: the only one, else the first that exists, else the last listed', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'kiab-kc-'));
+    const [one, two, three] = ['one', 'two', 'three'].map((name) => join(dir, name)) as [string, string, string];
+    assert.equal(await defaultKubeconfigPath({ KUBECONFIG: one }), one);
+    assert.equal(await defaultKubeconfigPath({ KUBECONFIG: [one, two, three].join(':') }), three);
+    await writeFile(two, other);
+    assert.equal(await defaultKubeconfigPath({ KUBECONFIG: [one, two, three].join(':') }), two);
+    assert.match(await defaultKubeconfigPath({}), /\.kube\/config$/);
+  });
+
+  it('with several files, updates an entry where it is and removes it from every file', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'kiab-kc-'));
+    const [first, second] = [join(dir, 'first'), join(dir, 'second')];
+    await writeFile(first, other);
+    await writeFile(second, stringify({ apiVersion: 'v1', kind: 'Config', ...entry('kiab-dev'), 'current-context': 'kiab-dev' }));
+    const env = { KUBECONFIG: `${first}:${second}` };
+    assert.equal(await mergeUserKubeconfig(entry('kiab-dev'), { switchContext: false }, env), second);
+    assert.equal(await mergeUserKubeconfig(entry('kiab-new'), { switchContext: false }, env), first);
+    assert.deepEqual(parse(await readFile(first, 'utf8')).contexts.map((context: { name: string }) => context.name), ['prod', 'kiab-new']);
+    assert.equal(await removeUserKubeconfigEntries({ cluster: 'kiab-dev', user: 'kiab-dev', context: 'kiab-dev' }, env), true);
+    assert.deepEqual(parse(await readFile(second, 'utf8')).contexts, []);
+  });
+
+  it('writes through a symlinked kubeconfig, which stays a symlink', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'kiab-kc-'));
+    const real = join(dir, 'dotfiles-kubeconfig');
+    const link = join(dir, 'config');
+    await writeFile(real, other);
+    await symlink(real, link);
+    await mergeKubeconfig(link, entry('kiab-dev'), { switchContext: true });
+    assert.ok((await lstat(link)).isSymbolicLink(), 'the link was replaced by a file');
+    assert.equal(parse(await readFile(real, 'utf8'))['current-context'], 'kiab-dev');
+    assert.equal((await stat(real)).mode & 0o777, 0o600);
+  });
+
+  it('loses no entry when many writers merge at once, and leaves no temp or lock file behind', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'kiab-kc-'));
+    const path = join(dir, 'config');
+    await writeFile(path, other);
+    const names = Array.from({ length: 12 }, (_, index) => `kiab-c${index}`);
+    await Promise.all(names.map((name) => mergeKubeconfig(path, entry(name), { switchContext: false })));
+    const contexts = parse(await readFile(path, 'utf8')).contexts.map((context: { name: string }) => context.name);
+    assert.deepEqual([...contexts].sort(), ['prod', ...names].sort());
+    assert.deepEqual(await readdir(dir), ['config']);
   });
 
   it('merges without disturbing other entries, writes 0600, and removes exactly what it added', async () => {

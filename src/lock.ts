@@ -1,0 +1,100 @@
+import { open, readFile, rm, stat } from 'node:fs/promises';
+import { hostname } from 'node:os';
+import { KiabError } from './errors.js';
+import { poll } from './wait.js';
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** An empty lock file is one being written right now, unless it is this old: then its writer died. */
+const EMPTY_LOCK_GRACE_MS = 5_000;
+/** A takeover holds its guard for milliseconds; a guard this old was left by a process killed mid-takeover. */
+const STALE_GUARD_MS = 10_000;
+
+async function createExclusive(path: string, content: string): Promise<boolean> {
+  try {
+    const handle = await open(path, 'wx', 0o600);
+    await handle.writeFile(content);
+    await handle.close();
+    return true;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    throw error;
+  }
+}
+
+async function isStale(path: string, holder: string): Promise<boolean> {
+  if (holder === '') return Date.now() - ((await stat(path).catch(() => undefined))?.mtimeMs ?? Date.now()) > EMPTY_LOCK_GRACE_MS;
+  const [pidText, host] = holder.split('@');
+  const pid = Number(pidText);
+  return host === hostname() && Number.isInteger(pid) && !isAlive(pid);
+}
+
+/**
+ * Removes a stale lock, but only while holding the takeover guard and only if the lock still holds what
+ * was judged stale: of several waiters that saw the same dead owner, one removes its lock, and none can
+ * remove the lock a faster waiter has meanwhile taken.
+ */
+async function removeStale(path: string, staleHolder: string): Promise<void> {
+  const guard = `${path}.takeover`;
+  if (!(await createExclusive(guard, `${process.pid}@${hostname()}`))) {
+    const age = Date.now() - ((await stat(guard).catch(() => undefined))?.mtimeMs ?? Date.now());
+    if (age > STALE_GUARD_MS) await rm(guard, { force: true });
+    return;
+  }
+  try {
+    const now = await readFile(path, 'utf8').catch(() => undefined);
+    if (now === staleHolder) await rm(path, { force: true });
+  } finally {
+    await rm(guard, { force: true });
+  }
+}
+
+export interface LockOptions {
+  timeoutMs?: number;
+  /** Called once when another process holds the lock, with its pid. */
+  onWait?: (pid: number) => void;
+  /** What is locked, for the timeout error ("cluster dev"). */
+  what?: string;
+}
+
+/**
+ * Runs `work` holding the lock file `path`, made by exclusive create and holding the owner's pid@host. A
+ * lock whose owner died is taken over at once instead of after a staleness timeout; an empty one (kubectl's
+ * own lock files are empty) after a short grace.
+ */
+export async function withLockFile<T>(path: string, work: () => Promise<T>, options: LockOptions = {}): Promise<T> {
+  const owner = `${process.pid}@${hostname()}`;
+  let warned = false;
+  let holder = '';
+  const acquire = async (): Promise<true | undefined> => {
+    if (await createExclusive(path, owner)) return true;
+    holder = await readFile(path, 'utf8').catch(() => '');
+    if (await isStale(path, holder)) {
+      await removeStale(path, holder);
+      return (await createExclusive(path, owner)) ? true : undefined;
+    }
+    if (!warned) {
+      options.onWait?.(Number(holder.split('@')[0]));
+      warned = true;
+    }
+    return undefined;
+  };
+  await poll(acquire, {
+    interval: 200,
+    deadline: Date.now() + (options.timeoutMs ?? 600_000),
+    timeout: () => new KiabError(`${options.what ?? path} is locked by another process (${holder || 'no owner written'})`, { hint: `wait for it to finish, or remove ${path} if none is running` }),
+  });
+  try {
+    return await work();
+  } finally {
+    const holder = await readFile(path, 'utf8').catch(() => '');
+    if (holder === owner) await rm(path, { force: true });
+  }
+}
