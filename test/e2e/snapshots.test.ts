@@ -48,8 +48,8 @@ describe('snapshots and image load', () => {
   });
 
   it('image load streams an image into every machine, and a container runs from it', async () => {
-    const result = await kiabJson<{ nodes: string[]; bytes: number }>(['image', 'load', IMAGE, '--cluster', CLUSTER]);
-    assert.equal(result.nodes.length, 3);
+    const result = await kiabJson<{ nodes: Array<{ node: string; loaded: boolean }>; bytes: number }>(['image', 'load', IMAGE, '--cluster', CLUSTER]);
+    assert.deepEqual(result.nodes.map((node) => [node.node, node.loaded]), [[machine('server', 0), true], [machine('worker', 0), true], [machine('worker', 1), true]]);
     assert.ok(result.bytes > 500_000, `streamed ${result.bytes} bytes`);
     for (const node of [machine('server', 0), machine('worker', 0), machine('worker', 1)]) {
       const ran = await kiab(['exec', node, '--', 'ctr', '-n', 'k8s.io', 'run', '--rm', `docker.io/${IMAGE}`, 'e2e-load', '/busybox', 'echo', `ran-on-${node}`]);
@@ -63,10 +63,35 @@ describe('snapshots and image load', () => {
     await docker(['save', '-o', archive, IMAGE]);
     await kiabOk(['exec', machine('worker', 1), '--', 'ctr', '-n', 'k8s.io', 'images', 'rm', `docker.io/${IMAGE}`]);
     await kiabOk(['exec', machine('server', 0), '--', 'ctr', '-n', 'k8s.io', 'images', 'rm', `docker.io/${IMAGE}`]);
-    const result = await kiabJson<{ nodes: string[] }>(['image', 'load', '--archive', archive, '--cluster', CLUSTER, '--nodes', 'worker-1']);
-    assert.deepEqual(result.nodes, [machine('worker', 1)]);
+    const result = await kiabJson<{ nodes: Array<{ node: string }> }>(['image', 'load', '--archive', archive, '--cluster', CLUSTER, '--nodes', 'worker-1']);
+    assert.deepEqual(result.nodes.map((node) => node.node), [machine('worker', 1)]);
     assert.equal(await imageInMachine(machine('worker', 1)), true);
     assert.equal(await imageInMachine(machine('server', 0)), false);
+
+    const directory = await kiab(['image', 'load', '--archive', tmpdir(), '--cluster', CLUSTER]);
+    assert.equal(directory.code, 2, directory.stderr);
+    assert.match(directory.stderr.trim(), /^kiab: --archive: \S+ is not a file$/);
+  });
+
+  it('a machine whose import fails or stalls holds back no other machine, and each result is reported', async () => {
+    const stalling = machine('worker', 0);
+    const failing = machine('worker', 1);
+    await kiabOk(['exec', machine('server', 0), '--', 'ctr', '-n', 'k8s.io', 'images', 'rm', `docker.io/${IMAGE}`]);
+    // A stand-in ctr whose import never reads its input, and one whose import fails; every other ctr call is the real one.
+    const standIn = (importer: string): string => `mv /usr/bin/ctr /usr/bin/ctr.real && printf '%s\\n' '#!/bin/sh' 'case "$*" in *import*) ${importer} ;; esac' 'exec /usr/bin/ctr.real "$@"' > /usr/bin/ctr && chmod +x /usr/bin/ctr`;
+    await kiabOk(['exec', stalling, '--', 'sh', '-c', standIn('exec sleep 300')]);
+    await kiabOk(['exec', failing, '--', 'sh', '-c', standIn('echo "import refused on purpose" >&2; exit 3')]);
+    try {
+      const result = await kiab(['image', 'load', IMAGE, '--cluster', CLUSTER], { env: { ...process.env, KIAB_IMAGE_LOAD_STALL_SECONDS: '3' } });
+      assert.equal(result.code, 1, result.stderr);
+      const line = result.stderr.trim().split('\n').pop() ?? '';
+      assert.match(line, new RegExp(`${stalling} failed \\(took no data for 3s and was stopped\\)`));
+      assert.match(line, new RegExp(`${failing} failed \\(.*import refused on purpose`));
+      assert.match(line, /loaded into 1 of 3 machines/);
+      assert.equal(await imageInMachine(machine('server', 0)), true, 'the healthy machine got the image');
+    } finally {
+      for (const node of [stalling, failing]) await kiab(['exec', node, '--', 'sh', '-c', 'pkill -f "sleep 300"; mv /usr/bin/ctr.real /usr/bin/ctr']);
+    }
   });
 
   it('a named snapshot keeps loaded images; restoring it imports nothing again', async () => {

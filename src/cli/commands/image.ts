@@ -41,6 +41,7 @@ export function registerImage(program: Command, runtime: Runtime): void {
         provider: runtime.provider(),
         reporter: runtime.reporter(),
         cluster: flags.cluster,
+        signal: runtime.signal,
         images,
         ...(flags.archive ? { archive: flags.archive } : {}),
         ...(flags.nodes ? { nodes: flags.nodes.split(',').map((node) => node.trim()).filter(Boolean) } : {}),
