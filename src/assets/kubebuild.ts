@@ -1,14 +1,13 @@
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { KiabError } from '../errors.js';
+import { packageRoot } from '../package-files.js';
 
 /** The Go module that compiles Kubernetes from the k8s.io/kubernetes module; shipped beside the bundle. */
 export function kubebuildDir(): string {
-  for (const candidate of ['../kubebuild/', '../../kubebuild/']) {
-    const path = fileURLToPath(new URL(candidate, import.meta.url));
-    if (existsSync(`${path}build.sh`)) return path;
-  }
+  const path = join(packageRoot(), 'kubebuild');
+  if (existsSync(join(path, 'build.sh'))) return path;
   throw new KiabError('the kubebuild Go module is not installed next to kiab', { hint: 'run kiab from its repository or a full npm install' });
 }
 
@@ -17,7 +16,7 @@ export const KUBEBUILD_BINARIES = ['kubelet', 'kubeadm', 'kubectl', 'kube-apiser
 /** Runs kubebuild/build.sh VERSION OUTDIR (Go and the module proxy, nothing else), streaming its lines. */
 export function buildKubernetesBinaries(version: string, outDir: string, onLine: (line: string) => void, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
-    const child = spawn('bash', [`${kubebuildDir()}build.sh`, version, outDir, ...KUBEBUILD_BINARIES], { stdio: ['ignore', 'pipe', 'pipe'], ...(signal ? { signal } : {}) });
+    const child = spawn('bash', [join(kubebuildDir(), 'build.sh'), version, outDir, ...KUBEBUILD_BINARIES], { stdio: ['ignore', 'pipe', 'pipe'], ...(signal ? { signal } : {}) });
     let tail = '';
     const collect = (chunk: Buffer): void => {
       const text = chunk.toString();
