@@ -11,12 +11,26 @@ export function kubebuildDir(): string {
   throw new KiabError('the kubebuild Go module is not installed next to kiab', { hint: 'run kiab from its repository or a full npm install' });
 }
 
-export const KUBEBUILD_BINARIES = ['kubelet', 'kubeadm', 'kubectl', 'kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'kube-proxy', 'etcd', 'coredns', 'pause'] as const;
+export const KUBEBUILD_BINARIES = [
+  'kubelet',
+  'kubeadm',
+  'kubectl',
+  'kube-apiserver',
+  'kube-controller-manager',
+  'kube-scheduler',
+  'kube-proxy',
+  'etcd',
+  'coredns',
+  'pause',
+] as const;
 
 /** Runs kubebuild/build.sh VERSION OUTDIR (Go and the module proxy, nothing else), streaming its lines. */
 export function buildKubernetesBinaries(version: string, outDir: string, onLine: (line: string) => void, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
-    const child = spawn('bash', [join(kubebuildDir(), 'build.sh'), version, outDir, ...KUBEBUILD_BINARIES], { stdio: ['ignore', 'pipe', 'pipe'], ...(signal ? { signal } : {}) });
+    const child = spawn('bash', [join(kubebuildDir(), 'build.sh'), version, outDir, ...KUBEBUILD_BINARIES], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      ...(signal ? { signal } : {}),
+    });
     let tail = '';
     const collect = (chunk: Buffer): void => {
       const text = chunk.toString();
@@ -25,11 +39,21 @@ export function buildKubernetesBinaries(version: string, outDir: string, onLine:
     };
     child.stdout.on('data', collect);
     child.stderr.on('data', collect);
-    child.once('error', (error) => reject(new KiabError(`cannot run the Kubernetes build: ${error.message}`, { hint: 'install Go (https://go.dev/dl) and make sure the Go module proxy is reachable' })));
+    child.once('error', (error) =>
+      reject(
+        new KiabError(`cannot run the Kubernetes build: ${error.message}`, {
+          hint: 'install Go (https://go.dev/dl) and make sure the Go module proxy is reachable',
+        }),
+      ),
+    );
     child.once('close', (code) => {
       if (code === 0) return resolve();
       const lastLines = tail.trim().split('\n').slice(-4).join(' | ');
-      reject(new KiabError(`building Kubernetes ${version} from source failed (exit ${code}): ${lastLines}`, { hint: 'check that `go` is on PATH and the Go module proxy answers (GOPROXY)' }));
+      reject(
+        new KiabError(`building Kubernetes ${version} from source failed (exit ${code}): ${lastLines}`, {
+          hint: 'check that `go` is on PATH and the Go module proxy answers (GOPROXY)',
+        }),
+      );
     });
   });
 }

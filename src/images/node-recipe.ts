@@ -35,8 +35,25 @@ const MASKED_UNITS = [
 ];
 
 const PACKAGES = [
-  'systemd', 'systemd-sysv', 'dbus', 'containerd', 'runc', 'iptables', 'nftables', 'iproute2', 'conntrack',
-  'ca-certificates', 'curl', 'socat', 'procps', 'kmod', 'ethtool', 'util-linux', 'mount', 'ebtables', 'less',
+  'systemd',
+  'systemd-sysv',
+  'dbus',
+  'containerd',
+  'runc',
+  'iptables',
+  'nftables',
+  'iproute2',
+  'conntrack',
+  'ca-certificates',
+  'curl',
+  'socat',
+  'procps',
+  'kmod',
+  'ethtool',
+  'util-linux',
+  'mount',
+  'ebtables',
+  'less',
   'containernetworking-plugins',
 ];
 
