@@ -38,15 +38,16 @@ godebugs=$(awk '/^godebug[[:space:]]*\(/{b=1;next} b&&/^\)/{b=0} b{print $1} /^g
 cd "$dir"
 args=(-go="$go_line")
 # Forget everything from the previous version.
-for m in $(go mod edit -json | awk '/"Require": \[/{r=1;next} r&&/^\t\]/{r=0} r&&/"Path"/{gsub(/[",]/,"",$2);print $2}'); do
+# One module path or godebug key per line; blank lines inside a godebug block are skipped.
+while read -r m; do
   args+=(-droprequire="$m")
-done
-for m in $(sed -nE 's#^[[:space:]]*(replace[[:space:]]+)?(k8s\.io/[^[:space:]]+)[[:space:]]+=>.*#\2#p' go.mod); do
+done < <(go mod edit -json | awk '/"Require": \[/{r=1;next} r&&/^\t\]/{r=0} r&&/"Path"/{gsub(/[",]/,"",$2);print $2}')
+while read -r m; do
   args+=(-dropreplace="$m")
-done
-for k in $(awk '/^godebug[[:space:]]*\(/{b=1;next} b&&/^\)/{b=0} b{print $1} /^godebug[[:space:]]+[^(]/{print $2}' go.mod); do
+done < <(sed -nE 's#^[[:space:]]*(replace[[:space:]]+)?(k8s\.io/[^[:space:]]+)[[:space:]]+=>.*#\2#p' go.mod)
+while read -r k; do
   args+=(-dropgodebug="${k%%=*}")
-done
+done < <(awk '/^godebug[[:space:]]*\(/{b=1;next} b&&/^\)/{b=0} b&&NF{print $1} /^godebug[[:space:]]+[^(]/{print $2}' go.mod)
 # Pin the new one.
 args+=(-require="k8s.io/kubernetes@$ver")
 for kv in $godebugs; do

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Sets up a Debian/Ubuntu machine for kiab from nothing: the engine, debootstrap, Node dependencies,
+# Sets up a Debian/Ubuntu machine for kiab from nothing: the engine, debootstrap, shellcheck, Node dependencies,
 # the bundle and the offline images. Safe to re-run: every step checks before it acts.
 # KIAB_SETUP_DEMO=1 also creates a demo cluster at the end (the README's quick start does).
 set -euo pipefail
@@ -12,6 +12,7 @@ need_packages=()
 command -v dockerd >/dev/null || need_packages+=(docker.io)
 command -v debootstrap >/dev/null || need_packages+=(debootstrap)
 command -v iptables-save >/dev/null || need_packages+=(iptables)
+command -v shellcheck >/dev/null || need_packages+=(shellcheck)
 [ -x /bin/busybox ] && file_ok=1 || file_ok=0
 dpkg -s busybox-static >/dev/null 2>&1 || need_packages+=(busybox-static)
 if [ ${#need_packages[@]} -gt 0 ]; then

@@ -1,15 +1,13 @@
 import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { KiabError } from '../../errors.js';
+import { packageRoot } from '../../package-files.js';
 import { runProcess } from '../../process.js';
 
 /** The Go module that compiles Kubernetes from the k8s.io/kubernetes module; shipped beside the bundle. */
 export function kubebuildDir(): string {
-  // From the bundle (dist/kiab.mjs) or from the source tree (src/distribution/kubeadm/).
-  for (const candidate of ['../kubebuild/', '../../../kubebuild/']) {
-    const path = fileURLToPath(new URL(candidate, import.meta.url));
-    if (existsSync(`${path}build.sh`)) return path;
-  }
+  const path = join(packageRoot(), 'kubebuild');
+  if (existsSync(join(path, 'build.sh'))) return path;
   throw new KiabError('the kubebuild Go module is not installed next to kiab', { hint: 'run kiab from its repository or a full npm install' });
 }
 
@@ -17,7 +15,7 @@ export const KUBEBUILD_BINARIES = ['kubelet', 'kubeadm', 'kubectl', 'kube-apiser
 
 /** Runs kubebuild/build.sh VERSION OUTDIR (Go and the module proxy, nothing else), streaming its lines. */
 export async function buildKubernetesBinaries(version: string, outDir: string, onLine: (line: string) => void, signal?: AbortSignal): Promise<void> {
-  await runProcess('bash', [`${kubebuildDir()}build.sh`, version, outDir, ...KUBEBUILD_BINARIES], {
+  await runProcess('bash', [join(kubebuildDir(), 'build.sh'), version, outDir, ...KUBEBUILD_BINARIES], {
     onLine,
     ...(signal ? { signal } : {}),
     what: `building Kubernetes ${version} from source`,

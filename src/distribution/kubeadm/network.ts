@@ -1,3 +1,4 @@
+import { readPackageFile } from '../../package-files.js';
 import type { MachineRef } from '../types.js';
 
 /**
@@ -45,13 +46,8 @@ export function podRoutes(self: MachineRef, machines: readonly MachineRef[]): st
   return `# Written by kiab: POD_SUBNET VIA\n${lines.join('\n')}${lines.length ? '\n' : ''}`;
 }
 
-/** Applies /etc/kiab/pod-routes: replaces kiab's routes, and masquerades pod traffic leaving the pod range. */
-export const POD_NETWORK_SCRIPT = `#!/bin/sh
-set -eu
-ip -4 route show root ${POD_CIDR} | awk '/ via / {print $1}' | while read -r subnet; do ip route del "$subnet" || true; done
-grep -v '^#' ${POD_ROUTES_PATH} 2>/dev/null | while read -r subnet via; do
-  [ -n "$subnet" ] && ip route replace "$subnet" via "$via"
-done
-iptables -w -t nat -C POSTROUTING -s ${POD_CIDR} ! -d ${POD_CIDR} -j MASQUERADE 2>/dev/null \\
-  || iptables -w -t nat -A POSTROUTING -s ${POD_CIDR} ! -d ${POD_CIDR} -j MASQUERADE
-`;
+/**
+ * Applies /etc/kiab/pod-routes: replaces kiab's routes, and masquerades pod traffic leaving the pod range.
+ * The script spells out POD_CIDR and POD_ROUTES_PATH; a unit test keeps them in step with the constants.
+ */
+export const POD_NETWORK_SCRIPT = readPackageFile('src/distribution/kubeadm/files/kiab-pod-network.sh');

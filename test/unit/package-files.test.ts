@@ -1,0 +1,23 @@
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { POD_CIDR, POD_NETWORK_SCRIPT, POD_ROUTES_PATH } from '../../src/distribution/kubeadm/network.js';
+import { packageRoot, readPackageFile } from '../../src/package-files.js';
+
+describe('package files', () => {
+  it('finds the package root from source', () => {
+    assert.equal(JSON.parse(readFileSync(join(packageRoot(), 'package.json'), 'utf8')).name, 'kube-in-a-box');
+  });
+
+  it('names the missing file when one is absent', () => {
+    assert.throws(() => readPackageFile('src/images/files/no-such-file'), /incompletely installed.*no-such-file/);
+  });
+
+  it('keeps the pod network script in step with the pod range and the routes file', () => {
+    assert.ok(POD_NETWORK_SCRIPT.includes(POD_ROUTES_PATH));
+    const cidrs = POD_NETWORK_SCRIPT.match(/\d+\.\d+\.\d+\.\d+\/\d+/g) ?? [];
+    assert.equal(cidrs.length, 5);
+    for (const cidr of cidrs) assert.equal(cidr, POD_CIDR);
+  });
+});
