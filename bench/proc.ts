@@ -15,7 +15,10 @@ export function attempt(command: string, args: string[]): Promise<Run> {
 }
 
 export function lines(text: string): string[] {
-  return text.split('\n').map((line) => line.trim()).filter(Boolean);
+  return text
+    .split('\n')
+    .map((line) => line.trim())
+    .filter(Boolean);
 }
 
 /**

@@ -24,11 +24,44 @@ export function rawMachines(name: string, subnet: string, servers: number, worke
 /** `docker run` of one systemd machine with kiab's flags, from any image (the node image, or a committed one). */
 function machineArgs(name: string, machine: RawMachine, image: string): string[] {
   return [
-    'run', '-d', '-t', '--name', machine.host, '--hostname', machine.host, '--network', name, '--ip', machine.ip, '--label', BENCH_LABEL, '--label', clusterLabel(name),
-    '--cap-add', 'ALL', '--cap-drop', 'SYS_RESOURCE', '--security-opt', 'seccomp=unconfined', '--security-opt', 'apparmor=unconfined',
-    '--security-opt', 'systempaths=unconfined', '--cgroupns', 'private', '--device', '/dev/kmsg', '--tmpfs', '/run', '--tmpfs', '/tmp',
-    '--mount', `type=volume,src=${machine.host}-containerd,dst=/var/lib/containerd,volume-label=${BENCH_LABEL},volume-label=${clusterLabel(name)}`,
-    '--restart', 'unless-stopped', image,
+    'run',
+    '-d',
+    '-t',
+    '--name',
+    machine.host,
+    '--hostname',
+    machine.host,
+    '--network',
+    name,
+    '--ip',
+    machine.ip,
+    '--label',
+    BENCH_LABEL,
+    '--label',
+    clusterLabel(name),
+    '--cap-add',
+    'ALL',
+    '--cap-drop',
+    'SYS_RESOURCE',
+    '--security-opt',
+    'seccomp=unconfined',
+    '--security-opt',
+    'apparmor=unconfined',
+    '--security-opt',
+    'systempaths=unconfined',
+    '--cgroupns',
+    'private',
+    '--device',
+    '/dev/kmsg',
+    '--tmpfs',
+    '/run',
+    '--tmpfs',
+    '/tmp',
+    '--mount',
+    `type=volume,src=${machine.host}-containerd,dst=/var/lib/containerd,volume-label=${BENCH_LABEL},volume-label=${clusterLabel(name)}`,
+    '--restart',
+    'unless-stopped',
+    image,
   ];
 }
 
@@ -49,10 +82,33 @@ export async function rawUp(name: string, subnet: string, servers: number, worke
   await must('docker', ['network', 'create', '--subnet', subnet, '--label', BENCH_LABEL, '--label', clusterLabel(name), name]);
   await Promise.all([
     must('docker', [
-      'run', '-d', '--name', `${name}-box`, '--network', name, '--ip', `${prefix}.2`, '--label', BENCH_LABEL, '--label', clusterLabel(name),
-      '--cap-add', 'NET_ADMIN', '--sysctl', 'net.ipv4.ip_forward=1',
-      '--mount', `type=volume,src=${name}-registry,dst=/var/lib/docker-registry,volume-label=${BENCH_LABEL},volume-label=${clusterLabel(name)}`,
-      '-p', '127.0.0.1::6443', '-p', '127.0.0.1::80', '-p', '127.0.0.1::443', '-p', '127.0.0.1::5000', defaultBoxImage(),
+      'run',
+      '-d',
+      '--name',
+      `${name}-box`,
+      '--network',
+      name,
+      '--ip',
+      `${prefix}.2`,
+      '--label',
+      BENCH_LABEL,
+      '--label',
+      clusterLabel(name),
+      '--cap-add',
+      'NET_ADMIN',
+      '--sysctl',
+      'net.ipv4.ip_forward=1',
+      '--mount',
+      `type=volume,src=${name}-registry,dst=/var/lib/docker-registry,volume-label=${BENCH_LABEL},volume-label=${clusterLabel(name)}`,
+      '-p',
+      '127.0.0.1::6443',
+      '-p',
+      '127.0.0.1::80',
+      '-p',
+      '127.0.0.1::443',
+      '-p',
+      '127.0.0.1::5000',
+      defaultBoxImage(),
     ]),
     ...machines.map((machine) => must('docker', machineArgs(name, machine, defaultNodeImage()))),
   ]);
@@ -74,7 +130,11 @@ export async function rawDelete(name: string): Promise<void> {
 /** The raw "snapshot save": `docker commit` of every machine at once. Returns the image per machine. */
 export async function rawCommit(name: string, machines: readonly RawMachine[], tag: string): Promise<Map<string, string>> {
   const images = new Map(machines.map((machine) => [machine.host, `kiab-rawbench/${machine.host}:${tag}`]));
-  await Promise.all(machines.map((machine) => must('docker', ['commit', '--change', `LABEL ${BENCH_LABEL}`, '--change', `LABEL ${clusterLabel(name)}`, machine.host, images.get(machine.host)!])));
+  await Promise.all(
+    machines.map((machine) =>
+      must('docker', ['commit', '--change', `LABEL ${BENCH_LABEL}`, '--change', `LABEL ${clusterLabel(name)}`, machine.host, images.get(machine.host)!]),
+    ),
+  );
   return images;
 }
 

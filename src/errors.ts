@@ -48,7 +48,10 @@ export class RunError extends KiabError {
 
   constructor(details: { where: string; command: string; status: number; output: string; what?: string; hint?: string }) {
     const outputTail = details.output.trim().split('\n').slice(-6).join(' | ');
-    super(`${details.where}: ${details.what ?? details.command} failed (exit ${details.status})${outputTail ? `: ${outputTail}` : ''}`, details.hint === undefined ? {} : { hint: details.hint });
+    super(
+      `${details.where}: ${details.what ?? details.command} failed (exit ${details.status})${outputTail ? `: ${outputTail}` : ''}`,
+      details.hint === undefined ? {} : { hint: details.hint },
+    );
     this.name = 'RunError';
     this.where = details.where;
     this.command = details.command;

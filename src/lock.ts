@@ -89,7 +89,10 @@ export async function withLockFile<T>(path: string, work: () => Promise<T>, opti
   await poll(acquire, {
     interval: 200,
     deadline: Date.now() + (options.timeoutMs ?? 600_000),
-    timeout: () => new KiabError(`${options.what ?? path} is locked by another process (${holder || 'no owner written'})`, { hint: `wait for it to finish, or remove ${path} if none is running` }),
+    timeout: () =>
+      new KiabError(`${options.what ?? path} is locked by another process (${holder || 'no owner written'})`, {
+        hint: `wait for it to finish, or remove ${path} if none is running`,
+      }),
   });
   try {
     return await work();

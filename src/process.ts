@@ -40,7 +40,16 @@ export function runProcess(command: string, args: string[], options: ProcessOpti
     child.once('close', (code) => {
       if (options.signal?.aborted) return reject(new AbortedError());
       if (code === 0) return resolve(stdout);
-      reject(new RunError({ where: 'host', command: [command, ...args].join(' '), status: code ?? -1, output: tail, ...(options.what ? { what: options.what } : {}), ...(options.hint ? { hint: options.hint } : {}) }));
+      reject(
+        new RunError({
+          where: 'host',
+          command: [command, ...args].join(' '),
+          status: code ?? -1,
+          output: tail,
+          ...(options.what ? { what: options.what } : {}),
+          ...(options.hint ? { hint: options.hint } : {}),
+        }),
+      );
     });
   });
 }

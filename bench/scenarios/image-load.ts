@@ -72,7 +72,12 @@ export async function imageLoad(runs: number, imageId: string): Promise<ImageLoa
   let bytes = 0;
   await forgetAll();
   for (let index = 0; index < runs; index += 1) {
-    kiab.push(await timed(async () => (bytes = (JSON.parse(await must('kiab', ['image', 'load', LOAD_IMAGE, '--cluster', BENCH_CLUSTER, '-o', 'json'])) as { bytes: number }).bytes)));
+    kiab.push(
+      await timed(
+        async () =>
+          (bytes = (JSON.parse(await must('kiab', ['image', 'load', LOAD_IMAGE, '--cluster', BENCH_CLUSTER, '-o', 'json'])) as { bytes: number }).bytes),
+      ),
+    );
     await forgetAll();
     one.push(await timed(() => rawLoad(BENCH_NODES[1])));
     await forgetAll();
@@ -82,9 +87,15 @@ export async function imageLoad(runs: number, imageId: string): Promise<ImageLoa
       }),
     );
     await forgetAll();
-    log(`run ${index + 1}/${runs} image load: kiab 3 ${(kiab.at(-1)! / 1000).toFixed(2)}s, raw 1 ${(one.at(-1)! / 1000).toFixed(2)}s, raw 3 sequential ${(sequential.at(-1)! / 1000).toFixed(2)}s`);
+    log(
+      `run ${index + 1}/${runs} image load: kiab 3 ${(kiab.at(-1)! / 1000).toFixed(2)}s, raw 1 ${(one.at(-1)! / 1000).toFixed(2)}s, raw 3 sequential ${(sequential.at(-1)! / 1000).toFixed(2)}s`,
+    );
   }
-  const throughput = (samples: number[], machines: number): Throughput => ({ ...figure(samples), machines, MBps: round((bytes / 1e6) * machines / (medianMs(samples) / 1000), 1) });
+  const throughput = (samples: number[], machines: number): Throughput => ({
+    ...figure(samples),
+    machines,
+    MBps: round(((bytes / 1e6) * machines) / (medianMs(samples) / 1000), 1),
+  });
   return {
     image: LOAD_IMAGE,
     imageMB: round(bytes / 1e6, 1),

@@ -22,7 +22,13 @@ export interface KubeadmFigures {
 
 export async function kubeadmLifecycle(runs: number): Promise<KubeadmFigures | { skipped: string }> {
   const assets = assetDir({ distribution: 'kubeadm', version: DEFAULT_KUBEADM_VERSION, arch: hostArch() });
-  if (!(await stat(join(assets, 'manifest.json')).then(() => true, () => false))) return { skipped: `no kubeadm assets in ${assets}` };
+  if (
+    !(await stat(join(assets, 'manifest.json')).then(
+      () => true,
+      () => false,
+    ))
+  )
+    return { skipped: `no kubeadm assets in ${assets}` };
   // The node image is built outside the timed runs.
   await attempt('kiab', ['delete', CLUSTER]);
   await must('kiab', ['up', CLUSTER, '--k8s', 'kubeadm', '--workers', '0', '--no-snapshot', '--no-switch']);
@@ -36,7 +42,9 @@ export async function kubeadmLifecycle(runs: number): Promise<KubeadmFigures | {
     results[size.key] = { up: [], delete: [] };
     for (let run = 0; run < size.runs; run += 1) {
       log(`kubeadm ${size.key} run ${run + 1}/${size.runs}`);
-      results[size.key]!.up.push(await timed(() => must('kiab', ['up', CLUSTER, '--k8s', 'kubeadm', '--workers', size.workers, '--no-snapshot', '--no-switch'])));
+      results[size.key]!.up.push(
+        await timed(() => must('kiab', ['up', CLUSTER, '--k8s', 'kubeadm', '--workers', size.workers, '--no-snapshot', '--no-switch'])),
+      );
       results[size.key]!.delete.push(await timed(() => must('kiab', ['delete', CLUSTER])));
     }
   }

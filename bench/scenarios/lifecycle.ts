@@ -30,7 +30,9 @@ export interface LifecycleResult {
 }
 
 export async function lifecycle(runs: number): Promise<LifecycleResult> {
-  const samples = new Map(SIZES.map((size) => [size.key, { kiabUp: [] as number[], kiabDelete: [] as number[], rawUp: [] as number[], rawDelete: [] as number[] }]));
+  const samples = new Map(
+    SIZES.map((size) => [size.key, { kiabUp: [] as number[], kiabDelete: [] as number[], rawUp: [] as number[], rawDelete: [] as number[] }]),
+  );
   const plainUp: number[] = [];
   const plainDelete: number[] = [];
   const status: number[] = [];
@@ -64,7 +66,12 @@ export async function lifecycle(runs: number): Promise<LifecycleResult> {
   return {
     up,
     delete: del,
-    upWithCleanSnapshot_1s2w: { kiab: plain, raw: figure(base.rawUp), ratio: ratio(plainUp, base.rawUp), snapshotCost: Math.round((plain.median - figure(base.kiabUp).median) * 1000) / 1000 },
+    upWithCleanSnapshot_1s2w: {
+      kiab: plain,
+      raw: figure(base.rawUp),
+      ratio: ratio(plainUp, base.rawUp),
+      snapshotCost: Math.round((plain.median - figure(base.kiabUp).median) * 1000) / 1000,
+    },
     deleteWithCleanSnapshot_1s2w: { kiab: figure(plainDelete), raw: figure(base.rawDelete), ratio: ratio(plainDelete, base.rawDelete) },
     scaling: {
       up: { kiab: scaling(points((bucket) => bucket.kiabUp)), raw: scaling(points((bucket) => bucket.rawUp)) },

@@ -69,13 +69,21 @@ export async function snapshots(runs: number, raw: readonly RawMachine[]): Promi
 
     await must('kiab', ['snapshot', 'rm', BENCH_CLUSTER, SNAP]);
     await must('docker', ['rmi', ...images.values()]);
-    log(`run ${index + 1}/${runs} snapshot: save ${(save.at(-1)! / 1000).toFixed(2)}s (raw ${(rawSave.at(-1)! / 1000).toFixed(2)}s), restore ${(restore.at(-1)! / 1000).toFixed(2)}s (raw ${(rawRestore.at(-1)! / 1000).toFixed(2)}s), reset ${(reset.at(-1)! / 1000).toFixed(2)}s`);
+    log(
+      `run ${index + 1}/${runs} snapshot: save ${(save.at(-1)! / 1000).toFixed(2)}s (raw ${(rawSave.at(-1)! / 1000).toFixed(2)}s), restore ${(restore.at(-1)! / 1000).toFixed(2)}s (raw ${(rawRestore.at(-1)! / 1000).toFixed(2)}s), reset ${(reset.at(-1)! / 1000).toFixed(2)}s`,
+    );
   }
   return {
     machines: BENCH_NODES.length,
     blobMBPerMachine: BLOB_MB,
     save: { kiab: figure(save), raw: figure(rawSave), ratio: ratio(save, rawSave) },
     restore: { kiab: figure(restore), raw: figure(rawRestore), ratio: ratio(restore, rawRestore) },
-    reset: { kiab: figure(reset), rawRestore: figure(rawRestore), ratio: ratio(reset, rawRestore), rawFromNodeImage: figure(rawReset), ratioToRawFromNodeImage: ratio(reset, rawReset) },
+    reset: {
+      kiab: figure(reset),
+      rawRestore: figure(rawRestore),
+      ratio: ratio(reset, rawRestore),
+      rawFromNodeImage: figure(rawReset),
+      ratioToRawFromNodeImage: ratio(reset, rawReset),
+    },
   };
 }

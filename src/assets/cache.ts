@@ -88,9 +88,12 @@ export async function verifyAssets(dir: string, manifest: AssetManifest): Promis
     if (info.size === expected.size && info.mtimeMs === expected.mtimeMs) continue;
     const actual = info.size === expected.size ? await sha256File(path) : 'size differs';
     if (actual !== expected.sha256) {
-      throw new KiabError(`asset ${path} does not match its checksum (expected sha256 ${expected.sha256.slice(0, 16)}…, got ${actual === 'size differs' ? `${info.size} bytes instead of ${expected.size}` : `${actual.slice(0, 16)}…`}); refusing to use it`, {
-        hint: 'delete it and rebuild or re-import the assets',
-      });
+      throw new KiabError(
+        `asset ${path} does not match its checksum (expected sha256 ${expected.sha256.slice(0, 16)}…, got ${actual === 'size differs' ? `${info.size} bytes instead of ${expected.size}` : `${actual.slice(0, 16)}…`}); refusing to use it`,
+        {
+          hint: 'delete it and rebuild or re-import the assets',
+        },
+      );
     }
     manifest.files[name] = { ...expected, mtimeMs: info.mtimeMs };
     changed = true;

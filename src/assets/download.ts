@@ -19,13 +19,22 @@ export interface DownloadProgress {
  * Downloads a URL to a file, resuming a `.part` left by an interrupted run with an HTTP Range request, and
  * moves it into place only once complete and, when a sum is given, only when it matches.
  */
-export async function download(url: string, path: string, options: { sha256?: string; onProgress?: (progress: DownloadProgress) => void; signal?: AbortSignal } = {}): Promise<void> {
+export async function download(
+  url: string,
+  path: string,
+  options: { sha256?: string; onProgress?: (progress: DownloadProgress) => void; signal?: AbortSignal } = {},
+): Promise<void> {
   await mkdir(dirname(path), { recursive: true });
   const part = `${path}.part`;
   const have = (await stat(part).catch(() => undefined))?.size ?? 0;
   let response;
   try {
-    response = await request(url, { method: 'GET', dispatcher, headers: have > 0 ? { range: `bytes=${have}-` } : {}, ...(options.signal ? { signal: options.signal } : {}) });
+    response = await request(url, {
+      method: 'GET',
+      dispatcher,
+      headers: have > 0 ? { range: `bytes=${have}-` } : {},
+      ...(options.signal ? { signal: options.signal } : {}),
+    });
   } catch (error) {
     const cause = (error as { cause?: { code?: string }; code?: string }).cause?.code ?? (error as { code?: string }).code ?? (error as Error).message;
     throw new KiabError(`cannot download ${url} (${cause})`, { cause: error });
@@ -51,7 +60,9 @@ export async function download(url: string, path: string, options: { sha256?: st
     const actual = await sha256File(part);
     if (actual !== options.sha256) {
       await unlink(part).catch(() => undefined);
-      throw new KiabError(`${url} does not match its published checksum (expected ${options.sha256.slice(0, 16)}…, got ${actual.slice(0, 16)}…); the download was discarded`);
+      throw new KiabError(
+        `${url} does not match its published checksum (expected ${options.sha256.slice(0, 16)}…, got ${actual.slice(0, 16)}…); the download was discarded`,
+      );
     }
   }
   await rename(part, path);

@@ -18,7 +18,15 @@ import { registerUp } from './commands/up.js';
 function configure(command: Command): void {
   command.exitOverride();
   command.showSuggestionAfterError(true);
-  command.configureOutput({ outputError: (text, write) => write(`kiab: ${text.replace(/^error: /, '').trim().replace(/\s*\n\s*/g, ' ')}\n`) });
+  command.configureOutput({
+    outputError: (text, write) =>
+      write(
+        `kiab: ${text
+          .replace(/^error: /, '')
+          .trim()
+          .replace(/\s*\n\s*/g, ' ')}\n`,
+      ),
+  });
   for (const child of command.commands) configure(child);
 }
 
@@ -53,7 +61,8 @@ export async function main(rawArgv: string[]): Promise<number> {
     await program.parseAsync(argv, { from: 'user' });
     return typeof process.exitCode === 'number' ? process.exitCode : 0;
   } catch (error) {
-    if (error instanceof CommanderError && (error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.code === 'commander.help')) return 0;
+    if (error instanceof CommanderError && (error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.code === 'commander.help'))
+      return 0;
     return reportError(error, verbose);
   }
 }

@@ -55,7 +55,12 @@ export function observedSubnet(observed: ObservedCluster): Subnet | undefined {
 }
 
 export function machineRefs(observed: ObservedCluster, subnet: Subnet): MachineRef[] {
-  return observed.machines.map((machine) => ({ name: machine.container.name, role: machine.role, index: machine.index, ip: machineAddress(subnet, machine.role, machine.index) }));
+  return observed.machines.map((machine) => ({
+    name: machine.container.name,
+    role: machine.role,
+    index: machine.index,
+    ip: machineAddress(subnet, machine.role, machine.index),
+  }));
 }
 
 /** The context of what the engine holds, or undefined when too little is left to know the cluster's shape. */
@@ -73,7 +78,8 @@ export async function loadCluster(provider: Provider, name: string, options: { s
   const observed = await observeCluster(provider, name);
   if (!clusterExists(observed)) throw new KiabError(`cluster ${name} does not exist`, { hint: `create it with \`kiab up ${name}\`, or see \`kiab list\`` });
   const loaded = contextOf(provider, observed, options.signal);
-  if (!loaded || !observed.network) throw new KiabError(`cluster ${name} is incomplete`, { hint: `run \`kiab up ${name}\` to finish it, or \`kiab delete ${name}\`` });
+  if (!loaded || !observed.network)
+    throw new KiabError(`cluster ${name} is incomplete`, { hint: `run \`kiab up ${name}\` to finish it, or \`kiab delete ${name}\`` });
   return loaded;
 }
 

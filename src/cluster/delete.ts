@@ -38,11 +38,18 @@ export async function deleteCluster(provider: Provider, name: string, options: {
 
 function summary(result: DeleteResult): string {
   const removed = result.containers + result.networks + result.volumes + result.snapshots;
-  return removed === 0 ? 'nothing to remove' : `${result.containers} containers, ${result.networks} networks, ${result.volumes} volumes, ${result.snapshots} snapshots`;
+  return removed === 0
+    ? 'nothing to remove'
+    : `${result.containers} containers, ${result.networks} networks, ${result.volumes} volumes, ${result.snapshots} snapshots`;
 }
 
 /** `kiab delete`: the named clusters, or every kiab cluster the engine holds (`all`), one reported step each. */
-export async function deleteClusters(provider: Provider, reporter: Reporter, targets: { names: string[] } | { all: true }, options: { keepSnapshots?: boolean } = {}): Promise<DeleteResult[]> {
+export async function deleteClusters(
+  provider: Provider,
+  reporter: Reporter,
+  targets: { names: string[] } | { all: true },
+  options: { keepSnapshots?: boolean } = {},
+): Promise<DeleteResult[]> {
   await provider.ping();
   const names = 'all' in targets ? await listClusterNames(provider) : targets.names;
   const results: DeleteResult[] = [];

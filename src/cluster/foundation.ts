@@ -20,7 +20,9 @@ export async function planPorts(provider: Provider, spec: ClusterSpec, observed:
   if ('ports' in plan) return plan.ports;
   const { name, port, reason, by } = plan.conflict;
   const why = reason === 'in-use' ? 'is already in use on 127.0.0.1' : reason === 'claimed' ? `belongs to cluster ${by}` : 'is given twice';
-  throw new KiabError(`ports.${name}: host port ${port} ${why}`, { hint: `choose another port for ports.${name} in kiab.yaml, or leave it out to get a free one` });
+  throw new KiabError(`ports.${name}: host port ${port} ${why}`, {
+    hint: `choose another port for ports.${name} in kiab.yaml, or leave it out to get a free one`,
+  });
 }
 
 /** Creates the cluster network, retrying with the next free /24 when a concurrent `up` took the same one. */
@@ -39,7 +41,10 @@ export async function ensureNetwork(provider: Provider, spec: ClusterSpec, names
       const message = (error as Error).message;
       const raced = /overlap|already exists/i.test(message);
       if (!raced || attempt >= 5 || known || spec.network.subnet) {
-        throw new KiabError(`cannot create network ${names.network} (${cidr}): ${message.split('\n')[0]}`, { hint: spec.network.subnet ? 'choose another network.subnet' : undefined, cause: error });
+        throw new KiabError(`cannot create network ${names.network} (${cidr}): ${message.split('\n')[0]}`, {
+          hint: spec.network.subnet ? 'choose another network.subnet' : undefined,
+          cause: error,
+        });
       }
     }
   }

@@ -59,7 +59,14 @@ async function checkArchive(path: string): Promise<void> {
  * One machine's import, fed from its own branch of the stream. A machine that fails or stops reading is cut
  * off (its branch unpiped, its exec aborted), so the others go on at their own pace.
  */
-async function importInto(provider: Provider, machine: string, ctr: string[], source: Readable, stallMs: number, signal: AbortSignal | undefined): Promise<NodeLoadResult> {
+async function importInto(
+  provider: Provider,
+  machine: string,
+  ctr: string[],
+  source: Readable,
+  stallMs: number,
+  signal: AbortSignal | undefined,
+): Promise<NodeLoadResult> {
   let lastRead = Date.now();
   // Progress is seen where the import reads: chunks pass the small readable side only as fast as the import
   // takes them (a listener on the branch instead would start it flowing before the import is attached).
@@ -77,12 +84,15 @@ async function importInto(provider: Provider, machine: string, ctr: string[], so
   let stalled: string | undefined;
   // Once all input is handed over, unpacking may take a while longer, but not for ever.
   const finishMs = stallMs * 5;
-  const watchdog = setInterval(() => {
-    const ended = branch.readableEnded;
-    if (Date.now() - lastRead < (ended ? finishMs : stallMs)) return;
-    stalled = ended ? `did not finish within ${Math.round(finishMs / 1000)}s after its input ended` : `took no data for ${Math.round(stallMs / 1000)}s`;
-    controller.abort();
-  }, Math.min(1000, stallMs));
+  const watchdog = setInterval(
+    () => {
+      const ended = branch.readableEnded;
+      if (Date.now() - lastRead < (ended ? finishMs : stallMs)) return;
+      stalled = ended ? `did not finish within ${Math.round(finishMs / 1000)}s after its input ended` : `took no data for ${Math.round(stallMs / 1000)}s`;
+      controller.abort();
+    },
+    Math.min(1000, stallMs),
+  );
   source.pipe(branch);
   try {
     await run(provider, machine, [...ctr, 'images', 'import', '-'], { stdin: branch, what: 'importing images', signal: controller.signal });
@@ -104,18 +114,33 @@ async function importInto(provider: Provider, machine: string, ctr: string[], so
  * read of an archive) is fanned out to an import per machine, so no temporary tar is written per node.
  * Each machine's result is reported; any failure makes the whole command fail after the others finished.
  */
-export async function loadImages(options: { provider: Provider; cluster: string; images: string[]; archive?: string; nodes?: string[]; reporter: Reporter; signal?: AbortSignal }): Promise<ImageLoadResult> {
+export async function loadImages(options: {
+  provider: Provider;
+  cluster: string;
+  images: string[];
+  archive?: string;
+  nodes?: string[];
+  reporter: Reporter;
+  signal?: AbortSignal;
+}): Promise<ImageLoadResult> {
   const { provider, cluster, reporter } = options;
   if (options.images.length === 0 && !options.archive) throw new UsageError('IMAGE: name at least one image, or pass --archive FILE');
   if (options.archive) await checkArchive(options.archive);
   await provider.ping();
   return withClusterLock(cluster, async () => {
     const loaded = await loadCluster(provider, cluster);
-    const machines = selectMachines(cluster, loaded.observed.machines.map((machine) => machine.container), options.nodes);
+    const machines = selectMachines(
+      cluster,
+      loaded.observed.machines.map((machine) => machine.container),
+      options.nodes,
+    );
     for (const target of machines) {
-      if (target.state !== 'running') throw new KiabError(`node ${target.name} is ${target.state}`, { hint: `start it with \`kiab node start ${target.name}\`` });
+      if (target.state !== 'running')
+        throw new KiabError(`node ${target.name} is ${target.state}`, { hint: `start it with \`kiab node start ${target.name}\`` });
     }
-    for (const image of options.images) if (!(await provider.imageExists(image))) throw new UsageError(`IMAGE: ${image} is not in the local engine`, `build or pull it first (docker pull ${image})`);
+    for (const image of options.images)
+      if (!(await provider.imageExists(image)))
+        throw new UsageError(`IMAGE: ${image} is not in the local engine`, `build or pull it first (docker pull ${image})`);
 
     const start = performance.now();
     const source = options.archive ? createReadStream(options.archive, { highWaterMark: 4 << 20 }) : await provider.saveImages(options.images);
@@ -132,9 +157,12 @@ export async function loadImages(options: { provider: Provider; cluster: string;
     const failed = results.filter((result) => !result.loaded);
     if (failed.length > 0) {
       const loadedInto = results.length - failed.length;
-      throw new KiabError(`loading into ${failed.map((result) => `${result.node} failed (${result.error})`).join('; ')}; loaded into ${loadedInto} of ${results.length} machines`, {
-        hint: 'see the machine with `kiab exec NODE -- journalctl -u containerd`, then load again (images already there are kept)',
-      });
+      throw new KiabError(
+        `loading into ${failed.map((result) => `${result.node} failed (${result.error})`).join('; ')}; loaded into ${loadedInto} of ${results.length} machines`,
+        {
+          hint: 'see the machine with `kiab exec NODE -- journalctl -u containerd`, then load again (images already there are kept)',
+        },
+      );
     }
     return { cluster, images: options.images, nodes: results, bytes: bytes(), seconds: (performance.now() - start) / 1000 };
   });

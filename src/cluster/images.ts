@@ -44,7 +44,11 @@ async function resolveBase(provider: Provider, reporter: Reporter, choice: BaseC
     await runStep(reporter, `pull base image ${image}`, (progress) => provider.pullImage(image, (line) => progress.update(line)));
     return image;
   } catch (error) {
-    if (choice.image !== undefined) throw new KiabError(`cannot pull base image ${image}: ${(error as Error).message}`, { hint: 'pass --base-from-debootstrap to make a base from Debian packages', cause: error });
+    if (choice.image !== undefined)
+      throw new KiabError(`cannot pull base image ${image}: ${(error as Error).message}`, {
+        hint: 'pass --base-from-debootstrap to make a base from Debian packages',
+        cause: error,
+      });
     reporter.warn(`cannot pull ${image} (${(error as Error).message.split('\n')[0]}); making the base from Debian packages instead`);
     return ensureDebootstrapBase(provider, reporter, false);
   }
@@ -64,7 +68,11 @@ async function buildRecipe(provider: Provider, reporter: Reporter, recipe: Image
 }
 
 /** `kiab image build`: (re)builds the node and box images. */
-export async function buildImages(provider: Provider, reporter: Reporter, choice: BaseChoice & { force?: boolean }): Promise<{ base: string; images: string[] }> {
+export async function buildImages(
+  provider: Provider,
+  reporter: Reporter,
+  choice: BaseChoice & { force?: boolean },
+): Promise<{ base: string; images: string[] }> {
   await provider.ping();
   const base = await resolveBase(provider, reporter, choice);
   const images: string[] = [];
@@ -87,7 +95,13 @@ export async function ensureClusterImages(provider: Provider, reporter: Reporter
   if (!derived) return wanted.node;
   if (!(await provider.imageExists(derived.tag))) {
     await runStep(reporter, `build node image ${derived.tag}`, async (progress) =>
-      provider.buildImage({ tag: derived.tag, files: await derived.files(), buildArgs: { BASE: wanted.node }, labels: { [LABEL.managed]: kiabVersion, [LABEL.recipe]: derived.tag }, onProgress: (line) => progress.update(line) }),
+      provider.buildImage({
+        tag: derived.tag,
+        files: await derived.files(),
+        buildArgs: { BASE: wanted.node },
+        labels: { [LABEL.managed]: kiabVersion, [LABEL.recipe]: derived.tag },
+        onProgress: (line) => progress.update(line),
+      }),
     );
   }
   return derived.tag;
@@ -95,7 +109,10 @@ export async function ensureClusterImages(provider: Provider, reporter: Reporter
 
 async function ensureBaseImages(provider: Provider, reporter: Reporter, wanted: { node: string; box: string }): Promise<void> {
   const missing: ImageRecipe[] = [];
-  for (const [role, ref] of [['node', wanted.node], ['box', wanted.box]] as const) {
+  for (const [role, ref] of [
+    ['node', wanted.node],
+    ['box', wanted.box],
+  ] as const) {
     if (await provider.imageExists(ref)) continue;
     const recipe = RECIPES.find((candidate) => candidate.name === role && recipeTag(candidate) === ref);
     if (recipe) {

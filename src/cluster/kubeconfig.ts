@@ -10,12 +10,17 @@ import { clusterKubeconfig } from './ready.js';
 export async function kubeconfigOf(provider: Provider, name: string, apiAddress: ApiAddress): Promise<{ kubeconfig: string; context: string }> {
   await provider.ping();
   const cluster = await loadCluster(provider, name);
-  if (!cluster.distribution.kubernetes) throw new KiabError(`cluster ${name} runs no Kubernetes (distribution ${cluster.distribution.name})`, { hint: 'create one with --k8s kubeadm' });
+  if (!cluster.distribution.kubernetes)
+    throw new KiabError(`cluster ${name} runs no Kubernetes (distribution ${cluster.distribution.name})`, { hint: 'create one with --k8s kubeadm' });
   return { kubeconfig: await clusterKubeconfig(cluster, cluster.machines, apiAddress), context: cluster.names.kubeContext };
 }
 
 /** `kiab kubeconfig --write`: merges it into a file (mode 0600), leaving every other entry alone. */
-export async function writeKubeconfigOf(provider: Provider, name: string, options: { path: string; switchContext: boolean; apiAddress: ApiAddress }): Promise<{ path: string; context: string }> {
+export async function writeKubeconfigOf(
+  provider: Provider,
+  name: string,
+  options: { path: string; switchContext: boolean; apiAddress: ApiAddress },
+): Promise<{ path: string; context: string }> {
   const { kubeconfig, context } = await kubeconfigOf(provider, name, options.apiAddress);
   return { path: await writeUserKubeconfig(kubeconfig, options), context };
 }

@@ -32,7 +32,7 @@ export function userKubeconfig(adminKubeconfig: string, names: ClusterNames, ser
   const admin = parse(adminKubeconfig) as KubeconfigDocument;
   const cluster = admin.clusters?.[0]?.cluster;
   const user = admin.users?.[0]?.user;
-  if (!cluster || !user) throw new KiabError('the cluster\'s admin kubeconfig has no cluster or user entry');
+  if (!cluster || !user) throw new KiabError("the cluster's admin kubeconfig has no cluster or user entry");
   const name = names.kubeContext;
   return stringify({
     apiVersion: 'v1',
@@ -110,7 +110,13 @@ async function readinessProblem(api: CoreV1Api, machines: MachineRef[], systemPo
  * Waits until every machine is a Ready node and the core system pods run. At the deadline it names what is
  * missing and shows the distribution's log of the first machine that is not ready, not a bare timeout.
  */
-export async function waitForKubernetes(options: { kubeconfig: string; machines: MachineRef[]; distribution: Distribution; context: DistributionContext; progress: (detail: string) => void }): Promise<void> {
+export async function waitForKubernetes(options: {
+  kubeconfig: string;
+  machines: MachineRef[];
+  distribution: Distribution;
+  context: DistributionContext;
+  progress: (detail: string) => void;
+}): Promise<void> {
   const { context } = options;
   const api = coreApi(options.kubeconfig);
   let lastProblem = 'the API server did not answer';
@@ -131,9 +137,12 @@ export async function waitForKubernetes(options: { kubeconfig: string; machines:
       timeout: async () => {
         const culprit = await firstNotReady(api, options.machines);
         const log = culprit ? await options.distribution.diagnose(context, culprit).catch(() => '') : '';
-        return new KiabError(`Kubernetes was not ready at the deadline: ${lastProblem}${culprit ? `; last lines of ${culprit.name}'s log: ${log.split('\n').slice(-8).join(' | ')}` : ''}`, {
-          hint: inotifyHint(log) ?? 'see the full log with `kiab exec NODE -- journalctl -u kubelet`, or raise --wait',
-        });
+        return new KiabError(
+          `Kubernetes was not ready at the deadline: ${lastProblem}${culprit ? `; last lines of ${culprit.name}'s log: ${log.split('\n').slice(-8).join(' | ')}` : ''}`,
+          {
+            hint: inotifyHint(log) ?? 'see the full log with `kiab exec NODE -- journalctl -u kubelet`, or raise --wait',
+          },
+        );
       },
     },
   );

@@ -56,14 +56,22 @@ export async function ensureMachinesRunning(
   return started;
 }
 
-export async function waitForMachines(context: ClusterContext, machines: MachineRef[], started: Map<string, Date>, onProgress: (detail: string) => void): Promise<Map<string, MachineHealth>> {
+export async function waitForMachines(
+  context: ClusterContext,
+  machines: MachineRef[],
+  started: Map<string, Date>,
+  onProgress: (detail: string) => void,
+): Promise<Map<string, MachineHealth>> {
   const health = new Map<string, MachineHealth>();
   await forEachBounded(
     machines,
     machines.length || 1,
     async (machine, signal) => {
       const startedAt = started.get(machine.name);
-      health.set(machine.name, await waitForMachine(context.provider, machine.name, { ...(startedAt ? { startedAt } : {}), deadline: context.deadline, signal }));
+      health.set(
+        machine.name,
+        await waitForMachine(context.provider, machine.name, { ...(startedAt ? { startedAt } : {}), deadline: context.deadline, signal }),
+      );
       onProgress(`${health.size}/${machines.length} booted`);
     },
     context.signal,

@@ -35,10 +35,15 @@ export async function resolveNode(provider: Provider, node: string, cluster?: st
 }
 
 /** Resolves NODE on a reachable engine, then runs `work` on its loaded cluster, holding the cluster's lock. */
-async function withNode<T>(options: NodeOptions & { node: string; cluster?: string }, work: (node: MachineName, cluster: LoadedCluster) => Promise<T>): Promise<T> {
+async function withNode<T>(
+  options: NodeOptions & { node: string; cluster?: string },
+  work: (node: MachineName, cluster: LoadedCluster) => Promise<T>,
+): Promise<T> {
   await options.provider.ping();
   const node = await resolveNode(options.provider, options.node, options.cluster);
-  return withClusterLock(node.cluster, async () => work(node, await loadCluster(options.provider, node.cluster, options.signal ? { signal: options.signal } : {})));
+  return withClusterLock(node.cluster, async () =>
+    work(node, await loadCluster(options.provider, node.cluster, options.signal ? { signal: options.signal } : {})),
+  );
 }
 
 async function nodeStatusOf(provider: Provider, cluster: string, name: string): Promise<NodeStatus> {
@@ -50,7 +55,8 @@ async function nodeStatusOf(provider: Provider, cluster: string, name: string): 
 function nextMachine(cluster: LoadedCluster, role: MachineRole): MachineRef {
   const taken = cluster.machines.filter((machine) => machine.role === role).map((machine) => machine.index);
   const index = taken.length === 0 ? 0 : Math.max(...taken) + 1;
-  if (index > (role === 'server' ? MAX_SERVER_INDEX : MAX_WORKER_INDEX)) throw new KiabError(`cluster ${cluster.names.cluster} has no address left for another ${role}`);
+  if (index > (role === 'server' ? MAX_SERVER_INDEX : MAX_WORKER_INDEX))
+    throw new KiabError(`cluster ${cluster.names.cluster} has no address left for another ${role}`);
   return { name: cluster.names.machine(role, index), role, index, ip: machineAddress(cluster.subnet, role, index) };
 }
 
@@ -64,12 +70,25 @@ export async function addNode(options: NodeOptions & { cluster: string; role: Ma
     await ensureHostRoom(provider, cluster.distribution, [machine]);
     const machines = [...cluster.machines, machine];
     const image = await runStep(reporter, 'images', () => ensureClusterImages(provider, reporter, cluster.spec));
-    const started = await runStep(reporter, `create ${machine.name}`, () => ensureMachinesRunning(cluster, image, [machine], new Map(), () => undefined, machines));
+    const started = await runStep(reporter, `create ${machine.name}`, () =>
+      ensureMachinesRunning(cluster, image, [machine], new Map(), () => undefined, machines),
+    );
     await runStep(reporter, 'boot', () => waitForMachines(cluster, [machine], started, () => undefined));
     await refreshForwards(cluster, machines);
     const { distribution } = cluster;
-    await runStep(reporter, `join ${distribution.name}`, (progress) => distribution.join(distributionContext(cluster, machines, (detail) => progress.update(detail), (message) => reporter.warn(message)), machine));
-    if (distribution.kubernetes) await runStep(reporter, 'wait for Kubernetes', (progress) => waitUntilReady(cluster, machines, (detail) => progress.update(detail)));
+    await runStep(reporter, `join ${distribution.name}`, (progress) =>
+      distribution.join(
+        distributionContext(
+          cluster,
+          machines,
+          (detail) => progress.update(detail),
+          (message) => reporter.warn(message),
+        ),
+        machine,
+      ),
+    );
+    if (distribution.kubernetes)
+      await runStep(reporter, 'wait for Kubernetes', (progress) => waitUntilReady(cluster, machines, (detail) => progress.update(detail)));
     return nodeStatusOf(provider, options.cluster, machine.name);
   });
 }
@@ -107,7 +126,17 @@ export async function removeNode(options: NodeOptions & { node: string; cluster?
     const machine = cluster.machines.find((candidate) => candidate.name === node.name)!;
     const remaining = cluster.machines.filter((candidate) => candidate.name !== node.name);
     const { distribution } = cluster;
-    await runStep(reporter, `leave ${distribution.name}`, (progress) => distribution.leave(distributionContext(cluster, cluster.machines, (detail) => progress.update(detail), (message) => reporter.warn(message)), machine));
+    await runStep(reporter, `leave ${distribution.name}`, (progress) =>
+      distribution.leave(
+        distributionContext(
+          cluster,
+          cluster.machines,
+          (detail) => progress.update(detail),
+          (message) => reporter.warn(message),
+        ),
+        machine,
+      ),
+    );
     await runStep(reporter, `remove ${node.name}`, async () => {
       await provider.removeContainer(node.name);
       const volumes = cluster.observed.volumes.filter((volume) => volume.name.startsWith(`${node.name}-`));

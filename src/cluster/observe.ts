@@ -39,7 +39,11 @@ export function readPortsLabel(labels: Record<string, string> | undefined): Host
 
 export async function observeCluster(provider: Provider, name: string): Promise<ObservedCluster> {
   const selector = { ...managed, [LABEL.cluster]: name };
-  const [networks, containers, volumes] = await Promise.all([provider.listNetworks(selector), provider.listContainers(selector), provider.listVolumes(selector)]);
+  const [networks, containers, volumes] = await Promise.all([
+    provider.listNetworks(selector),
+    provider.listContainers(selector),
+    provider.listVolumes(selector),
+  ]);
   const network = networks[0];
   const box = containers.find((container) => container.labels[LABEL.role] === 'box');
   const machines: ObservedMachine[] = [];

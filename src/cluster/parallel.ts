@@ -5,7 +5,12 @@ import { throwIfAborted } from '../errors.js';
  * the others stop early, and is the error thrown once every started task has settled. An interrupt of
  * `parent` ends it with AbortedError.
  */
-export async function forEachBounded<T>(items: readonly T[], limit: number, work: (item: T, signal: AbortSignal) => Promise<void>, parent?: AbortSignal): Promise<void> {
+export async function forEachBounded<T>(
+  items: readonly T[],
+  limit: number,
+  work: (item: T, signal: AbortSignal) => Promise<void>,
+  parent?: AbortSignal,
+): Promise<void> {
   const controller = new AbortController();
   const onParentAbort = (): void => controller.abort(parent?.reason);
   parent?.addEventListener('abort', onParentAbort, { once: true });

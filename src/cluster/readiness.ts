@@ -25,7 +25,13 @@ export async function machineHealth(provider: Provider, name: string, signal?: A
   const system = parseState(state.stdout);
   if (system !== 'degraded') return { system, failedUnits: [] };
   const failed = await run(provider, name, ['systemctl', 'list-units', '--failed', '--plain', '--no-legend', '--no-pager'], signal ? { signal } : {});
-  return { system, failedUnits: failed.stdout.split('\n').map((line) => line.trim().split(/\s+/)[0] ?? '').filter(Boolean) };
+  return {
+    system,
+    failedUnits: failed.stdout
+      .split('\n')
+      .map((line) => line.trim().split(/\s+/)[0] ?? '')
+      .filter(Boolean),
+  };
 }
 
 /**
@@ -33,7 +39,11 @@ export async function machineHealth(provider: Provider, name: string, signal?: A
  * A freshly started machine is first watched through its console, because exec'ing into it before systemd
  * has set up its cgroups can break that setup on cgroup v2 hosts.
  */
-export async function waitForMachine(provider: Provider, name: string, options: { startedAt?: Date; deadline: number; signal?: AbortSignal }): Promise<MachineHealth> {
+export async function waitForMachine(
+  provider: Provider,
+  name: string,
+  options: { startedAt?: Date; deadline: number; signal?: AbortSignal },
+): Promise<MachineHealth> {
   if (options.startedAt) {
     await provider.waitForLog(name, BOOTED, {
       sinceSeconds: Math.floor(options.startedAt.getTime() / 1000) - 1,
@@ -52,7 +62,10 @@ export async function waitForMachine(provider: Provider, name: string, options: 
       interval: 100,
       deadline: options.deadline,
       ...(options.signal ? { signal: options.signal } : {}),
-      timeout: () => new KiabError(`${name}: systemd is still ${last} at the deadline`, { hint: `see its journal with \`kiab exec ${name} -- journalctl -b\`, or raise --wait` }),
+      timeout: () =>
+        new KiabError(`${name}: systemd is still ${last} at the deadline`, {
+          hint: `see its journal with \`kiab exec ${name} -- journalctl -b\`, or raise --wait`,
+        }),
     },
   );
 }

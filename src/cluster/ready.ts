@@ -2,12 +2,25 @@ import type { MachineRef } from '../distribution/index.js';
 import { boxAddress } from '../net/addresses.js';
 import { runStep, type Reporter } from '../reporter.js';
 import { distributionContext, type ClusterContext } from './context.js';
-import { apiServerUrl, publishLocalRegistry, readUserKubeconfig, waitForKubernetes, writeUserKubeconfig, type ApiAddress, type KubeconfigOptions } from './kubernetes.js';
+import {
+  apiServerUrl,
+  publishLocalRegistry,
+  readUserKubeconfig,
+  waitForKubernetes,
+  writeUserKubeconfig,
+  type ApiAddress,
+  type KubeconfigOptions,
+} from './kubernetes.js';
 import { clusterRegistry } from './topology.js';
 
 /** The cluster's kubeconfig as the user gets it: the API at the published loopback port (kiab's own use) or at the box. */
 export async function clusterKubeconfig(context: ClusterContext, machines: MachineRef[], address: ApiAddress = 'localhost'): Promise<string> {
-  return readUserKubeconfig(context.distribution, distributionContext(context, machines), context.names, apiServerUrl(context.ports, boxAddress(context.subnet), address));
+  return readUserKubeconfig(
+    context.distribution,
+    distributionContext(context, machines),
+    context.names,
+    apiServerUrl(context.ports, boxAddress(context.subnet), address),
+  );
 }
 
 /** For Kubernetes distributions: every machine a Ready node and the system pods running, by the context's deadline. */
@@ -22,12 +35,20 @@ export async function waitUntilReady(context: ClusterContext, machines: MachineR
  * The last steps of `up` for a Kubernetes distribution: wait until it is ready, tell tools where the registry
  * is (KEP-1755), and merge the kubeconfig where the user asked. Nothing for bare machines.
  */
-export async function finishKubernetes(context: ClusterContext, machines: MachineRef[], reporter: Reporter, options: KubeconfigOptions | undefined): Promise<void> {
+export async function finishKubernetes(
+  context: ClusterContext,
+  machines: MachineRef[],
+  reporter: Reporter,
+  options: KubeconfigOptions | undefined,
+): Promise<void> {
   const kubeconfig = await runStep(reporter, 'wait for Kubernetes', (progress) => waitUntilReady(context, machines, (detail) => progress.update(detail)));
   if (!kubeconfig) return;
   const registry = clusterRegistry(context.spec, context.names, context.ports);
   if (registry) await publishLocalRegistry(kubeconfig, registry);
   if (!options) return;
-  const written = await writeUserKubeconfig(options.apiAddress === 'localhost' ? kubeconfig : await clusterKubeconfig(context, machines, options.apiAddress), options);
+  const written = await writeUserKubeconfig(
+    options.apiAddress === 'localhost' ? kubeconfig : await clusterKubeconfig(context, machines, options.apiAddress),
+    options,
+  );
   reporter.info(`kubeconfig: context ${context.names.kubeContext} in ${written}`);
 }

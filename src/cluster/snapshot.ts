@@ -43,7 +43,9 @@ async function snapshotImages(provider: Provider, cluster: string, snapshot?: st
 
 function machineVolumePurposes(observed: ObservedCluster, machine: string): string[] {
   const prefix = `${machine}-`;
-  return observed.volumes.filter((volume) => volume.name.startsWith(prefix) && !volume.labels[LABEL.snapshot]).map((volume) => volume.name.slice(prefix.length));
+  return observed.volumes
+    .filter((volume) => volume.name.startsWith(prefix) && !volume.labels[LABEL.snapshot])
+    .map((volume) => volume.name.slice(prefix.length));
 }
 
 /**
@@ -52,7 +54,8 @@ function machineVolumePurposes(observed: ObservedCluster, machine: string): stri
  */
 export async function captureSnapshot(provider: Provider, observed: ObservedCluster, snapshot: string, reporter: Reporter): Promise<void> {
   const names = clusterNames(observed.name);
-  if (!observed.spec || !observed.network || observed.machines.length === 0) throw new KiabError(`cluster ${observed.name} has no machines to snapshot`, { hint: `create it with \`kiab up ${observed.name}\`` });
+  if (!observed.spec || !observed.network || observed.machines.length === 0)
+    throw new KiabError(`cluster ${observed.name} has no machines to snapshot`, { hint: `create it with \`kiab up ${observed.name}\`` });
   // Any image with `cp` serves for copying volumes; kiab's node image is always there.
   const helperImage = nodeImageOf(observed.spec);
   const labels = snapshotLabels(names, snapshot);
@@ -76,7 +79,12 @@ export async function captureSnapshot(provider: Provider, observed: ObservedClus
         const purposes = machineVolumePurposes(observed, machine.container.name);
         await Promise.all(
           purposes.map((purpose) =>
-            provider.copyVolume(names.volume(machine.container.name, purpose), names.snapshotVolume(snapshot, machine.role, machine.index, purpose), labels, helperImage),
+            provider.copyVolume(
+              names.volume(machine.container.name, purpose),
+              names.snapshotVolume(snapshot, machine.role, machine.index, purpose),
+              labels,
+              helperImage,
+            ),
           ),
         );
         await provider.commitContainer(machine.container.name, names.snapshotImage(snapshot, machine.role, machine.index), {
@@ -109,7 +117,13 @@ export async function snapshotExists(provider: Provider, cluster: string, snapsh
   return (await snapshotImages(provider, cluster, snapshot)).length > 0;
 }
 
-export async function saveSnapshot(options: { provider: Provider; cluster: string; snapshot: string; reporter: Reporter; force?: boolean }): Promise<SnapshotInfo> {
+export async function saveSnapshot(options: {
+  provider: Provider;
+  cluster: string;
+  snapshot: string;
+  reporter: Reporter;
+  force?: boolean;
+}): Promise<SnapshotInfo> {
   const { provider, cluster, snapshot, reporter } = options;
   await provider.ping();
   return withClusterLock(cluster, async () => {
@@ -162,7 +176,13 @@ export async function removeAllSnapshots(provider: Provider, cluster: string): P
  * volumes copied back from the snapshot's. Nothing is downloaded or imported. A cluster that was deleted
  * with --keep-snapshots gets its network and box back first.
  */
-export async function restoreSnapshot(options: { provider: Provider; cluster: string; snapshot: string; reporter: Reporter; signal?: AbortSignal }): Promise<ClusterStatus> {
+export async function restoreSnapshot(options: {
+  provider: Provider;
+  cluster: string;
+  snapshot: string;
+  reporter: Reporter;
+  signal?: AbortSignal;
+}): Promise<ClusterStatus> {
   const { provider, cluster, snapshot, reporter } = options;
   await provider.ping();
   return withClusterLock(cluster, async () => {
@@ -180,34 +200,61 @@ export async function restoreSnapshot(options: { provider: Provider; cluster: st
       const role = image.labels[LABEL.role] as MachineRole;
       const index = decodeIndex(image.labels) ?? 0;
       const ref = image.tags[0] ?? names.snapshotImage(snapshot, role, index);
-      return { name: names.machine(role, index), role, index, ip: machineAddress(subnet, role, index), image: ref, purposes: (image.labels[LABEL.snapshotVolumes] ?? CONTAINERD_VOLUME.purpose).split(',').filter(Boolean) };
+      return {
+        name: names.machine(role, index),
+        role,
+        index,
+        ip: machineAddress(subnet, role, index),
+        image: ref,
+        purposes: (image.labels[LABEL.snapshotVolumes] ?? CONTAINERD_VOLUME.purpose).split(',').filter(Boolean),
+      };
     });
     machines.sort(compareMachines);
 
     await runStep(reporter, `remove ${observed.machines.length} machines`, () =>
       forEachBounded(observed.machines, 8, async (machine) => {
         await provider.removeContainer(machine.container.name);
-        for (const purpose of machineVolumePurposes(observed, machine.container.name)) await provider.removeVolume(names.volume(machine.container.name, purpose));
+        for (const purpose of machineVolumePurposes(observed, machine.container.name))
+          await provider.removeVolume(names.volume(machine.container.name, purpose));
       }),
     );
     const started = new Map<string, Date>();
     await runStep(reporter, `restore ${machines.length} machines from ${snapshot}`, () =>
-      forEachBounded(machines, 8, async (machine) => {
-        const volumeLabels = { ...clusterLabels(cluster, 'volume', kiabVersion) };
-        // A volume left by an interrupted restore would merge with the copy: start from nothing.
-        for (const purpose of machine.purposes) await provider.removeVolume(names.volume(machine.name, purpose));
-        await Promise.all(machine.purposes.map((purpose) => provider.copyVolume(names.snapshotVolume(snapshot, machine.role, machine.index, purpose), names.volume(machine.name, purpose), volumeLabels, machine.image)));
-        const containerSpec = machineContainerSpec(spec, names, machine, context.distribution, machine.image);
-        // Labels inherited from the snapshot image would mark the machine as a snapshot: restate them.
-        await provider.createContainer({ ...containerSpec, image: machine.image, labels: { ...containerSpec.labels, [LABEL.snapshot]: '', [LABEL.snapshotVolumes]: '', [LABEL.spec]: '', [LABEL.ports]: '' } });
-        await provider.startContainer(machine.name);
-        started.set(machine.name, (await provider.inspectContainer(machine.name))?.startedAt ?? new Date());
-      }, options.signal),
+      forEachBounded(
+        machines,
+        8,
+        async (machine) => {
+          const volumeLabels = { ...clusterLabels(cluster, 'volume', kiabVersion) };
+          // A volume left by an interrupted restore would merge with the copy: start from nothing.
+          for (const purpose of machine.purposes) await provider.removeVolume(names.volume(machine.name, purpose));
+          await Promise.all(
+            machine.purposes.map((purpose) =>
+              provider.copyVolume(
+                names.snapshotVolume(snapshot, machine.role, machine.index, purpose),
+                names.volume(machine.name, purpose),
+                volumeLabels,
+                machine.image,
+              ),
+            ),
+          );
+          const containerSpec = machineContainerSpec(spec, names, machine, context.distribution, machine.image);
+          // Labels inherited from the snapshot image would mark the machine as a snapshot: restate them.
+          await provider.createContainer({
+            ...containerSpec,
+            image: machine.image,
+            labels: { ...containerSpec.labels, [LABEL.snapshot]: '', [LABEL.snapshotVolumes]: '', [LABEL.spec]: '', [LABEL.ports]: '' },
+          });
+          await provider.startContainer(machine.name);
+          started.set(machine.name, (await provider.inspectContainer(machine.name))?.startedAt ?? new Date());
+        },
+        options.signal,
+      ),
     );
     await runStep(reporter, 'boot', (progress) => waitForMachines(context, machines, started, (detail) => progress.update(detail)));
     await runStep(reporter, `box ${names.box}`, () => ensureBox(context, observed, machines));
     await refreshForwards(context, machines);
-    if (context.distribution.kubernetes) await runStep(reporter, 'wait for Kubernetes', (progress) => waitUntilReady(context, machines, (detail) => progress.update(detail)));
+    if (context.distribution.kubernetes)
+      await runStep(reporter, 'wait for Kubernetes', (progress) => waitUntilReady(context, machines, (detail) => progress.update(detail)));
     return clusterStatus(provider, cluster);
   });
 }

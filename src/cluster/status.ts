@@ -66,7 +66,14 @@ function clusterState(observed: ObservedCluster, nodes: NodeStatus[]): ClusterSt
   return 'degraded';
 }
 
-async function nodeStatus(provider: Provider, network: string, role: MachineRole, index: number, container: ContainerInfo, specHash: string | undefined): Promise<NodeStatus> {
+async function nodeStatus(
+  provider: Provider,
+  network: string,
+  role: MachineRole,
+  index: number,
+  container: ContainerInfo,
+  specHash: string | undefined,
+): Promise<NodeStatus> {
   const running = container.state === 'running';
   const health = running ? await machineHealth(provider, container.name).catch(() => ({ system: 'unknown' as const, failedUnits: [] })) : undefined;
   const startedAt = running && container.startedAt ? container.startedAt : undefined;
@@ -94,7 +101,12 @@ function portForwards(ports: HostPorts | undefined, boxIp: string | null, nodes:
     { name: 'api', host: host(ports?.api), box: `${boxIp}:${BOX_PORT.api}`, target: to(targets.api, BOX_PORT.api) },
     { name: 'http', host: host(ports?.http), box: `${boxIp}:${BOX_PORT.http}`, target: to(targets.ingress, BOX_PORT.http) },
     { name: 'https', host: host(ports?.https), box: `${boxIp}:${BOX_PORT.https}`, target: to(targets.ingress, BOX_PORT.https) },
-    { name: 'nodeports', host: null, box: `${boxIp}:${NODE_PORT_RANGE.first}-${NODE_PORT_RANGE.last}`, target: to(targets.ingress, `${NODE_PORT_RANGE.first}-${NODE_PORT_RANGE.last}`) },
+    {
+      name: 'nodeports',
+      host: null,
+      box: `${boxIp}:${NODE_PORT_RANGE.first}-${NODE_PORT_RANGE.last}`,
+      target: to(targets.ingress, `${NODE_PORT_RANGE.first}-${NODE_PORT_RANGE.last}`),
+    },
   ];
   if (registry) forwards.push({ name: 'registry', host: host(ports?.registry), box: `${boxIp}:${BOX_PORT.registry}`, target: 'registry in the box' });
   return forwards;
@@ -104,7 +116,9 @@ export async function statusOf(provider: Provider, observed: ObservedCluster): P
   const names = clusterNames(observed.name);
   const subnet = observedSubnet(observed);
   const specHash = observed.spec ? machineSpecHash(observed.spec) : undefined;
-  const nodes = await Promise.all(observed.machines.map((machine) => nodeStatus(provider, names.network, machine.role, machine.index, machine.container, specHash)));
+  const nodes = await Promise.all(
+    observed.machines.map((machine) => nodeStatus(provider, names.network, machine.role, machine.index, machine.container, specHash)),
+  );
   const boxIp = subnet ? boxAddress(subnet) : null;
   const registryEnabled = observed.spec?.registry.enabled ?? true;
   const createdAt = observed.network?.createdAt ?? observed.box?.createdAt ?? observed.machines[0]?.container.createdAt;

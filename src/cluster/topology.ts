@@ -57,7 +57,13 @@ export function forwardsFile(cluster: string, machines: readonly MachineRef[]): 
   const lines = [`# Written by kiab for cluster ${cluster}: PROTOCOL PORTS TARGET`];
   if (targets) {
     const range = `${NODE_PORT_RANGE.first}:${NODE_PORT_RANGE.last}`;
-    lines.push(`tcp ${BOX_PORT.api} ${targets.api.ip}`, `tcp ${BOX_PORT.http} ${targets.ingress.ip}`, `tcp ${BOX_PORT.https} ${targets.ingress.ip}`, `tcp ${range} ${targets.ingress.ip}`, `udp ${range} ${targets.ingress.ip}`);
+    lines.push(
+      `tcp ${BOX_PORT.api} ${targets.api.ip}`,
+      `tcp ${BOX_PORT.http} ${targets.ingress.ip}`,
+      `tcp ${BOX_PORT.https} ${targets.ingress.ip}`,
+      `tcp ${range} ${targets.ingress.ip}`,
+      `udp ${range} ${targets.ingress.ip}`,
+    );
   }
   return `${lines.join('\n')}\n`;
 }
@@ -77,9 +83,16 @@ export function boxContainerSpec(spec: ClusterSpec, names: ClusterNames, subnet:
     kind: 'router',
     labels: { ...clusterLabels(names.cluster, 'box', kiabVersion), [LABEL.ip]: boxAddress(subnet), [LABEL.ports]: encodeJsonLabel(ports) },
     network: { name: names.network, ip: boxAddress(subnet) },
-    volumes: spec.registry.enabled ? [{ name: names.registryVolume, path: '/var/lib/docker-registry', labels: clusterLabels(names.cluster, 'volume', kiabVersion) }] : [],
+    volumes: spec.registry.enabled
+      ? [{ name: names.registryVolume, path: '/var/lib/docker-registry', labels: clusterLabels(names.cluster, 'volume', kiabVersion) }]
+      : [],
     // Loopback only: nothing of a cluster listens beyond this host unless the user publishes it.
-    publish: PORT_NAMES.filter((name) => name !== 'registry' || spec.registry.enabled).map((name) => ({ containerPort: BOX_PORT[name], protocol: 'tcp' as const, hostIp: LOOPBACK, hostPort: ports[name] })),
+    publish: PORT_NAMES.filter((name) => name !== 'registry' || spec.registry.enabled).map((name) => ({
+      containerPort: BOX_PORT[name],
+      protocol: 'tcp' as const,
+      hostIp: LOOPBACK,
+      hostPort: ports[name],
+    })),
   };
 }
 

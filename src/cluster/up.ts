@@ -55,8 +55,14 @@ export async function up(options: UpOptions): Promise<ClusterStatus> {
       // Everything that can refuse the request does so before the first object is created.
       await distribution.preflight(spec, reporter);
       const ports = await planPorts(provider, spec, observed);
-      const running = new Set(observed.machines.filter((machine) => machine.container.state === 'running').map((machine) => `${machine.role}-${machine.index}`));
-      await ensureHostRoom(provider, distribution, desiredSlots(spec, observed).filter((slot) => !running.has(`${slot.role}-${slot.index}`)));
+      const running = new Set(
+        observed.machines.filter((machine) => machine.container.state === 'running').map((machine) => `${machine.role}-${machine.index}`),
+      );
+      await ensureHostRoom(
+        provider,
+        distribution,
+        desiredSlots(spec, observed).filter((slot) => !running.has(`${slot.role}-${slot.index}`)),
+      );
       throwIfAborted(signal);
 
       const machineImage = await runStep(reporter, 'images', () => ensureClusterImages(provider, reporter, spec));
@@ -70,11 +76,22 @@ export async function up(options: UpOptions): Promise<ClusterStatus> {
       throwIfAborted(signal);
 
       const existing = new Map(observed.machines.map((machine) => [machine.container.name, machine.container]));
-      const started = await runStep(reporter, `machines (${machines.length})`, (progress) => ensureMachinesRunning(context, machineImage, machines, existing, (detail) => progress.update(detail)));
+      const started = await runStep(reporter, `machines (${machines.length})`, (progress) =>
+        ensureMachinesRunning(context, machineImage, machines, existing, (detail) => progress.update(detail)),
+      );
       await runStep(reporter, 'boot', (progress) => waitForMachines(context, machines, started, (detail) => progress.update(detail)));
       throwIfAborted(signal);
 
-      await runStep(reporter, `install ${distribution.name}`, (progress) => distribution.install(distributionContext(context, machines, (detail) => progress.update(detail), (message) => reporter.warn(message))));
+      await runStep(reporter, `install ${distribution.name}`, (progress) =>
+        distribution.install(
+          distributionContext(
+            context,
+            machines,
+            (detail) => progress.update(detail),
+            (message) => reporter.warn(message),
+          ),
+        ),
+      );
       await finishKubernetes(context, machines, reporter, options.kubeconfig);
       throwIfAborted(signal);
       if (options.snapshot !== false && !(await snapshotExists(provider, names.cluster, CLEAN_SNAPSHOT))) {

@@ -21,7 +21,10 @@ export async function debootstrapRootfs(onLine?: (line: string) => void): Promis
     await runProcess('debootstrap', ['--variant=minbase', `--include=${BASE_PACKAGES.join(',')}`, DEBIAN_SUITE, dir, DEBIAN_MIRROR], {
       ...(onLine ? { onLine } : {}),
       what: 'debootstrap',
-      missing: { message: 'debootstrap is not installed, so the base image cannot be made from Debian packages', hint: 'install it (`apt-get install debootstrap`) or make the base image pullable and pass --base IMAGE' },
+      missing: {
+        message: 'debootstrap is not installed, so the base image cannot be made from Debian packages',
+        hint: 'install it (`apt-get install debootstrap`) or make the base image pullable and pass --base IMAGE',
+      },
       hint: 'check that the Debian mirror is reachable (KIAB_DEBIAN_MIRROR) and that kiab runs as root',
     });
   } catch (error) {

@@ -63,7 +63,10 @@ async function resolved(path: string): Promise<string> {
  * Runs a read-modify-write of one kubeconfig under kubectl's own lock file (`FILE.lock`), so concurrent
  * writers (`kiab up a` and `kiab up b`, or kubectl) lose no entry.
  */
-async function updateKubeconfig<T>(path: string, change: (current: KubeconfigDocument | undefined) => { next: KubeconfigDocument; result: T } | undefined): Promise<T | undefined> {
+async function updateKubeconfig<T>(
+  path: string,
+  change: (current: KubeconfigDocument | undefined) => { next: KubeconfigDocument; result: T } | undefined,
+): Promise<T | undefined> {
   const target = await resolved(path);
   await mkdir(dirname(target), { recursive: true, mode: 0o700 });
   return withLockFile(
@@ -116,7 +119,11 @@ export async function mergeKubeconfig(path: string, addition: KubeconfigDocument
  * Merges into the user's kubeconfig the way kubectl does with several files: into the file that already
  * holds one of the entries, else the default file. Resolves to the file written.
  */
-export async function mergeUserKubeconfig(addition: KubeconfigDocument, options: { switchContext: boolean }, env: NodeJS.ProcessEnv = process.env): Promise<string> {
+export async function mergeUserKubeconfig(
+  addition: KubeconfigDocument,
+  options: { switchContext: boolean },
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<string> {
   const names = SECTIONS.flatMap((section) => ((addition[section] ?? []) as Named[]).map((entry) => `${section}/${entry.name}`));
   let target: string | undefined;
   for (const file of kubeconfigFiles(env)) {
@@ -149,7 +156,10 @@ export async function removeKubeconfigEntries(path: string, names: { cluster: st
 }
 
 /** Removes the entries from every file kubectl reads (an entry may sit in any of them). */
-export async function removeUserKubeconfigEntries(names: { cluster: string; user: string; context: string }, env: NodeJS.ProcessEnv = process.env): Promise<boolean> {
+export async function removeUserKubeconfigEntries(
+  names: { cluster: string; user: string; context: string },
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<boolean> {
   let removed = false;
   for (const file of kubeconfigFiles(env)) if (await removeKubeconfigEntries(file, names)) removed = true;
   return removed;

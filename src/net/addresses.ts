@@ -54,7 +54,7 @@ export function cidrsOverlap(a: string, b: string): boolean {
   const [bAddress, bBits] = b.split('/') as [string, string | undefined];
   const bits = Math.min(Number(aBits ?? 32), Number(bBits ?? 32));
   const mask = bits === 0 ? 0 : (0xffffffff << (32 - bits)) >>> 0;
-  return ((toNumber(aAddress) & mask) >>> 0) === ((toNumber(bAddress) & mask) >>> 0);
+  return (toNumber(aAddress) & mask) >>> 0 === (toNumber(bAddress) & mask) >>> 0;
 }
 
 /** The first candidate /24 that overlaps none of the subnets in use (Docker networks and host routes). */

@@ -3,7 +3,7 @@ const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_00
 /** Parses Go-style durations ("90s", "5m", "1h30m", "500ms") into milliseconds; undefined when invalid. */
 export function parseDuration(text: string): number | undefined {
   const trimmed = text.trim();
-  if (trimmed === '' ) return undefined;
+  if (trimmed === '') return undefined;
   if (/^\d+$/.test(trimmed)) return Number(trimmed) * 1000;
   const part = /(\d+(?:\.\d+)?)(ms|s|m|h)/y;
   let total = 0;

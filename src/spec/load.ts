@@ -22,7 +22,11 @@ export async function loadSpec(options: { configPath?: string; flags?: ClusterSp
       throw new UsageError(`--config: cannot read ${options.configPath}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
     }
   }
-  return parseSpec({ ...(options.configPath === undefined ? {} : { file: options.configPath }), ...(fileText === undefined ? {} : { fileText }), ...(options.flags === undefined ? {} : { flags: options.flags }) });
+  return parseSpec({
+    ...(options.configPath === undefined ? {} : { file: options.configPath }),
+    ...(fileText === undefined ? {} : { fileText }),
+    ...(options.flags === undefined ? {} : { flags: options.flags }),
+  });
 }
 
 export function parseSpec(source: SpecSource): ClusterSpec {
@@ -40,7 +44,8 @@ export function parseSpec(source: SpecSource): ClusterSpec {
     }
     const value: unknown = document.toJS();
     if (value !== null && value !== undefined) {
-      if (typeof value !== 'object' || Array.isArray(value)) throw new UsageError(`${file}: must be a mapping of settings, not ${Array.isArray(value) ? 'a list' : typeof value}`);
+      if (typeof value !== 'object' || Array.isArray(value))
+        throw new UsageError(`${file}: must be a mapping of settings, not ${Array.isArray(value) ? 'a list' : typeof value}`);
       fromFile = value as Record<string, unknown>;
     }
   }
@@ -50,10 +55,17 @@ export function parseSpec(source: SpecSource): ClusterSpec {
   throw new UsageError(describeIssue(result.error.issues[0]!, file, document, lineCounter, source.flags));
 }
 
-function describeIssue(issue: z.core.$ZodIssue, file: string, document: Document | undefined, lineCounter: LineCounter, flags: ClusterSpecInput | undefined): string {
+function describeIssue(
+  issue: z.core.$ZodIssue,
+  file: string,
+  document: Document | undefined,
+  lineCounter: LineCounter,
+  flags: ClusterSpecInput | undefined,
+): string {
   const path = issue.path.map(String);
   const field = path.join('.') || '(root)';
-  const message = issue.code === 'unrecognized_keys' ? `unknown field${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((key) => `"${key}"`).join(', ')}` : issue.message;
+  const message =
+    issue.code === 'unrecognized_keys' ? `unknown field${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((key) => `"${key}"`).join(', ')}` : issue.message;
   if (flags && hasPath(flags, path)) return `${flagName(path)}: ${message}`;
   if (document) {
     const targetPath = issue.code === 'unrecognized_keys' ? [...path, issue.keys[0]!] : path;

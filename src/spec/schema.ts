@@ -15,14 +15,19 @@ export type DistributionName = (typeof DISTRIBUTIONS)[number];
 
 const hostPort = z.number().int().min(1).max(65535);
 
-const durationSchema = z
-  .string()
-  .refine((text) => parseDuration(text) !== undefined, 'must be a duration such as 90s, 5m or 1h30m');
+const durationSchema = z.string().refine((text) => parseDuration(text) !== undefined, 'must be a duration such as 90s, 5m or 1h30m');
 
 const subnetSchema = z
   .string()
   .regex(/^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.0\/24$/, 'must be an IPv4 /24 such as 172.28.5.0/24')
-  .refine((cidr) => cidr.split('/')[0]!.split('.').every((octet) => Number(octet) <= 255), 'has an octet above 255');
+  .refine(
+    (cidr) =>
+      cidr
+        .split('/')[0]!
+        .split('.')
+        .every((octet) => Number(octet) <= 255),
+    'has an octet above 255',
+  );
 
 export const portsSchema = z
   .object({
@@ -42,7 +47,9 @@ export const clusterSpecSchema = z
     distribution: z.enum(DISTRIBUTIONS).default('k3s').describe('What runs on the machines: none (bare machines), k3s or kubeadm'),
     kubernetesVersion: z
       .string()
-      .regex(/^v?\d+\.\d+\.\d+(\+k3s\d+)?$/, 'must be a plain release version such as v1.34.4 (kubeadm) or v1.36.4+k3s1 (k3s)').optional().describe('Kubernetes version for k3s or kubeadm'),
+      .regex(/^v?\d+\.\d+\.\d+(\+k3s\d+)?$/, 'must be a plain release version such as v1.34.4 (kubeadm) or v1.36.4+k3s1 (k3s)')
+      .optional()
+      .describe('Kubernetes version for k3s or kubeadm'),
     wait: durationSchema.default('5m').describe('How long up waits for machines (and Kubernetes) to be ready'),
     ports: portsSchema.default({}),
     registry: z
@@ -58,8 +65,8 @@ export const clusterSpecSchema = z
       .default({}),
     images: z
       .object({
-        node: z.string().min(1).optional().describe('Machine image (default: kiab\'s own, built when missing)'),
-        box: z.string().min(1).optional().describe('Box image (default: kiab\'s own, built when missing)'),
+        node: z.string().min(1).optional().describe("Machine image (default: kiab's own, built when missing)"),
+        box: z.string().min(1).optional().describe("Box image (default: kiab's own, built when missing)"),
       })
       .strict()
       .default({}),

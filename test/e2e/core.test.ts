@@ -1,6 +1,19 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { docker, eventually, hostPort, kiab, kiabJson, kiabOk, labelledObjects, makeBusyboxImage, readTcp, run, startGreeter, type StatusJson } from './helpers.js';
+import {
+  docker,
+  eventually,
+  hostPort,
+  kiab,
+  kiabJson,
+  kiabOk,
+  labelledObjects,
+  makeBusyboxImage,
+  readTcp,
+  run,
+  startGreeter,
+  type StatusJson,
+} from './helpers.js';
 
 const CLUSTER = 'e2e-core';
 const SECOND = 'e2e-side';
@@ -20,7 +33,10 @@ describe('a cluster of machines on a real engine', () => {
 
   it('up creates the network, the box and 1 server + 2 workers with systemd running', async () => {
     assert.equal(status.state, 'running');
-    assert.deepEqual(status.nodes.map((machine) => machine.name), [node('server', 0), node('worker', 0), node('worker', 1)]);
+    assert.deepEqual(
+      status.nodes.map((machine) => machine.name),
+      [node('server', 0), node('worker', 0), node('worker', 1)],
+    );
     for (const machine of status.nodes) assert.ok(machine.system === 'running' || machine.system === 'degraded', `${machine.name}: ${machine.system}`);
     const objects = await labelledObjects(CLUSTER);
     assert.deepEqual(objects.networks, [`kiab-${CLUSTER}`]);
@@ -33,7 +49,14 @@ describe('a cluster of machines on a real engine', () => {
   it('gives fixed addresses: box .2, servers from .10, workers from .50', async () => {
     const prefix = status.address!.split('.').slice(0, 3).join('.');
     assert.equal(status.address, `${prefix}.2`);
-    const engineView = await docker(['inspect', '-f', '{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}', node('server', 0), node('worker', 0), node('worker', 1)]);
+    const engineView = await docker([
+      'inspect',
+      '-f',
+      '{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}',
+      node('server', 0),
+      node('worker', 0),
+      node('worker', 1),
+    ]);
     assert.deepEqual(engineView.split('\n'), [`${prefix}.10`, `${prefix}.50`, `${prefix}.51`]);
   });
 
@@ -74,7 +97,21 @@ describe('a cluster of machines on a real engine', () => {
     await docker(['push', image]);
     const pull = await kiab(['exec', node('worker', 1), '--', 'ctr', '-n', 'e2e', 'images', 'pull', '--hosts-dir', '/etc/containerd/certs.d', image]);
     assert.equal(pull.code, 0, pull.stderr + pull.stdout);
-    const ran = await kiab(['exec', node('worker', 1), '--', 'ctr', '-n', 'e2e', 'run', '--rm', image, 'e2e-hello', '/busybox', 'echo', 'hello-from-nested-container']);
+    const ran = await kiab([
+      'exec',
+      node('worker', 1),
+      '--',
+      'ctr',
+      '-n',
+      'e2e',
+      'run',
+      '--rm',
+      image,
+      'e2e-hello',
+      '/busybox',
+      'echo',
+      'hello-from-nested-container',
+    ]);
     assert.equal(ran.code, 0, ran.stderr);
     assert.equal(ran.stdout.trim(), 'hello-from-nested-container');
   });
@@ -147,7 +184,7 @@ describe('a cluster of machines on a real engine', () => {
     assert.equal(await docker(['inspect', '-f', '{{.State.Status}}', node('server', 0)]), 'running');
   });
 
-  it('a machine killed behind kiab\'s back shows in status, and up brings it back', async () => {
+  it("a machine killed behind kiab's back shows in status, and up brings it back", async () => {
     await docker(['kill', node('worker', 1)]);
     // The restart policy leaves a killed container alone only for "unless-stopped" after an explicit stop;
     // a kill counts as a crash, so the engine may restart it on its own. Either way status must say the truth.

@@ -68,14 +68,18 @@ describe('bad input and faults are refused cleanly', () => {
     assert.match(verbose.stderr, /\n\s+at /, 'the cause chain with --verbose');
   });
 
-  it('a host without room for the machines\' inotify instances is refused before anything is created, naming the sysctl', async () => {
+  it("a host without room for the machines' inotify instances is refused before anything is created, naming the sysctl", async () => {
     const sysctl = '/proc/sys/fs/inotify/max_user_instances';
     const saved = (await readFile(sysctl, 'utf8')).trim();
     const inUse = (await inotifyUsage(0))?.instances ?? 0;
     // Room for one bare machine, not for the three asked for.
     await writeFile(sysctl, String(inUse + 10));
     try {
-      assertOneLineRefusal(await kiab(['up', CLUSTER, '--k8s', 'none', '--workers', '2']), 1, /host limit: fs\.inotify\.max_user_instances is \d+ with \d+ in use, and 1 server \+ 2 workers of none need about 21 more; raise it with `sysctl -w fs\.inotify\.max_user_instances=\d+`/);
+      assertOneLineRefusal(
+        await kiab(['up', CLUSTER, '--k8s', 'none', '--workers', '2']),
+        1,
+        /host limit: fs\.inotify\.max_user_instances is \d+ with \d+ in use, and 1 server \+ 2 workers of none need about 21 more; raise it with `sysctl -w fs\.inotify\.max_user_instances=\d+`/,
+      );
     } finally {
       await writeFile(sysctl, saved);
     }

@@ -8,10 +8,14 @@ const INTERRUPTED = 'e2e-sigint';
 
 /** Waits until `up` has created at least `count` labelled containers, so it is killed mid-way. */
 async function waitForContainers(cluster: string, count: number): Promise<void> {
-  await eventually(async () => {
-    const { containers } = await labelledObjects(cluster);
-    if (containers.length < count) throw new Error(`only ${containers.length} containers yet`);
-  }, 60_000, 50);
+  await eventually(
+    async () => {
+      const { containers } = await labelledObjects(cluster);
+      if (containers.length < count) throw new Error(`only ${containers.length} containers yet`);
+    },
+    60_000,
+    50,
+  );
 }
 
 describe('an interrupted up converges on the next run', () => {

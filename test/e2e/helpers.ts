@@ -107,7 +107,16 @@ export async function eventually<T>(check: () => Promise<T>, timeoutMs = 20_000,
 
 /** Starts a one-line TCP greeter in a machine as a transient systemd unit. */
 export async function startGreeter(node: string, port: number): Promise<void> {
-  await kiabOk(['exec', node, '--', 'systemd-run', `--unit=kiab-test-greeter-${port}`, 'socat', `TCP-LISTEN:${port},fork,reuseaddr`, `SYSTEM:echo greeting-from-$(hostname)`]);
+  await kiabOk([
+    'exec',
+    node,
+    '--',
+    'systemd-run',
+    `--unit=kiab-test-greeter-${port}`,
+    'socat',
+    `TCP-LISTEN:${port},fork,reuseaddr`,
+    `SYSTEM:echo greeting-from-$(hostname)`,
+  ]);
 }
 
 export interface StatusJson {

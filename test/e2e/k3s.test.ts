@@ -32,7 +32,9 @@ async function releaseServer(files: Record<string, Record<string, Buffer>>): Pro
     if (range) {
       ranges.push(`${name}:${range[1]}`);
       const start = Number(range[1]);
-      response.writeHead(206, { 'content-length': body.length - start, 'content-range': `bytes ${start}-${body.length - 1}/${body.length}` }).end(body.subarray(start));
+      response
+        .writeHead(206, { 'content-length': body.length - start, 'content-range': `bytes ${start}-${body.length - 1}/${body.length}` })
+        .end(body.subarray(start));
       return;
     }
     response.writeHead(200, { 'content-length': body.length }).end(body);
@@ -43,7 +45,10 @@ async function releaseServer(files: Record<string, Record<string, Buffer>>): Pro
 
 /** The error itself is one line (progress lines of the steps before it may precede it), with no stack trace. */
 function oneLine(result: Run): string {
-  const errors = result.stderr.trim().split('\n').filter((line) => line.startsWith('kiab:'));
+  const errors = result.stderr
+    .trim()
+    .split('\n')
+    .filter((line) => line.startsWith('kiab:'));
   assert.equal(errors.length, 1, `one error line: ${result.stderr}`);
   assert.doesNotMatch(result.stderr, /\n\s+at /);
   return errors[0]!;
@@ -70,8 +75,16 @@ describe('k3s assets and install, without the real k3s binary', () => {
     const cacheEnv = await withCache();
     const pulled = await kiab(['assets', 'pull', '--k8s-version', VERSION, '--arch', 'amd64'], { env: cacheEnv });
     assert.equal(pulled.code, 0, pulled.stderr);
-    const listed = JSON.parse((await kiab(['assets', 'list', '-o', 'json'], { env: cacheEnv })).stdout) as Array<{ distribution: string; version: string; verified: boolean; files: number }>;
-    assert.deepEqual(listed.map((row) => [row.distribution, row.version, row.verified, row.files]), [['k3s', VERSION, true, 3]]);
+    const listed = JSON.parse((await kiab(['assets', 'list', '-o', 'json'], { env: cacheEnv })).stdout) as Array<{
+      distribution: string;
+      version: string;
+      verified: boolean;
+      files: number;
+    }>;
+    assert.deepEqual(
+      listed.map((row) => [row.distribution, row.version, row.verified, row.files]),
+      [['k3s', VERSION, true, 3]],
+    );
   });
 
   it('assets pull resumes an interrupted download with a Range request', async () => {
@@ -113,10 +126,12 @@ describe('k3s assets and install, without the real k3s binary', () => {
     const cacheEnv = await withCache();
     const imported = await kiab(['assets', 'import', '--k8s-version', VERSION, ...Object.keys(good).map((name) => join(dir, name))], { env: cacheEnv });
     assert.equal(imported.code, 0, imported.stderr);
-    assert.ok(await cachedK3sAssets(VERSION, 'amd64').catch(() => undefined) !== null);
+    assert.ok((await cachedK3sAssets(VERSION, 'amd64').catch(() => undefined)) !== null);
 
     await writeFile(join(dir, 'k3s'), corrupt.k3s!);
-    const refused = await kiab(['assets', 'import', '--k8s-version', 'v1.2.5+k3s1', ...Object.keys(good).map((name) => join(dir, name))], { env: await withCache() });
+    const refused = await kiab(['assets', 'import', '--k8s-version', 'v1.2.5+k3s1', ...Object.keys(good).map((name) => join(dir, name))], {
+      env: await withCache(),
+    });
     assert.equal(refused.code, 1);
     assert.match(oneLine(refused), new RegExp(`${join(dir, 'k3s').replace(/[.+]/g, '\\$&')} does not match sha256sum-amd64\\.txt`));
   });
@@ -144,7 +159,10 @@ describe('k3s assets and install, without the real k3s binary', () => {
     it('up stops at the deadline and shows the last lines of the k3s journal, not a bare timeout', () => {
       assert.equal(result.code, 1, result.stderr);
       const last = result.stderr.trim().split('\n').pop()!;
-      assert.match(last, /k3s did not start on kiab-e2e-k3s-server-0 before the deadline; last lines of its journal: .*k3s stand-in: not a real k3s, refusing to start \(server\)/);
+      assert.match(
+        last,
+        /k3s did not start on kiab-e2e-k3s-server-0 before the deadline; last lines of its journal: .*k3s stand-in: not a real k3s, refusing to start \(server\)/,
+      );
     });
 
     it('writes config.yaml with the box SANs, registries.yaml and a 0600 token file on each machine', async () => {
@@ -170,8 +188,15 @@ describe('k3s assets and install, without the real k3s binary', () => {
       assert.ok(!(await docker(['exec', `kiab-${CLUSTER}-server-0`, 'ps', '-eo', 'args'])).includes(token));
     });
 
-    it('the air-gap images are in the directory k3s imports from, on the machine\'s volume', async () => {
-      const listing = await docker(['exec', `kiab-${CLUSTER}-worker-0`, 'stat', '-c', '%s', '/var/lib/rancher/k3s/agent/images/k3s-airgap-images-amd64.tar.zst']);
+    it("the air-gap images are in the directory k3s imports from, on the machine's volume", async () => {
+      const listing = await docker([
+        'exec',
+        `kiab-${CLUSTER}-worker-0`,
+        'stat',
+        '-c',
+        '%s',
+        '/var/lib/rancher/k3s/agent/images/k3s-airgap-images-amd64.tar.zst',
+      ]);
       assert.equal(Number(listing), 3 << 20);
       const mounts = await docker(['inspect', '-f', '{{range .Mounts}}{{.Destination}} {{end}}', `kiab-${CLUSTER}-worker-0`]);
       assert.match(mounts, /\/var\/lib\/rancher\/k3s/);
@@ -188,7 +213,9 @@ describe('k3s assets and install, without the real k3s binary', () => {
 const realVersion = process.env.KIAB_K3S_VERSION ?? DEFAULT_K3S_VERSION;
 const realAssets = await cachedK3sAssets(realVersion, 'amd64').catch(() => undefined);
 const realBinaryWorks = realAssets ? (await run(realAssets.binary, ['--version'])).code === 0 : false;
-const realSkip = realBinaryWorks ? false : `k3s ${realVersion} assets are not in the cache (${realAssets ? 'the cached binary does not run here' : 'run `kiab assets pull --k8s k3s` or `kiab assets import`, or set KIAB_K3S_VERSION'}); this host cannot download them`;
+const realSkip = realBinaryWorks
+  ? false
+  : `k3s ${realVersion} assets are not in the cache (${realAssets ? 'the cached binary does not run here' : 'run `kiab assets pull --k8s k3s` or `kiab assets import`, or set KIAB_K3S_VERSION'}); this host cannot download them`;
 
 describe('a real k3s cluster', () => {
   const NAME = 'e2e-k3s-real';
@@ -210,6 +237,13 @@ describe('a real k3s cluster', () => {
     assert.equal((await kiab(['node', 'add', '--cluster', NAME], { env })).code, 0);
     assert.equal((await kiab(['node', 'rm', `kiab-${NAME}-worker-2`], { env })).code, 0);
     assert.equal((await kiab(['delete', NAME], { env })).code, 0);
-    assert.ok(!(await stat(env.KUBECONFIG!).then((info) => info.size, () => 0) > 0 && (await readFile(env.KUBECONFIG!, 'utf8')).includes(`kiab-${NAME}`)));
+    assert.ok(
+      !(
+        (await stat(env.KUBECONFIG!).then(
+          (info) => info.size,
+          () => 0,
+        )) > 0 && (await readFile(env.KUBECONFIG!, 'utf8')).includes(`kiab-${NAME}`)
+      ),
+    );
   });
 });

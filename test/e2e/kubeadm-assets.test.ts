@@ -10,7 +10,10 @@ import { DEFAULT_KUBEADM_VERSION, MACHINE_BINARIES } from '../../src/distributio
 import { kiab } from './helpers.js';
 
 const BUILT = assetDir({ distribution: 'kubeadm', version: DEFAULT_KUBEADM_VERSION, arch: hostArch() });
-const present = await stat(join(BUILT, 'manifest.json')).then(() => true, () => false);
+const present = await stat(join(BUILT, 'manifest.json')).then(
+  () => true,
+  () => false,
+);
 const skip = present ? false : `no kubeadm assets in ${BUILT} to serve as a release (run \`kiab assets build --k8s kubeadm\`)`;
 
 /** Serves dl.k8s.io's layout (release/VERSION/bin/linux/ARCH/NAME and NAME.sha256) from the built binaries. */
@@ -52,9 +55,23 @@ else
       const [result] = JSON.parse(pulled.stdout) as Array<{ manifest: { source: string; images: Record<string, string>; files: Record<string, unknown> } }>;
       assert.ok(result, 'one asset set');
       assert.equal(result.manifest.source, 'release');
-      assert.deepEqual(Object.keys(result.manifest.images).sort(), ['images/coredns.tar', 'images/etcd.tar', 'images/kube-apiserver.tar', 'images/kube-controller-manager.tar', 'images/kube-scheduler.tar', 'images/pause.tar']);
-      const listed = JSON.parse((await kiab(['assets', 'list', '-o', 'json'], { env })).stdout) as Array<{ distribution: string; verified: boolean; source: string }>;
-      assert.deepEqual(listed.map((row) => [row.distribution, row.source, row.verified]), [['kubeadm', 'release', true]]);
+      assert.deepEqual(Object.keys(result.manifest.images).sort(), [
+        'images/coredns.tar',
+        'images/etcd.tar',
+        'images/kube-apiserver.tar',
+        'images/kube-controller-manager.tar',
+        'images/kube-scheduler.tar',
+        'images/pause.tar',
+      ]);
+      const listed = JSON.parse((await kiab(['assets', 'list', '-o', 'json'], { env })).stdout) as Array<{
+        distribution: string;
+        verified: boolean;
+        source: string;
+      }>;
+      assert.deepEqual(
+        listed.map((row) => [row.distribution, row.source, row.verified]),
+        [['kubeadm', 'release', true]],
+      );
     });
 
     it('refuses a binary that does not match its published sum', async () => {
@@ -68,6 +85,9 @@ else
       const env = { ...process.env, KIAB_CACHE_DIR: await mkdtemp(join(tmpdir(), 'kiab-cache-')), KIAB_K8S_RELEASE_URL: 'http://127.0.0.1:1' };
       const pulled = await kiab(['assets', 'pull', '--k8s', 'kubeadm'], { env });
       assert.equal(pulled.code, 1);
-      assert.match(pulled.stderr.trim().split('\n').pop()!, /^kiab: cannot download http:\/\/127\.0\.0\.1:1\/v1\.34\.4\/bin\/linux\/amd64\/kubelet\.sha256 \(ECONNREFUSED\)/);
+      assert.match(
+        pulled.stderr.trim().split('\n').pop()!,
+        /^kiab: cannot download http:\/\/127\.0\.0\.1:1\/v1\.34\.4\/bin\/linux\/amd64\/kubelet\.sha256 \(ECONNREFUSED\)/,
+      );
     });
   });

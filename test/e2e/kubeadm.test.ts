@@ -13,179 +13,233 @@ const CLUSTER = 'e2e-kubeadm';
 const machine = (role: string, index: number): string => `kiab-${CLUSTER}-${role}-${index}`;
 
 if (skip) it('a real multi-node Kubernetes with kubeadm', { skip }, () => undefined);
-else describe('a real multi-node Kubernetes with kubeadm', () => {
-  let kubeconfig: string;
-  let env: NodeJS.ProcessEnv;
-  let status: StatusJson;
-  let registry: string;
-  let upOutput: string;
+else
+  describe('a real multi-node Kubernetes with kubeadm', () => {
+    let kubeconfig: string;
+    let env: NodeJS.ProcessEnv;
+    let status: StatusJson;
+    let registry: string;
+    let upOutput: string;
 
-  const kubectl = async (...args: string[]): Promise<string> => {
-    const result = await run(KUBECTL, ['--kubeconfig', kubeconfig, ...args], { env });
-    if (result.code !== 0) throw new Error(`kubectl ${args.join(' ')}: ${result.stderr.trim()}`);
-    return result.stdout.trim();
-  };
-  const kiabEnv = (args: string[]) => kiab(args, { env });
+    const kubectl = async (...args: string[]): Promise<string> => {
+      const result = await run(KUBECTL, ['--kubeconfig', kubeconfig, ...args], { env });
+      if (result.code !== 0) throw new Error(`kubectl ${args.join(' ')}: ${result.stderr.trim()}`);
+      return result.stdout.trim();
+    };
+    const kiabEnv = (args: string[]) => kiab(args, { env });
 
-  before(async () => {
-    kubeconfig = join(await mkdtemp(join(tmpdir(), 'kiab-kubeadm-')), 'config');
-    env = { ...process.env, KUBECONFIG: kubeconfig };
-    await kiabEnv(['delete', CLUSTER]);
-    const up = await kiabEnv(['up', CLUSTER, '--k8s', 'kubeadm', '--servers', '1', '--workers', '2', '--wait', '8m', '-o', 'json']);
-    assert.equal(up.code, 0, up.stderr);
-    upOutput = up.stdout + up.stderr;
-    status = JSON.parse(up.stdout) as StatusJson;
-    registry = status.registry!.host;
-    await makeBusyboxImage(`${registry}/busybox:e2e`);
-    await docker(['push', `${registry}/busybox:e2e`]);
-  });
+    before(async () => {
+      kubeconfig = join(await mkdtemp(join(tmpdir(), 'kiab-kubeadm-')), 'config');
+      env = { ...process.env, KUBECONFIG: kubeconfig };
+      await kiabEnv(['delete', CLUSTER]);
+      const up = await kiabEnv(['up', CLUSTER, '--k8s', 'kubeadm', '--servers', '1', '--workers', '2', '--wait', '8m', '-o', 'json']);
+      assert.equal(up.code, 0, up.stderr);
+      upOutput = up.stdout + up.stderr;
+      status = JSON.parse(up.stdout) as StatusJson;
+      registry = status.registry!.host;
+      await makeBusyboxImage(`${registry}/busybox:e2e`);
+      await docker(['push', `${registry}/busybox:e2e`]);
+    });
 
-  after(async () => {
-    await kiabEnv(['delete', CLUSTER]);
-  });
+    after(async () => {
+      await kiabEnv(['delete', CLUSTER]);
+    });
 
-  it('writes a 0600 kubeconfig that kubectl on the host uses through the published API port', async () => {
-    assert.equal((await stat(kubeconfig)).mode & 0o777, 0o600);
-    const server = await kubectl('config', 'view', '--minify', '-o', 'jsonpath={.clusters[0].cluster.server}');
-    assert.equal(server, `https://127.0.0.1:${hostPort(status, 'api')}`);
-    assert.equal(await kubectl('config', 'current-context'), `kiab-${CLUSTER}`);
-  });
+    it('writes a 0600 kubeconfig that kubectl on the host uses through the published API port', async () => {
+      assert.equal((await stat(kubeconfig)).mode & 0o777, 0o600);
+      const server = await kubectl('config', 'view', '--minify', '-o', 'jsonpath={.clusters[0].cluster.server}');
+      assert.equal(server, `https://127.0.0.1:${hostPort(status, 'api')}`);
+      assert.equal(await kubectl('config', 'current-context'), `kiab-${CLUSTER}`);
+    });
 
-  it('has 1 server and 2 workers, all Ready, running the version built from source', async () => {
-    const nodes = JSON.parse(await kubectl('get', 'nodes', '-o', 'json')) as { items: Array<{ metadata: { name: string }; status: { conditions: Array<{ type: string; status: string }>; nodeInfo: { kubeletVersion: string } } }> };
-    assert.deepEqual(nodes.items.map((node) => node.metadata.name).sort(), [machine('server', 0), machine('worker', 0), machine('worker', 1)]);
-    for (const node of nodes.items) {
-      assert.equal(node.status.conditions.find((condition) => condition.type === 'Ready')?.status, 'True', node.metadata.name);
-      assert.equal(node.status.nodeInfo.kubeletVersion, DEFAULT_KUBEADM_VERSION);
-    }
-  });
+    it('has 1 server and 2 workers, all Ready, running the version built from source', async () => {
+      const nodes = JSON.parse(await kubectl('get', 'nodes', '-o', 'json')) as {
+        items: Array<{ metadata: { name: string }; status: { conditions: Array<{ type: string; status: string }>; nodeInfo: { kubeletVersion: string } } }>;
+      };
+      assert.deepEqual(nodes.items.map((node) => node.metadata.name).sort(), [machine('server', 0), machine('worker', 0), machine('worker', 1)]);
+      for (const node of nodes.items) {
+        assert.equal(node.status.conditions.find((condition) => condition.type === 'Ready')?.status, 'True', node.metadata.name);
+        assert.equal(node.status.nodeInfo.kubeletVersion, DEFAULT_KUBEADM_VERSION);
+      }
+    });
 
-  it('join tokens reach no output, journal, process listing or engine metadata, and their files are gone', async () => {
-    const secrets = JSON.parse(await kubectl('-n', 'kube-system', 'get', 'secrets', '--field-selector', 'type=bootstrap.kubernetes.io/token', '-o', 'json')) as { items: Array<{ data: Record<string, string> }> };
-    const tokenSecrets = secrets.items.map(({ data }) => Buffer.from(data['token-secret']!, 'base64').toString());
-    assert.ok(tokenSecrets.length >= 2, `one join token per worker, found ${tokenSecrets.length}`);
-    const seen: Record<string, string> = { 'kiab up output': upOutput };
-    for (const name of [machine('server', 0), machine('worker', 0), machine('worker', 1)]) {
-      seen[`${name} journal`] = await docker(['exec', name, 'journalctl', '--no-pager', '-o', 'cat']);
-      seen[`${name} processes`] = await docker(['exec', name, 'ps', '-eo', 'args']);
-      seen[`${name} engine metadata`] = await docker(['inspect', name]);
-      seen[`${name} kiab files`] = await docker(['exec', name, 'sh', '-c', 'ls /etc/kiab; cat /etc/kiab/* 2>/dev/null; true']);
-    }
-    for (const secret of tokenSecrets) {
-      for (const [where, text] of Object.entries(seen)) assert.ok(!text.includes(secret), `a join token's secret is in the ${where}`);
-    }
-    for (const [where, text] of Object.entries(seen)) if (where.endsWith('kiab files')) assert.doesNotMatch(text, /kubeadm-(join|init|upload)\.yaml/, where);
-  });
+    it('join tokens reach no output, journal, process listing or engine metadata, and their files are gone', async () => {
+      const secrets = JSON.parse(
+        await kubectl('-n', 'kube-system', 'get', 'secrets', '--field-selector', 'type=bootstrap.kubernetes.io/token', '-o', 'json'),
+      ) as { items: Array<{ data: Record<string, string> }> };
+      const tokenSecrets = secrets.items.map(({ data }) => Buffer.from(data['token-secret']!, 'base64').toString());
+      assert.ok(tokenSecrets.length >= 2, `one join token per worker, found ${tokenSecrets.length}`);
+      const seen: Record<string, string> = { 'kiab up output': upOutput };
+      for (const name of [machine('server', 0), machine('worker', 0), machine('worker', 1)]) {
+        seen[`${name} journal`] = await docker(['exec', name, 'journalctl', '--no-pager', '-o', 'cat']);
+        seen[`${name} processes`] = await docker(['exec', name, 'ps', '-eo', 'args']);
+        seen[`${name} engine metadata`] = await docker(['inspect', name]);
+        seen[`${name} kiab files`] = await docker(['exec', name, 'sh', '-c', 'ls /etc/kiab; cat /etc/kiab/* 2>/dev/null; true']);
+      }
+      for (const secret of tokenSecrets) {
+        for (const [where, text] of Object.entries(seen)) assert.ok(!text.includes(secret), `a join token's secret is in the ${where}`);
+      }
+      for (const [where, text] of Object.entries(seen)) if (where.endsWith('kiab files')) assert.doesNotMatch(text, /kubeadm-(join|init|upload)\.yaml/, where);
+    });
 
-  it('publishes the registry for tools (KEP-1755)', async () => {
-    const data = await kubectl('-n', 'kube-public', 'get', 'configmap', 'local-registry-hosting', '-o', 'jsonpath={.data.localRegistryHosting\\.v1}');
-    assert.match(data, new RegExp(`host: ${registry.replace(/[.]/g, '\\.')}`));
-  });
+    it('publishes the registry for tools (KEP-1755)', async () => {
+      const data = await kubectl('-n', 'kube-public', 'get', 'configmap', 'local-registry-hosting', '-o', 'jsonpath={.data.localRegistryHosting\\.v1}');
+      assert.match(data, new RegExp(`host: ${registry.replace(/[.]/g, '\\.')}`));
+    });
 
-  it('CoreDNS resolves kubernetes.default', async () => {
-    await kubectl('run', 'dns-check', `--image=${registry}/busybox:e2e`, '--restart=Never', '--command', '--', '/busybox', 'nslookup', 'kubernetes.default.svc.cluster.local');
-    await eventually(async () => {
-      const phase = await kubectl('get', 'pod', 'dns-check', '-o', 'jsonpath={.status.phase}');
-      if (phase !== 'Succeeded') throw new Error(`dns-check is ${phase}: ${await kubectl('logs', 'dns-check').catch(() => '')}`);
-    }, 120_000, 1000);
-    assert.match(await kubectl('logs', 'dns-check'), /Address:\s*10\.96\.0\.1\b/);
-  });
+    it('CoreDNS resolves kubernetes.default', async () => {
+      await kubectl(
+        'run',
+        'dns-check',
+        `--image=${registry}/busybox:e2e`,
+        '--restart=Never',
+        '--command',
+        '--',
+        '/busybox',
+        'nslookup',
+        'kubernetes.default.svc.cluster.local',
+      );
+      await eventually(
+        async () => {
+          const phase = await kubectl('get', 'pod', 'dns-check', '-o', 'jsonpath={.status.phase}');
+          if (phase !== 'Succeeded') throw new Error(`dns-check is ${phase}: ${await kubectl('logs', 'dns-check').catch(() => '')}`);
+        },
+        120_000,
+        1000,
+      );
+      assert.match(await kubectl('logs', 'dns-check'), /Address:\s*10\.96\.0\.1\b/);
+    });
 
-  it('runs a Deployment from an image pushed to localhost:PORT on the host, and serves it on a NodePort through the box', async () => {
-    const manifest = JSON.stringify({
-      apiVersion: 'v1',
-      kind: 'List',
-      items: [
-        {
-          apiVersion: 'apps/v1',
-          kind: 'Deployment',
-          metadata: { name: 'web' },
-          spec: {
-            replicas: 2,
-            selector: { matchLabels: { app: 'web' } },
-            template: {
-              metadata: { labels: { app: 'web' } },
-              spec: {
-                topologySpreadConstraints: [{ maxSkew: 1, topologyKey: 'kubernetes.io/hostname', whenUnsatisfiable: 'DoNotSchedule', labelSelector: { matchLabels: { app: 'web' } } }],
-                containers: [{ name: 'web', image: `${registry}/busybox:e2e`, command: ['/busybox', 'sh', '-c', '/busybox mkdir -p /www && echo "hello from $(/busybox hostname)" > /www/index.html && exec /busybox httpd -f -p 8080 -h /www'], ports: [{ containerPort: 8080 }] }],
+    it('runs a Deployment from an image pushed to localhost:PORT on the host, and serves it on a NodePort through the box', async () => {
+      const manifest = JSON.stringify({
+        apiVersion: 'v1',
+        kind: 'List',
+        items: [
+          {
+            apiVersion: 'apps/v1',
+            kind: 'Deployment',
+            metadata: { name: 'web' },
+            spec: {
+              replicas: 2,
+              selector: { matchLabels: { app: 'web' } },
+              template: {
+                metadata: { labels: { app: 'web' } },
+                spec: {
+                  topologySpreadConstraints: [
+                    { maxSkew: 1, topologyKey: 'kubernetes.io/hostname', whenUnsatisfiable: 'DoNotSchedule', labelSelector: { matchLabels: { app: 'web' } } },
+                  ],
+                  containers: [
+                    {
+                      name: 'web',
+                      image: `${registry}/busybox:e2e`,
+                      command: [
+                        '/busybox',
+                        'sh',
+                        '-c',
+                        '/busybox mkdir -p /www && echo "hello from $(/busybox hostname)" > /www/index.html && exec /busybox httpd -f -p 8080 -h /www',
+                      ],
+                      ports: [{ containerPort: 8080 }],
+                    },
+                  ],
+                },
               },
             },
           },
+          {
+            apiVersion: 'v1',
+            kind: 'Service',
+            metadata: { name: 'web' },
+            spec: { type: 'NodePort', selector: { app: 'web' }, ports: [{ port: 80, targetPort: 8080, nodePort: 30080 }] },
+          },
+        ],
+      });
+      const applied = await run(KUBECTL, ['--kubeconfig', kubeconfig, 'apply', '-f', '-'], { env, input: manifest });
+      assert.equal(applied.code, 0, applied.stderr);
+      await kubectl('wait', '--for=condition=Available', 'deployment/web', '--timeout=180s');
+      const body = await eventually(
+        async () => {
+          const response = await fetch(`http://${status.address}:30080/`, { signal: AbortSignal.timeout(5000) });
+          return response.text();
         },
-        { apiVersion: 'v1', kind: 'Service', metadata: { name: 'web' }, spec: { type: 'NodePort', selector: { app: 'web' }, ports: [{ port: 80, targetPort: 8080, nodePort: 30080 }] } },
-      ],
+        60_000,
+        1000,
+      );
+      assert.match(body, /^hello from web-/);
     });
-    const applied = await run(KUBECTL, ['--kubeconfig', kubeconfig, 'apply', '-f', '-'], { env, input: manifest });
-    assert.equal(applied.code, 0, applied.stderr);
-    await kubectl('wait', '--for=condition=Available', 'deployment/web', '--timeout=180s');
-    const body = await eventually(async () => {
-      const response = await fetch(`http://${status.address}:30080/`, { signal: AbortSignal.timeout(5000) });
-      return response.text();
-    }, 60_000, 1000);
-    assert.match(body, /^hello from web-/);
-  });
 
-  it('a pod on one worker reaches a pod on the other', async () => {
-    const pods = JSON.parse(await kubectl('get', 'pods', '-l', 'app=web', '-o', 'json')) as { items: Array<{ metadata: { name: string }; spec: { nodeName: string }; status: { podIP: string } }> };
-    const nodes = new Set(pods.items.map((pod) => pod.spec.nodeName));
-    assert.equal(nodes.size, 2, `web pods spread over two nodes: ${[...nodes].join(',')}`);
-    const [from, to] = pods.items as [(typeof pods.items)[0], (typeof pods.items)[0]];
-    const answer = await kubectl('exec', from.metadata.name, '--', '/busybox', 'wget', '-qO-', `http://${to.status.podIP}:8080/`);
-    assert.equal(answer, `hello from ${to.metadata.name}`);
-  });
+    it('a pod on one worker reaches a pod on the other', async () => {
+      const pods = JSON.parse(await kubectl('get', 'pods', '-l', 'app=web', '-o', 'json')) as {
+        items: Array<{ metadata: { name: string }; spec: { nodeName: string }; status: { podIP: string } }>;
+      };
+      const nodes = new Set(pods.items.map((pod) => pod.spec.nodeName));
+      assert.equal(nodes.size, 2, `web pods spread over two nodes: ${[...nodes].join(',')}`);
+      const [from, to] = pods.items as [(typeof pods.items)[0], (typeof pods.items)[0]];
+      const answer = await kubectl('exec', from.metadata.name, '--', '/busybox', 'wget', '-qO-', `http://${to.status.podIP}:8080/`);
+      assert.equal(answer, `hello from ${to.metadata.name}`);
+    });
 
-  it('reset brings the cluster back to Ready with objects made after the snapshot gone', async () => {
-    const restored = await kiabEnv(['reset', CLUSTER, '-o', 'json']);
-    assert.equal(restored.code, 0, restored.stderr);
-    assert.equal(await kubectl('get', 'deployment', 'web', '--ignore-not-found', '-o', 'name'), '');
-    const ready = await kubectl('get', 'nodes', '-o', 'jsonpath={range .items[*]}{.status.conditions[?(@.type=="Ready")].status}{" "}{end}');
-    assert.deepEqual(ready.trim().split(' '), ['True', 'True', 'True']);
-  });
-
-  it('node add joins a Ready worker; node rm drains it and deletes the node', async () => {
-    const added = await kiabEnv(['node', 'add', '--cluster', CLUSTER, '--role', 'worker', '-o', 'json']);
-    assert.equal(added.code, 0, added.stderr);
-    assert.equal(await kubectl('get', 'node', machine('worker', 2), '-o', 'jsonpath={.status.conditions[?(@.type=="Ready")].status}'), 'True');
-    const removed = await kiabEnv(['node', 'rm', machine('worker', 2)]);
-    assert.equal(removed.code, 0, removed.stderr);
-    assert.equal(await kubectl('get', 'node', machine('worker', 2), '--ignore-not-found', '-o', 'name'), '');
-    assert.ok(!(await labelledObjects(CLUSTER)).containers.includes(machine('worker', 2)));
-  });
-
-  it('status shows the Kubernetes view of each node', async () => {
-    const seen = await kiabJson<StatusJson & { kubernetes?: { context: string; apiServer: string }; nodes: Array<{ kubernetes?: { ready: boolean; kubeletVersion: string } }> }>(['status', CLUSTER]);
-    assert.equal(seen.kubernetes?.context, `kiab-${CLUSTER}`);
-    for (const node of seen.nodes) assert.deepEqual([node.kubernetes?.ready, node.kubernetes?.kubeletVersion], [true, DEFAULT_KUBEADM_VERSION]);
-  });
-
-  it('comes back Ready after the engine restarts', { skip: process.getuid?.() === 0 ? false : 'needs root to restart dockerd' }, async () => {
-    const pidof = await run('pidof', ['dockerd']);
-    const pid = Number(pidof.stdout.trim().split(/\s+/)[0]);
-    assert.ok(pid > 0, 'dockerd runs');
-    const argv = (await readFile(`/proc/${pid}/cmdline`, 'utf8')).split('\0').filter(Boolean);
-    process.kill(pid, 'SIGTERM');
-    await eventually(async () => {
-      try {
-        process.kill(pid, 0);
-      } catch {
-        return;
-      }
-      throw new Error('dockerd still running');
-    }, 60_000, 200);
-    const log = openSync('/var/log/dockerd.log', 'a');
-    spawn(argv[0]!, argv.slice(1), { detached: true, stdio: ['ignore', log, log] }).unref();
-    await eventually(() => docker(['info', '--format', '{{.ServerVersion}}']), 60_000, 500);
-    await eventually(async () => {
+    it('reset brings the cluster back to Ready with objects made after the snapshot gone', async () => {
+      const restored = await kiabEnv(['reset', CLUSTER, '-o', 'json']);
+      assert.equal(restored.code, 0, restored.stderr);
+      assert.equal(await kubectl('get', 'deployment', 'web', '--ignore-not-found', '-o', 'name'), '');
       const ready = await kubectl('get', 'nodes', '-o', 'jsonpath={range .items[*]}{.status.conditions[?(@.type=="Ready")].status}{" "}{end}');
       assert.deepEqual(ready.trim().split(' '), ['True', 'True', 'True']);
-    }, 240_000, 2000);
-  });
+    });
 
-  it('delete leaves nothing and removes its kubeconfig entries', async () => {
-    await kiabOk(['delete', CLUSTER]);
-    assert.deepEqual(await labelledObjects(CLUSTER), { containers: [], networks: [], volumes: [] });
-    // kiabOk ran without KUBECONFIG; delete again with it so the entries in our file go too.
-    await kiabEnv(['delete', CLUSTER]);
-    assert.doesNotMatch(await readFile(kubeconfig, 'utf8'), new RegExp(`kiab-${CLUSTER}`));
+    it('node add joins a Ready worker; node rm drains it and deletes the node', async () => {
+      const added = await kiabEnv(['node', 'add', '--cluster', CLUSTER, '--role', 'worker', '-o', 'json']);
+      assert.equal(added.code, 0, added.stderr);
+      assert.equal(await kubectl('get', 'node', machine('worker', 2), '-o', 'jsonpath={.status.conditions[?(@.type=="Ready")].status}'), 'True');
+      const removed = await kiabEnv(['node', 'rm', machine('worker', 2)]);
+      assert.equal(removed.code, 0, removed.stderr);
+      assert.equal(await kubectl('get', 'node', machine('worker', 2), '--ignore-not-found', '-o', 'name'), '');
+      assert.ok(!(await labelledObjects(CLUSTER)).containers.includes(machine('worker', 2)));
+    });
+
+    it('status shows the Kubernetes view of each node', async () => {
+      const seen = await kiabJson<
+        StatusJson & { kubernetes?: { context: string; apiServer: string }; nodes: Array<{ kubernetes?: { ready: boolean; kubeletVersion: string } }> }
+      >(['status', CLUSTER]);
+      assert.equal(seen.kubernetes?.context, `kiab-${CLUSTER}`);
+      for (const node of seen.nodes) assert.deepEqual([node.kubernetes?.ready, node.kubernetes?.kubeletVersion], [true, DEFAULT_KUBEADM_VERSION]);
+    });
+
+    it('comes back Ready after the engine restarts', { skip: process.getuid?.() === 0 ? false : 'needs root to restart dockerd' }, async () => {
+      const pidof = await run('pidof', ['dockerd']);
+      const pid = Number(pidof.stdout.trim().split(/\s+/)[0]);
+      assert.ok(pid > 0, 'dockerd runs');
+      const argv = (await readFile(`/proc/${pid}/cmdline`, 'utf8')).split('\0').filter(Boolean);
+      process.kill(pid, 'SIGTERM');
+      await eventually(
+        async () => {
+          try {
+            process.kill(pid, 0);
+          } catch {
+            return;
+          }
+          throw new Error('dockerd still running');
+        },
+        60_000,
+        200,
+      );
+      const log = openSync('/var/log/dockerd.log', 'a');
+      spawn(argv[0]!, argv.slice(1), { detached: true, stdio: ['ignore', log, log] }).unref();
+      await eventually(() => docker(['info', '--format', '{{.ServerVersion}}']), 60_000, 500);
+      await eventually(
+        async () => {
+          const ready = await kubectl('get', 'nodes', '-o', 'jsonpath={range .items[*]}{.status.conditions[?(@.type=="Ready")].status}{" "}{end}');
+          assert.deepEqual(ready.trim().split(' '), ['True', 'True', 'True']);
+        },
+        240_000,
+        2000,
+      );
+    });
+
+    it('delete leaves nothing and removes its kubeconfig entries', async () => {
+      await kiabOk(['delete', CLUSTER]);
+      assert.deepEqual(await labelledObjects(CLUSTER), { containers: [], networks: [], volumes: [] });
+      // kiabOk ran without KUBECONFIG; delete again with it so the entries in our file go too.
+      await kiabEnv(['delete', CLUSTER]);
+      assert.doesNotMatch(await readFile(kubeconfig, 'utf8'), new RegExp(`kiab-${CLUSTER}`));
+    });
   });
-});

@@ -18,51 +18,67 @@ async function findDockerd(): Promise<{ pid: number; argv: string[] } | undefine
 }
 
 async function processGone(pid: number): Promise<void> {
-  await eventually(async () => {
-    try {
-      process.kill(pid, 0);
-    } catch {
-      return;
-    }
-    throw new Error(`dockerd ${pid} still running`);
-  }, 60_000, 200);
+  await eventually(
+    async () => {
+      try {
+        process.kill(pid, 0);
+      } catch {
+        return;
+      }
+      throw new Error(`dockerd ${pid} still running`);
+    },
+    60_000,
+    200,
+  );
 }
 
 const dockerd = await findDockerd();
 const systemdManaged = dockerd ? (await readFile(`/proc/${dockerd.pid}/cgroup`, 'utf8')).includes('docker.service') : false;
-const skip = !dockerd ? 'needs root and a dockerd process on this machine to restart' : systemdManaged ? 'dockerd is managed by systemd here; restart it with systemctl by hand' : false;
+const skip = !dockerd
+  ? 'needs root and a dockerd process on this machine to restart'
+  : systemdManaged
+    ? 'dockerd is managed by systemd here; restart it with systemctl by hand'
+    : false;
 
 // A skipped suite is reported as one skipped test with its reason, so the run's summary counts it.
 if (skip) it('the cluster survives an engine restart', { skip }, () => undefined);
-else describe('the cluster survives an engine restart', () => {
-  before(async () => {
-    await kiab(['delete', CLUSTER]);
+else
+  describe('the cluster survives an engine restart', () => {
+    before(async () => {
+      await kiab(['delete', CLUSTER]);
+    });
+    after(async () => {
+      await kiab(['delete', CLUSTER]);
+    });
+
+    it('every machine and the box come back running, with the same addresses, and the box still forwards', async () => {
+      const before = await kiabJson<StatusJson>(['up', CLUSTER, '--k8s', 'none', '--workers', '2']);
+      assert.equal(before.state, 'running');
+
+      const { pid, argv } = dockerd!;
+      process.kill(pid, 'SIGTERM');
+      await processGone(pid);
+      const log = openSync('/var/log/dockerd.log', 'a');
+      spawn(argv[0]!, argv.slice(1), { detached: true, stdio: ['ignore', log, log] }).unref();
+      await eventually(() => docker(['info', '--format', '{{.ServerVersion}}']), 60_000, 500);
+
+      const after = await eventually(
+        async () => {
+          const status = await kiabJson<StatusJson>(['status', CLUSTER]);
+          if (status.state !== 'running') throw new Error(`cluster is ${status.state}`);
+          return status;
+        },
+        120_000,
+        1000,
+      );
+      assert.deepEqual(
+        after.nodes.map((machine) => [machine.name, machine.ip]),
+        before.nodes.map((machine) => [machine.name, machine.ip]),
+      );
+      assert.equal(after.address, before.address);
+
+      // The machine rebooted, so the greeter is started anew; the forwarding rules must be back by themselves.
+      await startGreeter(`kiab-${CLUSTER}-worker-0`, 30080);
+      assert.equal((await eventually(() => readTcp(after.address!, 30080))).trim(), `greeting-from-kiab-${CLUSTER}-worker-0`);
+    });
   });
-  after(async () => {
-    await kiab(['delete', CLUSTER]);
-  });
-
-  it('every machine and the box come back running, with the same addresses, and the box still forwards', async () => {
-    const before = await kiabJson<StatusJson>(['up', CLUSTER, '--k8s', 'none', '--workers', '2']);
-    assert.equal(before.state, 'running');
-
-    const { pid, argv } = dockerd!;
-    process.kill(pid, 'SIGTERM');
-    await processGone(pid);
-    const log = openSync('/var/log/dockerd.log', 'a');
-    spawn(argv[0]!, argv.slice(1), { detached: true, stdio: ['ignore', log, log] }).unref();
-    await eventually(() => docker(['info', '--format', '{{.ServerVersion}}']), 60_000, 500);
-
-    const after = await eventually(async () => {
-      const status = await kiabJson<StatusJson>(['status', CLUSTER]);
-      if (status.state !== 'running') throw new Error(`cluster is ${status.state}`);
-      return status;
-    }, 120_000, 1000);
-    assert.deepEqual(after.nodes.map((machine) => [machine.name, machine.ip]), before.nodes.map((machine) => [machine.name, machine.ip]));
-    assert.equal(after.address, before.address);
-
-    // The machine rebooted, so the greeter is started anew; the forwarding rules must be back by themselves.
-    await startGreeter(`kiab-${CLUSTER}-worker-0`, 30080);
-    assert.equal((await eventually(() => readTcp(after.address!, 30080))).trim(), `greeting-from-kiab-${CLUSTER}-worker-0`);
-  });
-});

@@ -16,7 +16,11 @@ interface SnapshotJson {
 }
 
 async function snapshotImages(): Promise<string[]> {
-  return (await docker(['images', '--filter', `label=dev.kiab.snapshot`, '--filter', `label=dev.kiab.cluster=${CLUSTER}`, '--format', '{{.Repository}}:{{.Tag}}'])).split('\n').filter(Boolean);
+  return (
+    await docker(['images', '--filter', `label=dev.kiab.snapshot`, '--filter', `label=dev.kiab.cluster=${CLUSTER}`, '--format', '{{.Repository}}:{{.Tag}}'])
+  )
+    .split('\n')
+    .filter(Boolean);
 }
 
 async function fileExists(node: string, path: string): Promise<boolean> {
@@ -43,16 +47,40 @@ describe('snapshots and image load', () => {
 
   it('up takes the clean snapshot of every machine', async () => {
     const snapshots = await kiabJson<SnapshotJson[]>(['snapshot', 'list', CLUSTER]);
-    assert.deepEqual(snapshots.map((snapshot) => [snapshot.name, snapshot.machines.length]), [['clean', 3]]);
+    assert.deepEqual(
+      snapshots.map((snapshot) => [snapshot.name, snapshot.machines.length]),
+      [['clean', 3]],
+    );
     assert.equal((await snapshotImages()).length, 3);
   });
 
   it('image load streams an image into every machine, and a container runs from it', async () => {
     const result = await kiabJson<{ nodes: Array<{ node: string; loaded: boolean }>; bytes: number }>(['image', 'load', IMAGE, '--cluster', CLUSTER]);
-    assert.deepEqual(result.nodes.map((node) => [node.node, node.loaded]), [[machine('server', 0), true], [machine('worker', 0), true], [machine('worker', 1), true]]);
+    assert.deepEqual(
+      result.nodes.map((node) => [node.node, node.loaded]),
+      [
+        [machine('server', 0), true],
+        [machine('worker', 0), true],
+        [machine('worker', 1), true],
+      ],
+    );
     assert.ok(result.bytes > 500_000, `streamed ${result.bytes} bytes`);
     for (const node of [machine('server', 0), machine('worker', 0), machine('worker', 1)]) {
-      const ran = await kiab(['exec', node, '--', 'ctr', '-n', 'k8s.io', 'run', '--rm', `docker.io/${IMAGE}`, 'e2e-load', '/busybox', 'echo', `ran-on-${node}`]);
+      const ran = await kiab([
+        'exec',
+        node,
+        '--',
+        'ctr',
+        '-n',
+        'k8s.io',
+        'run',
+        '--rm',
+        `docker.io/${IMAGE}`,
+        'e2e-load',
+        '/busybox',
+        'echo',
+        `ran-on-${node}`,
+      ]);
       assert.equal(ran.code, 0, ran.stderr);
       assert.equal(ran.stdout.trim(), `ran-on-${node}`);
     }
@@ -64,7 +92,10 @@ describe('snapshots and image load', () => {
     await kiabOk(['exec', machine('worker', 1), '--', 'ctr', '-n', 'k8s.io', 'images', 'rm', `docker.io/${IMAGE}`]);
     await kiabOk(['exec', machine('server', 0), '--', 'ctr', '-n', 'k8s.io', 'images', 'rm', `docker.io/${IMAGE}`]);
     const result = await kiabJson<{ nodes: Array<{ node: string }> }>(['image', 'load', '--archive', archive, '--cluster', CLUSTER, '--nodes', 'worker-1']);
-    assert.deepEqual(result.nodes.map((node) => node.node), [machine('worker', 1)]);
+    assert.deepEqual(
+      result.nodes.map((node) => node.node),
+      [machine('worker', 1)],
+    );
     assert.equal(await imageInMachine(machine('worker', 1)), true);
     assert.equal(await imageInMachine(machine('server', 0)), false);
 
@@ -78,7 +109,8 @@ describe('snapshots and image load', () => {
     const failing = machine('worker', 1);
     await kiabOk(['exec', machine('server', 0), '--', 'ctr', '-n', 'k8s.io', 'images', 'rm', `docker.io/${IMAGE}`]);
     // A stand-in ctr whose import never reads its input, and one whose import fails; every other ctr call is the real one.
-    const standIn = (importer: string): string => `mv /usr/bin/ctr /usr/bin/ctr.real && printf '%s\\n' '#!/bin/sh' 'case "$*" in *import*) ${importer} ;; esac' 'exec /usr/bin/ctr.real "$@"' > /usr/bin/ctr && chmod +x /usr/bin/ctr`;
+    const standIn = (importer: string): string =>
+      `mv /usr/bin/ctr /usr/bin/ctr.real && printf '%s\\n' '#!/bin/sh' 'case "$*" in *import*) ${importer} ;; esac' 'exec /usr/bin/ctr.real "$@"' > /usr/bin/ctr && chmod +x /usr/bin/ctr`;
     await kiabOk(['exec', stalling, '--', 'sh', '-c', standIn('exec sleep 300')]);
     await kiabOk(['exec', failing, '--', 'sh', '-c', standIn('echo "import refused on purpose" >&2; exit 3')]);
     try {
@@ -102,7 +134,20 @@ describe('snapshots and image load', () => {
     assert.equal(await imageInMachine(machine('worker', 0)), false, 'clean has no loaded image');
     await kiabOk(['snapshot', 'restore', CLUSTER, 'loaded']);
     assert.equal(await imageInMachine(machine('worker', 0)), true, 'restored without a new import');
-    const ran = await kiab(['exec', machine('worker', 0), '--', 'ctr', '-n', 'k8s.io', 'run', '--rm', `docker.io/${IMAGE}`, 'e2e-restored', '/busybox', 'true']);
+    const ran = await kiab([
+      'exec',
+      machine('worker', 0),
+      '--',
+      'ctr',
+      '-n',
+      'k8s.io',
+      'run',
+      '--rm',
+      `docker.io/${IMAGE}`,
+      'e2e-restored',
+      '/busybox',
+      'true',
+    ]);
     assert.equal(ran.code, 0, ran.stderr);
   });
 
@@ -111,7 +156,10 @@ describe('snapshots and image load', () => {
     await kiabOk(['node', 'add', '--cluster', CLUSTER]);
     const restored = await kiabJson<StatusJson>(['reset', CLUSTER]);
     assert.equal(restored.state, 'running');
-    assert.deepEqual(restored.nodes.map((node) => [node.name, node.ip]), initial.nodes.map((node) => [node.name, node.ip]));
+    assert.deepEqual(
+      restored.nodes.map((node) => [node.name, node.ip]),
+      initial.nodes.map((node) => [node.name, node.ip]),
+    );
     assert.equal(await fileExists(machine('worker', 0), '/root/after-snapshot'), false);
     assert.equal(await fileExists(machine('worker', 0), '/var/lib/containerd/after-snapshot'), false);
     assert.equal((await kiabOk(['exec', machine('worker', 0), '--', 'hostname'])).stdout.trim(), machine('worker', 0));
@@ -135,7 +183,10 @@ describe('snapshots and image load', () => {
     assert.equal((await snapshotImages()).length, 3);
     const back = await kiabJson<StatusJson>(['snapshot', 'restore', CLUSTER, 'clean']);
     assert.equal(back.state, 'running');
-    assert.deepEqual(back.nodes.map((node) => node.ip), initial.nodes.map((node) => node.ip));
+    assert.deepEqual(
+      back.nodes.map((node) => node.ip),
+      initial.nodes.map((node) => node.ip),
+    );
     await kiabOk(['delete', CLUSTER]);
     assert.deepEqual(await snapshotImages(), []);
     assert.deepEqual(await labelledObjects(CLUSTER), { containers: [], networks: [], volumes: [] });

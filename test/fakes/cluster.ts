@@ -32,10 +32,22 @@ export function engine(): FakeProvider {
 }
 
 export function specOf(name: string, counts: { servers?: number; workers?: number } = {}, extra: Partial<ClusterSpecInput> = {}) {
-  return clusterSpecSchema.parse({ name, distribution: 'none', servers: counts.servers ?? 1, workers: counts.workers ?? 2, images: { node: NODE_IMAGE, box: BOX_IMAGE }, ...extra });
+  return clusterSpecSchema.parse({
+    name,
+    distribution: 'none',
+    servers: counts.servers ?? 1,
+    workers: counts.workers ?? 2,
+    images: { node: NODE_IMAGE, box: BOX_IMAGE },
+    ...extra,
+  });
 }
 
-export function upCluster(provider: FakeProvider, name: string, counts: { servers?: number; workers?: number } = {}, extra: Partial<ClusterSpecInput> = {}): Promise<ClusterStatus> {
+export function upCluster(
+  provider: FakeProvider,
+  name: string,
+  counts: { servers?: number; workers?: number } = {},
+  extra: Partial<ClusterSpecInput> = {},
+): Promise<ClusterStatus> {
   return up({ provider, spec: specOf(name, counts, extra), reporter: quiet, snapshot: false });
 }
 
@@ -47,7 +59,14 @@ export function inventory(provider: FakeProvider, cluster: string) {
   const ours = (labels: Record<string, string>): boolean => labels[LABEL.cluster] === cluster;
   const containers = [...provider.containers.values()]
     .filter((container) => ours(container.info.labels))
-    .map(({ info, files }) => ({ name: info.name, image: info.image, state: info.state, labels: info.labels, addresses: info.addresses, files: Object.fromEntries([...files].sort()) }));
+    .map(({ info, files }) => ({
+      name: info.name,
+      image: info.image,
+      state: info.state,
+      labels: info.labels,
+      addresses: info.addresses,
+      files: Object.fromEntries([...files].sort()),
+    }));
   const networks = [...provider.networks.values()].filter((network) => ours(network.labels)).map(({ name, subnet, labels }) => ({ name, subnet, labels }));
   const volumes = [...provider.volumes.values()].filter((volume) => ours(volume.labels)).map(({ name, labels }) => ({ name, labels }));
   const images = provider.images.filter((image) => ours(image.labels)).map(({ tags, labels }) => ({ tags, labels }));

@@ -1,8 +1,19 @@
 import { Readable } from 'node:stream';
 import { cidrsOverlap } from '../../src/net/addresses.js';
 import type {
-  AttachedIo, BuildOptions, ContainerFile, ContainerInfo, ContainerSpec, EngineInfo, ExecOptions, ExecResult,
-  ImageInfo, NetworkInfo, NetworkSpec, Provider, VolumeInfo,
+  AttachedIo,
+  BuildOptions,
+  ContainerFile,
+  ContainerInfo,
+  ContainerSpec,
+  EngineInfo,
+  ExecOptions,
+  ExecResult,
+  ImageInfo,
+  NetworkInfo,
+  NetworkSpec,
+  Provider,
+  VolumeInfo,
 } from '../../src/provider/types.js';
 
 /**
@@ -120,7 +131,9 @@ export class FakeProvider implements Provider {
 
   async listContainers(labels: Record<string, string>): Promise<ContainerInfo[]> {
     this.record('listContainers', undefined, [labels]);
-    return [...this.containers.values()].filter((container) => matchesLabels(container.info.labels, labels)).map((container) => structuredClone(container.info));
+    return [...this.containers.values()]
+      .filter((container) => matchesLabels(container.info.labels, labels))
+      .map((container) => structuredClone(container.info));
   }
 
   async inspectContainer(name: string): Promise<ContainerInfo | undefined> {
@@ -197,7 +210,9 @@ export class FakeProvider implements Provider {
 
   async listVolumes(labels: Record<string, string>): Promise<VolumeInfo[]> {
     this.record('listVolumes', undefined, [labels]);
-    return [...this.volumes.values()].filter((volume) => matchesLabels(volume.labels, labels)).map((volume) => ({ name: volume.name, labels: { ...volume.labels } }));
+    return [...this.volumes.values()]
+      .filter((volume) => matchesLabels(volume.labels, labels))
+      .map((volume) => ({ name: volume.name, labels: { ...volume.labels } }));
   }
 
   async removeVolume(name: string): Promise<void> {
@@ -351,7 +366,9 @@ export class FakeProvider implements Provider {
 
   private checkAddressFree(container: FakeContainer): void {
     const { name, ip } = container.spec.network;
-    const holder = [...this.containers.values()].find((other) => other !== container && other.info.state === 'running' && other.spec.network.name === name && other.spec.network.ip === ip);
+    const holder = [...this.containers.values()].find(
+      (other) => other !== container && other.info.state === 'running' && other.spec.network.name === name && other.spec.network.ip === ip,
+    );
     if (holder) throw new Error(`Address already in use: ${ip} is held by ${holder.spec.name}`);
   }
 }

@@ -10,7 +10,10 @@ async function fixture(): Promise<{ dir: string; manifest: AssetManifest }> {
   const dir = await mkdtemp(join(tmpdir(), 'kiab-assets-'));
   await writeFile(join(dir, 'k3s'), 'a binary, as far as this test cares\n');
   const [name, file] = await describeFile(dir, join(dir, 'k3s'));
-  return { dir, manifest: { distribution: 'k3s', version: 'v1.0.0+k3s1', arch: 'amd64', source: 'import', createdAt: '', images: {}, files: { [name]: file } } };
+  return {
+    dir,
+    manifest: { distribution: 'k3s', version: 'v1.0.0+k3s1', arch: 'amd64', source: 'import', createdAt: '', images: {}, files: { [name]: file } },
+  };
 }
 
 describe('asset verification', () => {
@@ -22,7 +25,10 @@ describe('asset verification', () => {
   it('refuses a truncated file, naming its path', async () => {
     const { dir, manifest } = await fixture();
     await truncate(join(dir, 'k3s'), 5);
-    await assert.rejects(verifyAssets(dir, manifest), (error: unknown) => error instanceof KiabError && error.message.includes(join(dir, 'k3s')) && /checksum/.test(error.message));
+    await assert.rejects(
+      verifyAssets(dir, manifest),
+      (error: unknown) => error instanceof KiabError && error.message.includes(join(dir, 'k3s')) && /checksum/.test(error.message),
+    );
   });
 
   it('refuses a file changed in place with its size kept', async () => {

@@ -6,7 +6,16 @@ import { FakeProvider, matchesLabels } from '../fakes/provider.js';
 /* The Docker behaviours the orchestration tests lean on, pinned so the fake cannot drift into leniency. */
 
 function machine(name: string, ip: string): ContainerSpec {
-  return { name, hostname: name, image: 'node', labels: { app: name }, network: { name: 'net', ip }, kind: 'machine', volumes: [{ name: `${name}-data`, path: '/data', labels: { owner: name } }], publish: [] };
+  return {
+    name,
+    hostname: name,
+    image: 'node',
+    labels: { app: name },
+    network: { name: 'net', ip },
+    kind: 'machine',
+    volumes: [{ name: `${name}-data`, path: '/data', labels: { owner: name } }],
+    publish: [],
+  };
 }
 
 async function engineWithNetwork(): Promise<FakeProvider> {
@@ -56,10 +65,13 @@ describe('fake provider', () => {
     await provider.createContainer(machine('m1', '10.9.0.10'));
     await assert.rejects(provider.createContainer(machine('m2', '10.9.0.11')), /injected failure/);
     await provider.createContainer(machine('m2', '10.9.0.11'));
-    assert.deepEqual(provider.calls.map((call) => `${call.method} ${call.name}`), ['createNetwork net', 'createContainer m1', 'createContainer m2', 'createContainer m2']);
+    assert.deepEqual(
+      provider.calls.map((call) => `${call.method} ${call.name}`),
+      ['createNetwork net', 'createContainer m1', 'createContainer m2', 'createContainer m2'],
+    );
   });
 
-  it('keeps a committed container\'s files and labels in the image, and copies volume files', async () => {
+  it("keeps a committed container's files and labels in the image, and copies volume files", async () => {
     const provider = await engineWithNetwork();
     await provider.createContainer(machine('m1', '10.9.0.10'));
     await provider.writeFiles('m1', [{ path: '/etc/x', content: 'y' }]);

@@ -42,7 +42,10 @@ describe('inotify limits', () => {
   const usage = { maxInstances: 128, maxWatches: 100_000, instances: 100, watches: 1_000 };
   for (const { need, expected } of [
     { need: { instances: 28, watches: 400 }, expected: undefined },
-    { need: { instances: 29, watches: 400 }, expected: /^host limit: fs\.inotify\.max_user_instances is 128 with 100 in use, and 1 server of kubeadm need about 29 more$/ },
+    {
+      need: { instances: 29, watches: 400 },
+      expected: /^host limit: fs\.inotify\.max_user_instances is 128 with 100 in use, and 1 server of kubeadm need about 29 more$/,
+    },
     { need: { instances: 1, watches: 99_001 }, expected: /^host limit: fs\.inotify\.max_user_watches is 100000 with 1000 in use/ },
   ]) {
     it(`refuses only when the need does not fit (${need.instances} instances, ${need.watches} watches)`, () => {

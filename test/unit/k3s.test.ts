@@ -47,7 +47,9 @@ describe('k3s config.yaml', () => {
   it('lets servers run workloads when there are no workers', () => {
     const alone = { ...facts, untaintServers: true };
     assert.equal((parse(k3sConfig(server0, joinPlan(server0, server0, alone), alone)) as Record<string, unknown>)['node-taint'], undefined);
-    assert.deepEqual((parse(k3sConfig(server0, joinPlan(server0, server0, facts), facts)) as Record<string, unknown>)['node-taint'], ['node-role.kubernetes.io/control-plane:NoSchedule']);
+    assert.deepEqual((parse(k3sConfig(server0, joinPlan(server0, server0, facts), facts)) as Record<string, unknown>)['node-taint'], [
+      'node-role.kubernetes.io/control-plane:NoSchedule',
+    ]);
   });
 });
 

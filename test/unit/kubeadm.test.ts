@@ -1,7 +1,15 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { parse, parseAllDocuments } from 'yaml';
-import { CRI_SOCKET, NODE_PROXIER_BINDING, POD_RESOLV_CONF, initConfig, joinConfig, kubeProxyConfig, type ClusterFacts } from '../../src/distribution/kubeadm/config.js';
+import {
+  CRI_SOCKET,
+  NODE_PROXIER_BINDING,
+  POD_RESOLV_CONF,
+  initConfig,
+  joinConfig,
+  kubeProxyConfig,
+  type ClusterFacts,
+} from '../../src/distribution/kubeadm/config.js';
 import { POD_CIDR, SERVICE_CIDR, cniConfig, podRoutes, podSubnetOf } from '../../src/distribution/kubeadm/network.js';
 import type { MachineRef } from '../../src/distribution/types.js';
 
@@ -58,7 +66,8 @@ function initDocuments(facts_: ClusterFacts = facts, key?: string): InitDocument
   return Object.fromEntries(documents.map((document) => [document.kind, document])) as unknown as InitDocuments;
 }
 
-const join = (machine: MachineRef, key?: string, facts_: ClusterFacts = facts): JoinDocument => parse(joinConfig(machine, facts_, discovery, key)) as JoinDocument;
+const join = (machine: MachineRef, key?: string, facts_: ClusterFacts = facts): JoinDocument =>
+  parse(joinConfig(machine, facts_, discovery, key)) as JoinDocument;
 
 describe('kubeadm InitConfiguration', () => {
   it('is three documents: init, cluster and kubelet configuration', () => {
@@ -118,14 +127,14 @@ describe('kubeadm ClusterConfiguration and KubeletConfiguration', () => {
     assert.deepEqual(cluster.apiServer.certSANs, ['172.28.0.2', 'kiab-dev-box', 'localhost', '127.0.0.1']);
   });
 
-  it('uses kiab\'s pod and service ranges and keeps the controller manager from allocating node CIDRs', () => {
+  it("uses kiab's pod and service ranges and keeps the controller manager from allocating node CIDRs", () => {
     const cluster = initDocuments().ClusterConfiguration;
     assert.equal(cluster.networking.podSubnet, POD_CIDR);
     assert.equal(cluster.networking.serviceSubnet, SERVICE_CIDR);
     assert.deepEqual(cluster.controllerManager.extraArgs, [{ name: 'allocate-node-cidrs', value: 'false' }]);
   });
 
-  it('runs the kubelet with systemd cgroups, on cgroup v1 hosts too, with the machine\'s DNS relay', () => {
+  it("runs the kubelet with systemd cgroups, on cgroup v1 hosts too, with the machine's DNS relay", () => {
     const kubelet = initDocuments().KubeletConfiguration;
     assert.equal(kubelet.failCgroupV1, false);
     assert.equal(kubelet.cgroupDriver, 'systemd');
@@ -148,7 +157,9 @@ describe('kubeadm JoinConfiguration', () => {
   it('discovers the cluster through the box with the token and CA hash', () => {
     const document = join(worker0);
     assert.equal(document.kind, 'JoinConfiguration');
-    assert.deepEqual(document.discovery, { bootstrapToken: { apiServerEndpoint: 'kiab-dev-box:6443', token: discovery.token, caCertHashes: [discovery.caCertHash] } });
+    assert.deepEqual(document.discovery, {
+      bootstrapToken: { apiServerEndpoint: 'kiab-dev-box:6443', token: discovery.token, caCertHashes: [discovery.caCertHash] },
+    });
     assert.equal(document.nodeRegistration.name, 'kiab-dev-worker-0');
     assert.deepEqual(document.nodeRegistration.kubeletExtraArgs, [{ name: 'node-ip', value: '172.28.0.50' }]);
   });
@@ -184,11 +195,14 @@ describe('kubeadm pod network', () => {
     });
   }
 
-  it('writes a bridge + portmap CNI config on the machine\'s own range, without masquerading', () => {
+  it("writes a bridge + portmap CNI config on the machine's own range, without masquerading", () => {
     const text = cniConfig(worker0);
     assert.ok(text.endsWith('}\n'));
     const { plugins } = JSON.parse(text) as { plugins: CniPlugin[] };
-    assert.deepEqual(plugins.map((plugin) => plugin.type), ['bridge', 'portmap']);
+    assert.deepEqual(
+      plugins.map((plugin) => plugin.type),
+      ['bridge', 'portmap'],
+    );
     assert.equal(plugins[0]?.ipMasq, false);
     assert.deepEqual(plugins[0]?.ipam?.ranges, [[{ subnet: podSubnetOf(worker0) }]]);
   });

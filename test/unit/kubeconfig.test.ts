@@ -4,7 +4,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { parse, stringify } from 'yaml';
-import { defaultKubeconfigPath, mergeKubeconfig, mergeUserKubeconfig, removeKubeconfigEntries, removeUserKubeconfigEntries } from '../../src/kubeconfig/index.js';
+import {
+  defaultKubeconfigPath,
+  mergeKubeconfig,
+  mergeUserKubeconfig,
+  removeKubeconfigEntries,
+  removeUserKubeconfigEntries,
+} from '../../src/kubeconfig/index.js';
 
 const other = `apiVersion: v1
 kind: Config
@@ -47,7 +53,10 @@ describe('kubeconfig', () => {
     const env = { KUBECONFIG: `${first}:${second}` };
     assert.equal(await mergeUserKubeconfig(entry('kiab-dev'), { switchContext: false }, env), second);
     assert.equal(await mergeUserKubeconfig(entry('kiab-new'), { switchContext: false }, env), first);
-    assert.deepEqual(parse(await readFile(first, 'utf8')).contexts.map((context: { name: string }) => context.name), ['prod', 'kiab-new']);
+    assert.deepEqual(
+      parse(await readFile(first, 'utf8')).contexts.map((context: { name: string }) => context.name),
+      ['prod', 'kiab-new'],
+    );
     assert.equal(await removeUserKubeconfigEntries({ cluster: 'kiab-dev', user: 'kiab-dev', context: 'kiab-dev' }, env), true);
     assert.deepEqual(parse(await readFile(second, 'utf8')).contexts, []);
   });
@@ -80,7 +89,10 @@ describe('kubeconfig', () => {
     await writeFile(path, other, { mode: 0o644 });
     await mergeKubeconfig(path, entry('kiab-dev'), { switchContext: false });
     let document = parse(await readFile(path, 'utf8'));
-    assert.deepEqual(document.contexts.map((context: { name: string }) => context.name), ['prod', 'kiab-dev']);
+    assert.deepEqual(
+      document.contexts.map((context: { name: string }) => context.name),
+      ['prod', 'kiab-dev'],
+    );
     assert.equal(document['current-context'], 'prod');
     assert.deepEqual(document.preferences, {});
     assert.equal((await stat(path)).mode & 0o777, 0o600);
@@ -92,7 +104,10 @@ describe('kubeconfig', () => {
 
     assert.equal(await removeKubeconfigEntries(path, { cluster: 'kiab-dev', user: 'kiab-dev', context: 'kiab-dev' }), true);
     document = parse(await readFile(path, 'utf8'));
-    assert.deepEqual(document.clusters.map((cluster: { name: string }) => cluster.name), ['prod']);
+    assert.deepEqual(
+      document.clusters.map((cluster: { name: string }) => cluster.name),
+      ['prod'],
+    );
     assert.equal(document.users[0].user.token, 'abc');
     assert.equal(await removeKubeconfigEntries(path, { cluster: 'kiab-dev', user: 'kiab-dev', context: 'kiab-dev' }), false);
   });
@@ -104,19 +119,31 @@ describe('kubeconfig read back by the real kubectl', async () => {
   const { stat: statFile } = await import('node:fs/promises');
   const { execFile } = await import('node:child_process');
   const kubectl = join(assetDir({ distribution: 'kubeadm', version: DEFAULT_KUBEADM_VERSION, arch: hostArch() }), 'bin', 'kubectl');
-  const present = await statFile(kubectl).then(() => true, () => false);
+  const present = await statFile(kubectl).then(
+    () => true,
+    () => false,
+  );
 
-  it('sees merged entries next to the others, then only the others after removal', { skip: present ? false : `no kubectl at ${kubectl} (built by \`kiab assets build\`)` }, async () => {
-    const path = join(await mkdtemp(join(tmpdir(), 'kiab-kc-')), 'config');
-    await writeFile(path, other, { mode: 0o600 });
-    await mergeKubeconfig(path, entry('kiab-dev'), { switchContext: true });
-    const view = (): Promise<{ contexts: Array<{ name: string }>; 'current-context': string }> =>
-      new Promise((resolve, reject) => execFile(kubectl, ['config', 'view', '--kubeconfig', path, '-o', 'json'], (error, stdout) => (error ? reject(error) : resolve(JSON.parse(stdout)))));
-    let seen = await view();
-    assert.deepEqual(seen.contexts.map((context) => context.name).sort(), ['kiab-dev', 'prod']);
-    assert.equal(seen['current-context'], 'kiab-dev');
-    await removeKubeconfigEntries(path, { cluster: 'kiab-dev', user: 'kiab-dev', context: 'kiab-dev' });
-    seen = await view();
-    assert.deepEqual(seen.contexts.map((context) => context.name), ['prod']);
-  });
+  it(
+    'sees merged entries next to the others, then only the others after removal',
+    { skip: present ? false : `no kubectl at ${kubectl} (built by \`kiab assets build\`)` },
+    async () => {
+      const path = join(await mkdtemp(join(tmpdir(), 'kiab-kc-')), 'config');
+      await writeFile(path, other, { mode: 0o600 });
+      await mergeKubeconfig(path, entry('kiab-dev'), { switchContext: true });
+      const view = (): Promise<{ contexts: Array<{ name: string }>; 'current-context': string }> =>
+        new Promise((resolve, reject) =>
+          execFile(kubectl, ['config', 'view', '--kubeconfig', path, '-o', 'json'], (error, stdout) => (error ? reject(error) : resolve(JSON.parse(stdout)))),
+        );
+      let seen = await view();
+      assert.deepEqual(seen.contexts.map((context) => context.name).sort(), ['kiab-dev', 'prod']);
+      assert.equal(seen['current-context'], 'kiab-dev');
+      await removeKubeconfigEntries(path, { cluster: 'kiab-dev', user: 'kiab-dev', context: 'kiab-dev' });
+      seen = await view();
+      assert.deepEqual(
+        seen.contexts.map((context) => context.name),
+        ['prod'],
+      );
+    },
+  );
 });

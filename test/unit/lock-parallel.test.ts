@@ -46,7 +46,10 @@ describe('cluster lock', () => {
     await writeFile(join(dir, 'kiab', 'race.lock'), `${deadPid}@${hostname()}`);
     const contenders = 10;
     const exits = Array.from({ length: contenders }, () => {
-      const contender = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('../fixtures/lock-contender.ts', import.meta.url)), dir], { env: { ...process.env, XDG_RUNTIME_DIR: dir }, stdio: 'inherit' });
+      const contender = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('../fixtures/lock-contender.ts', import.meta.url)), dir], {
+        env: { ...process.env, XDG_RUNTIME_DIR: dir },
+        stdio: 'inherit',
+      });
       return new Promise<number | null>((resolve) => contender.once('exit', resolve));
     });
     // Everyone waits at the barrier, so they all meet the stale lock together.

@@ -27,7 +27,7 @@ describe('naming', () => {
     assert.equal(parseMachineName('kiab-dev-worker-0', 'dev')?.name, 'kiab-dev-worker-0');
   });
 
-  it('never gives a snapshot object the name of another cluster\'s live object', () => {
+  it("never gives a snapshot object the name of another cluster's live object", () => {
     // Cluster "a" with snapshot "clean" against cluster "a-snap-clean": the old scheme made the same volume name.
     const snapshot = clusterNames('a').snapshotVolume('clean', 'server', 0, 'containerd');
     const other = clusterNames('a-snap-clean');
@@ -36,17 +36,34 @@ describe('naming', () => {
   });
 
   it('orders servers before workers, each by index', () => {
-    const machines = [{ role: 'worker' as const, index: 1 }, { role: 'server' as const, index: 2 }, { role: 'worker' as const, index: 0 }, { role: 'server' as const, index: 0 }];
-    assert.deepEqual([...machines].sort(compareMachines).map((machine) => `${machine.role}-${machine.index}`), ['server-0', 'server-2', 'worker-0', 'worker-1']);
+    const machines = [
+      { role: 'worker' as const, index: 1 },
+      { role: 'server' as const, index: 2 },
+      { role: 'worker' as const, index: 0 },
+      { role: 'server' as const, index: 0 },
+    ];
+    assert.deepEqual(
+      [...machines].sort(compareMachines).map((machine) => `${machine.role}-${machine.index}`),
+      ['server-0', 'server-2', 'worker-0', 'worker-1'],
+    );
   });
 });
 
 describe('label encoding', () => {
   it('round-trips JSON labels and tolerates corrupt ones', () => {
     const labels = { [LABEL.ports]: encodeJsonLabel({ api: 1 }), broken: '{', [LABEL.index]: '3' };
-    assert.deepEqual(decodeJsonLabel(labels, LABEL.ports, (raw) => raw), { api: 1 });
-    assert.equal(decodeJsonLabel(labels, 'broken', (raw) => raw), undefined);
-    assert.equal(decodeJsonLabel(labels, 'absent', (raw) => raw), undefined);
+    assert.deepEqual(
+      decodeJsonLabel(labels, LABEL.ports, (raw) => raw),
+      { api: 1 },
+    );
+    assert.equal(
+      decodeJsonLabel(labels, 'broken', (raw) => raw),
+      undefined,
+    );
+    assert.equal(
+      decodeJsonLabel(labels, 'absent', (raw) => raw),
+      undefined,
+    );
     assert.equal(decodeIndex(labels), 3);
     assert.equal(decodeIndex({ [LABEL.index]: '-1' }), undefined);
   });

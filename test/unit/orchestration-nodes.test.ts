@@ -34,12 +34,15 @@ describe('node add', () => {
   });
 
   it('refuses a cluster that does not exist', async () => {
-    await assert.rejects(addNode({ provider: engine(), reporter: quiet, cluster: 'ghost', role: 'worker' }), (error) => error instanceof KiabError && /cluster ghost does not exist/.test(error.message));
+    await assert.rejects(
+      addNode({ provider: engine(), reporter: quiet, cluster: 'ghost', role: 'worker' }),
+      (error) => error instanceof KiabError && /cluster ghost does not exist/.test(error.message),
+    );
   });
 });
 
 describe('node rm', () => {
-  it('removes the machine and its volumes only, not another machine\'s or another cluster\'s', async () => {
+  it("removes the machine and its volumes only, not another machine's or another cluster's", async () => {
     const provider = engine();
     await upCluster(provider, 'dev');
     // Every volume of this cluster starts with kiab-dev-worker-1-, the prefix of dev's worker-1 volumes.
@@ -49,7 +52,10 @@ describe('node rm', () => {
 
     await removeNode({ provider, reporter: quiet, node: 'worker-1', cluster: 'dev' });
     assert.equal(provider.containers.has('kiab-dev-worker-1'), false);
-    assert.deepEqual([...provider.volumes.keys()], volumesBefore.filter((name) => name !== 'kiab-dev-worker-1-containerd'));
+    assert.deepEqual(
+      [...provider.volumes.keys()],
+      volumesBefore.filter((name) => name !== 'kiab-dev-worker-1-containerd'),
+    );
     assert.deepEqual(inventory(provider, 'dev-worker-1'), neighbour);
   });
 
@@ -71,7 +77,10 @@ describe('node rm', () => {
     const provider = engine();
     await upCluster(provider, 'dev');
     const before = inventory(provider, 'dev');
-    await assert.rejects(removeNode({ provider, reporter: quiet, node: 'server-0', cluster: 'dev' }), (error) => error instanceof UsageError && error.exitCode === 2);
+    await assert.rejects(
+      removeNode({ provider, reporter: quiet, node: 'server-0', cluster: 'dev' }),
+      (error) => error instanceof UsageError && error.exitCode === 2,
+    );
     assert.deepEqual(inventory(provider, 'dev'), before);
   });
 });

@@ -11,8 +11,10 @@ import type { FakeProvider } from '../fakes/provider.js';
 before(isolateFolders);
 
 const MACHINES = machineNames('dev', 1, 2);
-const snapshotImages = (provider: FakeProvider): string[] => provider.images.filter((image) => image.labels[LABEL.snapshot] === 's1').flatMap((image) => image.tags);
-const snapshotVolumes = (provider: FakeProvider): string[] => [...provider.volumes.values()].filter((volume) => volume.labels[LABEL.snapshot] === 's1').map((volume) => volume.name);
+const snapshotImages = (provider: FakeProvider): string[] =>
+  provider.images.filter((image) => image.labels[LABEL.snapshot] === 's1').flatMap((image) => image.tags);
+const snapshotVolumes = (provider: FakeProvider): string[] =>
+  [...provider.volumes.values()].filter((volume) => volume.labels[LABEL.snapshot] === 's1').map((volume) => volume.name);
 const states = (provider: FakeProvider, names: string[]): string[] => names.map((name) => provider.containers.get(name)?.info.state ?? 'missing');
 
 describe('snapshot save', () => {
@@ -30,7 +32,11 @@ describe('snapshot save', () => {
     assert.ok(Math.max(...captures) < Math.min(...positionsOf(provider, 'unpauseContainer')), 'a machine was thawed before all were captured');
     assert.deepEqual(states(provider, MACHINES), ['running', 'running', 'running']);
     assert.deepEqual(snapshotImages(provider).sort(), ['kiab-snapshot/dev:s1-server-0', 'kiab-snapshot/dev:s1-worker-0', 'kiab-snapshot/dev:s1-worker-1']);
-    assert.deepEqual(snapshotVolumes(provider).sort(), ['kiab-snapshot.dev.s1.server-0.containerd', 'kiab-snapshot.dev.s1.worker-0.containerd', 'kiab-snapshot.dev.s1.worker-1.containerd']);
+    assert.deepEqual(snapshotVolumes(provider).sort(), [
+      'kiab-snapshot.dev.s1.server-0.containerd',
+      'kiab-snapshot.dev.s1.worker-0.containerd',
+      'kiab-snapshot.dev.s1.worker-1.containerd',
+    ]);
   });
 
   it('leaves a stopped machine stopped and still captures it', async () => {
@@ -77,12 +83,19 @@ async function snapshotThenChange(provider: FakeProvider): Promise<void> {
 }
 
 describe('snapshot restore', () => {
-  it('brings back the snapshot\'s machines with their files and volumes, and drops a machine added since', async () => {
+  it("brings back the snapshot's machines with their files and volumes, and drops a machine added since", async () => {
     const provider = engine();
     await snapshotThenChange(provider);
     const status = await restoreSnapshot({ provider, cluster: 'dev', snapshot: 's1', reporter: quiet });
     assert.equal(status.state, 'running');
-    assert.deepEqual(status.nodes.map((node) => [node.name, node.ip]), [['kiab-dev-server-0', '172.28.0.10'], ['kiab-dev-worker-0', '172.28.0.50'], ['kiab-dev-worker-1', '172.28.0.51']]);
+    assert.deepEqual(
+      status.nodes.map((node) => [node.name, node.ip]),
+      [
+        ['kiab-dev-server-0', '172.28.0.10'],
+        ['kiab-dev-worker-0', '172.28.0.50'],
+        ['kiab-dev-worker-1', '172.28.0.51'],
+      ],
+    );
     assert.equal(provider.containers.has('kiab-dev-worker-2'), false);
     assert.equal(provider.volumes.has('kiab-dev-worker-2-containerd'), false);
     assert.equal(provider.containers.get('kiab-dev-worker-0')!.files.get('/etc/marker'), 'at snapshot');
@@ -92,13 +105,16 @@ describe('snapshot restore', () => {
     assert.deepEqual(snapshotImages(provider).length, 3, 'the snapshot stays');
   });
 
-  it('removes every current machine before creating any, and copies a machine\'s volumes back before starting it', async () => {
+  it("removes every current machine before creating any, and copies a machine's volumes back before starting it", async () => {
     const provider = engine();
     await snapshotThenChange(provider);
     provider.resetCalls();
     await restoreSnapshot({ provider, cluster: 'dev', snapshot: 's1', reporter: quiet });
     assert.deepEqual(namesOf(provider.calls, 'removeContainer').sort(), [...MACHINES, 'kiab-dev-worker-2']);
-    assert.ok(Math.max(...positionsOf(provider, 'removeContainer')) < Math.min(...positionsOf(provider, 'createContainer')), 'a machine was created before the old ones were all gone');
+    assert.ok(
+      Math.max(...positionsOf(provider, 'removeContainer')) < Math.min(...positionsOf(provider, 'createContainer')),
+      'a machine was created before the old ones were all gone',
+    );
     for (const machine of MACHINES) {
       const copied = provider.calls.findIndex((call) => call.method === 'copyVolume' && call.args[0] === `${machine}-containerd`);
       const [started] = positionsOf(provider, 'startContainer', (name) => name === machine);

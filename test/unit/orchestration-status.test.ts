@@ -18,7 +18,10 @@ async function cluster(counts: { servers?: number; workers?: number } = {}): Pro
 const degradingStates: Array<[string, (provider: FakeProvider) => Promise<void>]> = [
   ['a machine is stopped', (provider) => provider.stopContainer('kiab-dev-worker-1')],
   ['a machine is paused', (provider) => provider.pauseContainer('kiab-dev-worker-1')],
-  ['systemd is still starting on a machine', async (provider) => provider.onExec('kiab-dev-worker-1', 'systemctl is-system-running', { stdout: 'starting\n', exitCode: 1 })],
+  [
+    'systemd is still starting on a machine',
+    async (provider) => provider.onExec('kiab-dev-worker-1', 'systemctl is-system-running', { stdout: 'starting\n', exitCode: 1 }),
+  ],
   ['the box is stopped', (provider) => provider.stopContainer('kiab-dev-box')],
 ];
 
@@ -26,7 +29,10 @@ describe('cluster status', () => {
   it('is running when every machine has booted and the box runs', async () => {
     const status = await clusterStatus(await cluster(), 'dev');
     assert.equal(status.state, 'running');
-    assert.deepEqual(status.nodes.map((node) => [node.name, node.state, node.system]), machineNames('dev', 1, 2).map((name) => [name, 'running', 'running']));
+    assert.deepEqual(
+      status.nodes.map((node) => [node.name, node.state, node.system]),
+      machineNames('dev', 1, 2).map((name) => [name, 'running', 'running']),
+    );
     assert.deepEqual(status.box, { name: 'kiab-dev-box', state: 'running', ip: '172.28.0.2' });
   });
 
@@ -87,7 +93,16 @@ describe('cluster delete', () => {
     await saveSnapshot({ provider, cluster: 'dev', snapshot: 's1', reporter: quiet });
     await saveSnapshot({ provider, cluster: 'other', snapshot: 's1', reporter: quiet });
     provider.volumes.set('kiab-dev-worker-0-stray', { name: 'kiab-dev-worker-0-stray', labels: {}, files: new Map() });
-    await provider.createContainer({ name: 'kiab-dev-stray', hostname: 'stray', image: NODE_IMAGE, labels: {}, network: { name: 'bridge', ip: '172.17.0.9' }, kind: 'machine', volumes: [], publish: [] });
+    await provider.createContainer({
+      name: 'kiab-dev-stray',
+      hostname: 'stray',
+      image: NODE_IMAGE,
+      labels: {},
+      network: { name: 'bridge', ip: '172.17.0.9' },
+      kind: 'machine',
+      volumes: [],
+      publish: [],
+    });
     const other = inventory(provider, 'other');
     provider.resetCalls();
 
@@ -96,8 +111,18 @@ describe('cluster delete', () => {
     assert.deepEqual(inventory(provider, 'dev'), { containers: [], networks: [], volumes: [], images: [] });
     assert.deepEqual(inventory(provider, 'other'), other);
     assert.ok(provider.volumes.has('kiab-dev-worker-0-stray') && provider.containers.has('kiab-dev-stray'));
-    assert.ok(Math.max(...positionsOf(provider, 'removeContainer')) < Math.min(...positionsOf(provider, 'removeNetwork')), 'network removed before its containers');
-    assert.deepEqual(await deleteCluster(provider, 'dev'), { name: 'dev', containers: 0, networks: 0, volumes: 0, snapshots: 0, kubeconfigEntriesRemoved: false });
+    assert.ok(
+      Math.max(...positionsOf(provider, 'removeContainer')) < Math.min(...positionsOf(provider, 'removeNetwork')),
+      'network removed before its containers',
+    );
+    assert.deepEqual(await deleteCluster(provider, 'dev'), {
+      name: 'dev',
+      containers: 0,
+      networks: 0,
+      volumes: 0,
+      snapshots: 0,
+      kubeconfigEntriesRemoved: false,
+    });
   });
 
   it('keeps the snapshot images and volumes when asked', async () => {
@@ -108,6 +133,9 @@ describe('cluster delete', () => {
     assert.deepEqual(left.containers, []);
     assert.deepEqual(left.networks, []);
     assert.equal(left.images.length, 3);
-    assert.deepEqual(left.volumes.map((volume) => volume.labels[LABEL.snapshot]), ['s1', 's1', 's1']);
+    assert.deepEqual(
+      left.volumes.map((volume) => volume.labels[LABEL.snapshot]),
+      ['s1', 's1', 's1'],
+    );
   });
 });

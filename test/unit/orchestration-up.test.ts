@@ -13,7 +13,8 @@ async function assertUpIsNoOp(provider: FakeProvider, cluster: string): Promise<
   provider.resetCalls();
   const status = await upCluster(provider, cluster);
   assert.equal(status.state, 'running');
-  for (const method of ['createNetwork', 'createContainer', 'startContainer', 'unpauseContainer'] as const) assert.deepEqual(namesOf(provider.calls, method), [], `second up called ${method}`);
+  for (const method of ['createNetwork', 'createContainer', 'startContainer', 'unpauseContainer'] as const)
+    assert.deepEqual(namesOf(provider.calls, method), [], `second up called ${method}`);
 }
 
 describe('up from nothing', () => {
@@ -28,7 +29,13 @@ describe('up from nothing', () => {
     assert.equal(network.labels[LABEL.cluster], 'dev');
     assert.equal(JSON.parse(network.labels[LABEL.spec]!).workers, 2);
 
-    const expected: Record<string, string> = { 'kiab-dev-box': '.2', 'kiab-dev-server-0': '.10', 'kiab-dev-server-1': '.11', 'kiab-dev-worker-0': '.50', 'kiab-dev-worker-1': '.51' };
+    const expected: Record<string, string> = {
+      'kiab-dev-box': '.2',
+      'kiab-dev-server-0': '.10',
+      'kiab-dev-server-1': '.11',
+      'kiab-dev-worker-0': '.50',
+      'kiab-dev-worker-1': '.51',
+    };
     assert.deepEqual([...provider.containers.keys()].sort(), Object.keys(expected).sort());
     for (const [name, host] of Object.entries(expected)) {
       const { info } = provider.containers.get(name)!;
@@ -52,7 +59,7 @@ describe('up from nothing', () => {
     assert.ok(network0! < box! && box! < Math.min(...machines), 'network, then box, then machines');
   });
 
-  it('writes each container\'s files before its first start', async () => {
+  it("writes each container's files before its first start", async () => {
     const provider = engine();
     await upCluster(provider, 'dev');
     for (const name of ['kiab-dev-box', ...machineNames('dev', 1, 2)]) {
@@ -99,11 +106,21 @@ const removeWithVolumes = async (provider: FakeProvider, names: string[]): Promi
 const MACHINES = machineNames('dev', 1, 2);
 
 const partialStates: PartialState[] = [
-  { title: 'only the network exists', breakIt: (provider) => removeWithVolumes(provider, ['kiab-dev-box', 'kiab-dev-registry', ...MACHINES]), created: ['kiab-dev-box', ...MACHINES] },
+  {
+    title: 'only the network exists',
+    breakIt: (provider) => removeWithVolumes(provider, ['kiab-dev-box', 'kiab-dev-registry', ...MACHINES]),
+    created: ['kiab-dev-box', ...MACHINES],
+  },
   { title: 'the network and the box exist', breakIt: (provider) => removeWithVolumes(provider, MACHINES), created: MACHINES },
   { title: 'a machine is missing', breakIt: (provider) => removeWithVolumes(provider, ['kiab-dev-worker-1']), created: ['kiab-dev-worker-1'] },
   { title: 'a machine is stopped', breakIt: (provider) => provider.stopContainer('kiab-dev-worker-0'), created: [], started: ['kiab-dev-worker-0'] },
-  { title: 'a machine is paused', breakIt: (provider) => provider.pauseContainer('kiab-dev-server-0'), created: [], started: [], unpaused: ['kiab-dev-server-0'] },
+  {
+    title: 'a machine is paused',
+    breakIt: (provider) => provider.pauseContainer('kiab-dev-server-0'),
+    created: [],
+    started: [],
+    unpaused: ['kiab-dev-server-0'],
+  },
   { title: 'the box is stopped', breakIt: (provider) => provider.stopContainer('kiab-dev-box'), created: [], started: ['kiab-dev-box'] },
 ];
 

@@ -64,11 +64,14 @@ describe('box container', () => {
       const box = boxContainerSpec(specOf({ registry: { enabled: registry } }), names, subnet, ports);
       assert.deepEqual(Object.fromEntries(box.publish.map((port) => [port.containerPort, port.hostPort])), published);
       assert.ok(box.publish.every((port) => port.hostIp === '127.0.0.1' && port.protocol === 'tcp'));
-      assert.deepEqual(box.volumes.map((volume) => `${volume.name}:${volume.path}`), volumes);
+      assert.deepEqual(
+        box.volumes.map((volume) => `${volume.name}:${volume.path}`),
+        volumes,
+      );
     });
   }
 
-  it('is the cluster\'s router at .2, labelled with its address and ports', () => {
+  it("is the cluster's router at .2, labelled with its address and ports", () => {
     const box = boxContainerSpec(specOf(), names, subnet, ports);
     assert.equal(box.kind, 'router');
     assert.deepEqual(box.network, { name: 'kiab-dev', ip: '172.29.0.2' });
@@ -92,7 +95,10 @@ describe('machine container', () => {
   for (const { machine, volumes } of cases) {
     it(`${machine.name}: containerd and the distribution's volumes, labelled as the cluster's`, () => {
       const container = machineContainerSpec(spec, names, machine, distribution, 'kiab/node:1');
-      assert.deepEqual(container.volumes.map((volume) => `${volume.name}:${volume.path}`), volumes);
+      assert.deepEqual(
+        container.volumes.map((volume) => `${volume.name}:${volume.path}`),
+        volumes,
+      );
       for (const volume of container.volumes) {
         assert.equal(volume.labels[LABEL.cluster], 'dev');
         assert.equal(volume.labels[LABEL.role], 'volume');
@@ -117,13 +123,35 @@ describe('desired machines', () => {
   const cases = [
     { what: 'the spec alone', servers: 2, workers: 1, observed: [], expected: ['server-0', 'server-1', 'worker-0'] },
     { what: 'more servers observed than the spec asks for', servers: 1, workers: 0, observed: [['server', 2]], expected: ['server-0', 'server-2'] },
-    { what: 'observed machines already in the spec, listed workers first', servers: 1, workers: 1, observed: [['worker', 0], ['server', 0]], expected: ['server-0', 'worker-0'] },
-    { what: 'a spec shrunk below what runs', servers: 1, workers: 0, observed: [['worker', 3], ['worker', 1], ['server', 1]], expected: ['server-0', 'server-1', 'worker-1', 'worker-3'] },
+    {
+      what: 'observed machines already in the spec, listed workers first',
+      servers: 1,
+      workers: 1,
+      observed: [
+        ['worker', 0],
+        ['server', 0],
+      ],
+      expected: ['server-0', 'worker-0'],
+    },
+    {
+      what: 'a spec shrunk below what runs',
+      servers: 1,
+      workers: 0,
+      observed: [
+        ['worker', 3],
+        ['worker', 1],
+        ['server', 1],
+      ],
+      expected: ['server-0', 'server-1', 'worker-1', 'worker-3'],
+    },
   ] as const;
   for (const { what, servers, workers, observed, expected } of cases) {
     it(`${what}: ${expected.join(', ')}`, () => {
       const machines = desiredMachines(specOf({ servers, workers }), observedWith(observed), subnet);
-      assert.deepEqual(machines.map((machine) => `${machine.role}-${machine.index}`), expected);
+      assert.deepEqual(
+        machines.map((machine) => `${machine.role}-${machine.index}`),
+        expected,
+      );
     });
   }
 });

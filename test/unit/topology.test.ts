@@ -14,7 +14,10 @@ describe('topology', () => {
     const spec = parseSpec({ flags: { name: 'dev', servers: 1, workers: 2 } });
     const added = { ...empty, machines: [{ role: 'worker' as const, index: 5, container: {} as never }] };
     const machines = withNames(desiredMachines(spec, added, subnet), clusterNames('dev'));
-    assert.deepEqual(machines.map((machine) => machine.name), ['kiab-dev-server-0', 'kiab-dev-worker-0', 'kiab-dev-worker-1', 'kiab-dev-worker-5']);
+    assert.deepEqual(
+      machines.map((machine) => machine.name),
+      ['kiab-dev-server-0', 'kiab-dev-worker-0', 'kiab-dev-worker-1', 'kiab-dev-worker-5'],
+    );
     assert.equal(machines[3]!.ip, '172.29.0.55');
   });
 

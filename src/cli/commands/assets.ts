@@ -27,7 +27,14 @@ export function registerAssets(program: Command, runtime: Runtime): void {
     .option('--force', 'rebuild even when the cache holds a verified build')
     .addOption(outputOption())
     .action(async (flags: { k8s: 'kubeadm'; k8sVersion: string; force?: boolean }, command: Command) => {
-      const sets = await buildAssets({ provider: runtime.provider(), reporter: runtime.reporter(), distribution: flags.k8s, version: flags.k8sVersion, force: flags.force === true, signal: runtime.signal });
+      const sets = await buildAssets({
+        provider: runtime.provider(),
+        reporter: runtime.reporter(),
+        distribution: flags.k8s,
+        version: flags.k8sVersion,
+        force: flags.force === true,
+        signal: runtime.signal,
+      });
       printSets(command, sets, (set) => (set.reused ? 'verified' : 'built'));
     });
 
@@ -73,7 +80,15 @@ export function registerAssets(program: Command, runtime: Runtime): void {
       process.stdout.write(
         `${table(
           ['Distribution', 'Version', 'Arch', 'Source', 'Verified', 'Size', 'Path'],
-          rows.map((row) => [row.distribution, row.version, row.arch, row.source, row.verified ? 'yes' : `NO: ${row.problem}`, `${(row.bytes / 2 ** 20).toFixed(0)} MiB`, row.path]),
+          rows.map((row) => [
+            row.distribution,
+            row.version,
+            row.arch,
+            row.source,
+            row.verified ? 'yes' : `NO: ${row.problem}`,
+            `${(row.bytes / 2 ** 20).toFixed(0)} MiB`,
+            row.path,
+          ]),
         )}\n`,
       );
     });

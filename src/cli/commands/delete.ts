@@ -12,7 +12,7 @@ export function registerDelete(program: Command, runtime: Runtime): void {
     .description('remove clusters: every container, network and volume labelled with their name, and their kubeconfig entries')
     .argument('[names...]', 'cluster names (default: kiab)')
     .option('--all', 'delete every kiab cluster')
-    .option('--keep-snapshots', 'keep the cluster\'s snapshots (restore brings the cluster back)')
+    .option('--keep-snapshots', "keep the cluster's snapshots (restore brings the cluster back)")
     .addOption(outputOption())
     .action(async (names: string[], flags: { all?: boolean; keepSnapshots?: boolean }, command: Command) => {
       if (flags.all && names.length > 0) throw new UsageError('--all: give either cluster names or --all, not both');

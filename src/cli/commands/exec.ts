@@ -10,14 +10,18 @@ async function attach(engine: Engine, target: { node: string; cluster?: string }
   const tty = process.stdin.isTTY === true && process.stdout.isTTY === true;
   if (tty) process.stdin.setRawMode(true);
   try {
-    return await execInNode(engine, { ...target, command, io: {
-      stdin: process.stdin,
-      stdout: process.stdout,
-      stderr: process.stderr,
-      tty,
-      ...(tty ? { size: { rows: process.stdout.rows, columns: process.stdout.columns } } : {}),
-      onResize: (listener) => process.stdout.on('resize', () => listener({ rows: process.stdout.rows, columns: process.stdout.columns })),
-    } });
+    return await execInNode(engine, {
+      ...target,
+      command,
+      io: {
+        stdin: process.stdin,
+        stdout: process.stdout,
+        stderr: process.stderr,
+        tty,
+        ...(tty ? { size: { rows: process.stdout.rows, columns: process.stdout.columns } } : {}),
+        onResize: (listener) => process.stdout.on('resize', () => listener({ rows: process.stdout.rows, columns: process.stdout.columns })),
+      },
+    });
   } finally {
     if (tty) process.stdin.setRawMode(false);
     process.stdin.pause();

@@ -8,7 +8,7 @@ import { printJson } from '../output.js';
 import { outputOf, outputOption, type Runtime } from '../runtime.js';
 
 export function registerImage(program: Command, runtime: Runtime): void {
-  const image = program.command('image').description('kiab\'s machine and box images');
+  const image = program.command('image').description("kiab's machine and box images");
   image
     .command('build')
     .description('build the node and box images (up builds missing ones by itself)')
@@ -44,7 +44,14 @@ export function registerImage(program: Command, runtime: Runtime): void {
         signal: runtime.signal,
         images,
         ...(flags.archive ? { archive: flags.archive } : {}),
-        ...(flags.nodes ? { nodes: flags.nodes.split(',').map((node) => node.trim()).filter(Boolean) } : {}),
+        ...(flags.nodes
+          ? {
+              nodes: flags.nodes
+                .split(',')
+                .map((node) => node.trim())
+                .filter(Boolean),
+            }
+          : {}),
       });
       if (outputOf(command) === 'json') printJson(result);
       else process.stdout.write(`loaded ${(result.bytes / 2 ** 20).toFixed(1)} MiB into ${result.nodes.length} machines in ${result.seconds.toFixed(1)}s\n`);

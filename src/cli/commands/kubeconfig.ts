@@ -7,11 +7,15 @@ import type { Runtime } from '../runtime.js';
 export function registerKubeconfig(program: Command, runtime: Runtime): void {
   program
     .command('kubeconfig')
-    .description('print the cluster\'s kubeconfig, or write it to a file (mode 0600)')
+    .description("print the cluster's kubeconfig, or write it to a file (mode 0600)")
     .addArgument(clusterNameArgument())
     .option('--write <path>', 'merge it into this file instead of printing it')
     .option('--no-switch', 'with --write: do not switch the current context')
-    .addOption(new Option('--api-address <where>', 'API server address: the published loopback port, or the box address').choices(['localhost', 'box']).default('localhost'))
+    .addOption(
+      new Option('--api-address <where>', 'API server address: the published loopback port, or the box address')
+        .choices(['localhost', 'box'])
+        .default('localhost'),
+    )
     .action(async (name: string, flags: { write?: string; switch: boolean; apiAddress: ApiAddress }) => {
       if (!flags.write) return void process.stdout.write((await kubeconfigOf(runtime.provider(), name, flags.apiAddress)).kubeconfig);
       const written = await writeKubeconfigOf(runtime.provider(), name, { path: flags.write, switchContext: flags.switch, apiAddress: flags.apiAddress });

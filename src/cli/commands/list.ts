@@ -24,6 +24,11 @@ export function registerList(program: Command, runtime: Runtime): void {
       }));
       if (outputOf(command) === 'json') return printJson(rows);
       if (rows.length === 0) return void process.stdout.write('no clusters; create one with `kiab up`\n');
-      process.stdout.write(`${table(['Name', 'State', 'Nodes', 'Address', 'Distribution', 'Age'], rows.map((row) => [row.name, row.state, `${row.nodesReady}/${row.nodesTotal}`, row.address, row.distribution, age(row.createdAt)]))}\n`);
+      process.stdout.write(
+        `${table(
+          ['Name', 'State', 'Nodes', 'Address', 'Distribution', 'Age'],
+          rows.map((row) => [row.name, row.state, `${row.nodesReady}/${row.nodesTotal}`, row.address, row.distribution, age(row.createdAt)]),
+        )}\n`,
+      );
     });
 }

@@ -7,12 +7,15 @@ import { outputOf, outputOption, type Runtime } from '../runtime.js';
 import { validateClusterName } from './shared.js';
 
 function printNode(node: NodeStatus): void {
-  process.stdout.write(`${table(['Node', 'Role', 'State', 'System', 'IP', 'Uptime'], [[node.name, node.role, node.state, node.system, node.ip, uptime(node.uptimeSeconds)]])}\n`);
+  process.stdout.write(
+    `${table(['Node', 'Role', 'State', 'System', 'IP', 'Uptime'], [[node.name, node.role, node.state, node.system, node.ip, uptime(node.uptimeSeconds)]])}\n`,
+  );
 }
 
 export function registerNode(program: Command, runtime: Runtime): void {
   const node = program.command('node').description('add, stop, start and remove machines of a cluster');
-  const clusterOption = (): Option => new Option('--cluster <name>', 'cluster of a short NODE name such as worker-0').argParser((value: string) => validateClusterName(value, '--cluster'));
+  const clusterOption = (): Option =>
+    new Option('--cluster <name>', 'cluster of a short NODE name such as worker-0').argParser((value: string) => validateClusterName(value, '--cluster'));
   const emit = (command: Command, result: NodeStatus): void => (outputOf(command) === 'json' ? printJson(result) : printNode(result));
 
   node
@@ -22,7 +25,10 @@ export function registerNode(program: Command, runtime: Runtime): void {
     .addOption(new Option('--role <role>', 'machine role').choices(['worker', 'server']).default('worker'))
     .addOption(outputOption())
     .action(async (flags: { cluster: string; role: MachineRole }, command: Command) => {
-      emit(command, await addNode({ provider: runtime.provider(), reporter: runtime.reporter(), signal: runtime.signal, cluster: flags.cluster, role: flags.role }));
+      emit(
+        command,
+        await addNode({ provider: runtime.provider(), reporter: runtime.reporter(), signal: runtime.signal, cluster: flags.cluster, role: flags.role }),
+      );
     });
 
   for (const [verb, description, run] of [
@@ -36,7 +42,16 @@ export function registerNode(program: Command, runtime: Runtime): void {
       .addOption(clusterOption())
       .addOption(outputOption())
       .action(async (name: string, flags: { cluster?: string }, command: Command) => {
-        emit(command, await run({ provider: runtime.provider(), reporter: runtime.reporter(), signal: runtime.signal, node: name, ...(flags.cluster ? { cluster: flags.cluster } : {}) }));
+        emit(
+          command,
+          await run({
+            provider: runtime.provider(),
+            reporter: runtime.reporter(),
+            signal: runtime.signal,
+            node: name,
+            ...(flags.cluster ? { cluster: flags.cluster } : {}),
+          }),
+        );
       });
   }
 
@@ -47,7 +62,13 @@ export function registerNode(program: Command, runtime: Runtime): void {
     .addOption(clusterOption())
     .addOption(outputOption())
     .action(async (name: string, flags: { cluster?: string }, command: Command) => {
-      const result = await removeNode({ provider: runtime.provider(), reporter: runtime.reporter(), signal: runtime.signal, node: name, ...(flags.cluster ? { cluster: flags.cluster } : {}) });
+      const result = await removeNode({
+        provider: runtime.provider(),
+        reporter: runtime.reporter(),
+        signal: runtime.signal,
+        node: name,
+        ...(flags.cluster ? { cluster: flags.cluster } : {}),
+      });
       if (outputOf(command) === 'json') printJson(result);
     });
 }

@@ -22,7 +22,13 @@ export function registerSnapshot(program: Command, runtime: Runtime): void {
     .addOption(outputOption())
     .action(async (name: string, snap: string | undefined, flags: { force?: boolean }, command: Command) => {
       validateClusterName(name);
-      const info = await saveSnapshot({ provider: runtime.provider(), cluster: name, snapshot: validateSnapshotName(snap ?? defaultSnapshotName()), reporter: runtime.reporter(), ...(flags.force ? { force: true } : {}) });
+      const info = await saveSnapshot({
+        provider: runtime.provider(),
+        cluster: name,
+        snapshot: validateSnapshotName(snap ?? defaultSnapshotName()),
+        reporter: runtime.reporter(),
+        ...(flags.force ? { force: true } : {}),
+      });
       if (outputOf(command) === 'json') printJson(info);
       else process.stdout.write(`saved snapshot ${info.name} of ${info.cluster}: ${info.machines.length} machines\n`);
     });
@@ -35,7 +41,13 @@ export function registerSnapshot(program: Command, runtime: Runtime): void {
     .addOption(outputOption())
     .action(async (name: string, snap: string, _flags: unknown, command: Command) => {
       validateClusterName(name);
-      const status = await restoreSnapshot({ provider: runtime.provider(), cluster: name, snapshot: validateSnapshotName(snap), reporter: runtime.reporter(), signal: runtime.signal });
+      const status = await restoreSnapshot({
+        provider: runtime.provider(),
+        cluster: name,
+        snapshot: validateSnapshotName(snap),
+        reporter: runtime.reporter(),
+        signal: runtime.signal,
+      });
       if (outputOf(command) === 'json') printJson(status);
       else printStatus(status);
     });
@@ -53,7 +65,12 @@ export function registerSnapshot(program: Command, runtime: Runtime): void {
       const snapshots = await listSnapshots(provider, name);
       if (outputOf(command) === 'json') return printJson(snapshots);
       if (snapshots.length === 0) return void process.stdout.write('no snapshots\n');
-      process.stdout.write(`${table(['Cluster', 'Snapshot', 'Machines', 'Age'], snapshots.map((info) => [info.cluster, info.name, info.machines.length, age(info.createdAt)]))}\n`);
+      process.stdout.write(
+        `${table(
+          ['Cluster', 'Snapshot', 'Machines', 'Age'],
+          snapshots.map((info) => [info.cluster, info.name, info.machines.length, age(info.createdAt)]),
+        )}\n`,
+      );
     });
 
   snapshot
@@ -74,7 +91,13 @@ export function registerSnapshot(program: Command, runtime: Runtime): void {
     .addOption(outputOption())
     .action(async (name: string, _flags: unknown, command: Command) => {
       validateClusterName(name);
-      const status = await restoreSnapshot({ provider: runtime.provider(), cluster: name, snapshot: CLEAN_SNAPSHOT, reporter: runtime.reporter(), signal: runtime.signal });
+      const status = await restoreSnapshot({
+        provider: runtime.provider(),
+        cluster: name,
+        snapshot: CLEAN_SNAPSHOT,
+        reporter: runtime.reporter(),
+        signal: runtime.signal,
+      });
       if (outputOf(command) === 'json') printJson(status);
       else printStatus(status);
     });

@@ -19,19 +19,35 @@ export function printStatus(status: ClusterStatus): void {
   lines.push('');
   const k8s = status.kubernetes !== undefined;
   const k8sColumns = (node: ClusterStatus['nodes'][number]): Array<string | number | null> =>
-    k8s ? [node.kubernetes ? (node.kubernetes.ready ? 'Ready' : 'NotReady') : null, node.kubernetes?.kubeletVersion ?? null, node.kubernetes?.pods ?? null] : [];
+    k8s
+      ? [node.kubernetes ? (node.kubernetes.ready ? 'Ready' : 'NotReady') : null, node.kubernetes?.kubeletVersion ?? null, node.kubernetes?.pods ?? null]
+      : [];
   lines.push(
     table(
       ['Node', 'Role', 'State', 'System', 'IP', 'Uptime', 'Failed units', ...(k8s ? ['Kubernetes', 'Kubelet', 'Pods'] : [])],
       [
         [status.box.name, 'box', status.box.state, null, status.box.ip, null, null, ...(k8s ? [null, null, null] : [])],
-        ...status.nodes.map((node) => [node.name, node.role, node.state, `${node.system ?? '-'}${node.outdated ? ' (outdated)' : ''}`, node.ip, uptime(node.uptimeSeconds), node.failedUnits.join(',') || null, ...k8sColumns(node)]),
+        ...status.nodes.map((node) => [
+          node.name,
+          node.role,
+          node.state,
+          `${node.system ?? '-'}${node.outdated ? ' (outdated)' : ''}`,
+          node.ip,
+          uptime(node.uptimeSeconds),
+          node.failedUnits.join(',') || null,
+          ...k8sColumns(node),
+        ]),
       ],
     ),
   );
   if (status.ports.length > 0) {
     lines.push('');
-    lines.push(table(['Port', 'Host', 'Box', 'Forwards to'], status.ports.map((port) => [port.name, port.host, port.box, port.target])));
+    lines.push(
+      table(
+        ['Port', 'Host', 'Box', 'Forwards to'],
+        status.ports.map((port) => [port.name, port.host, port.box, port.target]),
+      ),
+    );
   }
   process.stdout.write(`${lines.join('\n')}\n`);
 }

@@ -33,10 +33,15 @@ export function registerUp(program: Command, runtime: Runtime): void {
     .option('--wait <duration>', 'how long to wait for the machines, e.g. 90s or 5m')
     .option('--no-snapshot', 'do not take the "clean" snapshot that `kiab reset` returns to')
     .option('--no-switch', 'merge the kubeconfig without switching the current context')
-    .addOption(new Option('--api-address <where>', 'API server address in the kubeconfig: the published loopback port, or the box address').choices(['localhost', 'box']).default('localhost'))
+    .addOption(
+      new Option('--api-address <where>', 'API server address in the kubeconfig: the published loopback port, or the box address')
+        .choices(['localhost', 'box'])
+        .default('localhost'),
+    )
     .addOption(outputOption())
     .action(async (name: string | undefined, flags: UpFlags, command: Command) => {
-      if (flags.wait !== undefined && parseDuration(flags.wait) === undefined) throw new UsageError(`--wait: "${flags.wait}" is not a duration such as 90s, 5m or 1h30m`);
+      if (flags.wait !== undefined && parseDuration(flags.wait) === undefined)
+        throw new UsageError(`--wait: "${flags.wait}" is not a duration such as 90s, 5m or 1h30m`);
       const input: ClusterSpecInput = {
         ...(name !== undefined ? { name } : {}),
         ...(flags.servers !== undefined ? { servers: flags.servers } : {}),
@@ -46,7 +51,14 @@ export function registerUp(program: Command, runtime: Runtime): void {
         ...(flags.wait !== undefined ? { wait: flags.wait } : {}),
       };
       const spec = await loadSpec({ ...(flags.config !== undefined ? { configPath: flags.config } : {}), flags: input });
-      const status = await up({ provider: runtime.provider(), spec, reporter: runtime.reporter(), signal: runtime.signal, snapshot: flags.snapshot, kubeconfig: { switchContext: flags.switch, apiAddress: flags.apiAddress } });
+      const status = await up({
+        provider: runtime.provider(),
+        spec,
+        reporter: runtime.reporter(),
+        signal: runtime.signal,
+        snapshot: flags.snapshot,
+        kubeconfig: { switchContext: flags.switch, apiAddress: flags.apiAddress },
+      });
       if (outputOf(command) === 'json') printJson(status);
       else printStatus(status);
     });

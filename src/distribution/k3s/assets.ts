@@ -33,7 +33,15 @@ async function record(dir: string, version: string, arch: Arch, source: AssetMan
     const [relative, description] = await describeFile(dir, join(dir, name));
     files[relative] = description;
   }
-  const manifest: AssetManifest = { distribution: 'k3s', version, arch, source, createdAt: new Date().toISOString(), images: { [names.images]: 'k3s air-gap images' }, files };
+  const manifest: AssetManifest = {
+    distribution: 'k3s',
+    version,
+    arch,
+    source,
+    createdAt: new Date().toISOString(),
+    images: { [names.images]: 'k3s air-gap images' },
+    files,
+  };
   await writeManifest(dir, manifest);
   return manifest;
 }
@@ -88,7 +96,9 @@ export async function importK3sAssets(version: string, paths: string[]): Promise
       const expected = sums.get(kind === 'binary' ? names.binary : names.images);
       const actual = await sha256File(path);
       if (!expected || actual !== expected) {
-        throw new KiabError(`${path} does not match ${names.sums} (expected ${expected?.slice(0, 16) ?? 'no entry'}…, got ${actual.slice(0, 16)}…); refusing to import it`);
+        throw new KiabError(
+          `${path} does not match ${names.sums} (expected ${expected?.slice(0, 16) ?? 'no entry'}…, got ${actual.slice(0, 16)}…); refusing to import it`,
+        );
       }
     }
     await mkdir(dir, { recursive: true });
@@ -97,10 +107,20 @@ export async function importK3sAssets(version: string, paths: string[]): Promise
     const cachedBefore = await readManifest(dir);
     if (missing.some((name) => !cachedBefore?.files[name])) {
       // Keep what was checked; the set becomes usable once the rest is imported too.
-      const have = await Promise.all([names.binary, names.images].map((name) => readFile(join(dir, name)).then(() => true, () => false)));
+      const have = await Promise.all(
+        [names.binary, names.images].map((name) =>
+          readFile(join(dir, name)).then(
+            () => true,
+            () => false,
+          ),
+        ),
+      );
       if (!have.every(Boolean)) {
         await rm(join(dir, 'manifest.json'), { force: true });
-        throw new KiabError(`imported, but the k3s ${version} ${arch} set is still missing ${[names.binary, names.images].filter((_, index) => !have[index]).join(' and ')}`, { hint: 'import the missing files too' });
+        throw new KiabError(
+          `imported, but the k3s ${version} ${arch} set is still missing ${[names.binary, names.images].filter((_, index) => !have[index]).join(' and ')}`,
+          { hint: 'import the missing files too' },
+        );
       }
     }
     imported.push(located(dir, await record(dir, version, arch, 'import'), arch));

@@ -10,7 +10,18 @@ import { cachedK3sAssets, importK3sAssets, pullK3sAssets, type K3sAssets } from 
 import { DEFAULT_K3S_VERSION, k3sAssetNames, k3sRequestVersion } from './release.js';
 import type { ClusterSpec } from '../../spec/schema.js';
 import type { Distribution, DistributionContext, MachineRef } from '../types.js';
-import { joinPlan, k3sConfig, k3sRegistries, K3S_CONFIG_PATH, K3S_ENV_PATH, K3S_KUBECONFIG_PATH, K3S_REGISTRIES_PATH, K3S_ROLE_PATH, K3S_TOKEN_PATH, type K3sFacts } from './config.js';
+import {
+  joinPlan,
+  k3sConfig,
+  k3sRegistries,
+  K3S_CONFIG_PATH,
+  K3S_ENV_PATH,
+  K3S_KUBECONFIG_PATH,
+  K3S_REGISTRIES_PATH,
+  K3S_ROLE_PATH,
+  K3S_TOKEN_PATH,
+  type K3sFacts,
+} from './config.js';
 import { K3S_SERVICE } from './units.js';
 
 const CTR = ['ctr', '--address', '/run/k3s/containerd/containerd.sock', '--namespace', 'k8s.io'];
@@ -31,16 +42,24 @@ export async function k3sAssets(spec: ClusterSpec, reporter: Reporter = silentRe
     return await runStep(reporter, `download k3s ${version}`, (progress) => pullK3sAssets(version, arch, (detail) => progress.update(detail)));
   } catch (error) {
     const names = k3sAssetNames(arch);
-    throw new KiabError(`no k3s ${version} assets (${names.binary}, ${names.sums}, ${names.images}) in the cache, and downloading them failed: ${(error as Error).message}`, {
-      hint: `run \`kiab assets pull --k8s k3s --k8s-version ${version}\` where there is network, or copy the files in with \`kiab assets import --k8s-version ${version} FILE...\`; \`--k8s none\` gives bare machines`,
-      cause: error,
-    });
+    throw new KiabError(
+      `no k3s ${version} assets (${names.binary}, ${names.sums}, ${names.images}) in the cache, and downloading them failed: ${(error as Error).message}`,
+      {
+        hint: `run \`kiab assets pull --k8s k3s --k8s-version ${version}\` where there is network, or copy the files in with \`kiab assets import --k8s-version ${version} FILE...\`; \`--k8s none\` gives bare machines`,
+        cause: error,
+      },
+    );
   }
 }
 
 function facts(context: DistributionContext): K3sFacts {
   const servers = context.machines.filter((machine) => machine.role === 'server');
-  return { boxHostname: context.box.hostname, boxIp: context.box.ip, highAvailability: servers.length > 1 || context.spec.servers > 1, untaintServers: !context.machines.some((machine) => machine.role === 'worker') };
+  return {
+    boxHostname: context.box.hostname,
+    boxIp: context.box.ip,
+    highAvailability: servers.length > 1 || context.spec.servers > 1,
+    untaintServers: !context.machines.some((machine) => machine.role === 'worker'),
+  };
 }
 
 function firstServer(context: DistributionContext): MachineRef {
@@ -90,7 +109,9 @@ async function waitForFirstServer(context: DistributionContext, first: MachineRe
     ...(context.signal ? { signal: context.signal } : {}),
     timeout: async () => {
       const lines = (await journal(context.provider, first)).split('\n').slice(-8).join(' | ');
-      return new KiabError(`k3s did not start on ${first.name} before the deadline; last lines of its journal: ${lines}`, { hint: `see all of it with \`kiab exec ${first.name} -- journalctl -u k3s\`, or raise --wait` });
+      return new KiabError(`k3s did not start on ${first.name} before the deadline; last lines of its journal: ${lines}`, {
+        hint: `see all of it with \`kiab exec ${first.name} -- journalctl -u k3s\`, or raise --wait`,
+      });
     },
   });
 }
@@ -157,8 +178,17 @@ export const k3sDistribution: Distribution = {
   leave: async (context, machine) => {
     const first = firstServer(context);
     if (first.name === machine.name) return;
-    const drained = await tryRun(context.provider, first.name, [...KUBECTL, 'drain', machine.name, '--ignore-daemonsets', '--delete-emptydir-data', '--force', '--timeout=90s']);
-    if (drained.exitCode !== 0) context.warn(`draining ${machine.name} failed (${(drained.stderr || drained.stdout).trim().split('\n').pop() ?? ''}); deleting the node object instead`);
+    const drained = await tryRun(context.provider, first.name, [
+      ...KUBECTL,
+      'drain',
+      machine.name,
+      '--ignore-daemonsets',
+      '--delete-emptydir-data',
+      '--force',
+      '--timeout=90s',
+    ]);
+    if (drained.exitCode !== 0)
+      context.warn(`draining ${machine.name} failed (${(drained.stderr || drained.stdout).trim().split('\n').pop() ?? ''}); deleting the node object instead`);
     // Deleting the Node object also clears its node-password secret, so the name can join again.
     await run(context.provider, first.name, [...KUBECTL, 'delete', 'node', machine.name, '--ignore-not-found'], { what: `deleting node ${machine.name}` });
   },
@@ -171,16 +201,22 @@ export const k3sDistribution: Distribution = {
   diagnose: (context, machine) => journal(context.provider, machine),
   ctr: () => CTR,
   buildAssets: async () => {
-    throw new UsageError('--k8s: k3s cannot be built from source by kiab', 'download its release with `kiab assets pull --k8s k3s`, or copy the files in with `kiab assets import`');
+    throw new UsageError(
+      '--k8s: k3s cannot be built from source by kiab',
+      'download its release with `kiab assets pull --k8s k3s`, or copy the files in with `kiab assets import`',
+    );
   },
   pullAssets: async (request) => {
     const version = k3sRequestVersion(request.version);
     const pulled = [];
     for (const arch of request.arches) {
-      const assets = await runStep(request.reporter, `k3s ${version} ${arch}`, (progress) => pullK3sAssets(version, arch, (detail) => progress.update(detail), request.signal));
+      const assets = await runStep(request.reporter, `k3s ${version} ${arch}`, (progress) =>
+        pullK3sAssets(version, arch, (detail) => progress.update(detail), request.signal),
+      );
       pulled.push({ dir: assets.dir, manifest: assets.manifest, reused: false });
     }
     return pulled;
   },
-  importAssets: async (version, files) => (await importK3sAssets(k3sRequestVersion(version), files)).map((assets) => ({ dir: assets.dir, manifest: assets.manifest, reused: false })),
+  importAssets: async (version, files) =>
+    (await importK3sAssets(k3sRequestVersion(version), files)).map((assets) => ({ dir: assets.dir, manifest: assets.manifest, reused: false })),
 };

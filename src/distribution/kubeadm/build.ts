@@ -87,7 +87,9 @@ export async function buildKubeadmAssets(request: AssetRequest): Promise<AssetSe
   if (cached) return cached;
   // Go's own caches make a second build of the same version a no-op; the output folder stays put for that.
   const buildBin = join(cacheRoot(), 'build', 'kubeadm', version, 'bin');
-  await runStep(reporter, `compile Kubernetes ${version} from the Go modules`, (progress) => buildKubernetesBinaries(version, buildBin, (line) => progress.update(line), request.signal));
+  await runStep(reporter, `compile Kubernetes ${version} from the Go modules`, (progress) =>
+    buildKubernetesBinaries(version, buildBin, (line) => progress.update(line), request.signal),
+  );
 
   await rm(dir, { recursive: true, force: true });
   await mkdir(join(dir, 'bin'), { recursive: true });
@@ -103,7 +105,10 @@ export async function buildKubeadmAssets(request: AssetRequest): Promise<AssetSe
       await provider.buildImage({
         tag: ref,
         files: [
-          { path: 'Dockerfile', content: `FROM scratch\nCOPY ${component} ${layout.path}\nENV PATH=/usr/local/bin:/usr/bin:/bin\nENTRYPOINT ${JSON.stringify(layout.entrypoint)}\n` },
+          {
+            path: 'Dockerfile',
+            content: `FROM scratch\nCOPY ${component} ${layout.path}\nENV PATH=/usr/local/bin:/usr/bin:/bin\nENTRYPOINT ${JSON.stringify(layout.entrypoint)}\n`,
+          },
           { path: component, content: await readFile(join(buildBin, component)), mode: 0o755 },
         ],
         buildArgs: {},
@@ -143,7 +148,11 @@ export async function pullKubeadmAssets(request: AssetRequest): Promise<AssetSet
       await rm(sums, { force: true });
       // An empty or malformed sums file is a refusal, never a download left unchecked.
       if (!/^[0-9a-f]{64}$/.test(sha256)) throw new KiabError(`${url}.sha256 holds no sha256 sum; refusing to download ${binary} unchecked`);
-      await download(url, join(dir, 'bin', binary), { sha256, onProgress: ({ received }) => progress.update(`${(received / 2 ** 20).toFixed(1)} MiB`), ...(signal ? { signal } : {}) });
+      await download(url, join(dir, 'bin', binary), {
+        sha256,
+        onProgress: ({ received }) => progress.update(`${(received / 2 ** 20).toFixed(1)} MiB`),
+        ...(signal ? { signal } : {}),
+      });
       await chmod(join(dir, 'bin', binary), 0o755);
     });
   }

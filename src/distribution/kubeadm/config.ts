@@ -83,7 +83,9 @@ export function joinConfig(machine: MachineRef, facts: ClusterFacts, discovery: 
     kind: 'JoinConfiguration',
     nodeRegistration: nodeRegistration(machine, facts),
     discovery: { bootstrapToken: { apiServerEndpoint: facts.controlPlaneEndpoint, token: discovery.token, caCertHashes: [discovery.caCertHash] } },
-    ...(machine.role === 'server' && certificateKey ? { controlPlane: { certificateKey, localAPIEndpoint: { advertiseAddress: machine.ip, bindPort: API_PORT } } } : {}),
+    ...(machine.role === 'server' && certificateKey
+      ? { controlPlane: { certificateKey, localAPIEndpoint: { advertiseAddress: machine.ip, bindPort: API_PORT } } }
+      : {}),
   };
   return stringify(join);
 }

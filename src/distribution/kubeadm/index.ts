@@ -45,7 +45,10 @@ async function importImages(context: DistributionContext, machine: MachineRef): 
   for (const [file, ref] of Object.entries(manifest.images)) {
     const needed = machine.role === 'server' || EVERY_MACHINE_IMAGES.some((name) => file === `images/${name}.tar`);
     if (!needed || present.includes(ref)) continue;
-    await run(context.provider, machine.name, [...CTR, 'images', 'import', '-'], { stdin: createReadStream(join(dir, file), { highWaterMark: 4 << 20 }), what: `importing ${ref}` });
+    await run(context.provider, machine.name, [...CTR, 'images', 'import', '-'], {
+      stdin: createReadStream(join(dir, file), { highWaterMark: 4 << 20 }),
+      what: `importing ${ref}`,
+    });
   }
 }
 
@@ -88,21 +91,28 @@ async function joinMachine(context: DistributionContext, machine: MachineRef): P
   const { provider } = context;
   const first = firstServer(context);
   // A fresh short-lived token per join: nothing long-lived to leak, and node add works months later.
-  const token = (await run(provider, first.name, ['kubeadm', 'token', 'create', '--ttl', '15m', '--kubeconfig', ADMIN_KUBECONFIG], { what: 'creating a join token' })).stdout.trim();
+  const token = (
+    await run(provider, first.name, ['kubeadm', 'token', 'create', '--ttl', '15m', '--kubeconfig', ADMIN_KUBECONFIG], { what: 'creating a join token' })
+  ).stdout.trim();
   let certificateKey: string | undefined;
   if (machine.role === 'server') {
     certificateKey = randomBytes(32).toString('hex');
     const uploadPath = `${CONFIG_DIR}/kubeadm-upload.yaml`;
     await withSecretFile(provider, first.name, uploadPath, initConfig(first, facts(context), certificateKey), () =>
-      run(provider, first.name, ['kubeadm', 'init', 'phase', 'upload-certs', '--upload-certs', '--config', uploadPath], { what: 'uploading control-plane certificates', secrets: [certificateKey!] }),
+      run(provider, first.name, ['kubeadm', 'init', 'phase', 'upload-certs', '--upload-certs', '--config', uploadPath], {
+        what: 'uploading control-plane certificates',
+        secrets: [certificateKey!],
+      }),
     );
   }
   const joinPath = `${CONFIG_DIR}/kubeadm-join.yaml`;
   const config = joinConfig(machine, facts(context), { token, caCertHash: await caCertHash(provider, first.name) }, certificateKey);
   await withSecretFile(provider, machine.name, joinPath, config, () =>
-    run(provider, machine.name, ['kubeadm', 'join', '--config', joinPath], { what: 'kubeadm join', secrets: [token, certificateKey ?? ''] }).catch(async (error: unknown) => {
-      throw (await hostLimitError(provider, machine, error)) ?? error;
-    }),
+    run(provider, machine.name, ['kubeadm', 'join', '--config', joinPath], { what: 'kubeadm join', secrets: [token, certificateKey ?? ''] }).catch(
+      async (error: unknown) => {
+        throw (await hostLimitError(provider, machine, error)) ?? error;
+      },
+    ),
   );
   await startKubeProxy(context, machine);
 }
@@ -114,7 +124,12 @@ async function kubeletJournal(provider: Provider, machine: MachineRef): Promise<
 /** A join that failed because the kubelet died for a host limit says so, instead of a generic join failure. */
 async function hostLimitError(provider: Provider, machine: MachineRef, error: unknown): Promise<KiabError | undefined> {
   const hint = inotifyHint(await kubeletJournal(provider, machine).catch(() => ''));
-  return hint ? new KiabError(`${machine.name}: kubeadm join failed because its kubelet could not start: ${hint}`, { hint: 'then run the same kiab command again', cause: error }) : undefined;
+  return hint
+    ? new KiabError(`${machine.name}: kubeadm join failed because its kubelet could not start: ${hint}`, {
+        hint: 'then run the same kiab command again',
+        cause: error,
+      })
+    : undefined;
 }
 
 /**
@@ -122,7 +137,15 @@ async function hostLimitError(provider: Provider, machine: MachineRef, error: un
  * confirm they stopped); that is said, and deleting the Node object then removes its pods.
  */
 async function drain(context: DistributionContext, first: MachineRef, machine: MachineRef): Promise<void> {
-  const result = await tryRun(context.provider, first.name, [...KUBECTL, 'drain', machine.name, '--ignore-daemonsets', '--delete-emptydir-data', '--force', '--timeout=90s']);
+  const result = await tryRun(context.provider, first.name, [
+    ...KUBECTL,
+    'drain',
+    machine.name,
+    '--ignore-daemonsets',
+    '--delete-emptydir-data',
+    '--force',
+    '--timeout=90s',
+  ]);
   if (result.exitCode === 0) return;
   const reason = (result.stderr || result.stdout).trim().split('\n').pop() ?? '';
   context.warn(`draining ${machine.name} failed (${reason}); deleting the node object instead`);
@@ -217,6 +240,9 @@ export const kubeadmDistribution: Distribution = {
   buildAssets: async (request) => [await buildKubeadmAssets(request)],
   pullAssets: async (request) => [await pullKubeadmAssets(request)],
   importAssets: async () => {
-    throw new UsageError('--k8s: kubeadm assets cannot be imported yet', `build them with \`kiab assets build --k8s kubeadm --k8s-version ${DEFAULT_KUBEADM_VERSION}\` or pull them with \`kiab assets pull --k8s kubeadm\``);
+    throw new UsageError(
+      '--k8s: kubeadm assets cannot be imported yet',
+      `build them with \`kiab assets build --k8s kubeadm --k8s-version ${DEFAULT_KUBEADM_VERSION}\` or pull them with \`kiab assets pull --k8s kubeadm\``,
+    );
   },
 };

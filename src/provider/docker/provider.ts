@@ -3,8 +3,21 @@ import Docker from 'dockerode';
 import { pack } from 'tar-stream';
 import { AbortedError, KiabError, throwIfAborted } from '../../errors.js';
 import type {
-  AttachedIo, BuildOptions, ContainerFile, ContainerInfo, ContainerSpec, ContainerState, EngineInfo, ExecOptions,
-  ExecResult, ImageInfo, NetworkInfo, NetworkSpec, Provider, PublishedPort, VolumeInfo,
+  AttachedIo,
+  BuildOptions,
+  ContainerFile,
+  ContainerInfo,
+  ContainerSpec,
+  ContainerState,
+  EngineInfo,
+  ExecOptions,
+  ExecResult,
+  ImageInfo,
+  NetworkInfo,
+  NetworkSpec,
+  Provider,
+  PublishedPort,
+  VolumeInfo,
 } from '../types.js';
 import { resolveEndpoint, type EngineEndpoint } from './connect.js';
 import { containerCreateOptions } from './container-config.js';
@@ -69,7 +82,12 @@ export class DockerProvider implements Provider {
     for (const [key, bindings] of Object.entries(data.HostConfig.PortBindings ?? {})) {
       const [port, protocol] = key.split('/');
       for (const binding of (bindings ?? []) as Array<{ HostIp: string; HostPort: string }>) {
-        publishedPorts.push({ containerPort: Number(port), protocol: protocol === 'udp' ? 'udp' : 'tcp', hostIp: binding.HostIp, hostPort: Number(binding.HostPort) });
+        publishedPorts.push({
+          containerPort: Number(port),
+          protocol: protocol === 'udp' ? 'udp' : 'tcp',
+          hostIp: binding.HostIp,
+          hostPort: Number(binding.HostPort),
+        });
       }
     }
     const startedAt = data.State.StartedAt && !data.State.StartedAt.startsWith('0001') ? new Date(data.State.StartedAt) : undefined;
@@ -132,7 +150,9 @@ export class DockerProvider implements Provider {
 
   async subnetsInUse(): Promise<string[]> {
     const networks = await this.docker.listNetworks();
-    return networks.flatMap((network) => (network.IPAM?.Config ?? []).map((config) => config.Subnet).filter((subnet): subnet is string => !!subnet && subnet.includes('.')));
+    return networks.flatMap((network) =>
+      (network.IPAM?.Config ?? []).map((config) => config.Subnet).filter((subnet): subnet is string => !!subnet && subnet.includes('.')),
+    );
   }
 
   async createNetwork(spec: NetworkSpec): Promise<void> {
@@ -251,7 +271,10 @@ export class DockerProvider implements Provider {
         else resolve(line ?? '');
       };
       const onAbort = (): void => finish(new AbortedError());
-      const timer = setTimeout(() => finish(new Error(`no line matching ${pattern} from ${name} within ${options.timeoutMs} ms; last output: ${lines.tail()}`)), options.timeoutMs);
+      const timer = setTimeout(
+        () => finish(new Error(`no line matching ${pattern} from ${name} within ${options.timeoutMs} ms; last output: ${lines.tail()}`)),
+        options.timeoutMs,
+      );
       options.signal?.addEventListener('abort', onAbort, { once: true });
       lines.onLine = (line) => {
         if (pattern.test(line)) finish(undefined, line);
@@ -276,7 +299,9 @@ export class DockerProvider implements Provider {
   async commitContainer(name: string, ref: string, labels: Record<string, string>): Promise<void> {
     const [repo, tag] = splitRef(ref);
     // Callers pause first so that several machines are captured at one instant; the engine must not unpause.
-    await this.docker.getContainer(name).commit({ repo, tag, pause: false, changes: Object.entries(labels).map(([key, value]) => `LABEL ${key}=${JSON.stringify(value)}`) });
+    await this.docker
+      .getContainer(name)
+      .commit({ repo, tag, pause: false, changes: Object.entries(labels).map(([key, value]) => `LABEL ${key}=${JSON.stringify(value)}`) });
   }
 
   async copyVolume(from: string, to: string, labels: Record<string, string>, helperImage: string): Promise<void> {
@@ -286,7 +311,13 @@ export class DockerProvider implements Provider {
       Entrypoint: ['cp', '-a', '/from/.', '/to/'],
       Cmd: [],
       Labels: labels,
-      HostConfig: { Mounts: [{ Type: 'volume', Source: from, Target: '/from', ReadOnly: true }, { Type: 'volume', Source: to, Target: '/to' }], NetworkMode: 'none' },
+      HostConfig: {
+        Mounts: [
+          { Type: 'volume', Source: from, Target: '/from', ReadOnly: true },
+          { Type: 'volume', Source: to, Target: '/to' },
+        ],
+        NetworkMode: 'none',
+      },
     });
     try {
       await helper.start();
@@ -388,10 +419,33 @@ class PassThroughLines {
   writable(): NodeJS.WritableStream {
     // eslint-disable-next-line @typescript-eslint/no-this-alias
     const self = this;
-    return { write(chunk: Buffer) { self.push(chunk); return true; }, end() { return this; }, on() { return this; }, once() { return this; }, emit() { return false; } } as unknown as NodeJS.WritableStream;
+    return {
+      write(chunk: Buffer) {
+        self.push(chunk);
+        return true;
+      },
+      end() {
+        return this;
+      },
+      on() {
+        return this;
+      },
+      once() {
+        return this;
+      },
+      emit() {
+        return false;
+      },
+    } as unknown as NodeJS.WritableStream;
   }
 
   tail(): string {
-    return this.recent.map((line) => line.trim()).filter(Boolean).slice(-3).join(' | ') || '(none)';
+    return (
+      this.recent
+        .map((line) => line.trim())
+        .filter(Boolean)
+        .slice(-3)
+        .join(' | ') || '(none)'
+    );
   }
 }
