@@ -22,6 +22,21 @@ if [ ${#need_packages[@]} -gt 0 ]; then
 fi
 : "$file_ok"
 
+# Every machine's processes count against the engine user's inotify limits (128 instances by default): a
+# second kubeadm cluster would not fit. Raise them as kind recommends, persistently, where we may.
+raise_sysctl() {
+  local key=$1 wanted=$2 path current
+  path=/proc/sys/${key//.//}
+  current=$(cat "$path" 2>/dev/null || echo 0)
+  if [ "$current" -lt "$wanted" ]; then
+    log "raising $key from $current to $wanted (/etc/sysctl.d/90-kiab.conf)"
+    as_root sysctl -qw "$key=$wanted" || log "could not raise $key: kiab up will say when a cluster does not fit"
+  fi
+  as_root sh -c "grep -qs '^$key' /etc/sysctl.d/90-kiab.conf || echo '$key = $wanted' >> /etc/sysctl.d/90-kiab.conf" || true
+}
+raise_sysctl fs.inotify.max_user_instances 512
+raise_sysctl fs.inotify.max_user_watches 524288
+
 if ! docker info >/dev/null 2>&1; then
   log 'starting dockerd'
   if command -v systemctl >/dev/null && systemctl is-system-running >/dev/null 2>&1; then
