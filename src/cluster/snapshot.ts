@@ -117,13 +117,15 @@ export async function snapshotExists(provider: Provider, cluster: string, snapsh
   return (await snapshotImages(provider, cluster, snapshot)).length > 0;
 }
 
-export async function saveSnapshot(options: {
+export interface SnapshotCommand {
   provider: Provider;
   cluster: string;
   snapshot: string;
   reporter: Reporter;
-  force?: boolean;
-}): Promise<SnapshotInfo> {
+  signal?: AbortSignal;
+}
+
+export async function saveSnapshot(options: SnapshotCommand & { force?: boolean }): Promise<SnapshotInfo> {
   const { provider, cluster, snapshot, reporter } = options;
   await provider.ping();
   return withClusterLock(cluster, async () => {
@@ -176,13 +178,7 @@ export async function removeAllSnapshots(provider: Provider, cluster: string): P
  * volumes copied back from the snapshot's. Nothing is downloaded or imported. A cluster that was deleted
  * with --keep-snapshots gets its network and box back first.
  */
-export async function restoreSnapshot(options: {
-  provider: Provider;
-  cluster: string;
-  snapshot: string;
-  reporter: Reporter;
-  signal?: AbortSignal;
-}): Promise<ClusterStatus> {
+export async function restoreSnapshot(options: SnapshotCommand): Promise<ClusterStatus> {
   const { provider, cluster, snapshot, reporter } = options;
   await provider.ping();
   return withClusterLock(cluster, async () => {

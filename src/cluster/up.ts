@@ -1,5 +1,6 @@
 import { throwIfAborted } from '../errors.js';
-import { clusterNames } from '../names.js';
+import type { MachineRef } from '../distribution/index.js';
+import { clusterNames, compareMachines } from '../names.js';
 import type { Provider } from '../provider/types.js';
 import { runStep, type Reporter } from '../reporter.js';
 import type { ClusterSpec } from '../spec/schema.js';
@@ -39,6 +40,16 @@ function effectiveSpec(requested: ClusterSpec, observed: ObservedCluster): Clust
 }
 
 /**
+ * The box forwards the API to the first server of this order: servers that existed before this run come
+ * first, so the API goes to a server that runs one, not to a server made again and still joining.
+ */
+function establishedFirst(machines: MachineRef[], observed: ObservedCluster): MachineRef[] {
+  const existing = new Set(observed.machines.map((machine) => machine.container.name));
+  const rank = (machine: MachineRef): number => (machine.role === 'server' && !existing.has(machine.name) ? 1 : 0);
+  return [...machines].sort((a, b) => rank(a) - rank(b) || compareMachines(a, b));
+}
+
+/**
  * Creates a cluster or converges an existing one, as ordered steps that each check before they act: running
  * it twice does nothing the second time, and an interrupted run is finished by the next.
  */
@@ -72,7 +83,7 @@ export async function up(options: UpOptions): Promise<ClusterStatus> {
       const machines = withNames(desiredMachines(spec, observed, subnet), names);
       throwIfAborted(signal);
 
-      await runStep(reporter, `box ${names.box}`, () => ensureBox(context, observed, machines));
+      await runStep(reporter, `box ${names.box}`, () => ensureBox(context, observed, establishedFirst(machines, observed)));
       throwIfAborted(signal);
 
       const existing = new Map(observed.machines.map((machine) => [machine.container.name, machine.container]));

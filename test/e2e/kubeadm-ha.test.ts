@@ -21,12 +21,12 @@ else
     };
     const kiabEnv = (args: string[]) => kiab(args, { env });
 
-    /** etcd's own member list, asked on server-0 with the API server's etcd client certificate. */
-    const etcdMembers = async (): Promise<string[]> => {
+    /** etcd's own member list, asked on a server with the API server's etcd client certificate. */
+    const etcdMembers = async (via = server(0)): Promise<string[]> => {
       const pki = '/etc/kubernetes/pki';
       const body = await docker([
         'exec',
-        server(0),
+        via,
         'curl',
         '-sf',
         '--cacert',
@@ -82,5 +82,21 @@ else
       assert.equal(added.code, 0, added.stderr);
       assert.deepEqual(await etcdMembers(), [server(0), server(1), server(2)]);
       assert.deepEqual(await readyControlPlanes(), [server(0), server(1), server(2)]);
+    });
+
+    it('node rm of the first server hands its role over, and up makes it again as a joining member, not a second control plane', async () => {
+      const ca = (node: string) => docker(['exec', node, 'cat', '/etc/kubernetes/pki/ca.crt']);
+      const clusterCa = await ca(server(1));
+      const removed = await kiabEnv(['node', 'rm', server(0)]);
+      assert.equal(removed.code, 0, removed.stderr);
+      assert.deepEqual(await etcdMembers(server(1)), [server(1), server(2)]);
+      // kubectl reaches the API through the published port and the box, which now forwards to server-1.
+      assert.deepEqual(await readyControlPlanes(), [server(1), server(2)]);
+
+      const converged = await kiabEnv(['up', CLUSTER, '--k8s', 'kubeadm', '--servers', '3', '--workers', '0', '--no-snapshot', '--wait', '8m']);
+      assert.equal(converged.code, 0, converged.stderr);
+      assert.deepEqual(await etcdMembers(server(1)), [server(0), server(1), server(2)]);
+      assert.deepEqual(await readyControlPlanes(), [server(0), server(1), server(2)]);
+      assert.equal(await ca(server(0)), clusterCa, 'server-0 joined the cluster instead of initialising its own');
     });
   });

@@ -8,6 +8,9 @@ import { docker, kiab, kiabJson, kiabOk, labelledObjects, makeBusyboxImage, type
 const CLUSTER = 'e2e-snap';
 const IMAGE = 'kiab-e2e/busybox:snap';
 const machine = (role: string, index: number): string => `kiab-${CLUSTER}-${role}-${index}`;
+/** Runs a busybox applet from the loaded image in a machine's containerd. */
+const runLoadedImage = (node: string, container: string, ...applet: string[]) =>
+  kiab(['exec', node, '--', 'ctr', '-n', 'k8s.io', 'run', '--rm', `docker.io/${IMAGE}`, container, '/busybox', ...applet]);
 
 interface SnapshotJson {
   cluster: string;
@@ -66,21 +69,7 @@ describe('snapshots and image load', () => {
     );
     assert.ok(result.bytes > 500_000, `streamed ${result.bytes} bytes`);
     for (const node of [machine('server', 0), machine('worker', 0), machine('worker', 1)]) {
-      const ran = await kiab([
-        'exec',
-        node,
-        '--',
-        'ctr',
-        '-n',
-        'k8s.io',
-        'run',
-        '--rm',
-        `docker.io/${IMAGE}`,
-        'e2e-load',
-        '/busybox',
-        'echo',
-        `ran-on-${node}`,
-      ]);
+      const ran = await runLoadedImage(node, 'e2e-load', 'echo', `ran-on-${node}`);
       assert.equal(ran.code, 0, ran.stderr);
       assert.equal(ran.stdout.trim(), `ran-on-${node}`);
     }
@@ -134,20 +123,7 @@ describe('snapshots and image load', () => {
     assert.equal(await imageInMachine(machine('worker', 0)), false, 'clean has no loaded image');
     await kiabOk(['snapshot', 'restore', CLUSTER, 'loaded']);
     assert.equal(await imageInMachine(machine('worker', 0)), true, 'restored without a new import');
-    const ran = await kiab([
-      'exec',
-      machine('worker', 0),
-      '--',
-      'ctr',
-      '-n',
-      'k8s.io',
-      'run',
-      '--rm',
-      `docker.io/${IMAGE}`,
-      'e2e-restored',
-      '/busybox',
-      'true',
-    ]);
+    const ran = await runLoadedImage(machine('worker', 0), 'e2e-restored', 'true');
     assert.equal(ran.code, 0, ran.stderr);
   });
 

@@ -73,6 +73,15 @@ describe('node rm', () => {
     assert.match(forwards(provider, 'dev'), /^tcp 6443 172\.28\.0\.11$/m);
   });
 
+  it('keeps the API on a server that runs one when up makes the first server again', async () => {
+    const provider = engine();
+    await upCluster(provider, 'dev', { servers: 2 });
+    await removeNode({ provider, reporter: quiet, node: 'server-0', cluster: 'dev' });
+    await upCluster(provider, 'dev', { servers: 2 });
+    assert.ok(provider.containers.has('kiab-dev-server-0'), 'up made server-0 again');
+    assert.match(forwards(provider, 'dev'), /^tcp 6443 172\.28\.0\.11$/m);
+  });
+
   it('refuses to remove the only server, with a usage error', async () => {
     const provider = engine();
     await upCluster(provider, 'dev');

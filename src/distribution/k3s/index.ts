@@ -9,6 +9,7 @@ import { poll } from '../../wait.js';
 import { cachedK3sAssets, importK3sAssets, pullK3sAssets, type K3sAssets } from './assets.js';
 import { DEFAULT_K3S_VERSION, k3sAssetNames, k3sRequestVersion } from './release.js';
 import type { ClusterSpec } from '../../spec/schema.js';
+import { deleteNode, drainNode, firstServer, remainingServer } from '../nodes.js';
 import type { Distribution, DistributionContext, MachineRef } from '../types.js';
 import {
   joinPlan,
@@ -60,12 +61,6 @@ function facts(context: DistributionContext): K3sFacts {
     highAvailability: servers.length > 1 || context.spec.servers > 1,
     untaintServers: !context.machines.some((machine) => machine.role === 'worker'),
   };
-}
-
-function firstServer(context: DistributionContext): MachineRef {
-  const server = context.machines.find((machine) => machine.role === 'server');
-  if (!server) throw new KiabError(`cluster ${context.spec.name} has no server`);
-  return server;
 }
 
 async function exists(provider: Provider, machine: string, path: string): Promise<boolean> {
@@ -176,21 +171,11 @@ export const k3sDistribution: Distribution = {
     await start(context, machine);
   },
   leave: async (context, machine) => {
-    const first = firstServer(context);
-    if (first.name === machine.name) return;
-    const drained = await tryRun(context.provider, first.name, [
-      ...KUBECTL,
-      'drain',
-      machine.name,
-      '--ignore-daemonsets',
-      '--delete-emptydir-data',
-      '--force',
-      '--timeout=90s',
-    ]);
-    if (drained.exitCode !== 0)
-      context.warn(`draining ${machine.name} failed (${(drained.stderr || drained.stdout).trim().split('\n').pop() ?? ''}); deleting the node object instead`);
+    // Done from a server that stays, so the first server can leave too: the next one takes its role.
     // Deleting the Node object also clears its node-password secret, so the name can join again.
-    await run(context.provider, first.name, [...KUBECTL, 'delete', 'node', machine.name, '--ignore-not-found'], { what: `deleting node ${machine.name}` });
+    const via = remainingServer(context, machine);
+    await drainNode(context, KUBECTL, via, machine);
+    await deleteNode(context, KUBECTL, via, machine);
   },
   membershipChanged: async () => undefined,
   adminKubeconfig: async (context) => {

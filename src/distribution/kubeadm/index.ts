@@ -6,6 +6,7 @@ import { inotifyHint } from '../../host/inotify.js';
 import { run, tryRun } from '../../provider/run.js';
 import type { Provider } from '../../provider/types.js';
 import type { ClusterSpec } from '../../spec/schema.js';
+import { deleteNode, drainNode, firstServer, remainingServer } from '../nodes.js';
 import type { Distribution, DistributionContext, MachineRef } from '../types.js';
 import { DEFAULT_KUBEADM_VERSION, EVERY_MACHINE_IMAGES, kubeadmAssets, kubeadmNodeImage, kubeadmVersion } from './assets.js';
 import { buildKubeadmAssets, pullKubeadmAssets } from './build.js';
@@ -30,12 +31,6 @@ function facts(context: DistributionContext): ClusterFacts {
     controlPlaneEndpoint: `${context.box.hostname}:${API_PORT}`,
     untaintServers: !context.machines.some((machine) => machine.role === 'worker'),
   };
-}
-
-function firstServer(context: DistributionContext): MachineRef {
-  const server = context.machines.find((machine) => machine.role === 'server');
-  if (!server) throw new KiabError(`cluster ${context.spec.name} has no server`);
-  return server;
 }
 
 /** Imports the images a machine's role needs, skipping those its containerd already has. */
@@ -87,9 +82,26 @@ async function initFirstServer(context: DistributionContext, first: MachineRef, 
   await startKubeProxy(context, first);
 }
 
-async function joinMachine(context: DistributionContext, machine: MachineRef): Promise<void> {
+/**
+ * The server the cluster is run from: the first that holds admin.conf. After the first server was removed
+ * another holds that role, and a server made again under the first name joins instead of initialising a
+ * second control plane.
+ */
+async function controlServer(context: DistributionContext): Promise<MachineRef | undefined> {
+  for (const server of context.machines.filter((machine) => machine.role === 'server')) {
+    if (await fileExists(context.provider, server.name, ADMIN_KUBECONFIG)) return server;
+  }
+  return undefined;
+}
+
+async function requireControlServer(context: DistributionContext): Promise<MachineRef> {
+  const server = await controlServer(context);
+  if (!server) throw new KiabError(`cluster ${context.spec.name} has no initialised server`, { hint: `run \`kiab up ${context.spec.name}\` to finish it` });
+  return server;
+}
+
+async function joinMachine(context: DistributionContext, machine: MachineRef, first: MachineRef): Promise<void> {
   const { provider } = context;
-  const first = firstServer(context);
   // A fresh short-lived token per join: nothing long-lived to leak, and node add works months later.
   const token = (
     await run(provider, first.name, ['kubeadm', 'token', 'create', '--ttl', '15m', '--kubeconfig', ADMIN_KUBECONFIG], { what: 'creating a join token' })
@@ -132,25 +144,6 @@ async function hostLimitError(provider: Provider, machine: MachineRef, error: un
     : undefined;
 }
 
-/**
- * Moves the node's pods elsewhere before it goes. A node that is down cannot be drained (its pods cannot
- * confirm they stopped); that is said, and deleting the Node object then removes its pods.
- */
-async function drain(context: DistributionContext, first: MachineRef, machine: MachineRef): Promise<void> {
-  const result = await tryRun(context.provider, first.name, [
-    ...KUBECTL,
-    'drain',
-    machine.name,
-    '--ignore-daemonsets',
-    '--delete-emptydir-data',
-    '--force',
-    '--timeout=90s',
-  ]);
-  if (result.exitCode === 0) return;
-  const reason = (result.stderr || result.stdout).trim().split('\n').pop() ?? '';
-  context.warn(`draining ${machine.name} failed (${reason}); deleting the node object instead`);
-}
-
 async function isJoined(provider: Provider, machine: MachineRef): Promise<boolean> {
   return fileExists(provider, machine.name, '/etc/kubernetes/kubelet.conf');
 }
@@ -191,49 +184,49 @@ export const kubeadmDistribution: Distribution = {
   ],
   install: async (context) => {
     const { provider, machines } = context;
-    const first = firstServer(context);
     context.progress('importing control-plane images');
     await Promise.all(machines.map((machine) => importImages(context, machine)));
     await writeRoutes(context);
     const servers = machines.filter((machine) => machine.role === 'server');
-    if (!(await fileExists(provider, first.name, ADMIN_KUBECONFIG))) {
-      context.progress(`kubeadm init on ${first.name}`);
-      await initFirstServer(context, first, servers.length > 1 ? randomBytes(32).toString('hex') : undefined);
+    let control = await controlServer(context);
+    if (!control) {
+      control = firstServer(context);
+      context.progress(`kubeadm init on ${control.name}`);
+      await initFirstServer(context, control, servers.length > 1 ? randomBytes(32).toString('hex') : undefined);
     }
     const pending = [];
-    for (const machine of machines) if (machine.name !== first.name && !(await isJoined(provider, machine))) pending.push(machine);
+    for (const machine of machines) if (machine.name !== control.name && !(await isJoined(provider, machine))) pending.push(machine);
     // Control-plane members join one at a time (etcd grows by one member at a time); workers together.
     for (const server of pending.filter((machine) => machine.role === 'server')) {
       context.progress(`joining ${server.name}`);
-      await joinMachine(context, server);
+      await joinMachine(context, server, control);
     }
     const workers = pending.filter((machine) => machine.role === 'worker');
     if (workers.length) context.progress(`joining ${workers.length} workers`);
-    await Promise.all(workers.map((worker) => joinMachine(context, worker)));
+    await Promise.all(workers.map((worker) => joinMachine(context, worker, control)));
   },
   join: async (context, machine) => {
     await importImages(context, machine);
     await writeRoutes(context);
-    if (!(await isJoined(context.provider, machine))) await joinMachine(context, machine);
+    if (!(await isJoined(context.provider, machine))) await joinMachine(context, machine, await requireControlServer(context));
   },
   leave: async (context, machine) => {
-    const first = firstServer(context);
-    if (first.name === machine.name) return;
-    const { provider } = context;
-    await drain(context, first, machine);
+    // Acting from a server that stays lets the first server leave too: every server holds admin.conf.
+    const via = remainingServer(context, machine);
+    await drainNode(context, KUBECTL, via, machine);
     // On a server, reset also removes its etcd member so the remaining quorum stays right. A machine that is
-    // down cannot reset itself; its member is then removed with the Node below by kubeadm's own cleanup.
-    const reset = await tryRun(provider, machine.name, ['kubeadm', 'reset', '--force']);
+    // down cannot reset itself: that is said, and the Node object goes all the same.
+    const reset = await tryRun(context.provider, machine.name, ['kubeadm', 'reset', '--force']);
     if (reset.exitCode !== 0) context.warn(`kubeadm reset on ${machine.name} failed (exit ${reset.exitCode}); removing it anyway`);
-    await run(provider, first.name, [...KUBECTL, 'delete', 'node', machine.name, '--ignore-not-found'], { what: `deleting node ${machine.name}` });
+    await deleteNode(context, KUBECTL, via, machine);
   },
   membershipChanged: async (context) => {
     await writeRoutes(context);
   },
   adminKubeconfig: async (context) => {
     // Absent until kubeadm init has run: an answer, not a failure.
-    const result = await tryRun(context.provider, firstServer(context).name, ['cat', ADMIN_KUBECONFIG]);
-    return result.exitCode === 0 ? result.stdout : undefined;
+    const control = await controlServer(context);
+    return control ? (await run(context.provider, control.name, ['cat', ADMIN_KUBECONFIG], { what: 'reading admin.conf' })).stdout : undefined;
   },
   diagnose: (context, machine) => kubeletJournal(context.provider, machine),
   ctr: () => CTR,

@@ -2,7 +2,9 @@
 set -eu
 ip -4 route show root 10.244.0.0/16 | awk '/ via / {print $1}' | while read -r subnet; do ip route del "$subnet" || true; done
 grep -v '^#' /etc/kiab/pod-routes 2>/dev/null | while read -r subnet via; do
-  [ -n "$subnet" ] && ip route replace "$subnet" via "$via"
+  # A blank line is skipped; as `[ ] && ...` it would end the loop, and set -e the script, with status 1.
+  [ -n "$subnet" ] || continue
+  ip route replace "$subnet" via "$via"
 done
 iptables -w -t nat -C POSTROUTING -s 10.244.0.0/16 ! -d 10.244.0.0/16 -j MASQUERADE 2>/dev/null \
   || iptables -w -t nat -A POSTROUTING -s 10.244.0.0/16 ! -d 10.244.0.0/16 -j MASQUERADE
