@@ -12,8 +12,14 @@ export interface SpecSource {
   flags?: ClusterSpecInput;
 }
 
+/** A validated spec and which of its fields the user set (dotted paths such as `ports.api`); the rest are defaults. */
+export interface LoadedSpec {
+  spec: ClusterSpec;
+  given: string[];
+}
+
 /** Reads, merges and validates a spec; any problem is a UsageError naming the file, line and field. */
-export async function loadSpec(options: { configPath?: string; flags?: ClusterSpecInput }): Promise<ClusterSpec> {
+export async function loadSpec(options: { configPath?: string; flags?: ClusterSpecInput }): Promise<LoadedSpec> {
   let fileText: string | undefined;
   if (options.configPath !== undefined) {
     try {
@@ -22,7 +28,7 @@ export async function loadSpec(options: { configPath?: string; flags?: ClusterSp
       throw new UsageError(`--config: cannot read ${options.configPath}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
     }
   }
-  return parseSpec({
+  return parseSpecSource({
     ...(options.configPath === undefined ? {} : { file: options.configPath }),
     ...(fileText === undefined ? {} : { fileText }),
     ...(options.flags === undefined ? {} : { flags: options.flags }),
@@ -30,6 +36,18 @@ export async function loadSpec(options: { configPath?: string; flags?: ClusterSp
 }
 
 export function parseSpec(source: SpecSource): ClusterSpec {
+  return parseSpecSource(source).spec;
+}
+
+function leafPaths(value: Record<string, unknown>, prefix = ''): string[] {
+  return Object.entries(value).flatMap(([key, child]) =>
+    child !== null && typeof child === 'object' && !Array.isArray(child)
+      ? leafPaths(child as Record<string, unknown>, `${prefix}${key}.`)
+      : [`${prefix}${key}`],
+  );
+}
+
+export function parseSpecSource(source: SpecSource): LoadedSpec {
   const file = source.file ?? 'kiab.yaml';
   let fromFile: Record<string, unknown> = {};
   let document: Document | undefined;
@@ -42,7 +60,13 @@ export function parseSpec(source: SpecSource): ClusterSpec {
       const where = position ? `${file}:${position.line}:${position.col}` : file;
       throw new UsageError(`${where}: invalid YAML: ${firstError.message.split('\n')[0]}`);
     }
-    const value: unknown = document.toJS();
+    let value: unknown;
+    try {
+      value = document.toJS();
+    } catch (error) {
+      // yaml refuses documents whose aliases expand without bound ("billion laughs").
+      throw new UsageError(`${file}: invalid YAML: ${(error as Error).message.split('\n')[0]}`);
+    }
     if (value !== null && value !== undefined) {
       if (typeof value !== 'object' || Array.isArray(value))
         throw new UsageError(`${file}: must be a mapping of settings, not ${Array.isArray(value) ? 'a list' : typeof value}`);
@@ -51,7 +75,7 @@ export function parseSpec(source: SpecSource): ClusterSpec {
   }
   const merged = mergeDeep(fromFile, (source.flags ?? {}) as Record<string, unknown>);
   const result = clusterSpecSchema.safeParse(merged);
-  if (result.success) return result.data;
+  if (result.success) return { spec: result.data, given: leafPaths(merged) };
   throw new UsageError(describeIssue(result.error.issues[0]!, file, document, lineCounter, source.flags));
 }
 

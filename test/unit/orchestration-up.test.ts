@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 import { up } from '../../src/cluster/up.js';
+import { UsageError } from '../../src/errors.js';
 import { LABEL } from '../../src/labels.js';
+import type { ClusterSpecInput } from '../../src/spec/schema.js';
 import { freePort } from '../../src/net/ports.js';
 import { BOX_IMAGE, engine, inventory, isolateFolders, machineNames, namesOf, NODE_IMAGE, positionsOf, quiet, specOf, upCluster } from '../fakes/cluster.js';
 import type { FakeProvider, Method } from '../fakes/provider.js';
@@ -189,4 +191,33 @@ describe('up after a failure mid-way', () => {
   for (const failure of knownGaps) {
     it(`rejects when ${failure.method} ${failure.name} fails, and the next up converges`, () => assertFailureConverges(failure));
   }
+});
+
+describe('up on an existing cluster', () => {
+  it('refuses a distribution, version or port the user sets that differs from what the cluster was made with, and changes nothing', async () => {
+    const provider = engine();
+    await upCluster(provider, 'dev');
+    const before = inventory(provider, 'dev');
+    const cases: Array<{ extra: Partial<ClusterSpecInput>; given: string[]; field: RegExp }> = [
+      { extra: { distribution: 'kubeadm' }, given: ['distribution'], field: /^--k8s: cluster dev was made with none/ },
+      { extra: { ports: { api: 1 } }, given: ['ports.api'], field: /^ports\.api: cluster dev was made with \d+, and up cannot change it to 1$/ },
+      { extra: { images: { node: 'other/node:1', box: BOX_IMAGE } }, given: ['images.node'], field: /^images\.node: / },
+    ];
+    for (const { extra, given, field } of cases) {
+      await assert.rejects(
+        up({ provider, spec: specOf('dev', {}, extra), given, reporter: quiet, snapshot: false }),
+        (error) => error instanceof UsageError && field.test(error.message),
+      );
+    }
+    assert.deepEqual(inventory(provider, 'dev'), before);
+  });
+
+  it('takes the same values given again, and defaults it did not set, as they are', async () => {
+    const provider = engine();
+    const status = await upCluster(provider, 'dev');
+    const api = Number(status.ports.find((port) => port.name === 'api')?.host?.split(':')[1]);
+    await up({ provider, spec: specOf('dev', {}, { ports: { api } }), given: ['ports.api', 'distribution'], reporter: quiet, snapshot: false });
+    // Not given: a default distribution different from the cluster's is no request to change it.
+    await up({ provider, spec: specOf('dev', {}, { distribution: 'kubeadm' }), given: ['workers'], reporter: quiet, snapshot: false });
+  });
 });

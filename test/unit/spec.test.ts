@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { UsageError } from '../../src/errors.js';
 import { parseDuration } from '../../src/spec/duration.js';
-import { parseSpec } from '../../src/spec/load.js';
+import { parseSpec, parseSpecSource } from '../../src/spec/load.js';
 
 function refusal(run: () => unknown): UsageError {
   try {
@@ -56,6 +56,26 @@ describe('cluster spec', () => {
   it('names the flag when a flag value is out of range', () => {
     const error = refusal(() => parseSpec({ flags: { servers: 0 } }));
     assert.match(error.message, /^--servers: /);
+  });
+
+  it('refuses a YAML alias bomb in one line instead of expanding it', () => {
+    const bomb = [
+      'a: &a [x, x, x, x, x, x, x, x, x, x]',
+      ...Array.from({ length: 8 }, (_, level) => `${'bcdefghi'[level]}: &${'bcdefghi'[level]} [${Array(10).fill(`*${'abcdefghi'[level]}`).join(', ')}]`),
+    ].join('\n');
+    const error = refusal(() => parseSpec({ file: 'kiab.yaml', fileText: `${bomb}\n` }));
+    assert.match(error.message, /^kiab\.yaml: invalid YAML: .*alias/i);
+  });
+
+  it('tells which fields the user set, the rest being defaults', () => {
+    const { given } = parseSpecSource({ fileText: 'name: dev\nports:\n  api: 6443\n', flags: { workers: 2 } });
+    assert.deepEqual([...given].sort(), ['name', 'ports.api', 'workers']);
+  });
+
+  it('accepts only plain release versions, so no version can name a path outside the cache', () => {
+    for (const version of ['v1.34.4', '1.34.4', 'v1.36.4+k3s1']) assert.equal(parseSpec({ flags: { kubernetesVersion: version } }).kubernetesVersion, version);
+    for (const version of ['v1.34.4/../../x', 'v1.34.4-rc.1', 'latest'])
+      assert.match(refusal(() => parseSpec({ flags: { kubernetesVersion: version } })).message, /^--k8s-version: /);
   });
 
   it('refuses a wait that is not a duration', () => {

@@ -50,10 +50,11 @@ export function registerUp(program: Command, runtime: Runtime): void {
         ...(flags.k8sVersion !== undefined ? { kubernetesVersion: flags.k8sVersion } : {}),
         ...(flags.wait !== undefined ? { wait: flags.wait } : {}),
       };
-      const spec = await loadSpec({ ...(flags.config !== undefined ? { configPath: flags.config } : {}), flags: input });
+      const { spec, given } = await loadSpec({ ...(flags.config !== undefined ? { configPath: flags.config } : {}), flags: input });
       const status = await up({
         provider: runtime.provider(),
         spec,
+        given,
         reporter: runtime.reporter(),
         signal: runtime.signal,
         snapshot: flags.snapshot,
