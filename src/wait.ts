@@ -1,7 +1,7 @@
 import { AbortedError, throwIfAborted, type KiabError } from './errors.js';
 
 /** Resolves after `ms`; rejects with AbortedError as soon as the signal fires. */
-export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+export async function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   throwIfAborted(signal);
   return new Promise((resolve, reject) => {
     const onAbort = (): void => {
@@ -34,10 +34,27 @@ export interface PollOptions {
 export async function poll<T>(check: () => Promise<T | undefined>, options: PollOptions): Promise<T> {
   for (;;) {
     throwIfAborted(options.signal);
-    const value = await check();
+    const value = await beforeDeadline(check(), options);
     if (value !== undefined) return value;
     const left = options.deadline - Date.now();
     if (left <= 0) throw await options.timeout();
     await sleep(Math.min(options.interval, left), options.signal);
+  }
+}
+
+const PAST_DEADLINE = Symbol('past the deadline');
+
+/** A check that hangs (an engine or API that stopped answering) cannot carry the wait past its deadline. */
+async function beforeDeadline<T>(work: Promise<T>, options: PollOptions): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<typeof PAST_DEADLINE>(
+    (resolve) => (timer = setTimeout(() => resolve(PAST_DEADLINE), Math.max(0, options.deadline - Date.now()) + 1000)),
+  );
+  try {
+    const value = await Promise.race([work, late]);
+    if (value === PAST_DEADLINE) throw await options.timeout();
+    return value;
+  } finally {
+    clearTimeout(timer);
   }
 }

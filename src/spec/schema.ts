@@ -15,7 +15,13 @@ export type DistributionName = (typeof DISTRIBUTIONS)[number];
 
 const hostPort = z.number().int().min(1).max(65535);
 
-const durationSchema = z.string().refine((text) => parseDuration(text) !== undefined, 'must be a duration such as 90s, 5m or 1h30m');
+/** Longer than anything a local cluster needs; beyond it a typo (`5h` for `5m`) would hang a script for hours. */
+export const MAX_WAIT = '2h';
+
+const durationSchema = z
+  .string()
+  .refine((text) => parseDuration(text) !== undefined, 'must be a duration such as 90s, 5m or 1h30m')
+  .refine((text) => (parseDuration(text) ?? 0) <= parseDuration(MAX_WAIT)!, `must be at most ${MAX_WAIT}`);
 
 const subnetSchema = z
   .string()

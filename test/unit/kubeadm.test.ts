@@ -22,7 +22,13 @@ interface NodeRegistration {
   taints?: unknown;
 }
 interface InitDocuments {
-  InitConfiguration: { nodeRegistration: NodeRegistration; localAPIEndpoint: unknown; skipPhases: unknown; certificateKey?: string };
+  InitConfiguration: {
+    nodeRegistration: NodeRegistration;
+    localAPIEndpoint: unknown;
+    skipPhases: unknown;
+    certificateKey?: string;
+    bootstrapTokens: Array<{ ttl: string }>;
+  };
   ClusterConfiguration: {
     clusterName: string;
     kubernetesVersion: string;
@@ -88,6 +94,11 @@ describe('kubeadm InitConfiguration', () => {
     const init = initDocuments().InitConfiguration;
     assert.deepEqual(init.localAPIEndpoint, { advertiseAddress: '172.28.0.10', bindPort: 6443 });
     assert.deepEqual(init.skipPhases, ['addon/kube-proxy']);
+    // No 24 h default token: the one kubeadm init makes expires as fast as the per-join ones.
+    assert.deepEqual(
+      init.bootstrapTokens.map((token) => token.ttl),
+      ['15m0s'],
+    );
   });
 
   const keyCases = [

@@ -72,6 +72,8 @@ export function initConfig(first: MachineRef, facts: ClusterFacts, certificateKe
     localAPIEndpoint: { advertiseAddress: first.ip, bindPort: API_PORT },
     // kube-proxy runs as a machine service (no image to pull); its configuration is kiab's.
     skipPhases: ['addon/kube-proxy'],
+    // kubeadm would otherwise mint a bootstrap token valid for 24 h; joins get fresh 15-minute tokens of their own.
+    bootstrapTokens: [{ ttl: '15m0s', usages: ['signing', 'authentication'], groups: ['system:bootstrappers:kubeadm:default-node-token'] }],
     ...(certificateKey ? { certificateKey } : {}),
   };
   return [init, clusterConfiguration(facts), kubeletConfiguration()].map((document) => stringify(document)).join('---\n');

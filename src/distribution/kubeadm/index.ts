@@ -213,12 +213,14 @@ export const kubeadmDistribution: Distribution = {
   leave: async (context, machine) => {
     // Acting from a server that stays lets the first server leave too: every server holds admin.conf.
     const via = remainingServer(context, machine);
-    await drainNode(context, KUBECTL, via, machine);
+    // That server's own API, not the box: the box may still forward to the leaving server, whose API goes with the reset.
+    const kubectl = [...KUBECTL, '--server', `https://${via.ip}:${API_PORT}`];
+    await drainNode(context, kubectl, via, machine);
     // On a server, reset also removes its etcd member so the remaining quorum stays right. A machine that is
     // down cannot reset itself: that is said, and the Node object goes all the same.
     const reset = await tryRun(context.provider, machine.name, ['kubeadm', 'reset', '--force']);
     if (reset.exitCode !== 0) context.warn(`kubeadm reset on ${machine.name} failed (exit ${reset.exitCode}); removing it anyway`);
-    await deleteNode(context, KUBECTL, via, machine);
+    await deleteNode(context, kubectl, via, machine);
   },
   membershipChanged: async (context) => {
     await writeRoutes(context);

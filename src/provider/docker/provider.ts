@@ -279,7 +279,9 @@ export class DockerProvider implements Provider {
       lines.onLine = (line) => {
         if (pattern.test(line)) finish(undefined, line);
       };
-      stream.once('end', () => finish(new Error(`${name} stopped before printing a line matching ${pattern}; last output: ${lines.tail()}`)));
+      stream.once('end', () => finish(new KiabError(`${name} stopped before printing a line matching ${pattern}; last output: ${lines.tail()}`)));
+      // The engine restarting or the connection breaking mid-wait is a one-line error, not a crash.
+      stream.once('error', (error: Error) => finish(new KiabError(`lost the console of ${name}: ${error.message.split('\n')[0]}`, { cause: error })));
     });
   }
 
