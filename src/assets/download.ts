@@ -7,7 +7,7 @@ import { Agent, interceptors, request } from 'undici';
 
 /** GitHub release assets redirect to a CDN. */
 const dispatcher = new Agent().compose(interceptors.redirect({ maxRedirections: 5 }));
-import { KiabError } from '../errors.js';
+import { AbortedError, KiabError } from '../errors.js';
 import { sha256File } from './cache.js';
 
 export interface DownloadProgress {
@@ -23,6 +23,20 @@ export async function download(
   url: string,
   path: string,
   options: { sha256?: string; onProgress?: (progress: DownloadProgress) => void; signal?: AbortSignal } = {},
+): Promise<void> {
+  try {
+    await downloadOnce(url, path, options);
+  } catch (error) {
+    // Ctrl-C stops the transfer at once; what arrived stays in the .part file for the next run to resume.
+    if (options.signal?.aborted) throw new AbortedError();
+    throw error;
+  }
+}
+
+async function downloadOnce(
+  url: string,
+  path: string,
+  options: { sha256?: string; onProgress?: (progress: DownloadProgress) => void; signal?: AbortSignal },
 ): Promise<void> {
   await mkdir(dirname(path), { recursive: true });
   const part = `${path}.part`;

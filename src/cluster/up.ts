@@ -94,7 +94,7 @@ export async function up(options: UpOptions): Promise<ClusterStatus> {
       const spec = effectiveSpec(options.spec, options.given ?? [], observed);
       const distribution = distributionFor(spec.distribution);
       // Everything that can refuse the request does so before the first object is created.
-      await distribution.preflight(spec, reporter);
+      await distribution.preflight(spec, reporter, signal);
       const ports = await planPorts(provider, spec, observed);
       const running = new Set(
         observed.machines.filter((machine) => machine.container.state === 'running').map((machine) => `${machine.role}-${machine.index}`),

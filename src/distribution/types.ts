@@ -71,7 +71,7 @@ export interface Distribution {
    * Runs before anything is created: fetches missing assets (reporting that as a step of its own), or
    * throws a KiabError naming what is missing and every way to get it.
    */
-  preflight(spec: ClusterSpec, reporter: Reporter): Promise<void>;
+  preflight(spec: ClusterSpec, reporter: Reporter, signal?: AbortSignal): Promise<void>;
   /** kube-system pods (by name prefix) that must run before the cluster counts as ready. */
   readonly systemPods: string[];
   /** The node image machines run, when the distribution derives its own from kiab's base node image. */

@@ -35,8 +35,8 @@ export function kiab(args: string[], options: { env?: NodeJS.ProcessEnv; timeout
   return run(process.execPath, [KIAB, ...args], options);
 }
 
-export function spawnKiab(args: string[]): ChildProcess {
-  return spawn(process.execPath, [KIAB, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+export function spawnKiab(args: string[], env: NodeJS.ProcessEnv = process.env): ChildProcess {
+  return spawn(process.execPath, [KIAB, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env });
 }
 
 /** Like kiab(), but fails the test with kiab's stderr when it exits non-zero. */

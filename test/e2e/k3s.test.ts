@@ -1,13 +1,14 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { createServer, type Server } from 'node:http';
+import { once } from 'node:events';
+import { createServer, type Server, type ServerResponse } from 'node:http';
 import { mkdir, mkdtemp, readdir, readFile, stat, truncate, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { cachedK3sAssets } from '../../src/distribution/k3s/assets.js';
 import { DEFAULT_K3S_VERSION } from '../../src/distribution/k3s/release.js';
-import { docker, kiab, kiabJson, labelledObjects, run, type Run } from './helpers.js';
+import { docker, eventually, kiab, kiabJson, labelledObjects, run, spawnKiab, type Run } from './helpers.js';
 
 const VERSION = 'v1.2.3+k3s1';
 const CLUSTER = 'e2e-k3s';
@@ -19,6 +20,17 @@ function releaseFiles(): Record<string, Buffer> {
   const sha = (data: Buffer): string => createHash('sha256').update(data).digest('hex');
   const sums = Buffer.from(`${sha(binary)}  k3s\n${sha(images)}  k3s-airgap-images-amd64.tar.zst\n`);
   return { k3s: binary, 'k3s-airgap-images-amd64.tar.zst': images, 'sha256sum-amd64.txt': sums };
+}
+
+/** Versions whose files the release server sends slowly, 64 KiB every 200 ms: a download to interrupt. */
+const SLOW_VERSION = 'v1.2.6+k3s1';
+
+async function dripFeed(response: ServerResponse, body: Buffer): Promise<void> {
+  for (let offset = 0; offset < body.length && !response.destroyed; offset += 64 << 10) {
+    response.write(body.subarray(offset, offset + (64 << 10)));
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  response.end();
 }
 
 /** A release server on loopback with Range support, recording what it was asked. */
@@ -37,7 +49,9 @@ async function releaseServer(files: Record<string, Record<string, Buffer>>): Pro
         .end(body.subarray(start));
       return;
     }
-    response.writeHead(200, { 'content-length': body.length }).end(body);
+    response.writeHead(200, { 'content-length': body.length });
+    if (version === SLOW_VERSION) return void dripFeed(response, body);
+    response.end(body);
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return { server, url: `http://127.0.0.1:${(server.address() as { port: number }).port}`, ranges };
@@ -62,7 +76,7 @@ describe('k3s assets and install, without the real k3s binary', () => {
   const withCache = async (): Promise<NodeJS.ProcessEnv> => ({ ...env, KIAB_CACHE_DIR: await mkdtemp(join(tmpdir(), 'kiab-cache-')) });
 
   before(async () => {
-    release = await releaseServer({ [VERSION]: good, 'v1.2.4+k3s1': corrupt });
+    release = await releaseServer({ [VERSION]: good, 'v1.2.4+k3s1': corrupt, [SLOW_VERSION]: good });
     env = { ...process.env, KIAB_K3S_RELEASE_URL: release.url, KUBECONFIG: join(await mkdtemp(join(tmpdir(), 'kiab-kc-')), 'config') };
     await kiab(['delete', CLUSTER], { env });
   });
@@ -117,6 +131,24 @@ describe('k3s assets and install, without the real k3s binary', () => {
     assert.match(line, /kiab assets pull/);
     assert.match(line, /kiab assets import/);
     assert.match(line, /--k8s none/);
+    assert.deepEqual(await labelledObjects(CLUSTER), { containers: [], networks: [], volumes: [] });
+  });
+
+  it('Ctrl-C during the download of up stops it at once: exit 130, nothing created, the partial file kept to resume', async () => {
+    const cacheEnv = await withCache();
+    const child = spawnKiab(['up', CLUSTER, '--k8s', 'k3s', '--k8s-version', SLOW_VERSION], cacheEnv);
+    let stderr = '';
+    child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const part = join(cacheEnv.KIAB_CACHE_DIR!, 'assets', 'k3s', SLOW_VERSION, 'linux-amd64', 'k3s-airgap-images-amd64.tar.zst.part');
+    await eventually(async () => assert.ok((await stat(part)).size > 0, 'the images download started'));
+    const interrupted = Date.now();
+    child.kill('SIGINT');
+    const [code] = (await once(child, 'close')) as [number | null];
+    assert.equal(code, 130, stderr);
+    assert.ok(Date.now() - interrupted < 3_000, `took ${Date.now() - interrupted} ms to stop`);
+    assert.match(stderr, /^kiab: interrupted/m);
+    assert.doesNotMatch(stderr, /AbortError|DOMException|aborted/);
+    assert.ok((await stat(part)).size < good['k3s-airgap-images-amd64.tar.zst']!.length, 'the download stopped before its end');
     assert.deepEqual(await labelledObjects(CLUSTER), { containers: [], networks: [], volumes: [] });
   });
 

@@ -69,6 +69,11 @@ else
       ) as { items: Array<{ data: Record<string, string> }> };
       const tokenSecrets = secrets.items.map(({ data }) => Buffer.from(data['token-secret']!, 'base64').toString());
       assert.ok(tokenSecrets.length >= 2, `one join token per worker, found ${tokenSecrets.length}`);
+      // Every token, kubeadm init's own included, expires within minutes: none of kubeadm's 24 h default.
+      for (const { data } of secrets.items) {
+        const expires = Date.parse(Buffer.from(data.expiration!, 'base64').toString());
+        assert.ok(expires - Date.now() < 16 * 60_000, `a bootstrap token lives until ${new Date(expires).toISOString()}`);
+      }
       const seen: Record<string, string> = { 'kiab up output': upOutput };
       for (const name of [machine('server', 0), machine('worker', 0), machine('worker', 1)]) {
         seen[`${name} journal`] = await docker(['exec', name, 'journalctl', '--no-pager', '-o', 'cat']);

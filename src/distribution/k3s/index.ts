@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { hostArch } from '../../assets/cache.js';
-import { KiabError, UsageError } from '../../errors.js';
+import { isAbort, KiabError, UsageError } from '../../errors.js';
 import { run, tryRun } from '../../provider/run.js';
 import type { Provider } from '../../provider/types.js';
 import { runStep, silentReporter, type Reporter } from '../../reporter.js';
@@ -34,14 +34,15 @@ export function k3sVersion(spec: ClusterSpec): string {
 }
 
 /** Cached and verified assets, downloading what is missing; refuses with every way out when it cannot. */
-export async function k3sAssets(spec: ClusterSpec, reporter: Reporter = silentReporter): Promise<K3sAssets> {
+export async function k3sAssets(spec: ClusterSpec, reporter: Reporter = silentReporter, signal?: AbortSignal): Promise<K3sAssets> {
   const version = k3sVersion(spec);
   const arch = hostArch();
   const cached = await cachedK3sAssets(version, arch);
   if (cached) return cached;
   try {
-    return await runStep(reporter, `download k3s ${version}`, (progress) => pullK3sAssets(version, arch, (detail) => progress.update(detail)));
+    return await runStep(reporter, `download k3s ${version}`, (progress) => pullK3sAssets(version, arch, (detail) => progress.update(detail), signal));
   } catch (error) {
+    if (isAbort(error)) throw error;
     const names = k3sAssetNames(arch);
     throw new KiabError(
       `no k3s ${version} assets (${names.binary}, ${names.sums}, ${names.images}) in the cache, and downloading them failed: ${(error as Error).message}`,
@@ -128,8 +129,8 @@ export const k3sDistribution: Distribution = {
   defaultVersion: DEFAULT_K3S_VERSION,
   kubernetes: true,
   systemPods: ['coredns'],
-  preflight: async (spec, reporter) => {
-    await k3sAssets(spec, reporter);
+  preflight: async (spec, reporter, signal) => {
+    await k3sAssets(spec, reporter, signal);
   },
   nodeImage: async (spec, baseNodeImage) => {
     const assets = await k3sAssets(spec);
