@@ -20,6 +20,14 @@ export const LABEL = {
   snapshot: 'dev.kiab.snapshot',
   /** On snapshot images: the volume purposes captured with the machine, comma-separated. */
   snapshotVolumes: 'dev.kiab.snapshot-volumes',
+  /** On volumes and snapshot objects: the machine they belong to (its full name). */
+  machine: 'dev.kiab.machine',
+  /** On volumes: what the volume holds for its machine (containerd, kubelet, registry...). */
+  purpose: 'dev.kiab.purpose',
+  /** On snapshot objects: one capture of a snapshot; a new capture replaces the old only once complete. */
+  snapshotGeneration: 'dev.kiab.snapshot-generation',
+  /** On snapshot images: how many machines the capture holds, to tell a complete capture from a cut one. */
+  snapshotMachines: 'dev.kiab.snapshot-machines',
   /** The recipe hash an image was built from. */
   recipe: 'dev.kiab.recipe',
 } as const;

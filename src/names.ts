@@ -14,8 +14,8 @@ export interface ClusterNames {
   kubeContext: string;
   machine(role: MachineRole, index: number): string;
   volume(machine: string, purpose: string): string;
-  snapshotImage(snapshot: string, role: MachineRole, index: number): string;
-  snapshotVolume(snapshot: string, role: MachineRole, index: number, purpose: string): string;
+  snapshotImage(snapshot: string, generation: string, role: MachineRole, index: number): string;
+  snapshotVolume(snapshot: string, generation: string, role: MachineRole, index: number, purpose: string): string;
 }
 
 export function clusterNames(cluster: string): ClusterNames {
@@ -28,8 +28,8 @@ export function clusterNames(cluster: string): ClusterNames {
     kubeContext: prefix,
     machine: (role, index) => `${prefix}-${role}-${index}`,
     volume: (machine, purpose) => `${machine}-${purpose}`,
-    snapshotImage: (snapshot, role, index) => `kiab-snapshot/${cluster}:${snapshot}-${role}-${index}`,
-    snapshotVolume: (snapshot, role, index, purpose) => `kiab-snapshot.${cluster}.${snapshot}.${role}-${index}.${purpose}`,
+    snapshotImage: (snapshot, generation, role, index) => `kiab-snapshot/${cluster}:${snapshot}.${generation}.${role}-${index}`,
+    snapshotVolume: (snapshot, generation, role, index, purpose) => `kiab-snapshot.${cluster}.${snapshot}.${generation}.${role}-${index}.${purpose}`,
   };
 }
 

@@ -1,21 +1,31 @@
 import type { MachineRef } from '../distribution/index.js';
 import { KiabError, UsageError } from '../errors.js';
-import { LABEL, clusterLabels, decodeIndex, encodeJsonLabel, type MachineRole } from '../labels.js';
+import { LABEL, encodeJsonLabel } from '../labels.js';
 import { machineAddress } from '../net/addresses.js';
-import type { ImageInfo, Provider } from '../provider/types.js';
+import type { Provider } from '../provider/types.js';
 import { clusterNameSchema } from '../spec/schema.js';
-import { kiabVersion } from '../version.js';
 import { clusterContext, observedSubnet } from './context.js';
 import { ensureBox, ensureNetwork } from './foundation.js';
 import { withClusterLock } from './lock.js';
 import { refreshForwards, waitForMachines } from './machines.js';
-import { clusterNames, compareMachines, type ClusterNames } from '../names.js';
+import { clusterNames, compareMachines } from '../names.js';
 import { forEachBounded } from './parallel.js';
 import { observeCluster, readPortsLabel, readSpecLabel, type ObservedCluster } from './observe.js';
 import { runStep, type Reporter } from '../reporter.js';
 import { waitUntilReady } from './ready.js';
 import { clusterStatus, type ClusterStatus } from './status.js';
-import { CONTAINERD_VOLUME, machineContainerSpec, nodeImageOf } from './topology.js';
+import {
+  capturedPurposes,
+  capturedVolume,
+  completeSnapshot,
+  imageMachine,
+  newGeneration,
+  removeStored,
+  snapshotLabels,
+  storedSnapshots,
+  type StoredSnapshot,
+} from './snapshot-store.js';
+import { machineContainerSpec, machineVolumeLabels, nodeImageOf } from './topology.js';
 
 export const CLEAN_SNAPSHOT = 'clean';
 
@@ -33,24 +43,18 @@ export function validateSnapshotName(name: string): string {
   return name;
 }
 
-function snapshotLabels(names: ClusterNames, snapshot: string): Record<string, string> {
-  return { ...clusterLabels(names.cluster, 'snapshot', kiabVersion), [LABEL.snapshot]: snapshot };
-}
-
-async function snapshotImages(provider: Provider, cluster: string, snapshot?: string): Promise<ImageInfo[]> {
-  return provider.listImages({ [LABEL.managed]: '', [LABEL.cluster]: cluster, [LABEL.snapshot]: snapshot ?? '' });
-}
-
-function machineVolumePurposes(observed: ObservedCluster, machine: string): string[] {
-  const prefix = `${machine}-`;
+/** A machine's volumes by what they hold, read from their labels. */
+function machineVolumes(observed: ObservedCluster, machine: string): Array<{ name: string; purpose: string }> {
   return observed.volumes
-    .filter((volume) => volume.name.startsWith(prefix) && !volume.labels[LABEL.snapshot])
-    .map((volume) => volume.name.slice(prefix.length));
+    .filter((volume) => volume.labels[LABEL.machine] === machine && volume.labels[LABEL.purpose])
+    .map((volume) => ({ name: volume.name, purpose: volume.labels[LABEL.purpose]! }));
 }
 
 /**
- * Captures every machine at one instant: all are frozen first, then each filesystem is committed to an
- * image and each volume copied, then all are thawed, whatever happened. Runs under the caller's lock.
+ * Captures every machine at one instant as a new generation of the snapshot: all are frozen first, then
+ * each filesystem is committed to an image and each volume copied, then all are thawed, whatever happened.
+ * Only a complete capture replaces the snapshot's previous one; a failed one is removed. Runs under the
+ * caller's lock.
  */
 export async function captureSnapshot(provider: Provider, observed: ObservedCluster, snapshot: string, reporter: Reporter): Promise<void> {
   const names = clusterNames(observed.name);
@@ -58,7 +62,8 @@ export async function captureSnapshot(provider: Provider, observed: ObservedClus
     throw new KiabError(`cluster ${observed.name} has no machines to snapshot`, { hint: `create it with \`kiab up ${observed.name}\`` });
   // Any image with `cp` serves for copying volumes; kiab's node image is always there.
   const helperImage = nodeImageOf(observed.spec);
-  const labels = snapshotLabels(names, snapshot);
+  const generation = newGeneration();
+  const labels = snapshotLabels(names.cluster, snapshot, generation);
   const frozen: string[] = [];
   try {
     await runStep(reporter, `pause ${observed.machines.length} machines`, async () => {
@@ -76,45 +81,40 @@ export async function captureSnapshot(provider: Provider, observed: ObservedClus
     });
     await runStep(reporter, `capture snapshot ${snapshot}`, () =>
       forEachBounded(observed.machines, 8, async (machine) => {
-        const purposes = machineVolumePurposes(observed, machine.container.name);
+        const volumes = machineVolumes(observed, machine.container.name);
         await Promise.all(
-          purposes.map((purpose) =>
+          volumes.map((volume) =>
             provider.copyVolume(
-              names.volume(machine.container.name, purpose),
-              names.snapshotVolume(snapshot, machine.role, machine.index, purpose),
-              labels,
+              volume.name,
+              names.snapshotVolume(snapshot, generation, machine.role, machine.index, volume.purpose),
+              { ...labels, [LABEL.machine]: machine.container.name, [LABEL.purpose]: volume.purpose },
               helperImage,
             ),
           ),
         );
-        await provider.commitContainer(machine.container.name, names.snapshotImage(snapshot, machine.role, machine.index), {
+        await provider.commitContainer(machine.container.name, names.snapshotImage(snapshot, generation, machine.role, machine.index), {
           ...labels,
           [LABEL.role]: machine.role,
           [LABEL.index]: String(machine.index),
           [LABEL.spec]: encodeJsonLabel(observed.spec),
           ...(observed.ports ? { [LABEL.ports]: encodeJsonLabel(observed.ports) } : {}),
-          [LABEL.snapshotVolumes]: purposes.join(','),
+          [LABEL.snapshotVolumes]: volumes.map((volume) => volume.purpose).join(','),
+          [LABEL.snapshotMachines]: String(observed.machines.length),
         });
       }),
     );
   } catch (error) {
-    await removeSnapshotObjects(provider, names.cluster, snapshot);
+    for (const stored of await storedSnapshots(provider, names.cluster, snapshot)) if (stored.generation === generation) await removeStored(provider, stored);
     throw error;
   } finally {
     await Promise.all(frozen.map((name) => provider.unpauseContainer(name)));
   }
-}
-
-async function removeSnapshotObjects(provider: Provider, cluster: string, snapshot: string): Promise<number> {
-  const images = await snapshotImages(provider, cluster, snapshot);
-  for (const image of images) for (const tag of image.tags.length ? image.tags : [image.id]) await provider.removeImage(tag);
-  const volumes = await provider.listVolumes({ [LABEL.managed]: '', [LABEL.cluster]: cluster, [LABEL.snapshot]: snapshot });
-  await Promise.all(volumes.map((volume) => provider.removeVolume(volume.name)));
-  return images.length;
+  // The new capture is complete: only now do older ones (and any cut short) go.
+  for (const stored of await storedSnapshots(provider, names.cluster, snapshot)) if (stored.generation !== generation) await removeStored(provider, stored);
 }
 
 export async function snapshotExists(provider: Provider, cluster: string, snapshot: string): Promise<boolean> {
-  return (await snapshotImages(provider, cluster, snapshot)).length > 0;
+  return (await completeSnapshot(provider, cluster, snapshot)) !== undefined;
 }
 
 export interface SnapshotCommand {
@@ -131,10 +131,9 @@ export async function saveSnapshot(options: SnapshotCommand & { force?: boolean 
   return withClusterLock(cluster, async () => {
     const observed = await observeCluster(provider, cluster);
     if (!observed.network) throw new KiabError(`cluster ${cluster} does not exist`, { hint: `create it with \`kiab up ${cluster}\`` });
-    if (await snapshotExists(provider, cluster, snapshot)) {
-      if (!options.force) throw new UsageError(`SNAP: snapshot ${snapshot} of cluster ${cluster} exists`, 'pass --force to replace it, or choose another name');
-      await removeSnapshotObjects(provider, cluster, snapshot);
-    }
+    // With --force the old snapshot stays until the new one is complete: a failed save loses nothing.
+    if (!options.force && (await snapshotExists(provider, cluster, snapshot)))
+      throw new UsageError(`SNAP: snapshot ${snapshot} of cluster ${cluster} exists`, 'pass --force to replace it, or choose another name');
     await captureSnapshot(provider, observed, snapshot, reporter);
     const info = (await listSnapshots(provider, cluster)).find((candidate) => candidate.name === snapshot);
     if (!info) throw new KiabError(`snapshot ${snapshot} vanished after it was saved`);
@@ -142,34 +141,36 @@ export async function saveSnapshot(options: SnapshotCommand & { force?: boolean 
   });
 }
 
+function infoOf(stored: StoredSnapshot): SnapshotInfo {
+  return {
+    cluster: stored.cluster,
+    name: stored.name,
+    createdAt: stored.createdAt.toISOString(),
+    machines: stored.images.map((image) => imageMachine(stored.cluster, image).name).sort(),
+    sizeBytes: stored.images.reduce((total, image) => total + image.sizeBytes, 0),
+  };
+}
+
+/** Complete snapshots only: a capture that was cut short is nothing a user can restore. */
 export async function listSnapshots(provider: Provider, cluster?: string): Promise<SnapshotInfo[]> {
-  const images = await provider.listImages({ [LABEL.managed]: '', [LABEL.snapshot]: '', ...(cluster ? { [LABEL.cluster]: cluster } : {}) });
-  const byKey = new Map<string, SnapshotInfo>();
-  for (const image of images) {
-    const clusterName = image.labels[LABEL.cluster];
-    const name = image.labels[LABEL.snapshot];
-    if (!clusterName || !name) continue;
-    const key = `${clusterName}/${name}`;
-    const info = byKey.get(key) ?? { cluster: clusterName, name, createdAt: image.createdAt.toISOString(), machines: [], sizeBytes: 0 };
-    info.machines.push(clusterNames(clusterName).machine(image.labels[LABEL.role] as MachineRole, decodeIndex(image.labels) ?? 0));
-    info.sizeBytes += image.sizeBytes;
-    if (image.createdAt.toISOString() < info.createdAt) info.createdAt = image.createdAt.toISOString();
-    byKey.set(key, info);
-  }
-  for (const info of byKey.values()) info.machines.sort();
-  return [...byKey.values()].sort((a, b) => (a.cluster === b.cluster ? a.createdAt.localeCompare(b.createdAt) : a.cluster.localeCompare(b.cluster)));
+  const complete = (await storedSnapshots(provider, cluster)).filter((stored) => stored.complete).map(infoOf);
+  return complete.sort((a, b) => (a.cluster === b.cluster ? a.createdAt.localeCompare(b.createdAt) : a.cluster.localeCompare(b.cluster)));
 }
 
 export async function removeSnapshot(options: { provider: Provider; cluster: string; snapshot: string }): Promise<boolean> {
   await options.provider.ping();
-  return withClusterLock(options.cluster, async () => (await removeSnapshotObjects(options.provider, options.cluster, options.snapshot)) > 0);
+  return withClusterLock(options.cluster, async () => {
+    const stored = await storedSnapshots(options.provider, options.cluster, options.snapshot);
+    for (const capture of stored) await removeStored(options.provider, capture);
+    return stored.length > 0;
+  });
 }
 
-/** Removes every snapshot of a cluster (delete without --keep-snapshots). */
+/** Removes every snapshot of a cluster, captures cut short included (delete without --keep-snapshots); how many complete ones there were. */
 export async function removeAllSnapshots(provider: Provider, cluster: string): Promise<number> {
-  const snapshots = await listSnapshots(provider, cluster);
-  for (const snapshot of snapshots) await removeSnapshotObjects(provider, cluster, snapshot.name);
-  return snapshots.length;
+  const stored = await storedSnapshots(provider, cluster);
+  for (const capture of stored) await removeStored(provider, capture);
+  return stored.filter((capture) => capture.complete).length;
 }
 
 /**
@@ -182,8 +183,18 @@ export async function restoreSnapshot(options: SnapshotCommand): Promise<Cluster
   const { provider, cluster, snapshot, reporter } = options;
   await provider.ping();
   return withClusterLock(cluster, async () => {
-    const images = await snapshotImages(provider, cluster, snapshot);
-    if (images.length === 0) throw new KiabError(`cluster ${cluster} has no snapshot ${snapshot}`, { hint: `see \`kiab snapshot list\`` });
+    // Every part is checked before anything is removed: only a complete capture is restored.
+    const stored = await completeSnapshot(provider, cluster, snapshot);
+    if (!stored) {
+      const cut = (await storedSnapshots(provider, cluster, snapshot)).length > 0;
+      throw new KiabError(
+        cut ? `snapshot ${snapshot} of cluster ${cluster} is incomplete (its capture was cut short)` : `cluster ${cluster} has no snapshot ${snapshot}`,
+        {
+          hint: cut ? `take it again with \`kiab snapshot save ${cluster} ${snapshot} --force\`` : 'see `kiab snapshot list`',
+        },
+      );
+    }
+    const images = stored.images;
     const spec = readSpecLabel(images[0]!.labels);
     const ports = readPortsLabel(images[0]!.labels);
     if (!spec || !ports) throw new KiabError(`snapshot ${snapshot} of ${cluster} lacks its spec labels; it was not made by this kiab`);
@@ -192,17 +203,15 @@ export async function restoreSnapshot(options: SnapshotCommand): Promise<Cluster
     const subnet = observed.network ? observedSubnet(observed)! : await ensureNetwork(provider, spec, names, observed, ports);
     if (!observed.network) observed = await observeCluster(provider, cluster);
     const context = clusterContext(provider, spec, subnet, ports, options.signal);
-    const machines: Array<MachineRef & { image: string; purposes: string[] }> = images.map((image) => {
-      const role = image.labels[LABEL.role] as MachineRole;
-      const index = decodeIndex(image.labels) ?? 0;
-      const ref = image.tags[0] ?? names.snapshotImage(snapshot, role, index);
+    const machines: Array<MachineRef & { image: string; volumes: Array<{ from: string; purpose: string }> }> = images.map((image) => {
+      const { name, role, index } = imageMachine(cluster, image);
       return {
-        name: names.machine(role, index),
+        name,
         role,
         index,
         ip: machineAddress(subnet, role, index),
-        image: ref,
-        purposes: (image.labels[LABEL.snapshotVolumes] ?? CONTAINERD_VOLUME.purpose).split(',').filter(Boolean),
+        image: image.tags[0] ?? image.id,
+        volumes: capturedPurposes(image).map((purpose) => ({ from: capturedVolume(stored, name, purpose)!.name, purpose })),
       };
     });
     machines.sort(compareMachines);
@@ -210,8 +219,7 @@ export async function restoreSnapshot(options: SnapshotCommand): Promise<Cluster
     await runStep(reporter, `remove ${observed.machines.length} machines`, () =>
       forEachBounded(observed.machines, 8, async (machine) => {
         await provider.removeContainer(machine.container.name);
-        for (const purpose of machineVolumePurposes(observed, machine.container.name))
-          await provider.removeVolume(names.volume(machine.container.name, purpose));
+        for (const volume of machineVolumes(observed, machine.container.name)) await provider.removeVolume(volume.name);
       }),
     );
     const started = new Map<string, Date>();
@@ -220,15 +228,14 @@ export async function restoreSnapshot(options: SnapshotCommand): Promise<Cluster
         machines,
         8,
         async (machine) => {
-          const volumeLabels = { ...clusterLabels(cluster, 'volume', kiabVersion) };
           // A volume left by an interrupted restore would merge with the copy: start from nothing.
-          for (const purpose of machine.purposes) await provider.removeVolume(names.volume(machine.name, purpose));
+          for (const volume of machine.volumes) await provider.removeVolume(names.volume(machine.name, volume.purpose));
           await Promise.all(
-            machine.purposes.map((purpose) =>
+            machine.volumes.map((volume) =>
               provider.copyVolume(
-                names.snapshotVolume(snapshot, machine.role, machine.index, purpose),
-                names.volume(machine.name, purpose),
-                volumeLabels,
+                volume.from,
+                names.volume(machine.name, volume.purpose),
+                machineVolumeLabels(names, machine.name, volume.purpose),
                 machine.image,
               ),
             ),

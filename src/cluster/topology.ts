@@ -84,7 +84,7 @@ export function boxContainerSpec(spec: ClusterSpec, names: ClusterNames, subnet:
     labels: { ...clusterLabels(names.cluster, 'box', kiabVersion), [LABEL.ip]: boxAddress(subnet), [LABEL.ports]: encodeJsonLabel(ports) },
     network: { name: names.network, ip: boxAddress(subnet) },
     volumes: spec.registry.enabled
-      ? [{ name: names.registryVolume, path: '/var/lib/docker-registry', labels: clusterLabels(names.cluster, 'volume', kiabVersion) }]
+      ? [{ name: names.registryVolume, path: '/var/lib/docker-registry', labels: machineVolumeLabels(names, names.box, 'registry') }]
       : [],
     // Loopback only: nothing of a cluster listens beyond this host unless the user publishes it.
     publish: PORT_NAMES.filter((name) => name !== 'registry' || spec.registry.enabled).map((name) => ({
@@ -104,12 +104,16 @@ export function boxFiles(spec: ClusterSpec, names: ClusterNames, machines: reado
 
 export const CONTAINERD_VOLUME = { purpose: 'containerd', path: '/var/lib/containerd' } as const;
 
+/** A volume says whose it is and what it holds: lookups go by these labels, never by name. */
+export function machineVolumeLabels(names: ClusterNames, machine: string, purpose: string): Record<string, string> {
+  return { ...clusterLabels(names.cluster, 'volume', kiabVersion), [LABEL.machine]: machine, [LABEL.purpose]: purpose };
+}
+
 export function machineContainerSpec(spec: ClusterSpec, names: ClusterNames, machine: MachineRef, distribution: Distribution, image: string): ContainerSpec {
-  const volumeLabels = { ...clusterLabels(names.cluster, 'volume', kiabVersion), [LABEL.role]: 'volume' };
   const volumes = [CONTAINERD_VOLUME, ...distribution.machineVolumes(machine.role)].map((volume) => ({
     name: names.volume(machine.name, volume.purpose),
     path: volume.path,
-    labels: volumeLabels,
+    labels: machineVolumeLabels(names, machine.name, volume.purpose),
   }));
   return {
     name: machine.name,

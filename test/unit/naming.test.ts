@@ -29,10 +29,10 @@ describe('naming', () => {
 
   it("never gives a snapshot object the name of another cluster's live object", () => {
     // Cluster "a" with snapshot "clean" against cluster "a-snap-clean": the old scheme made the same volume name.
-    const snapshot = clusterNames('a').snapshotVolume('clean', 'server', 0, 'containerd');
+    const snapshot = clusterNames('a').snapshotVolume('clean', 'g1', 'server', 0, 'containerd');
     const other = clusterNames('a-snap-clean');
     assert.notEqual(snapshot, other.volume(other.machine('server', 0), 'containerd'));
-    assert.match(snapshot, /^kiab-snapshot\.a\.clean\.server-0\.containerd$/);
+    assert.match(snapshot, /^kiab-snapshot\.a\.clean\.g1\.server-0\.containerd$/);
   });
 
   it('orders servers before workers, each by index', () => {

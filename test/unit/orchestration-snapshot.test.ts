@@ -2,19 +2,21 @@ import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 import { deleteCluster } from '../../src/cluster/delete.js';
 import { addNode } from '../../src/cluster/nodes.js';
-import { restoreSnapshot, saveSnapshot } from '../../src/cluster/snapshot.js';
+import { listSnapshots, restoreSnapshot, saveSnapshot } from '../../src/cluster/snapshot.js';
 import { up } from '../../src/cluster/up.js';
 import { LABEL } from '../../src/labels.js';
-import { engine, isolateFolders, machineNames, namesOf, positionsOf, quiet, specOf, upCluster } from '../fakes/cluster.js';
+import { engine, inventory, isolateFolders, machineNames, namesOf, positionsOf, quiet, specOf, upCluster } from '../fakes/cluster.js';
 import type { FakeProvider } from '../fakes/provider.js';
 
 before(isolateFolders);
 
 const MACHINES = machineNames('dev', 1, 2);
+/** Snapshot object names with the capture's generation written as G, so they can be compared. */
+const withoutGeneration = (name: string): string => name.replace(/(s1)\.[0-9a-z]+\./, '$1.G.');
 const snapshotImages = (provider: FakeProvider): string[] =>
-  provider.images.filter((image) => image.labels[LABEL.snapshot] === 's1').flatMap((image) => image.tags);
+  provider.images.filter((image) => image.labels[LABEL.snapshot] === 's1').flatMap((image) => image.tags.map(withoutGeneration));
 const snapshotVolumes = (provider: FakeProvider): string[] =>
-  [...provider.volumes.values()].filter((volume) => volume.labels[LABEL.snapshot] === 's1').map((volume) => volume.name);
+  [...provider.volumes.values()].filter((volume) => volume.labels[LABEL.snapshot] === 's1').map((volume) => withoutGeneration(volume.name));
 const states = (provider: FakeProvider, names: string[]): string[] => names.map((name) => provider.containers.get(name)?.info.state ?? 'missing');
 
 describe('snapshot save', () => {
@@ -31,11 +33,15 @@ describe('snapshot save', () => {
     assert.ok(Math.max(...positionsOf(provider, 'pauseContainer')) < Math.min(...captures), 'a machine was captured before all were frozen');
     assert.ok(Math.max(...captures) < Math.min(...positionsOf(provider, 'unpauseContainer')), 'a machine was thawed before all were captured');
     assert.deepEqual(states(provider, MACHINES), ['running', 'running', 'running']);
-    assert.deepEqual(snapshotImages(provider).sort(), ['kiab-snapshot/dev:s1-server-0', 'kiab-snapshot/dev:s1-worker-0', 'kiab-snapshot/dev:s1-worker-1']);
+    assert.deepEqual(snapshotImages(provider).sort(), [
+      'kiab-snapshot/dev:s1.G.server-0',
+      'kiab-snapshot/dev:s1.G.worker-0',
+      'kiab-snapshot/dev:s1.G.worker-1',
+    ]);
     assert.deepEqual(snapshotVolumes(provider).sort(), [
-      'kiab-snapshot.dev.s1.server-0.containerd',
-      'kiab-snapshot.dev.s1.worker-0.containerd',
-      'kiab-snapshot.dev.s1.worker-1.containerd',
+      'kiab-snapshot.dev.s1.G.server-0.containerd',
+      'kiab-snapshot.dev.s1.G.worker-0.containerd',
+      'kiab-snapshot.dev.s1.G.worker-1.containerd',
     ]);
   });
 
@@ -141,5 +147,54 @@ describe('snapshot restore', () => {
     const status = await restoreSnapshot({ provider, cluster: 'dev', snapshot: 's1', reporter: quiet });
     assert.equal(status.state, 'running');
     assert.deepEqual(states(provider, ['kiab-dev-box', ...MACHINES]), ['running', 'running', 'running', 'running']);
+  });
+});
+
+describe('snapshot captures cut short', () => {
+  const s1Images = (provider: FakeProvider) => provider.images.filter((image) => image.labels[LABEL.snapshot] === 's1');
+
+  it('save --force keeps the old snapshot when the new capture fails, and removes only the failed capture', async () => {
+    const provider = engine();
+    await snapshotThenChange(provider);
+    const before = s1Images(provider).map((image) => image.id);
+    provider.failNext('commitContainer', 'kiab-dev-worker-1');
+    await assert.rejects(saveSnapshot({ provider, cluster: 'dev', snapshot: 's1', reporter: quiet, force: true }), /injected failure/);
+    assert.deepEqual(
+      s1Images(provider).map((image) => image.id),
+      before,
+      'the old capture is whole and nothing of the failed one is left',
+    );
+    await restoreSnapshot({ provider, cluster: 'dev', snapshot: 's1', reporter: quiet });
+    assert.equal(provider.volumes.get('kiab-dev-worker-0-containerd')!.files.get('data'), 'at snapshot');
+  });
+
+  it('save --force replaces the old capture once the new one is complete', async () => {
+    const provider = engine();
+    await snapshotThenChange(provider);
+    const before = s1Images(provider).map((image) => image.id);
+    await saveSnapshot({ provider, cluster: 'dev', snapshot: 's1', reporter: quiet, force: true });
+    const after = s1Images(provider).map((image) => image.id);
+    assert.equal(after.length, 4, 'one image per machine of the new capture');
+    assert.ok(
+      after.every((id) => !before.includes(id)),
+      'no image of the old capture is left',
+    );
+  });
+
+  it('a capture that lost a part is neither listed nor restored, and restore refuses before touching anything', async () => {
+    const provider = engine();
+    await snapshotThenChange(provider);
+    // As a crash mid-capture leaves it: one machine's image never made.
+    const image = s1Images(provider).find((candidate) => candidate.labels[LABEL.role] === 'worker')!;
+    await provider.removeImage(image.tags[0]!);
+    const before = inventory(provider, 'dev');
+    await assert.rejects(restoreSnapshot({ provider, cluster: 'dev', snapshot: 's1', reporter: quiet }), /snapshot s1 of cluster dev is incomplete/);
+    assert.deepEqual(inventory(provider, 'dev'), before);
+    assert.deepEqual(await listSnapshots(provider, 'dev'), []);
+    await saveSnapshot({ provider, cluster: 'dev', snapshot: 's1', reporter: quiet });
+    assert.deepEqual(
+      (await listSnapshots(provider, 'dev')).map((info) => info.name),
+      ['s1'],
+    );
   });
 });

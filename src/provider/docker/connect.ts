@@ -61,7 +61,8 @@ export function endpointFromHost(host: string, tls: Tls | undefined, env: NodeJS
       localUid: undefined,
     };
   }
-  if (url.protocol !== 'tcp:' && url.protocol !== 'http:' && url.protocol !== 'https:') throw new UsageError(`${what}: "${host}" is not a unix://, tcp:// or ssh:// address`);
+  if (url.protocol !== 'tcp:' && url.protocol !== 'http:' && url.protocol !== 'https:')
+    throw new UsageError(`${what}: "${host}" is not a unix://, tcp:// or ssh:// address`);
   const secure = tls !== undefined || url.protocol === 'https:';
   return {
     description: host,
@@ -97,7 +98,11 @@ function contextEndpoint(name: string, env: NodeJS.ProcessEnv, configDir: string
   }
   const docker = meta.Endpoints?.docker;
   if (!docker?.Host) throw new UsageError(`docker context: "${name}" has no docker endpoint`);
-  if (docker.SkipTLSVerify) throw new UsageError(`docker context: "${name}" skips TLS verification, which kiab refuses`, 'give the context its CA (docker context update --docker ca=...)');
+  if (docker.SkipTLSVerify)
+    throw new UsageError(
+      `docker context: "${name}" skips TLS verification, which kiab refuses`,
+      'give the context its CA (docker context update --docker ca=...)',
+    );
   const tlsDir = join(configDir, 'contexts', 'tls', id, 'docker');
   return endpointFromHost(docker.Host, existsSync(join(tlsDir, 'ca.pem')) ? { dir: tlsDir } : undefined, env, `docker context ${name}`);
 }
