@@ -1,8 +1,9 @@
 import { createHash, randomBytes, X509Certificate } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { join } from 'node:path';
-import { KiabError, UsageError } from '../../errors.js';
+import { KiabError, throwIfAborted, UsageError } from '../../errors.js';
 import { inotifyHint } from '../../host/inotify.js';
+import { poll } from '../../wait.js';
 import { run, tryRun } from '../../provider/run.js';
 import type { Provider } from '../../provider/types.js';
 import type { ClusterSpec } from '../../spec/schema.js';
@@ -78,8 +79,39 @@ async function initFirstServer(context: DistributionContext, first: MachineRef, 
       secrets: certificateKey ? [certificateKey] : [],
     }),
   );
-  await run(context.provider, first.name, [...KUBECTL, 'apply', '-f', '-'], { what: 'granting kube-proxy its role', stdin: NODE_PROXIER_BINDING });
-  await startKubeProxy(context, first);
+}
+
+/**
+ * What follows kubeadm on every machine, redone on every run because each step is idempotent: a run killed
+ * after kubeadm but before these would otherwise leave a node without kube-proxy for good.
+ */
+async function finishMachines(context: DistributionContext, control: MachineRef): Promise<void> {
+  await run(context.provider, control.name, [...KUBECTL, 'apply', '-f', '-'], { what: 'granting kube-proxy its role', stdin: NODE_PROXIER_BINDING });
+  await Promise.all(
+    context.machines.map(async (machine) => {
+      await startKubeProxy(context, machine);
+      // Files of secrets a killed run could not remove (withSecretFile's cleanup never ran) go now.
+      await run(context.provider, machine.name, [
+        'sh',
+        '-c',
+        `rm -f ${CONFIG_DIR}/kubeadm-init.yaml ${CONFIG_DIR}/kubeadm-join.yaml ${CONFIG_DIR}/kubeadm-upload.yaml`,
+      ]);
+    }),
+  );
+}
+
+/**
+ * A kubeadm left running by a kiab that was killed (docker exec runs on without its client) finishes before
+ * anything else is done on that machine, so two kubeadm runs never overlap and its outcome is seen.
+ */
+async function settleKubeadm(context: DistributionContext, machine: MachineRef): Promise<void> {
+  await poll(async () => ((await tryRun(context.provider, machine.name, ['pgrep', '-x', 'kubeadm'])).exitCode === 0 ? undefined : true), {
+    interval: 1000,
+    deadline: context.deadline,
+    ...(context.signal ? { signal: context.signal } : {}),
+    timeout: () =>
+      new KiabError(`${machine.name}: a kubeadm left by an earlier run is still running`, { hint: `see it with \`kiab exec ${machine.name} -- ps -ef\`` }),
+  });
 }
 
 /**
@@ -126,7 +158,6 @@ async function joinMachine(context: DistributionContext, machine: MachineRef, fi
       },
     ),
   );
-  await startKubeProxy(context, machine);
 }
 
 async function kubeletJournal(provider: Provider, machine: MachineRef): Promise<string> {
@@ -186,7 +217,10 @@ export const kubeadmDistribution: Distribution = {
     const { provider, machines } = context;
     context.progress('importing control-plane images');
     await Promise.all(machines.map((machine) => importImages(context, machine)));
+    await Promise.all(machines.map((machine) => settleKubeadm(context, machine)));
     await writeRoutes(context);
+    // Ctrl-C is taken between phases, never inside a kubeadm run: a half-run kubeadm is what convergence cannot repair.
+    throwIfAborted(context.signal);
     const servers = machines.filter((machine) => machine.role === 'server');
     let control = await controlServer(context);
     if (!control) {
@@ -198,17 +232,23 @@ export const kubeadmDistribution: Distribution = {
     for (const machine of machines) if (machine.name !== control.name && !(await isJoined(provider, machine))) pending.push(machine);
     // Control-plane members join one at a time (etcd grows by one member at a time); workers together.
     for (const server of pending.filter((machine) => machine.role === 'server')) {
+      throwIfAborted(context.signal);
       context.progress(`joining ${server.name}`);
       await joinMachine(context, server, control);
     }
+    throwIfAborted(context.signal);
     const workers = pending.filter((machine) => machine.role === 'worker');
     if (workers.length) context.progress(`joining ${workers.length} workers`);
     await Promise.all(workers.map((worker) => joinMachine(context, worker, control)));
+    await finishMachines(context, control);
   },
   join: async (context, machine) => {
     await importImages(context, machine);
     await writeRoutes(context);
-    if (!(await isJoined(context.provider, machine))) await joinMachine(context, machine, await requireControlServer(context));
+    await settleKubeadm(context, machine);
+    const control = await requireControlServer(context);
+    if (!(await isJoined(context.provider, machine))) await joinMachine(context, machine, control);
+    await startKubeProxy(context, machine);
   },
   leave: async (context, machine) => {
     // Acting from a server that stays lets the first server leave too: every server holds admin.conf.

@@ -1,0 +1,90 @@
+import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import { mkdtemp, readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { kiab, labelledObjects, spawnKiab } from './helpers.js';
+import { kubeadmSkip } from './kubeadm-cache.js';
+
+const CLUSTER = 'e2e-faults';
+const UP = ['up', CLUSTER, '--k8s', 'kubeadm', '--workers', '2', '--wait', '6m'];
+
+/**
+ * Moments to kill `up` at, spread over every step: a step's line is printed when it ends, so "after X,
+ * N ms" lands N ms into the step that follows X (boot, the image import, kubeadm init, the joins, the
+ * Kubernetes wait, the clean snapshot).
+ */
+const MOMENTS: Array<{ after: RegExp | null; delayMs: number; during: string; signal?: 'SIGINT' }> = [
+  { after: null, delayMs: 300, during: 'the preflight and images' },
+  { after: /✓ network /, delayMs: 0, during: 'the box' },
+  { after: /✓ box /, delayMs: 0, during: 'the machines' },
+  { after: /✓ machines /, delayMs: 200, during: 'the boot' },
+  { after: /✓ boot /, delayMs: 500, during: 'the image import' },
+  { after: /✓ boot /, delayMs: 7_000, during: 'kubeadm init' },
+  { after: /✓ boot /, delayMs: 16_000, during: 'the joins' },
+  { after: /✓ install kubeadm /, delayMs: 1_000, during: 'the Kubernetes wait' },
+  { after: /✓ wait for Kubernetes /, delayMs: 0, during: 'the kubeconfig and registry publishing' },
+  { after: /✓ pause /, delayMs: 0, during: 'the clean snapshot' },
+  // Ctrl-C instead: exit 130 at the next safe point, and the same convergence.
+  { after: /✓ boot /, delayMs: 7_000, during: 'kubeadm init', signal: 'SIGINT' },
+  { after: /✓ install kubeadm /, delayMs: 1_000, during: 'the Kubernetes wait', signal: 'SIGINT' },
+];
+
+if (kubeadmSkip) it('up of a kubeadm cluster killed at any moment converges', { skip: kubeadmSkip }, () => undefined);
+else
+  describe('up of a kubeadm cluster killed at any moment converges', () => {
+    let env: NodeJS.ProcessEnv;
+    let kubeconfig: string;
+
+    before(async () => {
+      kubeconfig = join(await mkdtemp(join(tmpdir(), 'kiab-faults-')), 'config');
+      env = { ...process.env, KUBECONFIG: kubeconfig };
+      await kiab(['delete', CLUSTER], { env });
+    });
+    after(async () => {
+      await kiab(['delete', CLUSTER], { env });
+    });
+
+    /** Starts `up` and signals it at the moment; resolves once it is gone, with its exit code and what it printed. */
+    async function killedUp(moment: (typeof MOMENTS)[number]): Promise<{ code: number | null; stderr: string }> {
+      const child = spawnKiab(UP, env);
+      let stderr = '';
+      let killer: NodeJS.Timeout | undefined;
+      const kill = (): void => void (killer ??= setTimeout(() => child.kill(moment.signal ?? 'SIGKILL'), moment.delayMs));
+      child.stderr!.on('data', (chunk: Buffer) => {
+        stderr += chunk.toString();
+        if (moment.after?.test(stderr)) kill();
+      });
+      if (!moment.after) kill();
+      const [code] = (await once(child, 'close')) as [number | null];
+      clearTimeout(killer);
+      return { code, stderr };
+    }
+
+    for (const moment of MOMENTS) {
+      it(`${moment.signal === 'SIGINT' ? 'interrupted (Ctrl-C)' : 'killed'} during ${moment.during}: the next up gives a Ready cluster, and delete leaves nothing`, async () => {
+        const { code, stderr } = await killedUp(moment);
+        assert.ok(moment.after === null || moment.after.test(stderr), `up ended before the moment: ${stderr}`);
+        if (moment.signal === 'SIGINT') {
+          assert.equal(code, 130, stderr);
+          assert.match(stderr, /^kiab: interrupted/m);
+        }
+
+        const converged = await kiab([...UP, '-o', 'json'], { env });
+        assert.equal(converged.code, 0, `up after the kill: ${converged.stderr}`);
+        const status = JSON.parse(converged.stdout) as { state: string; nodes: Array<{ kubernetes?: { ready: boolean } | null }> };
+        assert.equal(status.state, 'running');
+        assert.deepEqual(
+          status.nodes.map((node) => node.kubernetes?.ready),
+          [true, true, true],
+          'every node Ready',
+        );
+
+        const deleted = await kiab(['delete', CLUSTER], { env });
+        assert.equal(deleted.code, 0, deleted.stderr);
+        assert.deepEqual(await labelledObjects(CLUSTER), { containers: [], networks: [], volumes: [] });
+        assert.doesNotMatch(await readFile(kubeconfig, 'utf8').catch(() => ''), new RegExp(`kiab-${CLUSTER}`));
+      });
+    }
+  });
