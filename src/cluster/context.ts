@@ -5,6 +5,7 @@ import { clusterNames, type ClusterNames } from '../names.js';
 import { boxAddress, machineAddress, parseSubnet, type Subnet } from '../net/addresses.js';
 import type { HostPorts } from '../net/ports.js';
 import type { Provider } from '../provider/types.js';
+import type { Reporter, StepProgress } from '../reporter.js';
 import { parseDuration } from '../spec/duration.js';
 import type { ClusterSpec } from '../spec/schema.js';
 import { clusterExists, observeCluster, type ObservedCluster } from './observe.js';
@@ -83,11 +84,11 @@ export async function loadCluster(provider: Provider, name: string, options: { s
   return loaded;
 }
 
+/** What a distribution works with; `step` routes its progress to the running step and its warnings to the user. */
 export function distributionContext(
   context: ClusterContext,
   machines: MachineRef[],
-  progress: (detail: string) => void = () => undefined,
-  warn: (message: string) => void = () => undefined,
+  step?: { progress: StepProgress; reporter: Reporter },
 ): DistributionContext {
   return {
     provider: context.provider,
@@ -98,7 +99,7 @@ export function distributionContext(
     registry: clusterRegistry(context.spec, context.names, context.ports),
     ...(context.signal ? { signal: context.signal } : {}),
     deadline: context.deadline,
-    progress,
-    warn,
+    progress: (detail) => step?.progress.update(detail),
+    warn: (message) => step?.reporter.warn(message),
   };
 }

@@ -77,15 +77,7 @@ export async function addNode(options: NodeOptions & { cluster: string; role: Ma
     await refreshForwards(cluster, machines);
     const { distribution } = cluster;
     await runStep(reporter, `join ${distribution.name}`, (progress) =>
-      distribution.join(
-        distributionContext(
-          cluster,
-          machines,
-          (detail) => progress.update(detail),
-          (message) => reporter.warn(message),
-        ),
-        machine,
-      ),
+      distribution.join(distributionContext(cluster, machines, { progress, reporter }), machine),
     );
     if (distribution.kubernetes)
       await runStep(reporter, 'wait for Kubernetes', (progress) => waitUntilReady(cluster, machines, (detail) => progress.update(detail)));
@@ -127,15 +119,7 @@ export async function removeNode(options: NodeOptions & { node: string; cluster?
     const remaining = cluster.machines.filter((candidate) => candidate.name !== node.name);
     const { distribution } = cluster;
     await runStep(reporter, `leave ${distribution.name}`, (progress) =>
-      distribution.leave(
-        distributionContext(
-          cluster,
-          cluster.machines,
-          (detail) => progress.update(detail),
-          (message) => reporter.warn(message),
-        ),
-        machine,
-      ),
+      distribution.leave(distributionContext(cluster, cluster.machines, { progress, reporter }), machine),
     );
     await runStep(reporter, `remove ${node.name}`, async () => {
       await provider.removeContainer(node.name);

@@ -124,14 +124,7 @@ export async function up(options: UpOptions): Promise<ClusterStatus> {
       throwIfAborted(signal);
 
       await runStep(reporter, `install ${distribution.name}`, (progress) =>
-        distribution.install(
-          distributionContext(
-            context,
-            machines,
-            (detail) => progress.update(detail),
-            (message) => reporter.warn(message),
-          ),
-        ),
+        distribution.install(distributionContext(context, machines, { progress, reporter })),
       );
       await finishKubernetes(context, machines, reporter, options.kubeconfig);
       throwIfAborted(signal);
