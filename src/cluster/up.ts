@@ -1,23 +1,22 @@
-import { throwIfAborted, UsageError } from '../errors.js';
-import type { MachineRef } from '../distribution/index.js';
+import { distributionFor, type MachineRef } from '../distribution/index.js';
+import { throwIfAborted } from '../errors.js';
 import { clusterNames, compareMachines } from '../names.js';
-import { PORT_NAMES, type HostPorts } from '../net/ports.js';
 import type { Provider } from '../provider/types.js';
 import { runStep, type Reporter } from '../reporter.js';
 import type { ClusterSpec } from '../spec/schema.js';
 import { clusterContext, distributionContext } from './context.js';
+import { effectiveSpec } from './existing.js';
 import { ensureBox, ensureNetwork, planPorts } from './foundation.js';
+import { ensureHostRoom } from './host.js';
 import { ensureClusterImages } from './images.js';
 import type { KubeconfigOptions } from './kubernetes.js';
-import { finishKubernetes } from './ready.js';
 import { withClusterLock } from './lock.js';
 import { ensureMachinesRunning, waitForMachines } from './machines.js';
-import { distributionFor } from '../distribution/index.js';
 import { observeCluster, type ObservedCluster } from './observe.js';
+import { finishKubernetes } from './ready.js';
 import { CLEAN_SNAPSHOT, captureSnapshot, snapshotExists } from './snapshot.js';
 import { clusterStatus, type ClusterStatus } from './status.js';
 import { desiredMachines, desiredSlots, withNames } from './topology.js';
-import { ensureHostRoom } from './host.js';
 
 export interface UpOptions {
   provider: Provider;
@@ -30,43 +29,6 @@ export interface UpOptions {
   snapshot?: boolean;
   /** Where and how to merge the cluster's kubeconfig; undefined leaves kubeconfig files alone. */
   kubeconfig?: KubeconfigOptions;
-}
-
-/** Fields an existing cluster keeps from its creation: asking for another value is refused, not ignored. */
-const FIXED_FIELDS: Array<{ path: string; flag: string; read: (spec: ClusterSpec, ports?: HostPorts) => unknown }> = [
-  { path: 'distribution', flag: '--k8s', read: (spec) => spec.distribution },
-  { path: 'kubernetesVersion', flag: '--k8s-version', read: (spec) => normalizedVersion(spec) },
-  // Compared with the ports the cluster holds, which include those it picked itself.
-  ...PORT_NAMES.map((port) => ({ path: `ports.${port}`, flag: `ports.${port}`, read: (spec: ClusterSpec, ports?: HostPorts) => (ports ?? spec.ports)[port] })),
-  { path: 'network.subnet', flag: 'network.subnet', read: (spec) => spec.network.subnet },
-  { path: 'registry.enabled', flag: 'registry.enabled', read: (spec) => spec.registry.enabled },
-  { path: 'images.node', flag: 'images.node', read: (spec) => spec.images.node },
-  { path: 'images.box', flag: 'images.box', read: (spec) => spec.images.box },
-];
-
-function normalizedVersion(spec: ClusterSpec): string | undefined {
-  const version = spec.kubernetesVersion ?? distributionFor(spec.distribution).defaultVersion;
-  return version === undefined || version.startsWith('v') ? version : `v${version}`;
-}
-
-/**
- * An existing cluster keeps what it was made with (network, ports, images, distribution); `up` only adds
- * machines the spec asks for beyond what exists, and never removes any. A value the user set that differs
- * from what the cluster was made with is refused, saying what differs.
- */
-function effectiveSpec(requested: ClusterSpec, given: string[], observed: ObservedCluster): ClusterSpec {
-  const stored = observed.spec;
-  if (!stored) return requested;
-  for (const field of FIXED_FIELDS) {
-    const asked = field.read(requested);
-    const made = field.read(stored, observed.ports);
-    if (!given.includes(field.path) || asked === made) continue;
-    throw new UsageError(
-      `${field.flag}: cluster ${stored.name} was made with ${String(made ?? 'the default')}, and up cannot change it to ${String(asked)}`,
-      `leave ${field.flag} out to use the cluster as it is, or \`kiab delete ${stored.name}\` first`,
-    );
-  }
-  return { ...stored, servers: Math.max(stored.servers, requested.servers), workers: Math.max(stored.workers, requested.workers), wait: requested.wait };
 }
 
 /**
