@@ -14,6 +14,8 @@ export async function forEachBounded<T>(
   const controller = new AbortController();
   const onParentAbort = (): void => controller.abort(parent?.reason);
   parent?.addEventListener('abort', onParentAbort, { once: true });
+  // An abort before we listened fires no event: take it now, so no work starts.
+  if (parent?.aborted) onParentAbort();
   let next = 0;
   let firstError: unknown;
   const worker = async (): Promise<void> => {

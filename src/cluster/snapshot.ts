@@ -1,5 +1,5 @@
 import type { MachineRef } from '../distribution/index.js';
-import { KiabError, UsageError } from '../errors.js';
+import { KiabError, throwIfAborted, UsageError } from '../errors.js';
 import { LABEL, encodeJsonLabel } from '../labels.js';
 import { machineAddress } from '../net/addresses.js';
 import type { Provider } from '../provider/types.js';
@@ -56,7 +56,13 @@ function machineVolumes(observed: ObservedCluster, machine: string): Array<{ nam
  * Only a complete capture replaces the snapshot's previous one; a failed one is removed. Runs under the
  * caller's lock.
  */
-export async function captureSnapshot(provider: Provider, observed: ObservedCluster, snapshot: string, reporter: Reporter): Promise<void> {
+export async function captureSnapshot(
+  provider: Provider,
+  observed: ObservedCluster,
+  snapshot: string,
+  reporter: Reporter,
+  signal?: AbortSignal,
+): Promise<void> {
   const names = clusterNames(observed.name);
   if (!observed.spec || !observed.network || observed.machines.length === 0)
     throw new KiabError(`cluster ${observed.name} has no machines to snapshot`, { hint: `create it with \`kiab up ${observed.name}\`` });
@@ -79,29 +85,37 @@ export async function captureSnapshot(provider: Provider, observed: ObservedClus
       const failed = pauses.find((result) => result.status === 'rejected');
       if (failed) throw failed.reason;
     });
+    // Ctrl-C stops the capture between machines; the catch below removes what it made, the old capture stays.
     await runStep(reporter, `capture snapshot ${snapshot}`, () =>
-      forEachBounded(observed.machines, 8, async (machine) => {
-        const volumes = machineVolumes(observed, machine.container.name);
-        await Promise.all(
-          volumes.map((volume) =>
-            provider.copyVolume(
-              volume.name,
-              names.snapshotVolume(snapshot, generation, machine.role, machine.index, volume.purpose),
-              { ...labels, [LABEL.machine]: machine.container.name, [LABEL.purpose]: volume.purpose },
-              helperImage,
+      forEachBounded(
+        observed.machines,
+        8,
+        async (machine, stop) => {
+          throwIfAborted(stop);
+          const volumes = machineVolumes(observed, machine.container.name);
+          await Promise.all(
+            volumes.map((volume) =>
+              provider.copyVolume(
+                volume.name,
+                names.snapshotVolume(snapshot, generation, machine.role, machine.index, volume.purpose),
+                { ...labels, [LABEL.machine]: machine.container.name, [LABEL.purpose]: volume.purpose },
+                helperImage,
+              ),
             ),
-          ),
-        );
-        await provider.commitContainer(machine.container.name, names.snapshotImage(snapshot, generation, machine.role, machine.index), {
-          ...labels,
-          [LABEL.role]: machine.role,
-          [LABEL.index]: String(machine.index),
-          [LABEL.spec]: encodeJsonLabel(observed.spec),
-          ...(observed.ports ? { [LABEL.ports]: encodeJsonLabel(observed.ports) } : {}),
-          [LABEL.snapshotVolumes]: volumes.map((volume) => volume.purpose).join(','),
-          [LABEL.snapshotMachines]: String(observed.machines.length),
-        });
-      }),
+          );
+          await provider.commitContainer(machine.container.name, names.snapshotImage(snapshot, generation, machine.role, machine.index), {
+            ...labels,
+            [LABEL.role]: machine.role,
+            [LABEL.index]: String(machine.index),
+            [LABEL.machine]: machine.container.name,
+            [LABEL.spec]: encodeJsonLabel(observed.spec),
+            ...(observed.ports ? { [LABEL.ports]: encodeJsonLabel(observed.ports) } : {}),
+            [LABEL.snapshotVolumes]: volumes.map((volume) => volume.purpose).join(','),
+            [LABEL.snapshotMachines]: String(observed.machines.length),
+          });
+        },
+        signal,
+      ),
     );
   } catch (error) {
     for (const stored of await storedSnapshots(provider, names.cluster, snapshot)) if (stored.generation === generation) await removeStored(provider, stored);
@@ -134,7 +148,7 @@ export async function saveSnapshot(options: SnapshotCommand & { force?: boolean 
     // With --force the old snapshot stays until the new one is complete: a failed save loses nothing.
     if (!options.force && (await snapshotExists(provider, cluster, snapshot)))
       throw new UsageError(`SNAP: snapshot ${snapshot} of cluster ${cluster} exists`, 'pass --force to replace it, or choose another name');
-    await captureSnapshot(provider, observed, snapshot, reporter);
+    await captureSnapshot(provider, observed, snapshot, reporter, options.signal);
     const info = (await listSnapshots(provider, cluster)).find((candidate) => candidate.name === snapshot);
     if (!info) throw new KiabError(`snapshot ${snapshot} vanished after it was saved`);
     return info;

@@ -91,7 +91,7 @@ export async function up(options: UpOptions): Promise<ClusterStatus> {
       await finishKubernetes(context, machines, reporter, options.kubeconfig);
       throwIfAborted(signal);
       if (options.snapshot !== false && !(await snapshotExists(provider, names.cluster, CLEAN_SNAPSHOT))) {
-        await captureSnapshot(provider, await observeCluster(provider, names.cluster), CLEAN_SNAPSHOT, reporter);
+        await captureSnapshot(provider, await observeCluster(provider, names.cluster), CLEAN_SNAPSHOT, reporter, signal);
       }
       return clusterStatus(provider, names.cluster);
     },

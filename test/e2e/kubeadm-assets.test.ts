@@ -17,12 +17,12 @@ const present = await stat(join(BUILT, 'manifest.json')).then(
 const skip = present ? false : `no kubeadm assets in ${BUILT} to serve as a release (run \`kiab assets build --k8s kubeadm\`)`;
 
 /** Serves dl.k8s.io's layout (release/VERSION/bin/linux/ARCH/NAME and NAME.sha256) from the built binaries. */
-async function releaseServer(tamper: string | undefined): Promise<{ server: Server; url: string }> {
+async function releaseServer(tamper: string | undefined, emptySums = false): Promise<{ server: Server; url: string }> {
   const files = new Map<string, Buffer>();
   for (const binary of MACHINE_BINARIES) {
     const data = await readFile(join(BUILT, 'bin', binary));
     const path = `/${DEFAULT_KUBEADM_VERSION}/bin/linux/${hostArch()}/${binary}`;
-    files.set(`${path}.sha256`, Buffer.from(createHash('sha256').update(data).digest('hex')));
+    files.set(`${path}.sha256`, emptySums ? Buffer.alloc(0) : Buffer.from(createHash('sha256').update(data).digest('hex')));
     files.set(path, binary === tamper ? Buffer.concat([data, Buffer.from('tampered')]) : data);
   }
   const server = createServer((request, response) => {
@@ -39,13 +39,30 @@ else
   describe('kubeadm release assets (assets pull --k8s kubeadm)', () => {
     let good: Awaited<ReturnType<typeof releaseServer>>;
     let bad: Awaited<ReturnType<typeof releaseServer>>;
+    let unsummed: Awaited<ReturnType<typeof releaseServer>>;
     before(async () => {
       good = await releaseServer(undefined);
       bad = await releaseServer('kubelet');
+      unsummed = await releaseServer(undefined, true);
     });
     after(() => {
       good.server.close();
       bad.server.close();
+      unsummed.server.close();
+    });
+
+    it('refuses an empty .sha256 instead of downloading unchecked, and caches nothing', async () => {
+      const cache = await mkdtemp(join(tmpdir(), 'kiab-cache-'));
+      const pulled = await kiab(['assets', 'pull', '--k8s', 'kubeadm'], { env: { ...process.env, KIAB_CACHE_DIR: cache, KIAB_K8S_RELEASE_URL: unsummed.url } });
+      assert.equal(pulled.code, 1);
+      assert.match(pulled.stderr.trim().split('\n').pop()!, /kubelet\.sha256 holds no sha256 sum; refusing to download kubelet unchecked/);
+      const listed = JSON.parse((await kiab(['assets', 'list', '-o', 'json'], { env: { ...process.env, KIAB_CACHE_DIR: cache } })).stdout) as Array<{
+        verified: boolean;
+      }>;
+      assert.ok(
+        listed.every((row) => !row.verified),
+        'no verified set came of it',
+      );
     });
 
     it('downloads binaries checked against their .sha256, saves the control-plane images, and lists the set as verified', async () => {

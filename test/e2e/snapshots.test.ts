@@ -1,13 +1,20 @@
 import assert from 'node:assert/strict';
+import { once } from 'node:events';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { docker, kiab, kiabJson, kiabOk, labelledObjects, makeBusyboxImage, type StatusJson } from './helpers.js';
+import { docker, kiab, kiabJson, kiabOk, labelledObjects, makeBusyboxImage, spawnKiab, type StatusJson } from './helpers.js';
 
 const CLUSTER = 'e2e-snap';
 const IMAGE = 'kiab-e2e/busybox:snap';
 const machine = (role: string, index: number): string => `kiab-${CLUSTER}-${role}-${index}`;
+/** A stand-in ctr whose import runs `importer` (never reading its input, or failing); every other ctr call is the real one. */
+const ctrStandIn = (importer: string): string =>
+  `mv /usr/bin/ctr /usr/bin/ctr.real && printf '%s\\n' '#!/bin/sh' 'case "$*" in *import*) ${importer} ;; esac' 'exec /usr/bin/ctr.real "$@"' > /usr/bin/ctr && chmod +x /usr/bin/ctr`;
+// pkill -x, not -f: a pattern would match the shell running this line too, and kill it before the mv.
+const restoreCtr = 'pkill -x sleep; mv /usr/bin/ctr.real /usr/bin/ctr';
+
 /** Runs a busybox applet from the loaded image in a machine's containerd. */
 const runLoadedImage = (node: string, container: string, ...applet: string[]) =>
   kiab(['exec', node, '--', 'ctr', '-n', 'k8s.io', 'run', '--rm', `docker.io/${IMAGE}`, container, '/busybox', ...applet]);
@@ -97,11 +104,8 @@ describe('snapshots and image load', () => {
     const stalling = machine('worker', 0);
     const failing = machine('worker', 1);
     await kiabOk(['exec', machine('server', 0), '--', 'ctr', '-n', 'k8s.io', 'images', 'rm', `docker.io/${IMAGE}`]);
-    // A stand-in ctr whose import never reads its input, and one whose import fails; every other ctr call is the real one.
-    const standIn = (importer: string): string =>
-      `mv /usr/bin/ctr /usr/bin/ctr.real && printf '%s\\n' '#!/bin/sh' 'case "$*" in *import*) ${importer} ;; esac' 'exec /usr/bin/ctr.real "$@"' > /usr/bin/ctr && chmod +x /usr/bin/ctr`;
-    await kiabOk(['exec', stalling, '--', 'sh', '-c', standIn('exec sleep 300')]);
-    await kiabOk(['exec', failing, '--', 'sh', '-c', standIn('echo "import refused on purpose" >&2; exit 3')]);
+    await kiabOk(['exec', stalling, '--', 'sh', '-c', ctrStandIn('exec sleep 300')]);
+    await kiabOk(['exec', failing, '--', 'sh', '-c', ctrStandIn('echo "import refused on purpose" >&2; exit 3')]);
     try {
       const result = await kiab(['image', 'load', IMAGE, '--cluster', CLUSTER], { env: { ...process.env, KIAB_IMAGE_LOAD_STALL_SECONDS: '3' } });
       assert.equal(result.code, 1, result.stderr);
@@ -111,7 +115,26 @@ describe('snapshots and image load', () => {
       assert.match(line, /loaded into 1 of 3 machines/);
       assert.equal(await imageInMachine(machine('server', 0)), true, 'the healthy machine got the image');
     } finally {
-      for (const node of [stalling, failing]) await kiab(['exec', node, '--', 'sh', '-c', 'pkill -f "sleep 300"; mv /usr/bin/ctr.real /usr/bin/ctr']);
+      for (const node of [stalling, failing]) await kiab(['exec', node, '--', 'sh', '-c', restoreCtr]);
+    }
+  });
+
+  it('Ctrl-C during image load stops it at once with exit 130, also while a machine holds it up', async () => {
+    const stalling = machine('worker', 0);
+    await kiabOk(['exec', stalling, '--', 'sh', '-c', ctrStandIn('exec sleep 300')]);
+    try {
+      const child = spawnKiab(['image', 'load', IMAGE, '--cluster', CLUSTER]);
+      let stderr = '';
+      child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+      await new Promise((resolve) => setTimeout(resolve, 2_000));
+      const interrupted = Date.now();
+      child.kill('SIGINT');
+      const [code] = (await once(child, 'close')) as [number | null];
+      assert.equal(code, 130, stderr);
+      assert.ok(Date.now() - interrupted < 3_000, `took ${Date.now() - interrupted} ms to stop`);
+      assert.match(stderr, /^kiab: interrupted/m);
+    } finally {
+      await kiab(['exec', stalling, '--', 'sh', '-c', restoreCtr]);
     }
   });
 

@@ -117,3 +117,16 @@ describe('node stop and start', () => {
     assert.deepEqual(namesOf(provider.calls, 'startContainer'), []);
   });
 });
+
+describe('node names', () => {
+  it('refuses a full node name of another cluster than --cluster, in one line', async () => {
+    const provider = engine();
+    await upCluster(provider, 'dev');
+    await upCluster(provider, 'other', { workers: 1 });
+    await assert.rejects(
+      removeNode({ provider, reporter: quiet, node: 'kiab-other-worker-0', cluster: 'dev' }),
+      (error) => error instanceof UsageError && error.message === 'NODE: kiab-other-worker-0 is a machine of cluster other, not of --cluster dev',
+    );
+    assert.ok(provider.containers.has('kiab-other-worker-0'), "the other cluster's machine is untouched");
+  });
+});

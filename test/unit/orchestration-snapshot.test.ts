@@ -4,6 +4,7 @@ import { deleteCluster } from '../../src/cluster/delete.js';
 import { addNode } from '../../src/cluster/nodes.js';
 import { listSnapshots, restoreSnapshot, saveSnapshot } from '../../src/cluster/snapshot.js';
 import { up } from '../../src/cluster/up.js';
+import { AbortedError } from '../../src/errors.js';
 import { LABEL } from '../../src/labels.js';
 import { engine, inventory, isolateFolders, machineNames, namesOf, positionsOf, quiet, specOf, upCluster } from '../fakes/cluster.js';
 import type { FakeProvider } from '../fakes/provider.js';
@@ -195,6 +196,25 @@ describe('snapshot captures cut short', () => {
     assert.deepEqual(
       (await listSnapshots(provider, 'dev')).map((info) => info.name),
       ['s1'],
+    );
+  });
+});
+
+describe('snapshot save interrupted', () => {
+  it('stops with AbortedError, thaws every machine, leaves nothing of the new capture and keeps the old one', async () => {
+    const provider = engine();
+    await snapshotThenChange(provider);
+    const before = provider.images.filter((image) => image.labels[LABEL.snapshot] === 's1').map((image) => image.id);
+    provider.resetCalls();
+    await assert.rejects(saveSnapshot({ provider, cluster: 'dev', snapshot: 's1', reporter: quiet, force: true, signal: AbortSignal.abort() }), AbortedError);
+    assert.deepEqual(namesOf(provider.calls, 'commitContainer'), [], 'no machine was captured after the interrupt');
+    assert.ok(
+      [...provider.containers.values()].every((container) => container.info.state !== 'paused'),
+      'a machine was left frozen',
+    );
+    assert.deepEqual(
+      provider.images.filter((image) => image.labels[LABEL.snapshot] === 's1').map((image) => image.id),
+      before,
     );
   });
 });

@@ -78,6 +78,11 @@ describe('cluster spec', () => {
       assert.match(refusal(() => parseSpec({ flags: { kubernetesVersion: version } })).message, /^--k8s-version: /);
   });
 
+  it('refuses a wait beyond the maximum, naming the flag', () => {
+    assert.match(refusal(() => parseSpec({ flags: { wait: '5h' } })).message, /^--wait: must be at most 2h$/);
+    assert.equal(parseSpec({ flags: { wait: '2h' } }).wait, '2h');
+  });
+
   it('refuses a wait that is not a duration', () => {
     const error = refusal(() => parseSpec({ fileText: 'wait: soon\n' }));
     assert.match(error.message, /wait: must be a duration/);

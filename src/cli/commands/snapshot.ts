@@ -27,6 +27,7 @@ export function registerSnapshot(program: Command, runtime: Runtime): void {
         cluster: name,
         snapshot: validateSnapshotName(snap ?? defaultSnapshotName()),
         reporter: runtime.reporter(),
+        signal: runtime.signal,
         ...(flags.force ? { force: true } : {}),
       });
       if (outputOf(command) === 'json') printJson(info);
