@@ -1,4 +1,6 @@
+import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
 import { connect } from 'node:net';
 import { fileURLToPath } from 'node:url';
 
@@ -37,6 +39,41 @@ export function kiab(args: string[], options: { env?: NodeJS.ProcessEnv; timeout
 
 export function spawnKiab(args: string[], env: NodeJS.ProcessEnv = process.env): ChildProcess {
   return spawn(process.execPath, [KIAB, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env });
+}
+
+/** A kiab started in the background, its stderr collected as it comes. */
+export function startKiab(args: string[], env: NodeJS.ProcessEnv = process.env): { child: ChildProcess; stderr: () => string } {
+  const child = spawnKiab(args, env);
+  let stderr = '';
+  child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  return { child, stderr: () => stderr };
+}
+
+/** Presses Ctrl-C on a running kiab and checks it stopped as promised: exit 130, "interrupted", within 3 s. Returns its stderr. */
+export async function assertInterrupts(running: { child: ChildProcess; stderr: () => string }): Promise<string> {
+  const interrupted = Date.now();
+  running.child.kill('SIGINT');
+  const [code] = (await once(running.child, 'close')) as [number | null];
+  assert.equal(code, 130, running.stderr());
+  assert.ok(Date.now() - interrupted < 3_000, `took ${Date.now() - interrupted} ms to stop`);
+  assert.match(running.stderr(), /^kiab: interrupted/m);
+  return running.stderr();
+}
+
+/** Resolves once a process has exited (dockerd after SIGTERM). */
+export async function processGone(pid: number): Promise<void> {
+  await eventually(
+    async () => {
+      try {
+        process.kill(pid, 0);
+      } catch {
+        return;
+      }
+      throw new Error(`process ${pid} still running`);
+    },
+    60_000,
+    200,
+  );
 }
 
 /** Like kiab(), but fails the test with kiab's stderr when it exits non-zero. */

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { DEFAULT_KUBEADM_VERSION } from '../../src/distribution/kubeadm/assets.js';
-import { docker, eventually, hostPort, kiab, kiabJson, kiabOk, labelledObjects, makeBusyboxImage, run, type StatusJson } from './helpers.js';
+import { docker, eventually, hostPort, kiab, kiabJson, kiabOk, labelledObjects, makeBusyboxImage, processGone, run, type StatusJson } from './helpers.js';
 import { KUBEADM_KUBECTL as KUBECTL, kubeadmSkip as skip } from './kubeadm-cache.js';
 
 const CLUSTER = 'e2e-kubeadm';
@@ -215,18 +215,7 @@ else
       assert.ok(pid > 0, 'dockerd runs');
       const argv = (await readFile(`/proc/${pid}/cmdline`, 'utf8')).split('\0').filter(Boolean);
       process.kill(pid, 'SIGTERM');
-      await eventually(
-        async () => {
-          try {
-            process.kill(pid, 0);
-          } catch {
-            return;
-          }
-          throw new Error('dockerd still running');
-        },
-        60_000,
-        200,
-      );
+      await processGone(pid);
       const log = openSync('/var/log/dockerd.log', 'a');
       spawn(argv[0]!, argv.slice(1), { detached: true, stdio: ['ignore', log, log] }).unref();
       await eventually(() => docker(['info', '--format', '{{.ServerVersion}}']), 60_000, 500);

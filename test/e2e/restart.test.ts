@@ -3,7 +3,7 @@ import { spawn } from 'node:child_process';
 import { openSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { after, before, describe, it } from 'node:test';
-import { docker, eventually, kiab, kiabJson, readTcp, run, startGreeter, type StatusJson } from './helpers.js';
+import { docker, eventually, kiab, kiabJson, processGone, readTcp, run, startGreeter, type StatusJson } from './helpers.js';
 
 const CLUSTER = 'e2e-restart';
 
@@ -15,21 +15,6 @@ async function findDockerd(): Promise<{ pid: number; argv: string[] } | undefine
   if (pidof.code !== 0 || !pid) return undefined;
   const argv = (await readFile(`/proc/${pid}/cmdline`, 'utf8')).split('\0').filter(Boolean);
   return { pid, argv };
-}
-
-async function processGone(pid: number): Promise<void> {
-  await eventually(
-    async () => {
-      try {
-        process.kill(pid, 0);
-      } catch {
-        return;
-      }
-      throw new Error(`dockerd ${pid} still running`);
-    },
-    60_000,
-    200,
-  );
 }
 
 const dockerd = await findDockerd();
