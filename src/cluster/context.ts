@@ -55,7 +55,7 @@ export function observedSubnet(observed: ObservedCluster): Subnet | undefined {
   return parseSubnet(`${ip.split('.').slice(0, 3).join('.')}.0/24`);
 }
 
-export function machineRefs(observed: ObservedCluster, subnet: Subnet): MachineRef[] {
+function machineRefs(observed: ObservedCluster, subnet: Subnet): MachineRef[] {
   return observed.machines.map((machine) => ({
     name: machine.container.name,
     role: machine.role,

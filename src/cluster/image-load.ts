@@ -25,7 +25,7 @@ export interface ImageLoadResult {
 }
 
 /** An import that takes no byte for this long is stalled: it is stopped, so it holds back no other machine. */
-export function stallTimeoutMs(env: NodeJS.ProcessEnv = process.env): number {
+function stallTimeoutMs(env: NodeJS.ProcessEnv = process.env): number {
   const seconds = Number(env.KIAB_IMAGE_LOAD_STALL_SECONDS);
   return Number.isFinite(seconds) && seconds > 0 ? seconds * 1000 : 60_000;
 }
