@@ -8,6 +8,7 @@ import type { Provider } from '../provider/types.js';
 import type { Reporter, StepProgress } from '../reporter.js';
 import { parseDuration } from '../spec/duration.js';
 import type { ClusterSpec } from '../spec/schema.js';
+import { refreshBox } from './box.js';
 import { clusterExists, observeCluster, type ObservedCluster } from './observe.js';
 import { boxImageOf, clusterRegistry, nodeImageOf } from './topology.js';
 
@@ -101,5 +102,6 @@ export function distributionContext(
     deadline: context.deadline,
     progress: (detail) => step?.progress.update(detail),
     warn: (message) => step?.reporter.warn(message),
+    controlPlaneUp: () => refreshBox(context, machines),
   };
 }

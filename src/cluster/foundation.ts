@@ -7,10 +7,10 @@ import type { Provider } from '../provider/types.js';
 import type { ClusterSpec } from '../spec/schema.js';
 import { kiabVersion } from '../version.js';
 import { observedSubnet, type ClusterContext } from './context.js';
-import { refreshForwards } from './machines.js';
+import { boxFiles, refreshBox } from './box.js';
 import type { ClusterNames } from '../names.js';
 import { claimedHostPorts, type ObservedCluster } from './observe.js';
-import { boxContainerSpec, boxFiles } from './topology.js';
+import { boxContainerSpec } from './topology.js';
 
 /* The parts of a cluster that are not machines: its host ports, its network and its box. */
 
@@ -54,8 +54,8 @@ export async function ensureNetwork(provider: Provider, spec: ClusterSpec, names
 export async function ensureBox(context: ClusterContext, observed: ObservedCluster, machines: MachineRef[]): Promise<void> {
   const { provider, spec, names, subnet, ports } = context;
   if (!observed.box) await provider.createContainer(boxContainerSpec(spec, names, subnet, ports));
-  if (observed.box?.state === 'running') return refreshForwards(context, machines);
+  if (observed.box?.state === 'running') return refreshBox(context, machines, { allRunning: true });
   // Written before every start: a box left by a run killed between create and write gets its files too.
-  await provider.writeFiles(names.box, boxFiles(spec, names, machines));
+  await provider.writeFiles(names.box, boxFiles(spec, names, context.distribution, machines));
   await provider.startContainer(names.box);
 }

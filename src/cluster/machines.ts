@@ -1,12 +1,11 @@
 import type { MachineRef } from '../distribution/index.js';
 import { throwIfAborted } from '../errors.js';
-import { run } from '../provider/run.js';
 import type { ContainerInfo } from '../provider/types.js';
 import type { ClusterContext } from './context.js';
 import { distributionContext } from './context.js';
 import { forEachBounded } from './parallel.js';
 import { waitForMachine, type MachineHealth } from './readiness.js';
-import { clusterRegistry, FORWARDS_PATH, forwardsFile, machineContainerSpec, machineFiles } from './topology.js';
+import { clusterRegistry, machineContainerSpec, machineFiles } from './topology.js';
 
 /** How many machines are created or started at once; the engine serialises much of it anyway. */
 const PARALLEL_MACHINES = 8;
@@ -77,13 +76,4 @@ export async function waitForMachines(
     context.signal,
   );
   return health;
-}
-
-/** Re-points the box's forwarding at the current first server and first worker. Idempotent. */
-export async function refreshForwards(context: ClusterContext, machines: MachineRef[]): Promise<void> {
-  const { provider, names } = context;
-  const box = await provider.inspectContainer(names.box);
-  if (!box) return;
-  await provider.writeFiles(names.box, [{ path: FORWARDS_PATH, content: forwardsFile(names.cluster, machines) }]);
-  if (box.state === 'running') await run(provider, names.box, ['/usr/local/bin/kiab-box-forward'], { what: 'applying port forwarding' });
 }

@@ -9,7 +9,8 @@ import { distributionContext, loadCluster, type LoadedCluster } from './context.
 import { ensureHostRoom } from './host.js';
 import { ensureClusterImages } from './images.js';
 import { withClusterLock } from './lock.js';
-import { ensureMachinesRunning, refreshForwards, waitForMachines } from './machines.js';
+import { refreshBox } from './box.js';
+import { ensureMachinesRunning, waitForMachines } from './machines.js';
 import { waitUntilReady } from './ready.js';
 import { clusterStatus, type NodeStatus } from './status.js';
 
@@ -74,7 +75,7 @@ export async function addNode(options: NodeOptions & { cluster: string; role: Ma
       ensureMachinesRunning(cluster, image, [machine], new Map(), () => undefined, machines),
     );
     await runStep(reporter, 'boot', () => waitForMachines(cluster, [machine], started, () => undefined));
-    await refreshForwards(cluster, machines);
+    await refreshBox(cluster, machines);
     const { distribution } = cluster;
     await runStep(reporter, `join ${distribution.name}`, (progress) =>
       distribution.join(distributionContext(cluster, machines, { progress, reporter }), machine),
@@ -126,7 +127,7 @@ export async function removeNode(options: NodeOptions & { node: string; cluster?
       const volumes = cluster.observed.volumes.filter((volume) => volume.name.startsWith(`${node.name}-`));
       for (const volume of volumes) await provider.removeVolume(volume.name);
     });
-    await refreshForwards(cluster, remaining);
+    await refreshBox(cluster, remaining);
     await distribution.membershipChanged(distributionContext(cluster, remaining));
     return { name: node.name, removed: true as const };
   });

@@ -7,7 +7,8 @@ import { clusterNameSchema } from '../spec/schema.js';
 import { clusterContext, observedSubnet } from './context.js';
 import { ensureBox, ensureNetwork } from './foundation.js';
 import { withClusterLock } from './lock.js';
-import { refreshForwards, waitForMachines } from './machines.js';
+import { refreshBox } from './box.js';
+import { waitForMachines } from './machines.js';
 import { clusterNames, compareMachines } from '../names.js';
 import { forEachBounded } from './parallel.js';
 import { observeCluster, readPortsLabel, readSpecLabel, type ObservedCluster } from './observe.js';
@@ -269,7 +270,7 @@ export async function restoreSnapshot(options: SnapshotCommand): Promise<Cluster
     );
     await runStep(reporter, 'boot', (progress) => waitForMachines(context, machines, started, (detail) => progress.update(detail)));
     await runStep(reporter, `box ${names.box}`, () => ensureBox(context, observed, machines));
-    await refreshForwards(context, machines);
+    await refreshBox(context, machines);
     if (context.distribution.kubernetes)
       await runStep(reporter, 'wait for Kubernetes', (progress) => waitUntilReady(context, machines, (detail) => progress.update(detail)));
     return clusterStatus(provider, cluster);

@@ -9,7 +9,9 @@ import { clusterNames } from '../names.js';
 import { apiServerUrl, kubernetesNodes, userKubeconfig } from './kubernetes.js';
 import { clusterExists, listClusterNames, observeCluster, type ObservedCluster } from './observe.js';
 import { machineHealth, type SystemState } from './readiness.js';
-import { forwardTargets, machineSpecHash } from './topology.js';
+import { machineSpecHash } from './topology.js';
+import { loadBalancerHealth } from './box.js';
+import { loadBalancerPlan, type Backend, type Balanced, type ServerHealth } from '../loadbalancer/index.js';
 
 export type ClusterState = 'running' | 'degraded' | 'stopped' | 'incomplete';
 
@@ -30,14 +32,23 @@ export interface NodeStatus {
   kubernetes?: { node: string; ready: boolean; kubeletVersion: string | null; pods: number } | null;
 }
 
+/** A machine behind a port of the box, and its health as the box's load balancer last checked it. */
+export interface PortBackend {
+  machine: string;
+  address: string;
+  /** `unchecked`: taken without a health check (skipped when it refuses); `unknown`: the box did not say. */
+  health: ServerHealth['health'] | 'unknown';
+}
+
 export interface PortForward {
-  name: 'api' | 'http' | 'https' | 'registry' | 'nodeports';
+  name: 'api' | 'http' | 'https' | 'registry' | 'nodeports' | 'nodeports-udp';
   /** Where the host reaches it on loopback, when published. */
   host: string | null;
   /** Where it is on the box, reachable on the cluster network. */
   box: string;
-  /** The machine the box forwards it to (the box itself for the registry). */
-  target: string;
+  /** Balanced over the backends by the box's load balancer, forwarded to one machine (UDP), or served by the box. */
+  via: 'load-balancer' | 'forward' | 'box';
+  backends: PortBackend[];
 }
 
 export interface ClusterStatus {
@@ -91,24 +102,42 @@ async function nodeStatus(
   };
 }
 
-function portForwards(ports: HostPorts | undefined, boxIp: string | null, nodes: NodeStatus[], registry: boolean): PortForward[] {
-  if (!boxIp) return [];
-  const targets = forwardTargets(nodes.map((node) => ({ name: node.name, role: node.role, index: node.index, ip: node.ip ?? '' })));
-  if (!targets) return [];
+function portForwards(
+  ports: HostPorts | undefined,
+  boxIp: string | null,
+  nodes: NodeStatus[],
+  registry: boolean,
+  health: readonly ServerHealth[],
+): PortForward[] {
+  if (!boxIp || !nodes.some((node) => node.role === 'server')) return [];
+  const plan = loadBalancerPlan(
+    nodes.map((node) => ({ name: node.name, role: node.role, ip: node.ip ?? '' })),
+    {},
+  );
   const host = (port: number | undefined): string | null => (port === undefined ? null : `${LOOPBACK}:${port}`);
-  const to = (machine: { name: string; ip: string }, port: number | string): string => `${machine.name} (${machine.ip}):${port}`;
+  const balanced = (name: Balanced, port: number | string, machines: Backend[]): PortBackend[] =>
+    machines.map((machine) => ({
+      machine: machine.name,
+      address: `${machine.ip}:${port}`,
+      health: health.find((server) => server.backend === name && server.server === machine.name)?.health ?? 'unknown',
+    }));
+  const range = `${NODE_PORT_RANGE.first}-${NODE_PORT_RANGE.last}`;
+  // The same rule as the box's refresh: the first running machine of the web set takes UDP.
+  const udp = plan.web.find((machine) => nodes.find((node) => node.name === machine.name)?.state === 'running') ?? plan.web[0];
   const forwards: PortForward[] = [
-    { name: 'api', host: host(ports?.api), box: `${boxIp}:${BOX_PORT.api}`, target: to(targets.api, BOX_PORT.api) },
-    { name: 'http', host: host(ports?.http), box: `${boxIp}:${BOX_PORT.http}`, target: to(targets.ingress, BOX_PORT.http) },
-    { name: 'https', host: host(ports?.https), box: `${boxIp}:${BOX_PORT.https}`, target: to(targets.ingress, BOX_PORT.https) },
+    { name: 'api', host: host(ports?.api), box: `${boxIp}:${BOX_PORT.api}`, via: 'load-balancer', backends: balanced('api', BOX_PORT.api, plan.servers) },
+    { name: 'http', host: host(ports?.http), box: `${boxIp}:${BOX_PORT.http}`, via: 'load-balancer', backends: balanced('http', BOX_PORT.http, plan.web) },
+    { name: 'https', host: host(ports?.https), box: `${boxIp}:${BOX_PORT.https}`, via: 'load-balancer', backends: balanced('https', BOX_PORT.https, plan.web) },
+    { name: 'nodeports', host: null, box: `${boxIp}:${range}`, via: 'load-balancer', backends: balanced('nodeports', range, plan.web) },
     {
-      name: 'nodeports',
+      name: 'nodeports-udp',
       host: null,
-      box: `${boxIp}:${NODE_PORT_RANGE.first}-${NODE_PORT_RANGE.last}`,
-      target: to(targets.ingress, `${NODE_PORT_RANGE.first}-${NODE_PORT_RANGE.last}`),
+      box: `${boxIp}:${range}/udp`,
+      via: 'forward',
+      backends: udp ? [{ machine: udp.name, address: `${udp.ip}:${range}`, health: 'unchecked' }] : [],
     },
   ];
-  if (registry) forwards.push({ name: 'registry', host: host(ports?.registry), box: `${boxIp}:${BOX_PORT.registry}`, target: 'registry in the box' });
+  if (registry) forwards.push({ name: 'registry', host: host(ports?.registry), box: `${boxIp}:${BOX_PORT.registry}`, via: 'box', backends: [] });
   return forwards;
 }
 
@@ -133,7 +162,7 @@ export async function statusOf(provider: Provider, observed: ObservedCluster): P
     box: { name: names.box, state: observed.box?.state ?? 'missing', ip: boxIp },
     registry: registryEnabled && observed.ports ? registryEndpoints(names.box, observed.ports.registry) : null,
     nodes,
-    ports: portForwards(observed.ports, boxIp, nodes, registryEnabled),
+    ports: portForwards(observed.ports, boxIp, nodes, registryEnabled, observed.box?.state === 'running' ? await loadBalancerHealth(provider, names) : []),
     ...(kubernetes ? { kubernetes } : {}),
   };
 }

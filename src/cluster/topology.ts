@@ -3,9 +3,9 @@ import type { Distribution, MachineRef } from '../distribution/index.js';
 import { defaultBoxImage, defaultNodeImage } from '../images/index.js';
 import { LABEL, clusterLabels, encodeJsonLabel, type MachineRole } from '../labels.js';
 import { boxAddress, machineAddress, type Subnet } from '../net/addresses.js';
-import { BOX_PORT, LOOPBACK, NODE_PORT_RANGE, PORT_NAMES, type HostPorts } from '../net/ports.js';
+import { BOX_PORT, LOOPBACK, PORT_NAMES, type HostPorts } from '../net/ports.js';
 import type { ContainerFile, ContainerSpec } from '../provider/types.js';
-import { containerdMirrorFiles, registryConfig, registryEndpoints, type RegistryEndpoints } from '../registry/index.js';
+import { containerdMirrorFiles, registryEndpoints, type RegistryEndpoints } from '../registry/index.js';
 import type { ClusterSpec } from '../spec/schema.js';
 import { kiabVersion } from '../version.js';
 import { compareMachines, type ClusterNames } from '../names.js';
@@ -43,32 +43,6 @@ export function withNames(machines: MachineRef[], names: ClusterNames): MachineR
   return machines.map((machine) => ({ ...machine, name: names.machine(machine.role, machine.index) }));
 }
 
-/** The API goes to the first server; web traffic and NodePorts to the first worker, or the first server without workers. */
-export function forwardTargets(machines: readonly MachineRef[]): { api: MachineRef; ingress: MachineRef } | undefined {
-  const servers = machines.filter((machine) => machine.role === 'server');
-  const workers = machines.filter((machine) => machine.role === 'worker');
-  const api = servers[0];
-  if (!api) return undefined;
-  return { api, ingress: workers[0] ?? api };
-}
-
-export function forwardsFile(cluster: string, machines: readonly MachineRef[]): string {
-  const targets = forwardTargets(machines);
-  const lines = [`# Written by kiab for cluster ${cluster}: PROTOCOL PORTS TARGET`];
-  if (targets) {
-    const range = `${NODE_PORT_RANGE.first}:${NODE_PORT_RANGE.last}`;
-    lines.push(
-      `tcp ${BOX_PORT.api} ${targets.api.ip}`,
-      `tcp ${BOX_PORT.http} ${targets.ingress.ip}`,
-      `tcp ${BOX_PORT.https} ${targets.ingress.ip}`,
-      `tcp ${range} ${targets.ingress.ip}`,
-      `udp ${range} ${targets.ingress.ip}`,
-    );
-  }
-  return `${lines.join('\n')}\n`;
-}
-
-export const FORWARDS_PATH = '/etc/kiab/forwards';
 export const REGISTRY_CONFIG_PATH = '/etc/kiab/registry.yml';
 
 export function clusterRegistry(spec: ClusterSpec, names: ClusterNames, ports: HostPorts): RegistryEndpoints | undefined {
@@ -94,12 +68,6 @@ export function boxContainerSpec(spec: ClusterSpec, names: ClusterNames, subnet:
       hostPort: ports[name],
     })),
   };
-}
-
-export function boxFiles(spec: ClusterSpec, names: ClusterNames, machines: readonly MachineRef[]): ContainerFile[] {
-  const files: ContainerFile[] = [{ path: FORWARDS_PATH, content: forwardsFile(names.cluster, machines) }];
-  if (spec.registry.enabled) files.push({ path: REGISTRY_CONFIG_PATH, content: registryConfig({ proxyRemoteUrl: spec.registry.proxyRemoteUrl }) });
-  return files;
 }
 
 export const CONTAINERD_VOLUME = { purpose: 'containerd', path: '/var/lib/containerd' } as const;

@@ -1,6 +1,6 @@
-import { distributionFor, type MachineRef } from '../distribution/index.js';
+import { distributionFor } from '../distribution/index.js';
 import { throwIfAborted } from '../errors.js';
-import { clusterNames, compareMachines } from '../names.js';
+import { clusterNames } from '../names.js';
 import type { Provider } from '../provider/types.js';
 import { runStep, type Reporter } from '../reporter.js';
 import type { ClusterSpec } from '../spec/schema.js';
@@ -12,7 +12,7 @@ import { ensureClusterImages } from './images.js';
 import type { KubeconfigOptions } from './kubernetes.js';
 import { withClusterLock } from './lock.js';
 import { ensureMachinesRunning, waitForMachines } from './machines.js';
-import { observeCluster, type ObservedCluster } from './observe.js';
+import { observeCluster } from './observe.js';
 import { finishKubernetes } from './ready.js';
 import { CLEAN_SNAPSHOT, captureSnapshot, snapshotExists } from './snapshot.js';
 import { clusterStatus, type ClusterStatus } from './status.js';
@@ -29,16 +29,6 @@ export interface UpOptions {
   snapshot?: boolean;
   /** Where and how to merge the cluster's kubeconfig; undefined leaves kubeconfig files alone. */
   kubeconfig?: KubeconfigOptions;
-}
-
-/**
- * The box forwards the API to the first server of this order: servers that existed before this run come
- * first, so the API goes to a server that runs one, not to a server made again and still joining.
- */
-function establishedFirst(machines: MachineRef[], observed: ObservedCluster): MachineRef[] {
-  const existing = new Set(observed.machines.map((machine) => machine.container.name));
-  const rank = (machine: MachineRef): number => (machine.role === 'server' && !existing.has(machine.name) ? 1 : 0);
-  return [...machines].sort((a, b) => rank(a) - rank(b) || compareMachines(a, b));
 }
 
 /**
@@ -75,7 +65,7 @@ export async function up(options: UpOptions): Promise<ClusterStatus> {
       const machines = withNames(desiredMachines(spec, observed, subnet), names);
       throwIfAborted(signal);
 
-      await runStep(reporter, `box ${names.box}`, () => ensureBox(context, observed, establishedFirst(machines, observed)));
+      await runStep(reporter, `box ${names.box}`, () => ensureBox(context, observed, machines));
       throwIfAborted(signal);
 
       const existing = new Map(observed.machines.map((machine) => [machine.container.name, machine.container]));

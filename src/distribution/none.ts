@@ -15,6 +15,9 @@ export const noneDistribution: Distribution = {
   defaultVersion: undefined,
   kubernetes: false,
   systemPods: [],
+  // Nothing is known to listen: the box tries each machine and skips one that refuses.
+  health: {},
+  apiCertificateAuthority: async () => undefined,
   preflight: async () => undefined,
   nodeImage: async () => undefined,
   // Measured: systemd, journald, udev-less containerd and friends of one bare machine.

@@ -26,6 +26,11 @@ export interface DistributionContext {
   /** When `up` gives up (epoch ms): work that waits stops there and says why. */
   deadline: number;
   progress: (detail: string) => void;
+  /**
+   * Call once the first server's API answers: the box then checks every server's API, verified against the
+   * cluster CA, before sending it requests (until then it only knows whether a server accepts connections).
+   */
+  controlPlaneUp: () => Promise<void>;
   /** Something the user should know that does not stop the work (a drain that failed). */
   warn: (message: string) => void;
 }
@@ -72,6 +77,13 @@ export interface Distribution {
    * throws a KiabError naming what is missing and every way to get it.
    */
   preflight(spec: ClusterSpec, reporter: Reporter, signal?: AbortSignal): Promise<void>;
+  /**
+   * How the box's load balancer tells a healthy machine: the API path each server answers 200 on to anonymous
+   * requests once it can serve, and the service proxy's health endpoint that says a machine serves NodePorts.
+   */
+  readonly health: { apiPath?: string; nodeProxy?: { port: number; path: string } };
+  /** The CA (PEM) that signs the servers' API certificates, once the first server has made it. */
+  apiCertificateAuthority(provider: Provider, machines: MachineRef[]): Promise<string | undefined>;
   /** kube-system pods (by name prefix) that must run before the cluster counts as ready. */
   readonly systemPods: string[];
   /** The node image machines run, when the distribution derives its own from kiab's base node image. */

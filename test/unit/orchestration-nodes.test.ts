@@ -8,7 +8,17 @@ import type { FakeProvider } from '../fakes/provider.js';
 
 before(isolateFolders);
 
-const forwards = (provider: FakeProvider, cluster: string): string => provider.containers.get(`kiab-${cluster}-box`)!.files.get('/etc/kiab/forwards')!;
+const boxFile = (provider: FakeProvider, cluster: string, path: string): string => provider.containers.get(`kiab-${cluster}-box`)!.files.get(path)!;
+/** The servers of one backend of the box's load balancer, as `name address` lines. */
+const backend = (provider: FakeProvider, cluster: string, name: string): string[] =>
+  (
+    boxFile(provider, cluster, '/etc/kiab/haproxy.cfg')
+      .split('\n\n')
+      .find((block) => block.startsWith(`backend ${name}\n`)) ?? ''
+  )
+    .split('\n')
+    .filter((line) => line.trim().startsWith('server '))
+    .map((line) => line.trim().split(' ').slice(1, 3).join(' '));
 
 describe('node add', () => {
   it('adds worker-N at the next index and its fixed address, creating nothing else', async () => {
@@ -59,27 +69,24 @@ describe('node rm', () => {
     assert.deepEqual(inventory(provider, 'dev-worker-1'), neighbour);
   });
 
-  it('re-points the box at the next worker when the first one goes', async () => {
+  it('takes a removed worker out of the box load balancer and points UDP at the next one', async () => {
     const provider = engine();
     await upCluster(provider, 'dev');
+    assert.deepEqual(backend(provider, 'dev', 'http'), ['kiab-dev-worker-0 172.28.0.50:80', 'kiab-dev-worker-1 172.28.0.51:80']);
     await removeNode({ provider, reporter: quiet, node: 'kiab-dev-worker-0' });
-    assert.match(forwards(provider, 'dev'), /^tcp 80 172\.28\.0\.51$/m);
+    assert.deepEqual(backend(provider, 'dev', 'http'), ['kiab-dev-worker-1 172.28.0.51:80']);
+    assert.deepEqual(backend(provider, 'dev', 'nodeports'), ['kiab-dev-worker-1 172.28.0.51']);
+    assert.match(boxFile(provider, 'dev', '/etc/kiab/forwards'), /^udp 30000:32767 172\.28\.0\.51$/m);
+    assert.ok(provider.calls.some((call) => call.method === 'exec' && call.name === 'kiab-dev-box' && String(call.args[0]).includes('kiab-box-lb,reload')));
   });
 
-  it('re-points the API at the next server when the first server goes', async () => {
+  it('takes the first server out of the API backend when it goes, and back in when up makes it again', async () => {
     const provider = engine();
     await upCluster(provider, 'dev', { servers: 2 });
     await removeNode({ provider, reporter: quiet, node: 'server-0', cluster: 'dev' });
-    assert.match(forwards(provider, 'dev'), /^tcp 6443 172\.28\.0\.11$/m);
-  });
-
-  it('keeps the API on a server that runs one when up makes the first server again', async () => {
-    const provider = engine();
+    assert.deepEqual(backend(provider, 'dev', 'api'), ['kiab-dev-server-1 172.28.0.11:6443']);
     await upCluster(provider, 'dev', { servers: 2 });
-    await removeNode({ provider, reporter: quiet, node: 'server-0', cluster: 'dev' });
-    await upCluster(provider, 'dev', { servers: 2 });
-    assert.ok(provider.containers.has('kiab-dev-server-0'), 'up made server-0 again');
-    assert.match(forwards(provider, 'dev'), /^tcp 6443 172\.28\.0\.11$/m);
+    assert.deepEqual(backend(provider, 'dev', 'api'), ['kiab-dev-server-0 172.28.0.10:6443', 'kiab-dev-server-1 172.28.0.11:6443']);
   });
 
   it('refuses to remove the only server, with a usage error', async () => {

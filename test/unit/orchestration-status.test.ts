@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { before, describe, it } from 'node:test';
 import { deleteCluster } from '../../src/cluster/delete.js';
 import { saveSnapshot } from '../../src/cluster/snapshot.js';
@@ -69,20 +70,50 @@ describe('cluster status', () => {
     assert.deepEqual([nothing.state, nothing.nodes, nothing.ports], ['incomplete', [], []]);
   });
 
-  it('forwards the API to the first server and web traffic to the first worker', async () => {
+  it('balances the API over the servers and web traffic over the workers, each backend with its health', async () => {
     const provider = await cluster({ servers: 2, workers: 2 });
+    const stat = readFileSync(new URL('../fixtures/haproxy-show-stat.csv', import.meta.url), 'utf8').replaceAll('kiab-ha-none-', 'kiab-dev-');
+    provider.onExec('kiab-dev-box', '/usr/local/bin/kiab-box-lb stat', { stdout: stat });
     const status = await clusterStatus(provider, 'dev');
     const ports = JSON.parse(provider.networks.get('kiab-dev')!.labels[LABEL.ports]!) as { api: number };
     const forward = (name: string) => status.ports.find((port) => port.name === name)!;
-    assert.deepEqual(forward('api'), { name: 'api', host: `127.0.0.1:${ports.api}`, box: '172.28.0.2:6443', target: 'kiab-dev-server-0 (172.28.0.10):6443' });
-    assert.equal(forward('http').target, 'kiab-dev-worker-0 (172.28.0.50):80');
-    assert.equal(forward('https').target, 'kiab-dev-worker-0 (172.28.0.50):443');
-    assert.equal(forward('nodeports').target, 'kiab-dev-worker-0 (172.28.0.50):30000-32767');
+    assert.deepEqual(forward('api'), {
+      name: 'api',
+      host: `127.0.0.1:${ports.api}`,
+      box: '172.28.0.2:6443',
+      via: 'load-balancer',
+      backends: [
+        { machine: 'kiab-dev-server-0', address: '172.28.0.10:6443', health: 'down' },
+        // Not in the balancer's answer: the box did not say.
+        { machine: 'kiab-dev-server-1', address: '172.28.0.11:6443', health: 'unknown' },
+      ],
+    });
+    assert.deepEqual(
+      forward('http').backends.map((backend) => `${backend.address} ${backend.health}`),
+      ['172.28.0.50:80 down', '172.28.0.51:80 down'],
+    );
+    assert.deepEqual(
+      forward('nodeports').backends.map((backend) => `${backend.address} ${backend.health}`),
+      ['172.28.0.50:30000-32767 unchecked', '172.28.0.51:30000-32767 unchecked'],
+    );
+    assert.deepEqual(
+      forward('nodeports-udp').backends.map((backend) => backend.machine),
+      ['kiab-dev-worker-0'],
+    );
   });
 
-  it('forwards web traffic to the first server when there are no workers', async () => {
-    const status = await clusterStatus(await cluster({ workers: 0 }), 'dev');
-    assert.equal(status.ports.find((port) => port.name === 'http')!.target, 'kiab-dev-server-0 (172.28.0.10):80');
+  it('sends web traffic to the servers when there are no workers, and UDP to a running machine', async () => {
+    const provider = await cluster({ servers: 2, workers: 0 });
+    await provider.stopContainer('kiab-dev-server-0');
+    const status = await clusterStatus(provider, 'dev');
+    assert.deepEqual(
+      status.ports.find((port) => port.name === 'http')!.backends.map((backend) => backend.address),
+      ['172.28.0.10:80', '172.28.0.11:80'],
+    );
+    assert.deepEqual(
+      status.ports.find((port) => port.name === 'nodeports-udp')!.backends.map((backend) => backend.machine),
+      ['kiab-dev-server-1'],
+    );
   });
 });
 

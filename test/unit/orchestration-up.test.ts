@@ -69,7 +69,8 @@ describe('up from nothing', () => {
       const [started] = positionsOf(provider, 'startContainer', (target) => target === name);
       assert.ok(written !== undefined && written < started!, `${name}: files after start`);
     }
-    assert.match(provider.containers.get('kiab-dev-box')!.files.get('/etc/kiab/forwards')!, /^tcp 6443 172\.28\.0\.10$/m);
+    assert.match(provider.containers.get('kiab-dev-box')!.files.get('/etc/kiab/haproxy.cfg')!, /^ {2}server kiab-dev-server-0 172\.28\.0\.10:6443 check$/m);
+    assert.match(provider.containers.get('kiab-dev-box')!.files.get('/etc/kiab/forwards')!, /^udp 30000:32767 172\.28\.0\.50$/m);
   });
 
   it('creates nothing on a second run', async () => {

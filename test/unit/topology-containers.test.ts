@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { clusterNames } from '../../src/names.js';
 import type { ObservedCluster } from '../../src/cluster/observe.js';
-import { boxContainerSpec, desiredMachines, forwardsFile, forwardTargets, machineContainerSpec, machineSpecHash } from '../../src/cluster/topology.js';
+import { API_CA_PATH, boxRoutingFiles, FORWARDS_PATH, HAPROXY_CONFIG_PATH } from '../../src/cluster/box.js';
+import { boxContainerSpec, desiredMachines, machineContainerSpec, machineSpecHash } from '../../src/cluster/topology.js';
 import { noneDistribution } from '../../src/distribution/none.js';
 import type { Distribution, MachineRef } from '../../src/distribution/types.js';
 import { LABEL, type MachineRole } from '../../src/labels.js';
@@ -28,29 +29,43 @@ function observedWith(refs: readonly Ref[]): ObservedCluster {
   return { name: 'dev', network: undefined, spec: undefined, ports: undefined, box: undefined, volumes: [], machines };
 }
 
-describe('box forwards', () => {
+describe('box routing files', () => {
   const header = '# Written by kiab for cluster dev: PROTOCOL PORTS TARGET';
+  const kubeadmLike = { ...noneDistribution, health: { apiPath: '/readyz', nodeProxy: { port: 10256, path: '/healthz' } } } as Distribution;
+  const file = (files: ReturnType<typeof boxRoutingFiles>, path: string) => files.find((candidate) => candidate.path === path)?.content as string | undefined;
   const cases = [
-    { what: 'no servers: the header alone', machines: machinesOf(['worker', 0]), lines: [] },
+    { what: 'no machines: the header alone', machines: machinesOf(), live: [], udp: [] },
+    { what: 'servers only: UDP to the first server', machines: machinesOf(['server', 0], ['server', 1]), live: [], udp: ['udp 30000:32767 172.29.0.10'] },
     {
-      what: 'servers only: web and NodePorts to the first server',
-      machines: machinesOf(['server', 0], ['server', 1]),
-      lines: ['tcp 6443 172.29.0.10', 'tcp 80 172.29.0.10', 'tcp 443 172.29.0.10', 'tcp 30000:32767 172.29.0.10', 'udp 30000:32767 172.29.0.10'],
-    },
-    {
-      what: 'with workers: web and NodePorts to worker-0',
+      what: 'with workers: UDP to the first running worker',
       machines: machinesOf(['server', 0], ['worker', 0], ['worker', 1]),
-      lines: ['tcp 6443 172.29.0.10', 'tcp 80 172.29.0.50', 'tcp 443 172.29.0.50', 'tcp 30000:32767 172.29.0.50', 'udp 30000:32767 172.29.0.50'],
+      live: [names.machine('server', 0), names.machine('worker', 1)],
+      udp: ['udp 30000:32767 172.29.0.51'],
     },
   ];
-  for (const { what, machines, lines } of cases) {
+  for (const { what, machines, live, udp } of cases) {
     it(what, () => {
-      assert.equal(forwardsFile('dev', machines), `${[header, ...lines].join('\n')}\n`);
+      const files = boxRoutingFiles(names, noneDistribution, machines, { live: new Set(live) });
+      assert.equal(file(files, FORWARDS_PATH), `${[header, ...udp].join('\n')}\n`);
     });
   }
 
-  it('has no targets without a server', () => {
-    assert.equal(forwardTargets(machinesOf(['worker', 0], ['worker', 1])), undefined);
+  it('checks the API with the cluster CA only once the CA is known, and writes it beside the configuration', () => {
+    const machines = machinesOf(['server', 0], ['worker', 0]);
+    const before = boxRoutingFiles(names, kubeadmLike, machines);
+    assert.equal(file(before, API_CA_PATH), undefined);
+    assert.doesNotMatch(file(before, HAPROXY_CONFIG_PATH)!, /readyz/);
+    assert.match(file(before, HAPROXY_CONFIG_PATH)!, /check port 10256/);
+    const ca = '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n';
+    const after = boxRoutingFiles(names, kubeadmLike, machines, { apiCertificateAuthority: ca });
+    assert.equal(file(after, API_CA_PATH), ca);
+    assert.match(file(after, HAPROXY_CONFIG_PATH)!, new RegExp(`verify required ca-file ${API_CA_PATH}`));
+    assert.match(file(after, HAPROXY_CONFIG_PATH)!, /uri \/readyz/);
+  });
+
+  it('does not check what a distribution has no health endpoint for', () => {
+    const config = file(boxRoutingFiles(names, noneDistribution, machinesOf(['server', 0]), { apiCertificateAuthority: 'x' }), HAPROXY_CONFIG_PATH)!;
+    assert.doesNotMatch(config, /httpchk|ca-file/);
   });
 });
 

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { clusterNames } from '../../src/names.js';
 import type { ObservedCluster } from '../../src/cluster/observe.js';
-import { desiredMachines, forwardsFile, forwardTargets, machineSpecHash, withNames } from '../../src/cluster/topology.js';
+import { desiredMachines, machineSpecHash, withNames } from '../../src/cluster/topology.js';
 import { parseSubnet } from '../../src/net/addresses.js';
 import { parseSpec } from '../../src/spec/load.js';
 
@@ -19,17 +19,6 @@ describe('topology', () => {
       ['kiab-dev-server-0', 'kiab-dev-worker-0', 'kiab-dev-worker-1', 'kiab-dev-worker-5'],
     );
     assert.equal(machines[3]!.ip, '172.29.0.55');
-  });
-
-  it('forwards the API to the first server and the rest to the first worker, or the server alone', () => {
-    const spec = parseSpec({ flags: { workers: 0 } });
-    const serverOnly = withNames(desiredMachines(spec, empty, subnet), clusterNames('dev'));
-    assert.equal(forwardTargets(serverOnly)!.ingress.name, 'kiab-dev-server-0');
-    const file = forwardsFile('dev', withNames(desiredMachines(parseSpec({ flags: { workers: 2 } }), empty, subnet), clusterNames('dev')));
-    assert.match(file, /^tcp 6443 172\.29\.0\.10$/m);
-    assert.match(file, /^tcp 80 172\.29\.0\.50$/m);
-    assert.match(file, /^tcp 30000:32767 172\.29\.0\.50$/m);
-    assert.match(file, /^udp 30000:32767 172\.29\.0\.50$/m);
   });
 
   it('hashes only what shapes a machine', () => {

@@ -1,8 +1,18 @@
 import type { Command } from 'commander';
-import type { ClusterStatus } from '../../cluster/status.js';
+import type { ClusterStatus, PortBackend, PortForward } from '../../cluster/status.js';
 import { clusterNameArgument, requireClusterStatus } from './shared.js';
 import { age, printJson, table, uptime } from '../output.js';
 import { outputOf, outputOption, type Runtime } from '../runtime.js';
+
+const SHOWN_HEALTH: Record<PortBackend['health'], string> = { up: 'up', down: 'DOWN', unchecked: '', maintenance: 'maint', unknown: '?' };
+
+/** `server-0 up, server-1 DOWN`: each backend by its short name with its health as the box's load balancer sees it. */
+function destination(cluster: string, port: PortForward): string {
+  if (port.via === 'box') return 'registry in the box';
+  const short = (machine: string): string => machine.replace(`kiab-${cluster}-`, '');
+  const list = port.backends.map((backend) => `${short(backend.machine)}${SHOWN_HEALTH[backend.health] ? ` ${SHOWN_HEALTH[backend.health]}` : ''}`).join(', ');
+  return port.via === 'forward' ? `${list} (forwarded)` : list || '-';
+}
 
 /** juju-status-like view: the cluster, its machines, and what the box forwards where. */
 export function printStatus(status: ClusterStatus): void {
@@ -44,8 +54,8 @@ export function printStatus(status: ClusterStatus): void {
     lines.push('');
     lines.push(
       table(
-        ['Port', 'Host', 'Box', 'Forwards to'],
-        status.ports.map((port) => [port.name, port.host, port.box, port.target]),
+        ['Port', 'Host', 'Box', 'Goes to'],
+        status.ports.map((port) => [port.name, port.host, port.box, destination(status.name, port)]),
       ),
     );
   }

@@ -9,6 +9,8 @@ export const K3S_ENV_PATH = '/etc/rancher/k3s/k3s.env';
 export const K3S_ROLE_PATH = '/etc/kiab/k3s-role.env';
 export const K3S_KUBECONFIG_PATH = '/etc/rancher/k3s/k3s.yaml';
 export const K3S_TOKEN_PATH = '/var/lib/rancher/k3s/server/token';
+/** The CA that signs the servers' API certificates (public). */
+export const K3S_SERVER_CA_PATH = '/var/lib/rancher/k3s/server/tls/server-ca.crt';
 
 export interface K3sFacts {
   boxHostname: string;

@@ -18,6 +18,7 @@ import {
   K3S_CONFIG_PATH,
   K3S_ENV_PATH,
   K3S_KUBECONFIG_PATH,
+  K3S_SERVER_CA_PATH,
   K3S_REGISTRIES_PATH,
   K3S_ROLE_PATH,
   K3S_TOKEN_PATH,
@@ -154,6 +155,15 @@ export const k3sDistribution: Distribution = {
     { purpose: 'k3s', path: '/var/lib/rancher/k3s' },
     { purpose: 'kubelet', path: '/var/lib/kubelet' },
   ],
+  // k3s refuses anonymous requests, /readyz included; its supervisor answers /ping on the same port (not run here: k3s cannot run on this host).
+  health: { apiPath: '/ping', nodeProxy: { port: 10256, path: '/healthz' } },
+  apiCertificateAuthority: async (provider, machines) => {
+    for (const server of machines.filter((machine) => machine.role === 'server')) {
+      const ca = await tryRun(provider, server.name, ['cat', K3S_SERVER_CA_PATH]);
+      if (ca.exitCode === 0 && ca.stdout.includes('BEGIN CERTIFICATE')) return ca.stdout;
+    }
+    return undefined;
+  },
   machineFiles: (context) => [{ path: K3S_REGISTRIES_PATH, content: k3sRegistries(context.registry) }],
   install: async (context) => {
     const first = firstServer(context);
@@ -162,6 +172,7 @@ export const k3sDistribution: Distribution = {
     context.progress(`starting k3s on ${first.name}`);
     await start(context, first);
     await waitForFirstServer(context, first);
+    await context.controlPlaneUp();
     const others = context.machines.filter((machine) => machine.name !== first.name);
     // Servers join one at a time (embedded etcd grows one member at a time); agents together.
     for (const server of others.filter((machine) => machine.role === 'server')) await start(context, server);

@@ -18,6 +18,7 @@ const CTR = ['ctr', '--namespace', 'k8s.io'];
 const ADMIN_KUBECONFIG = '/etc/kubernetes/admin.conf';
 const KUBECTL = ['kubectl', '--kubeconfig', ADMIN_KUBECONFIG];
 const CONFIG_DIR = '/etc/kiab';
+const CLUSTER_CA = '/etc/kubernetes/pki/ca.crt';
 
 async function fileExists(provider: Provider, machine: string, path: string): Promise<boolean> {
   return (await tryRun(provider, machine, ['test', '-e', path])).exitCode === 0;
@@ -50,7 +51,7 @@ async function importImages(context: DistributionContext, machine: MachineRef): 
 
 /** sha256 of the cluster CA's public key, the pin kubeadm join checks the API server against. */
 async function caCertHash(provider: Provider, server: string): Promise<string> {
-  const pem = (await run(provider, server, ['cat', '/etc/kubernetes/pki/ca.crt'], { what: 'reading the cluster CA' })).stdout;
+  const pem = (await run(provider, server, ['cat', CLUSTER_CA], { what: 'reading the cluster CA' })).stdout;
   const spki = new X509Certificate(pem).publicKey.export({ type: 'spki', format: 'der' });
   return `sha256:${createHash('sha256').update(spki).digest('hex')}`;
 }
@@ -119,7 +120,7 @@ async function settleKubeadm(context: DistributionContext, machine: MachineRef):
  * another holds that role, and a server made again under the first name joins instead of initialising a
  * second control plane.
  */
-async function controlServer(context: DistributionContext): Promise<MachineRef | undefined> {
+async function controlServer(context: Pick<DistributionContext, 'provider' | 'machines'>): Promise<MachineRef | undefined> {
   for (const server of context.machines.filter((machine) => machine.role === 'server')) {
     if (await fileExists(context.provider, server.name, ADMIN_KUBECONFIG)) return server;
   }
@@ -197,6 +198,12 @@ export const kubeadmDistribution: Distribution = {
   defaultVersion: DEFAULT_KUBEADM_VERSION,
   kubernetes: true,
   systemPods: ['kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'etcd', 'coredns'],
+  // kubeadm lets anonymous requests read /readyz; kube-proxy serves its health on every machine.
+  health: { apiPath: '/readyz', nodeProxy: { port: 10256, path: '/healthz' } },
+  apiCertificateAuthority: async (provider, machines) => {
+    const control = await controlServer({ provider, machines });
+    return control ? (await run(provider, control.name, ['cat', CLUSTER_CA], { what: 'reading the cluster CA' })).stdout : undefined;
+  },
   preflight: async (spec: ClusterSpec) => {
     await kubeadmAssets(spec);
   },
@@ -228,6 +235,7 @@ export const kubeadmDistribution: Distribution = {
       context.progress(`kubeadm init on ${control.name}`);
       await initFirstServer(context, control, servers.length > 1 ? randomBytes(32).toString('hex') : undefined);
     }
+    await context.controlPlaneUp();
     const pending = [];
     for (const machine of machines) if (machine.name !== control.name && !(await isJoined(provider, machine))) pending.push(machine);
     // Control-plane members join one at a time (etcd grows by one member at a time); workers together.

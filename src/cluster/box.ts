@@ -1,0 +1,91 @@
+import type { Distribution, MachineRef } from '../distribution/index.js';
+import { loadBalancerConfig, loadBalancerPlan, parseShowStat, renderHaproxy, type LoadBalancerChecks, type ServerHealth } from '../loadbalancer/index.js';
+import type { ClusterNames } from '../names.js';
+import { run, tryRun } from '../provider/run.js';
+import type { ContainerFile, Provider } from '../provider/types.js';
+import type { ClusterContext } from './context.js';
+import { NODE_PORT_RANGE } from '../net/ports.js';
+import { registryConfig } from '../registry/index.js';
+import type { ClusterSpec } from '../spec/schema.js';
+import { REGISTRY_CONFIG_PATH } from './topology.js';
+
+export const FORWARDS_PATH = '/etc/kiab/forwards';
+export const HAPROXY_CONFIG_PATH = '/etc/kiab/haproxy.cfg';
+/** The cluster CA (public), against which the box verifies each server's API before sending it requests. */
+export const API_CA_PATH = '/etc/kiab/api-ca.crt';
+
+const LB = '/usr/local/bin/kiab-box-lb';
+
+/** The UDP NodePort range goes to one machine (PROTOCOL PORTS TARGET lines, applied by kiab-box-forward). */
+export function forwardsFile(cluster: string, udpTarget: { ip: string } | undefined): string {
+  const lines = [`# Written by kiab for cluster ${cluster}: PROTOCOL PORTS TARGET`];
+  if (udpTarget) lines.push(`udp ${NODE_PORT_RANGE.first}:${NODE_PORT_RANGE.last} ${udpTarget.ip}`);
+  return `${lines.join('\n')}\n`;
+}
+
+/** Everything the box needs before its first start: routing, and the registry's configuration when it runs one. */
+export function boxFiles(spec: ClusterSpec, names: ClusterNames, distribution: Distribution, machines: readonly MachineRef[]): ContainerFile[] {
+  const files = boxRoutingFiles(names, distribution, machines);
+  if (spec.registry.enabled) files.push({ path: REGISTRY_CONFIG_PATH, content: registryConfig({ proxyRemoteUrl: spec.registry.proxyRemoteUrl }) });
+  return files;
+}
+
+/** The box's routing files: the load balancer's configuration and the UDP NodePort forward. */
+export function boxRoutingFiles(
+  names: ClusterNames,
+  distribution: Distribution,
+  machines: readonly MachineRef[],
+  options: { apiCertificateAuthority?: string | undefined; live?: ReadonlySet<string> } = {},
+): ContainerFile[] {
+  const { apiCertificateAuthority, live } = options;
+  const checks: LoadBalancerChecks = {
+    ...(distribution.health.apiPath && apiCertificateAuthority ? { api: { path: distribution.health.apiPath, caFile: API_CA_PATH } } : {}),
+    ...(distribution.health.nodeProxy ? { nodePorts: distribution.health.nodeProxy } : {}),
+  };
+  const plan = loadBalancerPlan(machines, checks);
+  // UDP cannot be health-checked by a TCP balancer: it keeps a DNAT to one machine, a running one when known.
+  const udpTarget = plan.web.find((machine) => live?.has(machine.name)) ?? plan.web[0];
+  return [
+    ...(apiCertificateAuthority ? [{ path: API_CA_PATH, content: apiCertificateAuthority }] : []),
+    { path: HAPROXY_CONFIG_PATH, content: renderHaproxy(loadBalancerConfig(plan), `Written by kiab for cluster ${names.cluster}`) },
+    { path: FORWARDS_PATH, content: forwardsFile(names.cluster, udpTarget) },
+  ];
+}
+
+/** The CA from the servers, else the one the box already trusts, else none yet (the box then checks by TCP connect). */
+async function currentCertificateAuthority(context: ClusterContext, machines: MachineRef[], boxRunning: boolean): Promise<string | undefined> {
+  const fromServers = await context.distribution.apiCertificateAuthority(context.provider, machines).catch(() => undefined);
+  if (fromServers) return fromServers;
+  if (!boxRunning) return undefined;
+  const kept = await tryRun(context.provider, context.names.box, ['cat', API_CA_PATH]);
+  return kept.exitCode === 0 && kept.stdout.includes('BEGIN CERTIFICATE') ? kept.stdout : undefined;
+}
+
+async function runningMachines(provider: Provider, machines: MachineRef[]): Promise<Set<string>> {
+  const states = await Promise.all(machines.map(async (machine) => ({ machine, info: await provider.inspectContainer(machine.name) })));
+  return new Set(states.filter(({ info }) => info?.state === 'running').map(({ machine }) => machine.name));
+}
+
+/**
+ * Points the box's load balancer at the current machines and reloads it without dropping established
+ * connections; re-points the UDP forward at a running machine (`allRunning`: `up` is about to start them all).
+ * Idempotent; a stopped box gets the files and applies them when it starts.
+ */
+export async function refreshBox(context: ClusterContext, machines: MachineRef[], options: { allRunning?: boolean } = {}): Promise<void> {
+  const { provider, names } = context;
+  const box = await provider.inspectContainer(names.box);
+  if (!box) return;
+  const running = box.state === 'running';
+  const live = options.allRunning ? new Set(machines.map((machine) => machine.name)) : await runningMachines(provider, machines);
+  const apiCertificateAuthority = await currentCertificateAuthority(context, machines, running);
+  await provider.writeFiles(names.box, boxRoutingFiles(names, context.distribution, machines, { apiCertificateAuthority, live }));
+  if (!running) return;
+  await run(provider, names.box, ['/usr/local/bin/kiab-box-forward'], { what: 'applying port forwarding' });
+  await run(provider, names.box, [LB, 'reload'], { what: 'reloading the load balancer' });
+}
+
+/** Each balanced port's backends as the box's load balancer sees them; empty when the box does not answer. */
+export async function loadBalancerHealth(provider: Provider, names: ClusterNames): Promise<ServerHealth[]> {
+  const result = await tryRun(provider, names.box, [LB, 'stat']).catch(() => undefined);
+  return result?.exitCode === 0 ? parseShowStat(result.stdout) : [];
+}

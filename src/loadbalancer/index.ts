@@ -1,0 +1,110 @@
+import { BOX_PORT, NODE_PORT_RANGE } from '../net/ports.js';
+import type { Directive, HaproxyConfig, HaproxySection } from './haproxy.js';
+
+export { parseShowStat, renderHaproxy, type ServerHealth } from './haproxy.js';
+
+/** A machine the box balances over. */
+export interface Backend {
+  name: string;
+  ip: string;
+}
+
+/** How the box tells a healthy machine from one that is down; without a check a machine is tried, and skipped when it refuses. */
+export interface LoadBalancerChecks {
+  /** An HTTPS request to each server's API, its certificate verified against this CA file in the box (TCP connect otherwise). */
+  api?: { path: string; caFile: string };
+  /** An HTTP request to each machine's service proxy health endpoint, for the NodePort range. */
+  nodePorts?: { port: number; path: string };
+}
+
+export interface LoadBalancerPlan {
+  /** The API's backends: every server. */
+  servers: Backend[];
+  /** 80, 443 and the TCP NodePorts: every worker, or every server when there are none. */
+  web: Backend[];
+  checks: LoadBalancerChecks;
+}
+
+/** The names of the balanced ports, as status reports them. */
+export const BALANCED = ['api', 'http', 'https', 'nodeports'] as const;
+export type Balanced = (typeof BALANCED)[number];
+
+export const STATS_SOCKET = '/run/kiab/haproxy.sock';
+
+export function loadBalancerPlan(machines: ReadonlyArray<Backend & { role: string }>, checks: LoadBalancerChecks): LoadBalancerPlan {
+  const servers = machines.filter((machine) => machine.role === 'server');
+  const workers = machines.filter((machine) => machine.role === 'worker');
+  const pick = ({ name, ip }: Backend): Backend => ({ name, ip });
+  return { servers: servers.map(pick), web: (workers.length > 0 ? workers : servers).map(pick), checks };
+}
+
+function httpCheck(path: string): Directive[] {
+  return [
+    ['option', 'httpchk'],
+    ['http-check', 'send', 'meth', 'GET', 'uri', path],
+    ['http-check', 'expect', 'status', 200],
+  ];
+}
+
+function listener(name: Balanced, bind: string, backend: Directive[], servers: Directive[]): HaproxySection[] {
+  return [
+    {
+      kind: 'frontend',
+      name,
+      directives: [
+        ['bind', bind],
+        ['default_backend', name],
+      ],
+    },
+    { kind: 'backend', name, directives: [['balance', 'roundrobin'], ...backend, ...servers] },
+  ];
+}
+
+/**
+ * TCP load balancing with health checks: the API over every server, web and NodePorts over the workers.
+ * Connections are passed through untouched (TLS ends on the servers, whose certificates name the box), a
+ * connection refused or timed out is retried on another machine, and a reload lets established
+ * connections finish on the old process.
+ */
+export function loadBalancerConfig(plan: LoadBalancerPlan): HaproxyConfig {
+  const { api, nodePorts } = plan.checks;
+  const apiServers = plan.servers.map((server): Directive => [
+    'server',
+    server.name,
+    `${server.ip}:${BOX_PORT.api}`,
+    'check',
+    ...(api ? ['check-ssl', 'verify', 'required', 'ca-file', api.caFile] : []),
+  ]);
+  const web = (port: number): Directive[] => plan.web.map((machine): Directive => ['server', machine.name, `${machine.ip}:${port}`, 'check']);
+  // No port on these servers: HAProxy connects to the port the client asked for.
+  const nodePortServers = plan.web.map((machine): Directive => ['server', machine.name, machine.ip, ...(nodePorts ? ['check', 'port', nodePorts.port] : [])]);
+  return [
+    {
+      kind: 'global',
+      directives: [
+        ['maxconn', 4096],
+        ['stats', 'socket', STATS_SOCKET, 'mode', 600, 'level', 'user'],
+        // Old processes keep serving their connections after a reload, but not for ever.
+        ['hard-stop-after', '1h'],
+      ],
+    },
+    {
+      kind: 'defaults',
+      directives: [
+        ['mode', 'tcp'],
+        ['timeout', 'connect', '2s'],
+        ['timeout', 'check', '2s'],
+        // Watches and `kubectl logs -f` hold a connection open for long.
+        ['timeout', 'client', '1h'],
+        ['timeout', 'server', '1h'],
+        ['retries', 2],
+        ['option', 'redispatch', 1],
+        ['default-server', 'inter', '1s', 'fall', 2, 'rise', 2],
+      ],
+    },
+    ...listener('api', `:${BOX_PORT.api}`, api ? httpCheck(api.path) : [], apiServers),
+    ...listener('http', `:${BOX_PORT.http}`, [], web(BOX_PORT.http)),
+    ...listener('https', `:${BOX_PORT.https}`, [], web(BOX_PORT.https)),
+    ...listener('nodeports', `:${NODE_PORT_RANGE.first}-${NODE_PORT_RANGE.last}`, nodePorts ? httpCheck(nodePorts.path) : [], nodePortServers),
+  ];
+}
