@@ -94,6 +94,7 @@ export async function startNode(options: NodeOptions & { node: string; cluster?:
     if (existing.get(node.name)!.state !== 'running') await ensureHostRoom(options.provider, cluster.distribution, ref);
     const started = await runStep(options.reporter, `start ${node.name}`, () => ensureMachinesRunning(cluster, image, ref, existing, () => undefined));
     await runStep(options.reporter, 'boot', () => waitForMachines(cluster, ref, started, () => undefined));
+    await refreshBox(cluster, cluster.machines);
     return nodeStatusOf(options.provider, node.cluster, node.name);
   });
 }
@@ -104,11 +105,14 @@ export async function stopNode(options: NodeOptions & { node: string; cluster?: 
   const node = await resolveNode(provider, options.node, options.cluster);
   return withClusterLock(node.cluster, async () => {
     await runStep(reporter, `stop ${node.name}`, () => provider.stopContainer(node.name, 30));
+    // TCP backends are health-checked; the UDP forward is pointed at a machine that still runs.
+    const cluster = await loadCluster(provider, node.cluster);
+    await refreshBox(cluster, cluster.machines);
     return nodeStatusOf(provider, node.cluster, node.name);
   });
 }
 
-/** `kiab node rm`: the distribution lets the machine go (drain, leave etcd), then it and its volumes are removed. */
+/** `kiab node rm`: out of the box's load balancer, then the distribution lets the machine go (drain, leave etcd), then it and its volumes are removed. */
 export async function removeNode(options: NodeOptions & { node: string; cluster?: string }): Promise<{ name: string; removed: true }> {
   const { provider, reporter } = options;
   return withNode(options, async (node, cluster) => {
@@ -119,6 +123,8 @@ export async function removeNode(options: NodeOptions & { node: string; cluster?
     const machine = cluster.machines.find((candidate) => candidate.name === node.name)!;
     const remaining = cluster.machines.filter((candidate) => candidate.name !== node.name);
     const { distribution } = cluster;
+    // The box stops sending it new connections first, so clients never meet a server that is shutting down.
+    await refreshBox(cluster, remaining);
     await runStep(reporter, `leave ${distribution.name}`, (progress) =>
       distribution.leave(distributionContext(cluster, cluster.machines, { progress, reporter }), machine),
     );
@@ -127,7 +133,6 @@ export async function removeNode(options: NodeOptions & { node: string; cluster?
       const volumes = cluster.observed.volumes.filter((volume) => volume.name.startsWith(`${node.name}-`));
       for (const volume of volumes) await provider.removeVolume(volume.name);
     });
-    await refreshBox(cluster, remaining);
     await distribution.membershipChanged(distributionContext(cluster, remaining));
     return { name: node.name, removed: true as const };
   });

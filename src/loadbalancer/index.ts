@@ -30,6 +30,8 @@ export const BALANCED = ['api', 'http', 'https', 'nodeports'] as const;
 export type Balanced = (typeof BALANCED)[number];
 
 export const STATS_SOCKET = '/run/kiab/haproxy.sock';
+/** Where kiab-box-lb saves the servers' health before a reload, for the new process to start from. */
+export const SERVER_STATE_FILE = '/run/kiab/haproxy.state';
 
 export function loadBalancerPlan(machines: ReadonlyArray<Backend & { role: string }>, checks: LoadBalancerChecks): LoadBalancerPlan {
   const servers = machines.filter((machine) => machine.role === 'server');
@@ -84,6 +86,7 @@ export function loadBalancerConfig(plan: LoadBalancerPlan): HaproxyConfig {
       directives: [
         ['maxconn', 4096],
         ['stats', 'socket', STATS_SOCKET, 'mode', 600, 'level', 'user'],
+        ['server-state-file', SERVER_STATE_FILE],
         // Old processes keep serving their connections after a reload, but not for ever.
         ['hard-stop-after', '1h'],
       ],
@@ -92,6 +95,7 @@ export function loadBalancerConfig(plan: LoadBalancerPlan): HaproxyConfig {
       kind: 'defaults',
       directives: [
         ['mode', 'tcp'],
+        ['load-server-state-from-file', 'global'],
         ['timeout', 'connect', '2s'],
         ['timeout', 'check', '2s'],
         // Watches and `kubectl logs -f` hold a connection open for long.

@@ -65,8 +65,9 @@ describe('a cluster of machines on a real engine', () => {
     assert.equal(again.name, CLUSTER);
     assert.equal(again.distribution, 'none');
     assert.equal(again.box.state, 'running');
-    assert.deepEqual(again.ports.map((port) => port.name).sort(), ['api', 'http', 'https', 'nodeports', 'registry']);
-    assert.match(again.ports.find((port) => port.name === 'api')!.target, new RegExp(`${node('server', 0)} .*:6443$`));
+    assert.deepEqual(again.ports.map((port) => port.name).sort(), ['api', 'http', 'https', 'nodeports', 'nodeports-udp', 'registry']);
+    const api = again.ports.find((port) => port.name === 'api')!;
+    assert.deepEqual([api.via, api.backends.map((backend) => backend.machine)], ['load-balancer', [node('server', 0)]]);
     const text = await kiabOk(['status', CLUSTER]);
     assert.match(text.stdout, /Failed units/);
     assert.match(text.stdout, new RegExp(node('worker', 1)));
@@ -116,13 +117,13 @@ describe('a cluster of machines on a real engine', () => {
     assert.equal(ran.stdout.trim(), 'hello-from-nested-container');
   });
 
-  it('the box forwards NodePort 30080 to the first worker, via the cluster address', async () => {
+  it('the box passes NodePort 30080 on to the worker that serves it, via the cluster address', async () => {
     await startGreeter(node('worker', 0), 30080);
     const greeting = await eventually(() => readTcp(status.address!, 30080));
     assert.equal(greeting.trim(), `greeting-from-${node('worker', 0)}`);
   });
 
-  it('the box publishes the API and HTTP ports on loopback only, forwarded to server and worker', async () => {
+  it('the box publishes the API and HTTP ports on loopback only, passed on to server and worker', async () => {
     await startGreeter(node('server', 0), 6443);
     await startGreeter(node('worker', 0), 80);
     assert.equal((await eventually(() => readTcp('127.0.0.1', hostPort(status, 'api')))).trim(), `greeting-from-${node('server', 0)}`);

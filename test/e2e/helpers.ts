@@ -107,9 +107,12 @@ export async function labelledObjects(cluster: string): Promise<{ containers: st
 }
 
 /** Reads what a TCP server sends on connect; rejects on timeout or refusal. */
-export function readTcp(host: string, port: number, timeoutMs = 5000): Promise<string> {
+/** Connects, sends `request` if given, and resolves with everything read until the far end closes. */
+export function readTcp(host: string, port: number, timeoutMs = 5000, request?: string): Promise<string> {
   return new Promise((resolve, reject) => {
-    const socket = connect({ host, port });
+    const socket = connect({ host, port }, () => {
+      if (request !== undefined) socket.write(request);
+    });
     let data = '';
     const timer = setTimeout(() => {
       socket.destroy();
@@ -164,7 +167,13 @@ export interface StatusJson {
   box: { name: string; state: string; ip: string | null };
   registry: { host: string; fromMachines: string; fromClusterNetwork: string } | null;
   nodes: Array<{ name: string; role: string; index: number; state: string; system: string | null; ip: string | null; failedUnits: string[] }>;
-  ports: Array<{ name: string; host: string | null; box: string; target: string }>;
+  ports: Array<{
+    name: string;
+    host: string | null;
+    box: string;
+    via: 'load-balancer' | 'forward' | 'box';
+    backends: Array<{ machine: string; address: string; health: string }>;
+  }>;
 }
 
 export function hostPort(status: StatusJson, name: string): number {
@@ -182,4 +191,20 @@ export async function makeBusyboxImage(ref: string): Promise<void> {
   const tar = await run('tar', ['-C', '/bin', '-cf', join(dir, 'busybox.tar'), 'busybox']);
   if (tar.code !== 0) throw new Error(`tar: ${tar.stderr}`);
   await docker(['import', '--change', 'ENTRYPOINT ["/busybox"]', join(dir, 'busybox.tar'), ref]);
+}
+
+/** Stops dockerd as a host shutdown would (SIGTERM) and starts it again with the same command line; resolves when it answers. */
+export async function restartEngine(): Promise<void> {
+  const { openSync } = await import('node:fs');
+  const { readFile } = await import('node:fs/promises');
+  const { spawn } = await import('node:child_process');
+  const pidof = await run('pidof', ['dockerd']);
+  const pid = Number(pidof.stdout.trim().split(/\s+/)[0]);
+  if (!(pid > 0)) throw new Error('dockerd is not running');
+  const argv = (await readFile(`/proc/${pid}/cmdline`, 'utf8')).split('\0').filter(Boolean);
+  process.kill(pid, 'SIGTERM');
+  await processGone(pid);
+  const log = openSync('/var/log/dockerd.log', 'a');
+  spawn(argv[0]!, argv.slice(1), { detached: true, stdio: ['ignore', log, log] }).unref();
+  await eventually(() => docker(['info', '--format', '{{.ServerVersion}}']), 60_000, 500);
 }

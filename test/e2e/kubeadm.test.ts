@@ -1,12 +1,10 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { openSync } from 'node:fs';
 import { mkdtemp, readFile, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { DEFAULT_KUBEADM_VERSION } from '../../src/distribution/kubeadm/assets.js';
-import { docker, eventually, hostPort, kiab, kiabJson, kiabOk, labelledObjects, makeBusyboxImage, processGone, run, type StatusJson } from './helpers.js';
+import { docker, eventually, hostPort, kiab, kiabJson, kiabOk, labelledObjects, makeBusyboxImage, restartEngine, run, type StatusJson } from './helpers.js';
 import { KUBEADM_KUBECTL as KUBECTL, kubeadmSkip as skip } from './kubeadm-cache.js';
 
 const CLUSTER = 'e2e-kubeadm';
@@ -210,15 +208,7 @@ else
     });
 
     it('comes back Ready after the engine restarts', { skip: process.getuid?.() === 0 ? false : 'needs root to restart dockerd' }, async () => {
-      const pidof = await run('pidof', ['dockerd']);
-      const pid = Number(pidof.stdout.trim().split(/\s+/)[0]);
-      assert.ok(pid > 0, 'dockerd runs');
-      const argv = (await readFile(`/proc/${pid}/cmdline`, 'utf8')).split('\0').filter(Boolean);
-      process.kill(pid, 'SIGTERM');
-      await processGone(pid);
-      const log = openSync('/var/log/dockerd.log', 'a');
-      spawn(argv[0]!, argv.slice(1), { detached: true, stdio: ['ignore', log, log] }).unref();
-      await eventually(() => docker(['info', '--format', '{{.ServerVersion}}']), 60_000, 500);
+      await restartEngine();
       await eventually(
         async () => {
           const ready = await kubectl('get', 'nodes', '-o', 'jsonpath={range .items[*]}{.status.conditions[?(@.type=="Ready")].status}{" "}{end}');

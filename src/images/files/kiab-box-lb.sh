@@ -7,6 +7,7 @@ set -eu
 conf=/etc/kiab/haproxy.cfg
 pidfile=/run/kiab/haproxy.pid
 socket=/run/kiab/haproxy.sock
+state=/run/kiab/haproxy.state
 mkdir -p /run/kiab
 
 running() {
@@ -14,8 +15,9 @@ running() {
 }
 
 start() {
-  # A pid file left by the box's previous life names a process that is gone, or another one.
-  rm -f "$pidfile"
+  # A pid file left by the box's previous life names a process that is gone, or another one; its
+  # servers' states are as stale.
+  rm -f "$pidfile" "$state"
   haproxy -W -D -q -f "$conf" -p "$pidfile"
 }
 
@@ -26,7 +28,13 @@ case "${1:-}" in
     ;;
   reload)
     haproxy -c -q -f "$conf"
-    if running; then kill -USR2 "$(cat "$pidfile")"; else start; fi
+    if running; then
+      # Each server's health carries over, so the new process sends nothing to a server known to be down.
+      if echo 'show servers state' | socat -T 5 stdio "UNIX-CONNECT:$socket" >"$state.new"; then mv "$state.new" "$state"; else rm -f "$state.new"; fi
+      kill -USR2 "$(cat "$pidfile")"
+    else
+      start
+    fi
     ;;
   stat)
     echo 'show stat' | socat -T 5 stdio "UNIX-CONNECT:$socket"
