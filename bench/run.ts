@@ -9,6 +9,7 @@ import { figure, round, timed } from './stats.js';
 import { BENCH_CLUSTER, RAW_CLUSTER, RAW_SUBNET, elapsedSeconds, log } from './scenarios/common.js';
 import { imageLoad, makeLoadImage } from './scenarios/image-load.js';
 import { kubeadmLifecycle } from './scenarios/kubeadm.js';
+import { kubeadmHa } from './scenarios/kubeadm-ha.js';
 import { lifecycle } from './scenarios/lifecycle.js';
 import { snapshots } from './scenarios/snapshot.js';
 
@@ -16,7 +17,7 @@ const RUNS = Number(process.env.KIAB_BENCH_RUNS ?? 3);
 
 /** Everything the bench makes: cluster bench (with its snapshots), the raw objects, the images labelled kiab-bench=1. */
 async function cleanup(): Promise<void> {
-  const deleted = await attempt('kiab', ['delete', BENCH_CLUSTER, 'bench-kubeadm']);
+  const deleted = await attempt('kiab', ['delete', BENCH_CLUSTER, 'bench-kubeadm', 'bench-kubeadm-ha']);
   if (deleted.code !== 0) log(`cleanup: kiab delete ${BENCH_CLUSTER} exited ${deleted.code}: ${deleted.stderr.trim()}`);
   await rawDelete(RAW_CLUSTER);
   await removeBenchImages();
@@ -65,6 +66,8 @@ async function main(): Promise<void> {
 
     log('kubeadm: up until Ready and CoreDNS running, and delete');
     const kubeadm = await kubeadmLifecycle(RUNS);
+    log('kubeadm HA: API failover and the load balancer against DNAT');
+    const kubeadmHaFigures = 'skipped' in kubeadm ? kubeadm : await kubeadmHa(RUNS);
 
     const version: number[] = [];
     for (let index = 0; index < Math.max(RUNS, 5); index += 1) version.push(await timed(() => must('kiab', ['--version'])));
@@ -79,6 +82,7 @@ async function main(): Promise<void> {
       snapshot_1s2w: snap,
       imageLoad: load,
       kubeadm,
+      kubeadmHa: kubeadmHaFigures,
       cli: { version: figure(version), status_1s2w },
       targets: {
         reset_1s2w_under_3s: target(snap.reset.kiab.median, '<', 3, ' s'),

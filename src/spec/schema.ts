@@ -38,8 +38,8 @@ const subnetSchema = z
 export const portsSchema = z
   .object({
     api: hostPort.optional().describe('Host port on 127.0.0.1 for the Kubernetes API (default: a free port)'),
-    http: hostPort.optional().describe('Host port on 127.0.0.1 forwarded to port 80 of the first worker'),
-    https: hostPort.optional().describe('Host port on 127.0.0.1 forwarded to port 443 of the first worker'),
+    http: hostPort.optional().describe('Host port on 127.0.0.1 for port 80, balanced over the workers'),
+    https: hostPort.optional().describe('Host port on 127.0.0.1 for port 443, balanced over the workers'),
     registry: hostPort.optional().describe('Host port on 127.0.0.1 for the registry; images are pushed as localhost:PORT/NAME'),
   })
   .strict();
