@@ -44,6 +44,8 @@ export interface AssetManifest {
   createdAt: string;
   /** Image references in each images/*.tar, by file name. */
   images: Record<string, string>;
+  /** For images pulled from a registry: the content digest each reference was pulled by (`sha256:...`). */
+  imageDigests?: Record<string, string>;
   files: Record<string, ManifestFile>;
 }
 

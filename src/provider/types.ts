@@ -53,6 +53,8 @@ export interface Provider {
   /** The engine's `save` of images: a tar stream in the Docker archive format, for importing elsewhere. */
   saveImages(refs: string[]): Promise<Readable>;
   pullImage(ref: string, onProgress?: (line: string) => void): Promise<void>;
+  /** Gives an image one more name (`docker tag`), taking the name from any image that held it. */
+  tagImage(source: string, target: string): Promise<void>;
   buildImage(options: BuildOptions): Promise<void>;
   importImage(tar: Readable, ref: string): Promise<void>;
 }

@@ -1,13 +1,15 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
-import { mkdtemp, readFile, stat } from 'node:fs/promises';
+import { mkdtemp, readFile, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { assetDir, hostArch } from '../../src/assets/cache.js';
+import { assetDir, hostArch, type AssetManifest } from '../../src/assets/cache.js';
 import { DEFAULT_KUBEADM_VERSION, MACHINE_BINARIES } from '../../src/distribution/kubeadm/assets.js';
-import { kiab } from './helpers.js';
+import { defaultBoxImage } from '../../src/images/index.js';
+import { registryConfig } from '../../src/registry/index.js';
+import { docker, eventually, kiab } from './helpers.js';
 
 const BUILT = assetDir({ distribution: 'kubeadm', version: DEFAULT_KUBEADM_VERSION, arch: hostArch() });
 const present = await stat(join(BUILT, 'manifest.json')).then(
@@ -96,6 +98,68 @@ else
       const pulled = await kiab(['assets', 'pull', '--k8s', 'kubeadm'], { env });
       assert.equal(pulled.code, 1);
       assert.match(pulled.stderr, /kubelet does not match its published checksum/);
+    });
+
+    it('pulls each control-plane image by the digest its tag points at, from a registry mirror, and records the digests', async () => {
+      // A registry on loopback (Debian's docker-registry, from kiab's box image) holding the built images under their tags.
+      const config = join(await mkdtemp(join(tmpdir(), 'kiab-mirror-')), 'registry.yml');
+      await writeFile(config, registryConfig());
+      const mirror = 'kiab-e2e-image-mirror';
+      await docker(['rm', '-f', mirror]).catch(() => undefined);
+      await docker([
+        'run',
+        '-d',
+        '--name',
+        mirror,
+        '-p',
+        '127.0.0.1::5000',
+        '-v',
+        `${config}:/etc/registry.yml:ro`,
+        '--entrypoint',
+        '/usr/bin/docker-registry',
+        defaultBoxImage(),
+        'serve',
+        '/etc/registry.yml',
+      ]);
+      const built = JSON.parse(await readFile(join(BUILT, 'manifest.json'), 'utf8')) as AssetManifest;
+      const refs = Object.values(built.images);
+      const pushed = new Map<string, string>();
+      let mirrorHost = '';
+      try {
+        mirrorHost = `localhost:${(await docker(['port', mirror, '5000/tcp'])).trim().split(':').pop()}`;
+        const registry = mirrorHost;
+        const mirrored = (ref: string) => `${registry}/${ref.slice(ref.indexOf('/') + 1)}`;
+        for (const file of Object.keys(built.images)) await docker(['load', '-q', '-i', join(BUILT, file)]);
+        for (const ref of refs) {
+          await docker(['tag', ref, mirrored(ref)]);
+          await eventually(() => docker(['push', mirrored(ref)]), 20_000, 500);
+          pushed.set(ref, (await docker(['image', 'inspect', '-f', '{{index .RepoDigests 0}}', mirrored(ref)])).trim().split('@')[1]!);
+          // Untagged so that kiab has to pull it; the mirror's tag keeps the layers.
+          await docker(['rmi', ref]);
+        }
+        const env = {
+          ...process.env,
+          KIAB_CACHE_DIR: await mkdtemp(join(tmpdir(), 'kiab-cache-')),
+          KIAB_K8S_RELEASE_URL: good.url,
+          KIAB_K8S_IMAGE_REGISTRY: registry,
+        };
+        const pulled = await kiab(['assets', 'pull', '--k8s', 'kubeadm', '-o', 'json'], { env });
+        assert.equal(pulled.code, 0, pulled.stderr);
+        const [result] = JSON.parse(pulled.stdout) as Array<{ manifest: AssetManifest }>;
+        assert.deepEqual(result!.manifest.imageDigests, Object.fromEntries(pushed));
+        for (const ref of refs) {
+          const repoDigests = (await docker(['image', 'inspect', '-f', '{{join .RepoDigests " "}}', ref])).trim();
+          assert.ok(
+            repoDigests.split(' ').includes(`${mirrored(ref).replace(/:[^:/]+$/, '')}@${pushed.get(ref)}`),
+            `${ref}: pulled by ${repoDigests}, not by the digest pushed`,
+          );
+        }
+      } finally {
+        // The engine keeps the images under the names the build gave them, whatever happened above.
+        for (const file of Object.keys(built.images)) await docker(['load', '-q', '-i', join(BUILT, file)]).catch(() => undefined);
+        for (const ref of pushed.keys()) await docker(['rmi', `${mirrorHost}/${ref.slice(ref.indexOf('/') + 1)}`]).catch(() => undefined);
+        await docker(['rm', '-f', '-v', mirror]).catch(() => undefined);
+      }
     });
 
     it('says which URL it could not reach when there is no network', async () => {

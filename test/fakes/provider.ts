@@ -109,7 +109,7 @@ export class FakeProvider implements Provider {
   }
 
   addImage(ref: string, labels: Record<string, string> = {}, files: Files = new Map()): void {
-    this.tagImage(ref, labels, files);
+    this.storeImage(ref, labels, files);
   }
 
   /** Calls of one method, optionally on one object. */
@@ -267,7 +267,7 @@ export class FakeProvider implements Provider {
   async commitContainer(name: string, ref: string, labels: Record<string, string>): Promise<void> {
     this.record('commitContainer', name, [ref, labels]);
     const container = this.container(name);
-    this.tagImage(ref, { ...container.info.labels, ...labels }, new Map(container.files));
+    this.storeImage(ref, { ...container.info.labels, ...labels }, new Map(container.files));
   }
 
   async copyVolume(from: string, to: string, labels: Record<string, string>, helperImage: string): Promise<void> {
@@ -305,17 +305,25 @@ export class FakeProvider implements Provider {
 
   async pullImage(ref: string, onProgress?: (line: string) => void): Promise<void> {
     this.record('pullImage', ref, [onProgress]);
-    this.tagImage(ref, {}, new Map());
+    this.storeImage(ref, {}, new Map());
+  }
+
+  async tagImage(source: string, target: string): Promise<void> {
+    this.record('tagImage', source, [target]);
+    const image = this.images.find((candidate) => candidate.tags.includes(source));
+    if (!image) throw new Error(`no such image: ${source}`);
+    for (const other of this.images) other.tags = other.tags.filter((tag) => tag !== target);
+    image.tags.push(target);
   }
 
   async buildImage(options: BuildOptions): Promise<void> {
     this.record('buildImage', options.tag, [options]);
-    this.tagImage(options.tag, options.labels, new Map());
+    this.storeImage(options.tag, options.labels, new Map());
   }
 
   async importImage(tar: Readable, ref: string): Promise<void> {
     this.record('importImage', ref, [tar]);
-    this.tagImage(ref, {}, new Map());
+    this.storeImage(ref, {}, new Map());
   }
 
   // ---- internals ----
@@ -350,7 +358,7 @@ export class FakeProvider implements Provider {
   }
 
   /** Points `ref` at a new image; an image it leaves without tags stays, dangling, as in Docker. */
-  private tagImage(ref: string, labels: Record<string, string>, files: Files): void {
+  private storeImage(ref: string, labels: Record<string, string>, files: Files): void {
     for (const image of this.images) image.tags = image.tags.filter((tag) => tag !== ref);
     this.images.push({ id: `sha256:${this.id()}`, tags: [ref], labels: { ...labels }, createdAt: new Date(), sizeBytes: 1000 + files.size, files });
   }

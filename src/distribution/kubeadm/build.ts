@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { assetDir, cacheRoot, describeFile, hostArch, readManifest, verifyAssets, writeManifest, type AssetManifest } from '../../assets/cache.js';
 import { download } from '../../assets/download.js';
+import { parseImageRef, resolveDigest, type ImageName } from '../../assets/image-digest.js';
 import { KiabError, UsageError } from '../../errors.js';
 import { LABEL } from '../../labels.js';
 import { runProcess } from '../../process.js';
@@ -54,7 +55,13 @@ async function cachedSet(dir: string): Promise<AssetSet | undefined> {
 }
 
 /** Checksums every binary and image archive into the manifest: from here on nothing unverified is used. */
-async function recordSet(dir: string, version: string, source: AssetManifest['source'], images: Record<string, string>): Promise<AssetSet> {
+async function recordSet(
+  dir: string,
+  version: string,
+  source: AssetManifest['source'],
+  images: Record<string, string>,
+  imageDigests: Record<string, string> = {},
+): Promise<AssetSet> {
   const missing = Object.keys(IMAGE_LAYOUT).filter((component) => !images[`images/${component}.tar`]);
   if (missing.length) throw new KiabError(`kubeadm ${version} lists no image for ${missing.join(', ')}`);
   const files: AssetManifest['files'] = {};
@@ -62,7 +69,16 @@ async function recordSet(dir: string, version: string, source: AssetManifest['so
     const [relative, description] = await describeFile(dir, join(dir, name));
     files[relative] = description;
   }
-  const manifest: AssetManifest = { distribution: 'kubeadm', version, arch: hostArch(), source, createdAt: new Date().toISOString(), images, files };
+  const manifest: AssetManifest = {
+    distribution: 'kubeadm',
+    version,
+    arch: hostArch(),
+    source,
+    createdAt: new Date().toISOString(),
+    images,
+    ...(Object.keys(imageDigests).length ? { imageDigests } : {}),
+    files,
+  };
   await writeManifest(dir, manifest);
   return { dir, manifest, reused: false };
 }
@@ -125,9 +141,29 @@ function kubernetesReleaseBase(): string {
   return (process.env.KIAB_K8S_RELEASE_URL ?? 'https://dl.k8s.io/release').replace(/\/+$/, '');
 }
 
+/** Where control-plane images are pulled from: their own registry, or the mirror named by KIAB_K8S_IMAGE_REGISTRY. */
+function imageSource(ref: string): ImageName {
+  const name = parseImageRef(ref);
+  const mirror = process.env.KIAB_K8S_IMAGE_REGISTRY?.replace(/\/+$/, '');
+  return mirror ? { ...name, registry: mirror } : name;
+}
+
+/**
+ * Pulls an image by the digest its tag points at now, then names it as kubeadm expects: the engine checks
+ * every byte against the digest, so what lands in the cache is exactly what was resolved. Returns the digest.
+ */
+async function pullPinned(provider: Provider, ref: string, onProgress: (line: string) => void, signal?: AbortSignal): Promise<string> {
+  const source = imageSource(ref);
+  const digest = await resolveDigest(source, signal);
+  const pinned = `${source.registry}/${source.repository}@${digest}`;
+  await provider.pullImage(pinned, onProgress);
+  await provider.tagImage(pinned, ref);
+  return digest;
+}
+
 /**
  * `kiab assets pull --k8s kubeadm`: the official path. Binaries from the Kubernetes release site, each checked
- * against its published .sha256; control-plane images pulled by the engine and saved as archives. It ends in
+ * against its published .sha256; control-plane images pulled by digest and saved as archives. It ends in
  * the same cache layout as a build from source, so `up` cannot tell them apart.
  */
 export async function pullKubeadmAssets(request: AssetRequest): Promise<AssetSet> {
@@ -157,12 +193,13 @@ export async function pullKubeadmAssets(request: AssetRequest): Promise<AssetSet
     });
   }
   const images: Record<string, string> = {};
+  const digests: Record<string, string> = {};
   for (const ref of await imageRefs(join(dir, 'bin', 'kubeadm'), version)) {
     await runStep(reporter, `pull ${ref}`, async (progress) => {
       // An image the engine already holds is used as it is, so an engine stocked offline works too.
-      if (!(await provider.imageExists(ref))) await provider.pullImage(ref, (line) => progress.update(line));
+      if (!(await provider.imageExists(ref))) digests[ref] = await pullPinned(provider, ref, (line) => progress.update(line), signal);
       images[await saveImage(provider, ref, dir)] = ref;
     });
   }
-  return recordSet(dir, version, 'release', images);
+  return recordSet(dir, version, 'release', images, digests);
 }

@@ -373,6 +373,11 @@ export class DockerProvider implements Provider {
     await followProgress(this.docker, stream, onProgress);
   }
 
+  async tagImage(source: string, target: string): Promise<void> {
+    const at = target.lastIndexOf(':');
+    await this.docker.getImage(source).tag({ repo: target.slice(0, at), tag: target.slice(at + 1) });
+  }
+
   async buildImage(options: BuildOptions): Promise<void> {
     const context = pack();
     for (const file of options.files) context.entry({ name: file.path, mode: file.mode ?? 0o644, mtime: new Date(0) }, file.content);
