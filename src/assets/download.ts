@@ -1,5 +1,6 @@
 import { createWriteStream } from 'node:fs';
 import { mkdir, rename, stat, unlink } from 'node:fs/promises';
+import { connect } from 'node:net';
 import { dirname } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { Transform } from 'node:stream';
@@ -33,16 +34,48 @@ export async function download(
   }
 }
 
+/** How long a download may take to reach its host: a TCP handshake takes well under this on any working link. */
+const REACH_TIMEOUT_MS = 1500;
+
+/**
+ * Resolves once a TCP connection to the URL's host opens. Without a network this fails at once (no DNS, no
+ * route, refused) or after REACH_TIMEOUT_MS (packets dropped), where a download would wait on its resolver
+ * and connect timeouts for many seconds before saying anything.
+ */
+function reach(url: string, signal: AbortSignal | undefined): Promise<void> {
+  const { hostname, port, protocol } = new URL(url);
+  return new Promise((resolve, reject) => {
+    const socket = connect({ host: hostname.replace(/^\[(.*)\]$/, '$1'), port: Number(port || (protocol === 'https:' ? 443 : 80)) });
+    const settle = (error?: Error): void => {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', stop);
+      socket.destroy();
+      if (error) reject(error);
+      else resolve();
+    };
+    const stop = (): void => settle(new AbortedError());
+    const timer = setTimeout(
+      () => settle(Object.assign(new Error('no answer'), { code: `no answer from ${hostname} within ${REACH_TIMEOUT_MS / 1000} s` })),
+      REACH_TIMEOUT_MS,
+    );
+    signal?.addEventListener('abort', stop, { once: true });
+    socket.once('connect', () => settle());
+    socket.once('error', settle);
+  });
+}
+
 async function downloadOnce(
   url: string,
   path: string,
   options: { sha256?: string; onProgress?: (progress: DownloadProgress) => void; signal?: AbortSignal },
 ): Promise<void> {
-  await mkdir(dirname(path), { recursive: true });
   const part = `${path}.part`;
   const have = (await stat(part).catch(() => undefined))?.size ?? 0;
   let response;
   try {
+    await reach(url, options.signal);
+    // Only once the host answered: a machine without network is left without empty cache folders.
+    await mkdir(dirname(path), { recursive: true });
     response = await request(url, {
       method: 'GET',
       dispatcher,

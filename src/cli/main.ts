@@ -4,6 +4,7 @@ import { reportError } from './errors.js';
 import { createRuntime } from './runtime.js';
 import { registerAssets } from './commands/assets.js';
 import { registerDelete } from './commands/delete.js';
+import { registerDoctor } from './commands/doctor.js';
 import { registerKubeconfig } from './commands/kubeconfig.js';
 import { registerExec } from './commands/exec.js';
 import { registerImage } from './commands/image.js';
@@ -56,6 +57,7 @@ export async function main(rawArgv: string[]): Promise<number> {
   registerSnapshot(program, runtime);
   registerAssets(program, runtime);
   registerKubeconfig(program, runtime);
+  registerDoctor(program, runtime);
   configure(program);
   try {
     await program.parseAsync(argv, { from: 'user' });

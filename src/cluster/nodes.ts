@@ -6,7 +6,7 @@ import { machineAddress, MAX_SERVER_INDEX, MAX_WORKER_INDEX } from '../net/addre
 import type { AttachedIo, Provider } from '../provider/types.js';
 import { runStep, type Reporter } from '../reporter.js';
 import { distributionContext, loadCluster, type LoadedCluster } from './context.js';
-import { ensureHostRoom } from './host.js';
+import { ensureHostReady } from './doctor.js';
 import { ensureClusterImages } from './images.js';
 import { withClusterLock } from './lock.js';
 import { refreshBox } from './box.js';
@@ -68,7 +68,7 @@ export async function addNode(options: NodeOptions & { cluster: string; role: Ma
   return withClusterLock(options.cluster, async () => {
     const cluster = await loadCluster(provider, options.cluster, options.signal ? { signal: options.signal } : {});
     const machine = nextMachine(cluster, options.role);
-    await ensureHostRoom(provider, cluster.distribution, [machine]);
+    await ensureHostReady(provider, cluster.distribution, [machine]);
     const machines = [...cluster.machines, machine];
     const image = await runStep(reporter, 'images', () => ensureClusterImages(provider, reporter, cluster.spec));
     const started = await runStep(reporter, `create ${machine.name}`, () =>
@@ -91,7 +91,7 @@ export async function startNode(options: NodeOptions & { node: string; cluster?:
     const existing = new Map(cluster.observed.machines.map((machine) => [machine.container.name, machine.container]));
     const ref = cluster.machines.filter((machine) => machine.name === node.name);
     const image = existing.get(node.name)!.image;
-    if (existing.get(node.name)!.state !== 'running') await ensureHostRoom(options.provider, cluster.distribution, ref);
+    if (existing.get(node.name)!.state !== 'running') await ensureHostReady(options.provider, cluster.distribution, ref);
     const started = await runStep(options.reporter, `start ${node.name}`, () => ensureMachinesRunning(cluster, image, ref, existing, () => undefined));
     await runStep(options.reporter, 'boot', () => waitForMachines(cluster, ref, started, () => undefined));
     await refreshBox(cluster, cluster.machines);

@@ -5,9 +5,9 @@ import type { Provider } from '../provider/types.js';
 import { runStep, type Reporter } from '../reporter.js';
 import type { ClusterSpec } from '../spec/schema.js';
 import { clusterContext, distributionContext } from './context.js';
+import { ensureHostReady } from './doctor.js';
 import { effectiveSpec } from './existing.js';
 import { ensureBox, ensureNetwork, planPorts } from './foundation.js';
-import { ensureHostRoom } from './host.js';
 import { ensureClusterImages } from './images.js';
 import type { KubeconfigOptions } from './kubernetes.js';
 import { withClusterLock } from './lock.js';
@@ -45,17 +45,18 @@ export async function up(options: UpOptions): Promise<ClusterStatus> {
       const observed = await observeCluster(provider, names.cluster);
       const spec = effectiveSpec(options.spec, options.given ?? [], observed);
       const distribution = distributionFor(spec.distribution);
-      // Everything that can refuse the request does so before the first object is created.
-      await distribution.preflight(spec, reporter, signal);
-      const ports = await planPorts(provider, spec, observed);
+      // Everything that can refuse the request does so before the first object is created: the host first,
+      // as a download of assets is the slowest of these.
       const running = new Set(
         observed.machines.filter((machine) => machine.container.state === 'running').map((machine) => `${machine.role}-${machine.index}`),
       );
-      await ensureHostRoom(
+      await ensureHostReady(
         provider,
         distribution,
         desiredSlots(spec, observed).filter((slot) => !running.has(`${slot.role}-${slot.index}`)),
       );
+      await distribution.preflight({ spec, provider, reporter, ...(signal ? { signal } : {}) });
+      const ports = await planPorts(provider, spec, observed);
       throwIfAborted(signal);
 
       const machineImage = await runStep(reporter, 'images', () => ensureClusterImages(provider, reporter, spec));

@@ -54,6 +54,14 @@ export interface AssetRequest {
   signal?: AbortSignal;
 }
 
+/** What a distribution's preflight gets: the spec `up` is about to make, and the engine (images are pulled through it). */
+export interface PreflightRequest {
+  spec: ClusterSpec;
+  provider: Provider;
+  reporter: Reporter;
+  signal?: AbortSignal;
+}
+
 /** A verified set of assets in the cache. */
 export interface AssetSet {
   dir: string;
@@ -76,7 +84,7 @@ export interface Distribution {
    * Runs before anything is created: fetches missing assets (reporting that as a step of its own), or
    * throws a KiabError naming what is missing and every way to get it.
    */
-  preflight(spec: ClusterSpec, reporter: Reporter, signal?: AbortSignal): Promise<void>;
+  preflight(request: PreflightRequest): Promise<void>;
   /**
    * How the box's load balancer tells a healthy machine: the API path each server answers 200 on to anonymous
    * requests once it can serve, and the service proxy's health endpoint that says a machine serves NodePorts.

@@ -1,5 +1,6 @@
 import { readdir, readFile, readlink } from 'node:fs/promises';
 import { join } from 'node:path';
+import { fail, ok, warn, type Finding } from './finding.js';
 
 /**
  * inotify is limited per user on the whole host, and every process of every machine counts against the
@@ -92,6 +93,22 @@ export function inotifyShortfall(usage: InotifyUsage, need: InotifyNeed, what: s
     };
   }
   return undefined;
+}
+
+/**
+ * The limits as a finding: how many more of `what` (machines of one size, "1 server + 1 worker of kubeadm")
+ * fit, or, when not even one does, the refusal `up` gives, naming the sysctl and a value.
+ */
+export function inotifyFinding(usage: InotifyUsage | undefined, need: InotifyNeed, what: string): Finding {
+  if (!usage) return warn('inotify', "not checked: this host's inotify limits or the engine user's processes cannot be read here", null);
+  const shortfall = inotifyShortfall(usage, need, what);
+  if (shortfall) return fail('inotify', shortfall.message, shortfall.hint);
+  const room = (max: number, used: number, each: number): number => (each > 0 ? Math.floor((max - used) / each) : Number.MAX_SAFE_INTEGER);
+  const fits = Math.min(room(usage.maxInstances, usage.instances, need.instances), room(usage.maxWatches, usage.watches, need.watches));
+  return ok(
+    'inotify',
+    `room for ${fits} more cluster${fits === 1 ? '' : 's'} of ${what} (${usage.maxInstances - usage.instances} of ${usage.maxInstances} instances and ${usage.maxWatches - usage.watches} of ${usage.maxWatches} watches free)`,
+  );
 }
 
 /** When a log says a process died for want of inotify instances: the sysctl to raise. */

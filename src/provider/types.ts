@@ -62,8 +62,12 @@ export interface Provider {
 export interface EngineInfo {
   name: string;
   version: string;
+  /** The engine API version it speaks (1.41 and later can give a container a private cgroup namespace). */
+  apiVersion: string;
   cgroupVersion: string;
   cgroupDriver: string;
+  /** Where the engine keeps images, containers and volumes on its host, when it says. */
+  rootDir: string | undefined;
 }
 
 export type ContainerState = 'created' | 'running' | 'paused' | 'restarting' | 'exited' | 'dead' | 'removing';

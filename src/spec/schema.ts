@@ -10,7 +10,7 @@ export const clusterNameSchema = z
   .max(MAX_CLUSTER_NAME, `must be at most ${MAX_CLUSTER_NAME} characters`)
   .regex(CLUSTER_NAME, 'must be a DNS-1123 label: lower-case letters, digits and "-", starting and ending with a letter or digit');
 
-export const DISTRIBUTIONS = ['none', 'k3s', 'kubeadm'] as const;
+export const DISTRIBUTIONS = ['kubeadm', 'k3s', 'none'] as const;
 export type DistributionName = (typeof DISTRIBUTIONS)[number];
 
 const hostPort = z.number().int().min(1).max(65535);
@@ -50,7 +50,10 @@ export const clusterSpecSchema = z
     name: clusterNameSchema.default('kiab').describe('Cluster name; objects are called kiab-NAME-*'),
     servers: z.number().int().min(1).max(9).default(1).describe('Number of server (control-plane) machines'),
     workers: z.number().int().min(0).max(50).default(1).describe('Number of worker machines'),
-    distribution: z.enum(DISTRIBUTIONS).default('k3s').describe('What runs on the machines: none (bare machines), k3s or kubeadm'),
+    distribution: z
+      .enum(DISTRIBUTIONS)
+      .default('kubeadm')
+      .describe('What runs on the machines: kubeadm (upstream Kubernetes, the default), k3s, or none (bare machines)'),
     kubernetesVersion: z
       .string()
       .regex(/^v?\d+\.\d+\.\d+(\+k3s\d+)?$/, 'must be a plain release version such as v1.34.4 (kubeadm) or v1.36.4+k3s1 (k3s)')

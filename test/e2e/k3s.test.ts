@@ -86,7 +86,7 @@ describe('k3s assets and install, without the real k3s binary', () => {
 
   it('assets pull downloads, verifies against the published sums, and lists the set as verified', async () => {
     const cacheEnv = await withCache();
-    const pulled = await kiab(['assets', 'pull', '--k8s-version', VERSION, '--arch', 'amd64'], { env: cacheEnv });
+    const pulled = await kiab(['assets', 'pull', '--k8s', 'k3s', '--k8s-version', VERSION, '--arch', 'amd64'], { env: cacheEnv });
     assert.equal(pulled.code, 0, pulled.stderr);
     const listed = JSON.parse((await kiab(['assets', 'list', '-o', 'json'], { env: cacheEnv })).stdout) as Array<{
       distribution: string;
@@ -106,7 +106,7 @@ describe('k3s assets and install, without the real k3s binary', () => {
     await mkdir(dir, { recursive: true });
     const half = good['k3s-airgap-images-amd64.tar.zst']!.subarray(0, 1 << 20);
     await writeFile(join(dir, 'k3s-airgap-images-amd64.tar.zst.part'), half);
-    const pulled = await kiab(['assets', 'pull', '--k8s-version', VERSION, '--arch', 'amd64'], { env: cacheEnv });
+    const pulled = await kiab(['assets', 'pull', '--k8s', 'k3s', '--k8s-version', VERSION, '--arch', 'amd64'], { env: cacheEnv });
     assert.equal(pulled.code, 0, pulled.stderr);
     assert.ok(release.ranges.includes(`k3s-airgap-images-amd64.tar.zst:${1 << 20}`), `ranges asked: ${release.ranges.join(',')}`);
     assert.ok((await readFile(join(dir, 'k3s-airgap-images-amd64.tar.zst'))).equals(good['k3s-airgap-images-amd64.tar.zst']!));
@@ -114,7 +114,7 @@ describe('k3s assets and install, without the real k3s binary', () => {
 
   it('a download that does not match its published checksum is refused and never cached', async () => {
     const cacheEnv = await withCache();
-    const pulled = await kiab(['assets', 'pull', '--k8s-version', 'v1.2.4+k3s1', '--arch', 'amd64'], { env: cacheEnv });
+    const pulled = await kiab(['assets', 'pull', '--k8s', 'k3s', '--k8s-version', 'v1.2.4+k3s1', '--arch', 'amd64'], { env: cacheEnv });
     assert.equal(pulled.code, 1);
     assert.match(oneLine(pulled), /k3s does not match its published checksum/);
     const dir = join(cacheEnv.KIAB_CACHE_DIR!, 'assets', 'k3s', 'v1.2.4+k3s1', 'linux-amd64');
@@ -161,7 +161,7 @@ describe('k3s assets and install, without the real k3s binary', () => {
 
   it('a cached asset corrupted later is refused by checksum, with its path, before anything is created', async () => {
     const cacheEnv = await withCache();
-    assert.equal((await kiab(['assets', 'pull', '--k8s-version', VERSION, '--arch', 'amd64'], { env: cacheEnv })).code, 0);
+    assert.equal((await kiab(['assets', 'pull', '--k8s', 'k3s', '--k8s-version', VERSION, '--arch', 'amd64'], { env: cacheEnv })).code, 0);
     const binary = join(cacheEnv.KIAB_CACHE_DIR!, 'assets', 'k3s', VERSION, 'linux-amd64', 'k3s');
     await truncate(binary, 10);
     const result = await kiab(['up', CLUSTER, '--k8s', 'k3s', '--k8s-version', VERSION], { env: cacheEnv });
@@ -175,7 +175,7 @@ describe('k3s assets and install, without the real k3s binary', () => {
     let result: Run;
     before(async () => {
       cacheEnv = await withCache();
-      assert.equal((await kiab(['assets', 'pull', '--k8s-version', VERSION, '--arch', 'amd64'], { env: cacheEnv })).code, 0);
+      assert.equal((await kiab(['assets', 'pull', '--k8s', 'k3s', '--k8s-version', VERSION, '--arch', 'amd64'], { env: cacheEnv })).code, 0);
       result = await kiab(['up', CLUSTER, '--k8s', 'k3s', '--k8s-version', VERSION, '--workers', '1', '--wait', '20s', '--no-snapshot'], { env: cacheEnv });
     });
 

@@ -126,7 +126,7 @@ export class FakeProvider implements Provider {
 
   async ping(): Promise<EngineInfo> {
     this.record('ping', undefined, []);
-    return { name: 'fake', version: '0.0.0-fake', cgroupVersion: '2', cgroupDriver: 'systemd' };
+    return { name: 'fake', version: '0.0.0-fake', apiVersion: '1.41', cgroupVersion: '2', cgroupDriver: 'systemd', rootDir: undefined };
   }
 
   async listContainers(labels: Record<string, string>): Promise<ContainerInfo[]> {

@@ -17,12 +17,12 @@ function refusal(run: () => unknown): UsageError {
 }
 
 describe('cluster spec', () => {
-  it('fills defaults: one server, one worker, k3s, registry on', () => {
+  it('fills defaults: one server, one worker, kubeadm, registry on', () => {
     const spec = parseSpec({});
     assert.equal(spec.name, 'kiab');
     assert.equal(spec.servers, 1);
     assert.equal(spec.workers, 1);
-    assert.equal(spec.distribution, 'k3s');
+    assert.equal(spec.distribution, 'kubeadm');
     assert.equal(spec.registry.enabled, true);
     assert.deepEqual(spec.ports, {});
   });

@@ -41,11 +41,11 @@ export function registerAssets(program: Command, runtime: Runtime): void {
   assets
     .command('pull')
     .description('download release assets, verify their checksums and keep them in the cache (then up works offline)')
-    .addOption(new Option('--k8s <distribution>', 'distribution').choices(['k3s', 'kubeadm']).default('k3s'))
-    .option('--k8s-version <version>', `version (default: ${defaultVersionOf('k3s')} for k3s, ${defaultVersionOf('kubeadm')} for kubeadm)`)
+    .addOption(new Option('--k8s <distribution>', 'distribution').choices(['kubeadm', 'k3s']).default('kubeadm'))
+    .option('--k8s-version <version>', `version (default: ${defaultVersionOf('kubeadm')} for kubeadm, ${defaultVersionOf('k3s')} for k3s)`)
     .option('--arch <list>', 'k3s: architectures, comma-separated', 'amd64,arm64')
     .addOption(outputOption())
-    .action(async (flags: { k8s: 'k3s' | 'kubeadm'; k8sVersion?: string; arch: string }, command: Command) => {
+    .action(async (flags: { k8s: 'kubeadm' | 'k3s'; k8sVersion?: string; arch: string }, command: Command) => {
       const sets = await pullAssets({
         provider: runtime.provider(),
         reporter: runtime.reporter(),

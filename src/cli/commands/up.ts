@@ -3,7 +3,7 @@ import { up } from '../../cluster/up.js';
 import { loadSpec } from '../../spec/load.js';
 import { parseDuration } from '../../spec/duration.js';
 import { UsageError } from '../../errors.js';
-import type { ClusterSpecInput } from '../../spec/schema.js';
+import { DISTRIBUTIONS, type ClusterSpecInput, type DistributionName } from '../../spec/schema.js';
 import { outputOf, outputOption, parseCount, type Runtime } from '../runtime.js';
 import { printJson } from '../output.js';
 import { printStatus } from './status.js';
@@ -12,7 +12,7 @@ interface UpFlags {
   config?: string;
   servers?: number;
   workers?: number;
-  k8s?: 'none' | 'k3s' | 'kubeadm';
+  k8s?: DistributionName;
   k8sVersion?: string;
   wait?: string;
   snapshot: boolean;
@@ -28,7 +28,7 @@ export function registerUp(program: Command, runtime: Runtime): void {
     .option('-c, --config <file>', 'read settings from a kiab.yaml file (flags win)')
     .option('--servers <n>', 'number of server machines', parseCount('--servers', 1, 9))
     .option('--workers <n>', 'number of worker machines', parseCount('--workers', 0, 50))
-    .addOption(new Option('--k8s <distribution>', 'what runs on the machines').choices(['none', 'k3s', 'kubeadm']))
+    .addOption(new Option('--k8s <distribution>', 'what runs on the machines (default: kubeadm)').choices(DISTRIBUTIONS))
     .option('--k8s-version <version>', 'Kubernetes version for k3s or kubeadm')
     .option('--wait <duration>', 'how long to wait for the machines, e.g. 90s or 5m')
     .option('--no-snapshot', 'do not take the "clean" snapshot that `kiab reset` returns to')

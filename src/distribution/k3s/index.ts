@@ -130,7 +130,7 @@ export const k3sDistribution: Distribution = {
   defaultVersion: DEFAULT_K3S_VERSION,
   kubernetes: true,
   systemPods: ['coredns'],
-  preflight: async (spec, reporter, signal) => {
+  preflight: async ({ spec, reporter, signal }) => {
     await k3sAssets(spec, reporter, signal);
   },
   nodeImage: async (spec, baseNodeImage) => {

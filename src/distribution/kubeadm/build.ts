@@ -174,7 +174,6 @@ export async function pullKubeadmAssets(request: AssetRequest): Promise<AssetSet
   const cached = await cachedSet(dir);
   if (cached) return cached;
   await provider.ping();
-  await mkdir(join(dir, 'images'), { recursive: true });
   for (const binary of MACHINE_BINARIES) {
     const url = `${kubernetesReleaseBase()}/${version}/bin/linux/${arch}/${binary}`;
     await runStep(reporter, `download ${binary} ${version}`, async (progress) => {
@@ -192,6 +191,7 @@ export async function pullKubeadmAssets(request: AssetRequest): Promise<AssetSet
       await chmod(join(dir, 'bin', binary), 0o755);
     });
   }
+  await mkdir(join(dir, 'images'), { recursive: true });
   const images: Record<string, string> = {};
   const digests: Record<string, string> = {};
   for (const ref of await imageRefs(join(dir, 'bin', 'kubeadm'), version)) {

@@ -1,14 +1,15 @@
 import { createHash, randomBytes, X509Certificate } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { join } from 'node:path';
-import { KiabError, throwIfAborted, UsageError } from '../../errors.js';
+import { hostArch, verifiedAssets } from '../../assets/cache.js';
+import { isAbort, KiabError, throwIfAborted, UsageError } from '../../errors.js';
+import { goOnPath } from '../../host/go.js';
 import { inotifyHint } from '../../host/inotify.js';
 import { poll } from '../../wait.js';
 import { run, tryRun } from '../../provider/run.js';
 import type { Provider } from '../../provider/types.js';
-import type { ClusterSpec } from '../../spec/schema.js';
 import { deleteNode, drainNode, firstServer, remainingServer } from '../nodes.js';
-import type { Distribution, DistributionContext, MachineRef } from '../types.js';
+import type { Distribution, DistributionContext, MachineRef, PreflightRequest } from '../types.js';
 import { DEFAULT_KUBEADM_VERSION, EVERY_MACHINE_IMAGES, kubeadmAssets, kubeadmNodeImage, kubeadmVersion } from './assets.js';
 import { buildKubeadmAssets, pullKubeadmAssets } from './build.js';
 import { API_PORT, POD_RESOLV_CONF, initConfig, joinConfig, kubeProxyConfig, NODE_PROXIER_BINDING, type ClusterFacts } from './config.js';
@@ -190,6 +191,26 @@ async function writeRoutes(context: DistributionContext): Promise<void> {
 }
 
 /**
+ * The verified set `up` needs, downloading the official release when the cache lacks it. Without a network
+ * that fails at once, and the refusal names the ways that need none: a build from source where Go is
+ * installed, or a set exported on another machine.
+ */
+async function cachedOrPulled({ spec, provider, reporter, signal }: PreflightRequest): Promise<void> {
+  const version = kubeadmVersion(spec);
+  if (await verifiedAssets({ distribution: 'kubeadm', version, arch: hostArch() })) return;
+  try {
+    await pullKubeadmAssets({ provider, reporter, version, arches: [hostArch()], force: false, ...(signal ? { signal } : {}) });
+  } catch (error) {
+    if (isAbort(error) || error instanceof UsageError) throw error;
+    const build = goOnPath() ? `build them from source with \`kiab assets build --k8s kubeadm --k8s-version ${version}\` (Go is installed), or ` : '';
+    throw new KiabError(`no kubeadm assets for Kubernetes ${version} in the cache, and downloading the release failed: ${(error as Error).message}`, {
+      hint: `${build}copy in a set exported on another machine (\`kiab assets export\`) with \`kiab assets import FILE\`; \`--k8s none\` gives bare machines`,
+      cause: error,
+    });
+  }
+}
+
+/**
  * Upstream Kubernetes set up by kubeadm, with binaries and images from kiab's verified asset cache (built
  * from the Go modules or downloaded) so that no pull leaves the cluster.
  */
@@ -204,8 +225,8 @@ export const kubeadmDistribution: Distribution = {
     const control = await controlServer({ provider, machines });
     return control ? (await run(provider, control.name, ['cat', CLUSTER_CA], { what: 'reading the cluster CA' })).stdout : undefined;
   },
-  preflight: async (spec: ClusterSpec) => {
-    await kubeadmAssets(spec);
+  preflight: async (request) => {
+    await cachedOrPulled(request);
   },
   nodeImage: async (spec, baseNodeImage) => {
     const { dir, manifest } = await kubeadmAssets(spec);

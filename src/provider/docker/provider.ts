@@ -46,8 +46,10 @@ export class DockerProvider implements Provider {
       return {
         name: String(info.Name ?? 'docker'),
         version: version.Version,
+        apiVersion: version.ApiVersion,
         cgroupVersion: String(info.CgroupVersion ?? '1'),
         cgroupDriver: String(info.CgroupDriver ?? 'cgroupfs'),
+        rootDir: typeof info.DockerRootDir === 'string' ? info.DockerRootDir : undefined,
       };
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
