@@ -92,3 +92,23 @@ export async function claimedHostPorts(provider: Provider, except?: string): Pro
   }
   return claimed;
 }
+
+export interface MachineListing {
+  cluster: string;
+  name: string;
+  role: MachineRole;
+  index: number;
+}
+
+/** Every machine of kiab's (or of one cluster), by labels alone: cheap enough for shell completion. */
+export async function listMachines(provider: Provider, cluster?: string): Promise<MachineListing[]> {
+  const containers = await provider.listContainers(cluster === undefined ? managed : { ...managed, [LABEL.cluster]: cluster });
+  const machines: MachineListing[] = [];
+  for (const container of containers) {
+    const role = container.labels[LABEL.role];
+    const index = decodeIndex(container.labels);
+    const owner = container.labels[LABEL.cluster];
+    if ((role === 'server' || role === 'worker') && index !== undefined && owner) machines.push({ cluster: owner, name: container.name, role, index });
+  }
+  return machines.sort((a, b) => a.cluster.localeCompare(b.cluster) || compareMachines(a, b));
+}
