@@ -12,7 +12,7 @@ const machine = (role: string, index: number): string => `kiab-${CLUSTER}-${role
 
 if (skip) it('a real multi-node Kubernetes with kubeadm', { skip }, () => undefined);
 else
-  describe('a real multi-node Kubernetes with kubeadm', () => {
+  describe('a real multi-node Kubernetes with kubeadm, the default distribution', () => {
     let kubeconfig: string;
     let env: NodeJS.ProcessEnv;
     let status: StatusJson;
@@ -30,7 +30,8 @@ else
       kubeconfig = join(await mkdtemp(join(tmpdir(), 'kiab-kubeadm-')), 'config');
       env = { ...process.env, KUBECONFIG: kubeconfig };
       await kiabEnv(['delete', CLUSTER]);
-      const up = await kiabEnv(['up', CLUSTER, '--k8s', 'kubeadm', '--servers', '1', '--workers', '2', '--wait', '8m', '-o', 'json']);
+      // No --k8s: the default distribution is kubeadm, and this is the suite that proves it.
+      const up = await kiabEnv(['up', CLUSTER, '--workers', '2', '--wait', '8m', '-o', 'json']);
       assert.equal(up.code, 0, up.stderr);
       upOutput = up.stdout + up.stderr;
       status = JSON.parse(up.stdout) as StatusJson;
@@ -50,7 +51,8 @@ else
       assert.equal(await kubectl('config', 'current-context'), `kiab-${CLUSTER}`);
     });
 
-    it('has 1 server and 2 workers, all Ready, running the version built from source', async () => {
+    it('is kubeadm by default: 1 server and 2 workers, all Ready, running the version built from source', async () => {
+      assert.equal(status.distribution, 'kubeadm');
       const nodes = JSON.parse(await kubectl('get', 'nodes', '-o', 'json')) as {
         items: Array<{ metadata: { name: string }; status: { conditions: Array<{ type: string; status: string }>; nodeInfo: { kubeletVersion: string } } }>;
       };
