@@ -49,21 +49,25 @@ if [[ $(cd "$here" && go list -m -f '{{.Version}}' k8s.io/kubernetes) != "$ver" 
   moddir=${KUBEBUILD_WORKDIR:-${XDG_CACHE_HOME:-$HOME/.cache}/kiab-kubebuild/mod-$ver}
   mkdir -p "$moddir"
   cp "$here/go.mod" "$here/go.sum" "$here/tools.go" "$here/doc.go" "$moddir/"
+  echo "build.sh: preparing go.mod for $ver" >&2
   step "go.mod for $ver" "$here/gen-replaces.sh" "$ver" "$moddir"
 fi
 
-# --- Kubernetes ----------------------------------------------------------------
-k8s_pkgs=() others=()
+# --- one go build per binary -------------------------------------------------
+# One at a time, each announced as "build.sh: compiling NAME (i/N)" and with -v
+# (every package as it compiles), so that kiab can say what is compiling and
+# how far along it is. Go's build cache shares the common packages between
+# them; warm, this costs a few seconds of linking against one combined build.
 for n in "${names[@]}"; do
   case $n in
-    kubelet | kubeadm | kubectl | kube-apiserver | kube-controller-manager | kube-scheduler | kube-proxy)
-      k8s_pkgs+=("k8s.io/kubernetes/cmd/$n") ;;
-    etcd | etcdctl | coredns | pause) others+=("$n") ;;
+    kubelet | kubeadm | kubectl | kube-apiserver | kube-controller-manager | kube-scheduler | kube-proxy | \
+      etcd | etcdctl | coredns | pause) ;;
     *) echo "build.sh: unknown binary '$n'" >&2; exit 2 ;;
   esac
 done
 
-if [[ ${#k8s_pkgs[@]} -gt 0 ]]; then
+k8s_ldflags() {
+  local build_date ldflags p
   if [[ -n ${SOURCE_DATE_EPOCH:-} ]]; then
     build_date=$(date -u -d "@$SOURCE_DATE_EPOCH" +%Y-%m-%dT%H:%M:%SZ)
   else # the tag's time: reproducible, and keeps warm rebuilds a no-op
@@ -76,22 +80,32 @@ if [[ ${#k8s_pkgs[@]} -gt 0 ]]; then
     ldflags+=" -X $p.gitVersion=$ver -X $p.gitMajor=1 -X $p.gitMinor=$minor"
     ldflags+=" -X $p.gitCommit=${KUBE_GIT_COMMIT:-} -X $p.gitTreeState=clean -X $p.buildDate=$build_date"
   done
-  # Tags as in upstream's hack/lib/golang.sh for non-debug builds.
-  step "kubernetes $ver (${#k8s_pkgs[@]} binaries)" \
-    run env -C "$moddir" go build -trimpath -tags selinux,notest,grpcnotrace \
-    -ldflags "$ldflags" -o "$out/" "${k8s_pkgs[@]}"
-fi
+  echo "$ldflags"
+}
 
-# --- etcd / coredns: sibling modules, their own dependency graphs -------------
-for n in "${others[@]}"; do
+i=0
+for n in "${names[@]}"; do
+  i=$((i + 1))
+  echo "build.sh: compiling $n ($i/${#names[@]})" >&2
   case $n in
-    etcd) dir=etcd pkg=go.etcd.io/etcd/server/v3 ;;
-    etcdctl) dir=etcd pkg=go.etcd.io/etcd/etcdctl/v3 ;;
-    coredns) dir=coredns pkg=github.com/coredns/coredns ;;
-    pause) dir=. pkg=kiab.dev/kubebuild/cmd/pause ;;
+    etcd | etcdctl | coredns | pause)
+      # etcd, coredns: sibling modules with their own dependency graphs.
+      case $n in
+        etcd) dir=etcd pkg=go.etcd.io/etcd/server/v3 ;;
+        etcdctl) dir=etcd pkg=go.etcd.io/etcd/etcdctl/v3 ;;
+        coredns) dir=coredns pkg=github.com/coredns/coredns ;;
+        pause) dir=. pkg=kiab.dev/kubebuild/cmd/pause ;;
+      esac
+      v=$(cd "$here/$dir" && go list -m -f '{{.Version}}' "$pkg" 2>/dev/null || echo '(this module)')
+      step "$n $v" run env -C "$here/$dir" go build -v -trimpath -ldflags "-s -w" -o "$out/$n" "$pkg"
+      ;;
+    *)
+      ldflags=${ldflags:-$(k8s_ldflags)}
+      # Tags as in upstream's hack/lib/golang.sh for non-debug builds.
+      step "$n $ver" run env -C "$moddir" go build -v -trimpath -tags selinux,notest,grpcnotrace \
+        -ldflags "$ldflags" -o "$out/$n" "k8s.io/kubernetes/cmd/$n"
+      ;;
   esac
-  v=$(cd "$here/$dir" && go list -m -f '{{.Version}}' "$pkg" 2>/dev/null || echo '(this module)')
-  step "$n $v" run env -C "$here/$dir" go build -trimpath -ldflags "-s -w" -o "$out/$n" "$pkg"
 done
 
 ls -l "$out" >&2

@@ -10,6 +10,7 @@ import {
   kubeProxyConfig,
   type ClusterFacts,
 } from '../../src/distribution/kubeadm/config.js';
+import { buildProgress } from '../../src/distribution/kubeadm/kubebuild.js';
 import { POD_CIDR, SERVICE_CIDR, cniConfig, podRoutes, podSubnetOf } from '../../src/distribution/kubeadm/network.js';
 import type { MachineRef } from '../../src/distribution/types.js';
 
@@ -229,4 +230,20 @@ describe('kubeadm pod network', () => {
       assert.equal(podRoutes(self, machines), expected);
     });
   }
+});
+
+describe('kubeadm build progress', () => {
+  it("names the binary being compiled and the count from build.sh's announcements, with go build -v's packages between", () => {
+    const details: string[] = [];
+    const onLine = buildProgress((detail) => details.push(detail));
+    for (const line of [
+      'go: downloading k8s.io/kubernetes v1.34.4',
+      'build.sh: compiling kubelet (1/10)',
+      'k8s.io/kubernetes/pkg/kubelet',
+      'build.sh: kubelet v1.34.4: 250s',
+      'build.sh: compiling kube-apiserver (4/10)',
+    ])
+      onLine(line);
+    assert.deepEqual(details, ['kubelet (1/10)', 'kubelet (1/10): k8s.io/kubernetes/pkg/kubelet', 'kube-apiserver (4/10)']);
+  });
 });

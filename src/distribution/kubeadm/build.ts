@@ -104,7 +104,7 @@ export async function buildKubeadmAssets(request: AssetRequest): Promise<AssetSe
   // Go's own caches make a second build of the same version a no-op; the output folder stays put for that.
   const buildBin = join(cacheRoot(), 'build', 'kubeadm', version, 'bin');
   await runStep(reporter, `compile Kubernetes ${version} from the Go modules`, (progress) =>
-    buildKubernetesBinaries(version, buildBin, (line) => progress.update(line), request.signal),
+    buildKubernetesBinaries(version, buildBin, (detail) => progress.update(detail), request.signal),
   );
 
   await rm(dir, { recursive: true, force: true });
@@ -114,10 +114,11 @@ export async function buildKubeadmAssets(request: AssetRequest): Promise<AssetSe
 
   const images: Record<string, string> = {};
   await runStep(reporter, 'build control-plane images', async (progress) => {
-    for (const ref of await imageRefs(join(buildBin, 'kubeadm'), version)) {
+    const refs = await imageRefs(join(buildBin, 'kubeadm'), version);
+    for (const [index, ref] of refs.entries()) {
       const component = componentOf(ref);
       const layout = IMAGE_LAYOUT[component]!;
-      progress.update(ref);
+      progress.update(`${ref} (${index + 1}/${refs.length})`);
       await provider.buildImage({
         tag: ref,
         files: [

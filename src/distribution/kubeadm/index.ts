@@ -43,6 +43,7 @@ async function importImages(context: DistributionContext, machine: MachineRef): 
   for (const [file, ref] of Object.entries(manifest.images)) {
     const needed = machine.role === 'server' || EVERY_MACHINE_IMAGES.some((name) => file === `images/${name}.tar`);
     if (!needed || present.includes(ref)) continue;
+    context.progress(`importing ${ref} into ${machine.name}`);
     await run(context.provider, machine.name, [...CTR, 'images', 'import', '-'], {
       stdin: createReadStream(join(dir, file), { highWaterMark: 4 << 20 }),
       what: `importing ${ref}`,
@@ -88,6 +89,7 @@ async function initFirstServer(context: DistributionContext, first: MachineRef, 
  * after kubeadm but before these would otherwise leave a node without kube-proxy for good.
  */
 async function finishMachines(context: DistributionContext, control: MachineRef): Promise<void> {
+  context.progress('starting kube-proxy');
   await run(context.provider, control.name, [...KUBECTL, 'apply', '-f', '-'], { what: 'granting kube-proxy its role', stdin: NODE_PROXIER_BINDING });
   await Promise.all(
     context.machines.map(async (machine) => {
@@ -107,7 +109,10 @@ async function finishMachines(context: DistributionContext, control: MachineRef)
  * anything else is done on that machine, so two kubeadm runs never overlap and its outcome is seen.
  */
 async function settleKubeadm(context: DistributionContext, machine: MachineRef): Promise<void> {
-  await poll(async () => ((await tryRun(context.provider, machine.name, ['pgrep', '-x', 'kubeadm'])).exitCode === 0 ? undefined : true), {
+  const running = async (): Promise<boolean> => (await tryRun(context.provider, machine.name, ['pgrep', '-x', 'kubeadm'])).exitCode === 0;
+  if (!(await running())) return;
+  context.progress(`waiting for the kubeadm an earlier run left on ${machine.name}`);
+  await poll(async () => ((await running()) ? undefined : true), {
     interval: 1000,
     deadline: context.deadline,
     ...(context.signal ? { signal: context.signal } : {}),
@@ -243,9 +248,9 @@ export const kubeadmDistribution: Distribution = {
   ],
   install: async (context) => {
     const { provider, machines } = context;
-    context.progress('importing control-plane images');
     await Promise.all(machines.map((machine) => importImages(context, machine)));
     await Promise.all(machines.map((machine) => settleKubeadm(context, machine)));
+    context.progress('writing pod routes');
     await writeRoutes(context);
     // Ctrl-C is taken between phases, never inside a kubeadm run: a half-run kubeadm is what convergence cannot repair.
     throwIfAborted(context.signal);

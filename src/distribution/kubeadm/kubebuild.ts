@@ -24,10 +24,25 @@ export const KUBEBUILD_BINARIES = [
   'pause',
 ] as const;
 
-/** Runs kubebuild/build.sh VERSION OUTDIR (Go and the module proxy, nothing else), streaming its lines. */
-export async function buildKubernetesBinaries(version: string, outDir: string, onLine: (line: string) => void, signal?: AbortSignal): Promise<void> {
+/**
+ * Turns build.sh's output into a step detail: its "compiling NAME (i/N)" announcements say which binary is
+ * being compiled and how far along the build is; `go build -v`'s package lines in between show it moving.
+ */
+export function buildProgress(onProgress: (detail: string) => void): (line: string) => void {
+  let current = '';
+  return (line) => {
+    const announced = /^build\.sh: (?:compiling (\S+ \(\d+\/\d+\))|(preparing go\.mod for \S+))$/.exec(line);
+    if (announced) {
+      current = announced[1] ?? announced[2] ?? '';
+      onProgress(current);
+    } else if (current && !line.startsWith('build.sh:')) onProgress(`${current}: ${line}`);
+  };
+}
+
+/** Runs kubebuild/build.sh VERSION OUTDIR (Go and the module proxy, nothing else), reporting what it compiles. */
+export async function buildKubernetesBinaries(version: string, outDir: string, onProgress: (detail: string) => void, signal?: AbortSignal): Promise<void> {
   await runProcess('bash', [join(kubebuildDir(), 'build.sh'), version, outDir, ...KUBEBUILD_BINARIES], {
-    onLine,
+    onLine: buildProgress(onProgress),
     ...(signal ? { signal } : {}),
     what: `building Kubernetes ${version} from source`,
     hint: 'check that `go` is on PATH and the Go module proxy answers (GOPROXY)',

@@ -1,0 +1,59 @@
+import assert from 'node:assert/strict';
+import { afterEach, beforeEach, describe, it, mock } from 'node:test';
+import { HEARTBEAT_MS, terminalReporter } from '../../src/cli/progress.js';
+
+/** A stand-in for process.stderr that keeps what was written. */
+function stream(isTTY: boolean): NodeJS.WriteStream & { text: () => string } {
+  let written = '';
+  return {
+    isTTY,
+    columns: 80,
+    write: (chunk: string) => {
+      written += chunk;
+      return true;
+    },
+    text: () => written,
+  } as unknown as NodeJS.WriteStream & { text: () => string };
+}
+
+describe('progress without a terminal', () => {
+  beforeEach(() => mock.timers.enable({ apis: ['setInterval', 'Date'], now: 0 }));
+  afterEach(() => mock.timers.reset());
+
+  it('prints a line for a running step at least every 20 s, naming its latest detail and time', () => {
+    const out = stream(false);
+    const step = terminalReporter(out).step('compile Kubernetes v1.34.4');
+    step.update('kubelet (1/10)');
+    mock.timers.tick(HEARTBEAT_MS - 1);
+    assert.equal(out.text(), '', 'nothing before the first interval');
+    mock.timers.tick(1);
+    step.update('kube-apiserver (4/10)');
+    for (let second = 0; second < 200; second++) mock.timers.tick(1000);
+    step.done();
+    const lines = out.text().trimEnd().split('\n');
+    assert.equal(lines[0], '… compile Kubernetes v1.34.4 — kubelet (1/10), 15.0s');
+    assert.equal(lines.at(-2), '… compile Kubernetes v1.34.4 — kube-apiserver (4/10), 3m30s');
+    assert.equal(lines.at(-1), '✓ compile Kubernetes v1.34.4 (3m35s)');
+    assert.equal(lines.length, 1 + Math.floor(215_000 / HEARTBEAT_MS));
+    assert.ok(HEARTBEAT_MS <= 20_000);
+  });
+
+  it('stops printing once the step ends, and a quiet reporter prints nothing', () => {
+    const out = stream(false);
+    terminalReporter(out).step('boot').fail(new Error('x'));
+    terminalReporter(out, { quiet: true }).step('silent');
+    mock.timers.tick(10 * HEARTBEAT_MS);
+    assert.equal(out.text(), '✗ boot (0.0s)\n');
+  });
+
+  it('draws in place on a terminal instead of printing heartbeat lines', () => {
+    const out = stream(true);
+    const step = terminalReporter(out).step('boot');
+    step.update('2 of 3 machines running');
+    for (let tenth = 0; tenth < HEARTBEAT_MS / 100; tenth++) mock.timers.tick(100);
+    step.done();
+    assert.ok(!out.text().includes('…'), out.text());
+    assert.match(out.text(), /\r\x1b\[2K⠙ boot — 2 of 3 machines running 0\.1s/);
+    assert.match(out.text(), /\r\x1b\[2K✓ boot \(15\.0s\)\n$/);
+  });
+});
