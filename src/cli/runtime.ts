@@ -10,17 +10,20 @@ export interface Runtime {
   provider(): Engine;
   reporter(): Reporter;
   signal: AbortSignal;
+  /** Ctrl-C is how this command ends (a watch): it stops quietly, without the "interrupting" notice. */
+  endsOnInterrupt(): void;
 }
 
 export function createRuntime(): Runtime {
   const controller = new AbortController();
   let interrupted = false;
+  let quietly = false;
   process.on('SIGINT', () => {
     // First Ctrl-C stops at the next safe point; a second one leaves at once. Either way labels let
     // the next `up` or `delete` finish the job.
     if (interrupted) process.exit(130);
     interrupted = true;
-    process.stderr.write('\ninterrupting; press Ctrl-C again to leave at once\n');
+    if (!quietly) process.stderr.write('\ninterrupting; press Ctrl-C again to leave at once\n');
     controller.abort(new AbortedError());
   });
   process.on('SIGTERM', () => controller.abort(new AbortedError()));
@@ -29,6 +32,9 @@ export function createRuntime(): Runtime {
     provider: () => (provider ??= connectEngine()),
     reporter: () => terminalReporter(process.stderr),
     signal: controller.signal,
+    endsOnInterrupt: () => {
+      quietly = true;
+    },
   };
 }
 

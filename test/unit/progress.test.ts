@@ -53,7 +53,7 @@ describe('progress without a terminal', () => {
     for (let tenth = 0; tenth < HEARTBEAT_MS / 100; tenth++) mock.timers.tick(100);
     step.done();
     assert.ok(!out.text().includes('…'), out.text());
-    assert.match(out.text(), /\r\x1b\[2K⠙ boot — 2 of 3 machines running 0\.1s/);
-    assert.match(out.text(), /\r\x1b\[2K✓ boot \(15\.0s\)\n$/);
+    assert.ok(out.text().includes('\r\x1b[2K⠙ boot — 2 of 3 machines running 0.1s'), out.text());
+    assert.ok(out.text().endsWith('\r\x1b[2K✓ boot (15.0s)\n'));
   });
 });

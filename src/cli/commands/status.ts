@@ -1,8 +1,11 @@
 import type { Command } from 'commander';
 import type { ClusterStatus, PortBackend, PortForward } from '../../cluster/status.js';
+import { UsageError } from '../../errors.js';
+import { parseDuration } from '../../spec/duration.js';
 import { clusterNameArgument, requireClusterStatus } from './shared.js';
 import { age, printJson, table, uptime } from '../output.js';
 import { outputOf, outputOption, type Runtime } from '../runtime.js';
+import { watch } from '../watch.js';
 
 const SHOWN_HEALTH: Record<PortBackend['health'], string> = { up: 'up', down: 'DOWN', unchecked: '', maintenance: 'maint', unknown: '?' };
 
@@ -16,6 +19,10 @@ function destination(cluster: string, port: PortForward): string {
 
 /** juju-status-like view: the cluster, its machines, and what the box forwards where. */
 export function printStatus(status: ClusterStatus): void {
+  process.stdout.write(`${formatStatus(status)}\n`);
+}
+
+function formatStatus(status: ClusterStatus): string {
   const lines: string[] = [];
   lines.push(
     table(
@@ -59,7 +66,13 @@ export function printStatus(status: ClusterStatus): void {
       ),
     );
   }
-  process.stdout.write(`${lines.join('\n')}\n`);
+  return lines.join('\n');
+}
+
+function parseInterval(value: string): number {
+  const ms = parseDuration(value);
+  if (ms === undefined || ms < 1000 || ms > 3_600_000) throw new UsageError(`--interval: "${value}" must be a duration from 1s to 1h, such as 2s`);
+  return ms;
 }
 
 export function registerStatus(program: Command, runtime: Runtime): void {
@@ -68,9 +81,26 @@ export function registerStatus(program: Command, runtime: Runtime): void {
     .description('show a cluster: its state, machines and forwarded ports')
     .addArgument(clusterNameArgument())
     .addOption(outputOption())
-    .action(async (name: string, _flags: unknown, command: Command) => {
+    .option('-w, --watch', 'refresh until Ctrl-C (exit 0): in place on a terminal, each refresh in full otherwise, one JSON document per line with -o json')
+    .option('--interval <duration>', 'time between refreshes with --watch', parseInterval, 2000)
+    .action(async (name: string, flags: { watch?: boolean; interval: number }, command: Command) => {
+      if (command.getOptionValueSource('interval') === 'cli' && !flags.watch) throw new UsageError('--interval: only with --watch');
+      const json = outputOf(command) === 'json';
+      // A cluster that is not there is an error before the watch starts; once watching, it is shown like any change.
       const status = await requireClusterStatus(runtime, name);
-      if (outputOf(command) === 'json') printJson(status);
-      else printStatus(status);
+      if (!flags.watch) return json ? printJson(status) : printStatus(status);
+      let pending: ClusterStatus | undefined = status;
+      runtime.endsOnInterrupt();
+      await watch({
+        title: `kiab status ${name}`,
+        interval: flags.interval,
+        mode: json ? 'lines' : process.stdout.isTTY ? 'redraw' : 'append',
+        signal: runtime.signal,
+        frame: async () => {
+          const shown = pending ?? (await requireClusterStatus(runtime, name));
+          pending = undefined;
+          return json ? JSON.stringify(shown) : formatStatus(shown);
+        },
+      });
     });
 }
