@@ -1,9 +1,11 @@
 import { readdir } from 'node:fs/promises';
-import { join } from 'node:path';
-import { cacheRoot, hostArch, readManifest, verifyAssets, type Arch } from '../assets/cache.js';
+import { join, resolve } from 'node:path';
+import { compressionOf, importAssetArchive, isAssetArchive, isCacheSegment, writeAssetArchive, type ArchiveFile } from '../assets/archive.js';
+import { cacheRoot, hostArch, readManifest, verifiedAssets, verifyAssets, type Arch } from '../assets/cache.js';
 import { distributionFor, type AssetRequest, type AssetSet } from '../distribution/index.js';
+import { KiabError, UsageError } from '../errors.js';
 import type { Provider } from '../provider/types.js';
-import type { Reporter } from '../reporter.js';
+import { runStep, type Reporter } from '../reporter.js';
 import type { DistributionName } from '../spec/schema.js';
 
 export type { AssetSet };
@@ -44,9 +46,65 @@ export function pullAssets(command: AssetCommand): Promise<AssetSet[]> {
   return distributionFor(command.distribution).pullAssets(request(command));
 }
 
-/** `kiab assets import`: release files from disk, each checked before it enters the cache. */
-export function importAssets(distribution: DistributionName, version: string | undefined, files: string[]): Promise<AssetSet[]> {
-  return distributionFor(distribution).importAssets(version, files);
+export interface ImportCommand {
+  files: string[];
+  reporter: Reporter;
+  /** Given by the user; an archive says what it holds, and these must then agree with it (else nothing is imported). */
+  distribution?: DistributionName;
+  version?: string;
+  /** The archive's own checksum, as `assets export` printed it on the machine that made it. */
+  sha256?: string;
+  signal?: AbortSignal;
+}
+
+/**
+ * `kiab assets import`: one kiab asset archive (from `assets export`), checked entry by entry before it lands
+ * in the cache; or a distribution's release files from disk, each checked against the sums given with them.
+ */
+export async function importAssets(command: ImportCommand): Promise<AssetSet[]> {
+  const [file] = command.files;
+  if (command.files.length === 1 && file && (await isAssetArchive(file))) {
+    const set = await runStep(command.reporter, `import ${file}`, (progress) =>
+      importAssetArchive(file, cacheRoot(), {
+        onProgress: (detail) => progress.update(detail),
+        expect: { ...(command.distribution ? { distribution: command.distribution } : {}), ...(command.version ? { version: command.version } : {}) },
+        ...(command.sha256 ? { sha256: command.sha256 } : {}),
+        ...(command.signal ? { signal: command.signal } : {}),
+      }),
+    );
+    return [{ ...set, reused: false }];
+  }
+  if (command.sha256) throw new UsageError('--sha256: only for a kiab asset archive (one FILE from `kiab assets export`)');
+  return distributionFor(command.distribution ?? 'k3s').importAssets(command.version, command.files);
+}
+
+export interface ExportCommand {
+  reporter: Reporter;
+  distribution: DistributionName;
+  version?: string;
+  arch?: Arch;
+  file: string;
+  signal?: AbortSignal;
+}
+
+/** `kiab assets export`: one verified cached set into one archive that `assets import` takes on another machine. */
+export async function exportAssets(command: ExportCommand): Promise<ArchiveFile & { set: AssetSet }> {
+  const version = command.version ?? distributionFor(command.distribution).defaultVersion;
+  if (!version || !isCacheSegment(version)) throw new UsageError(`--k8s-version: "${version ?? ''}" is not a version`);
+  if (command.distribution === 'none') throw new UsageError('--k8s: none has no assets');
+  compressionOf(command.file);
+  const arch = command.arch ?? hostArch();
+  const cached = await verifiedAssets({ distribution: command.distribution, version, arch });
+  if (!cached) {
+    throw new KiabError(`no verified ${command.distribution} ${version} ${arch} assets in ${cacheRoot()}`, {
+      hint: 'see `kiab assets list`; build or pull them first (`kiab assets build` / `kiab assets pull`)',
+    });
+  }
+  const file = resolve(command.file);
+  const written = await runStep(command.reporter, `export ${command.distribution} ${version} ${arch} to ${file}`, (progress) =>
+    writeAssetArchive(cached.dir, cached.manifest, file, (detail) => progress.update(detail), command.signal),
+  );
+  return { ...written, set: { ...cached, reused: true } };
 }
 
 export interface CachedAssetSet {
@@ -61,8 +119,9 @@ export interface CachedAssetSet {
   path: string;
 }
 
+/** A folder's entries, without hidden ones (an import's staging folder beside the sets). */
 async function entries(dir: string): Promise<string[]> {
-  return readdir(dir).catch(() => []);
+  return (await readdir(dir).catch(() => [])).filter((name) => !name.startsWith('.'));
 }
 
 /** `kiab assets list`: every set in the cache, each checked against its manifest. */

@@ -1,6 +1,7 @@
+import { basename } from 'node:path';
 import { Option, type Command } from 'commander';
-import { buildAssets, cacheRoot, defaultVersionOf, importAssets, listCachedAssets, pullAssets, type AssetSet } from '../../cluster/assets.js';
-import type { Arch } from '../../assets/cache.js';
+import { hostArch, type Arch } from '../../assets/cache.js';
+import { buildAssets, cacheRoot, defaultVersionOf, exportAssets, importAssets, listCachedAssets, pullAssets, type AssetSet } from '../../cluster/assets.js';
 import { UsageError } from '../../errors.js';
 import { printJson, table } from '../output.js';
 import { outputOf, outputOption, type Runtime } from '../runtime.js';
@@ -9,6 +10,11 @@ function parseArches(list: string): Arch[] {
   const arches = list.split(',').map((arch) => arch.trim());
   for (const arch of arches) if (arch !== 'amd64' && arch !== 'arm64') throw new UsageError(`--arch: "${arch}" is not amd64 or arm64`);
   return arches as Arch[];
+}
+
+function parseSha256(value: string): string {
+  if (!/^[0-9a-fA-F]{64}$/.test(value)) throw new UsageError(`--sha256: "${value}" is not a sha256 sum (64 hex digits)`);
+  return value.toLowerCase();
 }
 
 function printSets(command: Command, sets: AssetSet[], verb: (set: AssetSet) => string): void {
@@ -59,13 +65,49 @@ export function registerAssets(program: Command, runtime: Runtime): void {
 
   assets
     .command('import')
-    .description('take release files from disk (air-gapped copy); each must match the sums file given with it')
-    .argument('<files...>', 'k3s, k3s-arm64, sha256sum-ARCH.txt, k3s-airgap-images-ARCH.tar.zst')
-    .addOption(new Option('--k8s <distribution>', 'distribution').choices(['k3s']).default('k3s'))
-    .option('--k8s-version <version>', 'the version these files are', defaultVersionOf('k3s'))
+    .description(
+      'take assets from disk (air-gapped copy): one archive from `kiab assets export`, or k3s release files; everything is checked before it enters the cache',
+    )
+    .argument('<files...>', 'a kiab asset archive (.tar, .tar.gz), or k3s, k3s-arm64, sha256sum-ARCH.txt, k3s-airgap-images-ARCH.tar.zst')
+    .addOption(new Option('--k8s <distribution>', 'distribution of release files (an archive says its own)').choices(['k3s', 'kubeadm']))
+    .option('--k8s-version <version>', `the version release files are (default ${defaultVersionOf('k3s')}; an archive says its own)`)
+    .option('--sha256 <sum>', 'the archive must have this sha256 (as `kiab assets export` printed it)', parseSha256)
     .addOption(outputOption())
-    .action(async (files: string[], flags: { k8s: 'k3s'; k8sVersion: string }, command: Command) => {
-      printSets(command, await importAssets(flags.k8s, flags.k8sVersion, files), () => 'imported and verified');
+    .action(async (files: string[], flags: { k8s?: 'k3s' | 'kubeadm'; k8sVersion?: string; sha256?: string }, command: Command) => {
+      const sets = await importAssets({
+        files,
+        reporter: runtime.reporter(),
+        signal: runtime.signal,
+        ...(flags.k8s ? { distribution: flags.k8s } : {}),
+        ...(flags.k8sVersion ? { version: flags.k8sVersion } : {}),
+        ...(flags.sha256 ? { sha256: flags.sha256 } : {}),
+      });
+      printSets(command, sets, () => 'imported and verified');
+    });
+
+  assets
+    .command('export')
+    .description('write one cached, verified set (binaries, images, checksums) into one archive for `kiab assets import` on machines without network')
+    .argument('<file>', 'the archive to write: FILE.tar, or FILE.tar.gz (.tgz) to compress it')
+    .addOption(new Option('--k8s <distribution>', 'distribution').choices(['kubeadm', 'k3s']).default('kubeadm'))
+    .option('--k8s-version <version>', `version (default: ${defaultVersionOf('kubeadm')} for kubeadm, ${defaultVersionOf('k3s')} for k3s)`)
+    .addOption(new Option('--arch <arch>', 'architecture').choices(['amd64', 'arm64']).default(hostArch()))
+    .addOption(outputOption())
+    .action(async (file: string, flags: { k8s: 'kubeadm' | 'k3s'; k8sVersion?: string; arch: Arch }, command: Command) => {
+      const written = await exportAssets({
+        reporter: runtime.reporter(),
+        distribution: flags.k8s,
+        arch: flags.arch,
+        file,
+        signal: runtime.signal,
+        ...(flags.k8sVersion ? { version: flags.k8sVersion } : {}),
+      });
+      const { distribution, version, arch } = written.set.manifest;
+      if (outputOf(command) === 'json') return printJson({ file: written.file, bytes: written.bytes, sha256: written.sha256, distribution, version, arch });
+      process.stdout.write(
+        `exported ${distribution} ${version} ${arch} assets to ${written.file} (${(written.bytes / 2 ** 20).toFixed(0)} MiB, sha256 ${written.sha256})\n`,
+      );
+      runtime.reporter().info(`on the other machine: kiab assets import --sha256 ${written.sha256} ${basename(written.file)}`);
     });
 
   assets

@@ -77,7 +77,10 @@ export async function importK3sAssets(version: string, paths: string[]): Promise
   const byArch = new Map<Arch, Map<'binary' | 'sums' | 'images', string>>();
   for (const path of paths) {
     const kind = classifyK3sFile(basename(path));
-    if (!kind) throw new UsageError(`FILE: ${path} is not a k3s release file (k3s, k3s-arm64, sha256sum-ARCH.txt, k3s-airgap-images-ARCH.tar.zst)`);
+    if (!kind)
+      throw new UsageError(
+        `FILE: ${path} is neither a kiab asset archive nor a k3s release file (k3s, k3s-arm64, sha256sum-ARCH.txt, k3s-airgap-images-ARCH.tar.zst)`,
+      );
     const files = byArch.get(kind.arch) ?? new Map();
     files.set(kind.kind, path);
     byArch.set(kind.arch, files);

@@ -310,8 +310,8 @@ export const kubeadmDistribution: Distribution = {
   pullAssets: async (request) => [await pullKubeadmAssets(request)],
   importAssets: async () => {
     throw new UsageError(
-      '--k8s: kubeadm assets cannot be imported yet',
-      `build them with \`kiab assets build --k8s kubeadm --k8s-version ${DEFAULT_KUBEADM_VERSION}\` or pull them with \`kiab assets pull --k8s kubeadm\``,
+      'FILE: kubeadm assets are imported as one archive made by `kiab assets export --k8s kubeadm FILE` on a machine that has them',
+      `or build them with \`kiab assets build --k8s kubeadm --k8s-version ${DEFAULT_KUBEADM_VERSION}\`, or pull them with \`kiab assets pull --k8s kubeadm\``,
     );
   },
 };
