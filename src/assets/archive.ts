@@ -1,6 +1,6 @@
 import { createHash, type Hash } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { chmod, mkdir, mkdtemp, open, rename, rm, stat } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, open, readdir, rename, rm, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -177,6 +177,26 @@ async function readIndex(entry: AsyncIterable<unknown> & { header: { name: strin
   return result.data;
 }
 
+/** Imports stage here, beside the sets (same filesystem, so the final rename is atomic): `.import-PID-XXXXXX`. */
+const STAGING = '.import-';
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** What imports killed outright (SIGKILL, power loss) left behind: hundreds of MB each, so it goes at the next import. */
+async function removeAbandoned(assets: string): Promise<void> {
+  for (const name of await readdir(assets).catch(() => [])) {
+    const pid = name.startsWith(STAGING) ? Number(name.slice(STAGING.length).split('-')[0]) : NaN;
+    if (Number.isInteger(pid) && pid > 0 && !alive(pid)) await rm(join(assets, name), { recursive: true, force: true });
+  }
+}
+
 /** Moves a complete, checked set into its place in the cache; a set already there is replaced whole, never mixed. */
 async function install(staging: string, target: string): Promise<void> {
   await mkdir(dirname(target), { recursive: true });
@@ -210,7 +230,8 @@ export async function importAssetArchive(
   },
 ): Promise<{ dir: string; manifest: AssetManifest }> {
   await mkdir(join(root, 'assets'), { recursive: true });
-  const staging = await mkdtemp(join(root, 'assets', '.import-'));
+  await removeAbandoned(join(root, 'assets'));
+  const staging = await mkdtemp(join(root, 'assets', `${STAGING}${process.pid}-`));
   await chmod(staging, 0o755); // it becomes the set's folder, which mkdtemp made private
   const archiveHash = createHash('sha256');
   const source = await tarStream(file, archiveHash);
@@ -248,6 +269,8 @@ export async function importAssetArchive(
           options.onProgress(`${name} (${seen.size}/${Object.keys(index!.files).length}), ${MiB(done)} MiB`);
         }),
         createWriteStream(path),
+        // Ctrl-C stops mid-entry too, not only between entries of hundreds of MB.
+        options.signal ? { signal: options.signal } : {},
       );
       const actual = hash.digest('hex');
       if (actual !== expected.sha256)

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { DEFAULT_KUBEADM_VERSION } from '../../src/distribution/kubeadm/assets.js';
-import { kiab, run, type StatusJson } from './helpers.js';
+import { assertInterrupts, eventually, kiab, run, startKiab, type StatusJson } from './helpers.js';
 import { kubeadmSkip as skip } from './kubeadm-cache.js';
 
 const CLUSTER = 'fb-airgap';
@@ -94,6 +94,15 @@ else
       assert.equal(wrongVersion.code, 2);
       assert.match(wrongVersion.stderr, /^kiab: --k8s-version: .* holds kubeadm v1\.34\.4, not v1\.35\.0$/m);
       assert.deepEqual(JSON.parse((await kiab(['assets', 'list', '-o', 'json'], { env: emptyCache })).stdout), []);
+    });
+
+    it('Ctrl-C during an import stops it at once and leaves the cache as it was', async () => {
+      const assets = join(folder, 'cache', 'assets');
+      const running = startKiab(['assets', 'import', archive], emptyCache);
+      // Pressed once entries are being written beside the cache.
+      await eventually(async () => assert.ok((await readdir(assets).catch(() => [])).some((name) => name.startsWith('.import-'))), 30_000, 20);
+      await assertInterrupts(running);
+      assert.deepEqual(await readdir(assets), []);
     });
 
     it('export refuses a file name it cannot write as an archive, and a set that is not cached', async () => {

@@ -121,6 +121,21 @@ describe('asset archives', () => {
     assert.deepEqual((await readdir(dir)).sort(), ['bin', 'images', 'manifest.json']);
   });
 
+  it("removes what a killed import left, and leaves a running import's folder alone", async () => {
+    const { root, dir, manifest } = await cachedSet();
+    const file = join(await mkdtemp(join(tmpdir(), 'kiab-archive-')), 'set.tar');
+    await writeAssetArchive(dir, manifest, file, quiet);
+    // No process has a pid above the kernel's pid_max (at most 2^22).
+    const abandoned = join(root, 'assets', '.import-99999999-abc123');
+    const running = join(root, 'assets', `.import-${process.pid}-def456`);
+    for (const folder of [abandoned, running]) {
+      await mkdir(folder);
+      await writeFile(join(folder, 'part'), 'x');
+    }
+    await importAssetArchive(file, root, { onProgress: quiet });
+    assert.deepEqual((await readdir(join(root, 'assets'))).sort(), [`.import-${process.pid}-def456`, 'kubeadm']);
+  });
+
   it('refuses to export a cache file that changed behind its manifest, and leaves no archive', async () => {
     const { dir, manifest } = await cachedSet();
     await writeFile(join(dir, 'images', 'pause.tar'), 'An image archive');
