@@ -171,12 +171,18 @@ export const k3sDistribution: Distribution = {
     await Promise.all(context.machines.map((machine) => configure(context, machine, token)));
     context.progress(`starting k3s on ${first.name}`);
     await start(context, first);
+    context.progress(`waiting for the k3s API on ${first.name}`);
     await waitForFirstServer(context, first);
     await context.controlPlaneUp();
     const others = context.machines.filter((machine) => machine.name !== first.name);
     // Servers join one at a time (embedded etcd grows one member at a time); agents together.
-    for (const server of others.filter((machine) => machine.role === 'server')) await start(context, server);
-    await Promise.all(others.filter((machine) => machine.role === 'worker').map((agent) => start(context, agent)));
+    for (const server of others.filter((machine) => machine.role === 'server')) {
+      context.progress(`starting k3s on ${server.name}`);
+      await start(context, server);
+    }
+    const agents = others.filter((machine) => machine.role === 'worker');
+    if (agents.length) context.progress(`starting k3s on ${agents.length} workers`);
+    await Promise.all(agents.map((agent) => start(context, agent)));
   },
   join: async (context, machine) => {
     await configure(context, machine, await clusterToken(context));
