@@ -5,7 +5,7 @@ import { dirname, join } from 'node:path';
 import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip, createGzip } from 'node:zlib';
-import { extract, pack } from 'tar-stream';
+import { extract, pack, type Extract } from 'tar-stream';
 import { z } from 'zod';
 import { AbortedError, KiabError, UsageError } from '../errors.js';
 import { assetDir, writeManifest, type AssetManifest } from './cache.js';
@@ -92,8 +92,11 @@ export async function writeAssetArchive(
   const archive = pack();
   const tap = hashing(archiveHash, (count) => (bytes += count));
   const source = archive as unknown as Readable;
-  const written =
-    compression === 'gzip' ? pipeline(source, createGzip({ level: 1 }), tap, createWriteStream(part)) : pipeline(source, tap, createWriteStream(part));
+  const written = background(
+    compression === 'gzip' ? pipeline(source, createGzip({ level: 1 }), tap, createWriteStream(part)) : pipeline(source, tap, createWriteStream(part)),
+  );
+  // Waits for an entry to take more, or fails with the file's own error (a full disk) instead of waiting forever.
+  const unless = (wait: Promise<void>): Promise<void> => Promise.race([wait, written]);
   try {
     archive.entry({ name: INDEX, mode: 0o644, mtime }, Buffer.from(`${JSON.stringify(index, null, 2)}\n`));
     let done = 0;
@@ -108,10 +111,10 @@ export async function writeAssetArchive(
         if (signal?.aborted) throw new AbortedError();
         hash.update(chunk as Buffer);
         done += (chunk as Buffer).length;
-        if (!entry.write(chunk)) await new Promise<void>((resolve) => entry.once('drain', () => resolve()));
+        if (!entry.write(chunk)) await unless(new Promise<void>((resolve) => entry.once('drain', () => resolve())));
         onProgress(`${name} (${position + 1}/${names.length}), ${MiB(done)}/${MiB(total)} MiB`);
       }
-      await new Promise<void>((resolve, reject) => entry.end((error?: Error | null) => (error ? reject(error) : resolve())));
+      await unless(new Promise<void>((resolve) => entry.end(() => resolve())));
       const actual = hash.digest('hex');
       if (actual !== expected.sha256)
         throw new KiabError(`asset ${path} does not match its checksum; refusing to export it`, { hint: 'rebuild or re-import the assets' });
@@ -128,31 +131,39 @@ export async function writeAssetArchive(
   }
 }
 
-/** The archive's bytes as a tar stream: gunzipped when it starts with gzip's magic. */
-async function tarStream(file: string, hash: Hash): Promise<Readable> {
+/**
+ * Streams an archive's bytes (gunzipped when they start with gzip's magic) into a tar extractor, hashing them
+ * on the way. One pipeline, so a read or gzip error ends it and the extractor with it, never as a stray event.
+ */
+async function feed(file: string, hash: Hash, entries: Extract): Promise<void> {
   const handle = await open(file, 'r').catch((error: NodeJS.ErrnoException) => {
     throw new UsageError(`FILE: cannot read ${file} (${error.code ?? error.message})`);
   });
   const head = Buffer.alloc(2);
   await handle.read(head, 0, 2, 0).finally(() => handle.close());
-  const raw = createReadStream(file, { highWaterMark: 4 << 20 }).pipe(hashing(hash));
-  return head[0] === 0x1f && head[1] === 0x8b ? raw.pipe(createGunzip()) : raw;
+  const raw = createReadStream(file, { highWaterMark: 4 << 20 });
+  const sink = entries as unknown as NodeJS.WritableStream;
+  return head[0] === 0x1f && head[1] === 0x8b ? pipeline(raw, hashing(hash), createGunzip(), sink) : pipeline(raw, hashing(hash), sink);
+}
+
+/** Settles with `work`, and keeps its failure from counting as unhandled while nobody awaits it yet. */
+function background(work: Promise<void>): Promise<void> {
+  work.catch(() => undefined);
+  return work;
 }
 
 /** Whether a file is a kiab asset archive (its first entry is the index), as opposed to release files. */
 export async function isAssetArchive(file: string): Promise<boolean> {
   if (!(await stat(file).catch(() => undefined))?.isFile()) return false;
   const entries = extract();
-  const source = await tarStream(file, createHash('sha256'));
-  source.pipe(entries as unknown as NodeJS.WritableStream);
+  background(feed(file, createHash('sha256'), entries));
   try {
     for await (const entry of entries) return entry.header.name === INDEX;
     return false;
   } catch {
     return false; // not a tar at all: a k3s binary, say
   } finally {
-    source.destroy();
-    entries.destroy();
+    entries.destroy(); // and with it the rest of the pipeline: only the first header was needed
   }
 }
 
@@ -234,9 +245,10 @@ export async function importAssetArchive(
   const staging = await mkdtemp(join(root, 'assets', `${STAGING}${process.pid}-`));
   await chmod(staging, 0o755); // it becomes the set's folder, which mkdtemp made private
   const archiveHash = createHash('sha256');
-  const source = await tarStream(file, archiveHash);
   const entries = extract();
-  const fed = pipeline(source, entries as unknown as NodeJS.WritableStream);
+  const fed = background(feed(file, archiveHash, entries));
+  // An archive cut short ends the feed with an error but leaves the entry being written waiting for more.
+  const cut = background(fed.then(() => new Promise<void>(() => undefined)));
   try {
     let index: ArchiveIndex | undefined;
     const seen = new Set<string>();
@@ -262,16 +274,19 @@ export async function importAssetArchive(
       const path = join(staging, name);
       await mkdir(dirname(path), { recursive: true });
       const hash = createHash('sha256');
-      await pipeline(
-        entry,
-        hashing(hash, (count) => {
-          done += count;
-          options.onProgress(`${name} (${seen.size}/${Object.keys(index!.files).length}), ${MiB(done)} MiB`);
-        }),
-        createWriteStream(path),
-        // Ctrl-C stops mid-entry too, not only between entries of hundreds of MB.
-        options.signal ? { signal: options.signal } : {},
-      );
+      await Promise.race([
+        pipeline(
+          entry,
+          hashing(hash, (count) => {
+            done += count;
+            options.onProgress(`${name} (${seen.size}/${Object.keys(index!.files).length}), ${MiB(done)} MiB`);
+          }),
+          createWriteStream(path),
+          // Ctrl-C stops mid-entry too, not only between entries of hundreds of MB.
+          options.signal ? { signal: options.signal } : {},
+        ),
+        cut,
+      ]);
       const actual = hash.digest('hex');
       if (actual !== expected.sha256)
         throw refuse(`does not match its sha256 in the index (expected ${expected.sha256.slice(0, 16)}…, got ${actual.slice(0, 16)}…)`);
@@ -301,7 +316,6 @@ export async function importAssetArchive(
     await install(staging, dir);
     return { dir, manifest };
   } catch (error) {
-    source.destroy();
     entries.destroy();
     await fed.catch(() => undefined);
     await rm(staging, { recursive: true, force: true });

@@ -232,6 +232,22 @@ describe('asset archives', () => {
     assert.deepEqual(await leftIn(root), []);
   });
 
+  it('refuses a cut archive and a broken gzip stream, leaving the cache as it was', async () => {
+    const { dir, manifest } = await cachedSet();
+    const folder = await mkdtemp(join(tmpdir(), 'kiab-archive-'));
+    const whole = await readFile((await writeAssetArchive(dir, manifest, join(folder, 'set.tar'), quiet)).file);
+    await writeFile(join(folder, 'cut.tar'), whole.subarray(0, 4096));
+    const gzipped = await readFile((await writeAssetArchive(dir, manifest, join(folder, 'set.tar.gz'), quiet)).file);
+    await writeFile(join(folder, 'broken.tar.gz'), Buffer.concat([gzipped.subarray(0, 200), Buffer.alloc(200, 0xaa)]));
+    for (const name of ['cut.tar', 'broken.tar.gz']) {
+      const root = await mkdtemp(join(tmpdir(), 'kiab-archive-'));
+      await assert.rejects(importAssetArchive(join(folder, name), root, { onProgress: quiet }), (error: unknown) => error instanceof KiabError, name);
+      assert.deepEqual(await leftIn(root), [], name);
+    }
+    await writeFile(join(folder, 'garbage.tar.gz'), Buffer.from([0x1f, 0x8b, 1, 2, 3]));
+    assert.equal(await isAssetArchive(join(folder, 'garbage.tar.gz')), false);
+  });
+
   it('tells an archive from release files', async () => {
     const folder = await mkdtemp(join(tmpdir(), 'kiab-archive-'));
     await writeFile(join(folder, 'k3s'), Buffer.alloc(4096, 7));
