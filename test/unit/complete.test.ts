@@ -9,6 +9,7 @@ const program = buildProgram({
   provider: () => assert.fail('completion asked the engine directly'),
   reporter: () => quiet,
   signal: new AbortController().signal,
+  endsOnInterrupt: () => undefined,
 });
 
 /** Sources that answer from lists and record which cluster each question was about. */
