@@ -4,6 +4,7 @@ import { clusterNames, compareMachines } from '../names.js';
 import type { Provider } from '../provider/types.js';
 import { runStep, type Reporter } from '../reporter.js';
 import type { ClusterSpec } from '../spec/schema.js';
+import { addonPreflight } from './addons.js';
 import { clusterContext, distributionContext } from './context.js';
 import { effectiveSpec } from './existing.js';
 import { ensureBox, ensureNetwork, planPorts } from './foundation.js';
@@ -57,6 +58,7 @@ export async function up(options: UpOptions): Promise<ClusterStatus> {
       const distribution = distributionFor(spec.distribution);
       // Everything that can refuse the request does so before the first object is created.
       await distribution.preflight(spec, reporter, signal);
+      await addonPreflight(spec, distribution);
       const ports = await planPorts(provider, spec, observed);
       const running = new Set(
         observed.machines.filter((machine) => machine.container.state === 'running').map((machine) => `${machine.role}-${machine.index}`),

@@ -14,6 +14,7 @@ export const noneDistribution: Distribution = {
   name: 'none',
   defaultVersion: undefined,
   kubernetes: false,
+  bundledAddons: {},
   systemPods: [],
   preflight: async () => undefined,
   nodeImage: async () => undefined,

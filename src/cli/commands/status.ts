@@ -40,6 +40,19 @@ export function printStatus(status: ClusterStatus): void {
       ],
     ),
   );
+  if (status.addons?.length) {
+    lines.push('');
+    lines.push(
+      table(
+        ['Addon', 'Provided by', 'Ready'],
+        status.addons.map((addon) => [
+          addon.name,
+          addon.component,
+          addon.ready === null ? 'unknown' : addon.ready ? 'yes' : `no: ${addon.problem ?? 'not ready'}`,
+        ]),
+      ),
+    );
+  }
   if (status.ports.length > 0) {
     lines.push('');
     lines.push(
