@@ -8,6 +8,7 @@ import { rawDelete, rawUp, removeBenchImages } from './raw.js';
 import { figure, round, timed } from './stats.js';
 import { BENCH_CLUSTER, RAW_CLUSTER, RAW_SUBNET, elapsedSeconds, log } from './scenarios/common.js';
 import { imageLoad, makeLoadImage } from './scenarios/image-load.js';
+import { addonBuild } from './scenarios/addons.js';
 import { kubeadmLifecycle } from './scenarios/kubeadm.js';
 import { kubeadmHa } from './scenarios/kubeadm-ha.js';
 import { lifecycle } from './scenarios/lifecycle.js';
@@ -69,6 +70,9 @@ async function main(): Promise<void> {
     log('kubeadm HA: API failover and the load balancer against DNAT');
     const kubeadmHaFigures = 'skipped' in kubeadm ? kubeadm : await kubeadmHa(RUNS);
 
+    log('addon assets: build from the Go modules');
+    const addons = await addonBuild(RUNS);
+
     const version: number[] = [];
     for (let index = 0; index < Math.max(RUNS, 5); index += 1) version.push(await timed(() => must('kiab', ['--version'])));
 
@@ -83,6 +87,7 @@ async function main(): Promise<void> {
       imageLoad: load,
       kubeadm,
       kubeadmHa: kubeadmHaFigures,
+      addonBuild: addons,
       cli: { version: figure(version), status_1s2w },
       targets: {
         reset_1s2w_under_3s: target(snap.reset.kiab.median, '<', 3, ' s'),

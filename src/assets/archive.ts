@@ -24,12 +24,13 @@ const RELATIVE_PATH = /^[A-Za-z0-9_+-][A-Za-z0-9._+-]*(\/[A-Za-z0-9_+-][A-Za-z0-
 
 const indexSchema = z.object({
   format: z.literal(FORMAT),
-  distribution: z.enum(['kubeadm', 'k3s']),
+  distribution: z.enum(['kubeadm', 'k3s', 'addons']),
   version: z.string().regex(SEGMENT),
   arch: z.enum(['amd64', 'arm64']),
   source: z.enum(['build', 'release', 'import']),
   createdAt: z.string(),
   images: z.record(z.string(), z.string()),
+  imageDigests: z.record(z.string(), z.string()).optional(),
   files: z.record(z.string().regex(RELATIVE_PATH), z.object({ sha256: z.string().regex(/^[0-9a-f]{64}$/), size: z.number().int().nonnegative() })),
 });
 type ArchiveIndex = z.infer<typeof indexSchema>;

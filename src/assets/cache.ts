@@ -18,7 +18,8 @@ export function hostArch(): Arch {
 }
 
 export interface AssetKey {
-  distribution: 'kubeadm' | 'k3s';
+  /** A distribution's set, or `addons`: the addon images kiab installs where a distribution brings none of its own. */
+  distribution: 'kubeadm' | 'k3s' | 'addons';
   version: string;
   arch: Arch;
 }

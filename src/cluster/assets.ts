@@ -1,12 +1,14 @@
 import { readdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
+import { buildAddonAssets, pullAddonAssets } from '../addons/assets.js';
 import { compressionOf, importAssetArchive, isAssetArchive, isCacheSegment, writeAssetArchive, type ArchiveFile } from '../assets/archive.js';
 import { cacheRoot, hostArch, readManifest, verifiedAssets, verifyAssets, type Arch } from '../assets/cache.js';
 import { distributionFor, type AssetRequest, type AssetSet } from '../distribution/index.js';
 import { KiabError, UsageError } from '../errors.js';
 import type { Provider } from '../provider/types.js';
 import { runStep, type Reporter } from '../reporter.js';
-import type { DistributionName } from '../spec/schema.js';
+import { ADDONS, type DistributionName } from '../spec/schema.js';
+import { ensureBaseImage } from './images.js';
 
 export type { AssetSet };
 
@@ -36,14 +38,27 @@ function request(command: AssetCommand): AssetRequest {
   };
 }
 
-/** `kiab assets build`: the distribution compiles its assets from source (or says it cannot). */
-export function buildAssets(command: AssetCommand): Promise<AssetSet[]> {
-  return distributionFor(command.distribution).buildAssets(request(command));
+/** Whether clusters of this distribution need kiab's addon set (they run Kubernetes without bringing all addons). */
+function needsAddonSet(distribution: DistributionName): boolean {
+  const chosen = distributionFor(distribution);
+  return chosen.kubernetes && ADDONS.some((addon) => !chosen.bundledAddons[addon]);
 }
 
-/** `kiab assets pull`: the distribution downloads its release and verifies it. */
-export function pullAssets(command: AssetCommand): Promise<AssetSet[]> {
-  return distributionFor(command.distribution).pullAssets(request(command));
+/**
+ * `kiab assets build`: the distribution compiles its assets from source (or says it cannot), and where kiab
+ * installs the addons, they are compiled from their Go modules too.
+ */
+export async function buildAssets(command: AssetCommand): Promise<AssetSet[]> {
+  const sets = await distributionFor(command.distribution).buildAssets(request(command));
+  if (!needsAddonSet(command.distribution)) return sets;
+  const baseImage = await ensureBaseImage(command.provider, command.reporter);
+  return [...sets, await buildAddonAssets({ ...request(command), baseImage })];
+}
+
+/** `kiab assets pull`: the distribution downloads its release and verifies it; the addons' official images come along. */
+export async function pullAssets(command: AssetCommand): Promise<AssetSet[]> {
+  const sets = await distributionFor(command.distribution).pullAssets(request(command));
+  return needsAddonSet(command.distribution) ? [...sets, await pullAddonAssets(request(command))] : sets;
 }
 
 export interface ImportCommand {

@@ -3,6 +3,7 @@ import { UsageError } from '../errors.js';
 import { PORT_NAMES, type HostPorts } from '../net/ports.js';
 import type { ClusterSpec } from '../spec/schema.js';
 import type { ObservedCluster } from './observe.js';
+import { wantedAddons } from './addons.js';
 
 /** Fields an existing cluster keeps from its creation: asking for another value is refused, not ignored. */
 const FIXED_FIELDS: Array<{ path: string; flag: string; read: (spec: ClusterSpec, ports?: HostPorts) => unknown }> = [
@@ -14,6 +15,8 @@ const FIXED_FIELDS: Array<{ path: string; flag: string; read: (spec: ClusterSpec
   { path: 'registry.enabled', flag: 'registry.enabled', read: (spec) => spec.registry.enabled },
   { path: 'images.node', flag: 'images.node', read: (spec) => spec.images.node },
   { path: 'images.box', flag: 'images.box', read: (spec) => spec.images.box },
+  // What runs in the cluster is not reworked by `up`: no addon is removed, none added later.
+  { path: 'addons', flag: '--addons', read: (spec) => wantedAddons(spec, distributionFor(spec.distribution)).join(',') || 'none' },
 ];
 
 function normalizedVersion(spec: ClusterSpec): string | undefined {

@@ -54,6 +54,11 @@ async function resolveBase(provider: Provider, reporter: Reporter, choice: BaseC
   }
 }
 
+/** The Debian base kiab builds on (for images made from Debian's packages), made or pulled when missing. */
+export function ensureBaseImage(provider: Provider, reporter: Reporter): Promise<string> {
+  return resolveBase(provider, reporter, {});
+}
+
 async function buildRecipe(provider: Provider, reporter: Reporter, recipe: ImageRecipe, base: string): Promise<void> {
   const tag = recipeTag(recipe);
   await runStep(reporter, `build ${recipe.name} image ${tag}`, (progress) =>

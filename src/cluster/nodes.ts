@@ -11,7 +11,8 @@ import { ensureClusterImages } from './images.js';
 import { withClusterLock } from './lock.js';
 import { refreshBox } from './box.js';
 import { ensureMachinesRunning, waitForMachines } from './machines.js';
-import { waitUntilReady } from './ready.js';
+import { addonsStep, waitUntilReady } from './ready.js';
+import { addonPreflight } from './addons.js';
 import { clusterStatus, type NodeStatus } from './status.js';
 
 export interface NodeOptions {
@@ -68,6 +69,7 @@ export async function addNode(options: NodeOptions & { cluster: string; role: Ma
   return withClusterLock(options.cluster, async () => {
     const cluster = await loadCluster(provider, options.cluster, options.signal ? { signal: options.signal } : {});
     const machine = nextMachine(cluster, options.role);
+    await addonPreflight(cluster.spec, cluster.distribution);
     await ensureHostReady(provider, cluster.distribution, [machine]);
     const machines = [...cluster.machines, machine];
     const image = await runStep(reporter, 'images', () => ensureClusterImages(provider, reporter, cluster.spec));
@@ -80,8 +82,11 @@ export async function addNode(options: NodeOptions & { cluster: string; role: Ma
     await runStep(reporter, `join ${distribution.name}`, (progress) =>
       distribution.join(distributionContext(cluster, machines, { progress, reporter }), machine),
     );
-    if (distribution.kubernetes)
-      await runStep(reporter, 'wait for Kubernetes', (progress) => waitUntilReady(cluster, machines, (detail) => progress.update(detail)));
+    if (distribution.kubernetes) {
+      const kubeconfig = await runStep(reporter, 'wait for Kubernetes', (progress) => waitUntilReady(cluster, machines, (detail) => progress.update(detail)));
+      // The new machine gets the addons' images, and their per-machine parts (ingress, load balancer) start there.
+      if (kubeconfig) await addonsStep(cluster, machines, reporter, kubeconfig);
+    }
     return nodeStatusOf(provider, options.cluster, machine.name);
   });
 }

@@ -1,6 +1,7 @@
 import type { MachineRef } from '../distribution/index.js';
 import { boxAddress } from '../net/addresses.js';
 import { runStep, type Reporter } from '../reporter.js';
+import { ensureAddons, wantedAddons } from './addons.js';
 import { distributionContext, type ClusterContext } from './context.js';
 import {
   apiServerUrl,
@@ -31,8 +32,15 @@ export async function waitUntilReady(context: ClusterContext, machines: MachineR
   return kubeconfig;
 }
 
+/** Installs the wanted addons kiab provides and waits until every wanted addon works (a step only when there are any). */
+export async function addonsStep(context: ClusterContext, machines: MachineRef[], reporter: Reporter, kubeconfig: string): Promise<void> {
+  const wanted = wantedAddons(context.spec, context.distribution);
+  if (wanted.length === 0) return;
+  await runStep(reporter, `addons (${wanted.join(', ')})`, (progress) => ensureAddons(context, machines, kubeconfig, (detail) => progress.update(detail)));
+}
+
 /**
- * The last steps of `up` for a Kubernetes distribution: wait until it is ready, tell tools where the registry
+ * The last steps of `up` for a Kubernetes distribution: wait until it is ready, install and await the addons, tell tools where the registry
  * is (KEP-1755), and merge the kubeconfig where the user asked. Nothing for bare machines.
  */
 export async function finishKubernetes(
@@ -43,6 +51,7 @@ export async function finishKubernetes(
 ): Promise<void> {
   const kubeconfig = await runStep(reporter, 'wait for Kubernetes', (progress) => waitUntilReady(context, machines, (detail) => progress.update(detail)));
   if (!kubeconfig) return;
+  await addonsStep(context, machines, reporter, kubeconfig);
   const registry = clusterRegistry(context.spec, context.names, context.ports);
   if (registry) await publishLocalRegistry(kubeconfig, registry);
   if (!options) return;

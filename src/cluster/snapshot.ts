@@ -14,6 +14,7 @@ import { forEachBounded } from './parallel.js';
 import { observeCluster, readPortsLabel, readSpecLabel, type ObservedCluster } from './observe.js';
 import { runStep, type Reporter } from '../reporter.js';
 import { waitUntilReady } from './ready.js';
+import { awaitAddons, wantedAddons } from './addons.js';
 import { clusterStatus, type ClusterStatus } from './status.js';
 import {
   capturedPurposes,
@@ -271,8 +272,11 @@ export async function restoreSnapshot(options: SnapshotCommand): Promise<Cluster
     await runStep(reporter, 'boot', (progress) => waitForMachines(context, machines, started, (detail) => progress.update(detail)));
     await runStep(reporter, `box ${names.box}`, () => ensureBox(context, observed, machines));
     await refreshBox(context, machines);
-    if (context.distribution.kubernetes)
-      await runStep(reporter, 'wait for Kubernetes', (progress) => waitUntilReady(context, machines, (detail) => progress.update(detail)));
+    if (context.distribution.kubernetes) {
+      const kubeconfig = await runStep(reporter, 'wait for Kubernetes', (progress) => waitUntilReady(context, machines, (detail) => progress.update(detail)));
+      if (kubeconfig && wantedAddons(spec, context.distribution).length > 0)
+        await runStep(reporter, 'wait for addons', (progress) => awaitAddons(context, kubeconfig, (detail) => progress.update(detail)));
+    }
     return clusterStatus(provider, cluster);
   });
 }

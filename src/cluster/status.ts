@@ -7,6 +7,7 @@ import type { DistributionName } from '../spec/schema.js';
 import { contextOf, distributionContext, observedSubnet, type LoadedCluster } from './context.js';
 import { clusterNames } from '../names.js';
 import { apiServerUrl, kubernetesNodes, userKubeconfig } from './kubernetes.js';
+import { addonStatuses, type AddonStatus } from './addons.js';
 import { clusterExists, listClusterNames, observeCluster, type ObservedCluster } from './observe.js';
 import { machineHealth, type SystemState } from './readiness.js';
 import { machineSpecHash } from './topology.js';
@@ -63,6 +64,8 @@ export interface ClusterStatus {
   ports: PortForward[];
   /** For Kubernetes distributions: where the API is and the kubeconfig context kiab writes. */
   kubernetes?: { apiServer: string | null; context: string; reachable: boolean };
+  /** For Kubernetes distributions: each addon the cluster runs, what provides it and whether it works. */
+  addons?: AddonStatus[];
 }
 
 function nodeIsUp(node: NodeStatus): boolean {
@@ -152,7 +155,8 @@ export async function statusOf(provider: Provider, observed: ObservedCluster): P
   const registryEnabled = observed.spec?.registry.enabled ?? true;
   const createdAt = observed.network?.createdAt ?? observed.box?.createdAt ?? observed.machines[0]?.container.createdAt;
   const context = contextOf(provider, observed);
-  const kubernetes = context?.distribution.kubernetes ? await kubernetesView(context, nodes) : undefined;
+  const view = context?.distribution.kubernetes ? await kubernetesView(context, nodes) : undefined;
+  const addons = context && view ? await addonStatuses(context, view.kubeconfig) : undefined;
   return {
     name: observed.name,
     state: clusterState(observed, nodes),
@@ -163,19 +167,26 @@ export async function statusOf(provider: Provider, observed: ObservedCluster): P
     registry: registryEnabled && observed.ports ? registryEndpoints(names.box, observed.ports.registry) : null,
     nodes,
     ports: portForwards(observed.ports, boxIp, nodes, registryEnabled, observed.box?.state === 'running' ? await loadBalancerHealth(provider, names) : []),
-    ...(kubernetes ? { kubernetes } : {}),
+    ...(view ? { kubernetes: view.kubernetes } : {}),
+    ...(addons ? { addons } : {}),
   };
 }
 
 /** Asks the API about each node; an unreachable API leaves the fields null rather than failing status. */
-async function kubernetesView(context: LoadedCluster, nodes: NodeStatus[]): Promise<ClusterStatus['kubernetes']> {
+async function kubernetesView(
+  context: LoadedCluster,
+  nodes: NodeStatus[],
+): Promise<{ kubernetes: NonNullable<ClusterStatus['kubernetes']>; kubeconfig: string | undefined }> {
   const apiServer = apiServerUrl(context.ports, boxAddress(context.subnet), 'localhost');
   let reachable = false;
+  let kubeconfig: string | undefined;
   try {
     const admin = await context.distribution.adminKubeconfig(distributionContext(context, context.machines));
     if (admin) {
-      const info = await kubernetesNodes(userKubeconfig(admin, context.names, apiServer));
+      const user = userKubeconfig(admin, context.names, apiServer);
+      const info = await kubernetesNodes(user);
       reachable = true;
+      kubeconfig = user;
       for (const node of nodes) {
         const seen = info.find((candidate) => candidate.name === node.name);
         node.kubernetes = seen ? { node: seen.name, ready: seen.ready, kubeletVersion: seen.kubeletVersion, pods: seen.pods } : null;
@@ -184,7 +195,7 @@ async function kubernetesView(context: LoadedCluster, nodes: NodeStatus[]): Prom
   } catch {
     for (const node of nodes) node.kubernetes = null;
   }
-  return { apiServer, context: context.names.kubeContext, reachable };
+  return { kubernetes: { apiServer, context: context.names.kubeContext, reachable }, kubeconfig };
 }
 
 /** Status of one cluster, or undefined when the engine holds nothing of it. */

@@ -4,6 +4,7 @@ import { clusterNames } from '../names.js';
 import type { Provider } from '../provider/types.js';
 import { runStep, type Reporter } from '../reporter.js';
 import type { ClusterSpec } from '../spec/schema.js';
+import { addonPreflight } from './addons.js';
 import { clusterContext, distributionContext } from './context.js';
 import { ensureHostReady } from './doctor.js';
 import { effectiveSpec } from './existing.js';
@@ -46,7 +47,8 @@ export async function up(options: UpOptions): Promise<ClusterStatus> {
       const spec = effectiveSpec(options.spec, options.given ?? [], observed);
       const distribution = distributionFor(spec.distribution);
       // Everything that can refuse the request does so before the first object is created: the host first,
-      // as a download of assets is the slowest of these.
+      // as a download of assets is the slowest of these. A wrong addon name costs nothing to find.
+      await addonPreflight(spec, distribution);
       const running = new Set(
         observed.machines.filter((machine) => machine.container.state === 'running').map((machine) => `${machine.role}-${machine.index}`),
       );

@@ -14,6 +14,7 @@ export const noneDistribution: Distribution = {
   name: 'none',
   defaultVersion: undefined,
   kubernetes: false,
+  bundledAddons: {},
   systemPods: [],
   // Nothing is known to listen: the box tries each machine and skips one that refuses.
   health: {},

@@ -1,3 +1,4 @@
+import type { AddonProbe } from '../addons/index.js';
 import type { Arch, AssetManifest } from '../assets/cache.js';
 import type { InotifyNeed } from '../host/inotify.js';
 import type { MachineRole } from '../labels.js';
@@ -5,7 +6,7 @@ import type { ClusterNames } from '../names.js';
 import type { ContainerFile, Provider } from '../provider/types.js';
 import type { Reporter } from '../reporter.js';
 import type { RegistryEndpoints } from '../registry/index.js';
-import type { ClusterSpec, DistributionName } from '../spec/schema.js';
+import type { AddonName, ClusterSpec, DistributionName } from '../spec/schema.js';
 
 /** A machine as a distribution sees it: a name to exec into, a role and a fixed address. */
 export interface MachineRef {
@@ -92,6 +93,11 @@ export interface Distribution {
   readonly health: { apiPath?: string; nodeProxy?: { port: number; path: string } };
   /** The CA (PEM) that signs the servers' API certificates, once the first server has made it. */
   apiCertificateAuthority(provider: Provider, machines: MachineRef[]): Promise<string | undefined>;
+  /**
+   * The addons this distribution runs itself, with how to tell each works; kiab installs the other wanted
+   * ones where there is Kubernetes (a distribution without it can run none).
+   */
+  readonly bundledAddons: Partial<Record<AddonName, AddonProbe>>;
   /** kube-system pods (by name prefix) that must run before the cluster counts as ready. */
   readonly systemPods: string[];
   /** The node image machines run, when the distribution derives its own from kiab's base node image. */

@@ -9,7 +9,9 @@ export const BOX_HOST = 2;
 const SERVER_FIRST = 10;
 export const MAX_SERVER_INDEX = 39; // .10 - .49
 const WORKER_FIRST = 50;
-export const MAX_WORKER_INDEX = 199; // .50 - .249
+export const MAX_WORKER_INDEX = 149; // .50 - .199
+/** Never given to a machine: the load balancer addon's pool (src/addons/loadbalancer.ts), .200 - .250. */
+export const RESERVED_HOSTS = { first: 200, last: 250 } as const;
 
 export interface Subnet {
   cidr: string;

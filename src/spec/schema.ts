@@ -13,6 +13,10 @@ export const clusterNameSchema = z
 export const DISTRIBUTIONS = ['kubeadm', 'k3s', 'none'] as const;
 export type DistributionName = (typeof DISTRIBUTIONS)[number];
 
+/** What a cluster runs beyond Kubernetes itself, each an upstream component (see src/addons/). */
+export const ADDONS = ['ingress', 'storage', 'loadbalancer', 'metrics'] as const;
+export type AddonName = (typeof ADDONS)[number];
+
 const hostPort = z.number().int().min(1).max(65535);
 
 /** Longer than anything a local cluster needs; beyond it a typo (`5h` for `5m`) would hang a script for hours. */
@@ -59,6 +63,10 @@ export const clusterSpecSchema = z
       .regex(/^v?\d+\.\d+\.\d+(\+k3s\d+)?$/, 'must be a plain release version such as v1.34.4 (kubeadm) or v1.36.4+k3s1 (k3s)')
       .optional()
       .describe('Kubernetes version for k3s or kubeadm'),
+    addons: z
+      .array(z.enum(ADDONS, { error: (issue) => `"${String(issue.input)}" is not an addon; choose from ${ADDONS.join(', ')}` }))
+      .optional()
+      .describe('Addons to run: ingress, storage, loadbalancer, metrics (default: all four with Kubernetes, none with distribution none; [] for none)'),
     wait: durationSchema.default('5m').describe('How long up waits for machines (and Kubernetes) to be ready'),
     ports: portsSchema.default({}),
     registry: z

@@ -5,9 +5,22 @@ import { mkdir, mkdtemp, readdir, readFile, stat, truncate, writeFile } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { checkIngress, checkLoadBalancer, checkMetrics, checkStatus, checkStorage, type AddonCluster } from './addon-checks.js';
 import { cachedK3sAssets } from '../../src/distribution/k3s/assets.js';
 import { DEFAULT_K3S_VERSION } from '../../src/distribution/k3s/release.js';
-import { assertInterrupts, docker, eventually, kiab, kiabJson, labelledObjects, run, startKiab, type Run } from './helpers.js';
+import {
+  assertInterrupts,
+  docker,
+  eventually,
+  kiab,
+  kiabJson,
+  labelledObjects,
+  makeBusyboxImage,
+  run,
+  startKiab,
+  type Run,
+  type StatusJson,
+} from './helpers.js';
 
 const VERSION = 'v1.2.3+k3s1';
 const CLUSTER = 'e2e-k3s';
@@ -257,6 +270,35 @@ describe('a real k3s cluster', () => {
     const kubectl = (...args: string[]): Promise<Run> => run('kubectl', args, { env });
     const nodes = await kubectl('get', 'nodes', '-o', 'jsonpath={range .items[*]}{.status.conditions[?(@.type=="Ready")].status}{" "}{end}');
     assert.deepEqual(nodes.stdout.trim().split(' '), ['True', 'True', 'True']);
+    // k3s's own addons pass the same acceptance checks as kiab's on kubeadm (a node's own address for LoadBalancers).
+    const status = JSON.parse(up.stdout) as StatusJson;
+    await makeBusyboxImage(`${status.registry!.host}/busybox:e2e`);
+    await docker(['push', `${status.registry!.host}/busybox:e2e`]);
+    const must = async (...args: string[]): Promise<string> => {
+      const result = await kubectl(...args);
+      if (result.code !== 0) throw new Error(`kubectl ${args.join(' ')}: ${result.stderr.trim()}`);
+      return result.stdout.trim();
+    };
+    const cluster: AddonCluster = {
+      name: NAME,
+      status,
+      busybox: `${status.registry!.host}/busybox:e2e`,
+      kubectl: must,
+      kubectlInput: async (input, ...args) => {
+        const result = await run('kubectl', args, { env, input });
+        if (result.code !== 0) throw new Error(`kubectl ${args.join(' ')}: ${result.stderr.trim()}`);
+        return result.stdout.trim();
+      },
+      kiab: (args) => kiab(args, { env }),
+    };
+    await checkStatus(cluster);
+    await checkIngress(cluster);
+    await checkLoadBalancer(cluster, false);
+    await checkStorage(cluster);
+    await checkMetrics(
+      cluster,
+      status.nodes.map((node) => node.name),
+    );
     assert.equal((await kiab(['node', 'add', '--cluster', NAME], { env })).code, 0);
     assert.equal((await kiab(['node', 'rm', `kiab-${NAME}-worker-2`], { env })).code, 0);
     assert.equal((await kiab(['delete', NAME], { env })).code, 0);

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { assetDir, hostArch, type AssetManifest } from '../../src/assets/cache.js';
+import { ADDON_SET_VERSION, COMPONENTS, METALLB_MANIFEST } from '../../src/addons/index.js';
 import { DEFAULT_KUBEADM_VERSION, MACHINE_BINARIES } from '../../src/distribution/kubeadm/assets.js';
 import { defaultBoxImage } from '../../src/images/index.js';
 import { registryConfig } from '../../src/registry/index.js';
@@ -16,11 +17,25 @@ const present = await stat(join(BUILT, 'manifest.json')).then(
   () => true,
   () => false,
 );
-const skip = present ? false : `no kubeadm assets in ${BUILT} to serve as a release (run \`kiab assets build --k8s kubeadm\`)`;
+const ADDONS_BUILT = assetDir({ distribution: 'addons', version: ADDON_SET_VERSION, arch: hostArch() });
+const addonsPresent = await stat(join(ADDONS_BUILT, 'manifest.json')).then(
+  () => true,
+  () => false,
+);
+const skip =
+  present && addonsPresent
+    ? false
+    : `no kubeadm and addon assets in ${BUILT} and ${ADDONS_BUILT} to serve as a release (run \`kiab assets build --k8s kubeadm\`)`;
 
-/** Serves dl.k8s.io's layout (release/VERSION/bin/linux/ARCH/NAME and NAME.sha256) from the built binaries. */
+/**
+ * Serves dl.k8s.io's layout (release/VERSION/bin/linux/ARCH/NAME and NAME.sha256) from the built binaries, and
+ * MetalLB's (VERSION/config/manifests/metallb-native.yaml) from the built addon set. The addon images the
+ * build left in the engine stand for the official ones, which cannot be pulled here.
+ */
 async function releaseServer(tamper: string | undefined, emptySums = false): Promise<{ server: Server; url: string }> {
   const files = new Map<string, Buffer>();
+  const metallb = await readFile(join(ADDONS_BUILT, 'manifests', 'metallb-native.yaml'));
+  files.set(METALLB_MANIFEST.releasePath, tamper === 'metallb' ? Buffer.concat([metallb, Buffer.from('# tampered\n')]) : metallb);
   for (const binary of MACHINE_BINARIES) {
     const data = await readFile(join(BUILT, 'bin', binary));
     const path = `/${DEFAULT_KUBEADM_VERSION}/bin/linux/${hostArch()}/${binary}`;
@@ -42,15 +57,19 @@ else
     let good: Awaited<ReturnType<typeof releaseServer>>;
     let bad: Awaited<ReturnType<typeof releaseServer>>;
     let unsummed: Awaited<ReturnType<typeof releaseServer>>;
+    let badMetallb: Awaited<ReturnType<typeof releaseServer>>;
+    const mirrors = (server: { url: string }): NodeJS.ProcessEnv => ({ KIAB_K8S_RELEASE_URL: server.url, KIAB_METALLB_RELEASE_URL: server.url });
     before(async () => {
       good = await releaseServer(undefined);
       bad = await releaseServer('kubelet');
       unsummed = await releaseServer(undefined, true);
+      badMetallb = await releaseServer('metallb');
     });
     after(() => {
       good.server.close();
       bad.server.close();
       unsummed.server.close();
+      badMetallb.server.close();
     });
 
     it('refuses an empty .sha256 instead of downloading unchecked, and caches nothing', async () => {
@@ -67,12 +86,21 @@ else
       );
     });
 
-    it('downloads binaries checked against their .sha256, saves the control-plane images, and lists the set as verified', async () => {
-      const env = { ...process.env, KIAB_CACHE_DIR: await mkdtemp(join(tmpdir(), 'kiab-cache-')), KIAB_K8S_RELEASE_URL: good.url };
+    it('downloads binaries checked against their .sha256, saves the control-plane and addon images, and lists both sets as verified', async () => {
+      const env = { ...process.env, KIAB_CACHE_DIR: await mkdtemp(join(tmpdir(), 'kiab-cache-')), ...mirrors(good) };
       const pulled = await kiab(['assets', 'pull', '--k8s', 'kubeadm', '-o', 'json'], { env });
       assert.equal(pulled.code, 0, pulled.stderr);
-      const [result] = JSON.parse(pulled.stdout) as Array<{ manifest: { source: string; images: Record<string, string>; files: Record<string, unknown> } }>;
-      assert.ok(result, 'one asset set');
+      const [result, addons] = JSON.parse(pulled.stdout) as Array<{
+        manifest: { source: string; images: Record<string, string>; files: Record<string, unknown> };
+      }>;
+      assert.ok(result && addons, 'the kubeadm set and the addon set');
+      assert.deepEqual(
+        Object.values(addons.manifest.images).sort(),
+        Object.values(COMPONENTS)
+          .map((component) => component.image)
+          .sort(),
+      );
+      assert.ok(addons.manifest.files['manifests/metallb-native.yaml'], "MetalLB's manifest is in the set");
       assert.equal(result.manifest.source, 'release');
       assert.deepEqual(Object.keys(result.manifest.images).sort(), [
         'images/coredns.tar',
@@ -89,8 +117,18 @@ else
       }>;
       assert.deepEqual(
         listed.map((row) => [row.distribution, row.source, row.verified]),
-        [['kubeadm', 'release', true]],
+        [
+          ['addons', 'release', true],
+          ['kubeadm', 'release', true],
+        ],
       );
+    });
+
+    it("refuses a MetalLB manifest that is not the release's", async () => {
+      const env = { ...process.env, KIAB_CACHE_DIR: await mkdtemp(join(tmpdir(), 'kiab-cache-')), ...mirrors(badMetallb) };
+      const pulled = await kiab(['assets', 'pull', '--k8s', 'kubeadm'], { env });
+      assert.equal(pulled.code, 1);
+      assert.match(pulled.stderr, /metallb-native\.yaml does not match its published checksum/);
     });
 
     it('refuses a binary that does not match its published sum', async () => {

@@ -9,13 +9,15 @@ import { kubeadmSkip } from './kubeadm-cache.js';
 
 const CLUSTER = 'e2e-faults';
 const UP = ['up', CLUSTER, '--k8s', 'kubeadm', '--workers', '2', '--wait', '6m'];
+// The addons' own moment uses them; the others leave them out, to keep the suite within CI's time.
+const upArgs = (moment: { addons?: boolean }): string[] => (moment.addons ? UP : [...UP, '--no-addons']);
 
 /**
  * Moments to kill `up` at, spread over every step: a step's line is printed when it ends, so "after X,
  * N ms" lands N ms into the step that follows X (boot, the image import, kubeadm init, the joins, the
  * Kubernetes wait, the clean snapshot).
  */
-const MOMENTS: Array<{ after: RegExp | null; delayMs: number; during: string; signal?: 'SIGINT' }> = [
+const MOMENTS: Array<{ after: RegExp | null; delayMs: number; during: string; signal?: 'SIGINT'; addons?: boolean }> = [
   { after: null, delayMs: 300, during: 'the preflight and images' },
   { after: /✓ network /, delayMs: 0, during: 'the box' },
   { after: /✓ box /, delayMs: 0, during: 'the machines' },
@@ -25,6 +27,7 @@ const MOMENTS: Array<{ after: RegExp | null; delayMs: number; during: string; si
   { after: /✓ boot /, delayMs: 16_000, during: 'the joins' },
   { after: /✓ install kubeadm /, delayMs: 1_000, during: 'the Kubernetes wait' },
   { after: /✓ wait for Kubernetes /, delayMs: 0, during: 'the kubeconfig and registry publishing' },
+  { after: /✓ wait for Kubernetes /, delayMs: 4_000, during: 'the addons (images imported, objects applied)', addons: true },
   { after: /✓ pause /, delayMs: 0, during: 'the clean snapshot' },
   // Ctrl-C instead, inside kubeadm init: exit 130 at the next safe point (after init), and the same convergence.
   { after: /✓ boot /, delayMs: 7_000, during: 'kubeadm init', signal: 'SIGINT' },
@@ -47,7 +50,7 @@ else
 
     /** Starts `up` and signals it at the moment; resolves once it is gone, with its exit code and what it printed. */
     async function killedUp(moment: (typeof MOMENTS)[number]): Promise<{ code: number | null; stderr: string }> {
-      const child = spawnKiab(UP, env);
+      const child = spawnKiab(upArgs(moment), env);
       let stderr = '';
       let killer: NodeJS.Timeout | undefined;
       const kill = (): void => void (killer ??= setTimeout(() => child.kill(moment.signal ?? 'SIGKILL'), moment.delayMs));
@@ -70,9 +73,17 @@ else
           assert.match(stderr, /^kiab: interrupted/m);
         }
 
-        const converged = await kiab([...UP, '-o', 'json'], { env });
+        const converged = await kiab([...upArgs(moment), '-o', 'json'], { env });
         assert.equal(converged.code, 0, `up after the kill: ${converged.stderr}`);
-        const status = JSON.parse(converged.stdout) as { state: string; nodes: Array<{ kubernetes?: { ready: boolean } | null }> };
+        const status = JSON.parse(converged.stdout) as {
+          state: string;
+          nodes: Array<{ kubernetes?: { ready: boolean } | null }>;
+          addons: Array<{ name: string; ready: boolean | null }>;
+        };
+        assert.deepEqual(
+          status.addons.map((addon) => [addon.name, addon.ready]),
+          moment.addons ? ['ingress', 'storage', 'loadbalancer', 'metrics'].map((name) => [name, true]) : [],
+        );
         assert.equal(status.state, 'running');
         assert.deepEqual(
           status.nodes.map((node) => node.kubernetes?.ready),

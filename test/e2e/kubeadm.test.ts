@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { connect as connectTls } from 'node:tls';
 import { mkdtemp, readFile, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -6,6 +7,19 @@ import { after, before, describe, it } from 'node:test';
 import { DEFAULT_KUBEADM_VERSION } from '../../src/distribution/kubeadm/assets.js';
 import { docker, eventually, hostPort, kiab, kiabJson, kiabOk, labelledObjects, makeBusyboxImage, restartEngine, run, type StatusJson } from './helpers.js';
 import { KUBEADM_KUBECTL as KUBECTL, kubeadmSkip as skip } from './kubeadm-cache.js';
+import {
+  checkIngress,
+  checkLoadBalancer,
+  checkMetrics,
+  checkStatus,
+  checkStorage,
+  curlHello,
+  deployHello,
+  HELLO,
+  makeClaim,
+  withClaim,
+  type AddonCluster,
+} from './addon-checks.js';
 
 const CLUSTER = 'e2e-kubeadm';
 const machine = (role: string, index: number): string => `kiab-${CLUSTER}-${role}-${index}`;
@@ -25,6 +39,18 @@ else
       return result.stdout.trim();
     };
     const kiabEnv = (args: string[]) => kiab(args, { env });
+    const addonCluster = (): AddonCluster => ({
+      name: CLUSTER,
+      status,
+      busybox: `${registry}/busybox:e2e`,
+      kubectl,
+      kubectlInput: async (input, ...args) => {
+        const result = await run(KUBECTL, ['--kubeconfig', kubeconfig, ...args], { env, input });
+        if (result.code !== 0) throw new Error(`kubectl ${args.join(' ')}: ${result.stderr.trim()}`);
+        return result.stdout.trim();
+      },
+      kiab: kiabEnv,
+    });
 
     before(async () => {
       kubeconfig = join(await mkdtemp(join(tmpdir(), 'kiab-kubeadm-')), 'config');
@@ -183,6 +209,44 @@ else
       assert.equal(answer, `hello from ${to.metadata.name}`);
     });
 
+    it('runs the four addons by default, and status says each is ready', async () => {
+      await checkStatus(addonCluster());
+      assert.equal(await kubectl('get', 'storageclass', '-o', 'jsonpath={.items[*].metadata.name}'), 'local-path');
+    });
+
+    it('kubelets serve certificates from the cluster CA (verified, no skipping), and kubectl top gives numbers', async () => {
+      const ca = await docker(['exec', machine('server', 0), 'cat', '/etc/kubernetes/pki/ca.crt']);
+      for (const node of status.nodes) {
+        // Checked as a client would: the chain up to the cluster CA, and the node's address among its names.
+        const served = await new Promise<string>((resolve, reject) => {
+          const socket = connectTls({ host: node.ip!, port: 10250, ca }, () => {
+            resolve(socket.getPeerX509Certificate()!.subject);
+            socket.end();
+          });
+          socket.once('error', reject);
+        });
+        assert.match(served, new RegExp(`CN=system:node:${node.name}`));
+      }
+      const args = await kubectl('-n', 'kube-system', 'get', 'deployment', 'metrics-server', '-o', 'jsonpath={.spec.template.spec.containers[0].args}');
+      assert.doesNotMatch(args, /insecure/);
+      assert.equal(await kubectl('get', 'apiservice', 'v1beta1.metrics.k8s.io', '-o', 'jsonpath={.spec.insecureSkipTLSVerify}'), '');
+      await checkMetrics(addonCluster(), [machine('server', 0), machine('worker', 0), machine('worker', 1)]);
+    });
+
+    it('an Ingress answers through the box and the loopback ports, on http and https', async () => {
+      await checkIngress(addonCluster());
+      // kiab's Traefik reports the box's address for Ingresses, where their traffic comes in.
+      assert.equal(await kubectl('get', 'ingress', 'hello', '-o', 'jsonpath={.status.loadBalancer.ingress[0].ip}'), status.address);
+    });
+
+    it('a LoadBalancer Service gets an address from the pool that answers from the host', async () => {
+      await checkLoadBalancer(addonCluster(), true);
+    });
+
+    it('a PVC without a class binds, keeps its data for the next pod, and a snapshot restore brings it back', async () => {
+      await checkStorage(addonCluster());
+    });
+
     it('reset brings the cluster back to Ready with objects made after the snapshot gone', async () => {
       const restored = await kiabEnv(['reset', CLUSTER, '-o', 'json']);
       assert.equal(restored.code, 0, restored.stderr);
@@ -191,10 +255,20 @@ else
       assert.deepEqual(ready.trim().split(' '), ['True', 'True', 'True']);
     });
 
-    it('node add joins a Ready worker; node rm drains it and deletes the node', async () => {
+    it('node add joins a Ready worker with working ingress, storage and metrics; node rm drains it and deletes the node', async () => {
       const added = await kiabEnv(['node', 'add', '--cluster', CLUSTER, '--role', 'worker', '-o', 'json']);
       assert.equal(added.code, 0, added.stderr);
-      assert.equal(await kubectl('get', 'node', machine('worker', 2), '-o', 'jsonpath={.status.conditions[?(@.type=="Ready")].status}'), 'True');
+      const worker2 = machine('worker', 2);
+      assert.equal(await kubectl('get', 'node', worker2, '-o', 'jsonpath={.status.conditions[?(@.type=="Ready")].status}'), 'True');
+      // Its own Traefik answers on its port 80 (the box forwards to the first worker, so this goes to it directly).
+      await deployHello(addonCluster());
+      const ip = (JSON.parse(added.stdout) as { ip: string }).ip;
+      assert.equal(await curlHello(`http://${ip}/hello/`), HELLO);
+      await makeClaim(addonCluster(), 'local');
+      assert.equal(await withClaim(addonCluster(), 'local-writer', 'local', 'echo here > /data/file && cat /data/file', worker2), 'here');
+      assert.equal(await withClaim(addonCluster(), 'local-reader', 'local', 'cat /data/file', worker2), 'here');
+      await checkMetrics(addonCluster(), [worker2]);
+      await kubectl('delete', 'pvc', 'local', '--wait=true');
       const removed = await kiabEnv(['node', 'rm', machine('worker', 2)]);
       assert.equal(removed.code, 0, removed.stderr);
       assert.equal(await kubectl('get', 'node', machine('worker', 2), '--ignore-not-found', '-o', 'name'), '');
@@ -227,5 +301,46 @@ else
       // kiabOk ran without KUBECONFIG; delete again with it so the entries in our file go too.
       await kiabEnv(['delete', CLUSTER]);
       assert.doesNotMatch(await readFile(kubeconfig, 'utf8'), new RegExp(`kiab-${CLUSTER}`));
+    });
+  });
+
+const BARE = 'e2e-kubeadm-bare';
+
+if (skip) it('a kubeadm cluster without addons', { skip }, () => undefined);
+else
+  describe('a kubeadm cluster made with --no-addons', () => {
+    let kubeconfig: string;
+    let env: NodeJS.ProcessEnv;
+    let up: Awaited<ReturnType<typeof kiab>>;
+
+    before(async () => {
+      kubeconfig = join(await mkdtemp(join(tmpdir(), 'kiab-kubeadm-bare-')), 'config');
+      env = { ...process.env, KUBECONFIG: kubeconfig };
+      await kiab(['delete', BARE], { env });
+      up = await kiab(['up', BARE, '--k8s', 'kubeadm', '--servers', '1', '--workers', '0', '--no-addons', '--no-snapshot', '--wait', '8m', '-o', 'json'], {
+        env,
+      });
+    });
+
+    after(async () => {
+      await kiab(['delete', BARE], { env });
+    });
+
+    it('has none of them, and status lists none', async () => {
+      assert.equal(up.code, 0, up.stderr);
+      assert.deepEqual((JSON.parse(up.stdout) as { addons?: unknown[] }).addons, []);
+      const kubectl = async (...args: string[]): Promise<string> => (await run(KUBECTL, ['--kubeconfig', kubeconfig, ...args], { env })).stdout.trim();
+      assert.equal(
+        await kubectl('get', 'namespaces', '-o', 'name'),
+        ['namespace/default', 'namespace/kube-node-lease', 'namespace/kube-public', 'namespace/kube-system'].join('\n'),
+      );
+      for (const kind of ['storageclasses', 'ingressclasses', 'customresourcedefinitions']) assert.equal(await kubectl('get', kind, '-o', 'name'), '', kind);
+      assert.equal(await kubectl('get', 'apiservice', 'v1beta1.metrics.k8s.io', '--ignore-not-found', '-o', 'name'), '');
+    });
+
+    it('up on it refuses to add addons later (exit 2, one line)', async () => {
+      const again = await kiab(['up', BARE, '--addons', 'storage'], { env });
+      assert.equal(again.code, 2);
+      assert.match(again.stderr.trim(), /^kiab: --addons: cluster e2e-kubeadm-bare was made with none, and up cannot change it to storage/);
     });
   });

@@ -1,7 +1,16 @@
 import assert from 'node:assert/strict';
 import { createServer } from 'node:net';
 import { describe, it } from 'node:test';
-import { boxAddress, cidrsOverlap, machineAddress, parseSubnet, pickFreeSubnet } from '../../src/net/addresses.js';
+import {
+  boxAddress,
+  cidrsOverlap,
+  machineAddress,
+  MAX_SERVER_INDEX,
+  MAX_WORKER_INDEX,
+  parseSubnet,
+  pickFreeSubnet,
+  RESERVED_HOSTS,
+} from '../../src/net/addresses.js';
 import { isPortFree, planHostPorts } from '../../src/net/ports.js';
 
 describe('addresses', () => {
@@ -10,8 +19,20 @@ describe('addresses', () => {
     assert.equal(boxAddress(subnet), '172.28.4.2');
     assert.equal(machineAddress(subnet, 'server', 0), '172.28.4.10');
     assert.equal(machineAddress(subnet, 'worker', 0), '172.28.4.50');
-    assert.equal(machineAddress(subnet, 'worker', 199), '172.28.4.249');
+    assert.equal(machineAddress(subnet, 'worker', 149), '172.28.4.199');
     assert.throws(() => machineAddress(subnet, 'server', 40), RangeError);
+    assert.throws(() => machineAddress(subnet, 'worker', 150), RangeError);
+  });
+  it('gives no machine an address of the load balancer pool (.200-.250)', () => {
+    const hosts = [...Array(MAX_SERVER_INDEX + 1).keys()]
+      .map((index) => machineAddress(subnet, 'server', index))
+      .concat([...Array(MAX_WORKER_INDEX + 1).keys()].map((index) => machineAddress(subnet, 'worker', index)))
+      .concat([boxAddress(subnet)])
+      .map((address) => Number(address.split('.')[3]));
+    assert.deepEqual(
+      hosts.filter((host) => host >= RESERVED_HOSTS.first && host <= RESERVED_HOSTS.last),
+      [],
+    );
   });
   it('detects overlapping networks', () => {
     assert.ok(cidrsOverlap('172.28.0.0/24', '172.16.0.0/12'));

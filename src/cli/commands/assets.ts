@@ -27,7 +27,7 @@ export function registerAssets(program: Command, runtime: Runtime): void {
 
   assets
     .command('build')
-    .description('compile Kubernetes from its Go modules (needs Go and the Go module proxy) into the asset cache')
+    .description('compile Kubernetes and the addons from their Go modules (needs Go and the Go module proxy) into the asset cache')
     .addOption(new Option('--k8s <distribution>', 'distribution').choices(['kubeadm']).default('kubeadm'))
     .option('--k8s-version <version>', 'Kubernetes version', defaultVersionOf('kubeadm'))
     .option('--force', 'rebuild even when the cache holds a verified build')

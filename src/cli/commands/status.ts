@@ -57,6 +57,19 @@ function formatStatus(status: ClusterStatus): string {
       ],
     ),
   );
+  if (status.addons?.length) {
+    lines.push('');
+    lines.push(
+      table(
+        ['Addon', 'Provided by', 'Ready'],
+        status.addons.map((addon) => [
+          addon.name,
+          addon.component,
+          addon.ready === null ? 'unknown' : addon.ready ? 'yes' : `no: ${addon.problem ?? 'not ready'}`,
+        ]),
+      ),
+    );
+  }
   if (status.ports.length > 0) {
     lines.push('');
     lines.push(

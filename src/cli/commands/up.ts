@@ -3,7 +3,7 @@ import { up } from '../../cluster/up.js';
 import { loadSpec } from '../../spec/load.js';
 import { parseDuration } from '../../spec/duration.js';
 import { UsageError } from '../../errors.js';
-import { DISTRIBUTIONS, type ClusterSpecInput, type DistributionName } from '../../spec/schema.js';
+import { ADDONS, DISTRIBUTIONS, type AddonName, type ClusterSpecInput, type DistributionName } from '../../spec/schema.js';
 import { outputOf, outputOption, parseCount, type Runtime } from '../runtime.js';
 import { printJson } from '../output.js';
 import { printStatus } from './status.js';
@@ -15,6 +15,8 @@ interface UpFlags {
   k8s?: DistributionName;
   k8sVersion?: string;
   wait?: string;
+  /** A comma-separated list, or false for --no-addons. */
+  addons?: string | false;
   snapshot: boolean;
   switch: boolean;
   apiAddress: 'localhost' | 'box';
@@ -31,6 +33,8 @@ export function registerUp(program: Command, runtime: Runtime): void {
     .addOption(new Option('--k8s <distribution>', 'what runs on the machines (default: kubeadm)').choices(DISTRIBUTIONS))
     .option('--k8s-version <version>', 'Kubernetes version for k3s or kubeadm')
     .option('--wait <duration>', 'how long to wait for the machines, e.g. 90s or 5m')
+    .option('--addons <list>', `addons to run, comma-separated: ${ADDONS.join(', ')} (default: all, where there is Kubernetes)`)
+    .option('--no-addons', 'run no addons')
     .option('--no-snapshot', 'do not take the "clean" snapshot that `kiab reset` returns to')
     .option('--no-switch', 'merge the kubeconfig without switching the current context')
     .addOption(
@@ -49,6 +53,8 @@ export function registerUp(program: Command, runtime: Runtime): void {
         ...(flags.k8s !== undefined ? { distribution: flags.k8s } : {}),
         ...(flags.k8sVersion !== undefined ? { kubernetesVersion: flags.k8sVersion } : {}),
         ...(flags.wait !== undefined ? { wait: flags.wait } : {}),
+        // Names are checked by the spec schema, which says which one is unknown.
+        ...(flags.addons !== undefined ? { addons: flags.addons === false ? [] : (flags.addons.split(',').map((name) => name.trim()) as AddonName[]) } : {}),
       };
       const { spec, given } = await loadSpec({ ...(flags.config !== undefined ? { configPath: flags.config } : {}), flags: input });
       const status = await up({

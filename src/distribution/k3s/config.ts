@@ -18,6 +18,8 @@ export interface K3sFacts {
   /** Embedded etcd for an HA control plane when there is more than one server. */
   highAvailability: boolean;
   untaintServers: boolean;
+  /** Bundled addons to leave out (k3s's names: traefik, servicelb, local-storage, metrics-server). */
+  disable: string[];
 }
 
 /** What every machine runs with on hosts such as this one (no CAP_SYS_RESOURCE, maybe cgroup v1). */
@@ -53,6 +55,7 @@ export function k3sConfig(machine: MachineRef, plan: JoinPlan, facts: K3sFacts):
     config['write-kubeconfig-mode'] = '0600';
     if (plan.initialises && facts.highAvailability) config['cluster-init'] = true;
     if (!facts.untaintServers) config['node-taint'] = ['node-role.kubernetes.io/control-plane:NoSchedule'];
+    if (facts.disable.length > 0) config.disable = facts.disable;
   }
   return stringify(config);
 }

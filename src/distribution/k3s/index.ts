@@ -10,6 +10,7 @@ import { cachedK3sAssets, importK3sAssets, pullK3sAssets, type K3sAssets } from 
 import { DEFAULT_K3S_VERSION, k3sAssetNames, k3sRequestVersion } from './release.js';
 import type { ClusterSpec } from '../../spec/schema.js';
 import { deleteNode, drainNode, firstServer, remainingServer } from '../nodes.js';
+import { K3S_BUNDLED_ADDONS, k3sDisabled } from './addons.js';
 import type { Distribution, DistributionContext, MachineRef } from '../types.js';
 import {
   joinPlan,
@@ -62,6 +63,7 @@ function facts(context: DistributionContext): K3sFacts {
     boxIp: context.box.ip,
     highAvailability: servers.length > 1 || context.spec.servers > 1,
     untaintServers: !context.machines.some((machine) => machine.role === 'worker'),
+    disable: k3sDisabled(context.spec),
   };
 }
 
@@ -129,6 +131,7 @@ export const k3sDistribution: Distribution = {
   name: 'k3s',
   defaultVersion: DEFAULT_K3S_VERSION,
   kubernetes: true,
+  bundledAddons: K3S_BUNDLED_ADDONS,
   systemPods: ['coredns'],
   preflight: async ({ spec, reporter, signal }) => {
     await k3sAssets(spec, reporter, signal);

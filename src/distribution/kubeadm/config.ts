@@ -46,6 +46,9 @@ function kubeletConfiguration(): Record<string, unknown> {
     imageGCHighThresholdPercent: 100,
     resolvConf: POD_RESOLV_CONF,
     evictionHard: { 'nodefs.available': '0%', 'nodefs.inodesFree': '0%', 'imagefs.available': '0%' },
+    // The kubelet's serving certificate comes from the cluster CA (kiab approves exactly these requests), so
+    // metrics-server and the API server can verify kubelets instead of skipping TLS verification.
+    serverTLSBootstrap: true,
   };
 }
 

@@ -1,7 +1,7 @@
 import { createHash, randomBytes, X509Certificate } from 'node:crypto';
-import { createReadStream } from 'node:fs';
-import { join } from 'node:path';
+import { LOCAL_PATH_DIR } from '../../addons/index.js';
 import { hostArch, verifiedAssets } from '../../assets/cache.js';
+import { importImageArchives } from '../../assets/images.js';
 import { isAbort, KiabError, throwIfAborted, UsageError } from '../../errors.js';
 import { goOnPath } from '../../host/go.js';
 import { inotifyHint } from '../../host/inotify.js';
@@ -14,6 +14,7 @@ import { DEFAULT_KUBEADM_VERSION, EVERY_MACHINE_IMAGES, kubeadmAssets, kubeadmNo
 import { buildKubeadmAssets, pullKubeadmAssets } from './build.js';
 import { API_PORT, POD_RESOLV_CONF, initConfig, joinConfig, kubeProxyConfig, NODE_PROXIER_BINDING, type ClusterFacts } from './config.js';
 import { CNI_CONFIG_PATH, cniConfig, POD_ROUTES_PATH, podRoutes } from './network.js';
+import { KUBELET_SERVING_CERT, requestsToApprove, type SigningRequest } from './serving-certs.js';
 
 const CTR = ['ctr', '--namespace', 'k8s.io'];
 const ADMIN_KUBECONFIG = '/etc/kubernetes/admin.conf';
@@ -39,16 +40,11 @@ function facts(context: DistributionContext): ClusterFacts {
 /** Imports the images a machine's role needs, skipping those its containerd already has. */
 async function importImages(context: DistributionContext, machine: MachineRef): Promise<void> {
   const { dir, manifest } = await kubeadmAssets(context.spec);
-  const present = (await run(context.provider, machine.name, [...CTR, 'images', 'ls', '-q'])).stdout.split('\n');
-  for (const [file, ref] of Object.entries(manifest.images)) {
-    const needed = machine.role === 'server' || EVERY_MACHINE_IMAGES.some((name) => file === `images/${name}.tar`);
-    if (!needed || present.includes(ref)) continue;
-    context.progress(`importing ${ref} into ${machine.name}`);
-    await run(context.provider, machine.name, [...CTR, 'images', 'import', '-'], {
-      stdin: createReadStream(join(dir, file), { highWaterMark: 4 << 20 }),
-      what: `importing ${ref}`,
-    });
-  }
+  const images = Object.entries(manifest.images)
+    .filter(([file]) => machine.role === 'server' || EVERY_MACHINE_IMAGES.some((name) => file === `images/${name}.tar`))
+    .map(([file, ref]) => ({ file, ref }));
+  context.progress(`importing ${images.length} images into ${machine.name}`);
+  await importImageArchives(context.provider, machine.name, CTR, dir, images);
 }
 
 /** sha256 of the cluster CA's public key, the pin kubeadm join checks the API server against. */
@@ -216,6 +212,42 @@ async function cachedOrPulled({ spec, provider, reporter, signal }: PreflightReq
 }
 
 /**
+ * Approves the kubelet serving certificate requests of `machines` that ask for exactly their own name and
+ * address (see serving-certs.ts), until every one of them holds its certificate. A request kiab will not
+ * approve is left for the user to see, and named at the deadline.
+ */
+async function approveServingCertificates(context: DistributionContext, control: MachineRef, machines: MachineRef[]): Promise<void> {
+  let refused: Awaited<ReturnType<typeof requestsToApprove>>['refused'] = [];
+  let lacking: MachineRef[] = machines;
+  await poll(
+    async () => {
+      lacking = [];
+      for (const machine of machines) if (!(await fileExists(context.provider, machine.name, KUBELET_SERVING_CERT))) lacking.push(machine);
+      if (lacking.length === 0) return true;
+      const listed = await tryRun(context.provider, control.name, [...KUBECTL, 'get', 'csr', '-o', 'json']);
+      if (listed.exitCode !== 0) return undefined;
+      const decision = await requestsToApprove((JSON.parse(listed.stdout) as { items: SigningRequest[] }).items, lacking);
+      refused = decision.refused;
+      if (decision.approve.length > 0)
+        await run(context.provider, control.name, [...KUBECTL, 'certificate', 'approve', ...decision.approve], {
+          what: 'approving kubelet serving certificates',
+        });
+      return undefined;
+    },
+    {
+      interval: 500,
+      deadline: context.deadline,
+      ...(context.signal ? { signal: context.signal } : {}),
+      timeout: () =>
+        new KiabError(
+          `the kubelets of ${lacking.map((machine) => machine.name).join(', ')} got no serving certificate${refused.length ? `; kiab did not approve ${refused.map((entry) => `${entry.name} (${entry.reason})`).join(', ')}` : ''}`,
+          { hint: `see the requests with \`kubectl get csr\` and the kubelet with \`kiab exec NODE -- journalctl -u kubelet\`` },
+        ),
+    },
+  );
+}
+
+/**
  * Upstream Kubernetes set up by kubeadm, with binaries and images from kiab's verified asset cache (built
  * from the Go modules or downloaded) so that no pull leaves the cluster.
  */
@@ -223,6 +255,8 @@ export const kubeadmDistribution: Distribution = {
   name: 'kubeadm',
   defaultVersion: DEFAULT_KUBEADM_VERSION,
   kubernetes: true,
+  // Upstream Kubernetes brings no addons: kiab installs them (src/addons/).
+  bundledAddons: {},
   systemPods: ['kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'etcd', 'coredns'],
   // kubeadm lets anonymous requests read /readyz; kube-proxy serves its health on every machine.
   health: { apiPath: '/readyz', nodeProxy: { port: 10256, path: '/healthz' } },
@@ -239,7 +273,8 @@ export const kubeadmDistribution: Distribution = {
   },
   // Measured on a running 1+2 cluster (see README, host limits): the control plane's watchers make a server the heaviest.
   inotifyNeed: (role) => (role === 'server' ? { instances: 28, watches: 400 } : { instances: 15, watches: 200 }),
-  machineVolumes: () => [],
+  // local-path-provisioner keeps volumes' data here: on a volume of its own, so snapshots capture it.
+  machineVolumes: () => [{ purpose: 'local-path', path: LOCAL_PATH_DIR }],
   machineFiles: (context, machine) => [
     { path: CNI_CONFIG_PATH, content: cniConfig(machine) },
     { path: '/etc/kiab/node.env', content: `NODE_IP=${machine.ip}\n` },
@@ -275,6 +310,8 @@ export const kubeadmDistribution: Distribution = {
     if (workers.length) context.progress(`joining ${workers.length} workers`);
     await Promise.all(workers.map((worker) => joinMachine(context, worker, control)));
     await finishMachines(context, control);
+    context.progress('approving kubelet serving certificates');
+    await approveServingCertificates(context, control, machines);
   },
   join: async (context, machine) => {
     await importImages(context, machine);
@@ -283,6 +320,7 @@ export const kubeadmDistribution: Distribution = {
     const control = await requireControlServer(context);
     if (!(await isJoined(context.provider, machine))) await joinMachine(context, machine, control);
     await startKubeProxy(context, machine);
+    await approveServingCertificates(context, control, [machine]);
   },
   leave: async (context, machine) => {
     // Acting from a server that stays lets the first server leave too: every server holds admin.conf.

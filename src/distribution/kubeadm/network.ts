@@ -9,7 +9,7 @@ import type { MachineRef } from '../types.js';
 export const POD_CIDR = '10.244.0.0/16';
 export const SERVICE_CIDR = '10.96.0.0/16';
 
-/** Same numbering as machine addresses: servers 10.244.0-39.0/24, workers 10.244.50-249.0/24. */
+/** Same numbering as machine addresses: servers 10.244.0-39.0/24, workers 10.244.50-199.0/24. */
 export function podSubnetOf(machine: Pick<MachineRef, 'role' | 'index'>): string {
   return `10.244.${machine.role === 'server' ? machine.index : 50 + machine.index}.0/24`;
 }

@@ -1,0 +1,188 @@
+import { createWriteStream, existsSync } from 'node:fs';
+import { copyFile, mkdir, readFile, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import {
+  assetDir,
+  cacheRoot,
+  describeFile,
+  hostArch,
+  readManifest,
+  sha256File,
+  verifiedAssets,
+  verifyAssets,
+  writeManifest,
+  type AssetManifest,
+} from '../assets/cache.js';
+import { download } from '../assets/download.js';
+import { KiabError } from '../errors.js';
+import { LABEL } from '../labels.js';
+import { packageRoot } from '../package-files.js';
+import { runProcess } from '../process.js';
+import type { Provider } from '../provider/types.js';
+import { runStep, type Reporter } from '../reporter.js';
+import { kiabVersion } from '../version.js';
+import { ADDON_SET_VERSION, COMPONENTS, COMPONENT_NAMES, METALLB_MANIFEST, type ComponentName } from './components.js';
+
+/** A verified addon asset set: image archives by component and MetalLB's manifest. */
+export interface AddonAssets {
+  dir: string;
+  manifest: AssetManifest;
+  reused: boolean;
+}
+
+export interface AddonAssetRequest {
+  provider: Provider;
+  reporter: Reporter;
+  force: boolean;
+  signal?: AbortSignal;
+}
+
+const KEY = { distribution: 'addons', version: ADDON_SET_VERSION } as const;
+export const METALLB_MANIFEST_FILE = 'manifests/metallb-native.yaml';
+export const imageFile = (component: ComponentName): string => `images/${component}.tar`;
+
+/** The cached, verified addon set; a missing one names both ways to make it. */
+export async function addonAssets(): Promise<AddonAssets> {
+  const found = await verifiedAssets({ ...KEY, arch: hostArch() });
+  if (!found) {
+    throw new KiabError(`no addon assets (set ${ADDON_SET_VERSION}) in the cache`, {
+      hint: 'build them from their Go modules with `kiab assets build --k8s kubeadm` (needs Go), or pull the official images with `kiab assets pull --k8s kubeadm`; `--no-addons` makes a cluster without them',
+    });
+  }
+  return { ...found, reused: true };
+}
+
+async function cachedSet(dir: string): Promise<AddonAssets | undefined> {
+  const existing = await readManifest(dir);
+  if (!existing) return undefined;
+  await verifyAssets(dir, existing);
+  return { dir, manifest: existing, reused: true };
+}
+
+/** MetalLB's manifest is the one file both paths share: it must be the release's, byte for byte. */
+async function checkMetallbManifest(path: string, from: string): Promise<void> {
+  const sum = await sha256File(path);
+  if (sum !== METALLB_MANIFEST.sha256)
+    throw new KiabError(`${from}: MetalLB ${METALLB_MANIFEST.version}'s manifest has sha256 ${sum}, not ${METALLB_MANIFEST.sha256}; refusing it`);
+}
+
+async function saveImage(provider: Provider, component: ComponentName, dir: string): Promise<string> {
+  const file = imageFile(component);
+  await pipeline(await provider.saveImages([COMPONENTS[component].image]), createWriteStream(join(dir, file)));
+  return file;
+}
+
+async function recordSet(dir: string, source: AssetManifest['source'], images: Record<string, string>): Promise<AddonAssets> {
+  const files: AssetManifest['files'] = {};
+  for (const name of [METALLB_MANIFEST_FILE, ...Object.keys(images)]) {
+    const [relative, description] = await describeFile(dir, join(dir, name));
+    files[relative] = description;
+  }
+  const manifest: AssetManifest = { ...KEY, arch: hostArch(), source, createdAt: new Date().toISOString(), images, files };
+  await writeManifest(dir, manifest);
+  return { dir, manifest, reused: false };
+}
+
+/** How busybox is made without a registry: Debian's static build, on nothing else. */
+function busyboxDockerfile(version: string): string {
+  return [
+    'ARG BASE',
+    'FROM ${BASE} AS debian',
+    'RUN apt-get update && apt-get install -y --no-install-recommends busybox-static && rm -rf /var/lib/apt/lists/*',
+    // The image is named after the upstream release: a Debian that moved on must not hide behind the old name.
+    `RUN busybox | head -n 1 | grep -F 'BusyBox v${version} '`,
+    'FROM scratch',
+    'COPY --from=debian /bin/busybox /bin/busybox',
+    'RUN ["/bin/busybox", "--install", "-s", "/bin"]',
+    'CMD ["sh"]',
+    '',
+  ].join('\n');
+}
+
+/**
+ * `kiab assets build` for the addons: compiles them from their Go modules (kubebuild/addons/build.sh), makes
+ * each an image under its upstream name with the binary where the official image has it, makes busybox from
+ * Debian's busybox-static on `baseImage`, and keeps MetalLB's manifest from its module.
+ */
+export async function buildAddonAssets(request: AddonAssetRequest & { baseImage: string }): Promise<AddonAssets> {
+  const { provider, reporter } = request;
+  const dir = assetDir({ ...KEY, arch: hostArch() });
+  const cached = request.force ? undefined : await cachedSet(dir);
+  if (cached) return cached;
+  const script = join(packageRoot(), 'kubebuild', 'addons', 'build.sh');
+  if (!existsSync(script)) throw new KiabError('the kubebuild/addons Go modules are not installed next to kiab', { hint: 'run kiab from its repository' });
+  // Go's own caches make a second build a no-op; the output folder stays put for that.
+  const buildBin = join(cacheRoot(), 'build', 'addons', ADDON_SET_VERSION, 'bin');
+  await runStep(reporter, 'compile the addons from their Go modules', (progress) =>
+    runProcess('bash', [script, buildBin], {
+      onLine: (line) => progress.update(line),
+      ...(request.signal ? { signal: request.signal } : {}),
+      what: 'building the addons from source',
+      hint: 'check that `go` is on PATH and the Go module proxy answers (GOPROXY)',
+      missing: { message: 'cannot run the addon build: bash is not installed', hint: 'install bash and Go (https://go.dev/dl)' },
+    }),
+  );
+  await rm(dir, { recursive: true, force: true });
+  await mkdir(join(dir, 'images'), { recursive: true });
+  await mkdir(join(dir, 'manifests'), { recursive: true });
+  await checkMetallbManifest(join(buildBin, 'metallb-native.yaml'), buildBin);
+  await copyFile(join(buildBin, 'metallb-native.yaml'), join(dir, METALLB_MANIFEST_FILE));
+
+  const images: Record<string, string> = {};
+  await runStep(reporter, 'build addon images', async (progress) => {
+    for (const name of COMPONENT_NAMES) {
+      const component: { image: string; binary?: string; path: string; entrypoint: readonly string[] } = COMPONENTS[name];
+      progress.update(component.image);
+      const files = component.binary
+        ? [
+            {
+              path: 'Dockerfile',
+              content: `FROM scratch\nCOPY ${component.binary} ${component.path}\nENV PATH=/usr/local/bin:/usr/bin:/bin\nENTRYPOINT ${JSON.stringify(component.entrypoint)}\n`,
+            },
+            { path: component.binary, content: await readFile(join(buildBin, component.binary)), mode: 0o755 },
+          ]
+        : [{ path: 'Dockerfile', content: busyboxDockerfile(component.image.split(':').pop()!) }];
+      await provider.buildImage({
+        tag: component.image,
+        files,
+        buildArgs: component.binary ? {} : { BASE: request.baseImage },
+        labels: { [LABEL.managed]: kiabVersion },
+        onProgress: (line) => progress.update(`${component.image}: ${line}`),
+      });
+      images[await saveImage(provider, name, dir)] = component.image;
+    }
+  });
+  return recordSet(dir, 'build', images);
+}
+
+/** Where MetalLB's release files come from; KIAB_METALLB_RELEASE_URL points at a mirror. */
+function metallbReleaseBase(): string {
+  return (process.env.KIAB_METALLB_RELEASE_URL ?? 'https://raw.githubusercontent.com/metallb/metallb').replace(/\/+$/, '');
+}
+
+/**
+ * `kiab assets pull` for the addons: the official images, pulled by the engine (one it already holds is used
+ * as it is), and MetalLB's release manifest checked against the sum of the copy in its Go module.
+ */
+export async function pullAddonAssets(request: AddonAssetRequest): Promise<AddonAssets> {
+  const { provider, reporter, signal } = request;
+  const dir = assetDir({ ...KEY, arch: hostArch() });
+  const cached = await cachedSet(dir);
+  if (cached) return cached;
+  await mkdir(join(dir, 'images'), { recursive: true });
+  await mkdir(join(dir, 'manifests'), { recursive: true });
+  await runStep(reporter, `download MetalLB ${METALLB_MANIFEST.version} manifest`, async () => {
+    const url = `${metallbReleaseBase()}${METALLB_MANIFEST.releasePath}`;
+    await download(url, join(dir, METALLB_MANIFEST_FILE), { sha256: METALLB_MANIFEST.sha256, ...(signal ? { signal } : {}) });
+  });
+  const images: Record<string, string> = {};
+  for (const name of COMPONENT_NAMES) {
+    const ref = COMPONENTS[name].image;
+    await runStep(reporter, `pull ${ref}`, async (progress) => {
+      if (!(await provider.imageExists(ref))) await provider.pullImage(ref, (line) => progress.update(line));
+      images[await saveImage(provider, name, dir)] = ref;
+    });
+  }
+  return recordSet(dir, 'release', images);
+}

@@ -1,0 +1,61 @@
+import { createHash } from 'node:crypto';
+
+/**
+ * The upstream programs behind the addons, under the image names their projects publish, so the manifests
+ * are the same whether the images were compiled here from the Go modules (kubebuild/addons/) or pulled.
+ * Each built image puts its binary where the official image has it and runs it the same way.
+ */
+export interface AddonComponent {
+  /** The image reference, normalised as containerd stores it. */
+  image: string;
+  /** The kubebuild/addons/build.sh output it is made from; absent for the helper image made from Debian's busybox. */
+  binary?: string;
+  /** Where the binary sits in the image, and the entrypoint, as in the official image. */
+  path: string;
+  entrypoint: string[];
+}
+
+/**
+ * Traefik v3.7.x needs github.com/traefik/traefik/dynamic/ext, a nested module its repository replaces with a
+ * local path and the module proxy does not serve, so v3.6 (the newest line that builds from the proxy) it is.
+ * MetalLB v0.16.x needs github.com/metallb/frr-k8s v0.0.27, which the proxy does not serve either; v0.15.2 builds
+ * against v0.0.21, the proxy's newest (see kubebuild/addons/README.md).
+ */
+export const COMPONENTS = {
+  traefik: { image: 'docker.io/library/traefik:v3.6.12', binary: 'traefik', path: '/usr/local/bin/traefik', entrypoint: ['/usr/local/bin/traefik'] },
+  'metallb-controller': { image: 'quay.io/metallb/controller:v0.15.2', binary: 'metallb-controller', path: '/controller', entrypoint: ['/controller'] },
+  'metallb-speaker': { image: 'quay.io/metallb/speaker:v0.15.2', binary: 'metallb-speaker', path: '/speaker', entrypoint: ['/speaker'] },
+  'local-path-provisioner': {
+    image: 'docker.io/rancher/local-path-provisioner:v0.0.30',
+    binary: 'local-path-provisioner',
+    path: '/usr/bin/local-path-provisioner',
+    entrypoint: ['local-path-provisioner'],
+  },
+  'metrics-server': {
+    image: 'registry.k8s.io/metrics-server/metrics-server:v0.8.0',
+    binary: 'metrics-server',
+    path: '/metrics-server',
+    entrypoint: ['/metrics-server'],
+  },
+  // local-path-provisioner's helper pods (mkdir and rm -rf of a volume's directory) run /bin/sh from it.
+  busybox: { image: 'docker.io/library/busybox:1.37.0', path: '/bin/busybox', entrypoint: ['sh'] },
+} as const satisfies Record<string, AddonComponent>;
+
+export type ComponentName = keyof typeof COMPONENTS;
+export const COMPONENT_NAMES = Object.keys(COMPONENTS) as ComponentName[];
+
+/** MetalLB's CustomResourceDefinitions, from the manifest its release publishes (also in its Go module). */
+export const METALLB_MANIFEST = {
+  module: 'go.universe.tf/metallb',
+  version: 'v0.15.2',
+  path: 'config/manifests/metallb-native.yaml',
+  /** Below the release site (KIAB_METALLB_RELEASE_URL points at a mirror of https://raw.githubusercontent.com/metallb/metallb). */
+  releasePath: '/v0.15.2/config/manifests/metallb-native.yaml',
+  sha256: 'a1b04c376fb39c93265f551fe23716a3ae6e09b790edb3bf257d3fc784c35a18',
+} as const;
+
+/** The asset set's version: a new component or image name makes a new set, so a cache never mixes two. */
+export const ADDON_SET_VERSION = createHash('sha256')
+  .update(JSON.stringify([COMPONENTS, METALLB_MANIFEST.version]))
+  .digest('hex')
+  .slice(0, 12);

@@ -1,0 +1,52 @@
+import { loadAllYaml, type V1CustomResourceDefinition } from '@kubernetes/client-node';
+import { ADDONS, type AddonName, type ClusterSpec } from '../spec/schema.js';
+import type { MachineRole } from '../labels.js';
+import { COMPONENTS, type ComponentName } from './components.js';
+import { ingressAddon } from './ingress.js';
+import { loadBalancerAddon } from './loadbalancer.js';
+import { metricsAddon } from './metrics.js';
+import { storageAddon } from './storage.js';
+import type { AddonManifest, AddonSettings } from './types.js';
+
+export { ADDONS, type AddonName };
+export { ADDON_SET_VERSION, COMPONENTS, METALLB_MANIFEST, type ComponentName } from './components.js';
+export { LOCAL_PATH_DIR } from './storage.js';
+export { METRICS_SERVICE_DNS, METRICS_TLS_SECRET } from './metrics.js';
+export type { AddonManifest, AddonProbe, AddonSettings, NamespacedName } from './types.js';
+
+/** The addons a spec asks for, in kiab's order: all of them unless it lists some (or none). */
+export function requestedAddons(spec: Pick<ClusterSpec, 'addons'>): AddonName[] {
+  const asked = new Set(spec.addons ?? ADDONS);
+  return ADDONS.filter((addon) => asked.has(addon));
+}
+
+/** Each wanted addon's objects, in the order they are applied. */
+export function addonManifests(wanted: readonly AddonName[], settings: AddonSettings): AddonManifest[] {
+  const build: Record<AddonName, (settings: AddonSettings) => AddonManifest> = {
+    storage: storageAddon,
+    metrics: metricsAddon,
+    loadbalancer: loadBalancerAddon,
+    ingress: ingressAddon,
+  };
+  return wanted.map((addon) => build[addon](settings));
+}
+
+/** The images one machine needs for the given addons. */
+export function imagesFor(manifests: readonly AddonManifest[], role: MachineRole, hasWorkers: boolean): ComponentName[] {
+  const runsIngress = role === 'worker' || !hasWorkers;
+  const wanted = manifests.flatMap((manifest) =>
+    manifest.images.filter(({ on }) => on === 'all' || (on === 'servers' && role === 'server') || (on === 'ingress' && runsIngress)),
+  );
+  return [...new Set(wanted.map(({ component }) => component))];
+}
+
+/** The CustomResourceDefinitions of MetalLB's native manifest (its other objects are kiab's own, in loadbalancer.ts). */
+export function metallbDefinitions(manifest: string): V1CustomResourceDefinition[] {
+  // client-node's loader gives typed objects, so their fields survive its serialiser on the way back out.
+  return (loadAllYaml(manifest) as Array<{ kind?: string }>).filter((object) => object?.kind === 'CustomResourceDefinition') as V1CustomResourceDefinition[];
+}
+
+/** Every image reference the addons use, for the asset set and for checks. */
+export const ADDON_IMAGES: Record<ComponentName, string> = Object.fromEntries(
+  Object.entries(COMPONENTS).map(([name, component]) => [name, component.image]),
+) as Record<ComponentName, string>;

@@ -1,0 +1,123 @@
+import type { V1ClusterRole, V1ClusterRoleBinding, V1DaemonSet, V1IngressClass, V1Namespace, V1ServiceAccount } from '@kubernetes/client-node';
+import { COMPONENTS } from './components.js';
+import { addonLabels, ON_SERVERS, type AddonManifest, type AddonSettings } from './types.js';
+
+const NAMESPACE = 'traefik';
+const NAME = 'traefik';
+export const INGRESS_CLASS = 'traefik';
+const labels = addonLabels('ingress', NAME);
+const selector = { 'app.kubernetes.io/name': NAME, 'app.kubernetes.io/instance': 'kiab' };
+
+/**
+ * Traefik as the cluster's ingress controller (the one k3s ships), with the RBAC of its Kubernetes Ingress
+ * provider documentation. It runs on every machine the box forwards web traffic to (the workers, or the
+ * servers when there are none) and takes ports 80 and 443 of each as hostPorts, so the box's forwarding,
+ * whichever machine it picks, lands on it. Port 443 terminates TLS with Traefik's default certificate for
+ * every route, so an ordinary Ingress answers on https too.
+ */
+export function ingressAddon(settings: AddonSettings): AddonManifest {
+  const namespace: V1Namespace = { apiVersion: 'v1', kind: 'Namespace', metadata: { name: NAMESPACE, labels } };
+  const account: V1ServiceAccount = { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: NAME, namespace: NAMESPACE, labels } };
+  const role: V1ClusterRole = {
+    apiVersion: 'rbac.authorization.k8s.io/v1',
+    kind: 'ClusterRole',
+    metadata: { name: 'kiab:traefik', labels },
+    rules: [
+      { apiGroups: [''], resources: ['services', 'secrets'], verbs: ['get', 'list', 'watch'] },
+      { apiGroups: ['discovery.k8s.io'], resources: ['endpointslices'], verbs: ['get', 'list', 'watch'] },
+      { apiGroups: ['extensions', 'networking.k8s.io'], resources: ['ingresses', 'ingressclasses'], verbs: ['get', 'list', 'watch'] },
+      { apiGroups: ['extensions', 'networking.k8s.io'], resources: ['ingresses/status'], verbs: ['update'] },
+    ],
+  };
+  const binding: V1ClusterRoleBinding = {
+    apiVersion: 'rbac.authorization.k8s.io/v1',
+    kind: 'ClusterRoleBinding',
+    metadata: { name: 'kiab:traefik', labels },
+    roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'kiab:traefik' },
+    subjects: [{ kind: 'ServiceAccount', name: NAME, namespace: NAMESPACE }],
+  };
+  const ingressClass: V1IngressClass = {
+    apiVersion: 'networking.k8s.io/v1',
+    kind: 'IngressClass',
+    metadata: { name: INGRESS_CLASS, labels, annotations: { 'ingressclass.kubernetes.io/is-default-class': 'true' } },
+    spec: { controller: 'traefik.io/ingress-controller' },
+  };
+  const ping = { httpGet: { path: '/ping', port: 'traefik' }, periodSeconds: 5, failureThreshold: 3 };
+  const daemonSet: V1DaemonSet = {
+    apiVersion: 'apps/v1',
+    kind: 'DaemonSet',
+    metadata: { name: NAME, namespace: NAMESPACE, labels },
+    spec: {
+      selector: { matchLabels: selector },
+      template: {
+        metadata: { labels: selector },
+        spec: {
+          serviceAccountName: NAME,
+          terminationGracePeriodSeconds: 10,
+          // With workers, the servers keep out of web traffic; without, the servers are where the box forwards it.
+          ...(settings.hasWorkers
+            ? {
+                affinity: {
+                  nodeAffinity: {
+                    requiredDuringSchedulingIgnoredDuringExecution: {
+                      nodeSelectorTerms: [{ matchExpressions: [{ key: ON_SERVERS.tolerations[0]!.key!, operator: 'DoesNotExist' }] }],
+                    },
+                  },
+                },
+              }
+            : { tolerations: ON_SERVERS.tolerations }),
+          securityContext: { runAsUser: 65532, runAsGroup: 65532, runAsNonRoot: true },
+          containers: [
+            {
+              name: NAME,
+              image: COMPONENTS.traefik.image,
+              imagePullPolicy: 'IfNotPresent',
+              args: [
+                '--entryPoints.web.address=:8000/tcp',
+                '--entryPoints.websecure.address=:8443/tcp',
+                '--entryPoints.websecure.http.tls=true',
+                '--entryPoints.traefik.address=:9000/tcp',
+                '--ping=true',
+                '--providers.kubernetesingress=true',
+                // Ingresses show the box's address, where their traffic comes in.
+                `--providers.kubernetesingress.ingressendpoint.ip=${settings.boxIp}`,
+                // Offline clusters: no update check, no usage report.
+                '--global.checknewversion=false',
+                '--global.sendanonymoususage=false',
+              ],
+              ports: [
+                { name: 'web', containerPort: 8000, hostPort: 80, protocol: 'TCP' },
+                { name: 'websecure', containerPort: 8443, hostPort: 443, protocol: 'TCP' },
+                { name: 'traefik', containerPort: 9000, protocol: 'TCP' },
+              ],
+              readinessProbe: ping,
+              livenessProbe: ping,
+              securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] }, readOnlyRootFilesystem: true },
+              volumeMounts: [
+                { name: 'data', mountPath: '/data' },
+                { name: 'tmp', mountPath: '/tmp' },
+              ],
+            },
+          ],
+          volumes: [
+            { name: 'data', emptyDir: {} },
+            { name: 'tmp', emptyDir: {} },
+          ],
+        },
+      },
+    },
+  };
+  return {
+    name: 'ingress',
+    definitions: [],
+    objects: [namespace, account, role, binding, ingressClass, daemonSet],
+    images: [{ component: 'traefik', on: 'ingress' }],
+    probe: {
+      component: `Traefik ${COMPONENTS.traefik.image.split(':').pop()}`,
+      deployments: [],
+      daemonSets: [{ namespace: NAMESPACE, name: NAME }],
+      apiServices: [],
+      present: [{ apiVersion: 'networking.k8s.io/v1', kind: 'IngressClass', name: INGRESS_CLASS }],
+    },
+  };
+}
