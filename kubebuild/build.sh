@@ -7,6 +7,10 @@
 # NAMEs default to all of:
 #   kubelet kubeadm kubectl kube-apiserver kube-controller-manager
 #   kube-scheduler kube-proxy etcd etcdctl coredns pause
+# and, only when named, the conformance suite:
+#   e2e.test (go test -c k8s.io/kubernetes/test/e2e), ginkgo (the CLI, at the
+#   version e2e.test uses), agnhost (with the TLS key pair and nautilus files
+#   its images add) and nonewprivs (nnp), from k8s.io/kubernetes/test/images
 #
 # The version pinned in ./go.mod is built in place (go.sum checked in). Any
 # other VERSION gets a scratch copy of this module under
@@ -48,22 +52,24 @@ moddir=$here
 if [[ $(cd "$here" && go list -m -f '{{.Version}}' k8s.io/kubernetes) != "$ver" ]]; then
   moddir=${KUBEBUILD_WORKDIR:-${XDG_CACHE_HOME:-$HOME/.cache}/kiab-kubebuild/mod-$ver}
   mkdir -p "$moddir"
-  cp "$here/go.mod" "$here/go.sum" "$here/tools.go" "$here/doc.go" "$moddir/"
+  cp "$here/go.mod" "$here/go.sum" "$here/tools.go" "$here/e2e_tools.go" "$here/doc.go" "$moddir/"
   step "go.mod for $ver" "$here/gen-replaces.sh" "$ver" "$moddir"
 fi
 
 # --- Kubernetes ----------------------------------------------------------------
-k8s_pkgs=() others=()
+k8s_pkgs=() others=() suite=()
 for n in "${names[@]}"; do
   case $n in
     kubelet | kubeadm | kubectl | kube-apiserver | kube-controller-manager | kube-scheduler | kube-proxy)
       k8s_pkgs+=("k8s.io/kubernetes/cmd/$n") ;;
     etcd | etcdctl | coredns | pause) others+=("$n") ;;
+    e2e.test | ginkgo | agnhost | nonewprivs) suite+=("$n") ;;
     *) echo "build.sh: unknown binary '$n'" >&2; exit 2 ;;
   esac
 done
 
-if [[ ${#k8s_pkgs[@]} -gt 0 ]]; then
+ldflags=""
+if [[ ${#k8s_pkgs[@]} -gt 0 || ${#suite[@]} -gt 0 ]]; then
   if [[ -n ${SOURCE_DATE_EPOCH:-} ]]; then
     build_date=$(date -u -d "@$SOURCE_DATE_EPOCH" +%Y-%m-%dT%H:%M:%SZ)
   else # the tag's time: reproducible, and keeps warm rebuilds a no-op
@@ -76,11 +82,33 @@ if [[ ${#k8s_pkgs[@]} -gt 0 ]]; then
     ldflags+=" -X $p.gitVersion=$ver -X $p.gitMajor=1 -X $p.gitMinor=$minor"
     ldflags+=" -X $p.gitCommit=${KUBE_GIT_COMMIT:-} -X $p.gitTreeState=clean -X $p.buildDate=$build_date"
   done
+fi
+if [[ ${#k8s_pkgs[@]} -gt 0 ]]; then
   # Tags as in upstream's hack/lib/golang.sh for non-debug builds.
   step "kubernetes $ver (${#k8s_pkgs[@]} binaries)" \
     run env -C "$moddir" go build -trimpath -tags selinux,notest,grpcnotrace \
     -ldflags "$ldflags" -o "$out/" "${k8s_pkgs[@]}"
 fi
+
+# --- the conformance suite: same module, so same staging versions as the cluster
+for n in "${suite[@]}"; do
+  case $n in
+    # e2e.test is a test binary: `go test -c` (no vet: this is a build), with the tags upstream's
+    # hack/lib/golang.sh gives test targets too.
+    e2e.test) step "e2e.test $ver" run env -C "$moddir" go test -c -vet=off -trimpath -tags selinux,notest,grpcnotrace \
+      -ldflags "$ldflags" -o "$out/e2e.test" k8s.io/kubernetes/test/e2e ;;
+    ginkgo) step "ginkgo $(cd "$moddir" && go list -m -f '{{.Version}}' github.com/onsi/ginkgo/v2)" \
+      run env -C "$moddir" go build -trimpath -ldflags "-s -w" -o "$out/ginkgo" github.com/onsi/ginkgo/v2/ginkgo ;;
+    agnhost) step "agnhost $(cat "$(cd "$moddir" && go list -f '{{.Dir}}' k8s.io/kubernetes/test/images/agnhost)/VERSION")" \
+      run env -C "$moddir" go build -trimpath -ldflags "-s -w" -o "$out/agnhost" k8s.io/kubernetes/test/images/agnhost
+      # The files upstream's agnhost and nautilus images add beside the binary.
+      images=$(cd "$moddir" && go list -f '{{.Dir}}' k8s.io/kubernetes/test/images/agnhost)/..
+      install -m 0644 "$images/agnhost/porter/localhost.crt" "$images/agnhost/porter/localhost.key" \
+        "$images/nautilus/html/nautilus.jpg" "$images/nautilus/html/data.json" "$out/" ;;
+    nonewprivs) step "nonewprivs (nnp)" \
+      run env -C "$moddir" go build -trimpath -ldflags "-s -w" -o "$out/nnp" k8s.io/kubernetes/test/images/nonewprivs ;;
+  esac
+done
 
 # --- etcd / coredns: sibling modules, their own dependency graphs -------------
 for n in "${others[@]}"; do

@@ -18,7 +18,8 @@ export function hostArch(): Arch {
 }
 
 export interface AssetKey {
-  distribution: 'kubeadm' | 'k3s';
+  /** `conformance`: upstream's conformance suite and its test images for one Kubernetes version. */
+  distribution: 'kubeadm' | 'k3s' | 'conformance';
   version: string;
   arch: Arch;
 }

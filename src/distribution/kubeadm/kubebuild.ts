@@ -24,9 +24,18 @@ export const KUBEBUILD_BINARIES = [
   'pause',
 ] as const;
 
-/** Runs kubebuild/build.sh VERSION OUTDIR (Go and the module proxy, nothing else), streaming its lines. */
-export async function buildKubernetesBinaries(version: string, outDir: string, onLine: (line: string) => void, signal?: AbortSignal): Promise<void> {
-  await runProcess('bash', [join(kubebuildDir(), 'build.sh'), version, outDir, ...KUBEBUILD_BINARIES], {
+/** The conformance suite from the same module: e2e.test, the ginkgo CLI, and the test images' binaries. */
+export const KUBEBUILD_SUITE = ['e2e.test', 'ginkgo', 'agnhost', 'nonewprivs'] as const;
+
+/** Runs kubebuild/build.sh VERSION OUTDIR NAME... (Go and the module proxy, nothing else), streaming its lines. */
+export async function buildKubernetesBinaries(
+  version: string,
+  outDir: string,
+  names: readonly string[],
+  onLine: (line: string) => void,
+  signal?: AbortSignal,
+): Promise<void> {
+  await runProcess('bash', [join(kubebuildDir(), 'build.sh'), version, outDir, ...names], {
     onLine,
     ...(signal ? { signal } : {}),
     what: `building Kubernetes ${version} from source`,
