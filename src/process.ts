@@ -11,6 +11,8 @@ export interface ProcessOptions {
   hint?: string;
   /** The error when the program cannot be started at all (not installed). */
   missing?: { message: string; hint: string };
+  /** Exit statuses besides 0 that are an answer rather than a failure (a test runner's "some tests failed"). */
+  okStatuses?: number[];
 }
 
 /**
@@ -39,7 +41,7 @@ export function runProcess(command: string, args: string[], options: ProcessOpti
     });
     child.once('close', (code) => {
       if (options.signal?.aborted) return reject(new AbortedError());
-      if (code === 0) return resolve(stdout);
+      if (code === 0 || (code !== null && options.okStatuses?.includes(code))) return resolve(stdout);
       reject(
         new RunError({
           where: 'host',

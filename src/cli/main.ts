@@ -3,6 +3,7 @@ import { kiabVersion } from '../version.js';
 import { reportError } from './errors.js';
 import { createRuntime } from './runtime.js';
 import { registerAssets } from './commands/assets.js';
+import { registerConformance } from './commands/conformance.js';
 import { registerDelete } from './commands/delete.js';
 import { registerKubeconfig } from './commands/kubeconfig.js';
 import { registerExec } from './commands/exec.js';
@@ -56,6 +57,7 @@ export async function main(rawArgv: string[]): Promise<number> {
   registerSnapshot(program, runtime);
   registerAssets(program, runtime);
   registerKubeconfig(program, runtime);
+  registerConformance(program, runtime);
   configure(program);
   try {
     await program.parseAsync(argv, { from: 'user' });

@@ -1,0 +1,148 @@
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { hostArch, verifiedAssets } from '../assets/cache.js';
+import { KiabError, UsageError } from '../errors.js';
+import { runProcess } from '../process.js';
+import type { Provider } from '../provider/types.js';
+import { runStep, type Reporter } from '../reporter.js';
+import { loadCluster } from './context.js';
+import { readPassReport, specProgress, type ConformanceFailure, type PassResult } from './conformance-report.js';
+import { loadImages } from './image-load.js';
+import { kubeconfigOf } from './kubeconfig.js';
+
+export const DEFAULT_FOCUS = String.raw`\[Conformance\]`;
+
+export interface ConformanceOptions {
+  provider: Provider;
+  cluster: string;
+  reporter: Reporter;
+  /** Specs whose full name matches (a Go regular expression); default every `[Conformance]` spec. */
+  focus?: string;
+  skip?: string;
+  /** ginkgo processes for the specs that may run side by side. */
+  parallel: number;
+  /** For the whole run, both passes. */
+  timeoutMs: number;
+  /** Where the reports go; a fresh folder in the working directory by default. */
+  reportDir?: string;
+  signal?: AbortSignal;
+}
+
+export interface ConformanceSummary {
+  cluster: string;
+  kubernetesVersion: string;
+  focus: string;
+  skip: string | null;
+  passed: number;
+  failed: number;
+  skipped: number;
+  durationSeconds: number;
+  reportDir: string;
+  junit: string[];
+  failures: ConformanceFailure[];
+}
+
+/** v1.36.4+k3s1 -> v1.36.4: the suite is upstream's, built for the upstream release a distribution ships. */
+function upstreamVersion(version: string): string {
+  const plain = version.replace(/\+.*$/, '');
+  return plain.startsWith('v') ? plain : `v${plain}`;
+}
+
+function defaultReportDir(cluster: string): string {
+  const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\..*$/, '').replace('T', '-');
+  return resolve(`kiab-conformance-${cluster}-${stamp}`);
+}
+
+/**
+ * `kiab conformance`: Kubernetes' own conformance suite against a cluster, offline. The test images go into
+ * every machine through `image load`; e2e.test runs on the host under the ginkgo CLI against the published API
+ * port, first the specs that may share the cluster (in parallel), then the `[Serial]` ones alone. The result
+ * is ginkgo's JUnit and JSON reports plus summary.json in the report folder.
+ */
+export async function runConformance(options: ConformanceOptions): Promise<ConformanceSummary> {
+  const { provider, cluster, reporter, signal } = options;
+  await provider.ping();
+  const loaded = await loadCluster(provider, cluster);
+  if (!loaded.distribution.kubernetes) throw new UsageError(`NAME: cluster ${cluster} runs no Kubernetes (--k8s none), so there is nothing to test`);
+  const version = upstreamVersion(loaded.spec.kubernetesVersion ?? loaded.distribution.defaultVersion ?? '');
+  const suite = await verifiedAssets({ distribution: 'conformance', version, arch: hostArch() });
+  if (!suite)
+    throw new KiabError(`no conformance suite for Kubernetes ${version} in the cache`, {
+      hint: `build it from source with \`kiab assets build --k8s kubeadm --k8s-version ${version}\` (needs Go)`,
+    });
+
+  const reportDir = resolve(options.reportDir ?? defaultReportDir(cluster));
+  await mkdir(reportDir, { recursive: true });
+  for (const archive of Object.keys(suite.manifest.images).sort())
+    await loadImages({ provider, cluster, images: [], archive: join(suite.dir, archive), reporter, ...(signal ? { signal } : {}) });
+
+  // The admin kubeconfig lives only as long as the run, in a folder of its own (0700), never in the reports.
+  const secrets = await mkdtemp(join(tmpdir(), 'kiab-conformance-'));
+  const start = performance.now();
+  try {
+    const kubeconfig = join(secrets, 'kubeconfig');
+    await writeFile(kubeconfig, (await kubeconfigOf(provider, cluster, 'localhost')).kubeconfig, { mode: 0o600 });
+    const focus = options.focus ?? DEFAULT_FOCUS;
+    const passes = [
+      { name: 'parallel', labels: '!Serial', nodes: options.parallel },
+      { name: 'serial', labels: 'Serial', nodes: 1 },
+    ];
+    const results: PassResult[] = [];
+    for (const pass of passes) {
+      const remainingMs = options.timeoutMs - (performance.now() - start);
+      if (remainingMs <= 0) throw new KiabError(`the suite ran out of its ${Math.round(options.timeoutMs / 1000)}s before the ${pass.name} pass`);
+      const args = [
+        `--nodes=${pass.nodes}`,
+        `--focus=${focus}`,
+        ...(options.skip ? [`--skip=${options.skip}`] : []),
+        `--label-filter=${pass.labels}`,
+        `--timeout=${Math.ceil(remainingMs / 1000)}s`,
+        '--no-color',
+        '-v',
+        '--silence-skips',
+        `--output-dir=${reportDir}`,
+        `--json-report=${pass.name}.json`,
+        join(suite.dir, 'bin', 'e2e.test'),
+        '--',
+        `--kubeconfig=${kubeconfig}`,
+        '--provider=skeleton',
+        `--kubectl-path=${join(suite.dir, 'bin', 'kubectl')}`,
+        `--report-dir=${reportDir}`,
+        `--report-prefix=${pass.name}_`,
+      ];
+      const finished = specProgress();
+      await runStep(reporter, `${pass.name} specs (${pass.nodes} at a time)`, (progress) =>
+        runProcess(join(suite.dir, 'bin', 'ginkgo'), args, {
+          what: `the ${pass.name} conformance specs`,
+          // ginkgo exits 1 when a spec failed: the reports say which, and that is the answer, not an error.
+          okStatuses: [1],
+          onLine: (line) => {
+            const spec = finished(line);
+            if (spec) reporter.info(spec);
+            else progress.update(line);
+          },
+          ...(signal ? { signal } : {}),
+        }),
+      );
+      results.push(await readPassReport(join(reportDir, `${pass.name}.json`)));
+    }
+    const summary: ConformanceSummary = {
+      cluster,
+      kubernetesVersion: version,
+      focus,
+      skip: options.skip ?? null,
+      passed: results.reduce((total, result) => total + result.passed, 0),
+      failed: results.reduce((total, result) => total + result.failed, 0),
+      skipped: results.reduce((total, result) => total + result.skipped, 0),
+      durationSeconds: Math.round((performance.now() - start) / 100) / 10,
+      reportDir,
+      junit: passes.map((pass) => join(reportDir, `junit_${pass.name}_01.xml`)),
+      failures: results.flatMap((result) => result.failures),
+    };
+    await writeFile(join(reportDir, 'summary.json'), `${JSON.stringify(summary, null, 2)}\n`);
+    return summary;
+  } finally {
+    await rm(secrets, { recursive: true, force: true });
+  }
+}
