@@ -1,12 +1,13 @@
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { hostArch, verifiedAssets } from '../assets/cache.js';
+import { hostArch, verifiedAssets, type AssetManifest } from '../assets/cache.js';
 import { KiabError, UsageError } from '../errors.js';
 import { runProcess } from '../process.js';
+import { run } from '../provider/run.js';
 import type { Provider } from '../provider/types.js';
 import { runStep, type Reporter } from '../reporter.js';
-import { loadCluster } from './context.js';
+import { loadCluster, type LoadedCluster } from './context.js';
 import { readPassReport, specProgress, type ConformanceFailure, type PassResult } from './conformance-report.js';
 import { loadImages } from './image-load.js';
 import { kubeconfigOf } from './kubeconfig.js';
@@ -54,6 +55,47 @@ function defaultReportDir(cluster: string): string {
   return resolve(`kiab-conformance-${cluster}-${stamp}`);
 }
 
+/** How many specs a pass would run: e2e.test's dry run, which also refuses a focus that is no regular expression. */
+async function countSpecs(e2e: string, focus: string, skip: string | undefined, labels: string, signal?: AbortSignal): Promise<number> {
+  const args = ['--ginkgo.dry-run', '--ginkgo.no-color', `--ginkgo.focus=${focus}`, `--ginkgo.label-filter=${labels}`];
+  if (skip) args.push(`--ginkgo.skip=${skip}`);
+  const output = await runProcess(e2e, args, { what: 'listing the selected specs', hint: 'check --focus and --skip', ...(signal ? { signal } : {}) });
+  const ran = /^Ran (\d+) of \d+ Specs/m.exec(output);
+  if (!ran) throw new KiabError('e2e.test --ginkgo.dry-run did not say how many specs it selected');
+  return Number(ran[1]);
+}
+
+/**
+ * Every test image into every machine through `image load`, skipping machines that already hold it under its
+ * name (a second run on the same cluster loads nothing).
+ */
+async function loadSuiteImages(
+  cluster: LoadedCluster,
+  suite: { dir: string; manifest: AssetManifest },
+  reporter: Reporter,
+  signal?: AbortSignal,
+): Promise<void> {
+  const ctr = cluster.distribution.ctr();
+  const held = new Map<string, Set<string>>();
+  for (const machine of cluster.machines) {
+    const listed = await run(cluster.provider, machine.name, [...ctr, 'images', 'ls', '-q'], { what: 'listing images' });
+    held.set(machine.name, new Set(listed.stdout.split('\n').map((line) => line.trim())));
+  }
+  for (const [archive, ref] of Object.entries(suite.manifest.images).sort()) {
+    const nodes = cluster.machines.filter((machine) => !held.get(machine.name)?.has(ref)).map((machine) => machine.name);
+    if (nodes.length === 0) continue;
+    await loadImages({
+      provider: cluster.provider,
+      cluster: cluster.spec.name,
+      images: [],
+      archive: join(suite.dir, archive),
+      nodes,
+      reporter,
+      ...(signal ? { signal } : {}),
+    });
+  }
+}
+
 /**
  * `kiab conformance`: Kubernetes' own conformance suite against a cluster, offline. The test images go into
  * every machine through `image load`; e2e.test runs on the host under the ginkgo CLI against the published API
@@ -72,10 +114,18 @@ export async function runConformance(options: ConformanceOptions): Promise<Confo
       hint: `build it from source with \`kiab assets build --k8s kubeadm --k8s-version ${version}\` (needs Go)`,
     });
 
+  const e2e = join(suite.dir, 'bin', 'e2e.test');
+  const focus = options.focus ?? DEFAULT_FOCUS;
+  const passes = [
+    { name: 'parallel', labels: '!Serial', nodes: options.parallel },
+    { name: 'serial', labels: 'Serial', nodes: 1 },
+  ];
+  const selected = await Promise.all(passes.map((pass) => countSpecs(e2e, focus, options.skip, pass.labels, signal)));
+  if (selected.every((count) => count === 0)) throw new UsageError(`--focus: "${focus}" selects no spec of the suite`);
+
   const reportDir = resolve(options.reportDir ?? defaultReportDir(cluster));
   await mkdir(reportDir, { recursive: true });
-  for (const archive of Object.keys(suite.manifest.images).sort())
-    await loadImages({ provider, cluster, images: [], archive: join(suite.dir, archive), reporter, ...(signal ? { signal } : {}) });
+  await loadSuiteImages(loaded, suite, reporter, signal);
 
   // The admin kubeconfig lives only as long as the run, in a folder of its own (0700), never in the reports.
   const secrets = await mkdtemp(join(tmpdir(), 'kiab-conformance-'));
@@ -83,14 +133,11 @@ export async function runConformance(options: ConformanceOptions): Promise<Confo
   try {
     const kubeconfig = join(secrets, 'kubeconfig');
     await writeFile(kubeconfig, (await kubeconfigOf(provider, cluster, 'localhost')).kubeconfig, { mode: 0o600 });
-    const focus = options.focus ?? DEFAULT_FOCUS;
-    const passes = [
-      { name: 'parallel', labels: '!Serial', nodes: options.parallel },
-      { name: 'serial', labels: 'Serial', nodes: 1 },
-    ];
     const results: PassResult[] = [];
     const junit: string[] = [];
-    for (const pass of passes) {
+    for (const [index, pass] of passes.entries()) {
+      // A pass the focus selects nothing from would still spend the framework's setup on the cluster.
+      if (selected[index] === 0) continue;
       const remainingMs = options.timeoutMs - (performance.now() - start);
       if (remainingMs <= 0) {
         // Specs that never ran did not pass: the run fails, and says why.
@@ -107,7 +154,7 @@ export async function runConformance(options: ConformanceOptions): Promise<Confo
         '--no-color',
         '-v',
         '--silence-skips',
-        join(suite.dir, 'bin', 'e2e.test'),
+        e2e,
         '--',
         `--kubeconfig=${kubeconfig}`,
         '--provider=skeleton',

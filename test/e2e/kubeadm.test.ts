@@ -5,7 +5,18 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { DEFAULT_KUBEADM_VERSION } from '../../src/distribution/kubeadm/assets.js';
 import { docker, eventually, hostPort, kiab, kiabJson, kiabOk, labelledObjects, makeBusyboxImage, restartEngine, run, type StatusJson } from './helpers.js';
-import { KUBEADM_KUBECTL as KUBECTL, kubeadmSkip as skip } from './kubeadm-cache.js';
+import { CI_FOCUS, CI_SPECS } from './conformance-subset.js';
+import { conformanceSkip, KUBEADM_KUBECTL as KUBECTL, kubeadmSkip as skip } from './kubeadm-cache.js';
+
+/** What `kiab conformance -o json` prints (and writes to summary.json). */
+interface ConformanceJson {
+  passed: number;
+  failed: number;
+  skipped: number;
+  reportDir: string;
+  junit: string[];
+  failures: Array<{ spec: string; state: string; message: string }>;
+}
 
 const CLUSTER = 'e2e-kubeadm';
 const machine = (role: string, index: number): string => `kiab-${CLUSTER}-${role}-${index}`;
@@ -179,6 +190,37 @@ else
       const [from, to] = pods.items as [(typeof pods.items)[0], (typeof pods.items)[0]];
       const answer = await kubectl('exec', from.metadata.name, '--', '/busybox', 'wget', '-qO-', `http://${to.status.podIP}:8080/`);
       assert.equal(answer, `hello from ${to.metadata.name}`);
+    });
+
+    // Upstream's conformance suite through `kiab conformance`, on this cluster so CI makes no other one.
+    it('passes the CI subset of the upstream conformance suite', { skip: conformanceSkip }, async () => {
+      const reports = await mkdtemp(join(tmpdir(), 'kiab-conformance-'));
+      const args = ['conformance', CLUSTER, '--focus', CI_FOCUS, '--parallel', '3', '--report-dir', reports, '-o', 'json'];
+      const result = await kiab(args, { env, timeoutMs: 20 * 60_000 });
+      const summary = JSON.parse(result.stdout) as ConformanceJson;
+      assert.deepEqual(summary.failures, [], result.stderr);
+      assert.equal(result.code, 0, result.stderr);
+      assert.deepEqual([summary.passed, summary.failed, summary.skipped], [CI_SPECS.length, 0, 0]);
+      assert.deepEqual(JSON.parse(await readFile(join(reports, 'summary.json'), 'utf8')), summary);
+      for (const junit of summary.junit) assert.match(await readFile(junit, 'utf8'), /<testsuite /);
+      // Progress: a line per finished spec.
+      assert.match(result.stderr, /passed \[sig-network\] Services should serve endpoints on same port and different protocols/);
+    });
+
+    it('conformance exits 1 and names what failed when a spec runs out of --timeout', { skip: conformanceSkip }, async () => {
+      const reports = await mkdtemp(join(tmpdir(), 'kiab-conformance-'));
+      // The spec takes about 25 s; the suite gets 15 s, so ginkgo stops it, and the serial pass never starts.
+      const focus = String.raw`\[sig-network\] Services should serve endpoints on same port and different protocols`;
+      const result = await kiab(['conformance', CLUSTER, '--focus', focus, '--timeout', '15s', '--report-dir', reports, '-o', 'json'], { env });
+      assert.equal(result.code, 1, result.stderr);
+      const summary = JSON.parse(result.stdout) as ConformanceJson;
+      assert.equal(summary.passed, 0);
+      assert.equal(summary.failed, summary.failures.length);
+      assert.ok(
+        summary.failures.some((failure) => /timedout|interrupted/.test(failure.state) && failure.message !== ''),
+        JSON.stringify(summary.failures),
+      );
+      assert.ok(summary.failures.some((failure) => failure.spec === '[serial specs]' && /--timeout of 15s ran out/.test(failure.message)));
     });
 
     it('reset brings the cluster back to Ready with objects made after the snapshot gone', async () => {
