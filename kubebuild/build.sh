@@ -10,7 +10,8 @@
 # and, only when named, the conformance suite:
 #   e2e.test (go test -c k8s.io/kubernetes/test/e2e), ginkgo (the CLI, at the
 #   version e2e.test uses), agnhost (with the TLS key pair and nautilus files
-#   its images add) and nonewprivs (nnp), from k8s.io/kubernetes/test/images
+#   its images add) and nonewprivs (nnp), from k8s.io/kubernetes/test/images;
+#   sample-apiserver and e2e-etcd (etcd at the version k8s.io/kubernetes requires)
 #
 # The version pinned in ./go.mod is built in place (go.sum checked in). Any
 # other VERSION gets a scratch copy of this module under
@@ -63,7 +64,7 @@ for n in "${names[@]}"; do
     kubelet | kubeadm | kubectl | kube-apiserver | kube-controller-manager | kube-scheduler | kube-proxy)
       k8s_pkgs+=("k8s.io/kubernetes/cmd/$n") ;;
     etcd | etcdctl | coredns | pause) others+=("$n") ;;
-    e2e.test | ginkgo | agnhost | nonewprivs) suite+=("$n") ;;
+    e2e.test | ginkgo | agnhost | nonewprivs | sample-apiserver | e2e-etcd) suite+=("$n") ;;
     *) echo "build.sh: unknown binary '$n'" >&2; exit 2 ;;
   esac
 done
@@ -105,6 +106,12 @@ for n in "${suite[@]}"; do
       images=$(cd "$moddir" && go list -f '{{.Dir}}' k8s.io/kubernetes/test/images/agnhost)/..
       install -m 0644 "$images/agnhost/porter/localhost.crt" "$images/agnhost/porter/localhost.key" \
         "$images/nautilus/html/nautilus.jpg" "$images/nautilus/html/data.json" "$out/" ;;
+    # The aggregator spec's pod: the sample API server and the etcd beside it, at the
+    # version k8s.io/kubernetes requires (the one upstream's test image carries).
+    sample-apiserver) step "sample-apiserver $ver" run env -C "$moddir" go build -trimpath -tags selinux,notest,grpcnotrace \
+      -ldflags "$ldflags" -o "$out/kube-sample-apiserver" k8s.io/sample-apiserver ;;
+    e2e-etcd) step "etcd $(cd "$moddir" && go list -m -f '{{.Version}}' go.etcd.io/etcd/server/v3) for the e2e images" \
+      run env -C "$moddir" go build -trimpath -ldflags "-s -w" -o "$out/e2e-etcd" go.etcd.io/etcd/server/v3 ;;
     nonewprivs) step "nonewprivs (nnp)" \
       run env -C "$moddir" go build -trimpath -ldflags "-s -w" -o "$out/nnp" k8s.io/kubernetes/test/images/nonewprivs ;;
   esac

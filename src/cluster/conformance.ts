@@ -65,9 +65,13 @@ async function countSpecs(e2e: string, focus: string, skip: string | undefined, 
   return Number(ran[1]);
 }
 
+/** The label that says which archive (by its checksum) an image in a machine came from. */
+const ARCHIVE_LABEL = 'dev.kiab.archive-sha256';
+
 /**
- * Every test image into every machine through `image load`, skipping machines that already hold it under its
- * name (a second run on the same cluster loads nothing).
+ * Every test image into every machine through `image load`. A machine whose image carries the checksum of
+ * the same archive already has it (a second run on a cluster loads nothing); one holding another image
+ * under that name (an older build of the suite) gets it again.
  */
 async function loadSuiteImages(
   cluster: LoadedCluster,
@@ -76,13 +80,16 @@ async function loadSuiteImages(
   signal?: AbortSignal,
 ): Promise<void> {
   const ctr = cluster.distribution.ctr();
-  const held = new Map<string, Set<string>>();
+  const listings = new Map<string, string[]>();
   for (const machine of cluster.machines) {
-    const listed = await run(cluster.provider, machine.name, [...ctr, 'images', 'ls', '-q'], { what: 'listing images' });
-    held.set(machine.name, new Set(listed.stdout.split('\n').map((line) => line.trim())));
+    const listed = await run(cluster.provider, machine.name, [...ctr, 'images', 'ls'], { what: 'listing images' });
+    listings.set(machine.name, listed.stdout.split('\n'));
   }
   for (const [archive, ref] of Object.entries(suite.manifest.images).sort()) {
-    const nodes = cluster.machines.filter((machine) => !held.get(machine.name)?.has(ref)).map((machine) => machine.name);
+    const mark = `${ARCHIVE_LABEL}=${suite.manifest.files[archive]?.sha256 ?? ''}`;
+    const holds = (machine: string): boolean =>
+      (listings.get(machine) ?? []).some((line) => line.startsWith(`${ref} `) && line.split(/\s+/).some((column) => column.split(',').includes(mark)));
+    const nodes = cluster.machines.map((machine) => machine.name).filter((machine) => !holds(machine));
     if (nodes.length === 0) continue;
     await loadImages({
       provider: cluster.provider,
@@ -93,6 +100,7 @@ async function loadSuiteImages(
       reporter,
       ...(signal ? { signal } : {}),
     });
+    for (const machine of nodes) await run(cluster.provider, machine, [...ctr, 'images', 'label', ref, mark], { what: 'labelling a test image' });
   }
 }
 

@@ -209,18 +209,19 @@ else
 
     it('conformance exits 1 and names what failed when a spec runs out of --timeout', { skip: conformanceSkip }, async () => {
       const reports = await mkdtemp(join(tmpdir(), 'kiab-conformance-'));
-      // The spec takes about 25 s; the suite gets 15 s, so ginkgo stops it, and the serial pass never starts.
+      // The spec takes about 25 s and the suite gets 15 s, so ginkgo stops it (or, on a slow machine, the setup before it).
       const focus = String.raw`\[sig-network\] Services should serve endpoints on same port and different protocols`;
       const result = await kiab(['conformance', CLUSTER, '--focus', focus, '--timeout', '15s', '--report-dir', reports, '-o', 'json'], { env });
       assert.equal(result.code, 1, result.stderr);
       const summary = JSON.parse(result.stdout) as ConformanceJson;
       assert.equal(summary.passed, 0);
+      assert.ok(summary.failed >= 1);
       assert.equal(summary.failed, summary.failures.length);
-      assert.ok(
-        summary.failures.some((failure) => /timedout|interrupted/.test(failure.state) && failure.message !== ''),
-        JSON.stringify(summary.failures),
-      );
-      assert.ok(summary.failures.some((failure) => failure.spec === '[serial specs]' && /--timeout of 15s ran out/.test(failure.message)));
+      for (const failure of summary.failures) {
+        assert.match(failure.state, /timedout|interrupted/);
+        assert.match(failure.message, /timeout/);
+      }
+      assert.match(await readFile(summary.junit[0]!, 'utf8'), /<failure /);
     });
 
     it('reset brings the cluster back to Ready with objects made after the snapshot gone', async () => {

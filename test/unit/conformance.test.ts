@@ -65,7 +65,7 @@ describe('conformance test images', () => {
 
   it('keep the upstream names, and each saved one has an archive of its own', () => {
     const saved = TEST_IMAGES.filter((image) => image.saved);
-    for (const image of saved) assert.match(image.ref, /^registry\.k8s\.io\/e2e-test-images\/[a-z-]+:[\w.-]+$/);
+    for (const image of saved) assert.match(image.ref, /^registry\.k8s\.io\/(e2e-test-images\/)?[a-z-]+:[\w.-]+$/);
     assert.equal(new Set(saved.map((image) => archiveName(image.ref))).size, saved.length);
     assert.equal(archiveName('registry.k8s.io/e2e-test-images/agnhost:2.56'), 'images/agnhost-2.56.tar');
   });

@@ -43,6 +43,17 @@ RUN apt-get update \\
 `;
 const TOOLS = `kiab/e2e-tools:${createHash('sha256').update(TOOLS_DOCKERFILE).digest('hex').slice(0, 12)}`;
 
+/**
+ * Busybox's own source, as Debian's mirror keeps it (the pristine upstream tarball of busybox 1.37.0, the
+ * version upstream's image has; the sum is the one Debian's busybox_1.37.0-6.dsc lists). Debian's binary
+ * package will not do: it patches ash to drop environment variables such as `data-1`.
+ */
+export const BUSYBOX_SOURCE = {
+  path: 'pool/main/b/busybox/busybox_1.37.0.orig.tar.bz2',
+  sha256: '3311dff32e746499f4df0d5df04d7eb396382d7e108bb9250e7b519b837043a4',
+  file: 'busybox.tar.bz2',
+};
+
 const AGNHOST = `${E2E}/agnhost:2.56`;
 const BUSYBOX = `${E2E}/busybox:1.37.0-1`;
 
@@ -113,22 +124,51 @@ CMD ["bash"]
     from: 'base',
     saved: true,
     dockerfile: `ARG BASE
-FROM \${BASE} AS debian
+FROM \${BASE} AS build
 ENV DEBIAN_FRONTEND=noninteractive
-RUN apt-get update && apt-get install -y --no-install-recommends busybox-static bash-static
-COPY e2e-busybox-rootfs.sh e2e-busybox-passwd e2e-busybox-group /
+RUN apt-get update && apt-get install -y --no-install-recommends gcc make libc6-dev bzip2
+COPY ${BUSYBOX_SOURCE.file} e2e-busybox-rootfs.sh e2e-busybox-passwd e2e-busybox-group /
 RUN /e2e-busybox-rootfs.sh /rootfs
 FROM scratch
-COPY --from=debian /rootfs /
+COPY --from=build /rootfs /
 CMD ["sh"]
 `,
-    files: () => Promise.resolve([shipped('e2e-busybox-rootfs.sh', 0o755), shipped('e2e-busybox-passwd'), shipped('e2e-busybox-group')]),
+    files: async (binDir) => [
+      await built(binDir, BUSYBOX_SOURCE.file),
+      shipped('e2e-busybox-rootfs.sh', 0o755),
+      shipped('e2e-busybox-passwd'),
+      shipped('e2e-busybox-group'),
+    ],
   },
   // The StatefulSet specs break and restore readiness by moving index.html out of and back into this root.
   webServer(`${E2E}/httpd:2.4.38-4`, '/usr/local/apache2/htdocs', HTTPD_INDEX),
   webServer(`${E2E}/httpd:2.4.39-4`, '/usr/local/apache2/htdocs', HTTPD_INDEX),
   webServer(`${E2E}/nginx:1.14-4`, '/usr/share/nginx/html', NGINX_INDEX),
   webServer(`${E2E}/nginx:1.15-4`, '/usr/share/nginx/html', NGINX_INDEX),
+  // The aggregator spec runs these two side by side in one pod; upstream's sample API server image is Fedora.
+  {
+    ref: `${E2E}/sample-apiserver:1.29.2`,
+    from: BUSYBOX,
+    saved: true,
+    dockerfile: `ARG BASE
+FROM \${BASE}
+COPY kube-sample-apiserver /
+ENTRYPOINT ["/kube-sample-apiserver"]
+`,
+    files: async (binDir) => [await built(binDir, 'kube-sample-apiserver', 0o755)],
+  },
+  {
+    // The etcd k8s.io/kubernetes requires, under the tag its test image list names.
+    ref: 'registry.k8s.io/etcd:3.6.4-0',
+    from: BUSYBOX,
+    saved: true,
+    dockerfile: `ARG BASE
+FROM \${BASE}
+COPY e2e-etcd /usr/local/bin/etcd
+ENTRYPOINT ["/usr/local/bin/etcd"]
+`,
+    files: async (binDir) => [await built(binDir, 'e2e-etcd', 0o755)],
+  },
   {
     ref: `${E2E}/nonewprivs:1.3`,
     from: BUSYBOX,

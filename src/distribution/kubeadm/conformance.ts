@@ -3,14 +3,16 @@ import { copyFile, mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { assetDir, cacheRoot, describeFile, hostArch, readManifest, verifyAssets, writeManifest, type AssetManifest } from '../../assets/cache.js';
+import { download } from '../../assets/download.js';
 import { KiabError } from '../../errors.js';
+import { DEBIAN_MIRROR } from '../../images/debootstrap.js';
 import { DEBOOTSTRAP_BASE_IMAGE, DEFAULT_BASE_IMAGE } from '../../images/index.js';
 import { LABEL } from '../../labels.js';
 import type { Provider } from '../../provider/types.js';
 import { runStep } from '../../reporter.js';
 import { kiabVersion } from '../../version.js';
 import type { AssetRequest, AssetSet } from '../types.js';
-import { archiveName, TEST_IMAGES } from './conformance-images.js';
+import { archiveName, BUSYBOX_SOURCE, TEST_IMAGES } from './conformance-images.js';
 import { buildKubernetesBinaries, KUBEBUILD_SUITE } from './kubebuild.js';
 
 /** What `kiab conformance` runs on the host: the suite and the CLI that runs it in parallel. */
@@ -44,6 +46,12 @@ export async function buildConformanceAssets(request: AssetRequest, kubeadm: Ass
     buildKubernetesBinaries(version, buildBin, KUBEBUILD_SUITE, (line) => progress.update(line), request.signal),
   );
   const base = await debianBase(provider);
+  await runStep(reporter, `download busybox's source from ${DEBIAN_MIRROR}`, () =>
+    download(`${DEBIAN_MIRROR.replace(/\/+$/, '')}/${BUSYBOX_SOURCE.path}`, join(buildBin, BUSYBOX_SOURCE.file), {
+      sha256: BUSYBOX_SOURCE.sha256,
+      ...(request.signal ? { signal: request.signal } : {}),
+    }),
+  );
 
   await rm(dir, { recursive: true, force: true });
   await mkdir(join(dir, 'bin'), { recursive: true });

@@ -25,7 +25,7 @@ export const KUBEBUILD_BINARIES = [
 ] as const;
 
 /** The conformance suite from the same module: e2e.test, the ginkgo CLI, and the test images' binaries. */
-export const KUBEBUILD_SUITE = ['e2e.test', 'ginkgo', 'agnhost', 'nonewprivs'] as const;
+export const KUBEBUILD_SUITE = ['e2e.test', 'ginkgo', 'agnhost', 'nonewprivs', 'sample-apiserver', 'e2e-etcd'] as const;
 
 /** Runs kubebuild/build.sh VERSION OUTDIR NAME... (Go and the module proxy, nothing else), streaming its lines. */
 export async function buildKubernetesBinaries(
