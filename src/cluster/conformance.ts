@@ -177,6 +177,8 @@ export async function runConformance(options: ConformanceOptions): Promise<Confo
           what: `the ${pass.name} conformance specs`,
           // ginkgo exits 1 when a spec failed: the reports say which, and that is the answer, not an error.
           okStatuses: [1],
+          // ginkgo stops its suite processes on SIGINT (their cleanup deletes the test namespaces); SIGTERM it may ignore.
+          interruptGraceMs: 15_000,
           onLine: (line) => {
             const spec = finished(line);
             if (spec) reporter.info(spec);

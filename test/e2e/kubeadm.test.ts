@@ -1,10 +1,24 @@
 import assert from 'node:assert/strict';
+import { once } from 'node:events';
 import { mkdtemp, readFile, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { DEFAULT_KUBEADM_VERSION } from '../../src/distribution/kubeadm/assets.js';
-import { docker, eventually, hostPort, kiab, kiabJson, kiabOk, labelledObjects, makeBusyboxImage, restartEngine, run, type StatusJson } from './helpers.js';
+import {
+  docker,
+  eventually,
+  hostPort,
+  kiab,
+  kiabJson,
+  kiabOk,
+  labelledObjects,
+  makeBusyboxImage,
+  restartEngine,
+  run,
+  startKiab,
+  type StatusJson,
+} from './helpers.js';
 import { CI_FOCUS, CI_SPECS } from './conformance-subset.js';
 import { conformanceSkip, KUBEADM_KUBECTL as KUBECTL, kubeadmSkip as skip } from './kubeadm-cache.js';
 
@@ -222,6 +236,20 @@ else
         assert.match(failure.message, /timeout/);
       }
       assert.match(await readFile(summary.junit[0]!, 'utf8'), /<failure /);
+    });
+
+    it('conformance stops on Ctrl-C: exit 130, and no process of the suite is left', { skip: conformanceSkip }, async () => {
+      const reports = await mkdtemp(join(tmpdir(), 'kiab-conformance-'));
+      // A spec that runs for minutes, so the interrupt lands while the suite runs.
+      const focus = String.raw`should \*not\* be restarted with a exec "cat /tmp/health" liveness probe`;
+      const running = startKiab(['conformance', CLUSTER, '--focus', focus, '--report-dir', reports], env);
+      const suite = async (): Promise<string> => (await run('pgrep', ['-f', `report-dir=${reports}/`])).stdout.trim();
+      await eventually(async () => assert.notEqual(await suite(), ''), 120_000, 500);
+      running.child.kill('SIGINT');
+      const [code] = (await once(running.child, 'close')) as [number | null];
+      assert.equal(code, 130, running.stderr());
+      assert.match(running.stderr(), /^kiab: interrupted/m);
+      assert.equal(await suite(), '', 'ginkgo and e2e.test are gone');
     });
 
     it('reset brings the cluster back to Ready with objects made after the snapshot gone', async () => {
