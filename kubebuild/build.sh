@@ -7,6 +7,11 @@
 # NAMEs default to all of:
 #   kubelet kubeadm kubectl kube-apiserver kube-controller-manager
 #   kube-scheduler kube-proxy etcd etcdctl coredns pause
+# and, only when named, the conformance suite:
+#   e2e.test (go test -c k8s.io/kubernetes/test/e2e), ginkgo (the CLI, at the
+#   version e2e.test uses), agnhost (with the TLS key pair and nautilus files
+#   its images add) and nonewprivs (nnp), from k8s.io/kubernetes/test/images;
+#   sample-apiserver and e2e-etcd (etcd at the version k8s.io/kubernetes requires)
 #
 # The version pinned in ./go.mod is built in place (go.sum checked in). Any
 # other VERSION gets a scratch copy of this module under
@@ -48,7 +53,7 @@ moddir=$here
 if [[ $(cd "$here" && go list -m -f '{{.Version}}' k8s.io/kubernetes) != "$ver" ]]; then
   moddir=${KUBEBUILD_WORKDIR:-${XDG_CACHE_HOME:-$HOME/.cache}/kiab-kubebuild/mod-$ver}
   mkdir -p "$moddir"
-  cp "$here/go.mod" "$here/go.sum" "$here/tools.go" "$here/doc.go" "$moddir/"
+  cp "$here/go.mod" "$here/go.sum" "$here/tools.go" "$here/e2e_tools.go" "$here/doc.go" "$moddir/"
   echo "build.sh: preparing go.mod for $ver" >&2
   step "go.mod for $ver" "$here/gen-replaces.sh" "$ver" "$moddir"
 fi
@@ -62,6 +67,7 @@ for n in "${names[@]}"; do
   case $n in
     kubelet | kubeadm | kubectl | kube-apiserver | kube-controller-manager | kube-scheduler | kube-proxy | \
       etcd | etcdctl | coredns | pause) ;;
+    e2e.test | ginkgo | agnhost | nonewprivs | sample-apiserver | e2e-etcd) ;;
     *) echo "build.sh: unknown binary '$n'" >&2; exit 2 ;;
   esac
 done
@@ -98,6 +104,38 @@ for n in "${names[@]}"; do
       esac
       v=$(cd "$here/$dir" && go list -m -f '{{.Version}}' "$pkg" 2>/dev/null || echo '(this module)')
       step "$n $v" run env -C "$here/$dir" go build -v -trimpath -ldflags "-s -w" -o "$out/$n" "$pkg"
+      ;;
+    # The conformance suite: same module, so same staging versions as the cluster.
+    e2e.test)
+      ldflags=${ldflags:-$(k8s_ldflags)}
+      # A test binary: `go test -c` (no vet: this is a build), with the tags upstream gives test targets too.
+      step "e2e.test $ver" run env -C "$moddir" go test -c -v -vet=off -trimpath -tags selinux,notest,grpcnotrace \
+        -ldflags "$ldflags" -o "$out/e2e.test" k8s.io/kubernetes/test/e2e
+      ;;
+    ginkgo)
+      step "ginkgo $(cd "$moddir" && go list -m -f '{{.Version}}' github.com/onsi/ginkgo/v2)" \
+        run env -C "$moddir" go build -v -trimpath -ldflags "-s -w" -o "$out/ginkgo" github.com/onsi/ginkgo/v2/ginkgo
+      ;;
+    agnhost)
+      step "agnhost $(cat "$(cd "$moddir" && go list -f '{{.Dir}}' k8s.io/kubernetes/test/images/agnhost)/VERSION")" \
+        run env -C "$moddir" go build -v -trimpath -ldflags "-s -w" -o "$out/agnhost" k8s.io/kubernetes/test/images/agnhost
+      # The files upstream's agnhost and nautilus images add beside the binary.
+      images=$(cd "$moddir" && go list -f '{{.Dir}}' k8s.io/kubernetes/test/images/agnhost)/..
+      install -m 0644 "$images/agnhost/porter/localhost.crt" "$images/agnhost/porter/localhost.key" \
+        "$images/nautilus/html/nautilus.jpg" "$images/nautilus/html/data.json" "$out/"
+      ;;
+    sample-apiserver)
+      # The aggregator spec's pod: the sample API server at the version k8s.io/kubernetes requires.
+      ldflags=${ldflags:-$(k8s_ldflags)}
+      step "sample-apiserver $ver" run env -C "$moddir" go build -v -trimpath -tags selinux,notest,grpcnotrace \
+        -ldflags "$ldflags" -o "$out/kube-sample-apiserver" k8s.io/sample-apiserver
+      ;;
+    e2e-etcd)
+      step "etcd $(cd "$moddir" && go list -m -f '{{.Version}}' go.etcd.io/etcd/server/v3) for the e2e images" \
+        run env -C "$moddir" go build -v -trimpath -ldflags "-s -w" -o "$out/e2e-etcd" go.etcd.io/etcd/server/v3
+      ;;
+    nonewprivs)
+      step "nonewprivs (nnp)" run env -C "$moddir" go build -v -trimpath -ldflags "-s -w" -o "$out/nnp" k8s.io/kubernetes/test/images/nonewprivs
       ;;
     *)
       ldflags=${ldflags:-$(k8s_ldflags)}

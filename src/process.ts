@@ -11,6 +11,23 @@ export interface ProcessOptions {
   hint?: string;
   /** The error when the program cannot be started at all (not installed). */
   missing?: { message: string; hint: string };
+  /** Exit statuses besides 0 that are an answer rather than a failure (a test runner's "some tests failed"). */
+  okStatuses?: number[];
+  /**
+   * For a program with children of its own (a test runner): it runs in a process group of its own, and Ctrl-C
+   * sends SIGINT to the whole group, as a terminal would, then SIGKILL after this many ms if it is still there.
+   * The group is killed too if kiab exits while it runs.
+   */
+  interruptGraceMs?: number;
+}
+
+/** Signals a whole process group, which may be gone already. */
+function signalGroup(pid: number | undefined, signal: NodeJS.Signals): void {
+  try {
+    if (pid) process.kill(-pid, signal);
+  } catch {
+    // Gone already.
+  }
 }
 
 /**
@@ -18,8 +35,26 @@ export interface ProcessOptions {
  * its output; Ctrl-C kills it and throws AbortedError.
  */
 export function runProcess(command: string, args: string[], options: ProcessOptions = {}): Promise<string> {
+  const grace = options.interruptGraceMs;
   return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], ...(options.signal ? { signal: options.signal } : {}) });
+    const child = spawn(command, args, {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      ...(grace === undefined ? (options.signal ? { signal: options.signal } : {}) : { detached: true }),
+    });
+    if (grace !== undefined) {
+      const killGroup = (): void => signalGroup(child.pid, 'SIGKILL');
+      const interrupt = (): void => {
+        signalGroup(child.pid, 'SIGINT');
+        setTimeout(killGroup, grace).unref();
+      };
+      if (options.signal?.aborted) interrupt();
+      options.signal?.addEventListener('abort', interrupt, { once: true });
+      process.once('exit', killGroup);
+      child.once('close', () => {
+        options.signal?.removeEventListener('abort', interrupt);
+        process.removeListener('exit', killGroup);
+      });
+    }
     let stdout = '';
     let tail = '';
     const collect = (chunk: Buffer): void => {
@@ -39,7 +74,7 @@ export function runProcess(command: string, args: string[], options: ProcessOpti
     });
     child.once('close', (code) => {
       if (options.signal?.aborted) return reject(new AbortedError());
-      if (code === 0) return resolve(stdout);
+      if (code === 0 || (code !== null && options.okStatuses?.includes(code))) return resolve(stdout);
       reject(
         new RunError({
           where: 'host',

@@ -24,7 +24,7 @@ const RELATIVE_PATH = /^[A-Za-z0-9_+-][A-Za-z0-9._+-]*(\/[A-Za-z0-9_+-][A-Za-z0-
 
 const indexSchema = z.object({
   format: z.literal(FORMAT),
-  distribution: z.enum(['kubeadm', 'k3s', 'addons']),
+  distribution: z.enum(['kubeadm', 'k3s', 'addons', 'conformance']),
   version: z.string().regex(SEGMENT),
   arch: z.enum(['amd64', 'arm64']),
   source: z.enum(['build', 'release', 'import']),

@@ -18,8 +18,8 @@ export function hostArch(): Arch {
 }
 
 export interface AssetKey {
-  /** A distribution's set, or `addons`: the addon images kiab installs where a distribution brings none of its own. */
-  distribution: 'kubeadm' | 'k3s' | 'addons';
+  /** A distribution's set; `addons`: the addon images kiab installs where a distribution brings none of its own; `conformance`: upstream's conformance suite and its test images for one Kubernetes version. */
+  distribution: 'kubeadm' | 'k3s' | 'addons' | 'conformance';
   version: string;
   arch: Arch;
 }

@@ -2,6 +2,7 @@ import { Command } from 'commander';
 import { kiabVersion } from '../version.js';
 import type { Runtime } from './runtime.js';
 import { registerAssets } from './commands/assets.js';
+import { registerConformance } from './commands/conformance.js';
 import { registerCompletion } from './commands/completion.js';
 import { registerDelete } from './commands/delete.js';
 import { registerDoctor } from './commands/doctor.js';
@@ -50,6 +51,7 @@ export function buildProgram(runtime: Runtime): Command {
   registerAssets(program, runtime);
   registerKubeconfig(program, runtime);
   registerDoctor(program, runtime);
+  registerConformance(program, runtime);
   registerCompletion(program, runtime);
   configure(program);
   return program;

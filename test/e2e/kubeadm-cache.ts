@@ -16,3 +16,14 @@ export const kubeadmSkip: false | string = await stat(join(KUBEADM_ASSETS, 'mani
   () => false,
   () => `no kubeadm assets in ${KUBEADM_ASSETS}: run \`kiab assets build --k8s kubeadm\` (needs Go) to run this suite`,
 );
+
+/** Where the same command puts the conformance suite and its test images for that version. */
+export const CONFORMANCE_ASSETS = assetDir({ distribution: 'conformance', version: DEFAULT_KUBEADM_VERSION, arch: hostArch() });
+
+/** Like kubeadmSkip, for the specs that run the upstream conformance suite. */
+export const conformanceSkip: false | string =
+  kubeadmSkip ||
+  (await stat(join(CONFORMANCE_ASSETS, 'manifest.json')).then(
+    () => false,
+    () => `no conformance suite in ${CONFORMANCE_ASSETS}: run \`kiab assets build --k8s kubeadm\` (needs Go) to run these specs`,
+  ));

@@ -1,12 +1,28 @@
 import assert from 'node:assert/strict';
 import { connect as connectTls } from 'node:tls';
+import { once } from 'node:events';
 import { mkdtemp, readFile, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { DEFAULT_KUBEADM_VERSION } from '../../src/distribution/kubeadm/assets.js';
-import { docker, eventually, hostPort, kiab, kiabJson, kiabOk, labelledObjects, makeBusyboxImage, restartEngine, run, type StatusJson } from './helpers.js';
-import { KUBEADM_KUBECTL as KUBECTL, kubeadmSkip as skip } from './kubeadm-cache.js';
+import {
+  docker,
+  eventually,
+  hostPort,
+  kiab,
+  kiabJson,
+  kiabOk,
+  labelledObjects,
+  makeBusyboxImage,
+  restartEngine,
+  run,
+  startKiab,
+  type StatusJson,
+} from './helpers.js';
+import { CI_FOCUS, CI_SPECS } from './conformance-subset.js';
+import { conformanceSkip, KUBEADM_KUBECTL as KUBECTL, kubeadmSkip as skip } from './kubeadm-cache.js';
+
 import {
   checkIngress,
   checkLoadBalancer,
@@ -20,6 +36,16 @@ import {
   withClaim,
   type AddonCluster,
 } from './addon-checks.js';
+
+/** What `kiab conformance -o json` prints (and writes to summary.json). */
+interface ConformanceJson {
+  passed: number;
+  failed: number;
+  skipped: number;
+  reportDir: string;
+  junit: string[];
+  failures: Array<{ spec: string; state: string; message: string }>;
+}
 
 const CLUSTER = 'e2e-kubeadm';
 const machine = (role: string, index: number): string => `kiab-${CLUSTER}-${role}-${index}`;
@@ -245,6 +271,52 @@ else
 
     it('a PVC without a class binds, keeps its data for the next pod, and a snapshot restore brings it back', async () => {
       await checkStorage(addonCluster());
+    });
+
+    // Upstream's conformance suite through `kiab conformance`, on this cluster so CI makes no other one.
+    it('passes the CI subset of the upstream conformance suite', { skip: conformanceSkip }, async () => {
+      const reports = await mkdtemp(join(tmpdir(), 'kiab-conformance-'));
+      const args = ['conformance', CLUSTER, '--focus', CI_FOCUS, '--parallel', '3', '--report-dir', reports, '-o', 'json'];
+      const result = await kiab(args, { env, timeoutMs: 20 * 60_000 });
+      const summary = JSON.parse(result.stdout) as ConformanceJson;
+      assert.deepEqual(summary.failures, [], result.stderr);
+      assert.equal(result.code, 0, result.stderr);
+      assert.deepEqual([summary.passed, summary.failed, summary.skipped], [CI_SPECS.length, 0, 0]);
+      assert.deepEqual(JSON.parse(await readFile(join(reports, 'summary.json'), 'utf8')), summary);
+      for (const junit of summary.junit) assert.match(await readFile(junit, 'utf8'), /<testsuite /);
+      // Progress: a line per finished spec.
+      assert.match(result.stderr, /passed \[sig-network\] Services should serve endpoints on same port and different protocols/);
+    });
+
+    it('conformance exits 1 and names what failed when a spec runs out of --timeout', { skip: conformanceSkip }, async () => {
+      const reports = await mkdtemp(join(tmpdir(), 'kiab-conformance-'));
+      // The spec takes about 25 s and the suite gets 15 s, so ginkgo stops it (or, on a slow machine, the setup before it).
+      const focus = String.raw`\[sig-network\] Services should serve endpoints on same port and different protocols`;
+      const result = await kiab(['conformance', CLUSTER, '--focus', focus, '--timeout', '15s', '--report-dir', reports, '-o', 'json'], { env });
+      assert.equal(result.code, 1, result.stderr);
+      const summary = JSON.parse(result.stdout) as ConformanceJson;
+      assert.equal(summary.passed, 0);
+      assert.ok(summary.failed >= 1);
+      assert.equal(summary.failed, summary.failures.length);
+      for (const failure of summary.failures) {
+        assert.match(failure.state, /timedout|interrupted/);
+        assert.match(failure.message, /timeout/);
+      }
+      assert.match(await readFile(summary.junit[0]!, 'utf8'), /<failure /);
+    });
+
+    it('conformance stops on Ctrl-C: exit 130, and no process of the suite is left', { skip: conformanceSkip }, async () => {
+      const reports = await mkdtemp(join(tmpdir(), 'kiab-conformance-'));
+      // A spec that runs for minutes, so the interrupt lands while the suite runs.
+      const focus = String.raw`should \*not\* be restarted with a exec "cat /tmp/health" liveness probe`;
+      const running = startKiab(['conformance', CLUSTER, '--focus', focus, '--report-dir', reports], env);
+      const suite = async (): Promise<string> => (await run('pgrep', ['-f', `report-dir=${reports}/`])).stdout.trim();
+      await eventually(async () => assert.notEqual(await suite(), ''), 120_000, 500);
+      running.child.kill('SIGINT');
+      const [code] = (await once(running.child, 'close')) as [number | null];
+      assert.equal(code, 130, running.stderr());
+      assert.match(running.stderr(), /^kiab: interrupted/m);
+      assert.equal(await suite(), '', 'ginkgo and e2e.test are gone');
     });
 
     it('reset brings the cluster back to Ready with objects made after the snapshot gone', async () => {

@@ -41,11 +41,13 @@ describe('docker create options for a machine', () => {
     assert.equal(host.Privileged, undefined);
   });
 
-  it('runs unconfined with a private cgroup namespace, /dev/kmsg and tmpfs /run and /tmp', () => {
+  it('runs unconfined with a private cgroup namespace, every device allowed, /dev/kmsg and tmpfs /run and /tmp', () => {
     assert.ok(host.SecurityOpt?.includes('seccomp=unconfined'));
     assert.ok(host.SecurityOpt?.includes('apparmor=unconfined'));
     assert.equal(host.CgroupnsMode, 'private');
     assert.deepEqual(host.Devices, [{ PathOnHost: '/dev/kmsg', PathInContainer: '/dev/kmsg', CgroupPermissions: 'rwm' }]);
+    // As a privileged container's: runc inside may then grant a privileged pod every device (cgroup v1).
+    assert.deepEqual(host.DeviceCgroupRules, ['a *:* rwm']);
     assert.deepEqual(Object.keys(host.Tmpfs ?? {}).sort(), ['/run', '/tmp']);
   });
 

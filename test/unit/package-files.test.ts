@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { POD_CIDR, POD_NETWORK_SCRIPT, POD_ROUTES_PATH } from '../../src/distribution/kubeadm/network.js';
+import { POD_CIDR, POD_NETWORK_SCRIPT, POD_ROUTES_PATH, SERVICE_CIDR } from '../../src/distribution/kubeadm/network.js';
 import { packageRoot, readPackageFile } from '../../src/package-files.js';
 
 describe('package files', () => {
@@ -14,10 +14,10 @@ describe('package files', () => {
     assert.throws(() => readPackageFile('src/images/files/no-such-file'), /incompletely installed.*no-such-file/);
   });
 
-  it('keeps the pod network script in step with the pod range and the routes file', () => {
+  it('keeps the pod network script in step with the pod and service ranges and the routes file', () => {
     assert.ok(POD_NETWORK_SCRIPT.includes(POD_ROUTES_PATH));
     const cidrs = POD_NETWORK_SCRIPT.match(/\d+\.\d+\.\d+\.\d+\/\d+/g) ?? [];
-    assert.equal(cidrs.length, 5);
-    for (const cidr of cidrs) assert.equal(cidr, POD_CIDR);
+    assert.deepEqual(new Set(cidrs), new Set([POD_CIDR, SERVICE_CIDR]));
+    assert.equal(cidrs.filter((cidr) => cidr === SERVICE_CIDR).length, 2);
   });
 });

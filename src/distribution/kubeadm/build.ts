@@ -13,7 +13,7 @@ import { runStep } from '../../reporter.js';
 import { kiabVersion } from '../../version.js';
 import type { AssetRequest, AssetSet } from '../types.js';
 import { DEFAULT_KUBEADM_VERSION, MACHINE_BINARIES } from './assets.js';
-import { buildKubernetesBinaries } from './kubebuild.js';
+import { buildKubernetesBinaries, KUBEBUILD_BINARIES } from './kubebuild.js';
 
 /** How each control-plane image runs its binary: kubeadm's manifests call the command by name. */
 const IMAGE_LAYOUT: Record<string, { path: string; entrypoint: string[] }> = {
@@ -104,7 +104,7 @@ export async function buildKubeadmAssets(request: AssetRequest): Promise<AssetSe
   // Go's own caches make a second build of the same version a no-op; the output folder stays put for that.
   const buildBin = join(cacheRoot(), 'build', 'kubeadm', version, 'bin');
   await runStep(reporter, `compile Kubernetes ${version} from the Go modules`, (progress) =>
-    buildKubernetesBinaries(version, buildBin, (detail) => progress.update(detail), request.signal),
+    buildKubernetesBinaries(version, buildBin, KUBEBUILD_BINARIES, (detail) => progress.update(detail), request.signal),
   );
 
   await rm(dir, { recursive: true, force: true });

@@ -12,6 +12,7 @@ import { deleteNode, drainNode, firstServer, remainingServer } from '../nodes.js
 import type { Distribution, DistributionContext, MachineRef, PreflightRequest } from '../types.js';
 import { DEFAULT_KUBEADM_VERSION, EVERY_MACHINE_IMAGES, kubeadmAssets, kubeadmNodeImage, kubeadmVersion } from './assets.js';
 import { buildKubeadmAssets, pullKubeadmAssets } from './build.js';
+import { buildConformanceAssets } from './conformance.js';
 import { API_PORT, POD_RESOLV_CONF, initConfig, joinConfig, kubeProxyConfig, NODE_PROXIER_BINDING, type ClusterFacts } from './config.js';
 import { CNI_CONFIG_PATH, cniConfig, POD_ROUTES_PATH, podRoutes } from './network.js';
 import { KUBELET_SERVING_CERT, requestsToApprove, type SigningRequest } from './serving-certs.js';
@@ -344,7 +345,10 @@ export const kubeadmDistribution: Distribution = {
   },
   diagnose: (context, machine) => kubeletJournal(context.provider, machine),
   ctr: () => CTR,
-  buildAssets: async (request) => [await buildKubeadmAssets(request)],
+  buildAssets: async (request) => {
+    const kubeadm = await buildKubeadmAssets(request);
+    return [kubeadm, await buildConformanceAssets(request, kubeadm)];
+  },
   pullAssets: async (request) => [await pullKubeadmAssets(request)],
   importAssets: async () => {
     throw new UsageError(

@@ -39,9 +39,18 @@ export function buildProgress(onProgress: (detail: string) => void): (line: stri
   };
 }
 
-/** Runs kubebuild/build.sh VERSION OUTDIR (Go and the module proxy, nothing else), reporting what it compiles. */
-export async function buildKubernetesBinaries(version: string, outDir: string, onProgress: (detail: string) => void, signal?: AbortSignal): Promise<void> {
-  await runProcess('bash', [join(kubebuildDir(), 'build.sh'), version, outDir, ...KUBEBUILD_BINARIES], {
+/** The conformance suite from the same module: e2e.test, the ginkgo CLI, and the test images' binaries. */
+export const KUBEBUILD_SUITE = ['e2e.test', 'ginkgo', 'agnhost', 'nonewprivs', 'sample-apiserver', 'e2e-etcd'] as const;
+
+/** Runs kubebuild/build.sh VERSION OUTDIR NAME... (Go and the module proxy, nothing else), reporting what it compiles. */
+export async function buildKubernetesBinaries(
+  version: string,
+  outDir: string,
+  names: readonly string[],
+  onProgress: (detail: string) => void,
+  signal?: AbortSignal,
+): Promise<void> {
+  await runProcess('bash', [join(kubebuildDir(), 'build.sh'), version, outDir, ...names], {
     onLine: buildProgress(onProgress),
     ...(signal ? { signal } : {}),
     what: `building Kubernetes ${version} from source`,

@@ -47,7 +47,8 @@ export function podRoutes(self: MachineRef, machines: readonly MachineRef[]): st
 }
 
 /**
- * Applies /etc/kiab/pod-routes: replaces kiab's routes, and masquerades pod traffic leaving the pod range.
- * The script spells out POD_CIDR and POD_ROUTES_PATH; a unit test keeps them in step with the constants.
+ * Applies /etc/kiab/pod-routes: replaces kiab's routes, masquerades pod traffic leaving the pod range, and refuses
+ * cluster-IP traffic kube-proxy did not translate.
+ * The script spells out POD_CIDR, SERVICE_CIDR and POD_ROUTES_PATH; a unit test keeps them in step with the constants.
  */
 export const POD_NETWORK_SCRIPT = readPackageFile('src/distribution/kubeadm/files/kiab-pod-network.sh');

@@ -18,6 +18,10 @@ function machineHostConfig(): HostConfig {
     ReadonlyPaths: [],
     CgroupnsMode: 'private',
     Devices: [{ PathOnHost: '/dev/kmsg', PathInContainer: '/dev/kmsg', CgroupPermissions: 'rwm' }],
+    // The device cgroup a privileged container gets (kind's nodes are privileged). With Docker's default
+    // allow-list, runc inside the machine cannot grant a privileged pod `a *:* rwm` on a cgroup v1 host, since
+    // a child device cgroup may only narrow its parent's, so such a pod never starts.
+    DeviceCgroupRules: ['a *:* rwm'],
     Tmpfs: { '/run': 'rw,exec,mode=755', '/tmp': 'rw,exec,mode=1777' },
     Init: false,
   };

@@ -1,0 +1,34 @@
+/**
+ * The conformance specs every CI run passes (kubeadm.test.ts runs them on its cluster): fast ones that
+ * together cover network, node, apps, api-machinery, storage and cli, and each defect the first full run
+ * found (marked). Names as the suite prints them, without their tags.
+ */
+export const CI_SPECS = [
+  // network: services, DNS, pod-to-pod, and a port the Service does not define refused (service-range REJECT)
+  '[sig-network] Services should serve endpoints on same port and different protocols',
+  '[sig-network] Services should serve a basic endpoint from pods',
+  '[sig-network] DNS should provide DNS for the cluster',
+  '[sig-network] Networking Granular Checks: Pods should function for intra-pod communication: http',
+  // node: env vars named like data-1 (the busybox image's sh), host IP, prestop hooks
+  '[sig-node] ConfigMap should be consumable via the environment',
+  '[sig-node] Downward API should provide host IP as an env var',
+  '[sig-node] PreStop should call prestop when killing a pod',
+  // apps: privileged Job pods (every device allowed in the machines), deployments, replica sets
+  '[sig-apps] Job should allow to use the pod failure policy on exit code to fail the job early',
+  '[sig-apps] Deployment deployment should support proportional scaling',
+  '[sig-apps] ReplicaSet should serve a basic image on each replica with a public image',
+  // api-machinery: the API server reaching a webhook pod, CRDs
+  '[sig-api-machinery] AdmissionWebhook [Privileged:ClusterAdmin] should be able to deny pod and configmap creation',
+  '[sig-api-machinery] CustomResourcePublishOpenAPI [Privileged:ClusterAdmin] works for CRD without validation schema',
+  // storage
+  '[sig-storage] EmptyDir volumes should support (root,0644,tmpfs)',
+  '[sig-storage] Projected secret should be consumable from pods in volume with mappings',
+  // cli: kubectl on the host against the published API port, the httpd image
+  '[sig-cli] Kubectl client Kubectl version should check is all data is printed',
+  '[sig-cli] Kubectl client Kubectl run pod should create a pod from an image when restart is Never',
+];
+
+const escape = (text: string): string => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+/** One Go regular expression selecting exactly CI_SPECS: each name, then tags such as [LinuxOnly] up to [Conformance]. */
+export const CI_FOCUS = CI_SPECS.map((name) => `${escape(name)}( \\[\\w+\\])* \\[Conformance\\]`).join('|');

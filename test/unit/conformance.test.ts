@@ -1,0 +1,72 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { specProgress, summarisePass } from '../../src/cluster/conformance-report.js';
+import { archiveName, TEST_IMAGES } from '../../src/distribution/kubeadm/conformance-images.js';
+
+const spec = (text: string, state: string, failure?: string, type = 'It') => ({
+  ContainerHierarchyTexts: ['[sig-node] Pods'],
+  LeafNodeText: text,
+  LeafNodeType: type,
+  State: state,
+  ...(failure ? { Failure: { Message: failure, Location: { FileName: 'test/e2e/common/node/pods.go', LineNumber: 42 } } } : {}),
+});
+
+describe('conformance report', () => {
+  it('counts passed and failed specs, and only self-skipped ones as skipped', () => {
+    const result = summarisePass([
+      {
+        SpecReports: [
+          spec('runs [Conformance]', 'passed'),
+          spec('fails [Conformance]', 'failed', 'expected 1, got 2\nmore'),
+          spec('left out by the focus', 'skipped'),
+          spec('needs a cloud [Conformance]', 'skipped', 'Only supported for providers [gce]'),
+          spec('', 'passed', undefined, 'SynchronizedBeforeSuite'),
+        ],
+      },
+    ]);
+    assert.deepEqual([result.passed, result.failed, result.skipped], [1, 1, 1]);
+    assert.deepEqual(result.failures, [
+      { spec: '[sig-node] Pods fails [Conformance]', state: 'failed', message: 'expected 1, got 2\nmore', location: 'test/e2e/common/node/pods.go:42' },
+    ]);
+  });
+
+  it('reports a suite node that failed or timed out as a failure named by its type', () => {
+    const result = summarisePass([{ SpecReports: [{ LeafNodeType: 'SynchronizedBeforeSuite', State: 'timedout', Failure: { Message: 'suite timeout' } }] }]);
+    assert.equal(result.failed, 1);
+    assert.equal(result.failures[0]?.spec, '[SynchronizedBeforeSuite]');
+    assert.equal(result.failures[0]?.state, 'timedout');
+  });
+
+  it('makes one progress line of each spec ginkgo finishes', () => {
+    const finished = specProgress();
+    const lines = [
+      'STEP: Creating a pod',
+      '• [3.201 seconds]',
+      '[sig-node] Pods should be submitted and removed [NodeConformance] [Conformance] [Conformance, NodeConformance]',
+      'test/e2e/common/node/pods.go:227',
+      '• [FAILED] [12.000 seconds]',
+      '[sig-network] DNS should provide DNS for the cluster [Conformance]',
+    ];
+    assert.deepEqual(lines.map(finished).filter(Boolean), [
+      'passed [sig-node] Pods should be submitted and removed [NodeConformance] [Conformance] [Conformance, NodeConformance] (3.2s)',
+      'failed [sig-network] DNS should provide DNS for the cluster [Conformance] (12.0s)',
+    ]);
+  });
+});
+
+describe('conformance test images', () => {
+  it('are built after the image each one builds on', () => {
+    const seen = new Set<string>();
+    for (const image of TEST_IMAGES) {
+      assert.ok(image.from === 'base' || seen.has(image.from), `${image.ref} builds on ${image.from}, which comes later`);
+      seen.add(image.ref);
+    }
+  });
+
+  it('keep the upstream names, and each saved one has an archive of its own', () => {
+    const saved = TEST_IMAGES.filter((image) => image.saved);
+    for (const image of saved) assert.match(image.ref, /^registry\.k8s\.io\/(e2e-test-images\/)?[a-z-]+:[\w.-]+$/);
+    assert.equal(new Set(saved.map((image) => archiveName(image.ref))).size, saved.length);
+    assert.equal(archiveName('registry.k8s.io/e2e-test-images/agnhost:2.56'), 'images/agnhost-2.56.tar');
+  });
+});
