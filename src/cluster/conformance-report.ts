@@ -71,18 +71,24 @@ export async function readPassReport(path: string): Promise<PassResult> {
 
 /**
  * Turns ginkgo's verbose output into one line per finished spec. Ginkgo ends each spec with a header such as
- * `• [12.345 seconds]`, `• [FAILED] [3.2 seconds]` or `S [SKIPPED] [0.1 seconds]`, and the next line names it.
+ * `• [12.345 seconds]`, `• [FAILED] [3.2 seconds]` or `S [SKIPPED] [0.1 seconds]`. Run in parallel, the next
+ * line names the spec; run alone, its name came first, right after the delimiter line that opened it.
  */
 export function specProgress(): (line: string) => string | undefined {
+  const delimiter = /^-{10,}$/;
   let header: { state: string; seconds: string } | undefined;
+  let afterDelimiter = false;
+  let opened = '';
   return (line) => {
     const match = /^(•|S)(?: \[([A-Z]+)\])? \[(\d+(?:\.\d+)?) seconds\]$/.exec(line);
+    if (afterDelimiter && !match) opened = line;
+    afterDelimiter = delimiter.test(line);
     if (match) {
       header = { state: (match[2] ?? 'PASSED').toLowerCase(), seconds: Number(match[3]).toFixed(1) };
       return undefined;
     }
     if (!header) return undefined;
-    const finished = `${header.state} ${line} (${header.seconds}s)`;
+    const finished = `${header.state} ${delimiter.test(line) ? opened : line} (${header.seconds}s)`;
     header = undefined;
     return finished;
   };

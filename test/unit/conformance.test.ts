@@ -46,10 +46,18 @@ describe('conformance report', () => {
       'test/e2e/common/node/pods.go:227',
       '• [FAILED] [12.000 seconds]',
       '[sig-network] DNS should provide DNS for the cluster [Conformance]',
+      // A serial spec: named when it starts, its header after its timeline.
+      '------------------------------',
+      '[sig-apps] Daemon set [Serial] should rollback without unnecessary restarts [Conformance]',
+      'test/e2e/apps/daemon_set.go:432',
+      'STEP: Creating a DaemonSet',
+      '• [13.100 seconds]',
+      '------------------------------',
     ];
     assert.deepEqual(lines.map(finished).filter(Boolean), [
       'passed [sig-node] Pods should be submitted and removed [NodeConformance] [Conformance] [Conformance, NodeConformance] (3.2s)',
       'failed [sig-network] DNS should provide DNS for the cluster [Conformance] (12.0s)',
+      'passed [sig-apps] Daemon set [Serial] should rollback without unnecessary restarts [Conformance] (13.1s)',
     ]);
   });
 });

@@ -1,4 +1,4 @@
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { DEFAULT_FOCUS, runConformance } from '../../cluster/conformance.js';
 import { UsageError } from '../../errors.js';
 import { formatDuration, parseDuration } from '../../spec/duration.js';
@@ -28,7 +28,7 @@ export function registerConformance(program: Command, runtime: Runtime): void {
     .option('--focus <regex>', 'specs whose name matches (Go regular expression)', DEFAULT_FOCUS)
     .option('--skip <regex>', 'leave out specs whose name matches', regex('--skip'))
     .option('--parallel <n>', 'specs that run at once in the parallel pass ([Serial] ones always run alone)', parseCount('--parallel', 1, 32), 4)
-    .option('--timeout <duration>', 'for the whole run', parseTimeout, parseTimeout('6h'))
+    .addOption(new Option('--timeout <duration>', 'for the whole run').argParser(parseTimeout).default(parseTimeout('6h'), '6h'))
     .option('--report-dir <path>', 'where the JUnit and JSON reports go (default: a new folder here)')
     .addOption(outputOption())
     .action(async (name: string, flags: { focus: string; skip?: string; parallel: number; timeout: number; reportDir?: string }, command: Command) => {
