@@ -47,7 +47,7 @@ export async function addonAssets(): Promise<AddonAssets> {
   const found = await verifiedAssets({ ...KEY, arch: hostArch() });
   if (!found) {
     throw new KiabError(`no addon assets (set ${ADDON_SET_VERSION}) in the cache`, {
-      hint: 'build them from their Go modules with `kiab assets build --k8s kubeadm` (needs Go), or pull the official images with `kiab assets pull --k8s kubeadm`; `--no-addons` makes a cluster without them',
+      hint: 'build them from their Go modules with `kiab assets build --k8s kubeadm` (needs Go), pull the official images with `kiab assets pull --k8s kubeadm`, or import a set made with `kiab assets export --addons` on another machine; `--no-addons` makes a cluster without them',
     });
   }
   return { ...found, reused: true };

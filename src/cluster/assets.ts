@@ -1,6 +1,7 @@
 import { readdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { buildAddonAssets, pullAddonAssets } from '../addons/assets.js';
+import { ADDON_SET_VERSION } from '../addons/index.js';
 import { compressionOf, importAssetArchive, isAssetArchive, isCacheSegment, writeAssetArchive, type ArchiveFile } from '../assets/archive.js';
 import { cacheRoot, hostArch, readManifest, verifiedAssets, verifyAssets, type Arch } from '../assets/cache.js';
 import { distributionFor, type AssetRequest, type AssetSet } from '../distribution/index.js';
@@ -96,6 +97,8 @@ export async function importAssets(command: ImportCommand): Promise<AssetSet[]> 
 export interface ExportCommand {
   reporter: Reporter;
   distribution: DistributionName;
+  /** The addon set that clusters of this distribution install, instead of the distribution's own. */
+  addons?: boolean;
   version?: string;
   arch?: Arch;
   file: string;
@@ -104,19 +107,21 @@ export interface ExportCommand {
 
 /** `kiab assets export`: one verified cached set into one archive that `assets import` takes on another machine. */
 export async function exportAssets(command: ExportCommand): Promise<ArchiveFile & { set: AssetSet }> {
-  const version = command.version ?? distributionFor(command.distribution).defaultVersion;
+  if (command.addons && !needsAddonSet(command.distribution)) throw new UsageError(`--addons: ${command.distribution} clusters install no kiab addons`);
+  const version = command.addons ? ADDON_SET_VERSION : (command.version ?? distributionFor(command.distribution).defaultVersion);
   if (!version || !isCacheSegment(version)) throw new UsageError(`--k8s-version: "${version ?? ''}" is not a version`);
   if (command.distribution === 'none') throw new UsageError('--k8s: none has no assets');
   compressionOf(command.file);
   const arch = command.arch ?? hostArch();
-  const cached = await verifiedAssets({ distribution: command.distribution, version, arch });
+  const key = command.addons ? ('addons' as const) : command.distribution;
+  const cached = await verifiedAssets({ distribution: key, version, arch });
   if (!cached) {
-    throw new KiabError(`no verified ${command.distribution} ${version} ${arch} assets in ${cacheRoot()}`, {
+    throw new KiabError(`no verified ${key} ${version} ${arch} assets in ${cacheRoot()}`, {
       hint: 'see `kiab assets list`; build or pull them first (`kiab assets build` / `kiab assets pull`)',
     });
   }
   const file = resolve(command.file);
-  const written = await runStep(command.reporter, `export ${command.distribution} ${version} ${arch} to ${file}`, (progress) =>
+  const written = await runStep(command.reporter, `export ${key} ${version} ${arch} to ${file}`, (progress) =>
     writeAssetArchive(cached.dir, cached.manifest, file, (detail) => progress.update(detail), command.signal),
   );
   return { ...written, set: { ...cached, reused: true } };

@@ -47,8 +47,7 @@ export async function up(options: UpOptions): Promise<ClusterStatus> {
       const spec = effectiveSpec(options.spec, options.given ?? [], observed);
       const distribution = distributionFor(spec.distribution);
       // Everything that can refuse the request does so before the first object is created: the host first,
-      // as a download of assets is the slowest of these. A wrong addon name costs nothing to find.
-      await addonPreflight(spec, distribution);
+      // as a download of assets is the slowest of these.
       const running = new Set(
         observed.machines.filter((machine) => machine.container.state === 'running').map((machine) => `${machine.role}-${machine.index}`),
       );
@@ -58,6 +57,8 @@ export async function up(options: UpOptions): Promise<ClusterStatus> {
         desiredSlots(spec, observed).filter((slot) => !running.has(`${slot.role}-${slot.index}`)),
       );
       await distribution.preflight({ spec, provider, reporter, ...(signal ? { signal } : {}) });
+      // After the distribution's own assets, whose absence is the first thing to fix on a fresh machine.
+      await addonPreflight(spec, distribution);
       const ports = await planPorts(provider, spec, observed);
       throwIfAborted(signal);
 

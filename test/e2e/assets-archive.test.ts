@@ -5,6 +5,7 @@ import { mkdtemp, open, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { ADDON_SET_VERSION } from '../../src/addons/index.js';
 import { DEFAULT_KUBEADM_VERSION } from '../../src/distribution/kubeadm/assets.js';
 import { assertInterrupts, eventually, kiab, run, startKiab, type StatusJson } from './helpers.js';
 import { kubeadmSkip as skip } from './kubeadm-cache.js';
@@ -114,9 +115,15 @@ else
       assert.match(absent.stderr, /no verified kubeadm v1\.30\.9 amd64 assets/);
     });
 
-    it('imports the intact archive into an empty cache, and up brings a Ready kubeadm cluster from it', async () => {
+    it('imports the intact archive, and the addon set exported beside it, into an empty cache; up brings a Ready kubeadm cluster from them', async () => {
       const imported = await kiab(['assets', 'import', '--sha256', sha256, archive], { env: emptyCache });
       assert.equal(imported.code, 0, imported.stderr);
+      // The default cluster runs kiab's addons too: their set travels in an archive of its own.
+      const addonArchive = join(folder, 'addons.tar');
+      const exported = await kiab(['assets', 'export', '--addons', addonArchive]);
+      assert.equal(exported.code, 0, exported.stderr);
+      const addons = await kiab(['assets', 'import', addonArchive], { env: emptyCache });
+      assert.equal(addons.code, 0, addons.stderr);
       const listed = JSON.parse((await kiab(['assets', 'list', '-o', 'json'], { env: emptyCache })).stdout) as Array<{
         distribution: string;
         version: string;
@@ -125,7 +132,10 @@ else
       }>;
       assert.deepEqual(
         listed.map((row) => [row.distribution, row.version, row.source, row.verified]),
-        [['kubeadm', DEFAULT_KUBEADM_VERSION, 'import', true]],
+        [
+          ['addons', ADDON_SET_VERSION, 'import', true],
+          ['kubeadm', DEFAULT_KUBEADM_VERSION, 'import', true],
+        ],
       );
       const up = await kiab(['up', CLUSTER, '--k8s', 'kubeadm', '--workers', '0', '--no-snapshot', '-o', 'json'], { env: emptyCache });
       assert.equal(up.code, 0, up.stderr);

@@ -178,12 +178,12 @@ else
         const env = {
           ...process.env,
           KIAB_CACHE_DIR: await mkdtemp(join(tmpdir(), 'kiab-cache-')),
-          KIAB_K8S_RELEASE_URL: good.url,
+          ...mirrors(good),
           KIAB_K8S_IMAGE_REGISTRY: registry,
         };
         const pulled = await kiab(['assets', 'pull', '--k8s', 'kubeadm', '-o', 'json'], { env });
         assert.equal(pulled.code, 0, pulled.stderr);
-        const [result] = JSON.parse(pulled.stdout) as Array<{ manifest: AssetManifest }>;
+        const [result] = (JSON.parse(pulled.stdout) as Array<{ manifest: AssetManifest }>).filter((set) => set.manifest.distribution === 'kubeadm');
         assert.deepEqual(result!.manifest.imageDigests, Object.fromEntries(pushed));
         for (const ref of refs) {
           const repoDigests = (await docker(['image', 'inspect', '-f', '{{join .RepoDigests " "}}', ref])).trim();

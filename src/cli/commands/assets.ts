@@ -91,12 +91,14 @@ export function registerAssets(program: Command, runtime: Runtime): void {
     .argument('<file>', 'the archive to write: FILE.tar, or FILE.tar.gz (.tgz) to compress it')
     .addOption(new Option('--k8s <distribution>', 'distribution').choices(['kubeadm', 'k3s']).default('kubeadm'))
     .option('--k8s-version <version>', `version (default: ${defaultVersionOf('kubeadm')} for kubeadm, ${defaultVersionOf('k3s')} for k3s)`)
+    .option('--addons', "the addon set (ingress, storage, load balancer, metrics) that the distribution's clusters install, instead of its own set")
     .addOption(new Option('--arch <arch>', 'architecture').choices(['amd64', 'arm64']).default(hostArch()))
     .addOption(outputOption())
-    .action(async (file: string, flags: { k8s: 'kubeadm' | 'k3s'; k8sVersion?: string; arch: Arch }, command: Command) => {
+    .action(async (file: string, flags: { k8s: 'kubeadm' | 'k3s'; k8sVersion?: string; addons?: boolean; arch: Arch }, command: Command) => {
       const written = await exportAssets({
         reporter: runtime.reporter(),
         distribution: flags.k8s,
+        ...(flags.addons ? { addons: true } : {}),
         arch: flags.arch,
         file,
         signal: runtime.signal,
