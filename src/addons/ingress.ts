@@ -10,7 +10,7 @@ const selector = { 'app.kubernetes.io/name': NAME, 'app.kubernetes.io/instance':
 
 /**
  * Traefik as the cluster's ingress controller (the one k3s ships), with the RBAC of its Kubernetes Ingress
- * provider documentation. It runs on every machine the box forwards web traffic to (the workers, or the
+ * provider documentation plus nodes. It runs on every machine the box forwards web traffic to (the workers, or the
  * servers when there are none) and takes ports 80 and 443 of each as hostPorts, so the box's forwarding,
  * whichever machine it picks, lands on it. Port 443 terminates TLS with Traefik's default certificate for
  * every route, so an ordinary Ingress answers on https too.
@@ -24,6 +24,8 @@ export function ingressAddon(settings: AddonSettings): AddonManifest {
     metadata: { name: 'kiab:traefik', labels },
     rules: [
       { apiGroups: [''], resources: ['services', 'secrets'], verbs: ['get', 'list', 'watch'] },
+      // Its Ingress provider waits for a node informer too (the RBAC of Traefik's CRD provider docs has it).
+      { apiGroups: [''], resources: ['nodes'], verbs: ['get', 'list', 'watch'] },
       { apiGroups: ['discovery.k8s.io'], resources: ['endpointslices'], verbs: ['get', 'list', 'watch'] },
       { apiGroups: ['extensions', 'networking.k8s.io'], resources: ['ingresses', 'ingressclasses'], verbs: ['get', 'list', 'watch'] },
       { apiGroups: ['extensions', 'networking.k8s.io'], resources: ['ingresses/status'], verbs: ['update'] },
