@@ -101,7 +101,15 @@ else
       const assets = join(folder, 'cache', 'assets');
       const running = startKiab(['assets', 'import', archive], emptyCache);
       // Pressed once entries are being written beside the cache.
-      await eventually(async () => assert.ok((await readdir(assets).catch(() => [])).some((name) => name.startsWith('.import-'))), 30_000, 20);
+      await eventually(
+        async () =>
+          assert.ok(
+            (await readdir(assets).catch(() => [])).some((name) => name.startsWith('.import-')),
+            running.stderr(),
+          ),
+        30_000,
+        20,
+      );
       await assertInterrupts(running);
       assert.deepEqual(await readdir(assets), []);
     });
