@@ -30,8 +30,11 @@ export async function ensureNetwork(provider: Provider, spec: ClusterSpec, names
   const known = observedSubnet(observed);
   if (observed.network && known) return known;
   const labels = { ...clusterLabels(names.cluster, 'network', kiabVersion), [LABEL.spec]: encodeJsonLabel(spec), [LABEL.ports]: encodeJsonLabel(ports) };
+  // The engine may refuse a /24 it does not list (a pool another network is taking right now, or one it
+  // still holds for a network gone): each refused one is left out of the next pick.
+  const refused: string[] = [];
   for (let attempt = 0; ; attempt += 1) {
-    const cidr = known?.cidr ?? spec.network.subnet ?? pickFreeSubnet(await provider.subnetsInUse());
+    const cidr = known?.cidr ?? spec.network.subnet ?? pickFreeSubnet([...(await provider.subnetsInUse()), ...refused]);
     if (!cidr) throw new KiabError('no free /24 left in 172.28.0.0/14 for a cluster network', { hint: 'set network.subnet in kiab.yaml' });
     const subnet = parseSubnet(cidr);
     try {
@@ -40,6 +43,7 @@ export async function ensureNetwork(provider: Provider, spec: ClusterSpec, names
     } catch (error) {
       const message = (error as Error).message;
       const raced = /overlap|already exists/i.test(message);
+      refused.push(cidr);
       if (!raced || attempt >= 5 || known || spec.network.subnet) {
         throw new KiabError(`cannot create network ${names.network} (${cidr}): ${message.split('\n')[0]}`, {
           hint: spec.network.subnet ? 'choose another network.subnet' : undefined,

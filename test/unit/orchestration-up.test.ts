@@ -20,6 +20,15 @@ async function assertUpIsNoOp(provider: FakeProvider, cluster: string): Promise<
 }
 
 describe('up from nothing', () => {
+  it('takes the next /24 when the engine refuses one it does not list as taken', async () => {
+    const provider = engine();
+    // Docker answers this way for a pool another network is taking at the same moment, or one it still holds.
+    for (let refusal = 0; refusal < 3; refusal += 1)
+      provider.failNext('createNetwork', 'kiab-dev', new Error('(HTTP code 403) unexpected - Pool overlaps with other one on this address space'));
+    await upCluster(provider, 'dev');
+    assert.equal(provider.networks.get('kiab-dev')!.subnet, '172.28.3.0/24');
+  });
+
   it('creates the network, then the box, then the machines at their fixed addresses, and reports running', async () => {
     const provider = engine();
     const status = await upCluster(provider, 'dev', { servers: 2, workers: 2 });
