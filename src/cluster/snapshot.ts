@@ -4,7 +4,7 @@ import { LABEL, encodeJsonLabel } from '../labels.js';
 import { machineAddress } from '../net/addresses.js';
 import type { Provider } from '../provider/types.js';
 import { clusterNameSchema } from '../spec/schema.js';
-import { clusterContext, observedSubnet } from './context.js';
+import { clusterContext, contextOf, observedSubnet, type ClusterContext } from './context.js';
 import { ensureBox, ensureNetwork } from './foundation.js';
 import { withClusterLock } from './lock.js';
 import { refreshBox } from './box.js';
@@ -141,6 +141,15 @@ export interface SnapshotCommand {
   signal?: AbortSignal;
 }
 
+/**
+ * A capture pauses the machines, and the box's load balancer marks a paused API down: commands that capture
+ * return once Kubernetes answers through it again, so the next kubectl does not meet a gap.
+ */
+export async function untilKubernetesAnswers(context: ClusterContext, machines: MachineRef[], reporter: Reporter): Promise<void> {
+  if (!context.distribution.kubernetes) return;
+  await runStep(reporter, 'wait for Kubernetes', (progress) => waitUntilReady(context, machines, (detail) => progress.update(detail)));
+}
+
 export async function saveSnapshot(options: SnapshotCommand & { force?: boolean }): Promise<SnapshotInfo> {
   const { provider, cluster, snapshot, reporter } = options;
   await provider.ping();
@@ -151,6 +160,8 @@ export async function saveSnapshot(options: SnapshotCommand & { force?: boolean 
     if (!options.force && (await snapshotExists(provider, cluster, snapshot)))
       throw new UsageError(`SNAP: snapshot ${snapshot} of cluster ${cluster} exists`, 'pass --force to replace it, or choose another name');
     await captureSnapshot(provider, observed, snapshot, reporter, options.signal);
+    const context = contextOf(provider, observed, options.signal);
+    if (context) await untilKubernetesAnswers(context, context.machines, reporter);
     const info = (await listSnapshots(provider, cluster)).find((candidate) => candidate.name === snapshot);
     if (!info) throw new KiabError(`snapshot ${snapshot} vanished after it was saved`);
     return info;

@@ -15,7 +15,7 @@ import { withClusterLock } from './lock.js';
 import { ensureMachinesRunning, waitForMachines } from './machines.js';
 import { observeCluster } from './observe.js';
 import { finishKubernetes } from './ready.js';
-import { CLEAN_SNAPSHOT, captureSnapshot, snapshotExists } from './snapshot.js';
+import { CLEAN_SNAPSHOT, captureSnapshot, snapshotExists, untilKubernetesAnswers } from './snapshot.js';
 import { clusterStatus, type ClusterStatus } from './status.js';
 import { desiredMachines, desiredSlots, withNames } from './topology.js';
 
@@ -86,6 +86,7 @@ export async function up(options: UpOptions): Promise<ClusterStatus> {
       throwIfAborted(signal);
       if (options.snapshot !== false && !(await snapshotExists(provider, names.cluster, CLEAN_SNAPSHOT))) {
         await captureSnapshot(provider, await observeCluster(provider, names.cluster), CLEAN_SNAPSHOT, reporter, signal);
+        await untilKubernetesAnswers(context, machines, reporter);
       }
       return clusterStatus(provider, names.cluster);
     },
