@@ -146,13 +146,19 @@ describe('the npm package, packed and installed globally as a user would', () =>
       for (const match of named) assert.equal(KUBEBUILD_BINARIES[Number(match[2]) - 1], match[1], match[0]);
       assert.ok(!log.includes('\x1b'), 'no terminal control in a log');
 
+      // Everything a kubeadm cluster and `kiab conformance` use: Kubernetes, the suite, and the addons.
       const sets = JSON.parse((await installedKiab(['assets', 'list', '-o', 'json'], { ...process.env, KIAB_CACHE_DIR: cache })).stdout) as Array<{
+        distribution: string;
         source: string;
         verified: boolean;
       }>;
       assert.deepEqual(
-        sets.map((set) => [set.source, set.verified]),
-        [['build', true]],
+        sets.map((set) => [set.distribution, set.source, set.verified]),
+        [
+          ['addons', 'build', true],
+          ['conformance', 'build', true],
+          ['kubeadm', 'build', true],
+        ],
       );
     },
   );
