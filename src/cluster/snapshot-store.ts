@@ -77,6 +77,15 @@ export async function completeSnapshot(provider: Provider, cluster: string, snap
 }
 
 export async function removeStored(provider: Provider, stored: StoredSnapshot): Promise<void> {
+  // A capture cut short (kiab killed mid-copy) can leave its volume-copy helper running on the new volume, and
+  // the engine will not remove a volume in use: the helpers carry the capture's labels and go first.
+  const helpers = await provider.listContainers({
+    [LABEL.managed]: '',
+    [LABEL.cluster]: stored.cluster,
+    [LABEL.snapshot]: stored.name,
+    [LABEL.snapshotGeneration]: stored.generation,
+  });
+  await Promise.all(helpers.map((helper) => provider.removeContainer(helper.name)));
   for (const image of stored.images) for (const ref of image.tags.length ? image.tags : [image.id]) await provider.removeImage(ref);
   await Promise.all(stored.volumes.map((volume) => provider.removeVolume(volume.name)));
 }
