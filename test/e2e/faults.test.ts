@@ -58,3 +58,56 @@ describe('an interrupted up converges on the next run', () => {
     assert.deepEqual(await labelledObjects(INTERRUPTED), { containers: [], networks: [], volumes: [] });
   });
 });
+
+/**
+ * The steps every distribution shares (network, box, machines, boot, the clean snapshot), each cut by SIGKILL
+ * as its line appears or just after: shown on bare machines, where the next up is quick. The kubeadm steps
+ * have their own moments in kubeadm-faults.
+ */
+const SHARED_MOMENTS: Array<{ after: RegExp; delayMs: number; during: string }> = [
+  { after: /✓ network /, delayMs: 0, during: 'the box' },
+  { after: /✓ box /, delayMs: 0, during: 'the machines' },
+  { after: /✓ machines /, delayMs: 200, during: 'the boot' },
+  { after: /✓ pause /, delayMs: 0, during: 'the clean snapshot' },
+];
+
+describe('up killed at each shared step converges on the next run', () => {
+  const CLUSTER = 'e2e-cut';
+  before(async () => {
+    await kiab(['delete', CLUSTER]);
+  });
+  after(async () => {
+    await kiab(['delete', CLUSTER]);
+  });
+
+  for (const moment of SHARED_MOMENTS) {
+    it(`killed during ${moment.during}: the next up runs every machine once, and delete leaves nothing`, async () => {
+      const args = ['up', CLUSTER, '--k8s', 'none', '--workers', '2'];
+      const child = spawnKiab(args);
+      let stderr = '';
+      let killer: NodeJS.Timeout | undefined;
+      child.stderr!.on('data', (chunk: Buffer) => {
+        stderr += chunk.toString();
+        if (moment.after.test(stderr)) killer ??= setTimeout(() => child.kill('SIGKILL'), moment.delayMs);
+      });
+      await once(child, 'close');
+      clearTimeout(killer);
+      assert.match(stderr, moment.after, `up ended before the moment: ${stderr}`);
+
+      const status = await kiabJson<StatusJson>(args);
+      assert.equal(status.state, 'running');
+      assert.equal(status.nodes.length, 3);
+      for (const node of status.nodes) assert.match(node.system ?? '', /running|degraded/, `${node.name}: ${node.system}`);
+      const objects = await labelledObjects(CLUSTER);
+      assert.equal(objects.containers.length, 4, `the box and three machines, no duplicates: ${objects.containers.join(',')}`);
+      const snapshots = await kiabJson<Array<{ name: string }>>(['snapshot', 'list', CLUSTER]);
+      assert.deepEqual(
+        snapshots.map((snapshot) => snapshot.name),
+        ['clean'],
+      );
+
+      await kiabOk(['delete', CLUSTER]);
+      assert.deepEqual(await labelledObjects(CLUSTER), { containers: [], networks: [], volumes: [] });
+    });
+  }
+});
