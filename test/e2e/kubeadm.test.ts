@@ -6,20 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { DEFAULT_KUBEADM_VERSION } from '../../src/distribution/kubeadm/assets.js';
-import {
-  docker,
-  eventually,
-  hostPort,
-  kiab,
-  kiabJson,
-  kiabOk,
-  labelledObjects,
-  makeBusyboxImage,
-  restartEngine,
-  run,
-  startKiab,
-  type StatusJson,
-} from './helpers.js';
+import { docker, eventually, hostPort, kiab, kiabJson, kiabOk, labelledObjects, makeBusyboxImage, run, startKiab, type StatusJson } from './helpers.js';
 import { CI_FOCUS, CI_SPECS } from './conformance-subset.js';
 import { conformanceSkip, KUBEADM_KUBECTL as KUBECTL, kubeadmSkip as skip } from './kubeadm-cache.js';
 
@@ -347,18 +334,6 @@ else
       >(['status', CLUSTER]);
       assert.equal(seen.kubernetes?.context, `kiab-${CLUSTER}`);
       for (const node of seen.nodes) assert.deepEqual([node.kubernetes?.ready, node.kubernetes?.kubeletVersion], [true, DEFAULT_KUBEADM_VERSION]);
-    });
-
-    it('comes back Ready after the engine restarts', { skip: process.getuid?.() === 0 ? false : 'needs root to restart dockerd' }, async () => {
-      await restartEngine();
-      await eventually(
-        async () => {
-          const ready = await kubectl('get', 'nodes', '-o', 'jsonpath={range .items[*]}{.status.conditions[?(@.type=="Ready")].status}{" "}{end}');
-          assert.deepEqual(ready.trim().split(' '), ['True', 'True', 'True']);
-        },
-        240_000,
-        2000,
-      );
     });
 
     it('delete leaves nothing and removes its kubeconfig entries', async () => {
