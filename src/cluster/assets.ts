@@ -20,6 +20,7 @@ export interface AssetCommand {
   version?: string;
   arches?: Arch[];
   force?: boolean;
+  conformance?: boolean;
   signal?: AbortSignal;
 }
 
@@ -35,6 +36,7 @@ function request(command: AssetCommand): AssetRequest {
     version: command.version,
     arches: command.arches ?? [hostArch()],
     force: command.force ?? false,
+    conformance: command.conformance ?? false,
     ...(command.signal ? { signal: command.signal } : {}),
   };
 }

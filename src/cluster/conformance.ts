@@ -119,7 +119,7 @@ export async function runConformance(options: ConformanceOptions): Promise<Confo
   const suite = await verifiedAssets({ distribution: 'conformance', version, arch: hostArch() });
   if (!suite)
     throw new KiabError(`no conformance suite for Kubernetes ${version} in the cache`, {
-      hint: `build it from source with \`kiab assets build --k8s kubeadm --k8s-version ${version}\` (needs Go)`,
+      hint: `pull upstream's with \`kiab assets pull --k8s kubeadm --k8s-version ${version} --conformance\`, or build it from source with \`kiab assets build --k8s kubeadm --k8s-version ${version} --conformance\` (needs Go)`,
     });
 
   const e2e = join(suite.dir, 'bin', 'e2e.test');

@@ -52,6 +52,8 @@ export interface AssetRequest {
   /** Architectures to fetch, where a distribution fetches more than the host's. */
   arches: Arch[];
   force: boolean;
+  /** Also the suite `kiab conformance` runs for this Kubernetes version, with its test images. */
+  conformance: boolean;
   signal?: AbortSignal;
 }
 

@@ -47,6 +47,8 @@ export interface Provider {
   /** Creates `to` (labelled) and copies every file of volume `from` into it, using `helperImage` for the copy. */
   copyVolume(from: string, to: string, labels: Record<string, string>, helperImage: string): Promise<void>;
 
+  /** Writes one regular file of an image to `target` (mode 0755) without running the image. */
+  copyFileFromImage(image: string, path: string, target: string, labels: Record<string, string>): Promise<void>;
   imageExists(ref: string): Promise<boolean>;
   listImages(labels: Record<string, string>): Promise<ImageInfo[]>;
   removeImage(ref: string): Promise<void>;

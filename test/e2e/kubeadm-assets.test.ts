@@ -1,16 +1,18 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
-import { mkdtemp, readFile, stat, writeFile } from 'node:fs/promises';
+import { copyFile, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { assetDir, hostArch, type AssetManifest } from '../../src/assets/cache.js';
 import { ADDON_SET_VERSION, COMPONENTS, METALLB_MANIFEST } from '../../src/addons/index.js';
 import { DEFAULT_KUBEADM_VERSION, MACHINE_BINARIES } from '../../src/distribution/kubeadm/assets.js';
+import { conformanceImage } from '../../src/distribution/kubeadm/conformance.js';
 import { defaultBoxImage } from '../../src/images/index.js';
 import { registryConfig } from '../../src/registry/index.js';
 import { docker, eventually, kiab } from './helpers.js';
+import { CONFORMANCE_ASSETS, conformanceSkip } from './kubeadm-cache.js';
 
 const BUILT = assetDir({ distribution: 'kubeadm', version: DEFAULT_KUBEADM_VERSION, arch: hostArch() });
 const present = await stat(join(BUILT, 'manifest.json')).then(
@@ -49,6 +51,52 @@ async function releaseServer(tamper: string | undefined, emptySums = false): Pro
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return { server, url: `http://127.0.0.1:${(server.address() as { port: number }).port}` };
+}
+
+/**
+ * A registry mirror on loopback (Debian's docker-registry, from kiab's box image). `push` moves an image the
+ * engine holds into it and untags it locally, so kiab has to pull it (the mirror's tag keeps the layers);
+ * it returns the digest the mirror gave it.
+ */
+async function startMirror(): Promise<{ host: string; mirrored: (ref: string) => string; push: (ref: string) => Promise<string>; stop: () => Promise<void> }> {
+  const config = join(await mkdtemp(join(tmpdir(), 'kiab-mirror-')), 'registry.yml');
+  await writeFile(config, registryConfig());
+  const name = 'kiab-e2e-image-mirror';
+  await docker(['rm', '-f', '-v', name]).catch(() => undefined);
+  await docker([
+    'run',
+    '-d',
+    '--name',
+    name,
+    '-p',
+    '127.0.0.1::5000',
+    '-v',
+    `${config}:/etc/registry.yml:ro`,
+    '--entrypoint',
+    '/usr/bin/docker-registry',
+    defaultBoxImage(),
+    'serve',
+    '/etc/registry.yml',
+  ]);
+  const host = `localhost:${(await docker(['port', name, '5000/tcp'])).trim().split(':').pop()}`;
+  const mirrored = (ref: string) => `${host}/${ref.slice(ref.indexOf('/') + 1)}`;
+  const pushed: string[] = [];
+  return {
+    host,
+    mirrored,
+    push: async (ref) => {
+      await docker(['tag', ref, mirrored(ref)]);
+      pushed.push(mirrored(ref));
+      await eventually(() => docker(['push', mirrored(ref)]), 20_000, 500);
+      const digest = (await docker(['image', 'inspect', '-f', '{{index .RepoDigests 0}}', mirrored(ref)])).trim().split('@')[1]!;
+      await docker(['rmi', ref]);
+      return digest;
+    },
+    stop: async () => {
+      for (const ref of pushed) await docker(['rmi', ref]).catch(() => undefined);
+      await docker(['rm', '-f', '-v', name]).catch(() => undefined);
+    },
+  };
 }
 
 if (skip) it('kubeadm release assets', { skip }, () => undefined);
@@ -139,47 +187,19 @@ else
     });
 
     it('pulls each control-plane image by the digest its tag points at, from a registry mirror, and records the digests', async () => {
-      // A registry on loopback (Debian's docker-registry, from kiab's box image) holding the built images under their tags.
-      const config = join(await mkdtemp(join(tmpdir(), 'kiab-mirror-')), 'registry.yml');
-      await writeFile(config, registryConfig());
-      const mirror = 'kiab-e2e-image-mirror';
-      await docker(['rm', '-f', mirror]).catch(() => undefined);
-      await docker([
-        'run',
-        '-d',
-        '--name',
-        mirror,
-        '-p',
-        '127.0.0.1::5000',
-        '-v',
-        `${config}:/etc/registry.yml:ro`,
-        '--entrypoint',
-        '/usr/bin/docker-registry',
-        defaultBoxImage(),
-        'serve',
-        '/etc/registry.yml',
-      ]);
+      const mirror = await startMirror();
       const built = JSON.parse(await readFile(join(BUILT, 'manifest.json'), 'utf8')) as AssetManifest;
       const refs = Object.values(built.images);
       const pushed = new Map<string, string>();
-      let mirrorHost = '';
+      const mirrored = (ref: string) => mirror.mirrored(ref);
       try {
-        mirrorHost = `localhost:${(await docker(['port', mirror, '5000/tcp'])).trim().split(':').pop()}`;
-        const registry = mirrorHost;
-        const mirrored = (ref: string) => `${registry}/${ref.slice(ref.indexOf('/') + 1)}`;
         for (const file of Object.keys(built.images)) await docker(['load', '-q', '-i', join(BUILT, file)]);
-        for (const ref of refs) {
-          await docker(['tag', ref, mirrored(ref)]);
-          await eventually(() => docker(['push', mirrored(ref)]), 20_000, 500);
-          pushed.set(ref, (await docker(['image', 'inspect', '-f', '{{index .RepoDigests 0}}', mirrored(ref)])).trim().split('@')[1]!);
-          // Untagged so that kiab has to pull it; the mirror's tag keeps the layers.
-          await docker(['rmi', ref]);
-        }
+        for (const ref of refs) pushed.set(ref, await mirror.push(ref));
         const env = {
           ...process.env,
           KIAB_CACHE_DIR: await mkdtemp(join(tmpdir(), 'kiab-cache-')),
           ...mirrors(good),
-          KIAB_K8S_IMAGE_REGISTRY: registry,
+          KIAB_K8S_IMAGE_REGISTRY: mirror.host,
         };
         const pulled = await kiab(['assets', 'pull', '--k8s', 'kubeadm', '-o', 'json'], { env });
         assert.equal(pulled.code, 0, pulled.stderr);
@@ -195,10 +215,68 @@ else
       } finally {
         // The engine keeps the images under the names the build gave them, whatever happened above.
         for (const file of Object.keys(built.images)) await docker(['load', '-q', '-i', join(BUILT, file)]).catch(() => undefined);
-        for (const ref of pushed.keys()) await docker(['rmi', `${mirrorHost}/${ref.slice(ref.indexOf('/') + 1)}`]).catch(() => undefined);
-        await docker(['rm', '-f', '-v', mirror]).catch(() => undefined);
+        await mirror.stop();
       }
     });
+
+    it(
+      "pull --conformance takes e2e.test and ginkgo out of upstream's conformance image and each test image by digest",
+      { skip: conformanceSkip },
+      async () => {
+        const built = JSON.parse(await readFile(join(CONFORMANCE_ASSETS, 'manifest.json'), 'utf8')) as AssetManifest;
+        const mirror = await startMirror();
+        // Upstream's layout, made from the built suite: the binaries in /usr/local/bin of an image of that name.
+        const context = await mkdtemp(join(tmpdir(), 'kiab-conformance-image-'));
+        const suite = conformanceImage(DEFAULT_KUBEADM_VERSION);
+        // The small test images go through the mirror; the large ones stay in the engine, which kiab then uses as they are.
+        const small = Object.entries(built.images)
+          .filter(([file, ref]) => !ref.includes('/pause:') && (built.files[file]?.size ?? Infinity) < 50 * 2 ** 20)
+          .map(([, ref]) => ref);
+        const pushed = new Map<string, string>();
+        try {
+          for (const binary of ['e2e.test', 'ginkgo']) await copyFile(join(CONFORMANCE_ASSETS, 'bin', binary), join(context, binary));
+          await writeFile(join(context, 'Dockerfile'), 'FROM scratch\nCOPY e2e.test ginkgo /usr/local/bin/\n');
+          await docker(['build', '-q', '-t', suite, context]);
+          pushed.set(suite, await mirror.push(suite));
+          for (const ref of small) pushed.set(ref, await mirror.push(ref));
+          assert.ok(small.length >= 5, `test images pulled from the mirror: ${small.join(', ')}`);
+
+          const env = {
+            ...process.env,
+            KIAB_CACHE_DIR: await mkdtemp(join(tmpdir(), 'kiab-cache-')),
+            ...mirrors(good),
+            KIAB_K8S_IMAGE_REGISTRY: mirror.host,
+          };
+          const pulled = await kiab(['assets', 'pull', '--k8s', 'kubeadm', '--conformance', '-o', 'json'], { env });
+          assert.equal(pulled.code, 0, pulled.stderr);
+          const [set] = (JSON.parse(pulled.stdout) as Array<{ dir: string; manifest: AssetManifest }>).filter(
+            (candidate) => candidate.manifest.distribution === 'conformance',
+          );
+          assert.ok(set, 'a conformance set');
+          assert.equal(set.manifest.source, 'release');
+          assert.deepEqual(set.manifest.imageDigests, Object.fromEntries(pushed));
+          assert.deepEqual(Object.values(set.manifest.images).sort(), Object.values(built.images).sort(), 'every image the specs run');
+          for (const binary of ['e2e.test', 'ginkgo'])
+            assert.equal(set.manifest.files[`bin/${binary}`]?.sha256, built.files[`bin/${binary}`]?.sha256, `${binary} is the one in the image`);
+          const listed = JSON.parse((await kiab(['assets', 'list', '-o', 'json'], { env })).stdout) as Array<{ distribution: string; verified: boolean }>;
+          assert.deepEqual(
+            listed.map((row) => [row.distribution, row.verified]),
+            [
+              ['addons', true],
+              ['conformance', true],
+              ['kubeadm', true],
+            ],
+          );
+        } finally {
+          // The engine keeps the test images under the names the build gave them, whatever happened above.
+          for (const [file, ref] of Object.entries(built.images))
+            if (small.includes(ref)) await docker(['load', '-q', '-i', join(CONFORMANCE_ASSETS, file)]).catch(() => undefined);
+          await docker(['rmi', suite]).catch(() => undefined);
+          await mirror.stop();
+          await rm(context, { recursive: true, force: true });
+        }
+      },
+    );
 
     it('says which URL it could not reach when there is no network', async () => {
       const env = { ...process.env, KIAB_CACHE_DIR: await mkdtemp(join(tmpdir(), 'kiab-cache-')), KIAB_K8S_RELEASE_URL: 'http://127.0.0.1:1' };

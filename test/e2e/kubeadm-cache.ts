@@ -25,5 +25,5 @@ export const conformanceSkip: false | string =
   kubeadmSkip ||
   (await stat(join(CONFORMANCE_ASSETS, 'manifest.json')).then(
     () => false,
-    () => `no conformance suite in ${CONFORMANCE_ASSETS}: run \`kiab assets build --k8s kubeadm\` (needs Go) to run these specs`,
+    () => `no conformance suite in ${CONFORMANCE_ASSETS}: run \`kiab assets build --k8s kubeadm --conformance\` (needs Go) to run these specs`,
   ));

@@ -1,3 +1,4 @@
+import { writeFile } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { cidrsOverlap } from '../../src/net/addresses.js';
 import type {
@@ -277,6 +278,12 @@ export class FakeProvider implements Provider {
     const source = this.ensureVolume(from, {});
     const target = this.ensureVolume(to, labels);
     for (const [path, content] of source.files) target.files.set(path, content);
+  }
+
+  async copyFileFromImage(image: string, path: string, target: string, labels: Record<string, string>): Promise<void> {
+    this.record('copyFileFromImage', image, [path, target, labels]);
+    this.image(image);
+    await writeFile(target, `${image}:${path}`, { mode: 0o755 });
   }
 
   async imageExists(ref: string): Promise<boolean> {

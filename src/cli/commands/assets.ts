@@ -31,14 +31,16 @@ export function registerAssets(program: Command, runtime: Runtime): void {
     .addOption(new Option('--k8s <distribution>', 'distribution').choices(['kubeadm']).default('kubeadm'))
     .option('--k8s-version <version>', 'Kubernetes version', defaultVersionOf('kubeadm'))
     .option('--force', 'rebuild even when the cache holds a verified build')
+    .option('--conformance', 'also the conformance suite and its test images, for `kiab conformance`')
     .addOption(outputOption())
-    .action(async (flags: { k8s: 'kubeadm'; k8sVersion: string; force?: boolean }, command: Command) => {
+    .action(async (flags: { k8s: 'kubeadm'; k8sVersion: string; force?: boolean; conformance?: boolean }, command: Command) => {
       const sets = await buildAssets({
         provider: runtime.provider(),
         reporter: runtime.reporter(),
         distribution: flags.k8s,
         version: flags.k8sVersion,
         force: flags.force === true,
+        conformance: flags.conformance === true,
         signal: runtime.signal,
       });
       printSets(command, sets, (set) => (set.reused ? 'verified' : 'built'));
@@ -50,13 +52,15 @@ export function registerAssets(program: Command, runtime: Runtime): void {
     .addOption(new Option('--k8s <distribution>', 'distribution').choices(['kubeadm', 'k3s']).default('kubeadm'))
     .option('--k8s-version <version>', `version (default: ${defaultVersionOf('kubeadm')} for kubeadm, ${defaultVersionOf('k3s')} for k3s)`)
     .option('--arch <list>', 'k3s: architectures, comma-separated', 'amd64,arm64')
+    .option('--conformance', "kubeadm: also upstream's conformance image and test images, for `kiab conformance`")
     .addOption(outputOption())
-    .action(async (flags: { k8s: 'kubeadm' | 'k3s'; k8sVersion?: string; arch: string }, command: Command) => {
+    .action(async (flags: { k8s: 'kubeadm' | 'k3s'; k8sVersion?: string; arch: string; conformance?: boolean }, command: Command) => {
       const sets = await pullAssets({
         provider: runtime.provider(),
         reporter: runtime.reporter(),
         distribution: flags.k8s,
         arches: parseArches(flags.arch),
+        conformance: flags.conformance === true,
         signal: runtime.signal,
         ...(flags.k8sVersion ? { version: flags.k8sVersion } : {}),
       });

@@ -23,7 +23,7 @@ function parseTimeout(value: string): number {
 export function registerConformance(program: Command, runtime: Runtime): void {
   program
     .command('conformance')
-    .description("run Kubernetes' conformance suite against the cluster, offline (assets from `kiab assets build --k8s kubeadm`)")
+    .description("run Kubernetes' conformance suite against the cluster, offline (its assets: `kiab assets pull|build --k8s kubeadm --conformance`)")
     .addArgument(clusterNameArgument())
     .option('--focus <regex>', 'specs whose name matches (Go regular expression)', DEFAULT_FOCUS)
     .option('--skip <regex>', 'leave out specs whose name matches', regex('--skip'))

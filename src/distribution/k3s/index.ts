@@ -214,6 +214,11 @@ export const k3sDistribution: Distribution = {
   },
   pullAssets: async (request) => {
     const version = k3sRequestVersion(request.version);
+    if (request.conformance)
+      throw new UsageError(
+        '--conformance: the suite comes with the kubeadm assets of the same Kubernetes version',
+        `pull it with \`kiab assets pull --k8s kubeadm --k8s-version ${version.split('+')[0]!} --conformance\``,
+      );
     const pulled = [];
     for (const arch of request.arches) {
       const assets = await runStep(request.reporter, `k3s ${version} ${arch}`, (progress) =>

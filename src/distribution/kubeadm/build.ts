@@ -153,7 +153,7 @@ function imageSource(ref: string): ImageName {
  * Pulls an image by the digest its tag points at now, then names it as kubeadm expects: the engine checks
  * every byte against the digest, so what lands in the cache is exactly what was resolved. Returns the digest.
  */
-async function pullPinned(provider: Provider, ref: string, onProgress: (line: string) => void, signal?: AbortSignal): Promise<string> {
+export async function pullPinned(provider: Provider, ref: string, onProgress: (line: string) => void, signal?: AbortSignal): Promise<string> {
   const source = imageSource(ref);
   const digest = await resolveDigest(source, signal);
   const pinned = `${source.registry}/${source.repository}@${digest}`;

@@ -13,6 +13,7 @@ import { runStep } from '../../reporter.js';
 import { kiabVersion } from '../../version.js';
 import type { AssetRequest, AssetSet } from '../types.js';
 import { archiveName, BUSYBOX_SOURCE, TEST_IMAGES } from './conformance-images.js';
+import { pullPinned } from './build.js';
 import { buildKubernetesBinaries, KUBEBUILD_SUITE } from './kubebuild.js';
 
 /** What `kiab conformance` runs on the host: the suite and the CLI that runs it in parallel. */
@@ -36,11 +37,8 @@ export async function buildConformanceAssets(request: AssetRequest, kubeadm: Ass
   const { provider, reporter } = request;
   const version = kubeadm.manifest.version;
   const dir = assetDir({ distribution: 'conformance', version, arch: hostArch() });
-  const existing = request.force ? undefined : await readManifest(dir);
-  if (existing) {
-    await verifyAssets(dir, existing);
-    return { dir, manifest: existing, reused: true };
-  }
+  const cached = request.force ? undefined : await cachedSet(dir);
+  if (cached) return cached;
   const buildBin = join(cacheRoot(), 'build', 'conformance', version, 'bin');
   await runStep(reporter, `compile the conformance suite ${version} from the Go modules`, (progress) =>
     buildKubernetesBinaries(version, buildBin, KUBEBUILD_SUITE, (line) => progress.update(line), request.signal),
@@ -53,13 +51,8 @@ export async function buildConformanceAssets(request: AssetRequest, kubeadm: Ass
     }),
   );
 
-  await rm(dir, { recursive: true, force: true });
-  await mkdir(join(dir, 'bin'), { recursive: true });
-  await mkdir(join(dir, 'images'), { recursive: true });
+  await startSet(dir);
   for (const binary of SUITE_BINARIES) await copyFile(join(buildBin, binary), join(dir, 'bin', binary));
-  // The kubectl specs run kubectl on the host: the one of the same version.
-  await copyFile(join(kubeadm.dir, 'bin', 'kubectl'), join(dir, 'bin', 'kubectl'));
-
   const images: Record<string, string> = {};
   await runStep(reporter, 'build the test images', async (progress) => {
     for (const image of TEST_IMAGES) {
@@ -71,16 +64,83 @@ export async function buildConformanceAssets(request: AssetRequest, kubeadm: Ass
         labels: { [LABEL.managed]: kiabVersion },
         onProgress: (line) => progress.update(`${image.ref}: ${line}`),
       });
-      if (!image.saved) continue;
-      const file = archiveName(image.ref);
-      await pipeline(await provider.saveImages([image.ref]), createWriteStream(join(dir, file)));
-      images[file] = image.ref;
+      if (image.saved) images[await saveTestImage(provider, image.ref, dir)] = image.ref;
     }
   });
+  return recordSet(dir, kubeadm, 'build', images);
+}
+
+/** Upstream's image of the suite, made for every release: e2e.test and the ginkgo CLI in /usr/local/bin. */
+export function conformanceImage(version: string): string {
+  return `registry.k8s.io/conformance:${version}`;
+}
+
+/**
+ * `kiab assets pull --conformance`: the same set from upstream's images instead. e2e.test and ginkgo come out
+ * of the conformance image, and each test image is pulled by the digest its tag points at (as the control
+ * plane's are), then saved under its upstream name. An image the engine already holds is used as it is.
+ */
+export async function pullConformanceAssets(request: AssetRequest, kubeadm: AssetSet): Promise<AssetSet> {
+  const { provider, reporter, signal } = request;
+  const version = kubeadm.manifest.version;
+  const dir = assetDir({ distribution: 'conformance', version, arch: hostArch() });
+  const cached = request.force ? undefined : await cachedSet(dir);
+  if (cached) return cached;
+  await startSet(dir);
+  const digests: Record<string, string> = {};
+  const suite = conformanceImage(version);
+  await runStep(reporter, `pull ${suite}`, async (progress) => {
+    if (!(await provider.imageExists(suite))) digests[suite] = await pullPinned(provider, suite, (line) => progress.update(line), signal);
+    for (const binary of SUITE_BINARIES)
+      await provider.copyFileFromImage(suite, `/usr/local/bin/${binary}`, join(dir, 'bin', binary), { [LABEL.managed]: kiabVersion });
+  });
+  const images: Record<string, string> = {};
+  for (const image of TEST_IMAGES.filter((candidate) => candidate.saved)) {
+    await runStep(reporter, `pull ${image.ref}`, async (progress) => {
+      if (!(await provider.imageExists(image.ref))) digests[image.ref] = await pullPinned(provider, image.ref, (line) => progress.update(line), signal);
+      images[await saveTestImage(provider, image.ref, dir)] = image.ref;
+    });
+  }
+  return recordSet(dir, kubeadm, 'release', images, digests);
+}
+
+async function cachedSet(dir: string): Promise<AssetSet | undefined> {
+  const existing = await readManifest(dir);
+  if (!existing) return undefined;
+  await verifyAssets(dir, existing);
+  return { dir, manifest: existing, reused: true };
+}
+
+/** An empty set folder: whatever an earlier, unfinished attempt left there goes. */
+async function startSet(dir: string): Promise<void> {
+  await rm(dir, { recursive: true, force: true });
+  await mkdir(join(dir, 'bin'), { recursive: true });
+  await mkdir(join(dir, 'images'), { recursive: true });
+}
+
+async function saveTestImage(provider: Provider, ref: string, dir: string): Promise<string> {
+  const file = archiveName(ref);
+  await pipeline(await provider.saveImages([ref]), createWriteStream(join(dir, file)));
+  return file;
+}
+
+/**
+ * Completes a set with what it shares with the kubeadm set (kubectl of the same version, which the kubectl specs
+ * run on the host, and the pause image the specs name) and checksums everything into its manifest.
+ */
+async function recordSet(
+  dir: string,
+  kubeadm: AssetSet,
+  source: AssetManifest['source'],
+  testImages: Record<string, string>,
+  imageDigests: Record<string, string> = {},
+): Promise<AssetSet> {
+  const version = kubeadm.manifest.version;
+  await copyFile(join(kubeadm.dir, 'bin', 'kubectl'), join(dir, 'bin', 'kubectl'));
   const pause = Object.entries(kubeadm.manifest.images).find(([, ref]) => ref.includes('/pause:'));
   if (!pause) throw new KiabError(`the kubeadm ${version} assets hold no pause image`);
   await copyFile(join(kubeadm.dir, pause[0]), join(dir, pause[0]));
-  images[pause[0]] = pause[1];
+  const images = { ...testImages, [pause[0]]: pause[1] };
 
   const files: AssetManifest['files'] = {};
   for (const name of [...[...SUITE_BINARIES, 'kubectl'].map((binary) => `bin/${binary}`), ...Object.keys(images)]) {
@@ -91,9 +151,10 @@ export async function buildConformanceAssets(request: AssetRequest, kubeadm: Ass
     distribution: 'conformance',
     version,
     arch: hostArch(),
-    source: 'build',
+    source,
     createdAt: new Date().toISOString(),
     images,
+    ...(Object.keys(imageDigests).length ? { imageDigests } : {}),
     files,
   };
   await writeManifest(dir, manifest);

@@ -12,7 +12,7 @@ import { deleteNode, drainNode, firstServer, remainingServer } from '../nodes.js
 import type { Distribution, DistributionContext, MachineRef, PreflightRequest } from '../types.js';
 import { DEFAULT_KUBEADM_VERSION, EVERY_MACHINE_IMAGES, kubeadmAssets, kubeadmNodeImage, kubeadmVersion } from './assets.js';
 import { buildKubeadmAssets, pullKubeadmAssets } from './build.js';
-import { buildConformanceAssets } from './conformance.js';
+import { buildConformanceAssets, pullConformanceAssets } from './conformance.js';
 import { API_PORT, POD_RESOLV_CONF, initConfig, joinConfig, kubeProxyConfig, NODE_PROXIER_BINDING, type ClusterFacts } from './config.js';
 import { CNI_CONFIG_PATH, cniConfig, POD_ROUTES_PATH, podRoutes } from './network.js';
 import { KUBELET_SERVING_CERT, requestsToApprove, type SigningRequest } from './serving-certs.js';
@@ -201,7 +201,7 @@ async function cachedOrPulled({ spec, provider, reporter, signal }: PreflightReq
   const version = kubeadmVersion(spec);
   if (await verifiedAssets({ distribution: 'kubeadm', version, arch: hostArch() })) return;
   try {
-    await pullKubeadmAssets({ provider, reporter, version, arches: [hostArch()], force: false, ...(signal ? { signal } : {}) });
+    await pullKubeadmAssets({ provider, reporter, version, arches: [hostArch()], force: false, conformance: false, ...(signal ? { signal } : {}) });
   } catch (error) {
     if (isAbort(error) || error instanceof UsageError) throw error;
     const build = goOnPath() ? `build them from source with \`kiab assets build --k8s kubeadm --k8s-version ${version}\` (Go is installed), or ` : '';
@@ -347,9 +347,12 @@ export const kubeadmDistribution: Distribution = {
   ctr: () => CTR,
   buildAssets: async (request) => {
     const kubeadm = await buildKubeadmAssets(request);
-    return [kubeadm, await buildConformanceAssets(request, kubeadm)];
+    return request.conformance ? [kubeadm, await buildConformanceAssets(request, kubeadm)] : [kubeadm];
   },
-  pullAssets: async (request) => [await pullKubeadmAssets(request)],
+  pullAssets: async (request) => {
+    const kubeadm = await pullKubeadmAssets(request);
+    return request.conformance ? [kubeadm, await pullConformanceAssets(request, kubeadm)] : [kubeadm];
+  },
   importAssets: async () => {
     throw new UsageError(
       'FILE: kubeadm assets are imported as one archive made by `kiab assets export --k8s kubeadm FILE` on a machine that has them',

@@ -1,6 +1,8 @@
+import { createWriteStream } from 'node:fs';
 import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import Docker from 'dockerode';
-import { pack } from 'tar-stream';
+import { extract, pack } from 'tar-stream';
 import { AbortedError, KiabError, throwIfAborted } from '../../errors.js';
 import type {
   AttachedIo,
@@ -332,6 +334,31 @@ export class DockerProvider implements Provider {
       }
     } finally {
       await helper.remove({ force: true }).catch(() => undefined);
+    }
+  }
+
+  async copyFileFromImage(image: string, path: string, target: string, labels: Record<string, string>): Promise<void> {
+    // Created, never started: the engine's archive endpoint reads the file from the image's layers.
+    const holder = await this.docker.createContainer({ Image: image, Entrypoint: ['/kiab-never-runs'], Cmd: [], Labels: labels, NetworkDisabled: true });
+    try {
+      const archive = (await holder.getArchive({ path })) as Readable;
+      const entries = extract();
+      let written = false;
+      entries.on('entry', (header, body, next) => {
+        if (header.type !== 'file' || written) {
+          body.on('end', next).resume();
+          return;
+        }
+        written = true;
+        pipeline(body, createWriteStream(target, { mode: 0o755 })).then(
+          () => next(),
+          (error: Error) => entries.destroy(error),
+        );
+      });
+      await pipeline(archive, entries);
+      if (!written) throw new Error(`${path} in ${image} is not a regular file`);
+    } finally {
+      await holder.remove({ force: true }).catch(() => undefined);
     }
   }
 
