@@ -2,18 +2,7 @@ import { createWriteStream, existsSync } from 'node:fs';
 import { copyFile, mkdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import {
-  assetDir,
-  cacheRoot,
-  describeFile,
-  hostArch,
-  readManifest,
-  sha256File,
-  verifiedAssets,
-  verifyAssets,
-  writeManifest,
-  type AssetManifest,
-} from '../assets/cache.js';
+import { assetDir, type AssetManifest, cacheRoot, describeFile, hostArch, sha256File, verifiedAssets, verifiedSetIn, writeManifest } from '../assets/cache.js';
 import { download } from '../assets/download.js';
 import { KiabError } from '../errors.js';
 import { LABEL } from '../labels.js';
@@ -51,13 +40,6 @@ export async function addonAssets(): Promise<AddonAssets> {
     });
   }
   return { ...found, reused: true };
-}
-
-async function cachedSet(dir: string): Promise<AddonAssets | undefined> {
-  const existing = await readManifest(dir);
-  if (!existing) return undefined;
-  await verifyAssets(dir, existing);
-  return { dir, manifest: existing, reused: true };
 }
 
 /** MetalLB's manifest is the one file both paths share: it must be the release's, byte for byte. */
@@ -108,7 +90,7 @@ function busyboxDockerfile(version: string): string {
 export async function buildAddonAssets(request: AddonAssetRequest & { baseImage: string }): Promise<AddonAssets> {
   const { provider, reporter } = request;
   const dir = assetDir({ ...KEY, arch: hostArch() });
-  const cached = request.force ? undefined : await cachedSet(dir);
+  const cached = request.force ? undefined : await verifiedSetIn(dir);
   if (cached) return cached;
   const script = join(packageRoot(), 'kubebuild', 'addons', 'build.sh');
   if (!existsSync(script)) throw new KiabError('the kubebuild/addons Go modules are not installed next to kiab', { hint: 'run kiab from its repository' });
@@ -168,7 +150,7 @@ function metallbReleaseBase(): string {
 export async function pullAddonAssets(request: AddonAssetRequest): Promise<AddonAssets> {
   const { provider, reporter, signal } = request;
   const dir = assetDir({ ...KEY, arch: hostArch() });
-  const cached = await cachedSet(dir);
+  const cached = await verifiedSetIn(dir);
   if (cached) return cached;
   await mkdir(join(dir, 'images'), { recursive: true });
   await mkdir(join(dir, 'manifests'), { recursive: true });

@@ -106,9 +106,16 @@ export async function verifyAssets(dir: string, manifest: AssetManifest): Promis
 
 /** The verified manifest of a cached asset set, or undefined when the cache lacks it. */
 export async function verifiedAssets(key: AssetKey, root = cacheRoot()): Promise<{ dir: string; manifest: AssetManifest } | undefined> {
-  const dir = assetDir(key, root);
+  return verifiedSetIn(assetDir(key, root));
+}
+
+/**
+ * The set in a folder when it has a manifest and every file verifies, as a build or pull that finds it reuses
+ * it; undefined when there is no manifest; a set that does not verify is an error, never used.
+ */
+export async function verifiedSetIn(dir: string): Promise<{ dir: string; manifest: AssetManifest; reused: true } | undefined> {
   const manifest = await readManifest(dir);
   if (!manifest) return undefined;
   await verifyAssets(dir, manifest);
-  return { dir, manifest };
+  return { dir, manifest, reused: true };
 }

@@ -2,7 +2,7 @@ import { createWriteStream } from 'node:fs';
 import { chmod, copyFile, mkdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import { assetDir, cacheRoot, describeFile, hostArch, readManifest, verifyAssets, writeManifest, type AssetManifest } from '../../assets/cache.js';
+import { assetDir, type AssetManifest, cacheRoot, describeFile, hostArch, verifiedSetIn, writeManifest } from '../../assets/cache.js';
 import { download } from '../../assets/download.js';
 import { parseImageRef, resolveDigest, type ImageName } from '../../assets/image-digest.js';
 import { KiabError, UsageError } from '../../errors.js';
@@ -44,14 +44,6 @@ async function imageRefs(kubeadm: string, version: string): Promise<string[]> {
     .split('\n')
     .map((line) => line.trim())
     .filter((ref) => ref && IMAGE_LAYOUT[componentOf(ref)]); // kube-proxy runs as a machine service, not from an image
-}
-
-/** The cached set when it is there and verifies; a set that does not verify is an error, never used. */
-async function cachedSet(dir: string): Promise<AssetSet | undefined> {
-  const existing = await readManifest(dir);
-  if (!existing) return undefined;
-  await verifyAssets(dir, existing);
-  return { dir, manifest: existing, reused: true };
 }
 
 /** Checksums every binary and image archive into the manifest: from here on nothing unverified is used. */
@@ -99,7 +91,7 @@ export async function buildKubeadmAssets(request: AssetRequest): Promise<AssetSe
   const version = kubeadmRequestVersion(request.version);
   await provider.ping();
   const dir = assetDir({ distribution: 'kubeadm', version, arch: hostArch() });
-  const cached = request.force ? undefined : await cachedSet(dir);
+  const cached = request.force ? undefined : await verifiedSetIn(dir);
   if (cached) return cached;
   // Go's own caches make a second build of the same version a no-op; the output folder stays put for that.
   const buildBin = join(cacheRoot(), 'build', 'kubeadm', version, 'bin');
@@ -172,7 +164,7 @@ export async function pullKubeadmAssets(request: AssetRequest): Promise<AssetSet
   const version = kubeadmRequestVersion(request.version);
   const arch = hostArch();
   const dir = assetDir({ distribution: 'kubeadm', version, arch });
-  const cached = await cachedSet(dir);
+  const cached = await verifiedSetIn(dir);
   if (cached) return cached;
   await provider.ping();
   for (const binary of MACHINE_BINARIES) {

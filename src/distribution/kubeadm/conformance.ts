@@ -2,7 +2,7 @@ import { createWriteStream } from 'node:fs';
 import { copyFile, mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import { assetDir, cacheRoot, describeFile, hostArch, readManifest, verifyAssets, writeManifest, type AssetManifest } from '../../assets/cache.js';
+import { assetDir, type AssetManifest, cacheRoot, describeFile, hostArch, verifiedSetIn, writeManifest } from '../../assets/cache.js';
 import { download } from '../../assets/download.js';
 import { KiabError } from '../../errors.js';
 import { DEBIAN_MIRROR } from '../../images/debootstrap.js';
@@ -37,7 +37,7 @@ export async function buildConformanceAssets(request: AssetRequest, kubeadm: Ass
   const { provider, reporter } = request;
   const version = kubeadm.manifest.version;
   const dir = assetDir({ distribution: 'conformance', version, arch: hostArch() });
-  const cached = request.force ? undefined : await cachedSet(dir);
+  const cached = request.force ? undefined : await verifiedSetIn(dir);
   if (cached) return cached;
   const buildBin = join(cacheRoot(), 'build', 'conformance', version, 'bin');
   await runStep(reporter, `compile the conformance suite ${version} from the Go modules`, (progress) =>
@@ -84,7 +84,7 @@ export async function pullConformanceAssets(request: AssetRequest, kubeadm: Asse
   const { provider, reporter, signal } = request;
   const version = kubeadm.manifest.version;
   const dir = assetDir({ distribution: 'conformance', version, arch: hostArch() });
-  const cached = request.force ? undefined : await cachedSet(dir);
+  const cached = request.force ? undefined : await verifiedSetIn(dir);
   if (cached) return cached;
   await startSet(dir);
   const digests: Record<string, string> = {};
@@ -102,13 +102,6 @@ export async function pullConformanceAssets(request: AssetRequest, kubeadm: Asse
     });
   }
   return recordSet(dir, kubeadm, 'release', images, digests);
-}
-
-async function cachedSet(dir: string): Promise<AssetSet | undefined> {
-  const existing = await readManifest(dir);
-  if (!existing) return undefined;
-  await verifyAssets(dir, existing);
-  return { dir, manifest: existing, reused: true };
 }
 
 /** An empty set folder: whatever an earlier, unfinished attempt left there goes. */
