@@ -2,7 +2,7 @@ import { createWriteStream, existsSync } from 'node:fs';
 import { copyFile, mkdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import { assetDir, type AssetManifest, cacheRoot, describeFile, hostArch, sha256File, verifiedAssets, verifiedSetIn, writeManifest } from '../assets/cache.js';
+import { assetDir, type AssetManifest, cacheRoot, hostArch, recordAssetSet, sha256File, verifiedAssets, verifiedSetIn } from '../assets/cache.js';
 import { download } from '../assets/download.js';
 import { KiabError } from '../errors.js';
 import { LABEL } from '../labels.js';
@@ -55,15 +55,8 @@ async function saveImage(provider: Provider, component: ComponentName, dir: stri
   return file;
 }
 
-async function recordSet(dir: string, source: AssetManifest['source'], images: Record<string, string>): Promise<AddonAssets> {
-  const files: AssetManifest['files'] = {};
-  for (const name of [METALLB_MANIFEST_FILE, ...Object.keys(images)]) {
-    const [relative, description] = await describeFile(dir, join(dir, name));
-    files[relative] = description;
-  }
-  const manifest: AssetManifest = { ...KEY, arch: hostArch(), source, createdAt: new Date().toISOString(), images, files };
-  await writeManifest(dir, manifest);
-  return { dir, manifest, reused: false };
+function recordSet(dir: string, source: AssetManifest['source'], images: Record<string, string>): Promise<AddonAssets> {
+  return recordAssetSet(dir, { ...KEY, source, images }, [METALLB_MANIFEST_FILE]);
 }
 
 /** How busybox is made without a registry: Debian's static build, on nothing else. */

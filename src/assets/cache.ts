@@ -61,6 +61,32 @@ export async function describeFile(dir: string, path: string): Promise<[string, 
   return [relative(dir, path), { sha256: await sha256File(path), size: info.size, mtimeMs: info.mtimeMs }];
 }
 
+/**
+ * Checksums the set's files (the images' archives and `others`, relative to `dir`) into its manifest and writes
+ * it: from here on nothing unverified is used. The set is made for the host's architecture, now.
+ */
+export async function recordAssetSet(
+  dir: string,
+  set: Pick<AssetManifest, 'distribution' | 'version' | 'source' | 'images'> & { imageDigests?: Record<string, string> },
+  others: string[],
+): Promise<{ dir: string; manifest: AssetManifest; reused: false }> {
+  const files: AssetManifest['files'] = {};
+  for (const name of [...others, ...Object.keys(set.images)]) {
+    const [path, description] = await describeFile(dir, join(dir, name));
+    files[path] = description;
+  }
+  const { imageDigests, ...identity } = set;
+  const manifest: AssetManifest = {
+    ...identity,
+    arch: hostArch(),
+    createdAt: new Date().toISOString(),
+    ...(imageDigests && Object.keys(imageDigests).length ? { imageDigests } : {}),
+    files,
+  };
+  await writeManifest(dir, manifest);
+  return { dir, manifest, reused: false };
+}
+
 const MANIFEST = 'manifest.json';
 
 export async function writeManifest(dir: string, manifest: AssetManifest): Promise<void> {

@@ -2,7 +2,7 @@ import { createWriteStream } from 'node:fs';
 import { chmod, copyFile, mkdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import { assetDir, type AssetManifest, cacheRoot, describeFile, hostArch, verifiedSetIn, writeManifest } from '../../assets/cache.js';
+import { assetDir, type AssetManifest, cacheRoot, hostArch, recordAssetSet, verifiedSetIn } from '../../assets/cache.js';
 import { download } from '../../assets/download.js';
 import { parseImageRef, resolveDigest, type ImageName } from '../../assets/image-digest.js';
 import { KiabError, UsageError } from '../../errors.js';
@@ -56,23 +56,8 @@ async function recordSet(
 ): Promise<AssetSet> {
   const missing = Object.keys(IMAGE_LAYOUT).filter((component) => !images[`images/${component}.tar`]);
   if (missing.length) throw new KiabError(`kubeadm ${version} lists no image for ${missing.join(', ')}`);
-  const files: AssetManifest['files'] = {};
-  for (const name of [...MACHINE_BINARIES.map((binary) => `bin/${binary}`), ...Object.keys(images)]) {
-    const [relative, description] = await describeFile(dir, join(dir, name));
-    files[relative] = description;
-  }
-  const manifest: AssetManifest = {
-    distribution: 'kubeadm',
-    version,
-    arch: hostArch(),
-    source,
-    createdAt: new Date().toISOString(),
-    images,
-    ...(Object.keys(imageDigests).length ? { imageDigests } : {}),
-    files,
-  };
-  await writeManifest(dir, manifest);
-  return { dir, manifest, reused: false };
+  const binaries = MACHINE_BINARIES.map((binary) => `bin/${binary}`);
+  return recordAssetSet(dir, { distribution: 'kubeadm', version, source, images, imageDigests }, binaries);
 }
 
 async function saveImage(provider: Provider, ref: string, dir: string): Promise<string> {

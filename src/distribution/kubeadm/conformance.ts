@@ -2,7 +2,7 @@ import { createWriteStream } from 'node:fs';
 import { copyFile, mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import { assetDir, type AssetManifest, cacheRoot, describeFile, hostArch, verifiedSetIn, writeManifest } from '../../assets/cache.js';
+import { assetDir, type AssetManifest, cacheRoot, hostArch, recordAssetSet, verifiedSetIn } from '../../assets/cache.js';
 import { download } from '../../assets/download.js';
 import { KiabError } from '../../errors.js';
 import { DEBIAN_MIRROR } from '../../images/debootstrap.js';
@@ -135,21 +135,6 @@ async function recordSet(
   await copyFile(join(kubeadm.dir, pause[0]), join(dir, pause[0]));
   const images = { ...testImages, [pause[0]]: pause[1] };
 
-  const files: AssetManifest['files'] = {};
-  for (const name of [...[...SUITE_BINARIES, 'kubectl'].map((binary) => `bin/${binary}`), ...Object.keys(images)]) {
-    const [relative, description] = await describeFile(dir, join(dir, name));
-    files[relative] = description;
-  }
-  const manifest: AssetManifest = {
-    distribution: 'conformance',
-    version,
-    arch: hostArch(),
-    source,
-    createdAt: new Date().toISOString(),
-    images,
-    ...(Object.keys(imageDigests).length ? { imageDigests } : {}),
-    files,
-  };
-  await writeManifest(dir, manifest);
-  return { dir, manifest, reused: false };
+  const binaries = [...SUITE_BINARIES, 'kubectl'].map((binary) => `bin/${binary}`);
+  return recordAssetSet(dir, { distribution: 'conformance', version, source, images, imageDigests }, binaries);
 }
