@@ -13,13 +13,15 @@ const UP = ['up', CLUSTER, '--k8s', 'kubeadm', '--workers', '2', '--wait', '6m']
 const upArgs = (moment: { addons?: boolean }): string[] => (moment.addons ? UP : [...UP, '--no-addons']);
 
 /**
- * Moments to kill `up` at, spread over the kubeadm steps: a step's line is printed when it ends, so "after X,
- * N ms" lands N ms into the step that follows X (the image import, kubeadm init, the joins, the Kubernetes
- * wait, the addons, the clean snapshot). The steps every distribution shares (box, machines, boot) are cut
- * on bare machines in faults.test.ts.
+ * Moments to kill `up` at, spread over every step: a step's line is printed when it ends, so "after X,
+ * N ms" lands N ms into the step that follows X (boot, the image import, kubeadm init, the joins, the
+ * Kubernetes wait, the clean snapshot).
  */
 const MOMENTS: Array<{ after: RegExp | null; delayMs: number; during: string; signal?: 'SIGINT'; addons?: boolean }> = [
   { after: null, delayMs: 300, during: 'the preflight and images' },
+  { after: /✓ network /, delayMs: 0, during: 'the box' },
+  { after: /✓ box /, delayMs: 0, during: 'the machines' },
+  { after: /✓ machines /, delayMs: 200, during: 'the boot' },
   { after: /✓ boot /, delayMs: 500, during: 'the image import' },
   { after: /✓ boot /, delayMs: 7_000, during: 'kubeadm init' },
   { after: /✓ boot /, delayMs: 16_000, during: 'the joins' },
