@@ -7,6 +7,8 @@
 #   traefik metallb-controller metallb-speaker local-path-provisioner metrics-server
 #   metallb-native.yaml (not a build: MetalLB's release manifest, copied from the
 #   module, for its CustomResourceDefinitions)
+#   gateway-api (not a build: the standard channel's CustomResourceDefinitions,
+#   copied from the sigs.k8s.io/gateway-api module Traefik requires)
 # Version stamps are the ones each upstream's own build sets, with the
 # version the module pins.
 #
@@ -17,7 +19,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 out=${1:?usage: build.sh OUTDIR [NAME...]}
 shift
 names=("$@")
-[[ ${#names[@]} -gt 0 ]] || names=(traefik metallb-controller metallb-speaker local-path-provisioner metrics-server metallb-native.yaml)
+[[ ${#names[@]} -gt 0 ]] || names=(traefik metallb-controller metallb-speaker local-path-provisioner metrics-server metallb-native.yaml gateway-api)
 
 mkdir -p "$out"
 out=$(cd "$out" && pwd)
@@ -27,6 +29,14 @@ for n in "${names[@]}"; do
   if [[ $n == metallb-native.yaml ]]; then
     dir=$(cd "$here/metallb" && go list -m -f '{{.Dir}}' go.universe.tf/metallb)
     install -m 0644 "$dir/config/manifests/metallb-native.yaml" "$out/$n"
+    continue
+  fi
+  if [[ $n == gateway-api ]]; then
+    # The version Traefik's go.mod requires; download makes sure the module is there even before a build.
+    (cd "$here/traefik" && go mod download sigs.k8s.io/gateway-api)
+    dir=$(cd "$here/traefik" && go list -m -f '{{.Dir}}' sigs.k8s.io/gateway-api)
+    mkdir -p "$out/$n"
+    install -m 0644 "$dir"/config/crd/standard/*.yaml "$out/$n/"
     continue
   fi
   case $n in

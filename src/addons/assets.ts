@@ -11,7 +11,7 @@ import { runProcess } from '../process.js';
 import type { Provider } from '../provider/types.js';
 import { runStep, type Reporter } from '../reporter.js';
 import { kiabVersion } from '../version.js';
-import { ADDON_SET_VERSION, COMPONENTS, COMPONENT_NAMES, METALLB_MANIFEST, type ComponentName } from './components.js';
+import { ADDON_SET_VERSION, COMPONENTS, COMPONENT_NAMES, GATEWAY_API, METALLB_MANIFEST, type ComponentName } from './components.js';
 
 /** A verified addon asset set: image archives by component and MetalLB's manifest. */
 export interface AddonAssets {
@@ -29,6 +29,8 @@ export interface AddonAssetRequest {
 
 const KEY = { distribution: 'addons', version: ADDON_SET_VERSION } as const;
 export const METALLB_MANIFEST_FILE = 'manifests/metallb-native.yaml';
+/** Gateway API's definitions, one file each as the release has them. */
+export const GATEWAY_API_FILES = Object.keys(GATEWAY_API.files).map((file) => `manifests/gateway-api/${file}`);
 export const imageFile = (component: ComponentName): string => `images/${component}.tar`;
 
 /** The cached, verified addon set; a missing one names both ways to make it. */
@@ -56,7 +58,17 @@ async function saveImage(provider: Provider, component: ComponentName, dir: stri
 }
 
 function recordSet(dir: string, source: AssetManifest['source'], images: Record<string, string>): Promise<AddonAssets> {
-  return recordAssetSet(dir, { ...KEY, source, images }, [METALLB_MANIFEST_FILE]);
+  return recordAssetSet(dir, { ...KEY, source, images }, [METALLB_MANIFEST_FILE, ...GATEWAY_API_FILES]);
+}
+
+/** Gateway API's definitions from the module: each file must be the release's, byte for byte, as MetalLB's manifest. */
+async function copyGatewayApi(from: string, dir: string): Promise<void> {
+  await mkdir(join(dir, 'manifests', 'gateway-api'), { recursive: true });
+  for (const [file, sha256] of Object.entries(GATEWAY_API.files)) {
+    const sum = await sha256File(join(from, file));
+    if (sum !== sha256) throw new KiabError(`${from}: Gateway API ${GATEWAY_API.version}'s ${file} has sha256 ${sum}, not ${sha256}; refusing it`);
+    await copyFile(join(from, file), join(dir, 'manifests', 'gateway-api', file));
+  }
 }
 
 /** How busybox is made without a registry: Debian's static build, on nothing else. */
@@ -78,7 +90,7 @@ function busyboxDockerfile(version: string): string {
 /**
  * `kiab assets build` for the addons: compiles them from their Go modules (kubebuild/addons/build.sh), makes
  * each an image under its upstream name with the binary where the official image has it, makes busybox from
- * Debian's busybox-static on `baseImage`, and keeps MetalLB's manifest from its module.
+ * Debian's busybox-static on `baseImage`, and keeps MetalLB's manifest and Gateway API's definitions from their modules.
  */
 export async function buildAddonAssets(request: AddonAssetRequest & { baseImage: string }): Promise<AddonAssets> {
   const { provider, reporter } = request;
@@ -103,6 +115,7 @@ export async function buildAddonAssets(request: AddonAssetRequest & { baseImage:
   await mkdir(join(dir, 'manifests'), { recursive: true });
   await checkMetallbManifest(join(buildBin, 'metallb-native.yaml'), buildBin);
   await copyFile(join(buildBin, 'metallb-native.yaml'), join(dir, METALLB_MANIFEST_FILE));
+  await copyGatewayApi(join(buildBin, 'gateway-api'), dir);
 
   const images: Record<string, string> = {};
   await runStep(reporter, 'build addon images', async (progress) => {
@@ -136,9 +149,14 @@ function metallbReleaseBase(): string {
   return (process.env.KIAB_METALLB_RELEASE_URL ?? 'https://raw.githubusercontent.com/metallb/metallb').replace(/\/+$/, '');
 }
 
+/** Where Gateway API's release files come from; KIAB_GATEWAY_API_RELEASE_URL points at a mirror. */
+function gatewayApiReleaseBase(): string {
+  return (process.env.KIAB_GATEWAY_API_RELEASE_URL ?? 'https://raw.githubusercontent.com/kubernetes-sigs/gateway-api').replace(/\/+$/, '');
+}
+
 /**
  * `kiab assets pull` for the addons: the official images, pulled by the engine (one it already holds is used
- * as it is), and MetalLB's release manifest checked against the sum of the copy in its Go module.
+ * as it is), and MetalLB's release manifest and Gateway API's definitions, each checked against the sum of the copy in its Go module.
  */
 export async function pullAddonAssets(request: AddonAssetRequest): Promise<AddonAssets> {
   const { provider, reporter, signal } = request;
@@ -146,10 +164,16 @@ export async function pullAddonAssets(request: AddonAssetRequest): Promise<Addon
   const cached = await verifiedSetIn(dir);
   if (cached) return cached;
   await mkdir(join(dir, 'images'), { recursive: true });
-  await mkdir(join(dir, 'manifests'), { recursive: true });
+  await mkdir(join(dir, 'manifests', 'gateway-api'), { recursive: true });
   await runStep(reporter, `download MetalLB ${METALLB_MANIFEST.version} manifest`, async () => {
     const url = `${metallbReleaseBase()}${METALLB_MANIFEST.releasePath}`;
     await download(url, join(dir, METALLB_MANIFEST_FILE), { sha256: METALLB_MANIFEST.sha256, ...(signal ? { signal } : {}) });
+  });
+  await runStep(reporter, `download Gateway API ${GATEWAY_API.version} definitions`, async () => {
+    for (const [file, sha256] of Object.entries(GATEWAY_API.files)) {
+      const url = `${gatewayApiReleaseBase()}${GATEWAY_API.releaseDir}/${file}`;
+      await download(url, join(dir, 'manifests', 'gateway-api', file), { sha256, ...(signal ? { signal } : {}) });
+    }
   });
   const images: Record<string, string> = {};
   for (const name of COMPONENT_NAMES) {

@@ -54,8 +54,27 @@ export const METALLB_MANIFEST = {
   sha256: 'a1b04c376fb39c93265f551fe23716a3ae6e09b790edb3bf257d3fc784c35a18',
 } as const;
 
+/**
+ * Gateway API's standard channel, at the version Traefik's Gateway provider is built against (Traefik's go.mod):
+ * its CustomResourceDefinitions, each file as the module's config/crd/standard and the release tag hold it.
+ */
+export const GATEWAY_API = {
+  module: 'sigs.k8s.io/gateway-api',
+  version: 'v1.4.0',
+  /** Below the release site (KIAB_GATEWAY_API_RELEASE_URL points at a mirror of https://raw.githubusercontent.com/kubernetes-sigs/gateway-api). */
+  releaseDir: '/v1.4.0/config/crd/standard',
+  files: {
+    'gateway.networking.k8s.io_gatewayclasses.yaml': '2f61e8c8c2289843a61d7b1bba31f8a5a46dbf20a1c54359209d638d3bd899c9',
+    'gateway.networking.k8s.io_gateways.yaml': 'b0e29566bbe07fbe4ede55c2eff73865bd566f3063736ec9046224d7e20d6f88',
+    'gateway.networking.k8s.io_httproutes.yaml': 'c2539410dec72b793ef840f484c19d13b48210074ec801b730e9fce2c5fc825c',
+    'gateway.networking.k8s.io_grpcroutes.yaml': 'dc114a794b2bf2565489c3182d4b173590ea01348f986daf42c7bc0505521d26',
+    'gateway.networking.k8s.io_referencegrants.yaml': '3a59dcc699c2d01b19f13233943597f69de25420495ab3d4af7de7997bd807cc',
+    'gateway.networking.k8s.io_backendtlspolicies.yaml': '59d7cf1d99e1337e6d6a19c6306172d8f7ff2d9f920142a88ef9ba597d6d97bb',
+  },
+} as const;
+
 /** The asset set's version: a new component or image name makes a new set, so a cache never mixes two. */
 export const ADDON_SET_VERSION = createHash('sha256')
-  .update(JSON.stringify([COMPONENTS, METALLB_MANIFEST.version]))
+  .update(JSON.stringify([COMPONENTS, METALLB_MANIFEST.version, GATEWAY_API.version]))
   .digest('hex')
   .slice(0, 12);

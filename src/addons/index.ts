@@ -9,7 +9,7 @@ import { storageAddon } from './storage.js';
 import type { AddonManifest, AddonSettings } from './types.js';
 
 export { ADDONS, type AddonName };
-export { ADDON_SET_VERSION, COMPONENTS, METALLB_MANIFEST, type ComponentName } from './components.js';
+export { ADDON_SET_VERSION, COMPONENTS, GATEWAY_API, METALLB_MANIFEST, type ComponentName } from './components.js';
 export { LOCAL_PATH_DIR } from './storage.js';
 export { METRICS_SERVICE_DNS, METRICS_TLS_SECRET } from './metrics.js';
 export type { AddonManifest, AddonProbe, AddonSettings, NamespacedName } from './types.js';
@@ -40,8 +40,11 @@ export function imagesFor(manifests: readonly AddonManifest[], role: MachineRole
   return [...new Set(wanted.map(({ component }) => component))];
 }
 
-/** The CustomResourceDefinitions of MetalLB's native manifest (its other objects are kiab's own, in loadbalancer.ts). */
-export function metallbDefinitions(manifest: string): V1CustomResourceDefinition[] {
+/**
+ * The CustomResourceDefinitions in a manifest: MetalLB's native one (its other objects are kiab's own, in
+ * loadbalancer.ts) or one of Gateway API's files.
+ */
+export function definitionsIn(manifest: string): V1CustomResourceDefinition[] {
   // client-node's loader gives typed objects, so their fields survive its serialiser on the way back out.
   return (loadAllYaml(manifest) as Array<{ kind?: string }>).filter((object) => object?.kind === 'CustomResourceDefinition') as V1CustomResourceDefinition[];
 }

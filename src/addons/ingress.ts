@@ -1,10 +1,33 @@
-import type { V1ClusterRole, V1ClusterRoleBinding, V1DaemonSet, V1IngressClass, V1Namespace, V1ServiceAccount } from '@kubernetes/client-node';
+import type {
+  KubernetesObject,
+  V1ClusterRole,
+  V1ClusterRoleBinding,
+  V1DaemonSet,
+  V1IngressClass,
+  V1Namespace,
+  V1ServiceAccount,
+} from '@kubernetes/client-node';
 import { COMPONENTS } from './components.js';
 import { addonLabels, ON_SERVERS, type AddonManifest, type AddonSettings } from './types.js';
 
 const NAMESPACE = 'traefik';
 const NAME = 'traefik';
 export const INGRESS_CLASS = 'traefik';
+/** The Gateway every namespace's routes can attach to (parentRefs: name traefik, namespace traefik), and its class. */
+export const GATEWAY = { name: 'traefik', namespace: NAMESPACE, className: 'traefik' } as const;
+/** Traefik's web entry point: a Gateway listener is bound to the entry point with its port. */
+const WEB_PORT = 8000;
+
+/** The fields of Gateway API's objects kiab sets (client-node has no types for them). */
+interface GatewayClass extends KubernetesObject {
+  spec: { controllerName: string; description?: string };
+}
+interface Gateway extends KubernetesObject {
+  spec: {
+    gatewayClassName: string;
+    listeners: Array<{ name: string; port: number; protocol: 'HTTP'; allowedRoutes: { namespaces: { from: 'All' | 'Same' } } }>;
+  };
+}
 const labels = addonLabels('ingress', NAME);
 const selector = { 'app.kubernetes.io/name': NAME, 'app.kubernetes.io/instance': 'kiab' };
 
@@ -13,7 +36,8 @@ const selector = { 'app.kubernetes.io/name': NAME, 'app.kubernetes.io/instance':
  * provider documentation plus nodes. It runs on every machine the box forwards web traffic to (the workers, or the
  * servers when there are none) and takes ports 80 and 443 of each as hostPorts, so the box's forwarding,
  * whichever machine it picks, lands on it. Port 443 terminates TLS with Traefik's default certificate for
- * every route, so an ordinary Ingress answers on https too.
+ * every route, so an ordinary Ingress answers on https too. Its Gateway API provider serves the routes
+ * (HTTPRoute, GRPCRoute) attached to the one Gateway kiab makes, on the same port 80.
  */
 export function ingressAddon(settings: AddonSettings): AddonManifest {
   const namespace: V1Namespace = { apiVersion: 'v1', kind: 'Namespace', metadata: { name: NAMESPACE, labels } };
@@ -29,6 +53,19 @@ export function ingressAddon(settings: AddonSettings): AddonManifest {
       { apiGroups: ['discovery.k8s.io'], resources: ['endpointslices'], verbs: ['get', 'list', 'watch'] },
       { apiGroups: ['extensions', 'networking.k8s.io'], resources: ['ingresses', 'ingressclasses'], verbs: ['get', 'list', 'watch'] },
       { apiGroups: ['extensions', 'networking.k8s.io'], resources: ['ingresses/status'], verbs: ['update'] },
+      // Its Gateway provider (the RBAC of Traefik's Gateway documentation, standard channel).
+      { apiGroups: [''], resources: ['namespaces'], verbs: ['list', 'watch'] },
+      { apiGroups: [''], resources: ['configmaps'], verbs: ['get', 'list', 'watch'] },
+      {
+        apiGroups: ['gateway.networking.k8s.io'],
+        resources: ['gatewayclasses', 'gateways', 'httproutes', 'grpcroutes', 'referencegrants', 'backendtlspolicies'],
+        verbs: ['get', 'list', 'watch'],
+      },
+      {
+        apiGroups: ['gateway.networking.k8s.io'],
+        resources: ['gatewayclasses/status', 'gateways/status', 'httproutes/status', 'grpcroutes/status', 'backendtlspolicies/status'],
+        verbs: ['update'],
+      },
     ],
   };
   const binding: V1ClusterRoleBinding = {
@@ -43,6 +80,22 @@ export function ingressAddon(settings: AddonSettings): AddonManifest {
     kind: 'IngressClass',
     metadata: { name: INGRESS_CLASS, labels, annotations: { 'ingressclass.kubernetes.io/is-default-class': 'true' } },
     spec: { controller: 'traefik.io/ingress-controller' },
+  };
+  const gatewayClass: GatewayClass = {
+    apiVersion: 'gateway.networking.k8s.io/v1',
+    kind: 'GatewayClass',
+    metadata: { name: GATEWAY.className, labels },
+    spec: { controllerName: 'traefik.io/gateway-controller', description: 'Traefik on the machines the box forwards ports 80 and 443 to' },
+  };
+  const gateway: Gateway = {
+    apiVersion: 'gateway.networking.k8s.io/v1',
+    kind: 'Gateway',
+    metadata: { name: GATEWAY.name, namespace: GATEWAY.namespace, labels },
+    spec: {
+      gatewayClassName: GATEWAY.className,
+      // Routes of any namespace attach, as an Ingress of any namespace is served.
+      listeners: [{ name: 'web', port: WEB_PORT, protocol: 'HTTP', allowedRoutes: { namespaces: { from: 'All' } } }],
+    },
   };
   const ping = { httpGet: { path: '/ping', port: 'traefik' }, periodSeconds: 5, failureThreshold: 3 };
   const daemonSet: V1DaemonSet = {
@@ -75,7 +128,7 @@ export function ingressAddon(settings: AddonSettings): AddonManifest {
               image: COMPONENTS.traefik.image,
               imagePullPolicy: 'IfNotPresent',
               args: [
-                '--entryPoints.web.address=:8000/tcp',
+                `--entryPoints.web.address=:${WEB_PORT}/tcp`,
                 '--entryPoints.websecure.address=:8443/tcp',
                 '--entryPoints.websecure.http.tls=true',
                 '--entryPoints.traefik.address=:9000/tcp',
@@ -83,12 +136,14 @@ export function ingressAddon(settings: AddonSettings): AddonManifest {
                 '--providers.kubernetesingress=true',
                 // Ingresses show the box's address, where their traffic comes in.
                 `--providers.kubernetesingress.ingressendpoint.ip=${settings.boxIp}`,
+                '--providers.kubernetesgateway=true',
+                `--providers.kubernetesgateway.statusaddress.ip=${settings.boxIp}`,
                 // Offline clusters: no update check, no usage report.
                 '--global.checknewversion=false',
                 '--global.sendanonymoususage=false',
               ],
               ports: [
-                { name: 'web', containerPort: 8000, hostPort: 80, protocol: 'TCP' },
+                { name: 'web', containerPort: WEB_PORT, hostPort: 80, protocol: 'TCP' },
                 { name: 'websecure', containerPort: 8443, hostPort: 443, protocol: 'TCP' },
                 { name: 'traefik', containerPort: 9000, protocol: 'TCP' },
               ],
@@ -111,15 +166,18 @@ export function ingressAddon(settings: AddonSettings): AddonManifest {
   };
   return {
     name: 'ingress',
-    definitions: [],
-    objects: [namespace, account, role, binding, ingressClass, daemonSet],
+    definitions: settings.gatewayDefinitions,
+    objects: [namespace, account, role, binding, ingressClass, gatewayClass, gateway, daemonSet],
     images: [{ component: 'traefik', on: 'ingress' }],
     probe: {
       component: `Traefik ${COMPONENTS.traefik.image.split(':').pop()}`,
       deployments: [],
       daemonSets: [{ namespace: NAMESPACE, name: NAME }],
       apiServices: [],
-      present: [{ apiVersion: 'networking.k8s.io/v1', kind: 'IngressClass', name: INGRESS_CLASS }],
+      present: [
+        { apiVersion: 'networking.k8s.io/v1', kind: 'IngressClass', name: INGRESS_CLASS },
+        { apiVersion: 'gateway.networking.k8s.io/v1', kind: 'GatewayClass', name: GATEWAY.className },
+      ],
     },
   };
 }

@@ -14,6 +14,8 @@ export interface AddonSettings {
   metricsTls: { caPem: string; certPem: string; keyPem: string };
   /** MetalLB's CustomResourceDefinitions, from the asset set. */
   metallbDefinitions: V1CustomResourceDefinition[];
+  /** Gateway API's CustomResourceDefinitions (standard channel), from the asset set. */
+  gatewayDefinitions: V1CustomResourceDefinition[];
 }
 
 export interface NamespacedName {

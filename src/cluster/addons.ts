@@ -4,7 +4,7 @@ import {
   addonManifests,
   COMPONENTS,
   imagesFor,
-  metallbDefinitions,
+  definitionsIn,
   METRICS_SERVICE_DNS,
   METRICS_TLS_SECRET,
   requestedAddons,
@@ -13,7 +13,7 @@ import {
   type AddonProbe,
   type AddonSettings,
 } from '../addons/index.js';
-import { addonAssets, imageFile, METALLB_MANIFEST_FILE } from '../addons/assets.js';
+import { addonAssets, GATEWAY_API_FILES, imageFile, METALLB_MANIFEST_FILE } from '../addons/assets.js';
 import { importImageArchives } from '../assets/images.js';
 import type { Distribution, MachineRef } from '../distribution/index.js';
 import { KiabError, UsageError } from '../errors.js';
@@ -63,7 +63,10 @@ async function manifestsFor(context: ClusterContext, machines: MachineRef[], wan
     boxIp: boxAddress(context.subnet),
     hasWorkers: machines.some((machine) => machine.role === 'worker'),
     metricsTls: wanted.includes('metrics') ? await metricsTls(clients) : { caPem: '', certPem: '', keyPem: '' },
-    metallbDefinitions: wanted.includes('loadbalancer') ? metallbDefinitions(await readFile(join(dir, METALLB_MANIFEST_FILE), 'utf8')) : [],
+    metallbDefinitions: wanted.includes('loadbalancer') ? definitionsIn(await readFile(join(dir, METALLB_MANIFEST_FILE), 'utf8')) : [],
+    gatewayDefinitions: wanted.includes('ingress')
+      ? (await Promise.all(GATEWAY_API_FILES.map((file) => readFile(join(dir, file), 'utf8')))).flatMap(definitionsIn)
+      : [],
   };
   return addonManifests(wanted, settings);
 }
@@ -194,6 +197,7 @@ function addonChecks(context: ClusterContext): ReturnType<typeof probes> {
     hasWorkers: true,
     metricsTls: { caPem: '', certPem: '', keyPem: '' },
     metallbDefinitions: [],
+    gatewayDefinitions: [],
   });
   return probes(spec, distribution, own);
 }

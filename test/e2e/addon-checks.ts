@@ -105,6 +105,44 @@ export async function checkIngress(cluster: AddonCluster): Promise<void> {
   assert.equal(await curlHello(`https://127.0.0.1:${hostPort(cluster.status, 'https')}/hello/`, '-k'), HELLO);
 }
 
+export const ROUTED = 'hello through the gateway';
+
+/**
+ * An HTTPRoute attached to kiab's Gateway (traefik/traefik) answers on the box's port 80 and the published
+ * loopback port: the app behind it has no Ingress, so only the Gateway API provider can serve it. The route
+ * is Accepted with its references resolved, and the Gateway reports the box's address.
+ */
+export async function checkGateway(cluster: AddonCluster): Promise<void> {
+  const route = {
+    apiVersion: 'gateway.networking.k8s.io/v1',
+    kind: 'HTTPRoute',
+    metadata: { name: 'routed' },
+    spec: {
+      parentRefs: [{ name: 'traefik', namespace: 'traefik' }],
+      rules: [{ matches: [{ path: { type: 'PathPrefix', value: '/routed/' } }], backendRefs: [{ name: 'routed', port: 80 }] }],
+    },
+  };
+  await cluster.kubectlInput(list(...webApp(cluster, 'routed', ROUTED), route), 'apply', '-f', '-');
+  await cluster.kubectl('wait', '--for=condition=Available', 'deployment/routed', '--timeout=180s');
+  const box = cluster.status.address!;
+  for (const url of [`http://${box}/routed/`, `http://127.0.0.1:${hostPort(cluster.status, 'http')}/routed/`]) assert.equal(await curlHello(url), ROUTED, url);
+  const conditions = JSON.parse(await cluster.kubectl('get', 'httproute', 'routed', '-o', 'jsonpath={.status.parents[0].conditions}')) as Array<{
+    type: string;
+    status: string;
+  }>;
+  assert.deepEqual(
+    conditions
+      .filter((condition) => ['Accepted', 'ResolvedRefs'].includes(condition.type))
+      .map((condition) => [condition.type, condition.status])
+      .sort(),
+    [
+      ['Accepted', 'True'],
+      ['ResolvedRefs', 'True'],
+    ],
+  );
+  assert.equal(await cluster.kubectl('get', 'gateway', '-n', 'traefik', 'traefik', '-o', 'jsonpath={.status.addresses[0].value}'), box);
+}
+
 /** A Pod that runs `script` with the claim `claim` mounted at /data, to completion; returns its log. */
 export async function withClaim(cluster: AddonCluster, pod: string, claim: string, script: string, node?: string): Promise<string> {
   await cluster.kubectlInput(

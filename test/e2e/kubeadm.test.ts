@@ -11,6 +11,7 @@ import { CI_FOCUS, CI_SPECS } from './conformance-subset.js';
 import { conformanceSkip, KUBEADM_KUBECTL as KUBECTL, kubeadmSkip as skip } from './kubeadm-cache.js';
 
 import {
+  checkGateway,
   checkIngress,
   checkLoadBalancer,
   checkMetrics,
@@ -244,6 +245,10 @@ else
       await checkIngress(addonCluster());
       // kiab's Traefik reports the box's address for Ingresses, where their traffic comes in.
       assert.equal(await kubectl('get', 'ingress', 'hello', '-o', 'jsonpath={.status.loadBalancer.ingress[0].ip}'), status.address);
+    });
+
+    it('an HTTPRoute on the Gateway kiab makes answers through the box and the loopback port', async () => {
+      await checkGateway(addonCluster());
     });
 
     it('a LoadBalancer Service gets an address from the pool that answers from the host', async () => {

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { dumpYaml, type V1DaemonSet, type V1Deployment } from '@kubernetes/client-node';
 import { parse } from 'yaml';
-import { addonManifests, ADDONS, COMPONENTS, imagesFor, metallbDefinitions, requestedAddons, type AddonSettings } from '../../src/addons/index.js';
+import { addonManifests, ADDONS, COMPONENTS, imagesFor, definitionsIn, requestedAddons, type AddonSettings } from '../../src/addons/index.js';
 import { wantedAddons } from '../../src/cluster/addons.js';
 import { distributionFor } from '../../src/distribution/index.js';
 import { k3sDisabled } from '../../src/distribution/k3s/addons.js';
@@ -16,6 +16,7 @@ const settings: AddonSettings = {
   hasWorkers: true,
   metricsTls: { caPem: 'CA', certPem: 'CERT', keyPem: 'KEY' },
   metallbDefinitions: [],
+  gatewayDefinitions: [],
 };
 
 const byKind = <T>(objects: Array<{ kind?: string }>, kind: string): T[] => objects.filter((object) => object.kind === kind) as T[];
@@ -88,6 +89,35 @@ describe('addons', () => {
     assert.equal(ingressClass.metadata.annotations['ingressclass.kubernetes.io/is-default-class'], 'true');
   });
 
+  it("ingress serves Gateway API routes: its Gateway's listener is Traefik's web entry point, behind hostPort 80, open to every namespace", () => {
+    const crd = {
+      apiVersion: 'apiextensions.k8s.io/v1',
+      kind: 'CustomResourceDefinition',
+      metadata: { name: 'httproutes.gateway.networking.k8s.io' },
+      spec: { group: 'gateway.networking.k8s.io', names: { kind: 'HTTPRoute', plural: 'httproutes' }, scope: 'Namespaced', versions: [] },
+    };
+    const [ingress] = addonManifests(['ingress'], { ...settings, gatewayDefinitions: [crd] });
+    assert.deepEqual(ingress!.definitions, [crd]);
+    const daemonSet = byKind<V1DaemonSet>(ingress!.objects, 'DaemonSet')[0]!;
+    const container = daemonSet.spec!.template.spec!.containers[0]!;
+    const web = container.ports!.find((port) => port.hostPort === 80)!;
+    assert.ok(container.args!.includes(`--entryPoints.web.address=:${web.containerPort}/tcp`));
+    assert.ok(container.args!.includes('--providers.kubernetesgateway=true'));
+    const gateway = byKind<{
+      metadata: { name: string; namespace: string };
+      spec: { gatewayClassName: string; listeners: Array<{ port: number; allowedRoutes: unknown }> };
+    }>(ingress!.objects, 'Gateway')[0]!;
+    assert.deepEqual(
+      gateway.spec.listeners.map((listener) => [listener.port, listener.allowedRoutes]),
+      [[web.containerPort, { namespaces: { from: 'All' } }]],
+    );
+    const gatewayClass = byKind<{ metadata: { name: string }; spec: { controllerName: string } }>(ingress!.objects, 'GatewayClass')[0]!;
+    assert.equal(gatewayClass.metadata.name, gateway.spec.gatewayClassName);
+    assert.equal(gatewayClass.spec.controllerName, 'traefik.io/gateway-controller');
+    const kinds = ingress!.objects.map((object) => object.kind);
+    assert.ok(kinds.indexOf('Namespace') < kinds.indexOf('Gateway'), 'the namespace first');
+  });
+
   it('the load balancer pool is .200-.250 of the cluster network', () => {
     const [loadbalancer] = addonManifests(['loadbalancer'], settings);
     const pool = byKind<{ spec: { addresses: string[] } }>(loadbalancer!.objects, 'IPAddressPool')[0]!;
@@ -104,7 +134,7 @@ describe('addons', () => {
 
   it("reads MetalLB's definitions from its release manifest", () => {
     const manifest = readFileSync(new URL('../fixtures/metallb-crds.yaml', import.meta.url), 'utf8');
-    const definitions = metallbDefinitions(manifest);
+    const definitions = definitionsIn(manifest);
     assert.deepEqual(
       definitions.map((definition) => definition.metadata?.name),
       ['ipaddresspools.metallb.io'],
