@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { assetDir, hostArch, type AssetManifest } from '../../src/assets/cache.js';
-import { ADDON_SET_VERSION, COMPONENTS, METALLB_MANIFEST } from '../../src/addons/index.js';
+import { ADDON_SET_VERSION, COMPONENTS, GATEWAY_API, METALLB_MANIFEST } from '../../src/addons/index.js';
 import { DEFAULT_KUBEADM_VERSION, MACHINE_BINARIES } from '../../src/distribution/kubeadm/assets.js';
 import { conformanceImage } from '../../src/distribution/kubeadm/conformance.js';
 import { defaultBoxImage } from '../../src/images/index.js';
@@ -31,13 +31,18 @@ const skip =
 
 /**
  * Serves dl.k8s.io's layout (release/VERSION/bin/linux/ARCH/NAME and NAME.sha256) from the built binaries, and
- * MetalLB's (VERSION/config/manifests/metallb-native.yaml) from the built addon set. The addon images the
+ * MetalLB's (VERSION/config/manifests/metallb-native.yaml) and Gateway API's (VERSION/config/crd/standard/FILE)
+ * from the built addon set. The addon images the
  * build left in the engine stand for the official ones, which cannot be pulled here.
  */
 async function releaseServer(tamper: string | undefined, emptySums = false): Promise<{ server: Server; url: string }> {
   const files = new Map<string, Buffer>();
   const metallb = await readFile(join(ADDONS_BUILT, 'manifests', 'metallb-native.yaml'));
   files.set(METALLB_MANIFEST.releasePath, tamper === 'metallb' ? Buffer.concat([metallb, Buffer.from('# tampered\n')]) : metallb);
+  for (const file of Object.keys(GATEWAY_API.files)) {
+    const definition = await readFile(join(ADDONS_BUILT, 'manifests', 'gateway-api', file));
+    files.set(`${GATEWAY_API.releaseDir}/${file}`, tamper === file ? Buffer.concat([definition, Buffer.from('# tampered\n')]) : definition);
+  }
   for (const binary of MACHINE_BINARIES) {
     const data = await readFile(join(BUILT, 'bin', binary));
     const path = `/${DEFAULT_KUBEADM_VERSION}/bin/linux/${hostArch()}/${binary}`;
@@ -106,18 +111,25 @@ else
     let bad: Awaited<ReturnType<typeof releaseServer>>;
     let unsummed: Awaited<ReturnType<typeof releaseServer>>;
     let badMetallb: Awaited<ReturnType<typeof releaseServer>>;
-    const mirrors = (server: { url: string }): NodeJS.ProcessEnv => ({ KIAB_K8S_RELEASE_URL: server.url, KIAB_METALLB_RELEASE_URL: server.url });
+    let badGateway: Awaited<ReturnType<typeof releaseServer>>;
+    const mirrors = (server: { url: string }): NodeJS.ProcessEnv => ({
+      KIAB_K8S_RELEASE_URL: server.url,
+      KIAB_METALLB_RELEASE_URL: server.url,
+      KIAB_GATEWAY_API_RELEASE_URL: server.url,
+    });
     before(async () => {
       good = await releaseServer(undefined);
       bad = await releaseServer('kubelet');
       unsummed = await releaseServer(undefined, true);
       badMetallb = await releaseServer('metallb');
+      badGateway = await releaseServer('gateway.networking.k8s.io_httproutes.yaml');
     });
     after(() => {
       good.server.close();
       bad.server.close();
       unsummed.server.close();
       badMetallb.server.close();
+      badGateway.server.close();
     });
 
     it('refuses an empty .sha256 instead of downloading unchecked, and caches nothing', async () => {
@@ -139,7 +151,7 @@ else
       const pulled = await kiab(['assets', 'pull', '--k8s', 'kubeadm', '-o', 'json'], { env });
       assert.equal(pulled.code, 0, pulled.stderr);
       const [result, addons] = JSON.parse(pulled.stdout) as Array<{
-        manifest: { source: string; images: Record<string, string>; files: Record<string, unknown> };
+        manifest: { source: string; images: Record<string, string>; files: Record<string, { sha256: string } | undefined> };
       }>;
       assert.ok(result && addons, 'the kubeadm set and the addon set');
       assert.deepEqual(
@@ -149,6 +161,8 @@ else
           .sort(),
       );
       assert.ok(addons.manifest.files['manifests/metallb-native.yaml'], "MetalLB's manifest is in the set");
+      for (const [file, sha256] of Object.entries(GATEWAY_API.files))
+        assert.equal(addons.manifest.files[`manifests/gateway-api/${file}`]?.sha256, sha256, file);
       assert.equal(result.manifest.source, 'release');
       assert.deepEqual(Object.keys(result.manifest.images).sort(), [
         'images/coredns.tar',
@@ -177,6 +191,13 @@ else
       const pulled = await kiab(['assets', 'pull', '--k8s', 'kubeadm'], { env });
       assert.equal(pulled.code, 1);
       assert.match(pulled.stderr, /metallb-native\.yaml does not match its published checksum/);
+    });
+
+    it("refuses a Gateway API definition that is not the release's", async () => {
+      const env = { ...process.env, KIAB_CACHE_DIR: await mkdtemp(join(tmpdir(), 'kiab-cache-')), ...mirrors(badGateway) };
+      const pulled = await kiab(['assets', 'pull', '--k8s', 'kubeadm'], { env });
+      assert.equal(pulled.code, 1);
+      assert.match(pulled.stderr, /gateway\.networking\.k8s\.io_httproutes\.yaml does not match its published checksum/);
     });
 
     it('refuses a binary that does not match its published sum', async () => {
