@@ -1,13 +1,12 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { mkdtemp, open, readdir, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { open, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { ADDON_SET_VERSION } from '../../src/addons/index.js';
 import { DEFAULT_KUBEADM_VERSION } from '../../src/distribution/kubeadm/assets.js';
-import { assertInterrupts, eventually, kiab, run, startKiab, type StatusJson } from './helpers.js';
+import { assertInterrupts, eventually, kiab, run, startKiab, type StatusJson, tempDir } from './helpers.js';
 import { kubeadmSkip as skip } from './kubeadm-cache.js';
 
 const CLUSTER = 'fb-airgap';
@@ -49,7 +48,7 @@ else
     let emptyCache: NodeJS.ProcessEnv;
 
     before(async () => {
-      folder = await mkdtemp(join(tmpdir(), 'kiab-airgap-'));
+      folder = await tempDir('kiab-airgap-');
       archive = join(folder, `kubeadm-${DEFAULT_KUBEADM_VERSION}.tar`);
       // The machine without network: an empty cache of its own, and its own kubeconfig.
       emptyCache = { ...process.env, KIAB_CACHE_DIR: join(folder, 'cache'), KUBECONFIG: join(folder, 'kubeconfig') };

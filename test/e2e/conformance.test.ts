@@ -1,9 +1,8 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, readdir } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { kiab, type Run } from './helpers.js';
+import { kiab, type Run, tempDir } from './helpers.js';
 
 // The suite itself runs against the kubeadm suite's cluster (kubeadm.test.ts), which CI makes anyway;
 // this file holds what needs no Kubernetes: the refusals.
@@ -19,7 +18,7 @@ function assertOneLine(result: Run, code: number, pattern: RegExp): void {
 describe('kiab conformance refuses what it cannot test', () => {
   let cwd: string;
   before(async () => {
-    cwd = await mkdtemp(join(tmpdir(), 'kiab-conformance-'));
+    cwd = await tempDir('kiab-conformance-');
     await kiab(['delete', CLUSTER]);
     const up = await kiab(['up', CLUSTER, '--k8s', 'none']);
     assert.equal(up.code, 0, up.stderr);

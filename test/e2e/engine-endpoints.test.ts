@@ -1,12 +1,11 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { copyFile, mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { connect } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { createServer, type Server } from 'node:tls';
-import { kiab, run } from './helpers.js';
+import { kiab, run, tempDir } from './helpers.js';
 
 /** A CA, a server certificate for 127.0.0.1 and a client certificate, made with openssl as a docker TLS setup has them. */
 async function makeCertificates(dir: string, name: string): Promise<void> {
@@ -76,8 +75,8 @@ describe('engine endpoints the way the docker CLI finds them', () => {
   let engine: Awaited<ReturnType<typeof tlsEngine>>;
 
   before(async () => {
-    certs = await mkdtemp(join(tmpdir(), 'kiab-tls-'));
-    stranger = await mkdtemp(join(tmpdir(), 'kiab-tls-other-'));
+    certs = await tempDir('kiab-tls-');
+    stranger = await tempDir('kiab-tls-other-');
     await makeCertificates(certs, 'engine');
     await makeCertificates(stranger, 'stranger');
     engine = await tlsEngine(certs);
@@ -101,7 +100,7 @@ describe('engine endpoints the way the docker CLI finds them', () => {
   });
 
   it('the current docker context is followed, with the TLS files it keeps', async () => {
-    const config = await mkdtemp(join(tmpdir(), 'kiab-docker-config-'));
+    const config = await tempDir('kiab-docker-config-');
     const id = createHash('sha256').update('tls-engine').digest('hex');
     await mkdir(join(config, 'contexts', 'meta', id), { recursive: true });
     await mkdir(join(config, 'contexts', 'tls', id, 'docker'), { recursive: true });

@@ -1,11 +1,10 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { inotifyUsage } from '../../src/host/inotify.js';
-import { kiab, labelledObjects, type Run } from './helpers.js';
+import { kiab, labelledObjects, type Run, tempDir } from './helpers.js';
 
 const CLUSTER = 'e2e-errors';
 
@@ -24,7 +23,7 @@ async function assertNothingCreated(cluster: string): Promise<void> {
 describe('bad input and faults are refused cleanly', () => {
   let dir: string;
   before(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'kiab-errors-'));
+    dir = await tempDir('kiab-errors-');
     await kiab(['delete', CLUSTER]);
   });
   after(async () => {

@@ -1,12 +1,11 @@
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { chmod, mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { chmod, readdir, readFile, writeFile } from 'node:fs/promises';
 import { delimiter, dirname, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { DEFAULT_KUBEADM_VERSION } from '../../src/distribution/kubeadm/assets.js';
 import { inotifyUsage } from '../../src/host/inotify.js';
-import { KIAB, kiab, kiabOk, labelledObjects, run } from './helpers.js';
+import { KIAB, kiab, kiabOk, labelledObjects, run, tempDir } from './helpers.js';
 
 /** What a newcomer meets first: the default distribution without its assets, doctor, and completion. */
 
@@ -33,7 +32,7 @@ describe('the first run', () => {
     let env: NodeJS.ProcessEnv;
     before(async () => {
       // An empty cache, and the release site at a closed loopback port: what a machine without network sees.
-      env = { ...process.env, KIAB_CACHE_DIR: await mkdtemp(join(tmpdir(), 'kiab-empty-cache-')), KIAB_K8S_RELEASE_URL: 'http://127.0.0.1:1' };
+      env = { ...process.env, KIAB_CACHE_DIR: await tempDir('kiab-empty-cache-'), KIAB_K8S_RELEASE_URL: 'http://127.0.0.1:1' };
       await kiab(['delete', OFFLINE]);
     });
     after(async () => {
@@ -121,7 +120,7 @@ describe('the first run', () => {
       await kiab(['delete', TAB]);
       await kiabOk(['up', TAB, '--k8s', 'none', '--workers', '1', '--no-snapshot', '--no-switch']);
       // `kiab` on PATH, as the completion scripts call it.
-      bin = await mkdtemp(join(tmpdir(), 'kiab-bin-'));
+      bin = await tempDir('kiab-bin-');
       await writeFile(join(bin, 'kiab'), `#!/bin/sh\nexec '${process.execPath}' '${KIAB}' "$@"\n`);
       await chmod(join(bin, 'kiab'), 0o755);
     });

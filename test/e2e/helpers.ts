@@ -2,9 +2,26 @@ import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { connect } from 'node:net';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const KIAB = fileURLToPath(new URL('../../bin/kiab.mjs', import.meta.url));
+
+let tempRoot: string | undefined;
+/**
+ * A fresh folder for a test's files (asset caches of a gigabyte among them), inside one folder per test file
+ * that goes, with everything in it, when the test process ends: a CI machine must not fill up run after run.
+ */
+export async function tempDir(prefix: string): Promise<string> {
+  if (!tempRoot) {
+    tempRoot = mkdtempSync(join(tmpdir(), 'kiab-e2e-'));
+    process.on('exit', () => rmSync(tempRoot!, { recursive: true, force: true }));
+  }
+  return mkdtemp(join(tempRoot, prefix));
+}
 
 export interface Run {
   code: number;
@@ -184,10 +201,7 @@ export function hostPort(status: StatusJson, name: string): number {
 
 /** A tiny image made on the host with no registry: the static busybox from Debian's busybox-static. */
 export async function makeBusyboxImage(ref: string): Promise<void> {
-  const { mkdtemp } = await import('node:fs/promises');
-  const { tmpdir } = await import('node:os');
-  const { join } = await import('node:path');
-  const dir = await mkdtemp(join(tmpdir(), 'kiab-img-'));
+  const dir = await tempDir('kiab-img-');
   const tar = await run('tar', ['-C', '/bin', '-cf', join(dir, 'busybox.tar'), 'busybox']);
   if (tar.code !== 0) throw new Error(`tar: ${tar.stderr}`);
   await docker(['import', '--change', 'ENTRYPOINT ["/busybox"]', join(dir, 'busybox.tar'), ref]);

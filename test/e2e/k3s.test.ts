@@ -1,8 +1,7 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { createServer, type Server, type ServerResponse } from 'node:http';
-import { mkdir, mkdtemp, readdir, readFile, stat, truncate, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, readdir, readFile, stat, truncate, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { checkIngress, checkLoadBalancer, checkMetrics, checkStatus, checkStorage, type AddonCluster } from './addon-checks.js';
@@ -17,9 +16,10 @@ import {
   labelledObjects,
   makeBusyboxImage,
   run,
-  startKiab,
   type Run,
+  startKiab,
   type StatusJson,
+  tempDir,
 } from './helpers.js';
 
 const VERSION = 'v1.2.3+k3s1';
@@ -85,11 +85,11 @@ describe('k3s assets and install, without the real k3s binary', () => {
   const corrupt = { ...good, k3s: Buffer.from('#!/bin/sh\necho tampered\n') };
   let release: Awaited<ReturnType<typeof releaseServer>>;
   let env: NodeJS.ProcessEnv;
-  const withCache = async (): Promise<NodeJS.ProcessEnv> => ({ ...env, KIAB_CACHE_DIR: await mkdtemp(join(tmpdir(), 'kiab-cache-')) });
+  const withCache = async (): Promise<NodeJS.ProcessEnv> => ({ ...env, KIAB_CACHE_DIR: await tempDir('kiab-cache-') });
 
   before(async () => {
     release = await releaseServer({ [VERSION]: good, 'v1.2.4+k3s1': corrupt, [SLOW_VERSION]: good });
-    env = { ...process.env, KIAB_K3S_RELEASE_URL: release.url, KUBECONFIG: join(await mkdtemp(join(tmpdir(), 'kiab-kc-')), 'config') };
+    env = { ...process.env, KIAB_K3S_RELEASE_URL: release.url, KUBECONFIG: join(await tempDir('kiab-kc-'), 'config') };
     await kiab(['delete', CLUSTER], { env });
   });
   after(async () => {
@@ -157,7 +157,7 @@ describe('k3s assets and install, without the real k3s binary', () => {
   });
 
   it('assets import takes files from disk and refuses one that does not match the sums, naming it', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'kiab-release-'));
+    const dir = await tempDir('kiab-release-');
     for (const [name, data] of Object.entries(good)) await writeFile(join(dir, name), data);
     const cacheEnv = await withCache();
     const imported = await kiab(['assets', 'import', '--k8s-version', VERSION, ...Object.keys(good).map((name) => join(dir, name))], { env: cacheEnv });
@@ -257,7 +257,7 @@ describe('a real k3s cluster', () => {
   const NAME = 'e2e-k3s-real';
   let env: NodeJS.ProcessEnv;
   before(async () => {
-    env = { ...process.env, KUBECONFIG: join(await mkdtemp(join(tmpdir(), 'kiab-kc-')), 'config') };
+    env = { ...process.env, KUBECONFIG: join(await tempDir('kiab-kc-'), 'config') };
   });
   after(async () => {
     await kiab(['delete', NAME], { env });

@@ -1,8 +1,7 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
-import { copyFile, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { copyFile, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { assetDir, hostArch, type AssetManifest } from '../../src/assets/cache.js';
@@ -11,7 +10,7 @@ import { DEFAULT_KUBEADM_VERSION, MACHINE_BINARIES } from '../../src/distributio
 import { conformanceImage } from '../../src/distribution/kubeadm/conformance.js';
 import { defaultBoxImage } from '../../src/images/index.js';
 import { registryConfig } from '../../src/registry/index.js';
-import { docker, eventually, kiab } from './helpers.js';
+import { docker, eventually, kiab, tempDir } from './helpers.js';
 import { CONFORMANCE_ASSETS, conformanceSkip } from './kubeadm-cache.js';
 
 const BUILT = assetDir({ distribution: 'kubeadm', version: DEFAULT_KUBEADM_VERSION, arch: hostArch() });
@@ -64,7 +63,7 @@ async function releaseServer(tamper: string | undefined, emptySums = false): Pro
  * it returns the digest the mirror gave it.
  */
 async function startMirror(): Promise<{ host: string; mirrored: (ref: string) => string; push: (ref: string) => Promise<string>; stop: () => Promise<void> }> {
-  const config = join(await mkdtemp(join(tmpdir(), 'kiab-mirror-')), 'registry.yml');
+  const config = join(await tempDir('kiab-mirror-'), 'registry.yml');
   await writeFile(config, registryConfig());
   const name = 'kiab-e2e-image-mirror';
   await docker(['rm', '-f', '-v', name]).catch(() => undefined);
@@ -133,7 +132,7 @@ else
     });
 
     it('refuses an empty .sha256 instead of downloading unchecked, and caches nothing', async () => {
-      const cache = await mkdtemp(join(tmpdir(), 'kiab-cache-'));
+      const cache = await tempDir('kiab-cache-');
       const pulled = await kiab(['assets', 'pull', '--k8s', 'kubeadm'], { env: { ...process.env, KIAB_CACHE_DIR: cache, KIAB_K8S_RELEASE_URL: unsummed.url } });
       assert.equal(pulled.code, 1);
       assert.match(pulled.stderr.trim().split('\n').pop()!, /kubelet\.sha256 holds no sha256 sum; refusing to download kubelet unchecked/);
@@ -147,7 +146,7 @@ else
     });
 
     it('downloads binaries checked against their .sha256, saves the control-plane and addon images, and lists both sets as verified', async () => {
-      const env = { ...process.env, KIAB_CACHE_DIR: await mkdtemp(join(tmpdir(), 'kiab-cache-')), ...mirrors(good) };
+      const env = { ...process.env, KIAB_CACHE_DIR: await tempDir('kiab-cache-'), ...mirrors(good) };
       const pulled = await kiab(['assets', 'pull', '--k8s', 'kubeadm', '-o', 'json'], { env });
       assert.equal(pulled.code, 0, pulled.stderr);
       const [result, addons] = JSON.parse(pulled.stdout) as Array<{
@@ -187,21 +186,21 @@ else
     });
 
     it("refuses a MetalLB manifest that is not the release's", async () => {
-      const env = { ...process.env, KIAB_CACHE_DIR: await mkdtemp(join(tmpdir(), 'kiab-cache-')), ...mirrors(badMetallb) };
+      const env = { ...process.env, KIAB_CACHE_DIR: await tempDir('kiab-cache-'), ...mirrors(badMetallb) };
       const pulled = await kiab(['assets', 'pull', '--k8s', 'kubeadm'], { env });
       assert.equal(pulled.code, 1);
       assert.match(pulled.stderr, /metallb-native\.yaml does not match its published checksum/);
     });
 
     it("refuses a Gateway API definition that is not the release's", async () => {
-      const env = { ...process.env, KIAB_CACHE_DIR: await mkdtemp(join(tmpdir(), 'kiab-cache-')), ...mirrors(badGateway) };
+      const env = { ...process.env, KIAB_CACHE_DIR: await tempDir('kiab-cache-'), ...mirrors(badGateway) };
       const pulled = await kiab(['assets', 'pull', '--k8s', 'kubeadm'], { env });
       assert.equal(pulled.code, 1);
       assert.match(pulled.stderr, /gateway\.networking\.k8s\.io_httproutes\.yaml does not match its published checksum/);
     });
 
     it('refuses a binary that does not match its published sum', async () => {
-      const env = { ...process.env, KIAB_CACHE_DIR: await mkdtemp(join(tmpdir(), 'kiab-cache-')), KIAB_K8S_RELEASE_URL: bad.url };
+      const env = { ...process.env, KIAB_CACHE_DIR: await tempDir('kiab-cache-'), KIAB_K8S_RELEASE_URL: bad.url };
       const pulled = await kiab(['assets', 'pull', '--k8s', 'kubeadm'], { env });
       assert.equal(pulled.code, 1);
       assert.match(pulled.stderr, /kubelet does not match its published checksum/);
@@ -218,7 +217,7 @@ else
         for (const ref of refs) pushed.set(ref, await mirror.push(ref));
         const env = {
           ...process.env,
-          KIAB_CACHE_DIR: await mkdtemp(join(tmpdir(), 'kiab-cache-')),
+          KIAB_CACHE_DIR: await tempDir('kiab-cache-'),
           ...mirrors(good),
           KIAB_K8S_IMAGE_REGISTRY: mirror.host,
         };
@@ -247,7 +246,7 @@ else
         const built = JSON.parse(await readFile(join(CONFORMANCE_ASSETS, 'manifest.json'), 'utf8')) as AssetManifest;
         const mirror = await startMirror();
         // Upstream's layout, made from the built suite: the binaries in /usr/local/bin of an image of that name.
-        const context = await mkdtemp(join(tmpdir(), 'kiab-conformance-image-'));
+        const context = await tempDir('kiab-conformance-image-');
         const suite = conformanceImage(DEFAULT_KUBEADM_VERSION);
         // The small test images go through the mirror; the large ones stay in the engine, which kiab then uses as they are.
         const small = Object.entries(built.images)
@@ -264,7 +263,7 @@ else
 
           const env = {
             ...process.env,
-            KIAB_CACHE_DIR: await mkdtemp(join(tmpdir(), 'kiab-cache-')),
+            KIAB_CACHE_DIR: await tempDir('kiab-cache-'),
             ...mirrors(good),
             KIAB_K8S_IMAGE_REGISTRY: mirror.host,
           };
@@ -300,7 +299,7 @@ else
     );
 
     it('says which URL it could not reach when there is no network', async () => {
-      const env = { ...process.env, KIAB_CACHE_DIR: await mkdtemp(join(tmpdir(), 'kiab-cache-')), KIAB_K8S_RELEASE_URL: 'http://127.0.0.1:1' };
+      const env = { ...process.env, KIAB_CACHE_DIR: await tempDir('kiab-cache-'), KIAB_K8S_RELEASE_URL: 'http://127.0.0.1:1' };
       const pulled = await kiab(['assets', 'pull', '--k8s', 'kubeadm'], { env });
       assert.equal(pulled.code, 1);
       assert.match(

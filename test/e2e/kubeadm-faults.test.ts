@@ -1,10 +1,9 @@
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
-import { mkdtemp, readFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { kiab, labelledObjects, spawnKiab } from './helpers.js';
+import { kiab, labelledObjects, spawnKiab, tempDir } from './helpers.js';
 import { kubeadmSkip } from './kubeadm-cache.js';
 
 const CLUSTER = 'e2e-faults';
@@ -40,7 +39,7 @@ else
     let kubeconfig: string;
 
     before(async () => {
-      kubeconfig = join(await mkdtemp(join(tmpdir(), 'kiab-faults-')), 'config');
+      kubeconfig = join(await tempDir('kiab-faults-'), 'config');
       env = { ...process.env, KUBECONFIG: kubeconfig };
       await kiab(['delete', CLUSTER], { env });
     });

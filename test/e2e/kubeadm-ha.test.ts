@@ -1,9 +1,7 @@
 import assert from 'node:assert/strict';
-import { mkdtemp } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { docker, eventually, kiab, labelledObjects, makeBusyboxImage, readTcp, restartEngine, run, type StatusJson } from './helpers.js';
+import { docker, eventually, kiab, labelledObjects, makeBusyboxImage, readTcp, restartEngine, run, type StatusJson, tempDir } from './helpers.js';
 import { KUBEADM_KUBECTL, kubeadmSkip } from './kubeadm-cache.js';
 
 const CLUSTER = 'e2e-kubeadm-ha';
@@ -77,7 +75,7 @@ else
       Object.fromEntries((await status()).ports.find((candidate) => candidate.name === port)!.backends.map((backend) => [backend.machine, backend.health]));
 
     before(async () => {
-      env = { ...process.env, KUBECONFIG: join(await mkdtemp(join(tmpdir(), 'kiab-kubeadm-ha-')), 'config') };
+      env = { ...process.env, KUBECONFIG: join(await tempDir('kiab-kubeadm-ha-'), 'config') };
       await kiabEnv(['delete', CLUSTER]);
       const up = await kiabEnv([...UP, '-o', 'json']);
       assert.equal(up.code, 0, up.stderr);

@@ -1,12 +1,24 @@
 import assert from 'node:assert/strict';
 import { connect as connectTls } from 'node:tls';
 import { once } from 'node:events';
-import { mkdtemp, readFile, stat } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { DEFAULT_KUBEADM_VERSION } from '../../src/distribution/kubeadm/assets.js';
-import { docker, eventually, hostPort, kiab, kiabJson, kiabOk, labelledObjects, makeBusyboxImage, run, startKiab, type StatusJson } from './helpers.js';
+import {
+  docker,
+  eventually,
+  hostPort,
+  kiab,
+  kiabJson,
+  kiabOk,
+  labelledObjects,
+  makeBusyboxImage,
+  run,
+  startKiab,
+  type StatusJson,
+  tempDir,
+} from './helpers.js';
 import { CI_FOCUS, CI_SPECS } from './conformance-subset.js';
 import { conformanceSkip, KUBEADM_KUBECTL as KUBECTL, kubeadmSkip as skip } from './kubeadm-cache.js';
 
@@ -67,7 +79,7 @@ else
     });
 
     before(async () => {
-      kubeconfig = join(await mkdtemp(join(tmpdir(), 'kiab-kubeadm-')), 'config');
+      kubeconfig = join(await tempDir('kiab-kubeadm-'), 'config');
       env = { ...process.env, KUBECONFIG: kubeconfig };
       await kiabEnv(['delete', CLUSTER]);
       // No --k8s: the default distribution is kubeadm, and this is the suite that proves it.
@@ -261,7 +273,7 @@ else
 
     // Upstream's conformance suite through `kiab conformance`, on this cluster so CI makes no other one.
     it('passes the CI subset of the upstream conformance suite', { skip: conformanceSkip }, async () => {
-      const reports = await mkdtemp(join(tmpdir(), 'kiab-conformance-'));
+      const reports = await tempDir('kiab-conformance-');
       const args = ['conformance', CLUSTER, '--focus', CI_FOCUS, '--parallel', '3', '--report-dir', reports, '-o', 'json'];
       const result = await kiab(args, { env, timeoutMs: 20 * 60_000 });
       const summary = JSON.parse(result.stdout) as ConformanceJson;
@@ -275,7 +287,7 @@ else
     });
 
     it('conformance exits 1 and names what failed when a spec runs out of --timeout', { skip: conformanceSkip }, async () => {
-      const reports = await mkdtemp(join(tmpdir(), 'kiab-conformance-'));
+      const reports = await tempDir('kiab-conformance-');
       // The spec takes about 25 s and the suite gets 15 s, so ginkgo stops it (or, on a slow machine, the setup before it).
       const focus = String.raw`\[sig-network\] Services should serve endpoints on same port and different protocols`;
       const result = await kiab(['conformance', CLUSTER, '--focus', focus, '--timeout', '15s', '--report-dir', reports, '-o', 'json'], { env });
@@ -292,7 +304,7 @@ else
     });
 
     it('conformance stops on Ctrl-C: exit 130, and no process of the suite is left', { skip: conformanceSkip }, async () => {
-      const reports = await mkdtemp(join(tmpdir(), 'kiab-conformance-'));
+      const reports = await tempDir('kiab-conformance-');
       // A spec that runs for minutes, so the interrupt lands while the suite runs.
       const focus = String.raw`should \*not\* be restarted with a exec "cat /tmp/health" liveness probe`;
       const running = startKiab(['conformance', CLUSTER, '--focus', focus, '--report-dir', reports], env);
@@ -360,7 +372,7 @@ else
     let up: Awaited<ReturnType<typeof kiab>>;
 
     before(async () => {
-      kubeconfig = join(await mkdtemp(join(tmpdir(), 'kiab-kubeadm-bare-')), 'config');
+      kubeconfig = join(await tempDir('kiab-kubeadm-bare-'), 'config');
       env = { ...process.env, KUBECONFIG: kubeconfig };
       await kiab(['delete', BARE], { env });
       up = await kiab(['up', BARE, '--k8s', 'kubeadm', '--servers', '1', '--workers', '0', '--no-addons', '--no-snapshot', '--wait', '8m', '-o', 'json'], {

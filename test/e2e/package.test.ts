@@ -1,14 +1,13 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { DEFAULT_KUBEADM_VERSION } from '../../src/distribution/kubeadm/assets.js';
 import { KUBEBUILD_BINARIES } from '../../src/distribution/kubeadm/kubebuild.js';
 import { packageRoot } from '../../src/package-files.js';
-import { labelledObjects, run, type Run } from './helpers.js';
+import { labelledObjects, type Run, run, tempDir } from './helpers.js';
 import { kubeadmSkip } from './kubeadm-cache.js';
 
 const CLUSTER = 'fb-pkg';
@@ -48,7 +47,7 @@ describe('the npm package, packed and installed globally as a user would', () =>
     run(join(installed, 'bin', 'kiab'), args, { env, timeoutMs: 600_000 });
 
   before(async () => {
-    folder = await mkdtemp(join(tmpdir(), 'kiab-package-'));
+    folder = await tempDir('kiab-package-');
     elsewhere = join(folder, 'elsewhere');
     await mkdir(elsewhere);
     // npm pack bundles first (prepack), so the tarball holds the current build.

@@ -1,9 +1,8 @@
 import assert from 'node:assert/strict';
-import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { assertInterrupts, docker, kiab, kiabJson, kiabOk, labelledObjects, makeBusyboxImage, startKiab, type StatusJson } from './helpers.js';
+import { assertInterrupts, docker, kiab, kiabJson, kiabOk, labelledObjects, makeBusyboxImage, startKiab, type StatusJson, tempDir } from './helpers.js';
 
 const CLUSTER = 'e2e-snap';
 const IMAGE = 'kiab-e2e/busybox:snap';
@@ -82,7 +81,7 @@ describe('snapshots and image load', () => {
   });
 
   it('image load --archive loads a tarball into selected nodes only', async () => {
-    const archive = join(await mkdtemp(join(tmpdir(), 'kiab-archive-')), 'busybox.tar');
+    const archive = join(await tempDir('kiab-archive-'), 'busybox.tar');
     await docker(['save', '-o', archive, IMAGE]);
     await kiabOk(['exec', machine('worker', 1), '--', 'ctr', '-n', 'k8s.io', 'images', 'rm', `docker.io/${IMAGE}`]);
     await kiabOk(['exec', machine('server', 0), '--', 'ctr', '-n', 'k8s.io', 'images', 'rm', `docker.io/${IMAGE}`]);
