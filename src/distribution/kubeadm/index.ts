@@ -44,7 +44,6 @@ async function importImages(context: DistributionContext, machine: MachineRef): 
   const images = Object.entries(manifest.images)
     .filter(([file]) => machine.role === 'server' || EVERY_MACHINE_IMAGES.some((name) => file === `images/${name}.tar`))
     .map(([file, ref]) => ({ file, ref }));
-  context.progress(`importing ${images.length} images into ${machine.name}`);
   await importImageArchives(context.provider, machine.name, CTR, dir, images);
 }
 
@@ -284,6 +283,7 @@ export const kubeadmDistribution: Distribution = {
   ],
   install: async (context) => {
     const { provider, machines } = context;
+    context.progress(`importing images into ${machines.length} machines`);
     await Promise.all(machines.map((machine) => importImages(context, machine)));
     await Promise.all(machines.map((machine) => settleKubeadm(context, machine)));
     context.progress('writing pod routes');
