@@ -66,6 +66,39 @@ function clusterConfiguration(facts: ClusterFacts): Record<string, unknown> {
   };
 }
 
+/** Where kubeadm finds kiab's patches of the control-plane manifests and the CoreDNS Deployment (servers only). */
+export const KUBEADM_PATCHES_DIR = '/etc/kiab/kubeadm-patches';
+
+const CONTROL_PLANE_COMPONENTS = ['etcd', 'kube-apiserver', 'kube-controller-manager', 'kube-scheduler'] as const;
+
+/**
+ * kubeadm's static pods are probed for startup after 10 s and then every 10 s, so a component that is up
+ * in 3 s counts as started only at 10 or 20 s, which is what `up` and `reset` waited for. Probing every
+ * second from the start keeps the same 240 s budget (240 × 1 s against 24 × 10 s); liveness stays as it is.
+ */
+const FAST_STARTUP_PROBE = { initialDelaySeconds: 0, periodSeconds: 1, failureThreshold: 240 };
+
+/** A file of kubeadm's patches directory: `target+patchtype.json`, here always strategic merge patches. */
+export interface KubeadmPatch {
+  file: string;
+  content: string;
+}
+
+/** The strategic merge patches kubeadm applies to what it generates on a server (init and control-plane joins). */
+export function kubeadmPatches(): KubeadmPatch[] {
+  const staticPods = CONTROL_PLANE_COMPONENTS.map((component) => ({
+    file: `${component}+strategic.json`,
+    content: JSON.stringify({ spec: { containers: [{ name: component, startupProbe: FAST_STARTUP_PROBE }] } }),
+  }));
+  // CoreDNS is checked for readiness every 10 s by default: a replica that is ready 1 s after it starts would
+  // count as ready 10 s later. Once a second is cheap (a local HTTP request) and only changes when it is seen.
+  const coredns = {
+    file: 'corednsdeployment+strategic.json',
+    content: JSON.stringify({ spec: { template: { spec: { containers: [{ name: 'coredns', readinessProbe: { periodSeconds: 1 } }] } } } }),
+  };
+  return [...staticPods, coredns];
+}
+
 /** kubeadm init's configuration for the first server. `certificateKey` is set when more servers will join. */
 export function initConfig(first: MachineRef, facts: ClusterFacts, certificateKey?: string): string {
   const init = {
@@ -75,6 +108,7 @@ export function initConfig(first: MachineRef, facts: ClusterFacts, certificateKe
     localAPIEndpoint: { advertiseAddress: first.ip, bindPort: API_PORT },
     // kube-proxy runs as a machine service (no image to pull); its configuration is kiab's.
     skipPhases: ['addon/kube-proxy'],
+    patches: { directory: KUBEADM_PATCHES_DIR },
     // kubeadm would otherwise mint a bootstrap token valid for 24 h; joins get fresh 15-minute tokens of their own.
     bootstrapTokens: [{ ttl: '15m0s', usages: ['signing', 'authentication'], groups: ['system:bootstrappers:kubeadm:default-node-token'] }],
     ...(certificateKey ? { certificateKey } : {}),
@@ -82,14 +116,40 @@ export function initConfig(first: MachineRef, facts: ClusterFacts, certificateKe
   return [init, clusterConfiguration(facts), kubeletConfiguration()].map((document) => stringify(document)).join('---\n');
 }
 
-export function joinConfig(machine: MachineRef, facts: ClusterFacts, discovery: { token: string; caCertHash: string }, certificateKey?: string): string {
+/** Where a joining machine finds the cluster: a kubeconfig naming the API endpoint and the cluster CA, no credentials. */
+export const DISCOVERY_KUBECONFIG = '/etc/kiab/discovery.conf';
+
+/**
+ * The discovery kubeconfig for a join: the control-plane endpoint and the cluster CA (public), so the joining
+ * machine trusts exactly that CA as a CA hash pin would. kubeadm's token discovery would instead wait for the
+ * controller manager to sign the cluster-info ConfigMap with each fresh token, retrying every 5 s.
+ */
+export function discoveryKubeconfig(facts: ClusterFacts, clusterCaPem: string): string {
+  const name = facts.clusterName;
+  return stringify({
+    apiVersion: 'v1',
+    kind: 'Config',
+    clusters: [
+      { name, cluster: { server: `https://${facts.controlPlaneEndpoint}`, 'certificate-authority-data': Buffer.from(clusterCaPem).toString('base64') } },
+    ],
+    contexts: [{ name, context: { cluster: name, user: 'discovery' } }],
+    users: [{ name: 'discovery', user: {} }],
+    'current-context': name,
+  });
+}
+
+export function joinConfig(machine: MachineRef, facts: ClusterFacts, token: string, certificateKey?: string): string {
   const join = {
     apiVersion: 'kubeadm.k8s.io/v1beta4',
     kind: 'JoinConfiguration',
     nodeRegistration: nodeRegistration(machine, facts),
-    discovery: { bootstrapToken: { apiServerEndpoint: facts.controlPlaneEndpoint, token: discovery.token, caCertHashes: [discovery.caCertHash] } },
+    // The bootstrap token only authenticates the kubelet's TLS bootstrap; the cluster is found through the file.
+    discovery: { file: { kubeConfigPath: DISCOVERY_KUBECONFIG }, tlsBootstrapToken: token },
     ...(machine.role === 'server' && certificateKey
-      ? { controlPlane: { certificateKey, localAPIEndpoint: { advertiseAddress: machine.ip, bindPort: API_PORT } } }
+      ? {
+          controlPlane: { certificateKey, localAPIEndpoint: { advertiseAddress: machine.ip, bindPort: API_PORT } },
+          patches: { directory: KUBEADM_PATCHES_DIR },
+        }
       : {}),
   };
   return stringify(join);

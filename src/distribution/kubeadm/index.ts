@@ -1,4 +1,4 @@
-import { createHash, randomBytes, X509Certificate } from 'node:crypto';
+import { randomBytes, X509Certificate } from 'node:crypto';
 import { LOCAL_PATH_DIR } from '../../addons/index.js';
 import { hostArch, verifiedAssets } from '../../assets/cache.js';
 import { importImageArchives } from '../../assets/images.js';
@@ -13,7 +13,19 @@ import type { Distribution, DistributionContext, MachineRef, PreflightRequest } 
 import { DEFAULT_KUBEADM_VERSION, EVERY_MACHINE_IMAGES, kubeadmAssets, kubeadmNodeImage, kubeadmVersion } from './assets.js';
 import { buildKubeadmAssets, pullKubeadmAssets } from './build.js';
 import { buildConformanceAssets } from './conformance.js';
-import { API_PORT, POD_RESOLV_CONF, initConfig, joinConfig, kubeProxyConfig, NODE_PROXIER_BINDING, type ClusterFacts } from './config.js';
+import {
+  API_PORT,
+  DISCOVERY_KUBECONFIG,
+  KUBEADM_PATCHES_DIR,
+  POD_RESOLV_CONF,
+  discoveryKubeconfig,
+  initConfig,
+  joinConfig,
+  kubeadmPatches,
+  kubeProxyConfig,
+  NODE_PROXIER_BINDING,
+  type ClusterFacts,
+} from './config.js';
 import { CNI_CONFIG_PATH, cniConfig, POD_ROUTES_PATH, podRoutes } from './network.js';
 import { KUBELET_SERVING_CERT, requestsToApprove, type SigningRequest } from './serving-certs.js';
 
@@ -47,11 +59,11 @@ async function importImages(context: DistributionContext, machine: MachineRef): 
   await importImageArchives(context.provider, machine.name, CTR, dir, images);
 }
 
-/** sha256 of the cluster CA's public key, the pin kubeadm join checks the API server against. */
-async function caCertHash(provider: Provider, server: string): Promise<string> {
+/** The cluster CA as the first server holds it, checked to be a certificate: the trust a joining machine starts from. */
+async function clusterCa(provider: Provider, server: string): Promise<string> {
   const pem = (await run(provider, server, ['cat', CLUSTER_CA], { what: 'reading the cluster CA' })).stdout;
-  const spki = new X509Certificate(pem).publicKey.export({ type: 'spki', format: 'der' });
-  return `sha256:${createHash('sha256').update(spki).digest('hex')}`;
+  new X509Certificate(pem);
+  return pem;
 }
 
 /** Writes a file of secrets (mode 0600), runs the command that reads it, and removes it whatever happens. */
@@ -70,8 +82,17 @@ async function startKubeProxy(context: DistributionContext, machine: MachineRef)
   await run(context.provider, machine.name, ['systemctl', 'enable', '--now', 'kube-proxy.service'], { what: 'starting kube-proxy' });
 }
 
+/** kiab's patches of what kubeadm generates, where kubeadm init or a control-plane join reads them. */
+async function writePatches(provider: Provider, server: MachineRef): Promise<void> {
+  await provider.writeFiles(
+    server.name,
+    kubeadmPatches().map((patch) => ({ path: `${KUBEADM_PATCHES_DIR}/${patch.file}`, content: patch.content })),
+  );
+}
+
 async function initFirstServer(context: DistributionContext, first: MachineRef, certificateKey: string | undefined): Promise<void> {
   const path = `${CONFIG_DIR}/kubeadm-init.yaml`;
+  await writePatches(context.provider, first);
   await withSecretFile(context.provider, first.name, path, initConfig(first, facts(context), certificateKey), () =>
     run(context.provider, first.name, ['kubeadm', 'init', '--config', path, '--skip-token-print', ...(certificateKey ? ['--upload-certs'] : [])], {
       what: 'kubeadm init',
@@ -153,7 +174,11 @@ async function joinMachine(context: DistributionContext, machine: MachineRef, fi
     );
   }
   const joinPath = `${CONFIG_DIR}/kubeadm-join.yaml`;
-  const config = joinConfig(machine, facts(context), { token, caCertHash: await caCertHash(provider, first.name) }, certificateKey);
+  if (machine.role === 'server') await writePatches(provider, machine);
+  await provider.writeFiles(machine.name, [
+    { path: DISCOVERY_KUBECONFIG, content: discoveryKubeconfig(facts(context), await clusterCa(provider, first.name)) },
+  ]);
+  const config = joinConfig(machine, facts(context), token, certificateKey);
   await withSecretFile(provider, machine.name, joinPath, config, () =>
     run(provider, machine.name, ['kubeadm', 'join', '--config', joinPath], { what: 'kubeadm join', secrets: [token, certificateKey ?? ''] }).catch(
       async (error: unknown) => {
