@@ -1,4 +1,4 @@
-import { CoreV1Api, KubeConfig, type V1Node } from '@kubernetes/client-node';
+import { CoreV1Api, KubeConfig, type V1Node, type V1Pod } from '@kubernetes/client-node';
 import { parse, stringify } from 'yaml';
 import type { Distribution, DistributionContext, MachineRef } from '../distribution/index.js';
 import { KiabError } from '../errors.js';
@@ -90,17 +90,44 @@ export async function kubernetesNodes(kubeconfig: string): Promise<KubernetesNod
   }));
 }
 
+/** A time from the API (whole seconds) at or after `since`; always true without `since`. */
+function notBefore(time: Date | undefined, since: Date | undefined): boolean {
+  if (!since) return true;
+  return time !== undefined && new Date(time).getTime() >= Math.floor(since.getTime() / 1000) * 1000;
+}
+
+/**
+ * What the cluster is still waiting for, from one listing of nodes and kube-system pods; undefined when it is
+ * ready. With `since` (machines recreated from a snapshot, whose etcd remembers them Ready), only what the
+ * kubelets said since then counts: a node's Ready heartbeat and system containers started after it.
+ */
+export function kubernetesProblem(nodes: V1Node[], pods: V1Pod[], machines: MachineRef[], systemPods: string[], since?: Date): string | undefined {
+  const ready = new Set(
+    nodes
+      .filter((node) =>
+        node.status?.conditions?.some(
+          (condition) => condition.type === 'Ready' && condition.status === 'True' && notBefore(condition.lastHeartbeatTime, since),
+        ),
+      )
+      .map((node) => node.metadata?.name),
+  );
+  const notReady = machines.filter((machine) => !ready.has(machine.name));
+  if (notReady.length > 0) return `${notReady.map((machine) => machine.name).join(', ')} not Ready`;
+  const running = pods.filter(
+    (pod) =>
+      pod.status?.phase === 'Running' &&
+      (pod.status.containerStatuses?.length ?? 0) > 0 &&
+      pod.status.containerStatuses!.every((status) => status.ready && notBefore(status.state?.running?.startedAt, since)),
+  );
+  const missing = systemPods.filter((component) => !running.some((pod) => (pod.metadata?.name ?? '').startsWith(component)));
+  return missing.length > 0 ? `waiting for ${missing.join(', ')} to run` : undefined;
+}
+
 /** One look at the cluster: undefined when it is ready, else what it is still waiting for. */
-async function readinessProblem(api: CoreV1Api, machines: MachineRef[], systemPods: string[]): Promise<string | undefined> {
+async function readinessProblem(api: CoreV1Api, machines: MachineRef[], systemPods: string[], since?: Date): Promise<string | undefined> {
   try {
-    const nodes = await api.listNode();
-    const ready = new Set(nodes.items.filter(isReady).map((node) => node.metadata?.name));
-    const notReady = machines.filter((machine) => !ready.has(machine.name));
-    if (notReady.length > 0) return `${notReady.map((machine) => machine.name).join(', ')} not Ready`;
-    const pods = await api.listNamespacedPod({ namespace: 'kube-system' });
-    const running = pods.items.filter((pod) => pod.status?.phase === 'Running' && pod.status.containerStatuses?.every((status) => status.ready));
-    const missing = systemPods.filter((component) => !running.some((pod) => (pod.metadata?.name ?? '').startsWith(component)));
-    return missing.length > 0 ? `waiting for ${missing.join(', ')} to run` : undefined;
+    const [nodes, pods] = await Promise.all([api.listNode(), api.listNamespacedPod({ namespace: 'kube-system' })]);
+    return kubernetesProblem(nodes.items, pods.items, machines, systemPods, since);
   } catch (error) {
     return `the API server did not answer (${(error as Error).message.split('\n')[0]})`;
   }
@@ -116,6 +143,8 @@ export async function waitForKubernetes(options: {
   distribution: Distribution;
   context: DistributionContext;
   progress: (detail: string) => void;
+  /** Count only what the kubelets reported since then (see kubernetesProblem). */
+  since?: Date;
 }): Promise<void> {
   const { context } = options;
   const api = coreApi(options.kubeconfig);
@@ -124,7 +153,7 @@ export async function waitForKubernetes(options: {
   let healthyPolls = 0;
   await poll(
     async () => {
-      const problem = await readinessProblem(api, options.machines, options.distribution.systemPods);
+      const problem = await readinessProblem(api, options.machines, options.distribution.systemPods, options.since);
       healthyPolls = problem === undefined ? healthyPolls + 1 : 0;
       lastProblem = problem ?? 'checking that the system pods stay up';
       options.progress(lastProblem);
