@@ -10,15 +10,18 @@ import { BENCH_CLUSTER, RAW_CLUSTER, RAW_SUBNET, elapsedSeconds, log } from './s
 import { imageLoad, makeLoadImage } from './scenarios/image-load.js';
 import { addonBuild } from './scenarios/addons.js';
 import { kubeadmLifecycle } from './scenarios/kubeadm.js';
+import { PHASES_CLUSTER, kubeadmPhases, type KubeadmPhaseFigures } from './scenarios/kubeadm-phases.js';
 import { kubeadmHa } from './scenarios/kubeadm-ha.js';
 import { lifecycle } from './scenarios/lifecycle.js';
 import { snapshots } from './scenarios/snapshot.js';
 
 const RUNS = Number(process.env.KIAB_BENCH_RUNS ?? 3);
+/** `kubeadm-phases` runs that scenario alone and writes bench/results/kubeadm-phases.json (about 3 minutes). */
+const ONLY = process.env.KIAB_BENCH_ONLY;
 
 /** Everything the bench makes: cluster bench (with its snapshots), the raw objects, the images labelled kiab-bench=1. */
 async function cleanup(): Promise<void> {
-  const deleted = await attempt('kiab', ['delete', BENCH_CLUSTER, 'bench-kubeadm', 'bench-kubeadm-ha']);
+  const deleted = await attempt('kiab', ['delete', BENCH_CLUSTER, 'bench-kubeadm', 'bench-kubeadm-ha', PHASES_CLUSTER]);
   if (deleted.code !== 0) log(`cleanup: kiab delete ${BENCH_CLUSTER} exited ${deleted.code}: ${deleted.stderr.trim()}`);
   await rawDelete(RAW_CLUSTER);
   await removeBenchImages();
@@ -44,8 +47,40 @@ function target(measured: number, comparison: '<' | '<=' | '>=', limit: number, 
   return { measured, target: `${comparison} ${limit}${unit}`, pass };
 }
 
+function kubeadmTargets(phases: KubeadmPhaseFigures): Record<string, ReturnType<typeof target>> {
+  return {
+    up_kubeadm_1s2w_until_coredns_answers_under_20s: target(phases.up.usable.median, '<', 20, ' s'),
+    reset_kubeadm_1s2w_until_coredns_answers_under_10s: target(phases.reset.usable.median, '<', 10, ' s'),
+    idle_memory_kubeadm_1s2w_under_1GiB: target(phases.idleMemoryMiB.total ?? 0, '<', 1024, ' MiB'),
+  };
+}
+
+/** KIAB_BENCH_ONLY=kubeadm-phases: that scenario alone, with the host's load before and after. */
+async function kubeadmPhasesOnly(): Promise<void> {
+  const loadAtStart = loadavg().map((value) => round(value));
+  try {
+    const phases = await kubeadmPhases(RUNS);
+    const result = {
+      date: new Date().toISOString(),
+      machine: await machineInfo(),
+      host: { loadAverageAtStart: loadAtStart, loadAverageAtEnd: loadavg().map((value) => round(value)) },
+      unit: 'seconds',
+      runs: RUNS,
+      kubeadmPhases: phases,
+      targets: kubeadmTargets(phases),
+    };
+    const text = `${JSON.stringify(result, null, 2)}\n`;
+    await writeFile(new URL('./results/kubeadm-phases.json', import.meta.url), text);
+    process.stdout.write(text);
+  } finally {
+    await attempt('kiab', ['delete', PHASES_CLUSTER]);
+  }
+}
+
 async function main(): Promise<void> {
   if (!Number.isInteger(RUNS) || RUNS < 1) throw new Error(`KIAB_BENCH_RUNS must be a positive integer, not "${process.env.KIAB_BENCH_RUNS}"`);
+  if (ONLY === 'kubeadm-phases') return kubeadmPhasesOnly();
+  if (ONLY !== undefined) throw new Error(`KIAB_BENCH_ONLY: "${ONLY}" is not a scenario that runs alone (kubeadm-phases)`);
   await must('kiab', ['image', 'build']);
   await cleanup();
   // Other work on the host skews every figure: say how busy it was (kiab and raw runs are interleaved, so both see it).
@@ -67,6 +102,8 @@ async function main(): Promise<void> {
 
     log('kubeadm: up until Ready and CoreDNS running, and delete');
     const kubeadm = await kubeadmLifecycle(RUNS);
+    log('kubeadm phases: up 1+2 --no-addons and reset, phase by phase, and idle memory per machine');
+    const phases = 'skipped' in kubeadm ? undefined : await kubeadmPhases(RUNS);
     log('kubeadm HA: API failover and the load balancer against DNAT');
     const kubeadmHaFigures = 'skipped' in kubeadm ? kubeadm : await kubeadmHa(RUNS);
 
@@ -86,6 +123,7 @@ async function main(): Promise<void> {
       snapshot_1s2w: snap,
       imageLoad: load,
       kubeadm,
+      kubeadmPhases: phases ?? kubeadm,
       kubeadmHa: kubeadmHaFigures,
       addonBuild: addons,
       cli: { version: figure(version), status_1s2w },
@@ -93,6 +131,7 @@ async function main(): Promise<void> {
         reset_1s2w_under_3s: target(snap.reset.kiab.median, '<', 3, ' s'),
         reset_1s2w_within_1_5x_raw_restore: target(snap.reset.ratio, '<=', 1.5, 'x'),
         image_load_3_parallel_at_least_2x_faster_than_sequential: target(load.speedupVsSequential, '>=', 2, 'x'),
+        ...(phases ? kubeadmTargets(phases) : {}),
       },
       benchSeconds: round(elapsedSeconds(), 1),
     };
