@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { parse } from 'yaml';
-import type { V1Node, V1Pod } from '@kubernetes/client-node';
-import { apiServerUrl, kubernetesProblem, userKubeconfig, type ApiAddress } from '../../src/cluster/kubernetes.js';
+import type { V1EndpointSlice, V1Lease, V1Node, V1Pod } from '@kubernetes/client-node';
+import { apiServerUrl, dnsProblem, kubernetesProblem, staleLeases, userKubeconfig, type ApiAddress } from '../../src/cluster/kubernetes.js';
 import type { MachineRef } from '../../src/distribution/types.js';
 import { clusterNames } from '../../src/names.js';
 import { KiabError } from '../../src/errors.js';
@@ -114,6 +114,59 @@ describe('Kubernetes readiness', () => {
   for (const { what, nodes: listed, pods: running, since, problem } of cases) {
     it(`${what}: ${problem ?? 'ready'}`, () => {
       assert.equal(kubernetesProblem(listed, running, machines, ['etcd', 'coredns'], since), problem);
+    });
+  }
+});
+
+describe('stale leases after a restore', () => {
+  const since = new Date('2026-11-26T07:00:05Z');
+  const lease = (name: string, renewTime: string | undefined, holderIdentity: string | undefined = `${name}-holder`): V1Lease => ({
+    metadata: { name, resourceVersion: `rv-${name}` },
+    spec: { ...(holderIdentity ? { holderIdentity } : {}), ...(renewTime ? { renewTime: new Date(renewTime) } : {}) },
+  });
+  const cases: Array<{ what: string; leases: V1Lease[]; stale: string[] }> = [
+    { what: 'renewed before the restore', leases: [lease('kube-controller-manager', '2026-11-26T07:00:04.999Z')], stale: ['kube-controller-manager'] },
+    { what: 'renewed since (a new holder)', leases: [lease('kube-scheduler', '2026-11-26T07:00:05.000Z')], stale: [] },
+    { what: 'held by nobody', leases: [lease('kube-scheduler', '2026-11-26T07:00:01Z', '')], stale: [] },
+    { what: 'never renewed', leases: [lease('kube-scheduler', undefined)], stale: [] },
+  ];
+  for (const { what, leases, stale } of cases) {
+    it(`${what}: ${stale.length ? 'released at the version seen' : 'left alone'}`, () => {
+      assert.deepEqual(
+        staleLeases(leases, since),
+        stale.map((name) => ({ name, resourceVersion: `rv-${name}` })),
+      );
+    });
+  }
+});
+
+describe('the DNS Service leads to the running CoreDNS', () => {
+  const pod = (ip: string): V1Pod => ({ metadata: { name: `coredns-${ip}` }, status: { phase: 'Running', podIP: ip, podIPs: [{ ip }] } });
+  const slice = (...endpoints: Array<[string, boolean]>): V1EndpointSlice => ({
+    addressType: 'IPv4',
+    endpoints: endpoints.map(([address, ready]) => ({ addresses: [address], conditions: { ready } })),
+  });
+  const waiting = 'waiting for the DNS Service to lead to the running CoreDNS';
+  const cases: Array<{ what: string; slices: V1EndpointSlice[]; pods: V1Pod[]; problem: string | undefined }> = [
+    {
+      what: 'every ready endpoint a running pod',
+      slices: [slice(['10.244.0.4', true], ['10.244.1.2', true])],
+      pods: [pod('10.244.0.4'), pod('10.244.1.2')],
+      problem: undefined,
+    },
+    {
+      what: 'an endpoint remembered from a capture',
+      slices: [slice(['10.244.0.4', true], ['10.244.0.9', true])],
+      pods: [pod('10.244.0.4'), pod('10.244.0.5')],
+      problem: waiting,
+    },
+    { what: 'only endpoints not ready', slices: [slice(['10.244.0.4', false])], pods: [pod('10.244.0.4')], problem: waiting },
+    { what: 'a stale endpoint marked not ready', slices: [slice(['10.244.0.4', true], ['10.244.0.9', false])], pods: [pod('10.244.0.4')], problem: undefined },
+    { what: 'no endpoint at all', slices: [slice()], pods: [pod('10.244.0.4')], problem: waiting },
+  ];
+  for (const { what, slices, pods, problem } of cases) {
+    it(`${what}: ${problem ? 'waits' : 'ready'}`, () => {
+      assert.equal(dnsProblem(slices, pods), problem);
     });
   }
 });

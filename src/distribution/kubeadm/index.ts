@@ -368,6 +368,9 @@ export const kubeadmDistribution: Distribution = {
     const control = await controlServer(context);
     return control ? (await run(context.provider, control.name, ['cat', ADMIN_KUBECONFIG], { what: 'reading admin.conf' })).stdout : undefined;
   },
+  restartNodeAgent: async (context, machine) => {
+    await run(context.provider, machine.name, ['systemctl', 'restart', 'kubelet.service'], { what: 'restarting the kubelet' });
+  },
   diagnose: (context, machine) => kubeletJournal(context.provider, machine),
   ctr: () => CTR,
   buildAssets: async (request) => {
