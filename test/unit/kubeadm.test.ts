@@ -6,15 +6,18 @@ import {
   NODE_PROXIER_BINDING,
   POD_RESOLV_CONF,
   DISCOVERY_KUBECONFIG,
+  GO_MEMORY_LIMITS,
   KUBEADM_PATCHES_DIR,
   discoveryKubeconfig,
   initConfig,
   joinConfig,
   kubeadmPatches,
+  kubeletEnvironment,
   kubeProxyConfig,
   type ClusterFacts,
 } from '../../src/distribution/kubeadm/config.js';
 import { buildProgress } from '../../src/distribution/kubeadm/kubebuild.js';
+import { KUBE_PROXY_SERVICE, KUBELET_KUBEADM_DROPIN } from '../../src/distribution/kubeadm/units.js';
 import { POD_CIDR, SERVICE_CIDR, cniConfig, podRoutes, podSubnetOf } from '../../src/distribution/kubeadm/network.js';
 import type { MachineRef } from '../../src/distribution/types.js';
 
@@ -215,14 +218,43 @@ describe('kubeadm patches', () => {
     });
   }
 
-  it('CoreDNS: readiness seen within a second', () => {
+  it('CoreDNS: readiness seen within a second, with its soft memory limit', () => {
     assert.deepEqual(patches['corednsdeployment+strategic.json'], {
-      spec: { template: { spec: { containers: [{ name: 'coredns', readinessProbe: { periodSeconds: 1 } }] } } },
+      spec: {
+        template: {
+          spec: { containers: [{ name: 'coredns', readinessProbe: { periodSeconds: 1 }, env: [{ name: 'GOMEMLIMIT', value: GO_MEMORY_LIMITS.coredns }] }] },
+        },
+      },
     });
   });
 
+  for (const component of staticPods) {
+    it(`${component}: runs with its soft memory limit`, () => {
+      const container = (patches[`${component}+strategic.json`] as { spec: { containers: Array<{ env: unknown }> } }).spec.containers[0]!;
+      assert.deepEqual(container.env, [{ name: 'GOMEMLIMIT', value: GO_MEMORY_LIMITS[component as keyof typeof GO_MEMORY_LIMITS] }]);
+    });
+  }
+
   it('kubeadm init reads them', () => {
     assert.deepEqual(initDocuments().InitConfiguration.patches, { directory: KUBEADM_PATCHES_DIR });
+  });
+});
+
+describe('soft memory limits outside kubeadm', () => {
+  it('the kubelet reads its own from /etc/default/kubelet', () => {
+    assert.equal(kubeletEnvironment(), `GOMEMLIMIT=${GO_MEMORY_LIMITS.kubelet}\n`);
+    assert.match(KUBELET_KUBEADM_DROPIN, /EnvironmentFile=-\/etc\/default\/kubelet/);
+  });
+
+  it("kube-proxy's unit carries the table's", () => {
+    assert.match(KUBE_PROXY_SERVICE, new RegExp(`^Environment=GOMEMLIMIT=${GO_MEMORY_LIMITS['kube-proxy']}$`, 'm'));
+  });
+
+  it('are written in units Go reads (MiB), each at least 32 MiB', () => {
+    for (const [component, limit] of Object.entries(GO_MEMORY_LIMITS)) {
+      const mib = /^(\d+)MiB$/.exec(limit)?.[1];
+      assert.ok(mib && Number(mib) >= 32, `${component}: ${limit}`);
+    }
   });
 });
 

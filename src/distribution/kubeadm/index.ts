@@ -22,6 +22,7 @@ import {
   initConfig,
   joinConfig,
   kubeadmPatches,
+  kubeletEnvironment,
   kubeProxyConfig,
   NODE_PROXIER_BINDING,
   type ClusterFacts,
@@ -57,6 +58,23 @@ async function importImages(context: DistributionContext, machine: MachineRef): 
     .filter(([file]) => machine.role === 'server' || EVERY_MACHINE_IMAGES.some((name) => file === `images/${name}.tar`))
     .map(([file, ref]) => ({ file, ref }));
   await importImageArchives(context.provider, machine.name, CTR, dir, images);
+  await dropBlobCache(context.provider, machine);
+}
+
+const CONTENT_BLOBS = '/var/lib/containerd/io.containerd.content.v1.content/blobs/sha256';
+
+/**
+ * An import writes each image's layers into containerd's content store and reads them again to unpack them,
+ * which leaves them as active page cache charged to the machine (hundreds of MB on a server) though nothing
+ * reads them again: the containers run from the unpacked snapshots. Dropping that cache (written back first)
+ * gives it back to the host at once instead of when memory runs short.
+ */
+async function dropBlobCache(provider: Provider, machine: MachineRef): Promise<void> {
+  await run(provider, machine.name, [
+    'sh',
+    '-c',
+    `cd ${CONTENT_BLOBS} 2>/dev/null || exit 0; for blob in *; do [ -f "$blob" ] && sync "$blob" && dd if="$blob" iflag=nocache count=0 status=none; done; exit 0`,
+  ]);
 }
 
 /** The cluster CA as the first server holds it, checked to be a certificate: the trust a joining machine starts from. */
@@ -303,19 +321,24 @@ export const kubeadmDistribution: Distribution = {
   machineFiles: (context, machine) => [
     { path: CNI_CONFIG_PATH, content: cniConfig(machine) },
     { path: '/etc/kiab/node.env', content: `NODE_IP=${machine.ip}\n` },
+    { path: '/etc/default/kubelet', content: kubeletEnvironment() },
     { path: POD_RESOLV_CONF, content: `nameserver ${machine.ip}\n` },
     { path: POD_ROUTES_PATH, content: podRoutes(machine, context.machines) },
   ],
   install: async (context) => {
     const { provider, machines } = context;
-    context.progress(`importing images into ${machines.length} machines`);
-    await Promise.all(machines.map((machine) => importImages(context, machine)));
+    const servers = machines.filter((machine) => machine.role === 'server');
+    // Only the servers' images stand before kubeadm init; the workers' (pause and CoreDNS) go in meanwhile
+    // and are awaited before the workers join. A failure is kept for that moment, not left unhandled.
+    const workerImports = Promise.all(machines.filter((machine) => machine.role === 'worker').map((machine) => importImages(context, machine)));
+    workerImports.catch(() => undefined);
+    context.progress(`importing images into ${servers.length === 1 ? 'the server' : `${servers.length} servers`}`);
+    await Promise.all(servers.map((machine) => importImages(context, machine)));
     await Promise.all(machines.map((machine) => settleKubeadm(context, machine)));
     context.progress('writing pod routes');
     await writeRoutes(context);
     // Ctrl-C is taken between phases, never inside a kubeadm run: a half-run kubeadm is what convergence cannot repair.
     throwIfAborted(context.signal);
-    const servers = machines.filter((machine) => machine.role === 'server');
     let control = await controlServer(context);
     if (!control) {
       control = firstServer(context);
@@ -334,6 +357,7 @@ export const kubeadmDistribution: Distribution = {
     throwIfAborted(context.signal);
     const workers = pending.filter((machine) => machine.role === 'worker');
     if (workers.length) context.progress(`joining ${workers.length} workers`);
+    await workerImports;
     await Promise.all(workers.map((worker) => joinMachine(context, worker, control)));
     await finishMachines(context, control);
     context.progress('approving kubelet serving certificates');
