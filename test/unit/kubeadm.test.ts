@@ -45,6 +45,7 @@ interface InitDocuments {
     networking: { podSubnet: string; serviceSubnet: string };
     apiServer: { certSANs: string[] };
     controllerManager: { extraArgs: unknown };
+    encryptionAlgorithm: string;
   };
   KubeletConfiguration: { failCgroupV1: boolean; cgroupDriver: string; resolvConf: string };
 }
@@ -145,6 +146,10 @@ describe('kubeadm ClusterConfiguration and KubeletConfiguration', () => {
     assert.equal(cluster.kubernetesVersion, 'v1.34.2');
     assert.equal(cluster.controlPlaneEndpoint, 'kiab-dev-box:6443');
     assert.deepEqual(cluster.apiServer.certSANs, ['172.28.0.2', 'kiab-dev-box', 'localhost', '127.0.0.1']);
+  });
+
+  it('makes ECDSA P-256 keys (cheap on a small host)', () => {
+    assert.equal(initDocuments().ClusterConfiguration.encryptionAlgorithm, 'ECDSA-P256');
   });
 
   it("uses kiab's pod and service ranges and keeps the controller manager from allocating node CIDRs", () => {

@@ -124,7 +124,6 @@ async function initFirstServer(context: DistributionContext, first: MachineRef, 
  * after kubeadm but before these would otherwise leave a node without kube-proxy for good.
  */
 async function finishMachines(context: DistributionContext, control: MachineRef): Promise<void> {
-  context.progress('starting kube-proxy');
   await run(context.provider, control.name, [...KUBECTL, 'apply', '-f', '-'], { what: 'granting kube-proxy its role', stdin: NODE_PROXIER_BINDING });
   await Promise.all(
     context.machines.map(async (machine) => {
@@ -359,9 +358,8 @@ export const kubeadmDistribution: Distribution = {
     if (workers.length) context.progress(`joining ${workers.length} workers`);
     await workerImports;
     await Promise.all(workers.map((worker) => joinMachine(context, worker, control)));
-    await finishMachines(context, control);
-    context.progress('approving kubelet serving certificates');
-    await approveServingCertificates(context, control, machines);
+    context.progress('starting kube-proxy, approving kubelet serving certificates');
+    await Promise.all([finishMachines(context, control), approveServingCertificates(context, control, machines)]);
   },
   join: async (context, machine) => {
     await importImages(context, machine);
