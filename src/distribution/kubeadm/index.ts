@@ -327,12 +327,13 @@ export const kubeadmDistribution: Distribution = {
   install: async (context) => {
     const { provider, machines } = context;
     const servers = machines.filter((machine) => machine.role === 'server');
-    // Only the servers' images stand before kubeadm init; the workers' (pause and CoreDNS) go in meanwhile
-    // and are awaited before the workers join. A failure is kept for that moment, not left unhandled.
-    const workerImports = Promise.all(machines.filter((machine) => machine.role === 'worker').map((machine) => importImages(context, machine)));
-    workerImports.catch(() => undefined);
+    // Only the servers' images stand before kubeadm init, so they go in alone (a small host's CPU is theirs);
+    // the workers' (pause and CoreDNS) go in while kubeadm init runs and are awaited before the workers join.
+    // A failure is kept for that moment, not left unhandled.
     context.progress(`importing images into ${servers.length === 1 ? 'the server' : `${servers.length} servers`}`);
     await Promise.all(servers.map((machine) => importImages(context, machine)));
+    const workerImports = Promise.all(machines.filter((machine) => machine.role === 'worker').map((machine) => importImages(context, machine)));
+    workerImports.catch(() => undefined);
     await Promise.all(machines.map((machine) => settleKubeadm(context, machine)));
     context.progress('writing pod routes');
     await writeRoutes(context);
