@@ -183,6 +183,8 @@ async function joinMachine(context: DistributionContext, machine: MachineRef, fi
   if (machine.role === 'server') {
     certificateKey = randomBytes(32).toString('hex');
     const uploadPath = `${CONFIG_DIR}/kubeadm-upload.yaml`;
+    // Its configuration names the patches directory, which a server made by an older kiab lacks.
+    await writePatches(provider, first);
     await withSecretFile(provider, first.name, uploadPath, initConfig(first, facts(context), certificateKey), () =>
       run(provider, first.name, ['kubeadm', 'init', 'phase', 'upload-certs', '--upload-certs', '--config', uploadPath], {
         what: 'uploading control-plane certificates',
