@@ -10,20 +10,21 @@ import { BENCH_CLUSTER, RAW_CLUSTER, RAW_SUBNET, elapsedSeconds, log } from './s
 import { imageLoad, makeLoadImage } from './scenarios/image-load.js';
 import { addonBuild } from './scenarios/addons.js';
 import { kubeadmLifecycle } from './scenarios/kubeadm.js';
+import { PHASES_CLUSTER, kubeadmPhases, type KubeadmPhaseFigures } from './scenarios/kubeadm-phases.js';
 import { kubeadmHa } from './scenarios/kubeadm-ha.js';
 import { conformanceSubset } from './scenarios/conformance.js';
 import { lifecycle } from './scenarios/lifecycle.js';
 import { snapshots } from './scenarios/snapshot.js';
 
 const RUNS = Number(process.env.KIAB_BENCH_RUNS ?? 3);
-const SCENARIOS = ['lifecycle', 'snapshot', 'imageLoad', 'kubeadm', 'kubeadmHa', 'conformance', 'addonBuild'] as const;
-/** KIAB_BENCH_ONLY=kubeadm,conformance runs only those scenarios (and writes results/only-….json). */
+const SCENARIOS = ['lifecycle', 'snapshot', 'imageLoad', 'kubeadm', 'kubeadmPhases', 'kubeadmHa', 'conformance', 'addonBuild'] as const;
+/** KIAB_BENCH_ONLY=kubeadmPhases,conformance runs only those scenarios (and writes results/only-….json). */
 const ONLY = process.env.KIAB_BENCH_ONLY?.split(',').map((name) => name.trim());
 const wanted = (scenario: (typeof SCENARIOS)[number]): boolean => !ONLY || ONLY.includes(scenario);
 
 /** Everything the bench makes: cluster bench (with its snapshots), the raw objects, the images labelled kiab-bench=1. */
 async function cleanup(): Promise<void> {
-  const deleted = await attempt('kiab', ['delete', BENCH_CLUSTER, 'bench-kubeadm', 'bench-kubeadm-ha', 'bench-conformance']);
+  const deleted = await attempt('kiab', ['delete', BENCH_CLUSTER, 'bench-kubeadm', 'bench-kubeadm-ha', 'bench-conformance', PHASES_CLUSTER]);
   if (deleted.code !== 0) log(`cleanup: kiab delete ${BENCH_CLUSTER} exited ${deleted.code}: ${deleted.stderr.trim()}`);
   await rawDelete(RAW_CLUSTER);
   await removeBenchImages();
@@ -47,6 +48,14 @@ async function machineInfo(): Promise<Record<string, string | number>> {
 function target(measured: number, comparison: '<' | '<=' | '>=', limit: number, unit: string): { measured: number; target: string; pass: boolean } {
   const pass = comparison === '<' ? measured < limit : comparison === '<=' ? measured <= limit : measured >= limit;
   return { measured, target: `${comparison} ${limit}${unit}`, pass };
+}
+
+function kubeadmTargets(phases: KubeadmPhaseFigures): Record<string, ReturnType<typeof target>> {
+  return {
+    up_kubeadm_1s2w_until_coredns_answers_under_20s: target(phases.up.usable.median, '<', 20, ' s'),
+    reset_kubeadm_1s2w_until_coredns_answers_under_10s: target(phases.reset.usable.median, '<', 10, ' s'),
+    idle_memory_kubeadm_1s2w_under_1GiB: target(phases.idleMemoryMiB.total ?? 0, '<', 1024, ' MiB'),
+  };
 }
 
 async function main(): Promise<void> {
@@ -80,8 +89,12 @@ async function main(): Promise<void> {
 
     log('kubeadm: up until Ready and CoreDNS running, and delete');
     const kubeadm = wanted('kubeadm') ? await kubeadmLifecycle(RUNS) : skipped;
+    log('kubeadm phases: up 1+2 --no-addons and reset, phase by phase, and idle memory per machine');
+    // Both need the kubeadm assets, which the lifecycle scenario checks for.
+    const noAssets = 'skipped' in kubeadm && kubeadm.skipped !== skipped.skipped;
+    const phases = wanted('kubeadmPhases') && !noAssets ? await kubeadmPhases(RUNS) : undefined;
     log('kubeadm HA: API failover and the load balancer against DNAT');
-    const kubeadmHaFigures = !wanted('kubeadmHa') ? skipped : 'skipped' in kubeadm ? kubeadm : await kubeadmHa(RUNS);
+    const kubeadmHaFigures = !wanted('kubeadmHa') ? skipped : noAssets ? kubeadm : await kubeadmHa(RUNS);
     log('conformance: the CI subset through kiab conformance');
     const conformance = wanted('conformance') ? await conformanceSubset(RUNS) : skipped;
 
@@ -102,6 +115,7 @@ async function main(): Promise<void> {
       snapshot_1s2w: snap ?? skipped,
       imageLoad: load ?? skipped,
       kubeadm,
+      kubeadmPhases: phases ?? skipped,
       kubeadmHa: kubeadmHaFigures,
       conformance,
       addonBuild: addons,
@@ -114,6 +128,7 @@ async function main(): Promise<void> {
             }
           : {}),
         ...(load ? { image_load_3_parallel_at_least_2x_faster_than_sequential: target(load.speedupVsSequential, '>=', 2, 'x') } : {}),
+        ...(phases ? kubeadmTargets(phases) : {}),
       },
       benchSeconds: round(elapsedSeconds(), 1),
     };

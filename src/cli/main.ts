@@ -3,16 +3,22 @@ import { reportError } from './errors.js';
 import { buildProgram } from './program.js';
 import { createRuntime } from './runtime.js';
 
-/** --verbose may stand anywhere before a `--`, as users type it after the command too. */
-function takeVerbose(argv: string[]): { verbose: boolean; rest: string[] } {
+const ANYWHERE = ['--verbose', '--timings'];
+
+/** --verbose and --timings may stand anywhere before a `--`, as users type them after the command too. */
+function takeGlobalFlags(argv: string[]): { verbose: boolean; timings: boolean; rest: string[] } {
   const end = argv.indexOf('--') === -1 ? argv.length : argv.indexOf('--');
   const head = argv.slice(0, end);
-  return { verbose: head.includes('--verbose'), rest: [...head.filter((arg) => arg !== '--verbose'), ...argv.slice(end)] };
+  return {
+    verbose: head.includes('--verbose'),
+    timings: head.includes('--timings'),
+    rest: [...head.filter((arg) => !ANYWHERE.includes(arg)), ...argv.slice(end)],
+  };
 }
 
 export async function main(rawArgv: string[]): Promise<number> {
-  const { verbose, rest: argv } = takeVerbose(rawArgv);
-  const runtime = createRuntime();
+  const { verbose, timings, rest: argv } = takeGlobalFlags(rawArgv);
+  const runtime = createRuntime({ timings });
   const program = buildProgram(runtime);
   try {
     await program.parseAsync(argv, { from: 'user' });

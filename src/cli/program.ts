@@ -38,6 +38,7 @@ export function buildProgram(runtime: Runtime): Command {
     .description('Kube in a Box: disposable multi-node clusters of systemd machine containers')
     .version(kiabVersion, '-v, --version')
     .option('--verbose', 'print the cause chain of errors (accepted anywhere)')
+    .option('--timings', 'print each phase of a step with its duration (accepted anywhere)')
     .enablePositionalOptions();
   registerUp(program, runtime);
   registerList(program, runtime);

@@ -26,13 +26,20 @@ function elapsed(since: number): string {
  * cluster layer through the injected Reporter; ora and @clack's spinners print nothing periodic without a
  * terminal; cli-progress draws bars with known totals. Each would still need the heartbeat below.
  */
-export function terminalReporter(stream: NodeJS.WriteStream = process.stderr, options: { quiet?: boolean } = {}): Reporter {
+export function terminalReporter(stream: NodeJS.WriteStream = process.stderr, options: { quiet?: boolean; timings?: boolean } = {}): Reporter {
   const live = stream.isTTY === true && !options.quiet;
   const columns = (): number => (stream.columns ?? 100) - 1;
   return {
     step(title: string): StepProgress {
       const start = Date.now();
       let detail = '';
+      // With timings, each phase of a step (its details in turn) gets a line with its own duration.
+      let phaseStart = start;
+      const endPhase = (): void => {
+        if (!options.timings || options.quiet || !detail) return;
+        stream.write(`${live ? '\r\x1b[2K' : ''}  · ${detail.slice(0, 200)} (${elapsed(phaseStart)})\n`);
+        phaseStart = Date.now();
+      };
       let frame = 0;
       const describe = (): string => `${title}${detail ? ` — ${detail}` : ''}`;
       const draw = (): void => {
@@ -45,12 +52,16 @@ export function terminalReporter(stream: NodeJS.WriteStream = process.stderr, op
       if (live) draw();
       const finish = (mark: string, suffix: string): void => {
         if (timer) clearInterval(timer);
+        endPhase();
         if (options.quiet) return;
         stream.write(`${live ? '\r\x1b[2K' : ''}${mark} ${title}${suffix} (${elapsed(start)})\n`);
       };
       return {
         update: (next) => {
-          detail = next.replace(/\s+/g, ' ').trim();
+          const text = next.replace(/\s+/g, ' ').trim();
+          if (text === detail) return;
+          endPhase();
+          detail = text;
         },
         done: (result) => finish('✓', result ? ` — ${result}` : ''),
         fail: () => finish('✗', ''),

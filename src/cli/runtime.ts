@@ -14,7 +14,7 @@ export interface Runtime {
   endsOnInterrupt(): void;
 }
 
-export function createRuntime(): Runtime {
+export function createRuntime(options: { timings?: boolean } = {}): Runtime {
   const controller = new AbortController();
   let interrupted = false;
   let quietly = false;
@@ -30,7 +30,7 @@ export function createRuntime(): Runtime {
   let provider: Engine | undefined;
   return {
     provider: () => (provider ??= connectEngine()),
-    reporter: () => terminalReporter(process.stderr),
+    reporter: () => terminalReporter(process.stderr, { timings: options.timings === true }),
     signal: controller.signal,
     endsOnInterrupt: () => {
       quietly = true;

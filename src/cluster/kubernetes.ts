@@ -1,4 +1,4 @@
-import { CoreV1Api, KubeConfig, type V1Node } from '@kubernetes/client-node';
+import { CoordinationV1Api, CoreV1Api, DiscoveryV1Api, KubeConfig, type V1EndpointSlice, type V1Lease, type V1Node, type V1Pod } from '@kubernetes/client-node';
 import { parse, stringify } from 'yaml';
 import type { Distribution, DistributionContext, MachineRef } from '../distribution/index.js';
 import { KiabError } from '../errors.js';
@@ -61,6 +61,15 @@ export async function writeUserKubeconfig(kubeconfig: string, options: Kubeconfi
   return options.path;
 }
 
+/** The cluster DNS Service in kube-system, as kubeadm and k3s both name it. */
+const DNS_SERVICE = 'kube-dns';
+
+function discoveryApi(kubeconfig: string): DiscoveryV1Api {
+  const config = new KubeConfig();
+  config.loadFromString(kubeconfig);
+  return config.makeApiClient(DiscoveryV1Api);
+}
+
 function coreApi(kubeconfig: string): CoreV1Api {
   const config = new KubeConfig();
   config.loadFromString(kubeconfig);
@@ -90,17 +99,139 @@ export async function kubernetesNodes(kubeconfig: string): Promise<KubernetesNod
   }));
 }
 
-/** One look at the cluster: undefined when it is ready, else what it is still waiting for. */
-async function readinessProblem(api: CoreV1Api, machines: MachineRef[], systemPods: string[]): Promise<string | undefined> {
+/** A time from the API (whole seconds) at or after `since`; always true without `since`. */
+function notBefore(time: Date | undefined, since: Date | undefined): boolean {
+  if (!since) return true;
+  return time !== undefined && new Date(time).getTime() >= Math.floor(since.getTime() / 1000) * 1000;
+}
+
+/**
+ * What the cluster is still waiting for, from one listing of nodes and kube-system pods; undefined when it is
+ * ready. With `since` (machines recreated from a snapshot, whose etcd remembers them Ready), only what the
+ * kubelets said since then counts: a node's Ready heartbeat and system containers started after it.
+ */
+export function kubernetesProblem(
+  nodes: V1Node[],
+  pods: V1Pod[],
+  machines: MachineRef[],
+  systemPods: string[],
+  since?: Date,
+  /** The EndpointSlices of kube-system/kube-dns, when the cluster has that Service (see dnsProblem). */
+  dnsSlices?: V1EndpointSlice[],
+): string | undefined {
+  const notReady = nodesNotReadySince(nodes, machines, since);
+  if (notReady.length > 0) return `${notReady.map((machine) => machine.name).join(', ')} not Ready`;
+  const running = pods.filter(
+    (pod) =>
+      pod.status?.phase === 'Running' &&
+      (pod.status.containerStatuses?.length ?? 0) > 0 &&
+      pod.status.containerStatuses!.every((status) => status.ready && notBefore(status.state?.running?.startedAt, since)),
+  );
+  const missing = systemPods.filter((component) => !running.some((pod) => (pod.metadata?.name ?? '').startsWith(component)));
+  if (missing.length > 0) return `waiting for ${missing.join(', ')} to run`;
+  return dnsSlices === undefined ? undefined : dnsProblem(dnsSlices, running);
+}
+
+/**
+ * The cluster DNS Service answers once its endpoints are the DNS pods that run now: a restored cluster first
+ * lists the addresses its pods had at the capture, and CoreDNS can be ready while the Service still leads
+ * elsewhere. Undefined when every ready endpoint is a running, ready pod and there is at least one.
+ */
+export function dnsProblem(slices: V1EndpointSlice[], runningPods: V1Pod[]): string | undefined {
+  const podIps = new Set(runningPods.flatMap((pod) => (pod.status?.podIPs ?? []).map((entry) => entry.ip).concat(pod.status?.podIP ?? [])));
+  const ready = slices.flatMap((slice) => slice.endpoints.filter((endpoint) => endpoint.conditions?.ready !== false).flatMap((endpoint) => endpoint.addresses));
+  if (ready.length === 0 || ready.some((address) => !podIps.has(address))) return 'waiting for the DNS Service to lead to the running CoreDNS';
+  return undefined;
+}
+
+/**
+ * The kube-system leases nobody renewed since `since`, with the version to delete them at. After a restore
+ * every holder of such a lease is gone (every machine was made anew), yet a new controller manager or
+ * scheduler would wait for the remembered lease to expire (15 s) before it acts: until then no endpoint is
+ * updated and no pod scheduled, so CoreDNS stays unreachable through its Service.
+ */
+export function staleLeases(leases: V1Lease[], since: Date): Array<{ name: string; resourceVersion: string }> {
+  return leases
+    .filter((lease) => lease.spec?.holderIdentity && lease.spec.renewTime !== undefined && new Date(lease.spec.renewTime).getTime() < since.getTime())
+    .map((lease) => ({ name: lease.metadata?.name ?? '', resourceVersion: lease.metadata?.resourceVersion ?? '' }))
+    .filter((lease) => lease.name && lease.resourceVersion);
+}
+
+/**
+ * Deletes the stale leases (see staleLeases), each only at the version seen: one a new holder took meanwhile
+ * stays. True once the API answered the listing.
+ */
+async function releaseStaleLeases(kubeconfig: string, since: Date): Promise<boolean> {
+  const config = new KubeConfig();
+  config.loadFromString(kubeconfig);
+  const api = config.makeApiClient(CoordinationV1Api);
+  let leases: V1Lease[];
   try {
-    const nodes = await api.listNode();
-    const ready = new Set(nodes.items.filter(isReady).map((node) => node.metadata?.name));
-    const notReady = machines.filter((machine) => !ready.has(machine.name));
-    if (notReady.length > 0) return `${notReady.map((machine) => machine.name).join(', ')} not Ready`;
-    const pods = await api.listNamespacedPod({ namespace: 'kube-system' });
-    const running = pods.items.filter((pod) => pod.status?.phase === 'Running' && pod.status.containerStatuses?.every((status) => status.ready));
-    const missing = systemPods.filter((component) => !running.some((pod) => (pod.metadata?.name ?? '').startsWith(component)));
-    return missing.length > 0 ? `waiting for ${missing.join(', ')} to run` : undefined;
+    leases = (await api.listNamespacedLease({ namespace: 'kube-system' })).items;
+  } catch {
+    return false;
+  }
+  await Promise.all(
+    staleLeases(leases, since).map(({ name, resourceVersion }) =>
+      // A lease already gone or taken over is what we wanted, or what we must leave.
+      api.deleteNamespacedLease({ name, namespace: 'kube-system', body: { preconditions: { resourceVersion } } }).catch(() => undefined),
+    ),
+  );
+  return true;
+}
+
+/** Machines whose node is not Ready, or (with `since`) has not said it is since then (see kubernetesProblem). */
+export function nodesNotReadySince(nodes: V1Node[], machines: MachineRef[], since?: Date): MachineRef[] {
+  const fresh = new Set(
+    nodes
+      .filter((node) =>
+        node.status?.conditions?.some(
+          (condition) => condition.type === 'Ready' && condition.status === 'True' && notBefore(condition.lastHeartbeatTime, since),
+        ),
+      )
+      .map((node) => node.metadata?.name),
+  );
+  return machines.filter((machine) => !fresh.has(machine.name));
+}
+
+/**
+ * Once the API answers after a restore: releases the leases no one holds any more, and restarts the node
+ * agents that have not reported yet (they back off while the API is away). True once done.
+ */
+async function afterRestore(
+  api: CoreV1Api,
+  options: { kubeconfig: string; machines: MachineRef[]; distribution: Distribution; context: DistributionContext },
+  since: Date,
+): Promise<boolean> {
+  if (!(await releaseStaleLeases(options.kubeconfig, since))) return false;
+  const restart = options.distribution.restartNodeAgent;
+  if (!restart) return true;
+  let nodes: V1Node[];
+  try {
+    nodes = (await api.listNode()).items;
+  } catch {
+    return false;
+  }
+  // A kubelet that fails to restart is found by the readiness wait that follows, with its log.
+  await Promise.all(nodesNotReadySince(nodes, options.machines, since).map((machine) => restart(options.context, machine).catch(() => undefined)));
+  return true;
+}
+
+/** One look at the cluster: undefined when it is ready, else what it is still waiting for. */
+async function readinessProblem(
+  api: { core: CoreV1Api; discovery: DiscoveryV1Api },
+  machines: MachineRef[],
+  systemPods: string[],
+  since?: Date,
+): Promise<string | undefined> {
+  try {
+    const [nodes, pods, slices] = await Promise.all([
+      api.core.listNode(),
+      api.core.listNamespacedPod({ namespace: 'kube-system' }),
+      api.discovery.listNamespacedEndpointSlice({ namespace: 'kube-system', labelSelector: `kubernetes.io/service-name=${DNS_SERVICE}` }),
+    ]);
+    // Without a DNS Service (the addon not installed yet), there is nothing to lead to.
+    return kubernetesProblem(nodes.items, pods.items, machines, systemPods, since, slices.items.length > 0 ? slices.items : undefined);
   } catch (error) {
     return `the API server did not answer (${(error as Error).message.split('\n')[0]})`;
   }
@@ -116,22 +247,28 @@ export async function waitForKubernetes(options: {
   distribution: Distribution;
   context: DistributionContext;
   progress: (detail: string) => void;
+  /** Count only what the kubelets reported since then (see kubernetesProblem). */
+  since?: Date;
 }): Promise<void> {
   const { context } = options;
   const api = coreApi(options.kubeconfig);
+  const discovery = discoveryApi(options.kubeconfig);
   let lastProblem = 'the API server did not answer';
   // Seen healthy twice in a row: a pod that crash-loops can look ready for a moment.
   let healthyPolls = 0;
+  let restoredDone = options.since === undefined;
   await poll(
     async () => {
-      const problem = await readinessProblem(api, options.machines, options.distribution.systemPods);
+      if (!restoredDone) restoredDone = await afterRestore(api, options, options.since!);
+      const problem = await readinessProblem({ core: api, discovery }, options.machines, options.distribution.systemPods, options.since);
       healthyPolls = problem === undefined ? healthyPolls + 1 : 0;
       lastProblem = problem ?? 'checking that the system pods stay up';
       options.progress(lastProblem);
       return healthyPolls >= 2 ? true : undefined;
     },
     {
-      interval: 1000,
+      // Twice a second: the last look that confirms a healthy one comes half a second later, not a second.
+      interval: 500,
       deadline: context.deadline,
       ...(context.signal ? { signal: context.signal } : {}),
       timeout: async () => {

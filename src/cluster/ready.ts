@@ -24,11 +24,23 @@ export async function clusterKubeconfig(context: ClusterContext, machines: Machi
   );
 }
 
-/** For Kubernetes distributions: every machine a Ready node and the system pods running, by the context's deadline. */
-export async function waitUntilReady(context: ClusterContext, machines: MachineRef[], progress: (detail: string) => void): Promise<string | undefined> {
+/** For Kubernetes distributions: every machine a Ready node and the system pods running, by the context's deadline (as reported since `since`, if given). */
+export async function waitUntilReady(
+  context: ClusterContext,
+  machines: MachineRef[],
+  progress: (detail: string) => void,
+  since?: Date,
+): Promise<string | undefined> {
   if (!context.distribution.kubernetes) return undefined;
   const kubeconfig = await clusterKubeconfig(context, machines);
-  await waitForKubernetes({ kubeconfig, machines, distribution: context.distribution, context: distributionContext(context, machines), progress });
+  await waitForKubernetes({
+    kubeconfig,
+    machines,
+    distribution: context.distribution,
+    context: distributionContext(context, machines),
+    progress,
+    ...(since ? { since } : {}),
+  });
   return kubeconfig;
 }
 

@@ -243,6 +243,8 @@ export async function restoreSnapshot(options: SnapshotCommand): Promise<Cluster
     });
     machines.sort(compareMachines);
 
+    // The restored etcd remembers every node and pod as it was at capture: readiness counts only what comes after.
+    const restoredAt = new Date();
     await runStep(reporter, `remove ${observed.machines.length} machines`, () =>
       forEachBounded(observed.machines, 8, async (machine) => {
         await provider.removeContainer(machine.container.name);
@@ -284,7 +286,9 @@ export async function restoreSnapshot(options: SnapshotCommand): Promise<Cluster
     await runStep(reporter, `box ${names.box}`, () => ensureBox(context, observed, machines));
     await refreshBox(context, machines);
     if (context.distribution.kubernetes) {
-      const kubeconfig = await runStep(reporter, 'wait for Kubernetes', (progress) => waitUntilReady(context, machines, (detail) => progress.update(detail)));
+      const kubeconfig = await runStep(reporter, 'wait for Kubernetes', (progress) =>
+        waitUntilReady(context, machines, (detail) => progress.update(detail), restoredAt),
+      );
       if (kubeconfig && wantedAddons(spec, context.distribution).length > 0)
         await runStep(reporter, 'wait for addons', (progress) => awaitAddons(context, kubeconfig, (detail) => progress.update(detail)));
     }

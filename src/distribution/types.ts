@@ -120,6 +120,12 @@ export interface Distribution {
   membershipChanged(context: DistributionContext): Promise<void>;
   /** The cluster-admin kubeconfig as the first server has it (server URL as seen inside the cluster). */
   adminKubeconfig(context: DistributionContext): Promise<string | undefined>;
+  /**
+   * Restarts a running machine's node agent. After a restore the agents start before the API answers and
+   * back off between attempts to register (up to 7 s for the kubelet); once it answers, restarting those
+   * that have not reported yet is quicker than waiting for their next attempt. Absent where not needed.
+   */
+  restartNodeAgent?(context: DistributionContext, machine: MachineRef): Promise<void>;
   /** The last lines of the log that explains why a machine's Kubernetes is not ready. */
   diagnose(context: DistributionContext, machine: MachineRef): Promise<string>;
   /** How to reach the containerd that runs this distribution's containers, as a ctr command prefix. */

@@ -103,7 +103,9 @@ export function loadBalancerConfig(plan: LoadBalancerPlan): HaproxyConfig {
         ['timeout', 'server', '1h'],
         ['retries', 2],
         ['option', 'redispatch', 1],
-        ['default-server', 'inter', '1s', 'fall', 2, 'rise', 2],
+        // A server that is down or coming back (an API starting after a reset or a snapshot's pause) is
+        // checked every 250 ms, so it serves within half a second of answering instead of two.
+        ['default-server', 'inter', '1s', 'fastinter', '250ms', 'downinter', '250ms', 'fall', 2, 'rise', 2],
       ],
     },
     ...listener('api', `:${BOX_PORT.api}`, api ? httpCheck(api.path) : [], apiServers),

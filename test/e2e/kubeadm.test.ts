@@ -47,7 +47,9 @@ interface ConformanceJson {
   failures: Array<{ spec: string; state: string; message: string }>;
 }
 
-const CLUSTER = 'e2e-kubeadm';
+/** On an engine others test on too, KIAB_E2E_PREFIX keeps this suite's clusters apart from theirs (e.g. `me-`). */
+const PREFIX = process.env.KIAB_E2E_PREFIX ?? '';
+const CLUSTER = `${PREFIX}e2e-kubeadm`;
 const machine = (role: string, index: number): string => `kiab-${CLUSTER}-${role}-${index}`;
 
 if (skip) it('a real multi-node Kubernetes with kubeadm', { skip }, () => undefined);
@@ -362,7 +364,7 @@ else
     });
   });
 
-const BARE = 'e2e-kubeadm-bare';
+const BARE = `${PREFIX}e2e-kubeadm-bare`;
 
 if (skip) it('a kubeadm cluster without addons', { skip }, () => undefined);
 else
@@ -399,6 +401,6 @@ else
     it('up on it refuses to add addons later (exit 2, one line)', async () => {
       const again = await kiab(['up', BARE, '--addons', 'storage'], { env });
       assert.equal(again.code, 2);
-      assert.match(again.stderr.trim(), /^kiab: --addons: cluster e2e-kubeadm-bare was made with none, and up cannot change it to storage/);
+      assert.match(again.stderr.trim(), new RegExp(`^kiab: --addons: cluster ${BARE} was made with none, and up cannot change it to storage`));
     });
   });

@@ -5,12 +5,19 @@ import {
   CRI_SOCKET,
   NODE_PROXIER_BINDING,
   POD_RESOLV_CONF,
+  DISCOVERY_KUBECONFIG,
+  GO_MEMORY_LIMITS,
+  KUBEADM_PATCHES_DIR,
+  discoveryKubeconfig,
   initConfig,
   joinConfig,
+  kubeadmPatches,
+  kubeletEnvironment,
   kubeProxyConfig,
   type ClusterFacts,
 } from '../../src/distribution/kubeadm/config.js';
 import { buildProgress } from '../../src/distribution/kubeadm/kubebuild.js';
+import { KUBE_PROXY_SERVICE, KUBELET_KUBEADM_DROPIN } from '../../src/distribution/kubeadm/units.js';
 import { POD_CIDR, SERVICE_CIDR, cniConfig, podRoutes, podSubnetOf } from '../../src/distribution/kubeadm/network.js';
 import type { MachineRef } from '../../src/distribution/types.js';
 
@@ -27,6 +34,7 @@ interface InitDocuments {
     nodeRegistration: NodeRegistration;
     localAPIEndpoint: unknown;
     skipPhases: unknown;
+    patches: unknown;
     certificateKey?: string;
     bootstrapTokens: Array<{ ttl: string }>;
   };
@@ -37,6 +45,7 @@ interface InitDocuments {
     networking: { podSubnet: string; serviceSubnet: string };
     apiServer: { certSANs: string[] };
     controllerManager: { extraArgs: unknown };
+    encryptionAlgorithm: string;
   };
   KubeletConfiguration: { failCgroupV1: boolean; cgroupDriver: string; resolvConf: string };
 }
@@ -45,6 +54,7 @@ interface JoinDocument {
   nodeRegistration: NodeRegistration;
   discovery: unknown;
   controlPlane?: unknown;
+  patches?: unknown;
 }
 interface CniPlugin {
   type: string;
@@ -64,7 +74,7 @@ const facts: ClusterFacts = {
   controlPlaneEndpoint: 'kiab-dev-box:6443',
   untaintServers: false,
 };
-const discovery = { token: 'abcdef.0123456789abcdef', caCertHash: `sha256:${'c'.repeat(64)}` };
+const token = 'abcdef.0123456789abcdef';
 const certificateKey = 'f'.repeat(64);
 
 /** initConfig's documents by kind, in the order written. */
@@ -73,8 +83,7 @@ function initDocuments(facts_: ClusterFacts = facts, key?: string): InitDocument
   return Object.fromEntries(documents.map((document) => [document.kind, document])) as unknown as InitDocuments;
 }
 
-const join = (machine: MachineRef, key?: string, facts_: ClusterFacts = facts): JoinDocument =>
-  parse(joinConfig(machine, facts_, discovery, key)) as JoinDocument;
+const join = (machine: MachineRef, key?: string, facts_: ClusterFacts = facts): JoinDocument => parse(joinConfig(machine, facts_, token, key)) as JoinDocument;
 
 describe('kubeadm InitConfiguration', () => {
   it('is three documents: init, cluster and kubelet configuration', () => {
@@ -139,6 +148,10 @@ describe('kubeadm ClusterConfiguration and KubeletConfiguration', () => {
     assert.deepEqual(cluster.apiServer.certSANs, ['172.28.0.2', 'kiab-dev-box', 'localhost', '127.0.0.1']);
   });
 
+  it('makes ECDSA P-256 keys (cheap on a small host)', () => {
+    assert.equal(initDocuments().ClusterConfiguration.encryptionAlgorithm, 'ECDSA-P256');
+  });
+
   it("uses kiab's pod and service ranges and keeps the controller manager from allocating node CIDRs", () => {
     const cluster = initDocuments().ClusterConfiguration;
     assert.equal(cluster.networking.podSubnet, POD_CIDR);
@@ -161,19 +174,92 @@ describe('kubeadm JoinConfiguration', () => {
     { machine: server1, key: certificateKey, controlPlane: { certificateKey, localAPIEndpoint: { advertiseAddress: '172.28.0.11', bindPort: 6443 } } },
   ];
   for (const { machine, key, controlPlane } of controlPlaneCases) {
-    it(`${machine.role} ${key ? 'with' : 'without'} a certificate key: ${controlPlane ? 'joins the control plane' : 'no controlPlane block'}`, () => {
+    it(`${machine.role} ${key ? 'with' : 'without'} a certificate key: ${controlPlane ? 'joins the control plane, with the patches' : 'no controlPlane block, no patches'}`, () => {
       assert.deepEqual(join(machine, key).controlPlane, controlPlane);
+      assert.deepEqual(join(machine, key).patches, controlPlane ? { directory: KUBEADM_PATCHES_DIR } : undefined);
     });
   }
 
-  it('discovers the cluster through the box with the token and CA hash', () => {
+  it('discovers the cluster from the discovery file, the token serving only the TLS bootstrap', () => {
     const document = join(worker0);
     assert.equal(document.kind, 'JoinConfiguration');
-    assert.deepEqual(document.discovery, {
-      bootstrapToken: { apiServerEndpoint: 'kiab-dev-box:6443', token: discovery.token, caCertHashes: [discovery.caCertHash] },
-    });
+    assert.deepEqual(document.discovery, { file: { kubeConfigPath: DISCOVERY_KUBECONFIG }, tlsBootstrapToken: token });
     assert.equal(document.nodeRegistration.name, 'kiab-dev-worker-0');
     assert.deepEqual(document.nodeRegistration.kubeletExtraArgs, [{ name: 'node-ip', value: '172.28.0.50' }]);
+  });
+});
+
+describe('kubeadm discovery kubeconfig', () => {
+  it('names the control plane through the box and pins the cluster CA, with no credentials', () => {
+    const pem = '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n';
+    const config = parse(discoveryKubeconfig(facts, pem)) as {
+      clusters: Array<{ cluster: Record<string, string> }>;
+      users: Array<{ user: Record<string, unknown> }>;
+      'current-context': string;
+    };
+    assert.deepEqual(config.clusters[0]!.cluster, { server: 'https://kiab-dev-box:6443', 'certificate-authority-data': Buffer.from(pem).toString('base64') });
+    assert.deepEqual(config.users[0]!.user, {});
+    assert.equal(config['current-context'], 'dev');
+  });
+});
+
+describe('kubeadm patches', () => {
+  const patches = Object.fromEntries(kubeadmPatches().map((patch) => [patch.file, JSON.parse(patch.content) as Document]));
+  const staticPods = ['etcd', 'kube-apiserver', 'kube-controller-manager', 'kube-scheduler'];
+
+  it('are strategic merge patches of the four static pods and the CoreDNS Deployment, nothing else', () => {
+    assert.deepEqual(Object.keys(patches).sort(), [...staticPods.map((name) => `${name}+strategic.json`), 'corednsdeployment+strategic.json'].sort());
+  });
+
+  for (const component of staticPods) {
+    it(`${component}: startup probed every second from the start, within the upstream 240 s budget`, () => {
+      const containers = (patches[`${component}+strategic.json`] as { spec: { containers: Array<{ name: string; startupProbe: Document }> } }).spec.containers;
+      assert.equal(containers.length, 1);
+      assert.equal(containers[0]!.name, component);
+      const probe = containers[0]!.startupProbe as { initialDelaySeconds: number; periodSeconds: number; failureThreshold: number };
+      assert.equal(probe.initialDelaySeconds, 0);
+      assert.equal(probe.periodSeconds, 1);
+      assert.ok(probe.periodSeconds * probe.failureThreshold >= 240);
+    });
+  }
+
+  it('CoreDNS: readiness seen within a second, with its soft memory limit', () => {
+    assert.deepEqual(patches['corednsdeployment+strategic.json'], {
+      spec: {
+        template: {
+          spec: { containers: [{ name: 'coredns', readinessProbe: { periodSeconds: 1 }, env: [{ name: 'GOMEMLIMIT', value: GO_MEMORY_LIMITS.coredns }] }] },
+        },
+      },
+    });
+  });
+
+  for (const component of staticPods) {
+    it(`${component}: runs with its soft memory limit`, () => {
+      const container = (patches[`${component}+strategic.json`] as { spec: { containers: Array<{ env: unknown }> } }).spec.containers[0]!;
+      assert.deepEqual(container.env, [{ name: 'GOMEMLIMIT', value: GO_MEMORY_LIMITS[component as keyof typeof GO_MEMORY_LIMITS] }]);
+    });
+  }
+
+  it('kubeadm init reads them', () => {
+    assert.deepEqual(initDocuments().InitConfiguration.patches, { directory: KUBEADM_PATCHES_DIR });
+  });
+});
+
+describe('soft memory limits outside kubeadm', () => {
+  it('the kubelet reads its own from /etc/default/kubelet', () => {
+    assert.equal(kubeletEnvironment(), `GOMEMLIMIT=${GO_MEMORY_LIMITS.kubelet}\n`);
+    assert.match(KUBELET_KUBEADM_DROPIN, /EnvironmentFile=-\/etc\/default\/kubelet/);
+  });
+
+  it("kube-proxy's unit carries the table's", () => {
+    assert.match(KUBE_PROXY_SERVICE, new RegExp(`^Environment=GOMEMLIMIT=${GO_MEMORY_LIMITS['kube-proxy']}$`, 'm'));
+  });
+
+  it('are written in units Go reads (MiB), each at least 32 MiB', () => {
+    for (const [component, limit] of Object.entries(GO_MEMORY_LIMITS)) {
+      const mib = /^(\d+)MiB$/.exec(limit)?.[1];
+      assert.ok(mib && Number(mib) >= 32, `${component}: ${limit}`);
+    }
   });
 });
 

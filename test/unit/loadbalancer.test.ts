@@ -77,6 +77,11 @@ describe('load balancer configuration', () => {
     assert.ok(defaults.includes('mode tcp'));
   });
 
+  it('checks a server that is down or changing state four times a second, one that is up every second', () => {
+    const defaults = section(render([machine('server', 0)]), 'defaults');
+    assert.ok(defaults.includes('default-server inter 1s fastinter 250ms downinter 250ms fall 2 rise 2'), defaults.join('\n'));
+  });
+
   it('refuses a token that could break out of its line', () => {
     assert.throws(() => render([{ name: 'evil\n  server x', role: 'server', ip: '1.2.3.4' }]), /token/);
     assert.throws(() => render([{ name: 'a b', role: 'server', ip: '1.2.3.4' }]), /token/);

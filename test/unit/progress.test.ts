@@ -46,6 +46,23 @@ describe('progress without a terminal', () => {
     assert.equal(out.text(), '✗ boot (0.0s)\n');
   });
 
+  it('with timings, prints each phase of a step with its own duration, once per change of detail', () => {
+    const out = stream(false);
+    const step = terminalReporter(out, { timings: true }).step('install kubeadm');
+    step.update('importing images');
+    mock.timers.tick(2500);
+    step.update('kubeadm  init');
+    step.update('kubeadm init');
+    mock.timers.tick(4000);
+    step.update('joining 2 workers');
+    mock.timers.tick(1000);
+    step.done();
+    assert.equal(
+      out.text(),
+      ['  · importing images (2.5s)', '  · kubeadm init (4.0s)', '  · joining 2 workers (1.0s)', '✓ install kubeadm (7.5s)', ''].join('\n'),
+    );
+  });
+
   it('draws in place on a terminal instead of printing heartbeat lines', () => {
     const out = stream(true);
     const step = terminalReporter(out).step('boot');

@@ -1,4 +1,4 @@
-import { createHash, randomBytes, X509Certificate } from 'node:crypto';
+import { randomBytes, X509Certificate } from 'node:crypto';
 import { LOCAL_PATH_DIR } from '../../addons/index.js';
 import { hostArch, verifiedAssets } from '../../assets/cache.js';
 import { importImageArchives } from '../../assets/images.js';
@@ -13,7 +13,20 @@ import type { Distribution, DistributionContext, MachineRef, PreflightRequest } 
 import { DEFAULT_KUBEADM_VERSION, EVERY_MACHINE_IMAGES, kubeadmAssets, kubeadmNodeImage, kubeadmVersion } from './assets.js';
 import { buildKubeadmAssets, pullKubeadmAssets } from './build.js';
 import { buildConformanceAssets, pullConformanceAssets } from './conformance.js';
-import { API_PORT, POD_RESOLV_CONF, initConfig, joinConfig, kubeProxyConfig, NODE_PROXIER_BINDING, type ClusterFacts } from './config.js';
+import {
+  API_PORT,
+  DISCOVERY_KUBECONFIG,
+  KUBEADM_PATCHES_DIR,
+  POD_RESOLV_CONF,
+  discoveryKubeconfig,
+  initConfig,
+  joinConfig,
+  kubeadmPatches,
+  kubeletEnvironment,
+  kubeProxyConfig,
+  NODE_PROXIER_BINDING,
+  type ClusterFacts,
+} from './config.js';
 import { CNI_CONFIG_PATH, cniConfig, POD_ROUTES_PATH, podRoutes } from './network.js';
 import { KUBELET_SERVING_CERT, requestsToApprove, type SigningRequest } from './serving-certs.js';
 
@@ -44,15 +57,31 @@ async function importImages(context: DistributionContext, machine: MachineRef): 
   const images = Object.entries(manifest.images)
     .filter(([file]) => machine.role === 'server' || EVERY_MACHINE_IMAGES.some((name) => file === `images/${name}.tar`))
     .map(([file, ref]) => ({ file, ref }));
-  context.progress(`importing ${images.length} images into ${machine.name}`);
   await importImageArchives(context.provider, machine.name, CTR, dir, images);
+  await dropBlobCache(context.provider, machine);
 }
 
-/** sha256 of the cluster CA's public key, the pin kubeadm join checks the API server against. */
-async function caCertHash(provider: Provider, server: string): Promise<string> {
+const CONTENT_BLOBS = '/var/lib/containerd/io.containerd.content.v1.content/blobs/sha256';
+
+/**
+ * An import writes each image's layers into containerd's content store and reads them again to unpack them,
+ * which leaves them as active page cache charged to the machine (hundreds of MB on a server) though nothing
+ * reads them again: the containers run from the unpacked snapshots. Dropping that cache (written back first)
+ * gives it back to the host at once instead of when memory runs short.
+ */
+async function dropBlobCache(provider: Provider, machine: MachineRef): Promise<void> {
+  await run(provider, machine.name, [
+    'sh',
+    '-c',
+    `cd ${CONTENT_BLOBS} 2>/dev/null || exit 0; for blob in *; do [ -f "$blob" ] && sync "$blob" && dd if="$blob" iflag=nocache count=0 status=none; done; exit 0`,
+  ]);
+}
+
+/** The cluster CA as the first server holds it, checked to be a certificate: the trust a joining machine starts from. */
+async function clusterCa(provider: Provider, server: string): Promise<string> {
   const pem = (await run(provider, server, ['cat', CLUSTER_CA], { what: 'reading the cluster CA' })).stdout;
-  const spki = new X509Certificate(pem).publicKey.export({ type: 'spki', format: 'der' });
-  return `sha256:${createHash('sha256').update(spki).digest('hex')}`;
+  new X509Certificate(pem);
+  return pem;
 }
 
 /** Writes a file of secrets (mode 0600), runs the command that reads it, and removes it whatever happens. */
@@ -71,8 +100,17 @@ async function startKubeProxy(context: DistributionContext, machine: MachineRef)
   await run(context.provider, machine.name, ['systemctl', 'enable', '--now', 'kube-proxy.service'], { what: 'starting kube-proxy' });
 }
 
+/** kiab's patches of what kubeadm generates, where kubeadm init or a control-plane join reads them. */
+async function writePatches(provider: Provider, server: MachineRef): Promise<void> {
+  await provider.writeFiles(
+    server.name,
+    kubeadmPatches().map((patch) => ({ path: `${KUBEADM_PATCHES_DIR}/${patch.file}`, content: patch.content })),
+  );
+}
+
 async function initFirstServer(context: DistributionContext, first: MachineRef, certificateKey: string | undefined): Promise<void> {
   const path = `${CONFIG_DIR}/kubeadm-init.yaml`;
+  await writePatches(context.provider, first);
   await withSecretFile(context.provider, first.name, path, initConfig(first, facts(context), certificateKey), () =>
     run(context.provider, first.name, ['kubeadm', 'init', '--config', path, '--skip-token-print', ...(certificateKey ? ['--upload-certs'] : [])], {
       what: 'kubeadm init',
@@ -86,7 +124,6 @@ async function initFirstServer(context: DistributionContext, first: MachineRef, 
  * after kubeadm but before these would otherwise leave a node without kube-proxy for good.
  */
 async function finishMachines(context: DistributionContext, control: MachineRef): Promise<void> {
-  context.progress('starting kube-proxy');
   await run(context.provider, control.name, [...KUBECTL, 'apply', '-f', '-'], { what: 'granting kube-proxy its role', stdin: NODE_PROXIER_BINDING });
   await Promise.all(
     context.machines.map(async (machine) => {
@@ -146,6 +183,8 @@ async function joinMachine(context: DistributionContext, machine: MachineRef, fi
   if (machine.role === 'server') {
     certificateKey = randomBytes(32).toString('hex');
     const uploadPath = `${CONFIG_DIR}/kubeadm-upload.yaml`;
+    // Its configuration names the patches directory, which a server made by an older kiab lacks.
+    await writePatches(provider, first);
     await withSecretFile(provider, first.name, uploadPath, initConfig(first, facts(context), certificateKey), () =>
       run(provider, first.name, ['kubeadm', 'init', 'phase', 'upload-certs', '--upload-certs', '--config', uploadPath], {
         what: 'uploading control-plane certificates',
@@ -154,7 +193,11 @@ async function joinMachine(context: DistributionContext, machine: MachineRef, fi
     );
   }
   const joinPath = `${CONFIG_DIR}/kubeadm-join.yaml`;
-  const config = joinConfig(machine, facts(context), { token, caCertHash: await caCertHash(provider, first.name) }, certificateKey);
+  if (machine.role === 'server') await writePatches(provider, machine);
+  await provider.writeFiles(machine.name, [
+    { path: DISCOVERY_KUBECONFIG, content: discoveryKubeconfig(facts(context), await clusterCa(provider, first.name)) },
+  ]);
+  const config = joinConfig(machine, facts(context), token, certificateKey);
   await withSecretFile(provider, machine.name, joinPath, config, () =>
     run(provider, machine.name, ['kubeadm', 'join', '--config', joinPath], { what: 'kubeadm join', secrets: [token, certificateKey ?? ''] }).catch(
       async (error: unknown) => {
@@ -279,18 +322,25 @@ export const kubeadmDistribution: Distribution = {
   machineFiles: (context, machine) => [
     { path: CNI_CONFIG_PATH, content: cniConfig(machine) },
     { path: '/etc/kiab/node.env', content: `NODE_IP=${machine.ip}\n` },
+    { path: '/etc/default/kubelet', content: kubeletEnvironment() },
     { path: POD_RESOLV_CONF, content: `nameserver ${machine.ip}\n` },
     { path: POD_ROUTES_PATH, content: podRoutes(machine, context.machines) },
   ],
   install: async (context) => {
     const { provider, machines } = context;
-    await Promise.all(machines.map((machine) => importImages(context, machine)));
+    const servers = machines.filter((machine) => machine.role === 'server');
+    // Only the servers' images stand before kubeadm init, so they go in alone (a small host's CPU is theirs);
+    // the workers' (pause and CoreDNS) go in while kubeadm init runs and are awaited before the workers join.
+    // A failure is kept for that moment, not left unhandled.
+    context.progress(`importing images into ${servers.length === 1 ? 'the server' : `${servers.length} servers`}`);
+    await Promise.all(servers.map((machine) => importImages(context, machine)));
+    const workerImports = Promise.all(machines.filter((machine) => machine.role === 'worker').map((machine) => importImages(context, machine)));
+    workerImports.catch(() => undefined);
     await Promise.all(machines.map((machine) => settleKubeadm(context, machine)));
     context.progress('writing pod routes');
     await writeRoutes(context);
     // Ctrl-C is taken between phases, never inside a kubeadm run: a half-run kubeadm is what convergence cannot repair.
     throwIfAborted(context.signal);
-    const servers = machines.filter((machine) => machine.role === 'server');
     let control = await controlServer(context);
     if (!control) {
       control = firstServer(context);
@@ -309,10 +359,10 @@ export const kubeadmDistribution: Distribution = {
     throwIfAborted(context.signal);
     const workers = pending.filter((machine) => machine.role === 'worker');
     if (workers.length) context.progress(`joining ${workers.length} workers`);
+    await workerImports;
     await Promise.all(workers.map((worker) => joinMachine(context, worker, control)));
-    await finishMachines(context, control);
-    context.progress('approving kubelet serving certificates');
-    await approveServingCertificates(context, control, machines);
+    context.progress('starting kube-proxy, approving kubelet serving certificates');
+    await Promise.all([finishMachines(context, control), approveServingCertificates(context, control, machines)]);
   },
   join: async (context, machine) => {
     await importImages(context, machine);
@@ -342,6 +392,9 @@ export const kubeadmDistribution: Distribution = {
     // Absent until kubeadm init has run: an answer, not a failure.
     const control = await controlServer(context);
     return control ? (await run(context.provider, control.name, ['cat', ADMIN_KUBECONFIG], { what: 'reading admin.conf' })).stdout : undefined;
+  },
+  restartNodeAgent: async (context, machine) => {
+    await run(context.provider, machine.name, ['systemctl', 'restart', 'kubelet.service'], { what: 'restarting the kubelet' });
   },
   diagnose: (context, machine) => kubeletJournal(context.provider, machine),
   ctr: () => CTR,

@@ -3,7 +3,7 @@ import { readPackageFile } from '../../package-files.js';
 
 const file = (name: string): string => readPackageFile(`src/distribution/kubeadm/files/${name}`);
 
-/** kubelet restarts until kubeadm has written its configuration (the upstream behaviour), and systemd never gives up on it. */
+/** kubelet starts once kubeadm has written its configuration (kubeadm restarts it), and systemd never gives up on it. */
 export const KUBELET_SERVICE = file('kubelet.service');
 
 /** The settings of upstream's 10-kubeadm.conf drop-in: kubeadm writes the files these point at. */
