@@ -38,7 +38,11 @@ export async function conformanceSubset(runs: number): Promise<ConformanceFigure
       const args = ['conformance', CLUSTER, '--focus', CI_FOCUS, '--report-dir', join(reports, String(run)), '-o', 'json'];
       durations.push(await timed(() => must('kiab', args)));
     }
-    return { specs: CI_SPECS.length, ci_subset_first_run: durations[0]!, ci_subset: figure(durations.length > 1 ? durations.slice(1) : durations) };
+    return {
+      specs: CI_SPECS.length,
+      ci_subset_first_run: figure(durations.slice(0, 1)).median,
+      ci_subset: figure(durations.length > 1 ? durations.slice(1) : durations),
+    };
   } finally {
     await attempt('kiab', ['delete', CLUSTER]);
     await rm(reports, { recursive: true, force: true });

@@ -98,6 +98,8 @@ export function ingressAddon(settings: AddonSettings): AddonManifest {
     },
   };
   const ping = { httpGet: { path: '/ping', port: 'traefik' }, periodSeconds: 5, failureThreshold: 3 };
+  // Readiness is looked at every second, so `up` sees it as soon as it is true; liveness keeps its patience.
+  const ready = { ...ping, periodSeconds: 1 };
   const daemonSet: V1DaemonSet = {
     apiVersion: 'apps/v1',
     kind: 'DaemonSet',
@@ -147,7 +149,7 @@ export function ingressAddon(settings: AddonSettings): AddonManifest {
                 { name: 'websecure', containerPort: 8443, hostPort: 443, protocol: 'TCP' },
                 { name: 'traefik', containerPort: 9000, protocol: 'TCP' },
               ],
-              readinessProbe: ping,
+              readinessProbe: ready,
               livenessProbe: ping,
               securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] }, readOnlyRootFilesystem: true },
               volumeMounts: [

@@ -119,6 +119,8 @@ export function loadBalancerAddon(settings: AddonSettings): AddonManifest {
   };
   const metrics = { name: 'monitoring', containerPort: 7472 };
   const health = { httpGet: { path: '/metrics', port: 'monitoring' }, initialDelaySeconds: 2, periodSeconds: 5, failureThreshold: 3 };
+  // Readiness is looked at every second, so `up` sees it as soon as it is true; liveness keeps its patience.
+  const ready = { ...health, initialDelaySeconds: 0, periodSeconds: 1 };
   const controller: V1Deployment = {
     apiVersion: 'apps/v1',
     kind: 'Deployment',
@@ -145,7 +147,7 @@ export function loadBalancerAddon(settings: AddonSettings): AddonManifest {
               ],
               ports: [metrics],
               livenessProbe: health,
-              readinessProbe: health,
+              readinessProbe: ready,
               securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ['all'] }, readOnlyRootFilesystem: true },
             },
           ],
@@ -185,7 +187,7 @@ export function loadBalancerAddon(settings: AddonSettings): AddonManifest {
               ],
               ports: [metrics, { name: 'memberlist-tcp', containerPort: 7946 }, { name: 'memberlist-udp', containerPort: 7946, protocol: 'UDP' }],
               livenessProbe: health,
-              readinessProbe: health,
+              readinessProbe: ready,
               securityContext: { allowPrivilegeEscalation: false, capabilities: { add: ['NET_RAW'], drop: ['ALL'] }, readOnlyRootFilesystem: true },
               volumeMounts: [
                 { name: 'memberlist', mountPath: '/etc/ml_secret_key', readOnly: true },

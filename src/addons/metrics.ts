@@ -119,7 +119,8 @@ export function metricsAddon(settings: AddonSettings): AddonManifest {
               ],
               resources: { requests: { cpu: '100m', memory: '200Mi' } },
               ports: [{ name: 'https', containerPort: 10250, protocol: 'TCP' }],
-              readinessProbe: { ...probe('/readyz'), initialDelaySeconds: 5 },
+              // Looked at every second: ready once the first scrape is stored, which `up` waits for.
+              readinessProbe: { ...probe('/readyz'), periodSeconds: 1 },
               livenessProbe: probe('/livez'),
               securityContext: {
                 readOnlyRootFilesystem: true,
