@@ -62,7 +62,7 @@ node bin/kiab.mjs image build --base-from-debootstrap
 # Kubernetes from source for the kubeadm distribution: no release can be downloaded here. Go's caches and
 # kiab's asset cache live outside the clone, so a warm machine verifies in seconds instead of compiling.
 if command -v go >/dev/null; then
-  log 'building kubeadm assets and the conformance suite from the k8s.io/kubernetes Go module (cold: ~7 + ~15 min on 2 cores)'
+  log 'building kubeadm assets, the addons and the conformance suite from their Go modules (cold: ~7 + ~10 + ~15 min on 2 cores)'
   node bin/kiab.mjs assets build --k8s kubeadm --conformance
 else
   log 'go not found: skipping the kubeadm assets (the kubeadm end-to-end suite will report itself skipped)'
