@@ -2,7 +2,9 @@ import {
   ApiextensionsV1Api,
   ApiregistrationV1Api,
   AppsV1Api,
+  CoordinationV1Api,
   CoreV1Api,
+  DiscoveryV1Api,
   KubeConfig,
   KubernetesObjectApi,
   PatchStrategy,
@@ -11,13 +13,15 @@ import {
 } from '@kubernetes/client-node';
 import type { AddonProbe } from '../addons/index.js';
 
-/** The API clients the addon steps use, made once from a kubeconfig. */
+/** The API clients kiab's steps use, made once from a kubeconfig. */
 export interface KubeClients {
   objects: KubernetesObjectApi;
   core: CoreV1Api;
   apps: AppsV1Api;
   extensions: ApiextensionsV1Api;
   registration: ApiregistrationV1Api;
+  discovery: DiscoveryV1Api;
+  coordination: CoordinationV1Api;
 }
 
 export function kubeClients(kubeconfig: string): KubeClients {
@@ -29,6 +33,8 @@ export function kubeClients(kubeconfig: string): KubeClients {
     apps: config.makeApiClient(AppsV1Api),
     extensions: config.makeApiClient(ApiextensionsV1Api),
     registration: config.makeApiClient(ApiregistrationV1Api),
+    discovery: config.makeApiClient(DiscoveryV1Api),
+    coordination: config.makeApiClient(CoordinationV1Api),
   };
 }
 

@@ -1,4 +1,4 @@
-import { CoordinationV1Api, CoreV1Api, DiscoveryV1Api, KubeConfig, type V1EndpointSlice, type V1Lease, type V1Node, type V1Pod } from '@kubernetes/client-node';
+import type { CoreV1Api, V1EndpointSlice, V1Lease, V1Node, V1Pod } from '@kubernetes/client-node';
 import { parse, stringify } from 'yaml';
 import type { Distribution, DistributionContext, MachineRef } from '../distribution/index.js';
 import { KiabError } from '../errors.js';
@@ -8,6 +8,7 @@ import { localRegistryHostingConfigMap, type RegistryEndpoints } from '../regist
 import { poll } from '../wait.js';
 import { inotifyHint } from '../host/inotify.js';
 import type { ClusterNames } from '../names.js';
+import { kubeClients, type KubeClients } from './kube-objects.js';
 
 export type ApiAddress = 'localhost' | 'box';
 
@@ -64,18 +65,6 @@ export async function writeUserKubeconfig(kubeconfig: string, options: Kubeconfi
 /** The cluster DNS Service in kube-system, as kubeadm and k3s both name it. */
 const DNS_SERVICE = 'kube-dns';
 
-function discoveryApi(kubeconfig: string): DiscoveryV1Api {
-  const config = new KubeConfig();
-  config.loadFromString(kubeconfig);
-  return config.makeApiClient(DiscoveryV1Api);
-}
-
-function coreApi(kubeconfig: string): CoreV1Api {
-  const config = new KubeConfig();
-  config.loadFromString(kubeconfig);
-  return config.makeApiClient(CoreV1Api);
-}
-
 function isReady(node: V1Node): boolean {
   return node.status?.conditions?.some((condition) => condition.type === 'Ready' && condition.status === 'True') ?? false;
 }
@@ -89,7 +78,7 @@ export interface KubernetesNodeInfo {
 
 /** Per node: Ready, kubelet version and how many pods run there, from the API. */
 export async function kubernetesNodes(kubeconfig: string): Promise<KubernetesNodeInfo[]> {
-  const api = coreApi(kubeconfig);
+  const api = kubeClients(kubeconfig).core;
   const [nodes, pods] = await Promise.all([api.listNode(), api.listPodForAllNamespaces()]);
   return nodes.items.map((node) => ({
     name: node.metadata?.name ?? '',
@@ -161,10 +150,7 @@ export function staleLeases(leases: V1Lease[], since: Date): Array<{ name: strin
  * Deletes the stale leases (see staleLeases), each only at the version seen: one a new holder took meanwhile
  * stays. True once the API answered the listing.
  */
-async function releaseStaleLeases(kubeconfig: string, since: Date): Promise<boolean> {
-  const config = new KubeConfig();
-  config.loadFromString(kubeconfig);
-  const api = config.makeApiClient(CoordinationV1Api);
+async function releaseStaleLeases(api: KubeClients['coordination'], since: Date): Promise<boolean> {
   let leases: V1Lease[];
   try {
     leases = (await api.listNamespacedLease({ namespace: 'kube-system' })).items;
@@ -199,16 +185,16 @@ export function nodesNotReadySince(nodes: V1Node[], machines: MachineRef[], sinc
  * agents that have not reported yet (they back off while the API is away). True once done.
  */
 async function afterRestore(
-  api: CoreV1Api,
-  options: { kubeconfig: string; machines: MachineRef[]; distribution: Distribution; context: DistributionContext },
+  api: KubeClients,
+  options: { machines: MachineRef[]; distribution: Distribution; context: DistributionContext },
   since: Date,
 ): Promise<boolean> {
-  if (!(await releaseStaleLeases(options.kubeconfig, since))) return false;
+  if (!(await releaseStaleLeases(api.coordination, since))) return false;
   const restart = options.distribution.restartNodeAgent;
   if (!restart) return true;
   let nodes: V1Node[];
   try {
-    nodes = (await api.listNode()).items;
+    nodes = (await api.core.listNode()).items;
   } catch {
     return false;
   }
@@ -218,12 +204,7 @@ async function afterRestore(
 }
 
 /** One look at the cluster: undefined when it is ready, else what it is still waiting for. */
-async function readinessProblem(
-  api: { core: CoreV1Api; discovery: DiscoveryV1Api },
-  machines: MachineRef[],
-  systemPods: string[],
-  since?: Date,
-): Promise<string | undefined> {
+async function readinessProblem(api: KubeClients, machines: MachineRef[], systemPods: string[], since?: Date): Promise<string | undefined> {
   try {
     const [nodes, pods, slices] = await Promise.all([
       api.core.listNode(),
@@ -251,8 +232,7 @@ export async function waitForKubernetes(options: {
   since?: Date;
 }): Promise<void> {
   const { context } = options;
-  const api = coreApi(options.kubeconfig);
-  const discovery = discoveryApi(options.kubeconfig);
+  const api = kubeClients(options.kubeconfig);
   let lastProblem = 'the API server did not answer';
   // Seen healthy twice in a row: a pod that crash-loops can look ready for a moment.
   let healthyPolls = 0;
@@ -260,7 +240,7 @@ export async function waitForKubernetes(options: {
   await poll(
     async () => {
       if (!restoredDone) restoredDone = await afterRestore(api, options, options.since!);
-      const problem = await readinessProblem({ core: api, discovery }, options.machines, options.distribution.systemPods, options.since);
+      const problem = await readinessProblem(api, options.machines, options.distribution.systemPods, options.since);
       healthyPolls = problem === undefined ? healthyPolls + 1 : 0;
       lastProblem = problem ?? 'checking that the system pods stay up';
       options.progress(lastProblem);
@@ -272,7 +252,7 @@ export async function waitForKubernetes(options: {
       deadline: context.deadline,
       ...(context.signal ? { signal: context.signal } : {}),
       timeout: async () => {
-        const culprit = await firstNotReady(api, options.machines);
+        const culprit = await firstNotReady(api.core, options.machines);
         const log = culprit ? await options.distribution.diagnose(context, culprit).catch(() => '') : '';
         return new KiabError(
           `Kubernetes was not ready at the deadline: ${lastProblem}${culprit ? `; last lines of ${culprit.name}'s log: ${log.split('\n').slice(-8).join(' | ')}` : ''}`,
@@ -297,7 +277,7 @@ async function firstNotReady(api: CoreV1Api, machines: MachineRef[]): Promise<Ma
 
 /** KEP-1755: publishes where the registry is, so Tilt, Skaffold and friends find it themselves. */
 export async function publishLocalRegistry(kubeconfig: string, endpoints: RegistryEndpoints): Promise<void> {
-  const api = coreApi(kubeconfig);
+  const api = kubeClients(kubeconfig).core;
   const body = localRegistryHostingConfigMap(endpoints) as { metadata: { name: string; namespace: string }; data: Record<string, string> };
   try {
     await api.replaceNamespacedConfigMap({ name: body.metadata.name, namespace: body.metadata.namespace, body });
