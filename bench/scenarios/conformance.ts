@@ -1,10 +1,10 @@
 // The CI subset of the upstream conformance suite (test/e2e/conformance-subset.ts) through `kiab conformance`
 // on a default kubeadm cluster (1+2, addons on), as CI runs it. The first run also loads the test images into
 // the machines; later runs find them there, so they show the suite alone.
-import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CONFORMANCE_ASSETS } from '../../test/e2e/kubeadm-cache.js';
+import { conformanceSkip } from '../../test/e2e/kubeadm-cache.js';
 import { CI_FOCUS, CI_SPECS } from '../../test/e2e/conformance-subset.js';
 import { attempt, must } from '../proc.js';
 import { figure, timed, type Figure } from '../stats.js';
@@ -21,13 +21,7 @@ export interface ConformanceFigures {
 }
 
 export async function conformanceSubset(runs: number): Promise<ConformanceFigures | { skipped: string }> {
-  if (
-    !(await stat(join(CONFORMANCE_ASSETS, 'manifest.json')).then(
-      () => true,
-      () => false,
-    ))
-  )
-    return { skipped: `no conformance suite in ${CONFORMANCE_ASSETS}` };
+  if (conformanceSkip) return { skipped: conformanceSkip };
   await attempt('kiab', ['delete', CLUSTER]);
   await must('kiab', ['up', CLUSTER, '--no-snapshot', '--no-switch']);
   const reports = await mkdtemp(join(tmpdir(), 'kiab-bench-conformance-'));

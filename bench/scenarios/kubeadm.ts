@@ -1,10 +1,8 @@
 // up --k8s kubeadm until every node is Ready, CoreDNS runs and the four addons work (kiab's up returns only
 // then), and delete, from a warm asset cache: nothing is built or downloaded in the timed part. Also the
 // memory the idle 1+2 cluster with its addons takes, summed over its containers.
-import { stat } from 'node:fs/promises';
-import { join } from 'node:path';
-import { assetDir, hostArch } from '../../src/assets/cache.js';
 import { DEFAULT_KUBEADM_VERSION } from '../../src/distribution/kubeadm/assets.js';
+import { kubeadmSkip } from '../../test/e2e/kubeadm-cache.js';
 import { attempt, lines, must } from '../proc.js';
 import { figure, timed, type Figure } from '../stats.js';
 import { log } from './common.js';
@@ -40,14 +38,7 @@ async function idleMemoryMiB(): Promise<number> {
 }
 
 export async function kubeadmLifecycle(runs: number): Promise<KubeadmFigures | { skipped: string }> {
-  const assets = assetDir({ distribution: 'kubeadm', version: DEFAULT_KUBEADM_VERSION, arch: hostArch() });
-  if (
-    !(await stat(join(assets, 'manifest.json')).then(
-      () => true,
-      () => false,
-    ))
-  )
-    return { skipped: `no kubeadm assets in ${assets}` };
+  if (kubeadmSkip) return { skipped: kubeadmSkip };
   // The node image is built outside the timed runs.
   await attempt('kiab', ['delete', CLUSTER]);
   await must('kiab', ['up', CLUSTER, '--k8s', 'kubeadm', '--workers', '0', '--no-snapshot', '--no-switch']);
