@@ -1,8 +1,8 @@
 import type { CoreV1Api, V1EndpointSlice, V1Lease, V1Node, V1Pod } from '@kubernetes/client-node';
-import { parse, stringify } from 'yaml';
+import { parse } from 'yaml';
 import type { Distribution, DistributionContext, MachineRef } from '../distribution/index.js';
 import { KiabError } from '../errors.js';
-import { mergeKubeconfig, mergeUserKubeconfig } from '../kubeconfig/index.js';
+import { mergeKubeconfig, mergeUserKubeconfig, singleKubeconfig } from '../kubeconfig/index.js';
 import { LOOPBACK, type HostPorts } from '../net/ports.js';
 import { localRegistryHostingConfigMap, type RegistryEndpoints } from '../registry/index.js';
 import { poll } from '../wait.js';
@@ -34,15 +34,7 @@ export function userKubeconfig(adminKubeconfig: string, names: ClusterNames, ser
   const cluster = admin.clusters?.[0]?.cluster;
   const user = admin.users?.[0]?.user;
   if (!cluster || !user) throw new KiabError("the cluster's admin kubeconfig has no cluster or user entry");
-  const name = names.kubeContext;
-  return stringify({
-    apiVersion: 'v1',
-    kind: 'Config',
-    clusters: [{ name, cluster: { ...cluster, server } }],
-    users: [{ name, user }],
-    contexts: [{ name, context: { cluster: name, user: name } }],
-    'current-context': name,
-  });
+  return singleKubeconfig(names.kubeContext, { ...cluster, server }, user);
 }
 
 export function apiServerUrl(ports: HostPorts, boxIp: string, address: ApiAddress): string {

@@ -41,6 +41,18 @@ interface KubeconfigDocument {
   [key: string]: unknown;
 }
 
+/** A kubeconfig of one cluster and one user (named `userName`, else `name`), and the context `name` joining them. */
+export function singleKubeconfig(name: string, cluster: Record<string, unknown>, user: Record<string, unknown>, userName = name): string {
+  return stringify({
+    apiVersion: 'v1',
+    kind: 'Config',
+    clusters: [{ name, cluster }],
+    users: [{ name: userName, user }],
+    contexts: [{ name, context: { cluster: name, user: userName } }],
+    'current-context': name,
+  });
+}
+
 const SECTIONS = ['clusters', 'users', 'contexts'] as const;
 
 async function readKubeconfig(path: string): Promise<KubeconfigDocument | undefined> {

@@ -1,4 +1,5 @@
 import { stringify } from 'yaml';
+import { singleKubeconfig } from '../../kubeconfig/index.js';
 import type { MachineRef } from '../types.js';
 import { POD_CIDR, SERVICE_CIDR } from './network.js';
 
@@ -159,17 +160,8 @@ export const DISCOVERY_KUBECONFIG = '/etc/kiab/discovery.conf';
  * controller manager to sign the cluster-info ConfigMap with each fresh token, retrying every 5 s.
  */
 export function discoveryKubeconfig(facts: ClusterFacts, clusterCaPem: string): string {
-  const name = facts.clusterName;
-  return stringify({
-    apiVersion: 'v1',
-    kind: 'Config',
-    clusters: [
-      { name, cluster: { server: `https://${facts.controlPlaneEndpoint}`, 'certificate-authority-data': Buffer.from(clusterCaPem).toString('base64') } },
-    ],
-    contexts: [{ name, context: { cluster: name, user: 'discovery' } }],
-    users: [{ name: 'discovery', user: {} }],
-    'current-context': name,
-  });
+  const cluster = { server: `https://${facts.controlPlaneEndpoint}`, 'certificate-authority-data': Buffer.from(clusterCaPem).toString('base64') };
+  return singleKubeconfig(facts.clusterName, cluster, {}, 'discovery');
 }
 
 export function joinConfig(machine: MachineRef, facts: ClusterFacts, token: string, certificateKey?: string): string {
