@@ -17,9 +17,34 @@ async function writeMachineFiles(context: ClusterContext, machine: MachineRef, a
   if (files.length > 0) await context.provider.writeFiles(machine.name, files);
 }
 
+/** Creates a wanted machine that does not exist, and writes its files into one that never started. */
+async function ensureCreated(
+  context: ClusterContext,
+  image: string,
+  machine: MachineRef,
+  container: ContainerInfo | undefined,
+  all: MachineRef[],
+): Promise<void> {
+  if (!container) await context.provider.createContainer(machineContainerSpec(context.spec, context.names, machine, context.distribution, image));
+  // A machine never started may have been left by a run killed before its files were written.
+  if (!container || container.state === 'created') await writeMachineFiles(context, machine, all);
+}
+
+/** Starts a machine that is not running (thaws a frozen one); its start time when it was started here. */
+async function ensureStarted(context: ClusterContext, machine: MachineRef, container: ContainerInfo | undefined): Promise<Date | undefined> {
+  // A crash during a snapshot can leave machines frozen; thaw them rather than restart.
+  if (container?.state === 'paused') await context.provider.unpauseContainer(machine.name);
+  else if (container?.state !== 'running') {
+    await context.provider.startContainer(machine.name);
+    return (await context.provider.inspectContainer(machine.name))?.startedAt ?? new Date();
+  }
+  return undefined;
+}
+
 /**
- * Makes every wanted machine exist (from `image`) and run. Returns the start time of machines started here,
- * which the boot wait uses to read only this boot's console output.
+ * Makes every wanted machine exist (from `image`) and run, each started as soon as it is created. Returns
+ * the start time of machines started here, which the boot wait uses to read only this boot's console output.
+ * `all` is every machine of the cluster, for the files that name the others (default: the wanted ones).
  */
 export async function ensureMachinesRunning(
   context: ClusterContext,
@@ -36,19 +61,40 @@ export async function ensureMachinesRunning(
     PARALLEL_MACHINES,
     async (machine, signal) => {
       throwIfAborted(signal);
-      const container = existing.get(machine.name);
-      if (!container) await context.provider.createContainer(machineContainerSpec(context.spec, context.names, machine, context.distribution, image));
-      // A machine never started may have been left by a run killed before its files were written.
-      if (!container || container.state === 'created') await writeMachineFiles(context, machine, all);
-      // A crash during a snapshot can leave machines frozen; thaw them rather than restart.
-      if (container?.state === 'paused') await context.provider.unpauseContainer(machine.name);
-      else if (container?.state !== 'running') {
-        await context.provider.startContainer(machine.name);
-        const after = await context.provider.inspectContainer(machine.name);
-        started.set(machine.name, after?.startedAt ?? new Date());
-      }
+      await ensureCreated(context, image, machine, existing.get(machine.name), all);
+      const at = await ensureStarted(context, machine, existing.get(machine.name));
+      if (at) started.set(machine.name, at);
       done += 1;
       onProgress(`${done}/${wanted.length}`);
+    },
+    context.signal,
+  );
+  return started;
+}
+
+/** The first half of ensureMachinesRunning: every wanted machine exists with its files, none started here. */
+export async function ensureMachinesCreated(context: ClusterContext, image: string, wanted: MachineRef[], existing: Map<string, ContainerInfo>): Promise<void> {
+  await forEachBounded(
+    wanted,
+    PARALLEL_MACHINES,
+    async (machine, signal) => {
+      throwIfAborted(signal);
+      await ensureCreated(context, image, machine, existing.get(machine.name), wanted);
+    },
+    context.signal,
+  );
+}
+
+/** The second half: starts the machines ensureMachinesCreated made (`existing` as it was before that). */
+export async function startMachines(context: ClusterContext, wanted: MachineRef[], existing: Map<string, ContainerInfo>): Promise<Map<string, Date>> {
+  const started = new Map<string, Date>();
+  await forEachBounded(
+    wanted,
+    PARALLEL_MACHINES,
+    async (machine, signal) => {
+      throwIfAborted(signal);
+      const at = await ensureStarted(context, machine, existing.get(machine.name));
+      if (at) started.set(machine.name, at);
     },
     context.signal,
   );

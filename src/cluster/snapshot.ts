@@ -73,20 +73,20 @@ export async function captureSnapshot(
   const generation = newGeneration();
   const labels = snapshotLabels(names.cluster, snapshot, generation);
   const frozen: string[] = [];
+  const running = observed.machines.filter((machine) => machine.container.state === 'running');
   try {
-    await runStep(reporter, `pause ${observed.machines.length} machines`, async () => {
-      // Every pause settles before a failure is thrown, so the thaw below sees each machine that froze.
-      const pauses = await Promise.allSettled(
-        observed.machines
-          .filter((machine) => machine.container.state === 'running')
-          .map(async (machine) => {
+    if (running.length > 0)
+      await runStep(reporter, `pause ${running.length} machines`, async () => {
+        // Every pause settles before a failure is thrown, so the thaw below sees each machine that froze.
+        const pauses = await Promise.allSettled(
+          running.map(async (machine) => {
             await provider.pauseContainer(machine.container.name);
             frozen.push(machine.container.name);
           }),
-      );
-      const failed = pauses.find((result) => result.status === 'rejected');
-      if (failed) throw failed.reason;
-    });
+        );
+        const failed = pauses.find((result) => result.status === 'rejected');
+        if (failed) throw failed.reason;
+      });
     // Ctrl-C stops the capture between machines; the catch below removes what it made, the old capture stays.
     await runStep(reporter, `capture snapshot ${snapshot}`, () =>
       forEachBounded(
@@ -94,7 +94,9 @@ export async function captureSnapshot(
         8,
         async (machine, stop) => {
           throwIfAborted(stop);
-          const volumes = machineVolumes(observed, machine.container.name);
+          // A machine that never started has its volumes as the engine filled them from its image (no machine
+          // file lies on a volume): a restore has the engine fill them again from the captured image.
+          const volumes = machine.container.state === 'created' ? [] : machineVolumes(observed, machine.container.name);
           await Promise.all(
             volumes.map((volume) =>
               provider.copyVolume(
@@ -257,8 +259,10 @@ export async function restoreSnapshot(options: SnapshotCommand): Promise<Cluster
         machines,
         8,
         async (machine) => {
-          // A volume left by an interrupted restore would merge with the copy: start from nothing.
-          for (const volume of machine.volumes) await provider.removeVolume(names.volume(machine.name, volume.purpose));
+          const containerSpec = machineContainerSpec(spec, names, machine, context.distribution, machine.image);
+          // A volume left by an interrupted restore would merge with the copy, or stand in for the one the engine
+          // fills from the image: start from nothing.
+          for (const volume of containerSpec.volumes) await provider.removeVolume(volume.name);
           await Promise.all(
             machine.volumes.map((volume) =>
               provider.copyVolume(
@@ -269,7 +273,6 @@ export async function restoreSnapshot(options: SnapshotCommand): Promise<Cluster
               ),
             ),
           );
-          const containerSpec = machineContainerSpec(spec, names, machine, context.distribution, machine.image);
           // Labels inherited from the snapshot image would mark the machine as a snapshot: restate them.
           await provider.createContainer({
             ...containerSpec,
@@ -283,8 +286,13 @@ export async function restoreSnapshot(options: SnapshotCommand): Promise<Cluster
       ),
     );
     await runStep(reporter, 'boot', (progress) => waitForMachines(context, machines, started, (detail) => progress.update(detail)));
-    await runStep(reporter, `box ${names.box}`, () => ensureBox(context, observed, machines));
-    await refreshBox(context, machines);
+    await runStep(reporter, `box ${names.box}`, async () => {
+      // A running box only needs pointing at the restored machines; one made or started here is refreshed once
+      // it runs, so that it checks the restored servers' APIs against their CA.
+      const boxRunning = observed.box?.state === 'running';
+      if (!boxRunning) await ensureBox(context, observed, machines);
+      await refreshBox(context, machines);
+    });
     if (context.distribution.kubernetes) {
       const kubeconfig = await runStep(reporter, 'wait for Kubernetes', (progress) =>
         waitUntilReady(context, machines, (detail) => progress.update(detail), restoredAt),

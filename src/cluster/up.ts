@@ -12,7 +12,7 @@ import { ensureBox, ensureNetwork, planPorts } from './foundation.js';
 import { ensureClusterImages } from './images.js';
 import type { KubeconfigOptions } from './kubernetes.js';
 import { withClusterLock } from './lock.js';
-import { ensureMachinesRunning, waitForMachines } from './machines.js';
+import { ensureMachinesCreated, ensureMachinesRunning, startMachines, waitForMachines } from './machines.js';
 import { observeCluster } from './observe.js';
 import { finishKubernetes } from './ready.js';
 import { CLEAN_SNAPSHOT, captureSnapshot, snapshotExists, untilKubernetesAnswers } from './snapshot.js';
@@ -73,9 +73,19 @@ export async function up(options: UpOptions): Promise<ClusterStatus> {
       throwIfAborted(signal);
 
       const existing = new Map(observed.machines.map((machine) => [machine.container.name, machine.container]));
-      const started = await runStep(reporter, `machines (${machines.length})`, (progress) =>
-        ensureMachinesRunning(context, machineImage, machines, existing, (detail) => progress.update(detail)),
-      );
+      const wantsClean = options.snapshot !== false && !(await snapshotExists(provider, names.cluster, CLEAN_SNAPSHOT));
+      // Machines that get nothing installed are clean as created: captured before they first start, which costs
+      // an empty layer each instead of a pause and a copy of every volume.
+      const cleanAsCreated = wantsClean && distribution.cleanAsCreated && observed.machines.length === 0;
+      let started: Map<string, Date>;
+      if (cleanAsCreated) {
+        await runStep(reporter, `machines (${machines.length})`, () => ensureMachinesCreated(context, machineImage, machines, existing));
+        await captureSnapshot(provider, await observeCluster(provider, names.cluster), CLEAN_SNAPSHOT, reporter, signal);
+        started = await runStep(reporter, `start ${machines.length} machines`, () => startMachines(context, machines, existing));
+      } else
+        started = await runStep(reporter, `machines (${machines.length})`, (progress) =>
+          ensureMachinesRunning(context, machineImage, machines, existing, (detail) => progress.update(detail)),
+        );
       await runStep(reporter, 'boot', (progress) => waitForMachines(context, machines, started, (detail) => progress.update(detail)));
       throwIfAborted(signal);
 
@@ -84,7 +94,7 @@ export async function up(options: UpOptions): Promise<ClusterStatus> {
       );
       await finishKubernetes(context, machines, reporter, options.kubeconfig);
       throwIfAborted(signal);
-      if (options.snapshot !== false && !(await snapshotExists(provider, names.cluster, CLEAN_SNAPSHOT))) {
+      if (wantsClean && !cleanAsCreated) {
         await captureSnapshot(provider, await observeCluster(provider, names.cluster), CLEAN_SNAPSHOT, reporter, signal);
         await untilKubernetesAnswers(context, machines, reporter);
       }

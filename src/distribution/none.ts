@@ -14,6 +14,8 @@ export const noneDistribution: Distribution = {
   name: 'none',
   defaultVersion: undefined,
   kubernetes: false,
+  // Bare machines get nothing installed: as created, they are as clean as they get.
+  cleanAsCreated: true,
   bundledAddons: {},
   systemPods: [],
   // Nothing is known to listen: the box tries each machine and skips one that refuses.

@@ -84,6 +84,11 @@ export interface Distribution {
   /** The version used when the spec and flags name none (undefined: nothing is versioned). */
   readonly defaultVersion: string | undefined;
   /**
+   * Whether a machine is clean as the engine creates it, because `install` puts nothing on it. `up` then takes
+   * the `clean` snapshot before the machines first start: an empty layer per machine, no pause, no volume copy.
+   */
+  readonly cleanAsCreated: boolean;
+  /**
    * Runs before anything is created: fetches missing assets (reporting that as a step of its own), or
    * throws a KiabError naming what is missing and every way to get it.
    */

@@ -77,6 +77,45 @@ describe('snapshot save', () => {
   });
 });
 
+describe('the clean snapshot of machines that get nothing installed', () => {
+  it('is captured by up before they first start: no pause, no volume copied, none of their files on a volume', async () => {
+    const provider = engine();
+    await up({ provider, spec: specOf('dev'), reporter: quiet });
+    const commits = positionsOf(provider, 'commitContainer');
+    assert.deepEqual(namesOf(provider.calls, 'commitContainer').sort(), MACHINES);
+    assert.ok(
+      Math.max(...commits) < Math.min(...positionsOf(provider, 'startContainer', (name) => MACHINES.includes(name))),
+      'a machine started before all were captured',
+    );
+    assert.deepEqual(namesOf(provider.calls, 'pauseContainer'), []);
+    assert.deepEqual(namesOf(provider.calls, 'copyVolume'), []);
+    // What is not copied is what the engine fills from the image again: a file written onto a volume would be lost.
+    for (const machine of MACHINES) {
+      const volumePaths = provider.containers.get(machine)!.spec.volumes.map((volume) => `${volume.path}/`);
+      const written = provider.calls
+        .filter((call) => call.method === 'writeFiles' && call.name === machine)
+        .flatMap((call) => (call.args[0] as Array<{ path: string }>).map((file) => file.path));
+      assert.ok(written.length > 0);
+      for (const path of written) assert.ok(!volumePaths.some((volume) => path.startsWith(volume)), `${path} lies on a volume of ${machine}`);
+    }
+    assert.deepEqual(states(provider, MACHINES), ['running', 'running', 'running']);
+  });
+
+  it('is restored with volumes as the engine makes them, whatever was written since', async () => {
+    const provider = engine();
+    await up({ provider, spec: specOf('dev'), reporter: quiet });
+    provider.volumes.get('kiab-dev-worker-0-containerd')!.files.set('data', 'after up');
+    await provider.writeFiles('kiab-dev-worker-0', [{ path: '/etc/marker', content: 'after up' }]);
+    provider.resetCalls();
+    const status = await restoreSnapshot({ provider, cluster: 'dev', snapshot: 'clean', reporter: quiet });
+    assert.equal(status.state, 'running');
+    assert.deepEqual(namesOf(provider.calls, 'copyVolume'), []);
+    assert.equal(provider.volumes.get('kiab-dev-worker-0-containerd')!.files.has('data'), false);
+    assert.equal(provider.containers.get('kiab-dev-worker-0')!.files.has('/etc/marker'), false);
+    assert.equal(provider.volumes.get('kiab-dev-worker-0-containerd')!.labels[LABEL.machine], 'kiab-dev-worker-0');
+  });
+});
+
 /** A cluster with a file in worker-0's filesystem and one in its containerd volume, snapshotted as s1, then changed and grown. */
 async function snapshotThenChange(provider: FakeProvider): Promise<void> {
   await upCluster(provider, 'dev');

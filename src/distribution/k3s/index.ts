@@ -131,6 +131,7 @@ export const k3sDistribution: Distribution = {
   name: 'k3s',
   defaultVersion: DEFAULT_K3S_VERSION,
   kubernetes: true,
+  cleanAsCreated: false,
   bundledAddons: K3S_BUNDLED_ADDONS,
   systemPods: ['coredns'],
   preflight: async ({ spec, reporter, signal }) => {

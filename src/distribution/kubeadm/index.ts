@@ -299,6 +299,7 @@ export const kubeadmDistribution: Distribution = {
   name: 'kubeadm',
   defaultVersion: DEFAULT_KUBEADM_VERSION,
   kubernetes: true,
+  cleanAsCreated: false,
   // Upstream Kubernetes brings no addons: kiab installs them (src/addons/).
   bundledAddons: {},
   systemPods: ['kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'etcd', 'coredns'],
