@@ -152,11 +152,15 @@ describe('kubeadm ClusterConfiguration and KubeletConfiguration', () => {
     assert.equal(initDocuments().ClusterConfiguration.encryptionAlgorithm, 'ECDSA-P256');
   });
 
-  it("uses kiab's pod and service ranges and keeps the controller manager from allocating node CIDRs", () => {
+  it("uses kiab's pod and service ranges, keeps the controller manager from allocating node CIDRs and lets it start at a local API's pace", () => {
     const cluster = initDocuments().ClusterConfiguration;
     assert.equal(cluster.networking.podSubnet, POD_CIDR);
     assert.equal(cluster.networking.serviceSubnet, SERVICE_CIDR);
-    assert.deepEqual(cluster.controllerManager.extraArgs, [{ name: 'allocate-node-cidrs', value: 'false' }]);
+    assert.deepEqual(cluster.controllerManager.extraArgs, [
+      { name: 'allocate-node-cidrs', value: 'false' },
+      { name: 'kube-api-qps', value: '100' },
+      { name: 'kube-api-burst', value: '200' },
+    ]);
   });
 
   it("runs the kubelet with systemd cgroups, on cgroup v1 hosts too, with the machine's DNS relay", () => {

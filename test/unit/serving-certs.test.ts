@@ -2,7 +2,7 @@ import 'reflect-metadata';
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { Pkcs10CertificateRequestGenerator, SubjectAlternativeNameExtension } from '@peculiar/x509';
-import { KUBELET_SERVING_SIGNER, requestsToApprove, type SigningRequest } from '../../src/distribution/kubeadm/serving-certs.js';
+import { issuedTo, KUBELET_SERVING_SIGNER, requestsToApprove, type SigningRequest } from '../../src/distribution/kubeadm/serving-certs.js';
 import type { MachineRef } from '../../src/distribution/types.js';
 
 const worker: MachineRef = { name: 'kiab-dev-worker-0', role: 'worker', index: 0, ip: '172.28.0.50' };
@@ -78,5 +78,15 @@ describe('kubelet serving certificate approval', () => {
       [worker],
     );
     assert.deepEqual(decision, { approve: [], refused: [] });
+  });
+
+  it('counts a machine as served only by a serving request of its own node identity whose certificate was issued', async () => {
+    const issued = (request: SigningRequest): SigningRequest => ({ ...request, status: { conditions: [{ type: 'Approved' }], certificate: 'LS0t' } });
+    const requests = [
+      issued(await request('csr-issued')),
+      await request('csr-approved-only', { node: other.name, ips: [other.ip], approved: true }),
+      issued(await request('csr-client', { node: other.name, signer: 'kubernetes.io/kube-apiserver-client-kubelet' })),
+    ];
+    assert.deepEqual(issuedTo(requests), [worker.name]);
   });
 });

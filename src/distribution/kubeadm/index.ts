@@ -28,7 +28,7 @@ import {
   type ClusterFacts,
 } from './config.js';
 import { CNI_CONFIG_PATH, cniConfig, POD_ROUTES_PATH, podRoutes } from './network.js';
-import { KUBELET_SERVING_CERT, requestsToApprove, type SigningRequest } from './serving-certs.js';
+import { issuedTo, KUBELET_SERVING_CERT, requestsToApprove, type SigningRequest } from './serving-certs.js';
 
 const CTR = ['ctr', '--namespace', 'k8s.io'];
 const ADMIN_KUBECONFIG = '/etc/kubernetes/admin.conf';
@@ -119,23 +119,22 @@ async function initFirstServer(context: DistributionContext, first: MachineRef, 
   );
 }
 
-/**
- * What follows kubeadm on every machine, redone on every run because each step is idempotent: a run killed
- * after kubeadm but before these would otherwise leave a node without kube-proxy for good.
- */
-async function finishMachines(context: DistributionContext, control: MachineRef): Promise<void> {
+async function grantKubeProxyRole(context: DistributionContext, control: MachineRef): Promise<void> {
   await run(context.provider, control.name, [...KUBECTL, 'apply', '-f', '-'], { what: 'granting kube-proxy its role', stdin: NODE_PROXIER_BINDING });
-  await Promise.all(
-    context.machines.map(async (machine) => {
-      await startKubeProxy(context, machine);
-      // Files of secrets a killed run could not remove (withSecretFile's cleanup never ran) go now.
-      await run(context.provider, machine.name, [
-        'sh',
-        '-c',
-        `rm -f ${CONFIG_DIR}/kubeadm-init.yaml ${CONFIG_DIR}/kubeadm-join.yaml ${CONFIG_DIR}/kubeadm-upload.yaml`,
-      ]);
-    }),
-  );
+}
+
+/**
+ * What follows kubeadm on a machine, redone on every run because each step is idempotent: a run killed after
+ * kubeadm but before these would otherwise leave a node without kube-proxy for good.
+ */
+async function finishMachine(context: DistributionContext, machine: MachineRef): Promise<void> {
+  await startKubeProxy(context, machine);
+  // Files of secrets a killed run could not remove (withSecretFile's cleanup never ran) go now.
+  await run(context.provider, machine.name, [
+    'sh',
+    '-c',
+    `rm -f ${CONFIG_DIR}/kubeadm-init.yaml ${CONFIG_DIR}/kubeadm-join.yaml ${CONFIG_DIR}/kubeadm-upload.yaml`,
+  ]);
 }
 
 /**
@@ -257,31 +256,39 @@ async function cachedOrPulled({ spec, provider, reporter, signal }: PreflightReq
 
 /**
  * Approves the kubelet serving certificate requests of `machines` that ask for exactly their own name and
- * address (see serving-certs.ts), until every one of them holds its certificate. A request kiab will not
- * approve is left for the user to see, and named at the deadline.
+ * address (see serving-certs.ts), until every one of them holds its certificate. It may start before some
+ * machines have joined: a round costs one request listing until a machine's certificate is issued, and only
+ * then is its file looked for. A request kiab will not approve is left for the user to see, and named at
+ * the deadline.
  */
-async function approveServingCertificates(context: DistributionContext, control: MachineRef, machines: MachineRef[]): Promise<void> {
+async function approveServingCertificates(context: DistributionContext, control: MachineRef, machines: MachineRef[], signal = context.signal): Promise<void> {
   let refused: Awaited<ReturnType<typeof requestsToApprove>>['refused'] = [];
   let lacking: MachineRef[] = machines;
   await poll(
     async () => {
-      lacking = [];
-      for (const machine of machines) if (!(await fileExists(context.provider, machine.name, KUBELET_SERVING_CERT))) lacking.push(machine);
-      if (lacking.length === 0) return true;
       const listed = await tryRun(context.provider, control.name, [...KUBECTL, 'get', 'csr', '-o', 'json']);
       if (listed.exitCode !== 0) return undefined;
-      const decision = await requestsToApprove((JSON.parse(listed.stdout) as { items: SigningRequest[] }).items, lacking);
+      const requests = (JSON.parse(listed.stdout) as { items: SigningRequest[] }).items;
+      const decision = await requestsToApprove(requests, lacking);
       refused = decision.refused;
-      if (decision.approve.length > 0)
+      if (decision.approve.length > 0) {
         await run(context.provider, control.name, [...KUBECTL, 'certificate', 'approve', ...decision.approve], {
           what: 'approving kubelet serving certificates',
         });
-      return undefined;
+        return undefined;
+      }
+      // An issued certificate may be an earlier machine's of the same name: the file on the machine decides.
+      const issued = new Set(issuedTo(requests));
+      const held = await Promise.all(
+        lacking.map(async (machine) => issued.has(machine.name) && (await fileExists(context.provider, machine.name, KUBELET_SERVING_CERT))),
+      );
+      lacking = lacking.filter((_, index) => !held[index]);
+      return lacking.length === 0 ? true : undefined;
     },
     {
       interval: 500,
       deadline: context.deadline,
-      ...(context.signal ? { signal: context.signal } : {}),
+      ...(signal ? { signal } : {}),
       timeout: () =>
         new KiabError(
           `the kubelets of ${lacking.map((machine) => machine.name).join(', ')} got no serving certificate${refused.length ? `; kiab did not approve ${refused.map((entry) => `${entry.name} (${entry.reason})`).join(', ')}` : ''}`,
@@ -349,21 +356,45 @@ export const kubeadmDistribution: Distribution = {
       await initFirstServer(context, control, servers.length > 1 ? randomBytes(32).toString('hex') : undefined);
     }
     await context.controlPlaneUp();
-    const pending = [];
+    await grantKubeProxyRole(context, control);
+    const pending: MachineRef[] = [];
     for (const machine of machines) if (machine.name !== control.name && !(await isJoined(provider, machine))) pending.push(machine);
-    // Control-plane members join one at a time (etcd grows by one member at a time); workers together.
-    for (const server of pending.filter((machine) => machine.role === 'server')) {
+    // Every machine is finished (kube-proxy) as soon as it has joined, and serving certificates are approved
+    // beside the joins as the kubelets ask; both are awaited once every machine has joined. A failed join
+    // stops the approvals, which would otherwise poll on until the deadline.
+    const stopApprovals = new AbortController();
+    const approvals = approveServingCertificates(
+      context,
+      control,
+      machines,
+      context.signal ? AbortSignal.any([context.signal, stopApprovals.signal]) : stopApprovals.signal,
+    );
+    approvals.catch(() => undefined);
+    const finished = machines.filter((machine) => !pending.includes(machine)).map((machine) => finishMachine(context, machine));
+    finished.forEach((done) => done.catch(() => undefined));
+    try {
+      // Control-plane members join one at a time (etcd grows by one member at a time); workers together.
+      for (const server of pending.filter((machine) => machine.role === 'server')) {
+        throwIfAborted(context.signal);
+        context.progress(`joining ${server.name}`);
+        await joinMachine(context, server, control);
+        finished.push(finishMachine(context, server));
+      }
       throwIfAborted(context.signal);
-      context.progress(`joining ${server.name}`);
-      await joinMachine(context, server, control);
+      const workers = pending.filter((machine) => machine.role === 'worker');
+      if (workers.length) context.progress(`joining ${workers.length} workers`);
+      await workerImports;
+      await Promise.all(
+        workers.map(async (worker) => {
+          await joinMachine(context, worker, control);
+          await finishMachine(context, worker);
+        }),
+      );
+      context.progress('starting kube-proxy, approving kubelet serving certificates');
+      await Promise.all([...finished, approvals]);
+    } finally {
+      stopApprovals.abort();
     }
-    throwIfAborted(context.signal);
-    const workers = pending.filter((machine) => machine.role === 'worker');
-    if (workers.length) context.progress(`joining ${workers.length} workers`);
-    await workerImports;
-    await Promise.all(workers.map((worker) => joinMachine(context, worker, control)));
-    context.progress('starting kube-proxy, approving kubelet serving certificates');
-    await Promise.all([finishMachines(context, control), approveServingCertificates(context, control, machines)]);
   },
   join: async (context, machine) => {
     await importImages(context, machine);

@@ -9,7 +9,7 @@ export const KUBELET_SERVING_CERT = '/var/lib/kubelet/pki/kubelet-server-current
 export interface SigningRequest {
   metadata: { name: string };
   spec: { request: string; signerName: string; username?: string; groups?: string[]; usages?: string[] };
-  status?: { conditions?: Array<{ type: string }> };
+  status?: { conditions?: Array<{ type: string }>; certificate?: string };
 }
 
 const SERVING_USAGES = new Set(['digital signature', 'key encipherment', 'server auth']);
@@ -59,4 +59,12 @@ export async function requestsToApprove(
     else approve.push(request.metadata.name);
   }
   return { approve, refused };
+}
+
+/** The machines (by name) some approved request of whose node identity has its certificate issued. */
+export function issuedTo(requests: readonly SigningRequest[]): string[] {
+  const prefix = 'system:node:';
+  return requests
+    .filter((request) => request.spec.signerName === KUBELET_SERVING_SIGNER && request.status?.certificate && request.spec.username?.startsWith(prefix))
+    .map((request) => request.spec.username!.slice(prefix.length));
 }
