@@ -69,8 +69,19 @@ else
         assert.equal(await viaBox('get', '--raw', '/readyz'), 'ok');
       }
     };
-    /** The body of GET / on the NodePort through the box: which worker's pod answered. */
-    const served = async (): Promise<string> => (await readTcp(box, NODE_PORT, 3000, 'GET / HTTP/1.0\r\n\r\n')).trim().split('\n').pop()!.trim();
+    /** The body of GET / through the box on a port (the NodePort, or the Ingress on 80): which worker's pod answered. */
+    const served = async (port = NODE_PORT): Promise<string> => (await readTcp(box, port, 3000, 'GET / HTTP/1.0\r\n\r\n')).trim().split('\n').pop()!.trim();
+    const fromBothWorkers = async (port: number): Promise<void> => {
+      const answers = new Set<string>();
+      await eventually(
+        async () => {
+          answers.add(await served(port));
+          assert.deepEqual([...answers].sort(), [`served by ${worker(0)}`, `served by ${worker(1)}`]);
+        },
+        60_000,
+        100,
+      );
+    };
     const backends = async (port: string): Promise<Record<string, string>> =>
       Object.fromEntries((await status()).ports.find((candidate) => candidate.name === port)!.backends.map((backend) => [backend.machine, backend.health]));
 
@@ -118,8 +129,22 @@ else
           {
             apiVersion: 'v1',
             kind: 'Service',
+            // Traefik sends the Ingress's requests to the Service's cluster IP, where kube-proxy keeps them on the
+            // node (internalTrafficPolicy Local): an answer through the Ingress names the worker whose Traefik took it.
+            metadata: { name: 'web', annotations: { 'traefik.ingress.kubernetes.io/service.nativelb': 'true' } },
+            spec: {
+              type: 'NodePort',
+              externalTrafficPolicy: 'Local',
+              internalTrafficPolicy: 'Local',
+              selector: { app: 'web' },
+              ports: [{ port: 80, targetPort: 8080, nodePort: NODE_PORT }],
+            },
+          },
+          {
+            apiVersion: 'networking.k8s.io/v1',
+            kind: 'Ingress',
             metadata: { name: 'web' },
-            spec: { type: 'NodePort', externalTrafficPolicy: 'Local', selector: { app: 'web' }, ports: [{ port: 80, targetPort: 8080, nodePort: NODE_PORT }] },
+            spec: { rules: [{ http: { paths: [{ path: '/', pathType: 'Prefix', backend: { service: { name: 'web', port: { number: 80 } } } }] } }] },
           },
         ],
       };
@@ -163,19 +188,14 @@ else
       await eventually(async () => assert.equal((await backends('api'))[server(0)], 'up'), 30_000, 1000);
     });
 
-    it('docker kill of worker-0: a NodePort through the box still answers, served from worker-1', async () => {
-      const answers = new Set<string>();
-      await eventually(
-        async () => {
-          answers.add(await served());
-          assert.deepEqual([...answers].sort(), [`served by ${worker(0)}`, `served by ${worker(1)}`]);
-        },
-        30_000,
-        100,
-      );
+    it('docker kill of worker-0: an Ingress and a NodePort through the box still answer, served from worker-1', async () => {
+      await fromBothWorkers(80);
+      await fromBothWorkers(NODE_PORT);
       await docker(['kill', worker(0)]);
       await eventually(async () => assert.equal((await backends('nodeports'))[worker(0)], 'down'), 15_000, 500);
+      await eventually(async () => assert.equal((await backends('http'))[worker(0)], 'down'), 15_000, 500);
       for (let attempt = 0; attempt < 10; attempt += 1) {
+        assert.equal(await served(80), `served by ${worker(1)}`);
         assert.equal(await served(), `served by ${worker(1)}`);
       }
       const up = await kiabEnv(UP);
