@@ -12,9 +12,9 @@ const UP = ['up', CLUSTER, '--k8s', 'kubeadm', '--workers', '2', '--wait', '6m']
 const upArgs = (moment: { addons?: boolean }): string[] => (moment.addons ? UP : [...UP, '--no-addons']);
 
 /**
- * Moments to kill `up` at, spread over every step: a step's line is printed when it ends, so "after X,
- * N ms" lands N ms into the step that follows X (boot, the image import, kubeadm init, the joins, the
- * Kubernetes wait, the clean snapshot).
+ * Moments to kill `up` at, spread over every step: a step's line (and, with --timings, a phase's) is printed
+ * when it ends, so "after X, N ms" lands N ms into the step or phase that follows X (boot, the image import,
+ * kubeadm init, the joins, the Kubernetes wait, the clean snapshot), however fast the host is.
  */
 const MOMENTS: Array<{ after: RegExp | null; delayMs: number; during: string; signal?: 'SIGINT'; addons?: boolean }> = [
   { after: null, delayMs: 300, during: 'the preflight and images' },
@@ -22,14 +22,14 @@ const MOMENTS: Array<{ after: RegExp | null; delayMs: number; during: string; si
   { after: /✓ box /, delayMs: 0, during: 'the machines' },
   { after: /✓ machines /, delayMs: 200, during: 'the boot' },
   { after: /✓ boot /, delayMs: 500, during: 'the image import' },
-  { after: /✓ boot /, delayMs: 7_000, during: 'kubeadm init' },
-  { after: /✓ boot /, delayMs: 16_000, during: 'the joins' },
+  { after: /· writing pod routes \(/, delayMs: 3_000, during: 'kubeadm init' },
+  { after: /· kubeadm init on \S+ \(/, delayMs: 1_500, during: 'the joins' },
   { after: /✓ install kubeadm /, delayMs: 1_000, during: 'the Kubernetes wait' },
   { after: /✓ wait for Kubernetes /, delayMs: 0, during: 'the kubeconfig and registry publishing' },
   { after: /✓ wait for Kubernetes /, delayMs: 4_000, during: 'the addons (images imported, objects applied)', addons: true },
   { after: /✓ pause /, delayMs: 0, during: 'the clean snapshot' },
   // Ctrl-C instead, inside kubeadm init: exit 130 at the next safe point (after init), and the same convergence.
-  { after: /✓ boot /, delayMs: 7_000, during: 'kubeadm init', signal: 'SIGINT' },
+  { after: /· writing pod routes \(/, delayMs: 3_000, during: 'kubeadm init', signal: 'SIGINT' },
 ];
 
 if (kubeadmSkip) it('up of a kubeadm cluster killed at any moment converges', { skip: kubeadmSkip }, () => undefined);
@@ -49,7 +49,8 @@ else
 
     /** Starts `up` and signals it at the moment; resolves once it is gone, with its exit code and what it printed. */
     async function killedUp(moment: (typeof MOMENTS)[number]): Promise<{ code: number | null; stderr: string }> {
-      const child = spawnKiab(upArgs(moment), env);
+      // --timings prints a line as each phase of a step ends, which places the moments inside kubeadm's install.
+      const child = spawnKiab([...upArgs(moment), '--timings'], env);
       let stderr = '';
       let killer: NodeJS.Timeout | undefined;
       const kill = (): void => void (killer ??= setTimeout(() => child.kill(moment.signal ?? 'SIGKILL'), moment.delayMs));

@@ -160,4 +160,23 @@ describe('the npm package, packed and installed globally as a user would', () =>
       );
     },
   );
+
+  it(
+    'brings the default distribution up from the assets it built: a Ready kubeadm cluster, then deletes it',
+    { skip: kubeadmSkip && `Go's caches are cold (${kubeadmSkip}): the build above did not run` },
+    async () => {
+      const env = { ...process.env, KIAB_CACHE_DIR: join(folder, 'cache'), KUBECONFIG: join(folder, 'kubeconfig') };
+      const up = await installedKiab(['up', CLUSTER, '--workers', '1', '--no-addons', '--no-snapshot', '-o', 'json'], env);
+      assert.equal(up.code, 0, up.stderr);
+      const status = JSON.parse(up.stdout) as { distribution: string; nodes: Array<{ kubernetes?: { ready: boolean } | null }> };
+      assert.equal(status.distribution, 'kubeadm');
+      assert.deepEqual(
+        status.nodes.map((node) => node.kubernetes?.ready),
+        [true, true],
+      );
+      const deleted = await installedKiab(['delete', CLUSTER], env);
+      assert.equal(deleted.code, 0, deleted.stderr);
+      assert.deepEqual(await labelledObjects(CLUSTER), { containers: [], networks: [], volumes: [] });
+    },
+  );
 });
