@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { Distribution, MachineRef } from '../distribution/index.js';
 import { loadBalancerConfig, loadBalancerPlan, parseShowStat, renderHaproxy, type LoadBalancerChecks, type ServerHealth } from '../loadbalancer/index.js';
 import type { ClusterNames } from '../names.js';
@@ -15,6 +16,12 @@ export const HAPROXY_CONFIG_PATH = '/etc/kiab/haproxy.cfg';
 export const API_CA_PATH = '/etc/kiab/api-ca.crt';
 
 const LB = '/usr/local/bin/kiab-box-lb';
+/**
+ * The digest of the routing files the running box last applied, written by kiab once forward and reload
+ * succeeded: a refresh that would apply the same files again (a reset with the same machines) is skipped,
+ * and one killed between writing the files and applying them is redone, since the digest was not written.
+ */
+const APPLIED_PATH = '/etc/kiab/applied.sha256';
 
 /** The UDP NodePort range goes to one machine (PROTOCOL PORTS TARGET lines, applied by kiab-box-forward). */
 export function forwardsFile(cluster: string, udpTarget: { ip: string } | undefined): string {
@@ -25,7 +32,8 @@ export function forwardsFile(cluster: string, udpTarget: { ip: string } | undefi
 
 /** Everything the box needs before its first start: routing, and the registry's configuration when it runs one. */
 export function boxFiles(spec: ClusterSpec, names: ClusterNames, distribution: Distribution, machines: readonly MachineRef[]): ContainerFile[] {
-  const files = boxRoutingFiles(names, distribution, machines);
+  const routing = boxRoutingFiles(names, distribution, machines);
+  const files = [...routing, appliedMarker(routing)];
   if (spec.registry.enabled) files.push({ path: REGISTRY_CONFIG_PATH, content: registryConfig({ proxyRemoteUrl: spec.registry.proxyRemoteUrl }) });
   return files;
 }
@@ -78,10 +86,23 @@ export async function refreshBox(context: ClusterContext, machines: MachineRef[]
   const running = box.state === 'running';
   const live = options.allRunning ? new Set(machines.map((machine) => machine.name)) : await runningMachines(provider, machines);
   const apiCertificateAuthority = await currentCertificateAuthority(context, machines, running);
-  await provider.writeFiles(names.box, boxRoutingFiles(names, context.distribution, machines, { apiCertificateAuthority, live }));
-  if (!running) return;
+  const files = boxRoutingFiles(names, context.distribution, machines, { apiCertificateAuthority, live });
+  if (!running) {
+    // The box applies what it holds when it starts.
+    await provider.writeFiles(names.box, [...files, appliedMarker(files)]);
+    return;
+  }
+  const marker = appliedMarker(files);
+  if ((await tryRun(provider, names.box, ['cat', APPLIED_PATH])).stdout === marker.content) return;
+  await provider.writeFiles(names.box, files);
   await run(provider, names.box, ['/usr/local/bin/kiab-box-forward'], { what: 'applying port forwarding' });
   await run(provider, names.box, [LB, 'reload'], { what: 'reloading the load balancer' });
+  await provider.writeFiles(names.box, [marker]);
+}
+
+/** The file that says which routing files the box applies (see APPLIED_PATH). */
+function appliedMarker(files: readonly ContainerFile[]): ContainerFile {
+  return { path: APPLIED_PATH, content: `${createHash('sha256').update(JSON.stringify(files)).digest('hex')}\n` };
 }
 
 /** Each balanced port's backends as the box's load balancer sees them; empty when the box does not answer. */

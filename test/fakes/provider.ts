@@ -229,6 +229,13 @@ export class FakeProvider implements Provider {
     if (container.info.state !== 'running') throw new Error(`container ${name} is ${container.info.state}, not running`);
     const line = command.join(' ');
     const rule = this.execRules.find((candidate) => candidate.container === name && line.startsWith(candidate.prefix));
+    // `cat FILE` reads what was written into the container, as on an engine.
+    if (!rule && command[0] === 'cat' && command.length === 2) {
+      const content = container.files.get(command[1]!);
+      return content === undefined
+        ? { exitCode: 1, stdout: '', stderr: `cat: ${command[1]}: No such file or directory` }
+        : { exitCode: 0, stdout: content, stderr: '' };
+    }
     const answer = rule ? (typeof rule.answer === 'function' ? rule.answer(command) : rule.answer) : { stdout: DEFAULT_EXEC[line] ?? '' };
     return { exitCode: 0, stdout: '', stderr: '', ...answer };
   }

@@ -168,6 +168,22 @@ describe('snapshot restore', () => {
     }
   });
 
+  it('leaves the running box alone when the restored machines are the ones it balances, and reloads it when they are not', async () => {
+    const reloads = (provider: FakeProvider): number =>
+      provider.calls.filter(
+        (call) => call.method === 'exec' && call.name === 'kiab-dev-box' && (call.args[0] as string[]).join(' ').endsWith('kiab-box-lb reload'),
+      ).length;
+    const provider = engine();
+    await snapshotThenChange(provider);
+    provider.resetCalls();
+    // worker-2 came after the snapshot: the box balanced it, and must stop.
+    await restoreSnapshot({ provider, cluster: 'dev', snapshot: 's1', reporter: quiet });
+    assert.equal(reloads(provider), 1);
+    provider.resetCalls();
+    await restoreSnapshot({ provider, cluster: 'dev', snapshot: 's1', reporter: quiet });
+    assert.equal(reloads(provider), 0);
+  });
+
   it('restores a volume exactly after a restore that crashed between removing a machine and its volume', async () => {
     const provider = engine();
     await snapshotThenChange(provider);
