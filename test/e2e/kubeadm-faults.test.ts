@@ -8,15 +8,19 @@ import { kubeadmSkip } from './kubeadm-cache.js';
 
 const CLUSTER = 'e2e-faults';
 const UP = ['up', CLUSTER, '--k8s', 'kubeadm', '--workers', '2', '--wait', '6m'];
-// The addons' own moment uses them; the others leave them out, to keep the suite within CI's time.
-const upArgs = (moment: { addons?: boolean }): string[] => (moment.addons ? UP : [...UP, '--no-addons']);
+// The addons' and the snapshot's own moments take them; the others leave them out, to keep the suite within CI's time.
+const upArgs = (moment: { addons?: boolean; snapshot?: boolean }): string[] => [
+  ...UP,
+  ...(moment.addons ? [] : ['--no-addons']),
+  ...(moment.snapshot ? [] : ['--no-snapshot']),
+];
 
 /**
  * Moments to kill `up` at, spread over every step: a step's line (and, with --timings, a phase's) is printed
  * when it ends, so "after X, N ms" lands N ms into the step or phase that follows X (boot, the image import,
  * kubeadm init, the joins, the Kubernetes wait, the clean snapshot), however fast the host is.
  */
-const MOMENTS: Array<{ after: RegExp | null; delayMs: number; during: string; signal?: 'SIGINT'; addons?: boolean }> = [
+const MOMENTS: Array<{ after: RegExp | null; delayMs: number; during: string; signal?: 'SIGINT'; addons?: boolean; snapshot?: boolean }> = [
   { after: null, delayMs: 300, during: 'the preflight and images' },
   { after: /✓ network /, delayMs: 0, during: 'the box' },
   { after: /✓ box /, delayMs: 0, during: 'the machines' },
@@ -27,7 +31,7 @@ const MOMENTS: Array<{ after: RegExp | null; delayMs: number; during: string; si
   { after: /✓ install kubeadm /, delayMs: 1_000, during: 'the Kubernetes wait' },
   { after: /✓ wait for Kubernetes /, delayMs: 0, during: 'the kubeconfig and registry publishing' },
   { after: /✓ wait for Kubernetes /, delayMs: 4_000, during: 'the addons (images imported, objects applied)', addons: true },
-  { after: /✓ pause /, delayMs: 0, during: 'the clean snapshot' },
+  { after: /✓ pause /, delayMs: 0, during: 'the clean snapshot', snapshot: true },
   // Ctrl-C instead, inside kubeadm init: exit 130 at the next safe point (after init), and the same convergence.
   { after: /· writing pod routes \(/, delayMs: 3_000, during: 'kubeadm init', signal: 'SIGINT' },
 ];
@@ -90,6 +94,15 @@ else
           [true, true, true],
           'every node Ready',
         );
+
+        if (moment.snapshot) {
+          const snapshots = await kiab(['snapshot', 'list', CLUSTER, '-o', 'json'], { env });
+          assert.deepEqual(
+            (JSON.parse(snapshots.stdout) as Array<{ name: string }>).map((snapshot) => snapshot.name),
+            ['clean'],
+            'the next up takes the clean snapshot the killed one did not finish',
+          );
+        }
 
         const deleted = await kiab(['delete', CLUSTER], { env });
         assert.equal(deleted.code, 0, deleted.stderr);
