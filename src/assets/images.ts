@@ -16,11 +16,19 @@ export async function importImageArchives(
   images: Array<{ file: string; ref: string }>,
 ): Promise<void> {
   const present = (await run(provider, machine, [...ctr, 'images', 'ls', '-q'])).stdout.split('\n');
-  for (const { file, ref } of images) {
-    if (present.includes(ref)) continue;
-    await run(provider, machine, [...ctr, 'images', 'import', '-'], {
-      stdin: createReadStream(join(dir, file), { highWaterMark: 4 << 20 }),
-      what: `importing ${ref}`,
-    });
-  }
+  // All at once: containerd ingests and unpacks them side by side, which took a server's six control-plane
+  // images from 3.5 s one after another to 2.3 to 3 s here. Every import settles before a failure is thrown,
+  // so none is left running behind the error.
+  const imports = await Promise.allSettled(
+    images
+      .filter(({ ref }) => !present.includes(ref))
+      .map(({ file, ref }) =>
+        run(provider, machine, [...ctr, 'images', 'import', '-'], {
+          stdin: createReadStream(join(dir, file), { highWaterMark: 4 << 20 }),
+          what: `importing ${ref}`,
+        }),
+      ),
+  );
+  const failed = imports.find((result) => result.status === 'rejected');
+  if (failed) throw failed.reason;
 }
