@@ -264,6 +264,9 @@ async function cachedOrPulled({ spec, provider, reporter, signal }: PreflightReq
 async function approveServingCertificates(context: DistributionContext, control: MachineRef, machines: MachineRef[], signal = context.signal): Promise<void> {
   let refused: Awaited<ReturnType<typeof requestsToApprove>>['refused'] = [];
   let lacking: MachineRef[] = machines;
+  // A kubelet may hold a certificate whose request is long gone (issued ones are cleaned up after an hour):
+  // the first look at the files takes every machine.
+  let firstLook = true;
   await poll(
     async () => {
       const listed = await tryRun(context.provider, control.name, [...KUBECTL, 'get', 'csr', '-o', 'json']);
@@ -280,8 +283,9 @@ async function approveServingCertificates(context: DistributionContext, control:
       // An issued certificate may be an earlier machine's of the same name: the file on the machine decides.
       const issued = new Set(issuedTo(requests));
       const held = await Promise.all(
-        lacking.map(async (machine) => issued.has(machine.name) && (await fileExists(context.provider, machine.name, KUBELET_SERVING_CERT))),
+        lacking.map(async (machine) => (firstLook || issued.has(machine.name)) && (await fileExists(context.provider, machine.name, KUBELET_SERVING_CERT))),
       );
+      firstLook = false;
       lacking = lacking.filter((_, index) => !held[index]);
       return lacking.length === 0 ? true : undefined;
     },
