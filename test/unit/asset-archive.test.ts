@@ -1,23 +1,28 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
-import { chmod, mkdir, mkdtemp, readdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { describe, it } from 'node:test';
+import { after, describe, it } from 'node:test';
 import { pack } from 'tar-stream';
 import { importAssetArchive, isAssetArchive, writeAssetArchive } from '../../src/assets/archive.js';
 import { assetDir, describeFile, readManifest, verifyAssets, writeManifest, type AssetManifest } from '../../src/assets/cache.js';
 import { KiabError, UsageError } from '../../src/errors.js';
+
+/** Every folder the tests make lives under one, removed when they end. */
+const SCRATCH = await mkdtemp(join(tmpdir(), 'kiab-archive-'));
+after(() => rm(SCRATCH, { recursive: true, force: true }));
+const scratch = (): Promise<string> => mkdtemp(join(SCRATCH, 'case-'));
 
 const KEY = { distribution: 'kubeadm', version: 'v1.34.4', arch: 'amd64' } as const;
 const quiet = (): void => undefined;
 
 /** A small cached set as `assets build` leaves one: two binaries, an image archive, a manifest. */
 async function cachedSet(): Promise<{ root: string; dir: string; manifest: AssetManifest }> {
-  const root = await mkdtemp(join(tmpdir(), 'kiab-archive-'));
+  const root = await scratch();
   const dir = assetDir(KEY, root);
   await mkdir(join(dir, 'bin'), { recursive: true });
   await mkdir(join(dir, 'images'), { recursive: true });
@@ -44,7 +49,7 @@ async function cachedSet(): Promise<{ root: string; dir: string; manifest: Asset
 
 /** An archive made by hand, to say what a tampered or odd one holds: the index first unless told otherwise. */
 async function handMade(entries: Array<{ name: string; content: string; type?: 'file' | 'symlink' }>, index?: unknown): Promise<string> {
-  const file = join(await mkdtemp(join(tmpdir(), 'kiab-archive-')), 'set.tar');
+  const file = join(await scratch(), 'set.tar');
   const archive = pack();
   const done = pipeline(archive as unknown as Readable, createWriteStream(file));
   if (index !== undefined) archive.entry({ name: 'kiab-assets.json' }, JSON.stringify(index));
@@ -79,7 +84,7 @@ describe('asset archives', () => {
   for (const suffix of ['.tar', '.tar.gz']) {
     it(`carries a set to another cache intact (${suffix}): same files, modes and images, verified, marked imported`, async () => {
       const { dir, manifest } = await cachedSet();
-      const file = join(await mkdtemp(join(tmpdir(), 'kiab-archive-')), `set${suffix}`);
+      const file = join(await scratch(), `set${suffix}`);
       const written = await writeAssetArchive(dir, manifest, file, quiet);
       assert.equal(
         written.sha256,
@@ -90,7 +95,7 @@ describe('asset archives', () => {
       assert.equal(written.bytes, (await stat(file)).size);
       assert.ok(await isAssetArchive(file));
 
-      const other = await mkdtemp(join(tmpdir(), 'kiab-archive-'));
+      const other = await scratch();
       const imported = await importAssetArchive(file, other, { onProgress: quiet, sha256: written.sha256 });
       assert.equal(imported.dir, assetDir(KEY, other));
       assert.equal(imported.manifest.source, 'import');
@@ -106,7 +111,7 @@ describe('asset archives', () => {
 
   it('makes the same archive from the same set', async () => {
     const { dir, manifest } = await cachedSet();
-    const folder = await mkdtemp(join(tmpdir(), 'kiab-archive-'));
+    const folder = await scratch();
     const first = await writeAssetArchive(dir, manifest, join(folder, 'a.tar.gz'), quiet);
     const second = await writeAssetArchive(dir, manifest, join(folder, 'b.tar.gz'), quiet);
     assert.equal(first.sha256, second.sha256);
@@ -114,7 +119,7 @@ describe('asset archives', () => {
 
   it('replaces a set already in the cache whole', async () => {
     const { root, dir, manifest } = await cachedSet();
-    const file = join(await mkdtemp(join(tmpdir(), 'kiab-archive-')), 'set.tar');
+    const file = join(await scratch(), 'set.tar');
     await writeAssetArchive(dir, manifest, file, quiet);
     await writeFile(join(dir, 'stray'), 'left from before');
     await importAssetArchive(file, root, { onProgress: quiet });
@@ -123,7 +128,7 @@ describe('asset archives', () => {
 
   it("removes what a killed import left, and leaves a running import's folder alone", async () => {
     const { root, dir, manifest } = await cachedSet();
-    const file = join(await mkdtemp(join(tmpdir(), 'kiab-archive-')), 'set.tar');
+    const file = join(await scratch(), 'set.tar');
     await writeAssetArchive(dir, manifest, file, quiet);
     // No process has a pid above the kernel's pid_max (at most 2^22).
     const abandoned = join(root, 'assets', '.import-99999999-abc123');
@@ -139,7 +144,7 @@ describe('asset archives', () => {
   it('refuses to export a cache file that changed behind its manifest, and leaves no archive', async () => {
     const { dir, manifest } = await cachedSet();
     await writeFile(join(dir, 'images', 'pause.tar'), 'An image archive');
-    const folder = await mkdtemp(join(tmpdir(), 'kiab-archive-'));
+    const folder = await scratch();
     await assert.rejects(writeAssetArchive(dir, manifest, join(folder, 'set.tar'), quiet), /pause\.tar does not match its checksum/);
     assert.deepEqual(await readdir(folder), []);
   });
@@ -210,7 +215,7 @@ describe('asset archives', () => {
   ];
   for (const refusal of refusals) {
     it(`refuses ${refusal.what}, naming it, and leaves the cache as it was`, async () => {
-      const root = await mkdtemp(join(tmpdir(), 'kiab-archive-'));
+      const root = await scratch();
       await assert.rejects(
         importAssetArchive(await refusal.archive(), root, { onProgress: quiet }),
         (error: unknown) => error instanceof KiabError && refusal.message.test(error.message),
@@ -221,9 +226,9 @@ describe('asset archives', () => {
 
   it('refuses an archive whose own sha256 is not the one given, and one that holds another version than asked', async () => {
     const { dir, manifest } = await cachedSet();
-    const file = join(await mkdtemp(join(tmpdir(), 'kiab-archive-')), 'set.tar');
+    const file = join(await scratch(), 'set.tar');
     await writeAssetArchive(dir, manifest, file, quiet);
-    const root = await mkdtemp(join(tmpdir(), 'kiab-archive-'));
+    const root = await scratch();
     await assert.rejects(importAssetArchive(file, root, { onProgress: quiet, sha256: '0'.repeat(64) }), /does not match --sha256.*nothing was imported/);
     await assert.rejects(
       importAssetArchive(file, root, { onProgress: quiet, expect: { version: 'v1.35.0' } }),
@@ -234,13 +239,13 @@ describe('asset archives', () => {
 
   it('refuses a cut archive and a broken gzip stream, leaving the cache as it was', async () => {
     const { dir, manifest } = await cachedSet();
-    const folder = await mkdtemp(join(tmpdir(), 'kiab-archive-'));
+    const folder = await scratch();
     const whole = await readFile((await writeAssetArchive(dir, manifest, join(folder, 'set.tar'), quiet)).file);
     await writeFile(join(folder, 'cut.tar'), whole.subarray(0, 4096));
     const gzipped = await readFile((await writeAssetArchive(dir, manifest, join(folder, 'set.tar.gz'), quiet)).file);
     await writeFile(join(folder, 'broken.tar.gz'), Buffer.concat([gzipped.subarray(0, 200), Buffer.alloc(200, 0xaa)]));
     for (const name of ['cut.tar', 'broken.tar.gz']) {
-      const root = await mkdtemp(join(tmpdir(), 'kiab-archive-'));
+      const root = await scratch();
       await assert.rejects(importAssetArchive(join(folder, name), root, { onProgress: quiet }), (error: unknown) => error instanceof KiabError, name);
       assert.deepEqual(await leftIn(root), [], name);
     }
@@ -249,7 +254,7 @@ describe('asset archives', () => {
   });
 
   it('tells an archive from release files', async () => {
-    const folder = await mkdtemp(join(tmpdir(), 'kiab-archive-'));
+    const folder = await scratch();
     await writeFile(join(folder, 'k3s'), Buffer.alloc(4096, 7));
     assert.equal(await isAssetArchive(join(folder, 'k3s')), false);
     assert.equal(await isAssetArchive(await handMade([{ name: 'image.tar', content: 'x' }])), false);
