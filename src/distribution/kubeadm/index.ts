@@ -374,15 +374,21 @@ export const kubeadmDistribution: Distribution = {
       context.signal ? AbortSignal.any([context.signal, stopApprovals.signal]) : stopApprovals.signal,
     );
     approvals.catch(() => undefined);
-    const finished = machines.filter((machine) => !pending.includes(machine)).map((machine) => finishMachine(context, machine));
-    finished.forEach((done) => done.catch(() => undefined));
+    // Each is awaited below; until then a failure is kept for that moment, not left unhandled (a join may throw first).
+    const finished: Array<Promise<void>> = [];
+    const finish = (machine: MachineRef): void => {
+      const done = finishMachine(context, machine);
+      done.catch(() => undefined);
+      finished.push(done);
+    };
+    for (const machine of machines) if (!pending.includes(machine)) finish(machine);
     try {
       // Control-plane members join one at a time (etcd grows by one member at a time); workers together.
       for (const server of pending.filter((machine) => machine.role === 'server')) {
         throwIfAborted(context.signal);
         context.progress(`joining ${server.name}`);
         await joinMachine(context, server, control);
-        finished.push(finishMachine(context, server));
+        finish(server);
       }
       throwIfAborted(context.signal);
       const workers = pending.filter((machine) => machine.role === 'worker');
