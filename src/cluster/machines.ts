@@ -41,6 +41,19 @@ async function ensureStarted(context: ClusterContext, machine: MachineRef, conta
   return undefined;
 }
 
+/** Runs `work` for each machine, PARALLEL_MACHINES at a time, stopping at Ctrl-C or the first failure. */
+function eachMachine(context: ClusterContext, machines: MachineRef[], work: (machine: MachineRef) => Promise<void>): Promise<void> {
+  return forEachBounded(
+    machines,
+    PARALLEL_MACHINES,
+    async (machine, signal) => {
+      throwIfAborted(signal);
+      await work(machine);
+    },
+    context.signal,
+  );
+}
+
 /**
  * Makes every wanted machine exist (from `image`) and run, each started as soon as it is created. Returns
  * the start time of machines started here, which the boot wait uses to read only this boot's console output.
@@ -56,48 +69,28 @@ export async function ensureMachinesRunning(
 ): Promise<Map<string, Date>> {
   const started = new Map<string, Date>();
   let done = 0;
-  await forEachBounded(
-    wanted,
-    PARALLEL_MACHINES,
-    async (machine, signal) => {
-      throwIfAborted(signal);
-      await ensureCreated(context, image, machine, existing.get(machine.name), all);
-      const at = await ensureStarted(context, machine, existing.get(machine.name));
-      if (at) started.set(machine.name, at);
-      done += 1;
-      onProgress(`${done}/${wanted.length}`);
-    },
-    context.signal,
-  );
+  await eachMachine(context, wanted, async (machine) => {
+    await ensureCreated(context, image, machine, existing.get(machine.name), all);
+    const at = await ensureStarted(context, machine, existing.get(machine.name));
+    if (at) started.set(machine.name, at);
+    done += 1;
+    onProgress(`${done}/${wanted.length}`);
+  });
   return started;
 }
 
 /** The first half of ensureMachinesRunning: every wanted machine exists with its files, none started here. */
 export async function ensureMachinesCreated(context: ClusterContext, image: string, wanted: MachineRef[], existing: Map<string, ContainerInfo>): Promise<void> {
-  await forEachBounded(
-    wanted,
-    PARALLEL_MACHINES,
-    async (machine, signal) => {
-      throwIfAborted(signal);
-      await ensureCreated(context, image, machine, existing.get(machine.name), wanted);
-    },
-    context.signal,
-  );
+  await eachMachine(context, wanted, (machine) => ensureCreated(context, image, machine, existing.get(machine.name), wanted));
 }
 
 /** The second half: starts the machines ensureMachinesCreated made (`existing` as it was before that). */
 export async function startMachines(context: ClusterContext, wanted: MachineRef[], existing: Map<string, ContainerInfo>): Promise<Map<string, Date>> {
   const started = new Map<string, Date>();
-  await forEachBounded(
-    wanted,
-    PARALLEL_MACHINES,
-    async (machine, signal) => {
-      throwIfAborted(signal);
-      const at = await ensureStarted(context, machine, existing.get(machine.name));
-      if (at) started.set(machine.name, at);
-    },
-    context.signal,
-  );
+  await eachMachine(context, wanted, async (machine) => {
+    const at = await ensureStarted(context, machine, existing.get(machine.name));
+    if (at) started.set(machine.name, at);
+  });
   return started;
 }
 
