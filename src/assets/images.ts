@@ -23,7 +23,7 @@ export async function importImageArchives(
     images
       .filter(({ ref }) => !present.includes(ref))
       .map(({ file, ref }) =>
-        run(provider, machine, [...ctr, 'images', 'import', '-'], {
+        run(provider, machine, [...ctr, 'images', 'import', '--discard-unpacked-layers', '-'], {
           stdin: createReadStream(join(dir, file), { highWaterMark: 4 << 20 }),
           what: `importing ${ref}`,
         }),

@@ -222,11 +222,13 @@ export async function waitForKubernetes(options: {
   progress: (detail: string) => void;
   /** Count only what the kubelets reported since then (see kubernetesProblem). */
   since?: Date;
+  /** Healthy looks in a row that make it ready (default 2: a pod that crash-loops can look ready for a moment). */
+  healthyLooks?: number;
 }): Promise<void> {
   const { context } = options;
   const api = kubeClients(options.kubeconfig);
   let lastProblem = 'the API server did not answer';
-  // Seen healthy twice in a row: a pod that crash-loops can look ready for a moment.
+  const healthyLooks = options.healthyLooks ?? 2;
   let healthyPolls = 0;
   let restoredDone = options.since === undefined;
   await poll(
@@ -236,7 +238,7 @@ export async function waitForKubernetes(options: {
       healthyPolls = problem === undefined ? healthyPolls + 1 : 0;
       lastProblem = problem ?? 'checking that the system pods stay up';
       options.progress(lastProblem);
-      return healthyPolls >= 2 ? true : undefined;
+      return healthyPolls >= healthyLooks ? true : undefined;
     },
     {
       // Twice a second: the last look that confirms a healthy one comes half a second later, not a second.

@@ -24,12 +24,15 @@ export async function clusterKubeconfig(context: ClusterContext, machines: Machi
   );
 }
 
-/** For Kubernetes distributions: every machine a Ready node and the system pods running, by the context's deadline (as reported since `since`, if given). */
+/**
+ * For Kubernetes distributions: every machine a Ready node and the system pods running, by the context's
+ * deadline (as reported since `since`, if given; seen `healthyLooks` times in a row, see waitForKubernetes).
+ */
 export async function waitUntilReady(
   context: ClusterContext,
   machines: MachineRef[],
   progress: (detail: string) => void,
-  since?: Date,
+  options: { since?: Date; healthyLooks?: number } = {},
 ): Promise<string | undefined> {
   if (!context.distribution.kubernetes) return undefined;
   const kubeconfig = await clusterKubeconfig(context, machines);
@@ -39,7 +42,7 @@ export async function waitUntilReady(
     distribution: context.distribution,
     context: distributionContext(context, machines),
     progress,
-    ...(since ? { since } : {}),
+    ...options,
   });
   return kubeconfig;
 }

@@ -97,17 +97,16 @@ export async function captureSnapshot(
           // A machine that never started has its volumes as the engine filled them from its image (no machine
           // file lies on a volume): a restore has the engine fill them again from the captured image.
           const volumes = machine.container.state === 'created' ? [] : machineVolumes(observed, machine.container.name);
-          await Promise.all(
-            volumes.map((volume) =>
-              provider.copyVolume(
-                volume.name,
-                names.snapshotVolume(snapshot, generation, machine.role, machine.index, volume.purpose),
-                { ...labels, [LABEL.machine]: machine.container.name, [LABEL.purpose]: volume.purpose },
-                helperImage,
-              ),
+          // The machine is frozen: its volumes and its filesystem are captured side by side.
+          const copies = volumes.map((volume) =>
+            provider.copyVolume(
+              volume.name,
+              names.snapshotVolume(snapshot, generation, machine.role, machine.index, volume.purpose),
+              { ...labels, [LABEL.machine]: machine.container.name, [LABEL.purpose]: volume.purpose },
+              helperImage,
             ),
           );
-          await provider.commitContainer(machine.container.name, names.snapshotImage(snapshot, generation, machine.role, machine.index), {
+          const commit = provider.commitContainer(machine.container.name, names.snapshotImage(snapshot, generation, machine.role, machine.index), {
             ...labels,
             [LABEL.role]: machine.role,
             [LABEL.index]: String(machine.index),
@@ -117,6 +116,9 @@ export async function captureSnapshot(
             [LABEL.snapshotVolumes]: volumes.map((volume) => volume.purpose).join(','),
             [LABEL.snapshotMachines]: String(observed.machines.length),
           });
+          // Every part settles before a failure is thrown, so the clean-up below sees all that was made.
+          const failed = (await Promise.allSettled([...copies, commit])).find((result) => result.status === 'rejected');
+          if (failed) throw failed.reason;
         },
         signal,
       ),
@@ -145,11 +147,12 @@ export interface SnapshotCommand {
 
 /**
  * A capture pauses the machines, and the box's load balancer marks a paused API down: commands that capture
- * return once Kubernetes answers through it again, so the next kubectl does not meet a gap.
+ * return once Kubernetes answers through it again, so the next kubectl does not meet a gap. One healthy look
+ * is enough: a freeze stops the clock of every process, so it restarts nothing that a second look would catch.
  */
 export async function untilKubernetesAnswers(context: ClusterContext, machines: MachineRef[], reporter: Reporter): Promise<void> {
   if (!context.distribution.kubernetes) return;
-  await runStep(reporter, 'wait for Kubernetes', (progress) => waitUntilReady(context, machines, (detail) => progress.update(detail)));
+  await runStep(reporter, 'wait for Kubernetes', (progress) => waitUntilReady(context, machines, (detail) => progress.update(detail), { healthyLooks: 1 }));
 }
 
 export async function saveSnapshot(options: SnapshotCommand & { force?: boolean }): Promise<SnapshotInfo> {
@@ -295,7 +298,7 @@ export async function restoreSnapshot(options: SnapshotCommand): Promise<Cluster
     });
     if (context.distribution.kubernetes) {
       const kubeconfig = await runStep(reporter, 'wait for Kubernetes', (progress) =>
-        waitUntilReady(context, machines, (detail) => progress.update(detail), restoredAt),
+        waitUntilReady(context, machines, (detail) => progress.update(detail), { since: restoredAt }),
       );
       if (kubeconfig && wantedAddons(spec, context.distribution).length > 0)
         await runStep(reporter, 'wait for addons', (progress) => awaitAddons(context, kubeconfig, (detail) => progress.update(detail)));
