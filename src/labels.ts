@@ -32,7 +32,7 @@ export const LABEL = {
   recipe: 'dev.kiab.recipe',
 } as const;
 
-export type ObjectRole = 'server' | 'worker' | 'box' | 'network' | 'volume' | 'snapshot';
+export type ObjectRole = 'server' | 'worker' | 'box' | 'network' | 'volume' | 'snapshot' | 'preload';
 export const MACHINE_ROLES = ['server', 'worker'] as const;
 export type MachineRole = (typeof MACHINE_ROLES)[number];
 

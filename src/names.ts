@@ -13,6 +13,8 @@ export interface ClusterNames {
   /** The kubeconfig context, cluster and user entries, and the name Kubernetes gives the cluster. */
   kubeContext: string;
   machine(role: MachineRole, index: number): string;
+  /** The throwaway machine that preloads images for a role (cluster/preload.ts). */
+  preloader(role: MachineRole): string;
   volume(machine: string, purpose: string): string;
   snapshotImage(snapshot: string, generation: string, role: MachineRole, index: number): string;
   snapshotVolume(snapshot: string, generation: string, role: MachineRole, index: number, purpose: string): string;
@@ -27,6 +29,7 @@ export function clusterNames(cluster: string): ClusterNames {
     registryVolume: `${prefix}-registry`,
     kubeContext: prefix,
     machine: (role, index) => `${prefix}-${role}-${index}`,
+    preloader: (role) => `${prefix}-preload-${role}`,
     volume: (machine, purpose) => `${machine}-${purpose}`,
     snapshotImage: (snapshot, generation, role, index) => `kiab-snapshot/${cluster}:${snapshot}.${generation}.${role}-${index}`,
     snapshotVolume: (snapshot, generation, role, index, purpose) => `kiab-snapshot.${cluster}.${snapshot}.${generation}.${role}-${index}.${purpose}`,

@@ -1,11 +1,13 @@
 import { KiabError } from '../errors.js';
 import { DEBOOTSTRAP_BASE_IMAGE, DEFAULT_BASE_IMAGE, RECIPES, recipeTag, type ImageRecipe } from '../images/index.js';
 import { debootstrapRootfs } from '../images/debootstrap.js';
-import { LABEL } from '../labels.js';
+import { LABEL, type MachineRole } from '../labels.js';
+import { clusterNames } from '../names.js';
 import { distributionFor } from '../distribution/index.js';
 import type { Provider } from '../provider/types.js';
 import type { ClusterSpec } from '../spec/schema.js';
 import { kiabVersion } from '../version.js';
+import { ensurePreloadedImages } from './preload.js';
 import { boxImageOf, nodeImageOf } from './topology.js';
 import { runStep, type Reporter } from '../reporter.js';
 
@@ -89,15 +91,18 @@ export async function buildImages(
   return { base, images };
 }
 
+/** The image each role's machines are made from. */
+export type MachineImages = Record<MachineRole, string>;
+
 /**
- * The images a cluster needs, made present: kiab's own are built when missing, a user's own pulled, and the
- * distribution's derived node image built on top. Resolves to the image machines are created from.
+ * The images a cluster needs, made present: kiab's own are built when missing, a user's own pulled, the
+ * distribution's derived node image built on top, and the images it preloads per role made from that.
  */
-export async function ensureClusterImages(provider: Provider, reporter: Reporter, spec: ClusterSpec): Promise<string> {
+export async function ensureClusterImages(provider: Provider, reporter: Reporter, spec: ClusterSpec, signal?: AbortSignal): Promise<MachineImages> {
   const wanted = { node: nodeImageOf(spec), box: boxImageOf(spec) };
   const derived = await distributionFor(spec.distribution).nodeImage(spec, wanted.node);
   await ensureBaseImages(provider, reporter, wanted);
-  if (!derived) return wanted.node;
+  if (!derived) return { server: wanted.node, worker: wanted.node };
   if (!(await provider.imageExists(derived.tag))) {
     await runStep(reporter, `build node image ${derived.tag}`, async (progress) =>
       provider.buildImage({
@@ -109,7 +114,15 @@ export async function ensureClusterImages(provider: Provider, reporter: Reporter
       }),
     );
   }
-  return derived.tag;
+  if (!derived.preload) return { server: derived.tag, worker: derived.tag };
+  return ensurePreloadedImages({
+    provider,
+    reporter,
+    names: clusterNames(spec.name),
+    nodeImage: derived.tag,
+    preload: derived.preload,
+    ...(signal ? { signal } : {}),
+  });
 }
 
 async function ensureBaseImages(provider: Provider, reporter: Reporter, wanted: { node: string; box: string }): Promise<void> {

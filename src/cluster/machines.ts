@@ -1,3 +1,4 @@
+import type { MachineImages } from './images.js';
 import type { MachineRef } from '../distribution/index.js';
 import { throwIfAborted } from '../errors.js';
 import type { ContainerInfo } from '../provider/types.js';
@@ -20,12 +21,13 @@ async function writeMachineFiles(context: ClusterContext, machine: MachineRef, a
 /** Creates a wanted machine that does not exist, and writes its files into one that never started. */
 async function ensureCreated(
   context: ClusterContext,
-  image: string,
+  images: MachineImages,
   machine: MachineRef,
   container: ContainerInfo | undefined,
   all: MachineRef[],
 ): Promise<void> {
-  if (!container) await context.provider.createContainer(machineContainerSpec(context.spec, context.names, machine, context.distribution, image));
+  if (!container)
+    await context.provider.createContainer(machineContainerSpec(context.spec, context.names, machine, context.distribution, images[machine.role]));
   // A machine never started may have been left by a run killed before its files were written.
   if (!container || container.state === 'created') await writeMachineFiles(context, machine, all);
 }
@@ -55,13 +57,13 @@ function eachMachine(context: ClusterContext, machines: MachineRef[], work: (mac
 }
 
 /**
- * Makes every wanted machine exist (from `image`) and run, each started as soon as it is created. Returns
+ * Makes every wanted machine exist (from its role's image) and run, each started as soon as it is created. Returns
  * the start time of machines started here, which the boot wait uses to read only this boot's console output.
  * `all` is every machine of the cluster, for the files that name the others (default: the wanted ones).
  */
 export async function ensureMachinesRunning(
   context: ClusterContext,
-  image: string,
+  images: MachineImages,
   wanted: MachineRef[],
   existing: Map<string, ContainerInfo>,
   onProgress: (detail: string) => void,
@@ -70,7 +72,7 @@ export async function ensureMachinesRunning(
   const started = new Map<string, Date>();
   let done = 0;
   await eachMachine(context, wanted, async (machine) => {
-    await ensureCreated(context, image, machine, existing.get(machine.name), all);
+    await ensureCreated(context, images, machine, existing.get(machine.name), all);
     const at = await ensureStarted(context, machine, existing.get(machine.name));
     if (at) started.set(machine.name, at);
     done += 1;
@@ -80,8 +82,13 @@ export async function ensureMachinesRunning(
 }
 
 /** The first half of ensureMachinesRunning: every wanted machine exists with its files, none started here. */
-export async function ensureMachinesCreated(context: ClusterContext, image: string, wanted: MachineRef[], existing: Map<string, ContainerInfo>): Promise<void> {
-  await eachMachine(context, wanted, (machine) => ensureCreated(context, image, machine, existing.get(machine.name), wanted));
+export async function ensureMachinesCreated(
+  context: ClusterContext,
+  images: MachineImages,
+  wanted: MachineRef[],
+  existing: Map<string, ContainerInfo>,
+): Promise<void> {
+  await eachMachine(context, wanted, (machine) => ensureCreated(context, images, machine, existing.get(machine.name), wanted));
 }
 
 /** The second half: starts the machines ensureMachinesCreated made (`existing` as it was before that). */

@@ -72,9 +72,9 @@ export async function addNode(options: NodeOptions & { cluster: string; role: Ma
     await addonPreflight(cluster.spec, cluster.distribution);
     await ensureHostReady(provider, cluster.distribution, [machine]);
     const machines = [...cluster.machines, machine];
-    const image = await runStep(reporter, 'images', () => ensureClusterImages(provider, reporter, cluster.spec));
+    const images = await runStep(reporter, 'images', () => ensureClusterImages(provider, reporter, cluster.spec, options.signal));
     const started = await runStep(reporter, `create ${machine.name}`, () =>
-      ensureMachinesRunning(cluster, image, [machine], new Map(), () => undefined, machines),
+      ensureMachinesRunning(cluster, images, [machine], new Map(), () => undefined, machines),
     );
     await runStep(reporter, 'boot', () => waitForMachines(cluster, [machine], started, () => undefined));
     await refreshBox(cluster, machines);
@@ -95,9 +95,12 @@ export async function startNode(options: NodeOptions & { node: string; cluster?:
   return withNode(options, async (node, cluster) => {
     const existing = new Map(cluster.observed.machines.map((machine) => [machine.container.name, machine.container]));
     const ref = cluster.machines.filter((machine) => machine.name === node.name);
+    // The machine exists: the image is only what it was made from.
     const image = existing.get(node.name)!.image;
     if (existing.get(node.name)!.state !== 'running') await ensureHostReady(options.provider, cluster.distribution, ref);
-    const started = await runStep(options.reporter, `start ${node.name}`, () => ensureMachinesRunning(cluster, image, ref, existing, () => undefined));
+    const started = await runStep(options.reporter, `start ${node.name}`, () =>
+      ensureMachinesRunning(cluster, { server: image, worker: image }, ref, existing, () => undefined),
+    );
     await runStep(options.reporter, 'boot', () => waitForMachines(cluster, ref, started, () => undefined));
     await refreshBox(cluster, cluster.machines);
     return nodeStatusOf(options.provider, node.cluster, node.name);

@@ -62,7 +62,7 @@ export async function up(options: UpOptions): Promise<ClusterStatus> {
       const ports = await planPorts(provider, spec, observed);
       throwIfAborted(signal);
 
-      const machineImage = await runStep(reporter, 'images', () => ensureClusterImages(provider, reporter, spec));
+      const machineImages = await runStep(reporter, 'images', () => ensureClusterImages(provider, reporter, spec, signal));
       throwIfAborted(signal);
       const subnet = await runStep(reporter, `network ${names.network}`, () => ensureNetwork(provider, spec, names, observed, ports));
       const context = clusterContext(provider, spec, subnet, ports, signal);
@@ -79,12 +79,12 @@ export async function up(options: UpOptions): Promise<ClusterStatus> {
       const cleanAsCreated = wantsClean && distribution.cleanAsCreated && observed.machines.length === 0;
       let started: Map<string, Date>;
       if (cleanAsCreated) {
-        await runStep(reporter, `machines (${machines.length})`, () => ensureMachinesCreated(context, machineImage, machines, existing));
+        await runStep(reporter, `machines (${machines.length})`, () => ensureMachinesCreated(context, machineImages, machines, existing));
         await captureSnapshot(provider, await observeCluster(provider, names.cluster), CLEAN_SNAPSHOT, reporter, signal);
         started = await runStep(reporter, `start ${machines.length} machines`, () => startMachines(context, machines, existing));
       } else
         started = await runStep(reporter, `machines (${machines.length})`, (progress) =>
-          ensureMachinesRunning(context, machineImage, machines, existing, (detail) => progress.update(detail)),
+          ensureMachinesRunning(context, machineImages, machines, existing, (detail) => progress.update(detail)),
         );
       await runStep(reporter, 'boot', (progress) => waitForMachines(context, machines, started, (detail) => progress.update(detail)));
       throwIfAborted(signal);

@@ -4,7 +4,7 @@ import { kubeadmDistribution } from './kubeadm/index.js';
 import { noneDistribution } from './none.js';
 import type { Distribution } from './types.js';
 
-export type { AssetRequest, AssetSet, Distribution, DistributionContext, MachineRef, NodeImagePlan } from './types.js';
+export type { AssetRequest, AssetSet, Distribution, DistributionContext, ImagePreload, MachineRef, NodeImagePlan } from './types.js';
 
 export function distributionFor(name: DistributionName): Distribution {
   switch (name) {

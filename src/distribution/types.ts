@@ -41,6 +41,19 @@ export interface NodeImagePlan {
   tag: string;
   /** Loads the build context only when the image must be built (it can be hundreds of MB). */
   files: () => Promise<Array<{ path: string; content: string | Buffer; mode?: number }>>;
+  /** Container images each role's machines hold from their first start (see cluster/preload.ts). */
+  preload?: ImagePreload;
+}
+
+/**
+ * What a machine's containerd is given once per image instead of at every `up`: loaded into a machine made
+ * from the plan's image, then kept in an image of its own per role.
+ */
+export interface ImagePreload {
+  /** Names what is loaded (it changes when any loaded image does): part of the preloaded images' tags. */
+  digest: string;
+  /** Loads a role's images into a running machine made from the plan's image. */
+  load(provider: Provider, machine: string, role: MachineRole): Promise<void>;
 }
 
 /** `kiab assets build|pull`: which set, and how to report and stop. */

@@ -46,6 +46,12 @@ export interface Provider {
   commitContainer(name: string, ref: string, labels: Record<string, string>): Promise<void>;
   /** Creates `to` (labelled) and copies every file of volume `from` into it, using `helperImage` for the copy. */
   copyVolume(from: string, to: string, labels: Record<string, string>, helperImage: string): Promise<void>;
+  /**
+   * Makes image `ref`: image `base` with the files of `volume` at `path` in its own filesystem (where a volume
+   * later mounted at `path` is filled from). The copy runs in a helper labelled `labels.helper`; the image keeps
+   * the base's start-up and carries `labels.image`, the helper's labels cleared.
+   */
+  bakeVolume(base: string, volume: string, path: string, ref: string, labels: { helper: Record<string, string>; image: Record<string, string> }): Promise<void>;
 
   /** Writes one regular file of an image to `target` (mode 0755) without running the image. */
   copyFileFromImage(image: string, path: string, target: string, labels: Record<string, string>): Promise<void>;
@@ -100,7 +106,8 @@ export interface ContainerSpec {
   hostname: string;
   image: string;
   labels: Record<string, string>;
-  network: { name: string; ip: string; aliases?: string[] };
+  /** None: the container has no network at all (only loopback). */
+  network?: { name: string; ip: string; aliases?: string[] };
   /**
    * `machine`: a systemd container that can run nested containers and a kubelet.
    * `router`: an ordinary process with NET_ADMIN and IP forwarding in its own namespace (the box).

@@ -147,7 +147,7 @@ export class FakeProvider implements Provider {
     this.record('createContainer', spec.name, [spec]);
     if (this.containers.has(spec.name)) throw new Error(`Conflict. The container name "/${spec.name}" is already in use`);
     const image = this.image(spec.image);
-    if (!this.networks.has(spec.network.name)) throw new Error(`network ${spec.network.name} not found`);
+    if (spec.network && !this.networks.has(spec.network.name)) throw new Error(`network ${spec.network.name} not found`);
     for (const volume of spec.volumes) this.ensureVolume(volume.name, volume.labels);
     const info: ContainerInfo = {
       id: this.id(),
@@ -156,7 +156,7 @@ export class FakeProvider implements Provider {
       // The engine merges the image's labels under the container's, as Docker does.
       labels: { ...image.labels, ...spec.labels },
       state: 'created',
-      addresses: { [spec.network.name]: spec.network.ip },
+      addresses: spec.network ? { [spec.network.name]: spec.network.ip } : {},
       createdAt: new Date(),
       publishedPorts: structuredClone(spec.publish),
     };
@@ -204,7 +204,7 @@ export class FakeProvider implements Provider {
 
   async removeNetwork(name: string): Promise<void> {
     this.record('removeNetwork', name, []);
-    const attached = [...this.containers.values()].filter((container) => container.spec.network.name === name && container.info.state === 'running');
+    const attached = [...this.containers.values()].filter((container) => container.spec.network?.name === name && container.info.state === 'running');
     if (attached.length > 0) throw new Error(`error while removing network: network ${name} has active endpoints`);
     this.networks.delete(name);
   }
@@ -285,6 +285,21 @@ export class FakeProvider implements Provider {
     const source = this.ensureVolume(from, {});
     const target = this.ensureVolume(to, labels);
     for (const [path, content] of source.files) target.files.set(path, content);
+  }
+
+  async bakeVolume(
+    base: string,
+    volume: string,
+    path: string,
+    ref: string,
+    labels: { helper: Record<string, string>; image: Record<string, string> },
+  ): Promise<void> {
+    this.record('bakeVolume', base, [volume, path, ref, labels]);
+    const baseImage = this.image(base);
+    const source = this.ensureVolume(volume, {});
+    const files = new Map(baseImage.files);
+    for (const [file, content] of source.files) files.set(`${path}/${file}`, content);
+    this.storeImage(ref, { ...baseImage.labels, ...labels.image }, files);
   }
 
   async copyFileFromImage(image: string, path: string, target: string, labels: Record<string, string>): Promise<void> {
@@ -387,9 +402,10 @@ export class FakeProvider implements Provider {
   }
 
   private checkAddressFree(container: FakeContainer): void {
+    if (!container.spec.network) return;
     const { name, ip } = container.spec.network;
     const holder = [...this.containers.values()].find(
-      (other) => other !== container && other.info.state === 'running' && other.spec.network.name === name && other.spec.network.ip === ip,
+      (other) => other !== container && other.info.state === 'running' && other.spec.network?.name === name && other.spec.network.ip === ip,
     );
     if (holder) throw new Error(`Address already in use: ${ip} is held by ${holder.spec.name}`);
   }

@@ -3,6 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { hostArch, verifiedAssets, type AssetManifest } from '../../assets/cache.js';
 import { KiabError } from '../../errors.js';
+import type { MachineRole } from '../../labels.js';
 import type { ClusterSpec } from '../../spec/schema.js';
 import type { NodeImagePlan } from '../types.js';
 import { POD_NETWORK_SCRIPT } from './network.js';
@@ -14,7 +15,22 @@ export const DEFAULT_KUBEADM_VERSION = 'v1.34.4';
 export const MACHINE_BINARIES = ['kubelet', 'kubeadm', 'kubectl', 'kube-proxy'] as const;
 
 /** Images every machine needs; servers get every image of the set. */
-export const EVERY_MACHINE_IMAGES = ['pause', 'coredns'];
+const EVERY_MACHINE_IMAGES = ['pause', 'coredns'];
+
+/** The image archives (relative to the set's folder) a machine of `role` imports, with the reference each holds. */
+export function roleImages(manifest: AssetManifest, role: MachineRole): Array<{ file: string; ref: string }> {
+  return Object.entries(manifest.images)
+    .filter(([file]) => role === 'server' || EVERY_MACHINE_IMAGES.some((name) => file === `images/${name}.tar`))
+    .map(([file, ref]) => ({ file, ref }));
+}
+
+/** Changes when any image archive of the set does (the manifest holds each file's checksum). */
+export function imagesDigest(manifest: AssetManifest): string {
+  const hash = createHash('sha256');
+  for (const [file, ref] of Object.entries(manifest.images).sort(([a], [b]) => a.localeCompare(b)))
+    hash.update(`${file} ${ref} ${manifest.files[file]?.sha256 ?? ''}\n`);
+  return hash.digest('hex');
+}
 
 export function kubeadmVersion(spec: ClusterSpec): string {
   const version = spec.kubernetesVersion ?? DEFAULT_KUBEADM_VERSION;

@@ -56,7 +56,7 @@ export function containerCreateOptions(spec: ContainerSpec): Docker.ContainerCre
     ExposedPorts: exposed,
     HostConfig: {
       ...base,
-      NetworkMode: spec.network.name,
+      NetworkMode: spec.network?.name ?? 'none',
       PortBindings: bindings,
       // Back after an engine restart or host reboot, unless the user stopped it.
       RestartPolicy: { Name: 'unless-stopped' },
@@ -68,12 +68,7 @@ export function containerCreateOptions(spec: ContainerSpec): Docker.ContainerCre
       })) as Docker.MountSettings[],
     },
     NetworkingConfig: {
-      EndpointsConfig: {
-        [spec.network.name]: {
-          IPAMConfig: { IPv4Address: spec.network.ip },
-          Aliases: spec.network.aliases ?? [],
-        },
-      },
+      EndpointsConfig: spec.network ? { [spec.network.name]: { IPAMConfig: { IPv4Address: spec.network.ip }, Aliases: spec.network.aliases ?? [] } } : {},
     },
   };
 }

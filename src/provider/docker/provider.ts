@@ -337,6 +337,40 @@ export class DockerProvider implements Provider {
     }
   }
 
+  async bakeVolume(
+    base: string,
+    volume: string,
+    path: string,
+    ref: string,
+    labels: { helper: Record<string, string>; image: Record<string, string> },
+  ): Promise<void> {
+    const { Config: baseConfig } = await this.docker.getImage(base).inspect();
+    const helper = await this.docker.createContainer({
+      Image: base,
+      Entrypoint: ['cp', '-a', '/kiab-volume/.', `${path}/`],
+      Cmd: [],
+      Labels: labels.helper,
+      HostConfig: { Mounts: [{ Type: 'volume', Source: volume, Target: '/kiab-volume', ReadOnly: true }], NetworkMode: 'none' },
+    });
+    try {
+      await helper.start();
+      const { StatusCode } = (await helper.wait()) as { StatusCode: number };
+      if (StatusCode !== 0) {
+        const logs = (await helper.logs({ stdout: true, stderr: true })).toString().trim();
+        throw new Error(`copying volume ${volume} into ${ref} failed (${StatusCode}): ${logs.slice(-300)}`);
+      }
+      const [repo, tag] = splitRef(ref);
+      // Labels a commit cannot drop are set empty, so that the image does not claim to be the helper.
+      const cleared = Object.fromEntries(Object.keys(labels.helper).map((key) => [key, '']));
+      await helper.commit({
+        _query: { container: helper.id, repo, tag },
+        _body: { Entrypoint: baseConfig.Entrypoint, Cmd: baseConfig.Cmd, Labels: { ...cleared, ...labels.image } },
+      });
+    } finally {
+      await helper.remove({ force: true }).catch(() => undefined);
+    }
+  }
+
   async copyFileFromImage(image: string, path: string, target: string, labels: Record<string, string>): Promise<void> {
     // Created, never started: the engine's archive endpoint reads the file from the image's layers.
     const holder = await this.docker.createContainer({ Image: image, Entrypoint: ['/kiab-never-runs'], Cmd: [], Labels: labels, NetworkDisabled: true });
