@@ -108,12 +108,10 @@ async function grantKubeProxyRole(context: DistributionContext, control: Machine
 }
 
 /**
- * What follows kubeadm on a machine, redone on every run because each step is idempotent: a run killed after
- * kubeadm but before these would otherwise leave a node without kube-proxy for good.
+ * Files of secrets a killed run could not remove (withSecretFile's cleanup never ran), removed before this
+ * run writes any: once the joins start, the first server holds one that is in use.
  */
-async function finishMachine(context: DistributionContext, machine: MachineRef): Promise<void> {
-  await startKubeProxy(context, machine);
-  // Files of secrets a killed run could not remove (withSecretFile's cleanup never ran) go now.
+async function removeLeftSecrets(context: DistributionContext, machine: MachineRef): Promise<void> {
   await run(context.provider, machine.name, [
     'sh',
     '-c',
@@ -341,7 +339,12 @@ export const kubeadmDistribution: Distribution = {
     await Promise.all(servers.map((machine) => importImages(context, machine)));
     const workerImports = Promise.all(machines.filter((machine) => machine.role === 'worker').map((machine) => importImages(context, machine)));
     workerImports.catch(() => undefined);
-    await Promise.all(machines.map((machine) => settleKubeadm(context, machine)));
+    await Promise.all(
+      machines.map(async (machine) => {
+        await settleKubeadm(context, machine);
+        await removeLeftSecrets(context, machine);
+      }),
+    );
     context.progress('writing pod routes');
     await writeRoutes(context);
     // Ctrl-C is taken between phases, never inside a kubeadm run: a half-run kubeadm is what convergence cannot repair.
@@ -356,7 +359,8 @@ export const kubeadmDistribution: Distribution = {
     await grantKubeProxyRole(context, control);
     const pending: MachineRef[] = [];
     for (const machine of machines) if (machine.name !== control.name && !(await isJoined(provider, machine))) pending.push(machine);
-    // Every machine is finished (kube-proxy) as soon as it has joined, and serving certificates are approved
+    // Every machine gets its kube-proxy as soon as it has joined (redone on every run: a run killed after
+    // kubeadm would otherwise leave a node without it for good), and serving certificates are approved
     // beside the joins as the kubelets ask; both are awaited once every machine has joined. A failed join
     // stops the approvals, which would otherwise poll on until the deadline.
     const stopApprovals = new AbortController();
@@ -368,20 +372,20 @@ export const kubeadmDistribution: Distribution = {
     );
     approvals.catch(() => undefined);
     // Each is awaited below; until then a failure is kept for that moment, not left unhandled (a join may throw first).
-    const finished: Array<Promise<void>> = [];
-    const finish = (machine: MachineRef): void => {
-      const done = finishMachine(context, machine);
-      done.catch(() => undefined);
-      finished.push(done);
+    const proxies: Array<Promise<void>> = [];
+    const startProxy = (machine: MachineRef): void => {
+      const started = startKubeProxy(context, machine);
+      started.catch(() => undefined);
+      proxies.push(started);
     };
-    for (const machine of machines) if (!pending.includes(machine)) finish(machine);
+    for (const machine of machines) if (!pending.includes(machine)) startProxy(machine);
     try {
       // Control-plane members join one at a time (etcd grows by one member at a time); workers together.
       for (const server of pending.filter((machine) => machine.role === 'server')) {
         throwIfAborted(context.signal);
         context.progress(`joining ${server.name}`);
         await joinMachine(context, server, control);
-        finish(server);
+        startProxy(server);
       }
       throwIfAborted(context.signal);
       const workers = pending.filter((machine) => machine.role === 'worker');
@@ -390,11 +394,11 @@ export const kubeadmDistribution: Distribution = {
       await Promise.all(
         workers.map(async (worker) => {
           await joinMachine(context, worker, control);
-          await finishMachine(context, worker);
+          await startKubeProxy(context, worker);
         }),
       );
       context.progress('starting kube-proxy, approving kubelet serving certificates');
-      await Promise.all([...finished, approvals]);
+      await Promise.all([...proxies, approvals]);
     } finally {
       stopApprovals.abort();
     }
