@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { ImagePreload } from '../distribution/index.js';
 import { KiabError, throwIfAborted } from '../errors.js';
 import { LABEL, MACHINE_ROLES, clusterLabels, type MachineRole } from '../labels.js';
@@ -16,12 +17,16 @@ import { CONTAINERD_VOLUME, machineVolumeLabels } from './topology.js';
  * with them, copied by the engine as it creates the machine, instead of importing them at every `up`.
  */
 
-/** The image machines of `role` are made from: the node image's repository, its tag plus the role and what was loaded. */
+/** How a preloaded image is made, in its tag: a change to the making must not reuse images made the old way. */
+const RECIPE = 'import; collect garbage; stop containerd; copy /var/lib/containerd';
+
+/** The image machines of `role` are made from: the node image's repository, its tag plus the role and what was loaded how. */
 export function preloadedTag(nodeImage: string, role: MachineRole, digest: string): string {
   const slash = nodeImage.lastIndexOf('/');
   const colon = nodeImage.lastIndexOf(':');
   const [repository, tag] = colon > slash ? [nodeImage.slice(0, colon), nodeImage.slice(colon + 1)] : [nodeImage, 'latest'];
-  return `${repository}:${tag}-${role}-${digest.slice(0, 12)}`;
+  const made = createHash('sha256').update(RECIPE).update(digest).digest('hex').slice(0, 12);
+  return `${repository}:${tag}-${role}-${made}`;
 }
 
 /** How long a throwaway machine's containerd may take to answer after its start. */
@@ -87,6 +92,9 @@ async function preloadRole(
     });
     await options.preload.load(provider, machine, role);
     throwIfAborted(signal);
+    // An import leaves the layer blobs it unpacked to containerd's garbage collector, which had not run yet
+    // by here (the server's image held 0.62 GB instead of 0.37): removing a lease with --sync runs it now.
+    await run(provider, machine, ['sh', '-c', 'ctr leases delete --sync "$(ctr leases create)"'], { what: 'collecting containerd garbage' });
     // containerd's metadata is complete on disk once it has stopped.
     await run(provider, machine, ['systemctl', 'stop', 'containerd.service'], { what: 'stopping containerd' });
     await provider.bakeVolume(nodeImage, volume, CONTAINERD_VOLUME.path, tag, {
