@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
+import { existsSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
-import { eventually, kiab, kiabJson, kiabOk, labelledObjects, spawnKiab, type StatusJson } from './helpers.js';
+import { docker, eventually, kiab, kiabJson, kiabOk, labelledObjects, spawnKiab, type StatusJson } from './helpers.js';
 
 const KILLED = 'e2e-killed';
 const INTERRUPTED = 'e2e-sigint';
@@ -57,4 +58,35 @@ describe('an interrupted up converges on the next run', () => {
     await kiabOk(['delete', INTERRUPTED]);
     assert.deepEqual(await labelledObjects(INTERRUPTED), { containers: [], networks: [], volumes: [] });
   });
+});
+
+describe('delete of a machine whose process cannot die', () => {
+  const FROZEN = 'e2e-frozen';
+  const cgroupV1 = existsSync('/sys/fs/cgroup/freezer');
+  before(async () => {
+    await kiab(['delete', FROZEN]);
+  });
+  after(async () => {
+    await kiab(['delete', FROZEN]);
+  });
+
+  // runc freezes a pod's cgroup for a moment while it sets the pod up; a machine killed then keeps it frozen,
+  // and the engine's kill cannot end a frozen process (it gives up after about 10 s).
+  it(
+    'removes it all the same: a process frozen in a cgroup inside the machine is thawed',
+    { skip: cgroupV1 ? false : 'only a cgroup v1 host freezes this way' },
+    async () => {
+      await kiabOk(['up', FROZEN, '--k8s', 'none', '--workers', '0', '--no-snapshot']);
+      const frozen = await docker([
+        'exec',
+        `kiab-${FROZEN}-server-0`,
+        'sh',
+        '-c',
+        'mkdir -p /sys/fs/cgroup/freezer/e2e && { sleep 600 & echo $! > /sys/fs/cgroup/freezer/e2e/cgroup.procs; } && echo FROZEN > /sys/fs/cgroup/freezer/e2e/freezer.state && cat /sys/fs/cgroup/freezer/e2e/freezer.state',
+      ]);
+      assert.equal(frozen.trim(), 'FROZEN');
+      await kiabOk(['delete', FROZEN]);
+      assert.deepEqual(await labelledObjects(FROZEN), { containers: [], networks: [], volumes: [] });
+    },
+  );
 });

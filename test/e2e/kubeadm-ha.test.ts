@@ -247,4 +247,11 @@ else
         );
       },
     );
+
+    // After kills and an engine restart: a machine whose pod cgroup was left frozen once made delete fail here.
+    it('delete removes every machine and volume', async () => {
+      const deleted = await kiabEnv(['delete', CLUSTER]);
+      assert.equal(deleted.code, 0, deleted.stderr);
+      assert.deepEqual(await labelledObjects(CLUSTER), { containers: [], networks: [], volumes: [] });
+    });
   });

@@ -21,6 +21,7 @@ import type {
   PublishedPort,
   VolumeInfo,
 } from '../types.js';
+import { thawContainerCgroups } from '../../host/freezer.js';
 import { resolveEndpoint, type EngineEndpoint } from './connect.js';
 import { containerCreateOptions } from './container-config.js';
 import { collectDemuxed, followProgress, isNotFound, isNotModified } from './streams.js';
@@ -30,6 +31,9 @@ function labelFilter(labels: Record<string, string>): string {
 }
 
 const UNREACHABLE_CODES = new Set(['ENOENT', 'ECONNREFUSED', 'EACCES', 'ETIMEDOUT', 'EHOSTUNREACH', 'ECONNRESET']);
+
+/** Removals of one container, each after thawing what held the one before. */
+const REMOVE_ATTEMPTS = 3;
 
 export class DockerProvider implements Provider {
   readonly endpoint: string;
@@ -129,13 +133,34 @@ export class DockerProvider implements Provider {
   }
 
   async removeContainer(name: string): Promise<void> {
-    try {
-      await this.docker.getContainer(name).remove({ force: true, v: true });
-    } catch (error) {
-      // 404: already gone. 409 "removal already in progress": another delete got there first.
-      const status = (error as { statusCode?: number }).statusCode;
-      if (status !== 404 && status !== 409) throw error;
+    for (let attempt = 1; ; attempt += 1) {
+      try {
+        await this.docker.getContainer(name).remove({ force: true, v: true });
+        return;
+      } catch (error) {
+        const status = (error as { statusCode?: number }).statusCode;
+        // 404: already gone.
+        if (status === 404) return;
+        // A kill that cannot end the container fails its removal (and the next meets it "already in progress"):
+        // where a frozen cgroup holds it, thaw and try again.
+        if (attempt < REMOVE_ATTEMPTS && (await this.thawContainer(name)) > 0) continue;
+        // 409 "removal already in progress": another delete got there first.
+        if (status === 409) return;
+        throw error;
+      }
     }
+  }
+
+  /** Thaws a container's frozen cgroups where this host holds them (see host/freezer.ts); how many there were. */
+  private async thawContainer(name: string): Promise<number> {
+    if (this.localUid === undefined) return 0;
+    const id = (
+      await this.docker
+        .getContainer(name)
+        .inspect()
+        .catch(() => undefined)
+    )?.Id;
+    return id ? thawContainerCgroups(id).catch(() => 0) : 0;
   }
 
   async listNetworks(labels: Record<string, string>): Promise<NetworkInfo[]> {

@@ -1,0 +1,41 @@
+import { readdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+
+/*
+ * On a cgroup v1 host, runc freezes a container's cgroup for a moment while it sets it up or kills it. A
+ * machine killed in that moment (kiab delete, a crash) leaves a pod's cgroup inside it frozen for good, and a
+ * frozen process cannot die even of SIGKILL: the engine's removal of the machine never finishes. Thawing
+ * every frozen cgroup of the machine lets the kill land.
+ */
+
+export const FREEZER_ROOT = '/sys/fs/cgroup/freezer';
+
+/** Where a container's freezer cgroup lies on the host, by cgroup driver (cgroupfs, then systemd). */
+function containerCgroups(root: string, containerId: string): string[] {
+  return [join(root, 'docker', containerId), join(root, 'system.slice', `docker-${containerId}.scope`)];
+}
+
+/** Thaws every frozen cgroup at and below `dir`; how many it thawed. A folder that is not there has none. */
+async function thawBelow(dir: string): Promise<number> {
+  let entries;
+  try {
+    entries = await readdir(dir, { withFileTypes: true });
+  } catch {
+    return 0;
+  }
+  let thawed = 0;
+  const state = join(dir, 'freezer.state');
+  if (entries.some((entry) => entry.name === 'freezer.state') && (await readFile(state, 'utf8')).trim() !== 'THAWED') {
+    await writeFile(state, 'THAWED');
+    thawed += 1;
+  }
+  for (const entry of entries) if (entry.isDirectory()) thawed += await thawBelow(join(dir, entry.name));
+  return thawed;
+}
+
+/** Thaws the frozen cgroups of a container of this host's engine (cgroup v1); how many there were. */
+export async function thawContainerCgroups(containerId: string, root = FREEZER_ROOT): Promise<number> {
+  let thawed = 0;
+  for (const dir of containerCgroups(root, containerId)) thawed += await thawBelow(dir);
+  return thawed;
+}
