@@ -69,7 +69,13 @@ function clusterConfiguration(facts: ClusterFacts): Record<string, unknown> {
     // kubeadm makes some 16 keys at init: RSA-2048 takes seconds of a small host's CPU for them, ECDSA
     // P-256 next to nothing, and its TLS handshakes are cheaper too.
     encryptionAlgorithm: 'ECDSA-P256',
-    apiServer: { certSANs: [facts.boxIp, facts.boxHostname, 'localhost', '127.0.0.1'] },
+    apiServer: {
+      certSANs: [facts.boxIp, facts.boxHostname, 'localhost', '127.0.0.1'],
+      // Aggregated APIs (metrics-server's) are reached at their endpoints, which every server routes to, not
+      // through their Service's address: that one works only once kube-proxy on the server has caught up,
+      // and a check that fails before then is retried up to 30 s later (27 s of every third reset here).
+      extraArgs: [{ name: 'enable-aggregator-routing', value: 'true' }],
+    },
     controllerManager: {
       extraArgs: [
         // kiab hands out pod ranges itself (fixed per machine), so the controller manager must not.
