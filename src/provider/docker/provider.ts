@@ -351,12 +351,7 @@ export class DockerProvider implements Provider {
       },
     });
     try {
-      await helper.start();
-      const { StatusCode } = (await helper.wait()) as { StatusCode: number };
-      if (StatusCode !== 0) {
-        const logs = (await helper.logs({ stdout: true, stderr: true })).toString().trim();
-        throw new Error(`copying volume ${from} to ${to} failed (${StatusCode}): ${logs.slice(-300)}`);
-      }
+      await runToEnd(helper, `copying volume ${from} to ${to}`);
     } finally {
       await helper.remove({ force: true }).catch(() => undefined);
     }
@@ -378,12 +373,7 @@ export class DockerProvider implements Provider {
       HostConfig: { Mounts: [{ Type: 'volume', Source: volume, Target: '/kiab-volume', ReadOnly: true }], NetworkMode: 'none' },
     });
     try {
-      await helper.start();
-      const { StatusCode } = (await helper.wait()) as { StatusCode: number };
-      if (StatusCode !== 0) {
-        const logs = (await helper.logs({ stdout: true, stderr: true })).toString().trim();
-        throw new Error(`copying volume ${volume} into ${ref} failed (${StatusCode}): ${logs.slice(-300)}`);
-      }
+      await runToEnd(helper, `copying volume ${volume} into ${ref}`);
       const [repo, tag] = splitRef(ref);
       // Labels a commit cannot drop are set empty, so that the image does not claim to be the helper.
       const cleared = Object.fromEntries(Object.keys(labels.helper).map((key) => [key, '']));
@@ -484,6 +474,16 @@ export class DockerProvider implements Provider {
     const [repo, tag] = splitRef(ref);
     const stream = await this.docker.importImage(tar as unknown as string, { repo, tag });
     await followProgress(this.docker, stream);
+  }
+}
+
+/** Starts a helper container and waits for it to exit; a failure says what it was doing, with its output's tail. */
+async function runToEnd(helper: Docker.Container, what: string): Promise<void> {
+  await helper.start();
+  const { StatusCode } = (await helper.wait()) as { StatusCode: number };
+  if (StatusCode !== 0) {
+    const logs = (await helper.logs({ stdout: true, stderr: true })).toString().trim();
+    throw new Error(`${what} failed (${StatusCode}): ${logs.slice(-300)}`);
   }
 }
 
