@@ -47,7 +47,7 @@ interface InitDocuments {
     controllerManager: { extraArgs: unknown };
     encryptionAlgorithm: string;
   };
-  KubeletConfiguration: { failCgroupV1: boolean; cgroupDriver: string; resolvConf: string };
+  KubeletConfiguration: { failCgroupV1: boolean; cgroupDriver: string; resolvConf: string; featureGates?: Record<string, boolean> };
 }
 interface JoinDocument {
   kind: string;
@@ -169,6 +169,17 @@ describe('kubeadm ClusterConfiguration and KubeletConfiguration', () => {
     assert.equal(kubelet.cgroupDriver, 'systemd');
     assert.equal(kubelet.resolvConf, POD_RESOLV_CONF);
   });
+
+  for (const [version, gates] of [
+    ['v1.34.2', { ReduceDefaultCrashLoopBackOffDecay: true }],
+    ['v1.33.0', { ReduceDefaultCrashLoopBackOffDecay: true }],
+    ['v1.32.9', undefined],
+    ['v1.31.0', undefined],
+  ] as const) {
+    it(`kubelet feature gates for ${version}: ${gates ? 'the shorter crash-loop back-off' : 'none (the gate came in 1.33)'}`, () => {
+      assert.deepEqual(initDocuments({ ...facts, kubernetesVersion: version }).KubeletConfiguration.featureGates, gates);
+    });
+  }
 });
 
 describe('kubeadm JoinConfiguration', () => {

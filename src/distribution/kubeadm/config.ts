@@ -35,7 +35,13 @@ function nodeRegistration(machine: MachineRef, facts: ClusterFacts): Record<stri
   };
 }
 
-function kubeletConfiguration(): Record<string, unknown> {
+/** Whether `version` (v1.34.4) is at least minor release `minor` of Kubernetes 1. */
+function fromMinor(version: string, minor: number): boolean {
+  const found = /^v?1\.(\d+)\./.exec(version);
+  return found !== null && Number(found[1]) >= minor;
+}
+
+function kubeletConfiguration(kubernetesVersion: string): Record<string, unknown> {
   return {
     apiVersion: 'kubelet.config.k8s.io/v1beta1',
     kind: 'KubeletConfiguration',
@@ -54,7 +60,8 @@ function kubeletConfiguration(): Record<string, unknown> {
     // fails to make the first container of each pod ("services have not yet been read"), and the default
     // back-off then holds every such pod for 10 s. Upstream's gate for a shorter decay starts it at 1 s
     // (capped at 60 s rather than 300 s), which suits a cluster on one's own machine.
-    featureGates: { ReduceDefaultCrashLoopBackOffDecay: true },
+    // (The gate exists from 1.33 on; a kubelet refuses a gate it does not know.)
+    ...(fromMinor(kubernetesVersion, 33) ? { featureGates: { ReduceDefaultCrashLoopBackOffDecay: true } } : {}),
   };
 }
 
@@ -168,7 +175,7 @@ export function initConfig(first: MachineRef, facts: ClusterFacts, certificateKe
     bootstrapTokens: [{ ttl: '15m0s', usages: ['signing', 'authentication'], groups: ['system:bootstrappers:kubeadm:default-node-token'] }],
     ...(certificateKey ? { certificateKey } : {}),
   };
-  return [init, clusterConfiguration(facts), kubeletConfiguration()].map((document) => stringify(document)).join('---\n');
+  return [init, clusterConfiguration(facts), kubeletConfiguration(facts.kubernetesVersion)].map((document) => stringify(document)).join('---\n');
 }
 
 /** Where a joining machine finds the cluster: a kubeconfig naming the API endpoint and the cluster CA, no credentials. */
