@@ -24,13 +24,23 @@ async function thawBelow(dir: string): Promise<number> {
     return 0;
   }
   let thawed = 0;
-  const state = join(dir, 'freezer.state');
-  if (entries.some((entry) => entry.name === 'freezer.state') && (await readFile(state, 'utf8')).trim() !== 'THAWED') {
-    await writeFile(state, 'THAWED');
-    thawed += 1;
-  }
+  if (entries.some((entry) => entry.name === 'freezer.state') && (await thaw(join(dir, 'freezer.state')))) thawed += 1;
   for (const entry of entries) if (entry.isDirectory()) thawed += await thawBelow(join(dir, entry.name));
   return thawed;
+}
+
+/**
+ * Thaws one cgroup if it is frozen; whether it did. A cgroup that went away meanwhile (its container is
+ * being torn down) or one this user may not write needs nothing here: the removal that follows tells.
+ */
+async function thaw(state: string): Promise<boolean> {
+  try {
+    if ((await readFile(state, 'utf8')).trim() === 'THAWED') return false;
+    await writeFile(state, 'THAWED');
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** Thaws the frozen cgroups of a container of this host's engine (cgroup v1); how many there were. */
