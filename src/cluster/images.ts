@@ -98,7 +98,14 @@ export type MachineImages = Record<MachineRole, string>;
  * The images a cluster needs, made present: kiab's own are built when missing, a user's own pulled, the
  * distribution's derived node image built on top, and the images it preloads per role made from that.
  */
-export async function ensureClusterImages(provider: Provider, reporter: Reporter, spec: ClusterSpec, signal?: AbortSignal): Promise<MachineImages> {
+export async function ensureClusterImages(
+  provider: Provider,
+  reporter: Reporter,
+  spec: ClusterSpec,
+  /** The roles of the machines about to be made from these images. */
+  roles: MachineRole[],
+  signal?: AbortSignal,
+): Promise<MachineImages> {
   const wanted = { node: nodeImageOf(spec), box: boxImageOf(spec) };
   const derived = await distributionFor(spec.distribution).nodeImage(spec, wanted.node);
   await ensureBaseImages(provider, reporter, wanted);
@@ -121,6 +128,7 @@ export async function ensureClusterImages(provider: Provider, reporter: Reporter
     names: clusterNames(spec.name),
     nodeImage: derived.tag,
     preload: derived.preload,
+    roles,
     ...(signal ? { signal } : {}),
   });
 }

@@ -72,7 +72,7 @@ export async function addNode(options: NodeOptions & { cluster: string; role: Ma
     await addonPreflight(cluster.spec, cluster.distribution);
     await ensureHostReady(provider, cluster.distribution, [machine]);
     const machines = [...cluster.machines, machine];
-    const images = await runStep(reporter, 'images', () => ensureClusterImages(provider, reporter, cluster.spec, options.signal));
+    const images = await runStep(reporter, 'images', () => ensureClusterImages(provider, reporter, cluster.spec, [options.role], options.signal));
     const started = await runStep(reporter, `create ${machine.name}`, () =>
       ensureMachinesRunning(cluster, images, [machine], new Map(), () => undefined, machines),
     );

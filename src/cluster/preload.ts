@@ -33,9 +33,9 @@ export function preloadedTag(nodeImage: string, role: MachineRole, digest: strin
 const CONTAINERD_START_MS = 60_000;
 
 /**
- * The image for each role, made from `nodeImage` where the engine lacks it. The throwaway machines carry the
- * cluster's labels, so that `kiab delete` removes what an interrupted run left, and a later run starts again
- * from nothing.
+ * The image for each role, made from `nodeImage` for each of `roles` where the engine lacks it. The throwaway
+ * machines (and their helpers) carry the cluster's labels, so that `kiab delete` removes what an interrupted
+ * run left; a later run (under the same cluster lock) removes it before anything else.
  */
 export async function ensurePreloadedImages(options: {
   provider: Provider;
@@ -43,12 +43,18 @@ export async function ensurePreloadedImages(options: {
   names: ClusterNames;
   nodeImage: string;
   preload: ImagePreload;
+  /** The roles of the machines about to be made: only theirs are preloaded. */
+  roles: MachineRole[];
   signal?: AbortSignal;
 }): Promise<Record<MachineRole, string>> {
   const { provider, nodeImage, preload } = options;
-  const tags = { server: preloadedTag(nodeImage, 'server', preload.digest), worker: preloadedTag(nodeImage, 'worker', preload.digest) };
+  const tags = {
+    server: preloadedTag(nodeImage, 'server', preload.digest('server')),
+    worker: preloadedTag(nodeImage, 'worker', preload.digest('worker')),
+  };
+  await removeLeftovers(provider, options.names);
   const missing: MachineRole[] = [];
-  for (const role of MACHINE_ROLES) if (!(await provider.imageExists(tags[role]))) missing.push(role);
+  for (const role of MACHINE_ROLES) if (options.roles.includes(role) && !(await provider.imageExists(tags[role]))) missing.push(role);
   if (missing.length > 0)
     await runStep(options.reporter, `preload images for ${missing.map((role) => `${role}s`).join(' and ')}`, async () => {
       // Each settles (and cleans up) before a failure is thrown: nothing is left running behind the error.
@@ -57,6 +63,13 @@ export async function ensurePreloadedImages(options: {
       if (failed) throw failed.reason;
     });
   return tags;
+}
+
+/** Throwaway machines, copy helpers and their volumes that a killed run left (a helper holds the volume it copies). */
+async function removeLeftovers(provider: Provider, names: ClusterNames): Promise<void> {
+  const leftovers = await provider.listContainers({ [LABEL.managed]: '', [LABEL.cluster]: names.cluster, [LABEL.role]: 'preload' });
+  await Promise.all(leftovers.map((container) => provider.removeContainer(container.name)));
+  for (const role of MACHINE_ROLES) await provider.removeVolume(names.volume(names.preloader(role), CONTAINERD_VOLUME.purpose));
 }
 
 async function preloadRole(
@@ -68,11 +81,6 @@ async function preloadRole(
   const machine = names.preloader(role);
   const volume = names.volume(machine, CONTAINERD_VOLUME.purpose);
   const labels = clusterLabels(names.cluster, 'preload', kiabVersion);
-  const removeMachine = async (): Promise<void> => {
-    await provider.removeContainer(machine);
-    await provider.removeVolume(volume);
-  };
-  await removeMachine();
   try {
     await provider.createContainer({
       name: machine,
@@ -102,6 +110,8 @@ async function preloadRole(
       image: { [LABEL.managed]: kiabVersion, [LABEL.recipe]: tag },
     });
   } finally {
-    await removeMachine();
+    // The helper is gone already (bakeVolume removes it, whatever happens): the machine holds the volume.
+    await provider.removeContainer(machine);
+    await provider.removeVolume(volume);
   }
 }

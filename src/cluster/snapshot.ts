@@ -148,7 +148,8 @@ export interface SnapshotCommand {
 /**
  * A capture pauses the machines, and the box's load balancer marks a paused API down: commands that capture
  * return once Kubernetes answers through it again, so the next kubectl does not meet a gap. One healthy look
- * is enough: a freeze stops the clock of every process, so it restarts nothing that a second look would catch.
+ * is enough there: the freeze of a capture lasts a second or two, well inside every lease and timeout of the
+ * control plane, so nothing is restarting that a second look would catch.
  */
 export async function untilKubernetesAnswers(context: ClusterContext, machines: MachineRef[], reporter: Reporter): Promise<void> {
   if (!context.distribution.kubernetes) return;

@@ -62,7 +62,9 @@ export async function up(options: UpOptions): Promise<ClusterStatus> {
       const ports = await planPorts(provider, spec, observed);
       throwIfAborted(signal);
 
-      const machineImages = await runStep(reporter, 'images', () => ensureClusterImages(provider, reporter, spec, signal));
+      const made = new Set(observed.machines.map((machine) => `${machine.role}-${machine.index}`));
+      const roles = [...new Set(desiredSlots(spec, observed).flatMap((slot) => (made.has(`${slot.role}-${slot.index}`) ? [] : [slot.role])))];
+      const machineImages = await runStep(reporter, 'images', () => ensureClusterImages(provider, reporter, spec, roles, signal));
       throwIfAborted(signal);
       const subnet = await runStep(reporter, `network ${names.network}`, () => ensureNetwork(provider, spec, names, observed, ports));
       const context = clusterContext(provider, spec, subnet, ports, signal);

@@ -47,11 +47,13 @@ export interface NodeImagePlan {
 
 /**
  * What a machine's containerd is given once per image instead of at every `up`: loaded into a machine made
- * from the plan's image, then kept in an image of its own per role.
+ * from the plan's image, then kept in an image of its own per role. The containerd directory passes through
+ * the engine's overlay filesystem on the way, which keeps no overlay whiteouts: images whose layers delete
+ * files of lower ones do not belong here (kiab's kubeadm images are single layers).
  */
 export interface ImagePreload {
-  /** Names what is loaded (it changes when any loaded image does): part of the preloaded images' tags. */
-  digest: string;
+  /** Names what a role's machines get (it changes when any of their images does): part of the preloaded image's tag. */
+  digest(role: MachineRole): string;
   /** Loads a role's images into a running machine made from the plan's image. */
   load(provider: Provider, machine: string, role: MachineRole): Promise<void>;
 }

@@ -24,10 +24,10 @@ export function roleImages(manifest: AssetManifest, role: MachineRole): Array<{ 
     .map(([file, ref]) => ({ file, ref }));
 }
 
-/** Changes when any image archive of the set does (the manifest holds each file's checksum). */
-export function imagesDigest(manifest: AssetManifest): string {
+/** Changes when the images a role's machines import do (the manifest holds each archive's checksum). */
+export function roleImagesDigest(manifest: AssetManifest, role: MachineRole): string {
   const hash = createHash('sha256');
-  for (const [file, ref] of Object.entries(manifest.images).sort(([a], [b]) => a.localeCompare(b)))
+  for (const { file, ref } of roleImages(manifest, role).sort((a, b) => a.file.localeCompare(b.file)))
     hash.update(`${file} ${ref} ${manifest.files[file]?.sha256 ?? ''}\n`);
   return hash.digest('hex');
 }

@@ -10,7 +10,7 @@ import { run, tryRun } from '../../provider/run.js';
 import type { Provider } from '../../provider/types.js';
 import { deleteNode, drainNode, firstServer, remainingServer } from '../nodes.js';
 import type { Distribution, DistributionContext, MachineRef, PreflightRequest } from '../types.js';
-import { DEFAULT_KUBEADM_VERSION, imagesDigest, kubeadmAssets, kubeadmNodeImage, kubeadmVersion, roleImages } from './assets.js';
+import { DEFAULT_KUBEADM_VERSION, kubeadmAssets, kubeadmNodeImage, kubeadmVersion, roleImages, roleImagesDigest } from './assets.js';
 import { buildKubeadmAssets, pullKubeadmAssets } from './build.js';
 import { buildConformanceAssets, pullConformanceAssets } from './conformance.js';
 import {
@@ -311,7 +311,7 @@ export const kubeadmDistribution: Distribution = {
       ...kubeadmNodeImage(kubeadmVersion(spec), baseNodeImage, dir, manifest),
       // A server's import took 3 to 4.5 s of every `up` on this host, before kubeadm init could start.
       preload: {
-        digest: imagesDigest(manifest),
+        digest: (role) => roleImagesDigest(manifest, role),
         load: (provider, machine, role) => importImageArchives(provider, machine, CTR, dir, roleImages(manifest, role)),
       },
     };
