@@ -64,3 +64,14 @@ export class RunError extends KiabError {
 export function isAbort(error: unknown): boolean {
   return error instanceof AbortedError || (error instanceof Error && error.name === 'AbortError');
 }
+
+/**
+ * The engine holds a container of that name already. It may still be making it: a run killed while its
+ * create was under way leaves the name taken before the container shows in any listing.
+ */
+export class NameTakenError extends KiabError {
+  constructor(readonly container: string) {
+    super(`a container named ${container} exists already`, { hint: `if it is not kiab's, remove or rename it (\`docker rm -f ${container}\`)` });
+    this.name = 'NameTakenError';
+  }
+}

@@ -1,6 +1,8 @@
 import type { MachineImages } from './images.js';
 import type { MachineRef } from '../distribution/index.js';
-import { throwIfAborted } from '../errors.js';
+import { NameTakenError, throwIfAborted } from '../errors.js';
+import { LABEL } from '../labels.js';
+import { poll } from '../wait.js';
 import type { ContainerInfo } from '../provider/types.js';
 import type { ClusterContext } from './context.js';
 import { distributionContext } from './context.js';
@@ -26,10 +28,36 @@ async function ensureCreated(
   container: ContainerInfo | undefined,
   all: MachineRef[],
 ): Promise<void> {
-  if (!container)
-    await context.provider.createContainer(machineContainerSpec(context.spec, context.names, machine, context.distribution, images[machine.role]));
+  let found = container;
+  if (!found) {
+    try {
+      await context.provider.createContainer(machineContainerSpec(context.spec, context.names, machine, context.distribution, images[machine.role]));
+    } catch (error) {
+      if (!(error instanceof NameTakenError)) throw error;
+      found = await machineBeingMade(context, machine, error);
+    }
+  }
   // A machine never started may have been left by a run killed before its files were written.
-  if (!container || container.state === 'created') await writeMachineFiles(context, machine, all);
+  if (!found || found.state === 'created') await writeMachineFiles(context, machine, all);
+}
+
+/** How long the engine may take to finish making a machine an earlier run asked for. */
+const MACHINE_CREATE_MS = 60_000;
+
+/**
+ * The machine an earlier run asked the engine for just before it was killed: the engine takes the name at
+ * once but lists the machine only once it has filled its volumes from the image (a second or so for a
+ * server's preloaded images). Taken as found once it shows, if it is this cluster's machine.
+ */
+async function machineBeingMade(context: ClusterContext, machine: MachineRef, taken: NameTakenError): Promise<ContainerInfo> {
+  const found = await poll(async () => context.provider.inspectContainer(machine.name), {
+    interval: 200,
+    deadline: Date.now() + MACHINE_CREATE_MS,
+    ...(context.signal ? { signal: context.signal } : {}),
+    timeout: () => taken,
+  });
+  if (found.labels[LABEL.cluster] !== context.names.cluster || found.labels[LABEL.role] !== machine.role) throw taken;
+  return found;
 }
 
 /** Starts a machine that is not running (thaws a frozen one); its start time when it was started here. */

@@ -1,5 +1,6 @@
 import { writeFile } from 'node:fs/promises';
 import { Readable } from 'node:stream';
+import { NameTakenError } from '../../src/errors.js';
 import { cidrsOverlap } from '../../src/net/addresses.js';
 import type {
   AttachedIo,
@@ -130,22 +131,33 @@ export class FakeProvider implements Provider {
     return { name: 'fake', version: '0.0.0-fake', apiVersion: '1.41', cgroupVersion: '2', cgroupDriver: 'systemd', rootDir: undefined };
   }
 
+  /**
+   * Containers the engine is still making (it fills their volumes from the image), by how many more looks
+   * they stay unseen: the name is taken at once, listings and inspect show them only once made.
+   */
+  readonly beingMade = new Map<string, number>();
+
   async listContainers(labels: Record<string, string>): Promise<ContainerInfo[]> {
     this.record('listContainers', undefined, [labels]);
     return [...this.containers.values()]
-      .filter((container) => matchesLabels(container.info.labels, labels))
+      .filter((container) => !this.beingMade.get(container.info.name) && matchesLabels(container.info.labels, labels))
       .map((container) => structuredClone(container.info));
   }
 
   async inspectContainer(name: string): Promise<ContainerInfo | undefined> {
     this.record('inspectContainer', name, []);
+    const unseen = this.beingMade.get(name);
+    if (unseen) {
+      this.beingMade.set(name, unseen - 1);
+      return undefined;
+    }
     const container = this.containers.get(name);
     return container && structuredClone(container.info);
   }
 
   async createContainer(spec: ContainerSpec): Promise<void> {
     this.record('createContainer', spec.name, [spec]);
-    if (this.containers.has(spec.name)) throw new Error(`Conflict. The container name "/${spec.name}" is already in use`);
+    if (this.containers.has(spec.name)) throw new NameTakenError(spec.name);
     const image = this.image(spec.image);
     if (spec.network && !this.networks.has(spec.network.name)) throw new Error(`network ${spec.network.name} not found`);
     for (const volume of spec.volumes) this.ensureVolume(volume.name, volume.labels);

@@ -34,7 +34,7 @@ describe('fake provider', () => {
   it('refuses a taken name, a missing image and an overlapping subnet', async () => {
     const provider = await engineWithNetwork();
     await provider.createContainer(machine('m1', '10.9.0.10'));
-    await assert.rejects(provider.createContainer(machine('m1', '10.9.0.11')), /already in use/);
+    await assert.rejects(provider.createContainer(machine('m1', '10.9.0.11')), /exists already/);
     await assert.rejects(provider.createContainer({ ...machine('m2', '10.9.0.12'), image: 'absent' }), /No such image/);
     await assert.rejects(provider.createNetwork({ name: 'net2', subnet: '10.9.0.0/24', gateway: '10.9.0.1', labels: {} }), /overlaps/);
   });

@@ -134,6 +134,18 @@ const partialStates: PartialState[] = [
     unpaused: ['kiab-dev-server-0'],
   },
   { title: 'the box is stopped', breakIt: (provider) => provider.stopContainer('kiab-dev-box'), created: [], started: ['kiab-dev-box'] },
+  {
+    // Killed just after asking for it: the engine, still filling its volumes, takes the name before it lists it.
+    title: 'the engine is still making a machine a killed run asked for',
+    breakIt: async (provider) => {
+      const spec = provider.containers.get('kiab-dev-worker-1')!.spec;
+      await removeWithVolumes(provider, ['kiab-dev-worker-1']);
+      await provider.createContainer(spec);
+      provider.beingMade.set('kiab-dev-worker-1', 3);
+    },
+    created: ['kiab-dev-worker-1'],
+    started: ['kiab-dev-worker-1'],
+  },
 ];
 
 describe('up converges from a partial cluster', () => {

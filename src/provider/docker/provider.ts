@@ -3,7 +3,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import Docker from 'dockerode';
 import { extract, pack } from 'tar-stream';
-import { AbortedError, KiabError, throwIfAborted } from '../../errors.js';
+import { AbortedError, KiabError, NameTakenError, throwIfAborted } from '../../errors.js';
 import type {
   AttachedIo,
   BuildOptions,
@@ -24,7 +24,7 @@ import type {
 import { thawContainerCgroups } from '../../host/freezer.js';
 import { resolveEndpoint, type EngineEndpoint } from './connect.js';
 import { containerCreateOptions } from './container-config.js';
-import { collectDemuxed, followProgress, isNotFound, isNotModified } from './streams.js';
+import { collectDemuxed, followProgress, isConflict, isNotFound, isNotModified } from './streams.js';
 
 function labelFilter(labels: Record<string, string>): string {
   return JSON.stringify({ label: Object.entries(labels).map(([key, value]) => (value === '' ? key : `${key}=${value}`)) });
@@ -113,7 +113,12 @@ export class DockerProvider implements Provider {
   }
 
   async createContainer(spec: ContainerSpec): Promise<void> {
-    await this.docker.createContainer(containerCreateOptions(spec));
+    try {
+      await this.docker.createContainer(containerCreateOptions(spec));
+    } catch (error) {
+      if (isConflict(error)) throw new NameTakenError(spec.name);
+      throw error;
+    }
   }
 
   async startContainer(name: string): Promise<void> {
