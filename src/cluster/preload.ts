@@ -6,6 +6,7 @@ import type { ClusterNames } from '../names.js';
 import { run, tryRun } from '../provider/run.js';
 import type { Provider } from '../provider/types.js';
 import { runStep, type Reporter } from '../reporter.js';
+import { settleAll } from '../settle.js';
 import { kiabVersion } from '../version.js';
 import { poll } from '../wait.js';
 import { CONTAINERD_VOLUME, machineVolumeLabels } from './topology.js';
@@ -58,9 +59,7 @@ export async function ensurePreloadedImages(options: {
   if (missing.length > 0)
     await runStep(options.reporter, `preload images for ${missing.map((role) => `${role}s`).join(' and ')}`, async () => {
       // Each settles (and cleans up) before a failure is thrown: nothing is left running behind the error.
-      const made = await Promise.allSettled(missing.map((role) => preloadRole(options, role, tags[role])));
-      const failed = made.find((result) => result.status === 'rejected');
-      if (failed) throw failed.reason;
+      await settleAll(missing.map((role) => preloadRole(options, role, tags[role])));
     });
   return tags;
 }

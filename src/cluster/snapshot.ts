@@ -1,6 +1,7 @@
 import type { MachineRef } from '../distribution/index.js';
 import { KiabError, throwIfAborted, UsageError } from '../errors.js';
 import { LABEL, encodeJsonLabel } from '../labels.js';
+import { settleAll } from '../settle.js';
 import { machineAddress } from '../net/addresses.js';
 import type { Provider } from '../provider/types.js';
 import { clusterNameSchema } from '../spec/schema.js';
@@ -78,14 +79,12 @@ export async function captureSnapshot(
     if (running.length > 0)
       await runStep(reporter, `pause ${running.length} machines`, async () => {
         // Every pause settles before a failure is thrown, so the thaw below sees each machine that froze.
-        const pauses = await Promise.allSettled(
+        await settleAll(
           running.map(async (machine) => {
             await provider.pauseContainer(machine.container.name);
             frozen.push(machine.container.name);
           }),
         );
-        const failed = pauses.find((result) => result.status === 'rejected');
-        if (failed) throw failed.reason;
       });
     // Ctrl-C stops the capture between machines; the catch below removes what it made, the old capture stays.
     await runStep(reporter, `capture snapshot ${snapshot}`, () =>
@@ -117,8 +116,7 @@ export async function captureSnapshot(
             [LABEL.snapshotMachines]: String(observed.machines.length),
           });
           // Every part settles before a failure is thrown, so the clean-up below sees all that was made.
-          const failed = (await Promise.allSettled([...copies, commit])).find((result) => result.status === 'rejected');
-          if (failed) throw failed.reason;
+          await settleAll([...copies, commit]);
         },
         signal,
       ),
