@@ -7,6 +7,7 @@ import { run, tryRun } from '../provider/run.js';
 import type { Provider } from '../provider/types.js';
 import { runStep, type Reporter } from '../reporter.js';
 import { settleAll } from '../settle.js';
+import { splitImageRef } from '../images/ref.js';
 import { kiabVersion } from '../version.js';
 import { poll } from '../wait.js';
 import { CONTAINERD_VOLUME, machineVolumeLabels } from './topology.js';
@@ -23,9 +24,7 @@ const RECIPE = 'import; collect garbage; stop containerd; copy /var/lib/containe
 
 /** The image machines of `role` are made from: the node image's repository, its tag plus the role and what was loaded how. */
 export function preloadedTag(nodeImage: string, role: MachineRole, digest: string): string {
-  const slash = nodeImage.lastIndexOf('/');
-  const colon = nodeImage.lastIndexOf(':');
-  const [repository, tag] = colon > slash ? [nodeImage.slice(0, colon), nodeImage.slice(colon + 1)] : [nodeImage, 'latest'];
+  const [repository, tag] = splitImageRef(nodeImage);
   const made = createHash('sha256').update(RECIPE).update(digest).digest('hex').slice(0, 12);
   return `${repository}:${tag}-${role}-${made}`;
 }

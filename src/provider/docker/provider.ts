@@ -22,6 +22,7 @@ import type {
   VolumeInfo,
 } from '../types.js';
 import { thawContainerCgroups } from '../../host/freezer.js';
+import { splitImageRef } from '../../images/ref.js';
 import { resolveEndpoint, type EngineEndpoint } from './connect.js';
 import { containerCreateOptions } from './container-config.js';
 import { collectDemuxed, followProgress, isConflict, isNotFound, isNotModified } from './streams.js';
@@ -333,7 +334,7 @@ export class DockerProvider implements Provider {
   }
 
   async commitContainer(name: string, ref: string, labels: Record<string, string>): Promise<void> {
-    const [repo, tag] = splitRef(ref);
+    const [repo, tag] = splitImageRef(ref);
     // Callers pause first so that several machines are captured at one instant; the engine must not unpause.
     await this.docker
       .getContainer(name)
@@ -379,7 +380,7 @@ export class DockerProvider implements Provider {
     });
     try {
       await runToEnd(helper, `copying volume ${volume} into ${ref}`);
-      const [repo, tag] = splitRef(ref);
+      const [repo, tag] = splitImageRef(ref);
       // Labels a commit cannot drop are set empty, so that the image does not claim to be the helper.
       const cleared = Object.fromEntries(Object.keys(labels.helper).map((key) => [key, '']));
       await helper.commit({
@@ -457,8 +458,8 @@ export class DockerProvider implements Provider {
   }
 
   async tagImage(source: string, target: string): Promise<void> {
-    const at = target.lastIndexOf(':');
-    await this.docker.getImage(source).tag({ repo: target.slice(0, at), tag: target.slice(at + 1) });
+    const [repo, tag] = splitImageRef(target);
+    await this.docker.getImage(source).tag({ repo, tag });
   }
 
   async buildImage(options: BuildOptions): Promise<void> {
@@ -476,7 +477,7 @@ export class DockerProvider implements Provider {
   }
 
   async importImage(tar: Readable, ref: string): Promise<void> {
-    const [repo, tag] = splitRef(ref);
+    const [repo, tag] = splitImageRef(ref);
     const stream = await this.docker.importImage(tar as unknown as string, { repo, tag });
     await followProgress(this.docker, stream);
   }
@@ -490,11 +491,6 @@ async function runToEnd(helper: Docker.Container, what: string): Promise<void> {
     const logs = (await helper.logs({ stdout: true, stderr: true })).toString().trim();
     throw new Error(`${what} failed (${StatusCode}): ${logs.slice(-300)}`);
   }
-}
-
-function splitRef(ref: string): [string, string] {
-  const at = ref.lastIndexOf(':');
-  return at > ref.lastIndexOf('/') ? [ref.slice(0, at), ref.slice(at + 1)] : [ref, 'latest'];
 }
 
 /** Turns chunks into lines, keeping the last few for error messages. */
