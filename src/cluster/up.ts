@@ -51,10 +51,11 @@ export async function up(options: UpOptions): Promise<ClusterStatus> {
       const running = new Set(
         observed.machines.filter((machine) => machine.container.state === 'running').map((machine) => `${machine.role}-${machine.index}`),
       );
+      const slots = desiredSlots(spec, observed);
       await ensureHostReady(
         provider,
         distribution,
-        desiredSlots(spec, observed).filter((slot) => !running.has(`${slot.role}-${slot.index}`)),
+        slots.filter((slot) => !running.has(`${slot.role}-${slot.index}`)),
       );
       await distribution.preflight({ spec, provider, reporter, ...(signal ? { signal } : {}) });
       // After the distribution's own assets, whose absence is the first thing to fix on a fresh machine.
@@ -63,7 +64,7 @@ export async function up(options: UpOptions): Promise<ClusterStatus> {
       throwIfAborted(signal);
 
       const made = new Set(observed.machines.map((machine) => `${machine.role}-${machine.index}`));
-      const roles = [...new Set(desiredSlots(spec, observed).flatMap((slot) => (made.has(`${slot.role}-${slot.index}`) ? [] : [slot.role])))];
+      const roles = [...new Set(slots.flatMap((slot) => (made.has(`${slot.role}-${slot.index}`) ? [] : [slot.role])))];
       const machineImages = await runStep(reporter, 'images', () => ensureClusterImages(provider, reporter, spec, roles, signal));
       throwIfAborted(signal);
       const subnet = await runStep(reporter, `network ${names.network}`, () => ensureNetwork(provider, spec, names, observed, ports));

@@ -144,14 +144,13 @@ export class DockerProvider implements Provider {
         await this.docker.getContainer(name).remove({ force: true, v: true });
         return;
       } catch (error) {
-        const status = (error as { statusCode?: number }).statusCode;
-        // 404: already gone.
-        if (status === 404) return;
+        // Already gone.
+        if (isNotFound(error)) return;
         // A kill that cannot end the container fails its removal (and the next meets it "already in progress"):
         // where a frozen cgroup holds it, thaw and try again.
         if (attempt < REMOVE_ATTEMPTS && (await this.thawContainer(name)) > 0) continue;
-        // 409 "removal already in progress": another delete got there first.
-        if (status === 409) return;
+        // "Removal already in progress": another delete got there first.
+        if (isConflict(error)) return;
         throw error;
       }
     }
