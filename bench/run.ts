@@ -123,10 +123,11 @@ async function main(): Promise<void> {
       targets: {
         ...(snap
           ? {
-              reset_1s2w_under_3s: target(snap.reset.kiab.median, '<', 3, ' s'),
+              reset_1s2w_under_2_5s: target(snap.reset.kiab.median, '<', 2.5, ' s'),
               reset_1s2w_within_1_5x_raw_restore: target(snap.reset.ratio, '<=', 1.5, 'x'),
             }
           : {}),
+        ...(lifecycleRun ? { up_none_1s2w_with_clean_snapshot_within_1_3x_raw: target(lifecycleRun.upWithCleanSnapshot_1s2w.ratio, '<=', 1.3, 'x') } : {}),
         ...(load ? { image_load_3_parallel_at_least_2x_faster_than_sequential: target(load.speedupVsSequential, '>=', 2, 'x') } : {}),
         ...(phases ? kubeadmTargets(phases) : {}),
       },

@@ -1,4 +1,5 @@
-import { loadAllYaml, type V1CustomResourceDefinition } from '@kubernetes/client-node';
+import type { V1CustomResourceDefinition } from '@kubernetes/client-node';
+import { kubernetesClient } from '../kubeclient/index.js';
 import { ADDONS, type AddonName, type ClusterSpec } from '../spec/schema.js';
 import type { MachineRole } from '../labels.js';
 import { COMPONENTS, type ComponentName } from './components.js';
@@ -44,8 +45,9 @@ export function imagesFor(manifests: readonly AddonManifest[], role: MachineRole
  * The CustomResourceDefinitions in a manifest: MetalLB's native one (its other objects are kiab's own, in
  * loadbalancer.ts) or one of Gateway API's files.
  */
-export function definitionsIn(manifest: string): V1CustomResourceDefinition[] {
+export async function definitionsIn(manifest: string): Promise<V1CustomResourceDefinition[]> {
   // client-node's loader gives typed objects, so their fields survive its serialiser on the way back out.
+  const { loadAllYaml } = await kubernetesClient();
   return (loadAllYaml(manifest) as Array<{ kind?: string }>).filter((object) => object?.kind === 'CustomResourceDefinition') as V1CustomResourceDefinition[];
 }
 

@@ -4,12 +4,23 @@ import { connect } from 'node:net';
 import { dirname } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { Transform } from 'node:stream';
-import { Agent, interceptors, request } from 'undici';
-
-/** GitHub release assets redirect to a CDN. */
-const dispatcher = new Agent().compose(interceptors.redirect({ maxRedirections: 5 }));
 import { AbortedError, KiabError } from '../errors.js';
 import { sha256File } from './cache.js';
+
+type Http = { request: typeof import('undici').request; dispatcher: import('undici').Dispatcher };
+let loaded: Promise<Http> | undefined;
+
+/**
+ * undici, loaded when the first download starts: most commands never download, and the CLI starts faster
+ * without it. One agent for every download, following redirects (GitHub release assets redirect to a CDN).
+ */
+function http(): Promise<Http> {
+  loaded ??= import('undici').then(({ Agent, interceptors, request }) => ({
+    request,
+    dispatcher: new Agent().compose(interceptors.redirect({ maxRedirections: 5 })),
+  }));
+  return loaded;
+}
 
 export interface DownloadProgress {
   received: number;
@@ -76,6 +87,7 @@ async function downloadOnce(
     await reach(url, options.signal);
     // Only once the host answered: a machine without network is left without empty cache folders.
     await mkdir(dirname(path), { recursive: true });
+    const { request, dispatcher } = await http();
     response = await request(url, {
       method: 'GET',
       dispatcher,

@@ -1,4 +1,3 @@
-import { request } from 'undici';
 import { AbortedError, KiabError } from '../errors.js';
 
 /** Every manifest kind a registry may hold under a tag; a multi-arch index is what gets pinned, as docker pins it. */
@@ -34,6 +33,8 @@ async function anonymousToken(challenge: string, signal?: AbortSignal): Promise<
   if (!/^Bearer /i.test(challenge) || !fields.realm) throw new KiabError(`the registry asks for credentials kiab does not have (${challenge})`);
   const url = new URL(fields.realm);
   for (const key of ['service', 'scope']) if (fields[key]) url.searchParams.set(key, fields[key]);
+  // Loaded here: most commands never ask a registry, and the CLI starts faster without undici.
+  const { request } = await import('undici');
   const response = await request(url, { method: 'GET', ...(signal ? { signal } : {}) });
   const body = (await response.body.json()) as { token?: string; access_token?: string };
   const token = body.token ?? body.access_token;
@@ -47,6 +48,7 @@ async function anonymousToken(challenge: string, signal?: AbortSignal): Promise<
  */
 export async function resolveDigest(name: ImageName, signal?: AbortSignal): Promise<string> {
   const url = `${registryBase(name.registry)}/v2/${name.repository}/manifests/${name.tag}`;
+  const { request } = await import('undici');
   const ask = async (token?: string) =>
     request(url, {
       method: 'HEAD',

@@ -29,8 +29,12 @@ function elapsed(since: number): string {
 export function terminalReporter(stream: NodeJS.WriteStream = process.stderr, options: { quiet?: boolean; timings?: boolean } = {}): Reporter {
   const live = stream.isTTY === true && !options.quiet;
   const columns = (): number => (stream.columns ?? 100) - 1;
+  // Steps can run side by side (the box beside the machines): the live line shows the latest one running.
+  const running: object[] = [];
   return {
     step(title: string): StepProgress {
+      const self = {};
+      running.push(self);
       const start = Date.now();
       let detail = '';
       // With timings, each phase of a step (its details in turn) gets a line with its own duration.
@@ -43,6 +47,7 @@ export function terminalReporter(stream: NodeJS.WriteStream = process.stderr, op
       let frame = 0;
       const describe = (): string => `${title}${detail ? ` — ${detail}` : ''}`;
       const draw = (): void => {
+        if (running.at(-1) !== self) return;
         stream.write(`\r\x1b[2K${`${FRAMES[frame++ % FRAMES.length]} ${describe()} ${elapsed(start)}`.slice(0, columns())}`);
       };
       // A log line stays readable when the detail is a long line of some tool's output.
@@ -52,6 +57,7 @@ export function terminalReporter(stream: NodeJS.WriteStream = process.stderr, op
       if (live) draw();
       const finish = (mark: string, suffix: string): void => {
         if (timer) clearInterval(timer);
+        running.splice(running.indexOf(self), 1);
         endPhase();
         if (options.quiet) return;
         stream.write(`${live ? '\r\x1b[2K' : ''}${mark} ${title}${suffix} (${elapsed(start)})\n`);

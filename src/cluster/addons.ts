@@ -63,9 +63,9 @@ async function manifestsFor(context: ClusterContext, machines: MachineRef[], wan
     boxIp: boxAddress(context.subnet),
     hasWorkers: machines.some((machine) => machine.role === 'worker'),
     metricsTls: wanted.includes('metrics') ? await metricsTls(clients) : { caPem: '', certPem: '', keyPem: '' },
-    metallbDefinitions: wanted.includes('loadbalancer') ? definitionsIn(await readFile(join(dir, METALLB_MANIFEST_FILE), 'utf8')) : [],
+    metallbDefinitions: wanted.includes('loadbalancer') ? await definitionsIn(await readFile(join(dir, METALLB_MANIFEST_FILE), 'utf8')) : [],
     gatewayDefinitions: wanted.includes('ingress')
-      ? (await Promise.all(GATEWAY_API_FILES.map((file) => readFile(join(dir, file), 'utf8')))).flatMap(definitionsIn)
+      ? (await Promise.all(GATEWAY_API_FILES.map(async (file) => definitionsIn(await readFile(join(dir, file), 'utf8'))))).flat()
       : [],
   };
   return addonManifests(wanted, settings);
@@ -143,7 +143,7 @@ async function waitForAddons(
 export async function ensureAddons(context: ClusterContext, machines: MachineRef[], kubeconfig: string, progress: (detail: string) => void): Promise<void> {
   const { spec, distribution } = context;
   const wanted = kiabAddons(spec, distribution);
-  const clients = kubeClients(kubeconfig);
+  const clients = await kubeClients(kubeconfig);
   let manifests: AddonManifest[] = [];
   if (wanted.length > 0) {
     const { dir } = await addonAssets();
@@ -204,12 +204,12 @@ function addonChecks(context: ClusterContext): ReturnType<typeof probes> {
 
 /** Waits until every wanted addon works again (after a restore), installing nothing. */
 export async function awaitAddons(context: ClusterContext, kubeconfig: string, progress: (detail: string) => void): Promise<void> {
-  await waitForAddons(context, kubeClients(kubeconfig), addonChecks(context), progress);
+  await waitForAddons(context, await kubeClients(kubeconfig), addonChecks(context), progress);
 }
 
 /** For status: each wanted addon and whether it works now (ready null when the API does not answer). */
 export async function addonStatuses(context: ClusterContext, kubeconfig: string | undefined): Promise<AddonStatus[]> {
-  const clients = kubeconfig ? kubeClients(kubeconfig) : undefined;
+  const clients = kubeconfig ? await kubeClients(kubeconfig) : undefined;
   return Promise.all(
     addonChecks(context).map(async ({ name, by, probe }) => {
       // An API that does not answer says nothing about the addon: ready is then unknown (null).

@@ -1,17 +1,16 @@
-import {
+import type {
   ApiextensionsV1Api,
   ApiregistrationV1Api,
   AppsV1Api,
   CoordinationV1Api,
   CoreV1Api,
   DiscoveryV1Api,
-  KubeConfig,
+  KubernetesObject,
   KubernetesObjectApi,
-  PatchStrategy,
-  type KubernetesObject,
-  type V1Condition,
+  V1Condition,
 } from '@kubernetes/client-node';
 import type { AddonProbe } from '../addons/index.js';
+import { kubernetesClient } from '../kubeclient/index.js';
 
 /** The API clients kiab's steps use, made once from a kubeconfig. */
 export interface KubeClients {
@@ -24,7 +23,9 @@ export interface KubeClients {
   coordination: CoordinationV1Api;
 }
 
-export function kubeClients(kubeconfig: string): KubeClients {
+export async function kubeClients(kubeconfig: string): Promise<KubeClients> {
+  const { ApiextensionsV1Api, ApiregistrationV1Api, AppsV1Api, CoordinationV1Api, CoreV1Api, DiscoveryV1Api, KubeConfig, KubernetesObjectApi } =
+    await kubernetesClient();
   const config = new KubeConfig();
   config.loadFromString(kubeconfig);
   return {
@@ -46,6 +47,7 @@ export function statusCode(error: unknown): number | undefined {
 
 /** Server-side apply as kiab's field manager: creates or updates each object to exactly what kiab says. */
 export async function applyObjects(clients: KubeClients, objects: readonly KubernetesObject[]): Promise<void> {
+  const { PatchStrategy } = await kubernetesClient();
   for (const object of objects) await clients.objects.patch(object, undefined, undefined, 'kiab', true, PatchStrategy.ServerSideApply);
 }
 

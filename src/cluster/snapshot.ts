@@ -249,22 +249,28 @@ export async function restoreSnapshot(options: SnapshotCommand): Promise<Cluster
 
     // The restored etcd remembers every node and pod as it was at capture: readiness counts only what comes after.
     const restoredAt = new Date();
-    await runStep(reporter, `remove ${observed.machines.length} machines`, () =>
-      forEachBounded(observed.machines, 8, async (machine) => {
-        await provider.removeContainer(machine.container.name);
-        for (const volume of machineVolumes(observed, machine.container.name)) await provider.removeVolume(volume.name);
-      }),
-    );
+    const removeMachine = async (name: string): Promise<void> => {
+      await provider.removeContainer(name);
+      await Promise.all(machineVolumes(observed, name).map((volume) => provider.removeVolume(volume.name)));
+    };
+    const gone = observed.machines
+      .filter((machine) => !machines.some((restored) => restored.name === machine.container.name))
+      .map((machine) => machine.container.name);
     const started = new Map<string, Date>();
-    await runStep(reporter, `restore ${machines.length} machines from ${snapshot}`, () =>
-      forEachBounded(
+    await runStep(reporter, `restore ${machines.length} machines from ${snapshot}`, async () => {
+      // Each machine is removed and made again beside the others, one machine's copies overlapping another's
+      // removal; none starts before every current one is gone, so that no etcd or kubelet of the present
+      // meets the restored cluster.
+      await forEachBounded(gone, 8, removeMachine, options.signal);
+      await forEachBounded(
         machines,
         8,
         async (machine) => {
+          await removeMachine(machine.name);
           const containerSpec = machineContainerSpec(spec, names, machine, context.distribution, machine.image);
           // A volume left by an interrupted restore would merge with the copy, or stand in for the one the engine
           // fills from the image: start from nothing.
-          for (const volume of containerSpec.volumes) await provider.removeVolume(volume.name);
+          await Promise.all(containerSpec.volumes.map((volume) => provider.removeVolume(volume.name)));
           await Promise.all(
             machine.volumes.map((volume) =>
               provider.copyVolume(
@@ -281,12 +287,19 @@ export async function restoreSnapshot(options: SnapshotCommand): Promise<Cluster
             image: machine.image,
             labels: { ...containerSpec.labels, [LABEL.snapshot]: '', [LABEL.snapshotVolumes]: '', [LABEL.spec]: '', [LABEL.ports]: '' },
           });
+        },
+        options.signal,
+      );
+      await forEachBounded(
+        machines,
+        8,
+        async (machine) => {
           await provider.startContainer(machine.name);
           started.set(machine.name, (await provider.inspectContainer(machine.name))?.startedAt ?? new Date());
         },
         options.signal,
-      ),
-    );
+      );
+    });
     await runStep(reporter, 'boot', (progress) => waitForMachines(context, machines, started, (detail) => progress.update(detail)));
     await runStep(reporter, `box ${names.box}`, async () => {
       // A running box only needs pointing at the restored machines; one made or started here is refreshed once

@@ -1,5 +1,6 @@
 import { distributionFor } from '../distribution/index.js';
 import { throwIfAborted } from '../errors.js';
+import { settleAll } from '../settle.js';
 import { clusterNames } from '../names.js';
 import type { Provider } from '../provider/types.js';
 import { runStep, type Reporter } from '../reporter.js';
@@ -72,7 +73,11 @@ export async function up(options: UpOptions): Promise<ClusterStatus> {
       const machines = withNames(desiredMachines(spec, observed, subnet), names);
       throwIfAborted(signal);
 
-      await runStep(reporter, `box ${names.box}`, () => ensureBox(context, observed, machines));
+      // A box that does not run yet touches no machine: it is made beside them. A running one is refreshed
+      // from the servers (their CA), so only before the machines change.
+      const boxStep = (): Promise<void> => runStep(reporter, `box ${names.box}`, () => ensureBox(context, observed, machines));
+      const boxBeside = observed.box?.state !== 'running';
+      if (!boxBeside) await boxStep();
       throwIfAborted(signal);
 
       const existing = new Map(observed.machines.map((machine) => [machine.container.name, machine.container]));
@@ -80,15 +85,22 @@ export async function up(options: UpOptions): Promise<ClusterStatus> {
       // Machines that get nothing installed are clean as created: captured before they first start, which costs
       // an empty layer each instead of a pause and a copy of every volume.
       const cleanAsCreated = wantsClean && distribution.cleanAsCreated && observed.machines.length === 0;
-      let started: Map<string, Date>;
-      if (cleanAsCreated) {
+      const makeMachines = async (): Promise<Map<string, Date>> => {
+        if (!cleanAsCreated)
+          return runStep(reporter, `machines (${machines.length})`, (progress) =>
+            ensureMachinesRunning(context, machineImages, machines, existing, (detail) => progress.update(detail)),
+          );
         await runStep(reporter, `machines (${machines.length})`, () => ensureMachinesCreated(context, machineImages, machines, existing));
         await captureSnapshot(provider, await observeCluster(provider, names.cluster), CLEAN_SNAPSHOT, reporter, signal);
-        started = await runStep(reporter, `start ${machines.length} machines`, () => startMachines(context, machines, existing));
-      } else
-        started = await runStep(reporter, `machines (${machines.length})`, (progress) =>
-          ensureMachinesRunning(context, machineImages, machines, existing, (detail) => progress.update(detail)),
-        );
+        return runStep(reporter, `start ${machines.length} machines`, () => startMachines(context, machines, existing));
+      };
+      let started = new Map<string, Date>();
+      await settleAll([
+        makeMachines().then((times) => {
+          started = times;
+        }),
+        ...(boxBeside ? [boxStep()] : []),
+      ]);
       await runStep(reporter, 'boot', (progress) => waitForMachines(context, machines, started, (detail) => progress.update(detail)));
       throwIfAborted(signal);
 

@@ -132,9 +132,9 @@ describe('addons', () => {
     assert.equal(Buffer.from(apiService.spec.caBundle, 'base64').toString(), 'CA');
   });
 
-  it("reads MetalLB's definitions from its release manifest", () => {
+  it("reads MetalLB's definitions from its release manifest", async () => {
     const manifest = readFileSync(new URL('../fixtures/metallb-crds.yaml', import.meta.url), 'utf8');
-    const definitions = definitionsIn(manifest);
+    const definitions = await definitionsIn(manifest);
     assert.deepEqual(
       definitions.map((definition) => definition.metadata?.name),
       ['ipaddresspools.metallb.io'],

@@ -45,6 +45,7 @@ interface InitDocuments {
     networking: { podSubnet: string; serviceSubnet: string };
     apiServer: { certSANs: string[] };
     controllerManager: { extraArgs: unknown };
+    scheduler: { extraArgs: unknown };
     encryptionAlgorithm: string;
   };
   KubeletConfiguration: { failCgroupV1: boolean; cgroupDriver: string; resolvConf: string; featureGates?: Record<string, boolean> };
@@ -160,7 +161,13 @@ describe('kubeadm ClusterConfiguration and KubeletConfiguration', () => {
       { name: 'allocate-node-cidrs', value: 'false' },
       { name: 'kube-api-qps', value: '100' },
       { name: 'kube-api-burst', value: '200' },
+      { name: 'leader-elect-retry-period', value: '500ms' },
     ]);
+  });
+
+  it('has the controller manager and the scheduler try for their leases every half second', () => {
+    const cluster = initDocuments().ClusterConfiguration;
+    assert.deepEqual(cluster.scheduler.extraArgs, [{ name: 'leader-elect-retry-period', value: '500ms' }]);
   });
 
   it("runs the kubelet with systemd cgroups, on cgroup v1 hosts too, with the machine's DNS relay", () => {

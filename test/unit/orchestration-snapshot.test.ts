@@ -151,15 +151,15 @@ describe('snapshot restore', () => {
     assert.deepEqual(snapshotImages(provider).length, 3, 'the snapshot stays');
   });
 
-  it("removes every current machine before creating any, and copies a machine's volumes back before starting it", async () => {
+  it("removes every current machine before starting any, and copies a machine's volumes back before starting it", async () => {
     const provider = engine();
     await snapshotThenChange(provider);
     provider.resetCalls();
     await restoreSnapshot({ provider, cluster: 'dev', snapshot: 's1', reporter: quiet });
     assert.deepEqual(namesOf(provider.calls, 'removeContainer').sort(), [...MACHINES, 'kiab-dev-worker-2']);
     assert.ok(
-      Math.max(...positionsOf(provider, 'removeContainer')) < Math.min(...positionsOf(provider, 'createContainer')),
-      'a machine was created before the old ones were all gone',
+      Math.max(...positionsOf(provider, 'removeContainer')) < Math.min(...positionsOf(provider, 'startContainer')),
+      'a machine was started before the old ones were all gone',
     );
     for (const machine of MACHINES) {
       const copied = provider.calls.findIndex((call) => call.method === 'copyVolume' && call.args[0] === `${machine}-containerd`);

@@ -29,7 +29,7 @@ describe('up from nothing', () => {
     assert.equal(provider.networks.get('kiab-dev')!.subnet, '172.28.3.0/24');
   });
 
-  it('creates the network, then the box, then the machines at their fixed addresses, and reports running', async () => {
+  it('creates the network, then the box beside the machines at their fixed addresses, and reports running', async () => {
     const provider = engine();
     const status = await upCluster(provider, 'dev', { servers: 2, workers: 2 });
     assert.equal(status.state, 'running');
@@ -67,7 +67,7 @@ describe('up from nothing', () => {
     const [network0] = positionsOf(provider, 'createNetwork');
     const [box] = positionsOf(provider, 'createContainer', (name) => name === 'kiab-dev-box');
     const machines = positionsOf(provider, 'createContainer', (name) => name !== 'kiab-dev-box');
-    assert.ok(network0! < box! && box! < Math.min(...machines), 'network, then box, then machines');
+    assert.ok(network0! < box! && network0! < Math.min(...machines), 'the network before the box and the machines');
   });
 
   it("writes each container's files before its first start", async () => {

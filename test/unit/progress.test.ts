@@ -73,4 +73,20 @@ describe('progress without a terminal', () => {
     assert.ok(out.text().includes('\r\x1b[2K⠙ boot — 2 of 3 machines running 0.1s'), out.text());
     assert.ok(out.text().endsWith('\r\x1b[2K✓ boot (15.0s)\n'));
   });
+
+  it('on a terminal, draws the latest of two steps that run side by side, and the other once that one ends', () => {
+    const out = stream(true);
+    const reporter = terminalReporter(out);
+    const machines = reporter.step('machines (3)');
+    const box = reporter.step('box kiab-dev-box');
+    const drawn = out.text().length;
+    mock.timers.tick(300);
+    assert.ok(out.text().slice(drawn).includes('box kiab-dev-box'));
+    assert.ok(!out.text().slice(drawn).includes('machines (3)'), 'the earlier step does not draw over the latest');
+    box.done();
+    const after = out.text().length;
+    mock.timers.tick(300);
+    assert.ok(out.text().slice(after).includes('machines (3) 0.6s'), out.text().slice(after));
+    machines.done();
+  });
 });

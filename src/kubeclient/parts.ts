@@ -1,0 +1,14 @@
+// The parts of client-node kiab uses, named, so that the bundle keeps only them; loaded on demand through
+// index.ts.
+export {
+  ApiextensionsV1Api,
+  ApiregistrationV1Api,
+  AppsV1Api,
+  CoordinationV1Api,
+  CoreV1Api,
+  DiscoveryV1Api,
+  KubeConfig,
+  KubernetesObjectApi,
+  PatchStrategy,
+  loadAllYaml,
+} from '@kubernetes/client-node';
