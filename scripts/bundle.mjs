@@ -1,14 +1,15 @@
 // Bundles the CLI into dist/kiab.mjs, with what it imports on demand (the Kubernetes client, undici) split
 // into chunks beside it: a command that never talks to Kubernetes does not load half of the code.
 import { build } from 'esbuild';
-import { readFile, rm } from 'node:fs/promises';
+import { readdir, readFile, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 const pkg = JSON.parse(await readFile(new URL('../package.json', import.meta.url), 'utf8'));
 
-// Chunks are named by content: those of an earlier build would otherwise pile up beside the new ones.
-await rm(new URL('../dist', import.meta.url), { recursive: true, force: true });
+const root = fileURLToPath(new URL('..', import.meta.url));
 
-await build({
+const { metafile } = await build({
   entryPoints: { kiab: 'src/cli/main.ts' },
   outdir: 'dist',
   outExtension: { '.js': '.mjs' },
@@ -25,4 +26,12 @@ await build({
   // CommonJS dependencies call require() for Node built-ins; give the ESM bundle one.
   banner: { js: "import { createRequire as __kiabCreateRequire } from 'node:module'; const require = __kiabCreateRequire(import.meta.url);" },
   logLevel: 'warning',
+  metafile: true,
 });
+
+// Chunks are named by their content, so those of earlier builds would pile up (and be packed): they go after
+// the build rather than dist before it, as a kiab running from this checkout loads chunks on demand and so
+// still finds every one whose content this build did not change.
+const built = new Set(Object.keys(metafile.outputs).map((output) => join(root, output)));
+const chunks = join(root, 'dist', 'chunks');
+for (const file of await readdir(chunks)) if (!built.has(join(chunks, file))) await rm(join(chunks, file));

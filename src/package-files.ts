@@ -6,8 +6,8 @@ let root: string | undefined;
 
 /**
  * The directory holding kiab's package.json: the repository when run from source (src/*.ts) or from the
- * bundle (dist/kiab.mjs), the installed package otherwise. Found by walking up from this module, which
- * works wherever the bundle puts it because the bundle sits one level below the root like src/ does.
+ * bundle (dist/kiab.mjs and its chunks under dist/chunks), the installed package otherwise. Found by walking
+ * up from this module to the first package.json, which is the root's wherever the bundle puts the module.
  */
 export function packageRoot(): string {
   if (root !== undefined) return root;

@@ -6,16 +6,14 @@ import { pipeline } from 'node:stream/promises';
 import { Transform } from 'node:stream';
 import { AbortedError, KiabError } from '../errors.js';
 import { sha256File } from './cache.js';
+import { undici } from './http.js';
 
 type Http = { request: typeof import('undici').request; dispatcher: import('undici').Dispatcher };
 let loaded: Promise<Http> | undefined;
 
-/**
- * undici, loaded when the first download starts: most commands never download, and the CLI starts faster
- * without it. One agent for every download, following redirects (GitHub release assets redirect to a CDN).
- */
+/** One agent for every download, following redirects (GitHub release assets redirect to a CDN). */
 function http(): Promise<Http> {
-  loaded ??= import('undici').then(({ Agent, interceptors, request }) => ({
+  loaded ??= undici().then(({ Agent, interceptors, request }) => ({
     request,
     dispatcher: new Agent().compose(interceptors.redirect({ maxRedirections: 5 })),
   }));

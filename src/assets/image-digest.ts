@@ -1,4 +1,5 @@
 import { AbortedError, KiabError } from '../errors.js';
+import { undici } from './http.js';
 
 /** Every manifest kind a registry may hold under a tag; a multi-arch index is what gets pinned, as docker pins it. */
 const MANIFEST_TYPES = [
@@ -33,8 +34,7 @@ async function anonymousToken(challenge: string, signal?: AbortSignal): Promise<
   if (!/^Bearer /i.test(challenge) || !fields.realm) throw new KiabError(`the registry asks for credentials kiab does not have (${challenge})`);
   const url = new URL(fields.realm);
   for (const key of ['service', 'scope']) if (fields[key]) url.searchParams.set(key, fields[key]);
-  // Loaded here: most commands never ask a registry, and the CLI starts faster without undici.
-  const { request } = await import('undici');
+  const { request } = await undici();
   const response = await request(url, { method: 'GET', ...(signal ? { signal } : {}) });
   const body = (await response.body.json()) as { token?: string; access_token?: string };
   const token = body.token ?? body.access_token;
@@ -48,7 +48,7 @@ async function anonymousToken(challenge: string, signal?: AbortSignal): Promise<
  */
 export async function resolveDigest(name: ImageName, signal?: AbortSignal): Promise<string> {
   const url = `${registryBase(name.registry)}/v2/${name.repository}/manifests/${name.tag}`;
-  const { request } = await import('undici');
+  const { request } = await undici();
   const ask = async (token?: string) =>
     request(url, {
       method: 'HEAD',

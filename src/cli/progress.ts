@@ -57,7 +57,8 @@ export function terminalReporter(stream: NodeJS.WriteStream = process.stderr, op
       if (live) draw();
       const finish = (mark: string, suffix: string): void => {
         if (timer) clearInterval(timer);
-        running.splice(running.indexOf(self), 1);
+        const at = running.indexOf(self);
+        if (at >= 0) running.splice(at, 1);
         endPhase();
         if (options.quiet) return;
         stream.write(`${live ? '\r\x1b[2K' : ''}${mark} ${title}${suffix} (${elapsed(start)})\n`);

@@ -222,13 +222,13 @@ export async function waitForKubernetes(options: {
   progress: (detail: string) => void;
   /** Count only what the kubelets reported since then (see kubernetesProblem). */
   since?: Date;
-  /** Healthy looks in a row that make it ready (default 2: a pod that crash-loops can look ready for a moment). */
+  /** Healthy looks in a row that make it ready (default 3, half a second apart at most: a pod that crash-loops can look ready for a moment). */
   healthyLooks?: number;
 }): Promise<void> {
   const { context } = options;
   const api = await kubeClients(options.kubeconfig);
   let lastProblem = 'the API server did not answer';
-  const healthyLooks = options.healthyLooks ?? 2;
+  const healthyLooks = options.healthyLooks ?? 3;
   let healthyPolls = 0;
   let restoredDone = options.since === undefined;
   await poll(
@@ -242,7 +242,8 @@ export async function waitForKubernetes(options: {
     },
     {
       // Four times a second: each step of a start (API up, nodes Ready, CoreDNS behind its Service) is seen a
-      // quarter of a second after it happens at most. A look costs three small listings of a local API.
+      // quarter of a second after it happens at most, and three healthy looks span the half second that two
+      // did at the old pace. A look costs three small listings of a local API.
       interval: 250,
       deadline: context.deadline,
       ...(context.signal ? { signal: context.signal } : {}),

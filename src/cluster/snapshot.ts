@@ -251,43 +251,37 @@ export async function restoreSnapshot(options: SnapshotCommand): Promise<Cluster
     const restoredAt = new Date();
     const removeMachine = async (name: string): Promise<void> => {
       await provider.removeContainer(name);
-      await Promise.all(machineVolumes(observed, name).map((volume) => provider.removeVolume(volume.name)));
+      await settleAll(machineVolumes(observed, name).map((volume) => provider.removeVolume(volume.name)));
     };
-    const gone = observed.machines
-      .filter((machine) => !machines.some((restored) => restored.name === machine.container.name))
-      .map((machine) => machine.container.name);
+    const remakeMachine = async (machine: (typeof machines)[number]): Promise<void> => {
+      await removeMachine(machine.name);
+      const containerSpec = machineContainerSpec(spec, names, machine, context.distribution, machine.image);
+      // A volume left by an interrupted restore would merge with the copy, or stand in for the one the engine
+      // fills from the image: start from nothing.
+      await settleAll(containerSpec.volumes.map((volume) => provider.removeVolume(volume.name)));
+      await settleAll(
+        machine.volumes.map((volume) =>
+          provider.copyVolume(volume.from, names.volume(machine.name, volume.purpose), machineVolumeLabels(names, machine.name, volume.purpose), machine.image),
+        ),
+      );
+      // Labels inherited from the snapshot image would mark the machine as a snapshot: restate them.
+      await provider.createContainer({
+        ...containerSpec,
+        image: machine.image,
+        labels: { ...containerSpec.labels, [LABEL.snapshot]: '', [LABEL.snapshotVolumes]: '', [LABEL.spec]: '', [LABEL.ports]: '' },
+      });
+    };
+    const gone = observed.machines.filter((machine) => !machines.some((restored) => restored.name === machine.container.name));
     const started = new Map<string, Date>();
     await runStep(reporter, `restore ${machines.length} machines from ${snapshot}`, async () => {
-      // Each machine is removed and made again beside the others, one machine's copies overlapping another's
-      // removal; none starts before every current one is gone, so that no etcd or kubelet of the present
-      // meets the restored cluster.
-      await forEachBounded(gone, 8, removeMachine, options.signal);
+      // Each machine is removed (and made again from the snapshot) beside the others, one machine's copies
+      // overlapping another's removal. None starts before every current one is gone, so that no etcd or
+      // kubelet of the present meets the restored cluster; an interrupted restore leaves machines created,
+      // not started, which the next restore removes like any other.
       await forEachBounded(
-        machines,
+        [...machines.map((machine) => () => remakeMachine(machine)), ...gone.map((machine) => () => removeMachine(machine.container.name))],
         8,
-        async (machine) => {
-          await removeMachine(machine.name);
-          const containerSpec = machineContainerSpec(spec, names, machine, context.distribution, machine.image);
-          // A volume left by an interrupted restore would merge with the copy, or stand in for the one the engine
-          // fills from the image: start from nothing.
-          await Promise.all(containerSpec.volumes.map((volume) => provider.removeVolume(volume.name)));
-          await Promise.all(
-            machine.volumes.map((volume) =>
-              provider.copyVolume(
-                volume.from,
-                names.volume(machine.name, volume.purpose),
-                machineVolumeLabels(names, machine.name, volume.purpose),
-                machine.image,
-              ),
-            ),
-          );
-          // Labels inherited from the snapshot image would mark the machine as a snapshot: restate them.
-          await provider.createContainer({
-            ...containerSpec,
-            image: machine.image,
-            labels: { ...containerSpec.labels, [LABEL.snapshot]: '', [LABEL.snapshotVolumes]: '', [LABEL.spec]: '', [LABEL.ports]: '' },
-          });
-        },
+        (work) => work(),
         options.signal,
       );
       await forEachBounded(

@@ -1,12 +1,11 @@
 import { distributionFor } from '../distribution/index.js';
 import { throwIfAborted } from '../errors.js';
-import { settleAll } from '../settle.js';
 import { clusterNames } from '../names.js';
 import type { Provider } from '../provider/types.js';
 import { runStep, type Reporter } from '../reporter.js';
 import type { ClusterSpec } from '../spec/schema.js';
 import { addonPreflight } from './addons.js';
-import { clusterContext, distributionContext } from './context.js';
+import { clusterContext, distributionContext, type ClusterContext } from './context.js';
 import { ensureHostReady } from './doctor.js';
 import { effectiveSpec } from './existing.js';
 import { ensureBox, ensureNetwork, planPorts } from './foundation.js';
@@ -15,6 +14,7 @@ import type { KubeconfigOptions } from './kubernetes.js';
 import { withClusterLock } from './lock.js';
 import { ensureMachinesCreated, ensureMachinesRunning, startMachines, waitForMachines } from './machines.js';
 import { observeCluster } from './observe.js';
+import { forEachBounded } from './parallel.js';
 import { finishKubernetes } from './ready.js';
 import { CLEAN_SNAPSHOT, captureSnapshot, snapshotExists, untilKubernetesAnswers } from './snapshot.js';
 import { clusterStatus, type ClusterStatus } from './status.js';
@@ -73,11 +73,11 @@ export async function up(options: UpOptions): Promise<ClusterStatus> {
       const machines = withNames(desiredMachines(spec, observed, subnet), names);
       throwIfAborted(signal);
 
-      // A box that does not run yet touches no machine: it is made beside them. A running one is refreshed
-      // from the servers (their CA), so only before the machines change.
-      const boxStep = (): Promise<void> => runStep(reporter, `box ${names.box}`, () => ensureBox(context, observed, machines));
+      // A box that does not run yet touches no machine, so it is made beside them. A running one is refreshed
+      // with the CA it reads from the servers, which the machine steps may be making anew: it goes first.
+      const boxStep = (stepContext: ClusterContext): Promise<void> => runStep(reporter, `box ${names.box}`, () => ensureBox(stepContext, observed, machines));
       const boxBeside = observed.box?.state !== 'running';
-      if (!boxBeside) await boxStep();
+      if (!boxBeside) await boxStep(context);
       throwIfAborted(signal);
 
       const existing = new Map(observed.machines.map((machine) => [machine.container.name, machine.container]));
@@ -85,22 +85,20 @@ export async function up(options: UpOptions): Promise<ClusterStatus> {
       // Machines that get nothing installed are clean as created: captured before they first start, which costs
       // an empty layer each instead of a pause and a copy of every volume.
       const cleanAsCreated = wantsClean && distribution.cleanAsCreated && observed.machines.length === 0;
-      const makeMachines = async (): Promise<Map<string, Date>> => {
-        if (!cleanAsCreated)
-          return runStep(reporter, `machines (${machines.length})`, (progress) =>
-            ensureMachinesRunning(context, machineImages, machines, existing, (detail) => progress.update(detail)),
-          );
-        await runStep(reporter, `machines (${machines.length})`, () => ensureMachinesCreated(context, machineImages, machines, existing));
-        await captureSnapshot(provider, await observeCluster(provider, names.cluster), CLEAN_SNAPSHOT, reporter, signal);
-        return runStep(reporter, `start ${machines.length} machines`, () => startMachines(context, machines, existing));
-      };
       let started = new Map<string, Date>();
-      await settleAll([
-        makeMachines().then((times) => {
-          started = times;
-        }),
-        ...(boxBeside ? [boxStep()] : []),
-      ]);
+      const makeMachines = async (stepContext: ClusterContext): Promise<void> => {
+        if (!cleanAsCreated) {
+          started = await runStep(reporter, `machines (${machines.length})`, (progress) =>
+            ensureMachinesRunning(stepContext, machineImages, machines, existing, (detail) => progress.update(detail)),
+          );
+          return;
+        }
+        await runStep(reporter, `machines (${machines.length})`, () => ensureMachinesCreated(stepContext, machineImages, machines, existing));
+        await captureSnapshot(provider, await observeCluster(provider, names.cluster), CLEAN_SNAPSHOT, reporter, stepContext.signal);
+        started = await runStep(reporter, `start ${machines.length} machines`, () => startMachines(stepContext, machines, existing));
+      };
+      // Side by side, the first failure stopping the other (see forEachBounded) and named rather than its echo.
+      await forEachBounded(boxBeside ? [makeMachines, boxStep] : [makeMachines], 2, (step, stop) => step({ ...context, signal: stop }), signal);
       await runStep(reporter, 'boot', (progress) => waitForMachines(context, machines, started, (detail) => progress.update(detail)));
       throwIfAborted(signal);
 

@@ -70,8 +70,9 @@ function kubeletConfiguration(kubernetesVersion: string): Record<string, unknown
  * releases the leases the captured processes held, and until one of them takes its lease again no endpoint
  * is updated and no pod scheduled: trying every half second takes it up to 1.5 s sooner. The holder renews at
  * this pace too, a small write that a local cluster affords; lease duration and renew deadline stay upstream's.
+ * A new object each time: one object twice in a document would be written as a YAML anchor and alias.
  */
-const LEADER_RETRY = { name: 'leader-elect-retry-period', value: '500ms' };
+const leaderRetry = (): { name: string; value: string } => ({ name: 'leader-elect-retry-period', value: '500ms' });
 
 function clusterConfiguration(facts: ClusterFacts): Record<string, unknown> {
   return {
@@ -100,10 +101,10 @@ function clusterConfiguration(facts: ClusterFacts): Record<string, unknown> {
         // waited. The only client of a local API server can go faster.
         { name: 'kube-api-qps', value: '100' },
         { name: 'kube-api-burst', value: '200' },
-        LEADER_RETRY,
+        leaderRetry(),
       ],
     },
-    scheduler: { extraArgs: [LEADER_RETRY] },
+    scheduler: { extraArgs: [leaderRetry()] },
   };
 }
 

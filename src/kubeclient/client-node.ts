@@ -1,5 +1,5 @@
-// The parts of client-node kiab uses, named, so that the bundle keeps only them; loaded on demand through
-// index.ts.
+// The parts of client-node kiab uses, named so that the bundle leaves out the rest (the whole package is
+// 14 MB of bundle, these parts 6 MB); loaded on demand through index.ts.
 export {
   ApiextensionsV1Api,
   ApiregistrationV1Api,
