@@ -8,7 +8,7 @@ import { AbortedError, KiabError } from '../errors.js';
 import { sha256File } from './cache.js';
 import { undici } from './http.js';
 
-type Http = { request: typeof import('undici').request; dispatcher: import('undici').Dispatcher };
+type Http = { request: typeof import('./undici.js').request; dispatcher: import('./undici.js').Dispatcher };
 let loaded: Promise<Http> | undefined;
 
 /** One agent for every download, following redirects (GitHub release assets redirect to a CDN). */
