@@ -249,16 +249,20 @@ export async function restoreSnapshot(options: SnapshotCommand): Promise<Cluster
 
     // The restored etcd remembers every node and pod as it was at capture: readiness counts only what comes after.
     const restoredAt = new Date();
-    const removeMachine = async (name: string): Promise<void> => {
+    /** The machine and its volumes: those the engine lists for it, and `more` (each removed once). */
+    const removeMachine = async (name: string, more: string[] = []): Promise<void> => {
       await provider.removeContainer(name);
-      await settleAll(machineVolumes(observed, name).map((volume) => provider.removeVolume(volume.name)));
+      const volumes = new Set([...machineVolumes(observed, name).map((volume) => volume.name), ...more]);
+      await settleAll([...volumes].map((volume) => provider.removeVolume(volume)));
     };
     const remakeMachine = async (machine: (typeof machines)[number]): Promise<void> => {
-      await removeMachine(machine.name);
       const containerSpec = machineContainerSpec(spec, names, machine, context.distribution, machine.image);
       // A volume left by an interrupted restore would merge with the copy, or stand in for the one the engine
-      // fills from the image: start from nothing.
-      await settleAll(containerSpec.volumes.map((volume) => provider.removeVolume(volume.name)));
+      // fills from the image: every volume the machine will have goes too, to start from nothing.
+      await removeMachine(
+        machine.name,
+        containerSpec.volumes.map((volume) => volume.name),
+      );
       await settleAll(
         machine.volumes.map((volume) =>
           provider.copyVolume(volume.from, names.volume(machine.name, volume.purpose), machineVolumeLabels(names, machine.name, volume.purpose), machine.image),
