@@ -26,9 +26,12 @@ export function machineSpecHash(spec: ClusterSpec): string {
 }
 
 /** Machines the cluster should have: the spec's counts plus any added later with `node add`; never fewer. */
+/** A machine's place in its cluster, as a key: `server-0`. */
+export const slotKey = (slot: { role: MachineRole; index: number }): string => `${slot.role}-${slot.index}`;
+
 export function desiredSlots(spec: ClusterSpec, observed: ObservedCluster): Array<{ role: MachineRole; index: number }> {
   const wanted = new Map<string, { role: MachineRole; index: number }>();
-  const add = (role: MachineRole, index: number): void => void wanted.set(`${role}-${index}`, { role, index });
+  const add = (role: MachineRole, index: number): void => void wanted.set(slotKey({ role, index }), { role, index });
   for (let index = 0; index < spec.servers; index += 1) add('server', index);
   for (let index = 0; index < spec.workers; index += 1) add('worker', index);
   for (const machine of observed.machines) add(machine.role, machine.index);

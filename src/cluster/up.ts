@@ -18,7 +18,7 @@ import { forEachBounded } from './parallel.js';
 import { finishKubernetes } from './ready.js';
 import { CLEAN_SNAPSHOT, captureSnapshot, snapshotExists, untilKubernetesAnswers } from './snapshot.js';
 import { clusterStatus, type ClusterStatus } from './status.js';
-import { desiredMachines, desiredSlots, withNames } from './topology.js';
+import { desiredMachines, desiredSlots, slotKey, withNames } from './topology.js';
 
 export interface UpOptions {
   provider: Provider;
@@ -49,14 +49,12 @@ export async function up(options: UpOptions): Promise<ClusterStatus> {
       const distribution = distributionFor(spec.distribution);
       // Everything that can refuse the request does so before the first object is created: the host first,
       // as a download of assets is the slowest of these.
-      const running = new Set(
-        observed.machines.filter((machine) => machine.container.state === 'running').map((machine) => `${machine.role}-${machine.index}`),
-      );
+      const running = new Set(observed.machines.filter((machine) => machine.container.state === 'running').map(slotKey));
       const slots = desiredSlots(spec, observed);
       await ensureHostReady(
         provider,
         distribution,
-        slots.filter((slot) => !running.has(`${slot.role}-${slot.index}`)),
+        slots.filter((slot) => !running.has(slotKey(slot))),
       );
       await distribution.preflight({ spec, provider, reporter, ...(signal ? { signal } : {}) });
       // After the distribution's own assets, whose absence is the first thing to fix on a fresh machine.
@@ -64,8 +62,8 @@ export async function up(options: UpOptions): Promise<ClusterStatus> {
       const ports = await planPorts(provider, spec, observed);
       throwIfAborted(signal);
 
-      const made = new Set(observed.machines.map((machine) => `${machine.role}-${machine.index}`));
-      const roles = [...new Set(slots.flatMap((slot) => (made.has(`${slot.role}-${slot.index}`) ? [] : [slot.role])))];
+      const made = new Set(observed.machines.map(slotKey));
+      const roles = [...new Set(slots.flatMap((slot) => (made.has(slotKey(slot)) ? [] : [slot.role])))];
       const machineImages = await runStep(reporter, 'images', () => ensureClusterImages(provider, reporter, spec, roles, signal));
       throwIfAborted(signal);
       const subnet = await runStep(reporter, `network ${names.network}`, () => ensureNetwork(provider, spec, names, observed, ports));
