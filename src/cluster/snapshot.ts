@@ -28,7 +28,7 @@ import {
   storedSnapshots,
   type StoredSnapshot,
 } from './snapshot-store.js';
-import { machineContainerSpec, machineVolumeLabels, nodeImageOf } from './topology.js';
+import { machineContainerSpec, machineVolumeLabels, nodeImageOf, volumeHelperLabels } from './topology.js';
 
 export const CLEAN_SNAPSHOT = 'clean';
 
@@ -97,13 +97,14 @@ export async function captureSnapshot(
           // file lies on a volume): a restore has the engine fill them again from the captured image.
           const volumes = machine.container.state === 'created' ? [] : machineVolumes(observed, machine.container.name);
           // The machine is frozen: its volumes and its filesystem are captured side by side.
-          const copies = volumes.map((volume) =>
-            provider.copyVolume(
-              volume.name,
-              names.snapshotVolume(snapshot, generation, machine.role, machine.index, volume.purpose),
-              { ...labels, [LABEL.machine]: machine.container.name, [LABEL.purpose]: volume.purpose },
-              helperImage,
-            ),
+          const machineLabels = { ...labels, [LABEL.machine]: machine.container.name };
+          const copies = provider.copyVolumes(
+            volumes.map((volume) => ({
+              from: volume.name,
+              to: names.snapshotVolume(snapshot, generation, machine.role, machine.index, volume.purpose),
+              labels: { ...machineLabels, [LABEL.purpose]: volume.purpose },
+            })),
+            { image: helperImage, labels: machineLabels },
           );
           const commit = provider.commitContainer(machine.container.name, names.snapshotImage(snapshot, generation, machine.role, machine.index), {
             ...labels,
@@ -116,7 +117,7 @@ export async function captureSnapshot(
             [LABEL.snapshotMachines]: String(observed.machines.length),
           });
           // Every part settles before a failure is thrown, so the clean-up below sees all that was made.
-          await settleAll([...copies, commit]);
+          await settleAll([copies, commit]);
         },
         signal,
       ),
@@ -263,10 +264,13 @@ export async function restoreSnapshot(options: SnapshotCommand): Promise<Cluster
         machine.name,
         containerSpec.volumes.map((volume) => volume.name),
       );
-      await settleAll(
-        machine.volumes.map((volume) =>
-          provider.copyVolume(volume.from, names.volume(machine.name, volume.purpose), machineVolumeLabels(names, machine.name, volume.purpose), machine.image),
-        ),
+      await provider.copyVolumes(
+        machine.volumes.map((volume) => ({
+          from: volume.from,
+          to: names.volume(machine.name, volume.purpose),
+          labels: machineVolumeLabels(names, machine.name, volume.purpose),
+        })),
+        { image: machine.image, labels: volumeHelperLabels(names, machine.name) },
       );
       // Labels inherited from the snapshot image would mark the machine as a snapshot: restate them.
       await provider.createContainer({

@@ -44,8 +44,11 @@ export interface Provider {
   unpauseContainer(name: string): Promise<void>;
   /** Saves a container's filesystem (not its volumes or tmpfs) as an image with extra labels. */
   commitContainer(name: string, ref: string, labels: Record<string, string>): Promise<void>;
-  /** Creates `to` (labelled) and copies every file of volume `from` into it, using `helperImage` for the copy. */
-  copyVolume(from: string, to: string, labels: Record<string, string>, helperImage: string): Promise<void>;
+  /**
+   * Creates each copy's volume `to` (with its labels) and copies every file of its volume `from` into it, all in
+   * one helper container run from `helper.image` and labelled `helper.labels`.
+   */
+  copyVolumes(copies: VolumeCopy[], helper: { image: string; labels: Record<string, string> }): Promise<void>;
   /**
    * Makes image `ref`: image `base` with the files of `volume` at `path` in its own filesystem (where a volume
    * later mounted at `path` is filled from). The copy runs in a helper labelled `labels.helper`; the image keeps
@@ -117,6 +120,8 @@ export interface ContainerSpec {
   volumes: Array<{ name: string; path: string; labels: Record<string, string> }>;
   publish: PublishedPort[];
   env?: Record<string, string>;
+  /** Relative CPU weight when containers contend for the host's CPUs (the engine's default, 1024, when absent). */
+  cpuShares?: number;
 }
 
 export interface NetworkSpec {
@@ -132,6 +137,12 @@ export interface NetworkInfo {
   subnet?: string;
   labels: Record<string, string>;
   createdAt: Date;
+}
+
+export interface VolumeCopy {
+  from: string;
+  to: string;
+  labels: Record<string, string>;
 }
 
 export interface VolumeInfo {

@@ -5,6 +5,7 @@ import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { DEFAULT_KUBEADM_VERSION } from '../../src/distribution/kubeadm/assets.js';
+import { kubeadmDistribution } from '../../src/distribution/kubeadm/index.js';
 import {
   docker,
   eventually,
@@ -325,6 +326,25 @@ else
       assert.equal(await kubectl('get', 'deployment', 'web', '--ignore-not-found', '-o', 'name'), '');
       const ready = await kubectl('get', 'nodes', '-o', 'jsonpath={range .items[*]}{.status.conditions[?(@.type=="Ready")].status}{" "}{end}');
       assert.deepEqual(ready.trim().split(' '), ['True', 'True', 'True']);
+    });
+
+    it("the box's API check is /readyz but for the hooks that store the default roles and priority classes, which the server names", async () => {
+      const verbose = await kubectl('get', '--raw', `${kubeadmDistribution.health.apiPath!}&verbose`);
+      assert.match(verbose, /\[\+\]poststarthook\/rbac\/bootstrap-roles excluded: ok/);
+      assert.match(verbose, /\[\+\]poststarthook\/scheduling\/bootstrap-system-priority-classes excluded: ok/);
+      assert.match(verbose, /\[\+\]etcd ok/);
+      assert.match(verbose, /readyz check passed/);
+      // The kubelet probes the API server's readiness the same way (kubeadm applied kiab's patch).
+      const probe = await kubectl(
+        '-n',
+        'kube-system',
+        'get',
+        'pod',
+        `kube-apiserver-${machine('server', 0)}`,
+        '-o',
+        'jsonpath={.spec.containers[0].readinessProbe.httpGet.path}',
+      );
+      assert.equal(probe, kubeadmDistribution.health.apiPath);
     });
 
     it('node add joins a Ready worker with working ingress, storage and metrics; node rm drains it and deletes the node', async () => {

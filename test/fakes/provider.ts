@@ -15,6 +15,7 @@ import type {
   NetworkInfo,
   NetworkSpec,
   Provider,
+  VolumeCopy,
   VolumeInfo,
 } from '../../src/provider/types.js';
 
@@ -290,13 +291,15 @@ export class FakeProvider implements Provider {
     this.storeImage(ref, { ...container.info.labels, ...labels }, new Map(container.files));
   }
 
-  async copyVolume(from: string, to: string, labels: Record<string, string>, helperImage: string): Promise<void> {
-    this.record('copyVolume', from, [to, labels, helperImage]);
-    this.image(helperImage);
-    // Mounting a volume that does not exist creates it, unlabelled, as Docker does.
-    const source = this.ensureVolume(from, {});
-    const target = this.ensureVolume(to, labels);
-    for (const [path, content] of source.files) target.files.set(path, content);
+  async copyVolumes(copies: VolumeCopy[], helper: { image: string; labels: Record<string, string> }): Promise<void> {
+    this.image(helper.image);
+    for (const copy of copies) {
+      this.record('copyVolumes', copy.from, [copy.to, copy.labels, helper.image]);
+      // Mounting a volume that does not exist creates it, unlabelled, as Docker does.
+      const source = this.ensureVolume(copy.from, {});
+      const target = this.ensureVolume(copy.to, copy.labels);
+      for (const [path, content] of source.files) target.files.set(path, content);
+    }
   }
 
   async bakeVolume(

@@ -55,6 +55,11 @@ describe('docker create options for a machine', () => {
     assert.equal(options.Tty, true);
     assert.deepEqual(options.Env, ['container=docker', 'KIAB_ROLE=server']);
   });
+
+  it("keeps the engine's CPU weight unless the spec sets one", () => {
+    assert.equal(host.CpuShares, undefined);
+    assert.equal(optionsFor(specOf('machine', { cpuShares: 256 })).host.CpuShares, 256);
+  });
 });
 
 describe('docker create options for the box', () => {

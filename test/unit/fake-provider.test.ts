@@ -77,7 +77,7 @@ describe('fake provider', () => {
     await provider.writeFiles('m1', [{ path: '/etc/x', content: 'y' }]);
     await provider.commitContainer('m1', 'snap:1', { snap: '1' });
     provider.volumes.get('m1-data')!.files.set('f', 'v');
-    await provider.copyVolume('m1-data', 'copy', { snap: '1' }, 'node');
+    await provider.copyVolumes([{ from: 'm1-data', to: 'copy', labels: { snap: '1' } }], { image: 'node', labels: {} });
     await provider.createContainer({ ...machine('m3', '10.9.0.13'), image: 'snap:1' });
     assert.equal(provider.containers.get('m3')!.files.get('/etc/x'), 'y');
     assert.deepEqual(provider.containers.get('m3')!.info.labels, { app: 'm3', snap: '1' });

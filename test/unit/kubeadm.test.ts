@@ -11,12 +11,14 @@ import {
   discoveryKubeconfig,
   initConfig,
   joinConfig,
+  API_READY_PATH,
   kubeadmPatches,
   kubeletEnvironment,
   kubeProxyConfig,
   type ClusterFacts,
 } from '../../src/distribution/kubeadm/config.js';
 import { buildProgress } from '../../src/distribution/kubeadm/kubebuild.js';
+import { kubeadmDistribution } from '../../src/distribution/kubeadm/index.js';
 import { KUBE_PROXY_SERVICE, KUBELET_KUBEADM_DROPIN } from '../../src/distribution/kubeadm/units.js';
 import { POD_CIDR, SERVICE_CIDR, cniConfig, podRoutes, podSubnetOf } from '../../src/distribution/kubeadm/network.js';
 import type { MachineRef } from '../../src/distribution/types.js';
@@ -48,7 +50,14 @@ interface InitDocuments {
     scheduler: { extraArgs: unknown };
     encryptionAlgorithm: string;
   };
-  KubeletConfiguration: { failCgroupV1: boolean; cgroupDriver: string; resolvConf: string; featureGates?: Record<string, boolean> };
+  KubeletConfiguration: {
+    failCgroupV1: boolean;
+    cgroupDriver: string;
+    resolvConf: string;
+    featureGates?: Record<string, boolean>;
+    nodeStatusUpdateFrequency: string;
+    nodeStatusReportFrequency: string;
+  };
 }
 interface JoinDocument {
   kind: string;
@@ -178,6 +187,12 @@ describe('kubeadm ClusterConfiguration and KubeletConfiguration', () => {
     assert.equal(kubelet.resolvConf, POD_RESOLV_CONF);
   });
 
+  it('has the kubelet look at its node status every second, yet send it unchanged only every 5 minutes as upstream does', () => {
+    const kubelet = initDocuments().KubeletConfiguration;
+    assert.equal(kubelet.nodeStatusUpdateFrequency, '1s');
+    assert.equal(kubelet.nodeStatusReportFrequency, '5m');
+  });
+
   for (const [version, gates] of [
     ['v1.34.2', { ReduceDefaultCrashLoopBackOffDecay: true }],
     ['v1.33.0', { ReduceDefaultCrashLoopBackOffDecay: true }],
@@ -245,6 +260,19 @@ describe('kubeadm patches', () => {
       assert.ok(probe.periodSeconds * probe.failureThreshold >= 240);
     });
   }
+
+  it('kube-apiserver: ready by the same path as the box checks, /readyz but for the hooks that store defaults', () => {
+    const containers = (patches['kube-apiserver+strategic.json'] as { spec: { containers: Array<{ readinessProbe: Document }> } }).spec.containers;
+    assert.deepEqual(containers[0]!.readinessProbe, { httpGet: { path: kubeadmDistribution.health.apiPath } });
+    const url = new URL(API_READY_PATH, 'https://server');
+    assert.equal(url.pathname, '/readyz');
+    assert.deepEqual(url.searchParams.getAll('exclude'), ['poststarthook/rbac/bootstrap-roles', 'poststarthook/scheduling/bootstrap-system-priority-classes']);
+    for (const component of ['etcd', 'kube-controller-manager', 'kube-scheduler'])
+      assert.equal(
+        (patches[`${component}+strategic.json`] as { spec: { containers: Array<{ readinessProbe?: Document }> } }).spec.containers[0]!.readinessProbe,
+        undefined,
+      );
+  });
 
   it('CoreDNS: readiness seen within a second, with its soft memory limit', () => {
     assert.deepEqual(patches['corednsdeployment+strategic.json'], {

@@ -28,7 +28,7 @@ describe('snapshot save', () => {
     const info = await saveSnapshot({ provider, cluster: 'dev', snapshot: 's1', reporter: quiet });
     assert.deepEqual(info.machines, MACHINES);
 
-    const captures = [...positionsOf(provider, 'commitContainer'), ...positionsOf(provider, 'copyVolume')];
+    const captures = [...positionsOf(provider, 'commitContainer'), ...positionsOf(provider, 'copyVolumes')];
     assert.deepEqual(namesOf(provider.calls, 'pauseContainer').sort(), MACHINES);
     assert.deepEqual(namesOf(provider.calls, 'unpauseContainer').sort(), MACHINES);
     assert.ok(Math.max(...positionsOf(provider, 'pauseContainer')) < Math.min(...captures), 'a machine was captured before all were frozen');
@@ -88,7 +88,7 @@ describe('the clean snapshot of machines that get nothing installed', () => {
       'a machine started before all were captured',
     );
     assert.deepEqual(namesOf(provider.calls, 'pauseContainer'), []);
-    assert.deepEqual(namesOf(provider.calls, 'copyVolume'), []);
+    assert.deepEqual(namesOf(provider.calls, 'copyVolumes'), []);
     // What is not copied is what the engine fills from the image again: a file written onto a volume would be lost.
     for (const machine of MACHINES) {
       const volumePaths = provider.containers.get(machine)!.spec.volumes.map((volume) => `${volume.path}/`);
@@ -109,7 +109,7 @@ describe('the clean snapshot of machines that get nothing installed', () => {
     provider.resetCalls();
     const status = await restoreSnapshot({ provider, cluster: 'dev', snapshot: 'clean', reporter: quiet });
     assert.equal(status.state, 'running');
-    assert.deepEqual(namesOf(provider.calls, 'copyVolume'), []);
+    assert.deepEqual(namesOf(provider.calls, 'copyVolumes'), []);
     assert.equal(provider.volumes.get('kiab-dev-worker-0-containerd')!.files.has('data'), false);
     assert.equal(provider.containers.get('kiab-dev-worker-0')!.files.has('/etc/marker'), false);
     assert.equal(provider.volumes.get('kiab-dev-worker-0-containerd')!.labels[LABEL.machine], 'kiab-dev-worker-0');
@@ -162,7 +162,7 @@ describe('snapshot restore', () => {
       'a machine was started before the old ones were all gone',
     );
     for (const machine of MACHINES) {
-      const copied = provider.calls.findIndex((call) => call.method === 'copyVolume' && call.args[0] === `${machine}-containerd`);
+      const copied = provider.calls.findIndex((call) => call.method === 'copyVolumes' && call.args[0] === `${machine}-containerd`);
       const [started] = positionsOf(provider, 'startContainer', (name) => name === machine);
       assert.ok(copied >= 0 && copied < started!, `${machine} started before its volume was copied back`);
     }

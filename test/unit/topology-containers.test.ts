@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import { clusterNames } from '../../src/names.js';
 import type { ObservedCluster } from '../../src/cluster/observe.js';
 import { API_CA_PATH, boxRoutingFiles, FORWARDS_PATH, HAPROXY_CONFIG_PATH } from '../../src/cluster/box.js';
-import { boxContainerSpec, desiredMachines, machineContainerSpec, machineSpecHash } from '../../src/cluster/topology.js';
+import { boxContainerSpec, desiredMachines, machineContainerSpec, machineSpecHash, WORKER_CPU_SHARES } from '../../src/cluster/topology.js';
 import { noneDistribution } from '../../src/distribution/none.js';
 import type { Distribution, MachineRef } from '../../src/distribution/types.js';
 import { LABEL, type MachineRole } from '../../src/labels.js';
@@ -132,6 +132,12 @@ describe('machine container', () => {
       assert.equal(container.labels[LABEL.specHash], machineSpecHash(spec));
     });
   }
+
+  it('weighs a worker at a quarter of a server when they contend for CPU', () => {
+    assert.equal(machineContainerSpec(spec, names, server0, distribution, 'kiab/node:1').cpuShares, undefined);
+    assert.equal(machineContainerSpec(spec, names, worker1, distribution, 'kiab/node:1').cpuShares, WORKER_CPU_SHARES);
+    assert.ok(WORKER_CPU_SHARES < 1024);
+  });
 });
 
 describe('desired machines', () => {

@@ -62,6 +62,14 @@ function kubeletConfiguration(kubernetesVersion: string): Record<string, unknown
     // (capped at 60 s rather than 300 s), which suits a cluster on one's own machine.
     // (The gate exists from 1.33 on; a kubelet refuses a gate it does not know.)
     ...(fromMinor(kubernetesVersion, 33) ? { featureGates: { ReduceDefaultCrashLoopBackOffDecay: true } } : {}),
+    // After a reset the restored etcd says every node is Ready: a kubelet that then registers before its
+    // runtime is checked (PLEG) reports its node not ready, and its one fast update had already stopped on
+    // the stale Ready. It looks again only at this period (10 s by default): once a second it is Ready a
+    // second after its runtime is. A look sends nothing unless the status changed...
+    nodeStatusUpdateFrequency: '1s',
+    // ...or this much time passed: upstream's default, written out because setting the update period alone
+    // would make the kubelet send its whole status every second.
+    nodeStatusReportFrequency: '5m',
   };
 }
 
@@ -149,12 +157,35 @@ export interface KubeadmPatch {
   content: string;
 }
 
+/**
+ * Post-start hooks that only make sure upstream's default RBAC roles and priority classes are stored. A server
+ * that starts again (after a reset, a snapshot restore or a restart) goes through every default object before
+ * they pass, a second here, although etcd already holds them all and the server answers meanwhile; on a new
+ * server they are done long before kubeadm init is.
+ */
+const DEFAULTS_HOOKS = ['poststarthook/rbac/bootstrap-roles', 'poststarthook/scheduling/bootstrap-system-priority-classes'];
+
+/**
+ * When a server's API counts as ready, for the box's load balancer and for the kubelet's readiness probe
+ * alike: every check of /readyz (etcd, the informers, the other hooks) but DEFAULTS_HOOKS.
+ */
+export const API_READY_PATH = `/readyz?${DEFAULTS_HOOKS.map((hook) => `exclude=${hook}`).join('&')}`;
+
 /** The strategic merge patches kubeadm applies to what it generates on a server (init and control-plane joins). */
 export function kubeadmPatches(): KubeadmPatch[] {
   const staticPods = CONTROL_PLANE_COMPONENTS.map((component) => ({
     file: `${component}+strategic.json`,
     content: JSON.stringify({
-      spec: { containers: [{ name: component, startupProbe: FAST_STARTUP_PROBE, env: [{ name: 'GOMEMLIMIT', value: GO_MEMORY_LIMITS[component] }] }] },
+      spec: {
+        containers: [
+          {
+            name: component,
+            startupProbe: FAST_STARTUP_PROBE,
+            ...(component === 'kube-apiserver' ? { readinessProbe: { httpGet: { path: API_READY_PATH } } } : {}),
+            env: [{ name: 'GOMEMLIMIT', value: GO_MEMORY_LIMITS[component] }],
+          },
+        ],
+      },
     }),
   }));
   // CoreDNS is checked for readiness every 10 s by default: a replica that is ready 1 s after it starts would

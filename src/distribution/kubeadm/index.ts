@@ -15,6 +15,7 @@ import { buildKubeadmAssets, pullKubeadmAssets } from './build.js';
 import { buildConformanceAssets, pullConformanceAssets } from './conformance.js';
 import {
   API_PORT,
+  API_READY_PATH,
   DISCOVERY_KUBECONFIG,
   KUBEADM_PATCHES_DIR,
   POD_RESOLV_CONF,
@@ -297,7 +298,7 @@ export const kubeadmDistribution: Distribution = {
   bundledAddons: {},
   systemPods: ['kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'etcd', 'coredns'],
   // kubeadm lets anonymous requests read /readyz; kube-proxy serves its health on every machine.
-  health: { apiPath: '/readyz', nodeProxy: { port: 10256, path: '/healthz' } },
+  health: { apiPath: API_READY_PATH, nodeProxy: { port: 10256, path: '/healthz' } },
   apiCertificateAuthority: async (provider, machines) => {
     const control = await controlServer({ provider, machines });
     return control ? (await run(provider, control.name, ['cat', CLUSTER_CA], { what: 'reading the cluster CA' })).stdout : undefined;

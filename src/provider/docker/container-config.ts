@@ -60,6 +60,7 @@ export function containerCreateOptions(spec: ContainerSpec): Docker.ContainerCre
       PortBindings: bindings,
       // Back after an engine restart or host reboot, unless the user stopped it.
       RestartPolicy: { Name: 'unless-stopped' },
+      ...(spec.cpuShares === undefined ? {} : { CpuShares: spec.cpuShares }),
       Mounts: spec.volumes.map((volume) => ({
         Type: 'volume' as const,
         Source: volume.name,

@@ -19,6 +19,7 @@ import type {
   NetworkSpec,
   Provider,
   PublishedPort,
+  VolumeCopy,
   VolumeInfo,
 } from '../types.js';
 import { thawContainerCgroups } from '../../host/freezer.js';
@@ -340,25 +341,28 @@ export class DockerProvider implements Provider {
       .commit({ repo, tag, pause: false, changes: Object.entries(labels).map(([key, value]) => `LABEL ${key}=${JSON.stringify(value)}`) });
   }
 
-  async copyVolume(from: string, to: string, labels: Record<string, string>, helperImage: string): Promise<void> {
-    await this.docker.createVolume({ Name: to, Labels: labels });
-    const helper = await this.docker.createContainer({
-      Image: helperImage,
+  async copyVolumes(copies: VolumeCopy[], helper: { image: string; labels: Record<string, string> }): Promise<void> {
+    if (copies.length === 0) return;
+    await Promise.all(copies.map((copy) => this.docker.createVolume({ Name: copy.to, Labels: copy.labels })));
+    // Volume N is mounted at /from/N and its copy at /to/N, so one cp copies each into its own: a machine's
+    // volumes cost one helper start, the slow part of a copy on a busy engine, not one each.
+    const container = await this.docker.createContainer({
+      Image: helper.image,
       Entrypoint: ['cp', '-a', '/from/.', '/to/'],
       Cmd: [],
-      Labels: labels,
+      Labels: helper.labels,
       HostConfig: {
-        Mounts: [
-          { Type: 'volume', Source: from, Target: '/from', ReadOnly: true },
-          { Type: 'volume', Source: to, Target: '/to' },
-        ],
+        Mounts: copies.flatMap((copy, index) => [
+          { Type: 'volume' as const, Source: copy.from, Target: `/from/${index}`, ReadOnly: true },
+          { Type: 'volume' as const, Source: copy.to, Target: `/to/${index}` },
+        ]),
         NetworkMode: 'none',
       },
     });
     try {
-      await runToEnd(helper, `copying volume ${from} to ${to}`);
+      await runToEnd(container, `copying volumes ${copies.map((copy) => `${copy.from} to ${copy.to}`).join(', ')}`);
     } finally {
-      await helper.remove({ force: true }).catch(() => undefined);
+      await container.remove({ force: true }).catch(() => undefined);
     }
   }
 
