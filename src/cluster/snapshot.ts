@@ -312,7 +312,9 @@ export async function restoreSnapshot(options: SnapshotCommand): Promise<Cluster
     });
     if (context.distribution.kubernetes) {
       const kubeconfig = await runStep(reporter, 'wait for Kubernetes', (progress) =>
-        waitUntilReady(context, machines, (detail) => progress.update(detail), { since: restoredAt }),
+        // What counts started since the restore, from a capture of a cluster that ran: two healthy looks a
+        // quarter of a second apart confirm it, where a cluster that never ran before gets three.
+        waitUntilReady(context, machines, (detail) => progress.update(detail), { since: restoredAt, healthyLooks: 2 }),
       );
       if (kubeconfig && wantedAddons(spec, context.distribution).length > 0)
         await runStep(reporter, 'wait for addons', (progress) => awaitAddons(context, kubeconfig, (detail) => progress.update(detail)));

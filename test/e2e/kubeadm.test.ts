@@ -118,6 +118,14 @@ else
       }
     });
 
+    it("gives the control plane the CPU first: a worker's cgroup weighs less than a server's, as the kernel sees it", async () => {
+      // cpu.shares on cgroup v1, cpu.weight on v2: each machine sees its own cgroup at the root.
+      const weight = async (name: string) =>
+        Number(await docker(['exec', name, 'sh', '-c', 'cat /sys/fs/cgroup/cpu/cpu.shares 2>/dev/null || cat /sys/fs/cgroup/cpu.weight']));
+      const [server, worker] = [await weight(machine('server', 0)), await weight(machine('worker', 0))];
+      assert.ok(worker > 0 && worker < server, `worker ${worker}, server ${server}`);
+    });
+
     it('join tokens reach no output, journal, process listing or engine metadata, and their files are gone', async () => {
       const secrets = JSON.parse(
         await kubectl('-n', 'kube-system', 'get', 'secrets', '--field-selector', 'type=bootstrap.kubernetes.io/token', '-o', 'json'),

@@ -133,10 +133,13 @@ describe('machine container', () => {
     });
   }
 
-  it('weighs a worker at a quarter of a server when they contend for CPU', () => {
-    assert.equal(machineContainerSpec(spec, names, server0, distribution, 'kiab/node:1').cpuShares, undefined);
-    assert.equal(machineContainerSpec(spec, names, worker1, distribution, 'kiab/node:1').cpuShares, WORKER_CPU_SHARES);
+  it('weighs a worker at a quarter of a server when they contend for CPU, where servers run a control plane', () => {
+    const kubernetes: Distribution = { ...distribution, kubernetes: true };
+    assert.equal(machineContainerSpec(spec, names, server0, kubernetes, 'kiab/node:1').cpuShares, undefined);
+    assert.equal(machineContainerSpec(spec, names, worker1, kubernetes, 'kiab/node:1').cpuShares, WORKER_CPU_SHARES);
     assert.ok(WORKER_CPU_SHARES < 1024);
+    // Bare machines are all alike.
+    assert.equal(machineContainerSpec(spec, names, worker1, distribution, 'kiab/node:1').cpuShares, undefined);
   });
 });
 
