@@ -62,6 +62,8 @@ export function boxRoutingFiles(
 
 /** The CA from the servers, else the one the box already trusts, else none yet (the box then checks by TCP connect). */
 async function currentCertificateAuthority(context: ClusterContext, machines: MachineRef[], boxRunning: boolean): Promise<string | undefined> {
+  // Only a distribution whose API the box checks has a CA for it (bare machines have none).
+  if (!context.distribution.health.apiPath) return undefined;
   const fromServers = await context.distribution.apiCertificateAuthority(context.provider, machines).catch(() => undefined);
   if (fromServers) return fromServers;
   if (!boxRunning) return undefined;
@@ -84,8 +86,12 @@ export async function refreshBox(context: ClusterContext, machines: MachineRef[]
   const box = await provider.inspectContainer(names.box);
   if (!box) return;
   const running = box.state === 'running';
-  const live = options.allRunning ? new Set(machines.map((machine) => machine.name)) : await runningMachines(provider, machines);
-  const apiCertificateAuthority = await currentCertificateAuthority(context, machines, running);
+  // Three independent reads, side by side: which machines run, the CA, and what the box applied last.
+  const [live, apiCertificateAuthority, applied] = await Promise.all([
+    options.allRunning ? new Set(machines.map((machine) => machine.name)) : runningMachines(provider, machines),
+    currentCertificateAuthority(context, machines, running),
+    running ? tryRun(provider, names.box, ['cat', APPLIED_PATH]).then((result) => result.stdout) : undefined,
+  ]);
   const files = boxRoutingFiles(names, context.distribution, machines, { apiCertificateAuthority, live });
   if (!running) {
     // The box applies what it holds when it starts.
@@ -93,7 +99,7 @@ export async function refreshBox(context: ClusterContext, machines: MachineRef[]
     return;
   }
   const marker = appliedMarker(files);
-  if ((await tryRun(provider, names.box, ['cat', APPLIED_PATH])).stdout === marker.content) return;
+  if (applied === marker.content) return;
   await provider.writeFiles(names.box, files);
   await run(provider, names.box, ['/usr/local/bin/kiab-box-forward'], { what: 'applying port forwarding' });
   await run(provider, names.box, [LB, 'reload'], { what: 'reloading the load balancer' });

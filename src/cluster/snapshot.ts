@@ -215,8 +215,9 @@ export async function restoreSnapshot(options: SnapshotCommand): Promise<Cluster
   const { provider, cluster, snapshot, reporter } = options;
   await provider.ping();
   return withClusterLock(cluster, async () => {
-    // Every part is checked before anything is removed: only a complete capture is restored.
-    const stored = await completeSnapshot(provider, cluster, snapshot);
+    // Every part is checked before anything is removed: only a complete capture is restored. The cluster is
+    // looked at meanwhile (both are listings).
+    const [stored, observedAtStart] = await Promise.all([completeSnapshot(provider, cluster, snapshot), observeCluster(provider, cluster)]);
     if (!stored) {
       const cut = (await storedSnapshots(provider, cluster, snapshot)).length > 0;
       throw new KiabError(
@@ -231,7 +232,7 @@ export async function restoreSnapshot(options: SnapshotCommand): Promise<Cluster
     const ports = readPortsLabel(images[0]!.labels);
     if (!spec || !ports) throw new KiabError(`snapshot ${snapshot} of ${cluster} lacks its spec labels; it was not made by this kiab`);
     const names = clusterNames(cluster);
-    let observed = await observeCluster(provider, cluster);
+    let observed = observedAtStart;
     const subnet = observed.network ? observedSubnet(observed)! : await ensureNetwork(provider, spec, names, observed, ports);
     if (!observed.network) observed = await observeCluster(provider, cluster);
     const context = clusterContext(provider, spec, subnet, ports, options.signal);

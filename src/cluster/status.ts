@@ -148,6 +148,8 @@ export async function statusOf(provider: Provider, observed: ObservedCluster): P
   const names = clusterNames(observed.name);
   const subnet = observedSubnet(observed);
   const specHash = observed.spec ? machineSpecHash(observed.spec) : undefined;
+  // The box's view of its backends is asked beside the machines (it never fails: an empty list).
+  const balancer = observed.box?.state === 'running' ? loadBalancerHealth(provider, names) : Promise.resolve([]);
   const nodes = await Promise.all(
     observed.machines.map((machine) => nodeStatus(provider, names.network, machine.role, machine.index, machine.container, specHash)),
   );
@@ -166,7 +168,7 @@ export async function statusOf(provider: Provider, observed: ObservedCluster): P
     box: { name: names.box, state: observed.box?.state ?? 'missing', ip: boxIp },
     registry: registryEnabled && observed.ports ? registryEndpoints(names.box, observed.ports.registry) : null,
     nodes,
-    ports: portForwards(observed.ports, boxIp, nodes, registryEnabled, observed.box?.state === 'running' ? await loadBalancerHealth(provider, names) : []),
+    ports: portForwards(observed.ports, boxIp, nodes, registryEnabled, await balancer),
     ...(view ? { kubernetes: view.kubernetes } : {}),
     ...(addons ? { addons } : {}),
   };
