@@ -6,7 +6,7 @@ import { registryEndpoints, type RegistryEndpoints } from '../registry/index.js'
 import type { DistributionName } from '../spec/schema.js';
 import { contextOf, distributionContext, observedSubnet, type LoadedCluster } from './context.js';
 import { clusterNames } from '../names.js';
-import { apiServerUrl, kubernetesNodes, userKubeconfig } from './kubernetes.js';
+import { apiServerUrl, kubernetesNodes, userKubeconfig, type KubernetesNodeInfo } from './kubernetes.js';
 import { addonStatuses, type AddonStatus } from './addons.js';
 import { clusterExists, listClusterNames, observeCluster, type ObservedCluster } from './observe.js';
 import { machineHealth, type SystemState } from './readiness.js';
@@ -148,16 +148,23 @@ export async function statusOf(provider: Provider, observed: ObservedCluster): P
   const names = clusterNames(observed.name);
   const subnet = observedSubnet(observed);
   const specHash = observed.spec ? machineSpecHash(observed.spec) : undefined;
-  // The box's view of its backends is asked beside the machines (it never fails: an empty list).
+  const context = contextOf(provider, observed);
+  // The box's view of its backends and the API's view of the nodes are asked beside the machines (neither
+  // fails: an empty list, an unreachable API).
   const balancer = observed.box?.state === 'running' ? loadBalancerHealth(provider, names) : Promise.resolve([]);
+  const viewing = context?.distribution.kubernetes ? kubernetesView(context) : undefined;
   const nodes = await Promise.all(
     observed.machines.map((machine) => nodeStatus(provider, names.network, machine.role, machine.index, machine.container, specHash)),
   );
   const boxIp = subnet ? boxAddress(subnet) : null;
   const registryEnabled = observed.spec?.registry.enabled ?? true;
   const createdAt = observed.network?.createdAt ?? observed.box?.createdAt ?? observed.machines[0]?.container.createdAt;
-  const context = contextOf(provider, observed);
-  const view = context?.distribution.kubernetes ? await kubernetesView(context, nodes) : undefined;
+  const view = await viewing;
+  if (view?.nodes !== undefined)
+    for (const node of nodes) {
+      const seen = view.nodes?.find((candidate) => candidate.name === node.name);
+      node.kubernetes = seen ? { node: seen.name, ready: seen.ready, kubeletVersion: seen.kubeletVersion, pods: seen.pods } : null;
+    }
   const addons = context && view ? await addonStatuses(context, view.kubeconfig) : undefined;
   return {
     name: observed.name,
@@ -174,30 +181,27 @@ export async function statusOf(provider: Provider, observed: ObservedCluster): P
   };
 }
 
-/** Asks the API about each node; an unreachable API leaves the fields null rather than failing status. */
+/**
+ * Asks the API about the nodes: `nodes` is what it said, null when it could not be asked (each node's field
+ * is then null rather than status failing), undefined before there is an admin kubeconfig.
+ */
 async function kubernetesView(
   context: LoadedCluster,
-  nodes: NodeStatus[],
-): Promise<{ kubernetes: NonNullable<ClusterStatus['kubernetes']>; kubeconfig: string | undefined }> {
+): Promise<{ kubernetes: NonNullable<ClusterStatus['kubernetes']>; kubeconfig: string | undefined; nodes: KubernetesNodeInfo[] | null | undefined }> {
   const apiServer = apiServerUrl(context.ports, boxAddress(context.subnet), 'localhost');
-  let reachable = false;
-  let kubeconfig: string | undefined;
+  const view = (reachable: boolean, kubeconfig: string | undefined, nodes: KubernetesNodeInfo[] | null | undefined) => ({
+    kubernetes: { apiServer, context: context.names.kubeContext, reachable },
+    kubeconfig,
+    nodes,
+  });
   try {
     const admin = await context.distribution.adminKubeconfig(distributionContext(context, context.machines));
-    if (admin) {
-      const user = userKubeconfig(admin, context.names, apiServer);
-      const info = await kubernetesNodes(user);
-      reachable = true;
-      kubeconfig = user;
-      for (const node of nodes) {
-        const seen = info.find((candidate) => candidate.name === node.name);
-        node.kubernetes = seen ? { node: seen.name, ready: seen.ready, kubeletVersion: seen.kubeletVersion, pods: seen.pods } : null;
-      }
-    }
+    if (!admin) return view(false, undefined, undefined);
+    const user = userKubeconfig(admin, context.names, apiServer);
+    return view(true, user, await kubernetesNodes(user));
   } catch {
-    for (const node of nodes) node.kubernetes = null;
+    return view(false, undefined, null);
   }
-  return { kubernetes: { apiServer, context: context.names.kubeContext, reachable }, kubeconfig };
 }
 
 /** Status of one cluster, or undefined when the engine holds nothing of it. */

@@ -429,9 +429,13 @@ export const kubeadmDistribution: Distribution = {
     await writeRoutes(context);
   },
   adminKubeconfig: async (context) => {
-    // Absent until kubeadm init has run: an answer, not a failure.
-    const control = await controlServer(context);
-    return control ? (await run(context.provider, control.name, ['cat', ADMIN_KUBECONFIG], { what: 'reading admin.conf' })).stdout : undefined;
+    // Absent until kubeadm init has run: an answer, not a failure. The first server that holds it answers
+    // (one call each, where looking for the file first took two).
+    for (const server of context.machines.filter((machine) => machine.role === 'server')) {
+      const read = await tryRun(context.provider, server.name, ['cat', ADMIN_KUBECONFIG]);
+      if (read.exitCode === 0) return read.stdout;
+    }
+    return undefined;
   },
   restartNodeAgent: async (context, machine) => {
     await run(context.provider, machine.name, ['systemctl', 'restart', 'kubelet.service'], { what: 'restarting the kubelet' });
