@@ -303,14 +303,26 @@ export async function restoreSnapshot(options: SnapshotCommand): Promise<Cluster
         options.signal,
       );
     });
-    await runStep(reporter, 'boot', (progress) => waitForMachines(context, machines, started, (detail) => progress.update(detail)));
-    await runStep(reporter, `box ${names.box}`, async () => {
-      // A running box only needs pointing at the restored machines; one made or started here is refreshed once
-      // it runs, so that it checks the restored servers' APIs against their CA.
-      const boxRunning = observed.box?.state === 'running';
-      if (!boxRunning) await ensureBox(context, observed, machines);
-      await refreshBox(context, machines);
-    });
+    const bootStep = async (stepContext: ClusterContext): Promise<void> => {
+      await runStep(reporter, 'boot', (progress) => waitForMachines(stepContext, machines, started, (detail) => progress.update(detail)));
+    };
+    const boxStep = (stepContext: ClusterContext): Promise<void> =>
+      runStep(reporter, `box ${names.box}`, async () => {
+        // A running box only needs pointing at the restored machines; one made or started here is refreshed
+        // once it runs, so that it checks the restored servers' APIs against their CA.
+        const boxRunning = observed.box?.state === 'running';
+        if (!boxRunning) await ensureBox(stepContext, observed, machines);
+        await refreshBox(stepContext, machines);
+      });
+    // The box reads the CA from a server (an exec into it) only where it checks a distribution's API; without
+    // one it needs nothing from inside the machines, and is refreshed while they boot. Side by side, the
+    // first failure stops the other (see forEachBounded).
+    if (context.distribution.health.apiPath) {
+      await bootStep(context);
+      await boxStep(context);
+    } else {
+      await forEachBounded([bootStep, boxStep], 2, (step, stop) => step({ ...context, signal: stop }), options.signal);
+    }
     if (context.distribution.kubernetes) {
       const kubeconfig = await runStep(reporter, 'wait for Kubernetes', (progress) =>
         // What counts started since the restore, from a capture of a cluster that ran: two healthy looks a
