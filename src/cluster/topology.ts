@@ -25,10 +25,10 @@ export function machineSpecHash(spec: ClusterSpec): string {
   return createHash('sha256').update(JSON.stringify(shaping)).digest('hex').slice(0, 16);
 }
 
-/** Machines the cluster should have: the spec's counts plus any added later with `node add`; never fewer. */
 /** A machine's place in its cluster, as a key: `server-0`. */
 export const slotKey = (slot: { role: MachineRole; index: number }): string => `${slot.role}-${slot.index}`;
 
+/** Machines the cluster should have: the spec's counts plus any added later with `node add`; never fewer. */
 export function desiredSlots(spec: ClusterSpec, observed: ObservedCluster): Array<{ role: MachineRole; index: number }> {
   const wanted = new Map<string, { role: MachineRole; index: number }>();
   const add = (role: MachineRole, index: number): void => void wanted.set(slotKey({ role, index }), { role, index });
