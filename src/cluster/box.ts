@@ -60,10 +60,17 @@ export function boxRoutingFiles(
   ];
 }
 
+/**
+ * Whether refreshing the box reads from inside the machines: only the CA of a distribution whose API it
+ * checks, from a server (bare machines have none). Without it the box can be refreshed while they boot.
+ */
+export function boxReadsFromMachines(distribution: Distribution): boolean {
+  return distribution.health.apiPath !== undefined;
+}
+
 /** The CA from the servers, else the one the box already trusts, else none yet (the box then checks by TCP connect). */
 async function currentCertificateAuthority(context: ClusterContext, machines: MachineRef[], boxRunning: boolean): Promise<string | undefined> {
-  // Only a distribution whose API the box checks has a CA for it (bare machines have none).
-  if (!context.distribution.health.apiPath) return undefined;
+  if (!boxReadsFromMachines(context.distribution)) return undefined;
   const fromServers = await context.distribution.apiCertificateAuthority(context.provider, machines).catch(() => undefined);
   if (fromServers) return fromServers;
   if (!boxRunning) return undefined;

@@ -8,7 +8,7 @@ import { clusterNameSchema } from '../spec/schema.js';
 import { clusterContext, contextOf, observedSubnet, type ClusterContext } from './context.js';
 import { ensureBox, ensureNetwork } from './foundation.js';
 import { withClusterLock } from './lock.js';
-import { refreshBox } from './box.js';
+import { boxReadsFromMachines, refreshBox } from './box.js';
 import { waitForMachines } from './machines.js';
 import { clusterNames, compareMachines } from '../names.js';
 import { forEachBounded } from './parallel.js';
@@ -314,10 +314,9 @@ export async function restoreSnapshot(options: SnapshotCommand): Promise<Cluster
         if (!boxRunning) await ensureBox(stepContext, observed, machines);
         await refreshBox(stepContext, machines);
       });
-    // The box reads the CA from a server (an exec into it) only where it checks a distribution's API; without
-    // one it needs nothing from inside the machines, and is refreshed while they boot. Side by side, the
-    // first failure stops the other (see forEachBounded).
-    if (context.distribution.health.apiPath) {
+    // A box that reads nothing from inside the machines is refreshed while they boot (an exec into a machine
+    // must wait for its boot). Side by side, the first failure stops the other (see forEachBounded).
+    if (boxReadsFromMachines(context.distribution)) {
       await bootStep(context);
       await boxStep(context);
     } else {

@@ -143,8 +143,17 @@ async function settleKubeadm(context: DistributionContext, machine: MachineRef):
  * second control plane.
  */
 async function controlServer(context: Pick<DistributionContext, 'provider' | 'machines'>): Promise<MachineRef | undefined> {
+  return (await onFirstServer(context, ['test', '-e', ADMIN_KUBECONFIG]))?.server;
+}
+
+/** The first server (in order) on which `command` succeeds, with what it printed; one call per server until then. */
+async function onFirstServer(
+  context: Pick<DistributionContext, 'provider' | 'machines'>,
+  command: string[],
+): Promise<{ server: MachineRef; stdout: string } | undefined> {
   for (const server of context.machines.filter((machine) => machine.role === 'server')) {
-    if (await fileExists(context.provider, server.name, ADMIN_KUBECONFIG)) return server;
+    const result = await tryRun(context.provider, server.name, command);
+    if (result.exitCode === 0) return { server, stdout: result.stdout };
   }
   return undefined;
 }
@@ -429,13 +438,9 @@ export const kubeadmDistribution: Distribution = {
     await writeRoutes(context);
   },
   adminKubeconfig: async (context) => {
-    // Absent until kubeadm init has run: an answer, not a failure. The first server that holds it answers
-    // (one call each, where looking for the file first took two).
-    for (const server of context.machines.filter((machine) => machine.role === 'server')) {
-      const read = await tryRun(context.provider, server.name, ['cat', ADMIN_KUBECONFIG]);
-      if (read.exitCode === 0) return read.stdout;
-    }
-    return undefined;
+    // Absent until kubeadm init has run: an answer, not a failure. Read from the first server that holds it
+    // (looking for the file first would take a call more).
+    return (await onFirstServer(context, ['cat', ADMIN_KUBECONFIG]))?.stdout;
   },
   restartNodeAgent: async (context, machine) => {
     await run(context.provider, machine.name, ['systemctl', 'restart', 'kubelet.service'], { what: 'restarting the kubelet' });
