@@ -2,12 +2,41 @@
 // into chunks beside it: a command that never talks to Kubernetes does not load half of the code.
 import { build } from 'esbuild';
 import { readdir, readFile, rm } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const pkg = JSON.parse(await readFile(new URL('../package.json', import.meta.url), 'utf8'));
 
 const root = fileURLToPath(new URL('..', import.meta.url));
+
+/** Code a dependency loads at start for a feature kiab never uses, or uses only on some hosts. */
+const STUBS = [
+  {
+    // dockerode's BuildKit session (grpc-js and protobufjs, a third of the bundle) serves `version: '2'` builds
+    // only; kiab's builds are classic ones. Without it every command has that much less to parse.
+    importer: `${sep}dockerode${sep}lib${sep}docker.js`,
+    path: './session',
+    contents: "module.exports = function () { throw new Error('kiab does not bundle BuildKit sessions'); };",
+  },
+  {
+    // docker-modem loads ssh2 at start for ssh:// engines: it is loaded when such an engine is first dialled.
+    importer: `${sep}docker-modem${sep}lib${sep}ssh.js`,
+    path: 'ssh2',
+    contents: "exports.Client = function Client(...args) { return new (require('ssh2').Client)(...args); };",
+  },
+];
+
+/** Serves each stub in place of the module it stands for, for that one importer. */
+const stubs = {
+  name: 'kiab-stubs',
+  setup(build) {
+    build.onResolve({ filter: /^(\.\/session|ssh2)$/ }, (args) => {
+      const index = STUBS.findIndex((stub) => stub.path === args.path && args.importer.endsWith(stub.importer));
+      return index < 0 ? undefined : { path: String(index), namespace: 'kiab-stub' };
+    });
+    build.onLoad({ filter: /.*/, namespace: 'kiab-stub' }, (args) => ({ contents: STUBS[Number(args.path)].contents, loader: 'js' }));
+  },
+};
 
 const { metafile } = await build({
   entryPoints: { kiab: 'src/cli/main.ts' },
@@ -27,6 +56,7 @@ const { metafile } = await build({
   banner: { js: "import { createRequire as __kiabCreateRequire } from 'node:module'; const require = __kiabCreateRequire(import.meta.url);" },
   logLevel: 'warning',
   metafile: true,
+  plugins: [stubs],
 });
 
 // Chunks are named by their content, so those of earlier builds would pile up (and be packed): they go after

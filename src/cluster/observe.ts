@@ -37,11 +37,17 @@ export function readPortsLabel(labels: Record<string, string> | undefined): Host
   return decodeJsonLabel(labels, LABEL.ports, parsePorts);
 }
 
-export async function observeCluster(provider: Provider, name: string): Promise<ObservedCluster> {
+/**
+ * Everything of a cluster the engine holds. With `machinesOnly` the box is left out (`box` is undefined): the
+ * engine answers no look at a container it is starting until it has started, and `up` starts the box beside
+ * steps that need only the machines.
+ */
+export async function observeCluster(provider: Provider, name: string, options: { machinesOnly?: boolean } = {}): Promise<ObservedCluster> {
   const selector = { ...managed, [LABEL.cluster]: name };
   const [networks, containers, volumes] = await Promise.all([
     provider.listNetworks(selector),
-    provider.listContainers(selector),
+    // Machines are the containers with an index.
+    provider.listContainers(options.machinesOnly ? { ...selector, [LABEL.index]: '' } : selector),
     provider.listVolumes(selector),
   ]);
   const network = networks[0];

@@ -92,7 +92,8 @@ export async function up(options: UpOptions): Promise<ClusterStatus> {
           return;
         }
         await runStep(reporter, `machines (${machines.length})`, () => ensureMachinesCreated(stepContext, machineImages, machines, existing));
-        await captureSnapshot(provider, await observeCluster(provider, names.cluster), CLEAN_SNAPSHOT, reporter, stepContext.signal);
+        // The box may be starting beside this step: the capture looks at the machines only.
+        await captureSnapshot(provider, await observeCluster(provider, names.cluster, { machinesOnly: true }), CLEAN_SNAPSHOT, reporter, stepContext.signal);
         started = await runStep(reporter, `start ${machines.length} machines`, () => startMachines(stepContext, machines, existing));
       };
       // Side by side, the first failure stopping the other (see forEachBounded) and named rather than its echo.

@@ -16,7 +16,8 @@ const JOURNALD = readPackageFile('src/images/files/journald.conf');
 /** Boot progress on the console tells kiab that a machine has booted. */
 const SYSTEM = readPackageFile('src/images/files/system.conf');
 
-/** Units that make no sense in a container machine (no hardware, no consoles, no timers that touch disks). */
+/** Units that make no sense in a container machine (no hardware, no consoles, no timers that touch disks), or that
+ * would slow every boot for nothing. */
 const MASKED_UNITS = [
   'systemd-udevd.service',
   'systemd-udev-trigger.service',
@@ -32,6 +33,40 @@ const MASKED_UNITS = [
   'dpkg-db-backup.timer',
   'e2scrub_all.timer',
   'fstrim.timer',
+  // The engine gives the machine its /dev and the host's kernel: no static device nodes, modules, hugepage or
+  // FUSE mounts to set up, and /run (where /run/lock lives) is already a tmpfs.
+  'systemd-tmpfiles-setup-dev-early.service',
+  'systemd-tmpfiles-setup-dev.service',
+  'modprobe@.service',
+  'dev-hugepages.mount',
+  'sys-fs-fuse-connections.mount',
+  'run-lock.mount',
+  // First-boot bookkeeping for an updated /usr (users, linker cache, journal catalog) that the package
+  // installs above already did: every new machine would redo it, on the critical path of its boot.
+  'systemd-sysusers.service',
+  'ldconfig.service',
+  'systemd-journal-catalog-update.service',
+  'systemd-update-done.service',
+  // The journal lives in memory (journald.conf): there is nothing to flush to disk.
+  'systemd-journal-flush.service',
+];
+
+/**
+ * Generators that would read hardware, boot loaders, the kernel command line (the host's, in a container),
+ * SysV scripts (every package here ships a unit) or rc.local: none applies to a container machine, and each
+ * runs before every boot's first unit starts. Masked as systemd.generator(7) says, by a link to /dev/null.
+ */
+const MASKED_GENERATORS = [
+  'systemd-debug-generator',
+  'systemd-getty-generator',
+  'systemd-gpt-auto-generator',
+  'systemd-hibernate-resume-generator',
+  'systemd-rc-local-generator',
+  'systemd-run-generator',
+  'systemd-ssh-generator',
+  'systemd-system-update-generator',
+  'systemd-sysv-generator',
+  'systemd-tpm2-generator',
 ];
 
 const PACKAGES = [
@@ -66,7 +101,9 @@ RUN apt-get update \\
 RUN systemctl mask ${MASKED_UNITS.join(' ')} \\
  && systemctl enable containerd.service \\
  && systemctl set-default multi-user.target \\
- && : > /etc/machine-id && rm -f /var/lib/dbus/machine-id
+ && : > /etc/machine-id && rm -f /var/lib/dbus/machine-id \\
+ && mkdir -p /etc/systemd/system-generators \\
+ && for generator in ${MASKED_GENERATORS.join(' ')}; do ln -s /dev/null /etc/systemd/system-generators/$generator; done
 COPY kiab-entrypoint /usr/local/bin/kiab-entrypoint
 COPY containerd-config.toml /etc/containerd/config.toml
 COPY journald.conf /etc/systemd/journald.conf.d/10-kiab.conf

@@ -103,10 +103,11 @@ export function loadBalancerConfig(plan: LoadBalancerPlan): HaproxyConfig {
         ['timeout', 'server', '1h'],
         ['retries', 2],
         ['option', 'redispatch', 1],
-        // A server that is down or coming back (an API starting after a reset or a snapshot's pause) is
-        // checked every 250 ms, and one good check brings it back (its API's /readyz, verified against the
-        // cluster CA, says all there is to say): it serves within a quarter of a second of answering.
-        ['default-server', 'inter', '1s', 'fastinter', '250ms', 'downinter', '250ms', 'fall', 2, 'rise', 1],
+        // A server that is down (an API starting after a reset or a snapshot's pause) is checked every 100 ms,
+        // and one good check brings it back (its API's /readyz, verified against the cluster CA, says all there
+        // is to say): it serves within a tenth of a second of answering. Checking a server that is not up yet
+        // costs a refused connection or a 503, little for either side.
+        ['default-server', 'inter', '1s', 'fastinter', '250ms', 'downinter', '100ms', 'fall', 2, 'rise', 1],
       ],
     },
     ...listener('api', `:${BOX_PORT.api}`, api ? httpCheck(api.path) : [], apiServers),

@@ -126,6 +126,17 @@ else
       assert.ok(worker > 0 && worker < server, `worker ${worker}, server ${server}`);
     });
 
+    it('kubelets run with the node status pace kiab sets, as each kubelet reports its own configuration', async () => {
+      for (const node of [machine('server', 0), machine('worker', 0)]) {
+        const { kubeletconfig } = JSON.parse(await kubectl('get', '--raw', `/api/v1/nodes/${node}/proxy/configz`)) as {
+          kubeletconfig: { nodeStatusUpdateFrequency: string; nodeStatusReportFrequency: string };
+        };
+        // Upstream's defaults are 10s and 5m: the first is what kiab shortens, the second what it keeps.
+        assert.equal(kubeletconfig.nodeStatusUpdateFrequency, '1s', node);
+        assert.equal(kubeletconfig.nodeStatusReportFrequency, '5m0s', node);
+      }
+    });
+
     it('join tokens reach no output, journal, process listing or engine metadata, and their files are gone', async () => {
       const secrets = JSON.parse(
         await kubectl('-n', 'kube-system', 'get', 'secrets', '--field-selector', 'type=bootstrap.kubernetes.io/token', '-o', 'json'),

