@@ -30,7 +30,9 @@ const STUBS = [
 const stubs = {
   name: 'kiab-stubs',
   setup(build) {
-    build.onResolve({ filter: /^(\.\/session|ssh2)$/ }, (args) => {
+    // Only the stubbed paths reach the callback: every other import resolves without a call into JavaScript.
+    const escaped = STUBS.map((stub) => stub.path.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&'));
+    build.onResolve({ filter: new RegExp(`^(${escaped.join('|')})$`) }, (args) => {
       const index = STUBS.findIndex((stub) => stub.path === args.path && args.importer.endsWith(stub.importer));
       return index < 0 ? undefined : { path: String(index), namespace: 'kiab-stub' };
     });

@@ -77,7 +77,7 @@ describe('load balancer configuration', () => {
     assert.ok(defaults.includes('mode tcp'));
   });
 
-  it('checks a server that is down or changing state four times a second, one that is up every second', () => {
+  it('checks a server that is down ten times a second, one changing state four times, one that is up every second', () => {
     const defaults = section(render([machine('server', 0)]), 'defaults');
     assert.ok(defaults.includes('default-server inter 1s fastinter 250ms downinter 100ms fall 2 rise 1'), defaults.join('\n'));
   });
