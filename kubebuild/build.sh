@@ -13,10 +13,11 @@
 #   its images add) and nonewprivs (nnp), from k8s.io/kubernetes/test/images;
 #   sample-apiserver and e2e-etcd (etcd at the version k8s.io/kubernetes requires)
 #
-# The version pinned in ./go.mod is built in place (go.sum checked in). Any
-# other VERSION gets a scratch copy of this module under
-# ${KUBEBUILD_WORKDIR:-~/.cache/kiab-kubebuild/mod-VERSION}, rewritten by
-# gen-replaces.sh (needs the module proxy), so the repo is never modified.
+# Each release's go.mod and go.sum are checked in under releases/VERSION/
+# (written by gen-release.sh): kubernetes/, etcd/ and coredns/. The build lays
+# them beside this folder's Go files in a scratch folder under
+# ${KUBEBUILD_WORKDIR:-~/.cache/kiab-kubebuild}/VERSION, so the repo is never
+# modified and no build resolves a module version of its own.
 #
 # Env: KUBE_GIT_COMMIT (gitCommit to stamp; the proxy does not tell it),
 #      SOURCE_DATE_EPOCH (buildDate; default: the tag time the proxy reports),
@@ -48,15 +49,17 @@ step() { # step LABEL CMD... : run CMD, print how long it took
   echo "build.sh: $label: $((SECONDS - t0))s" >&2
 }
 
-# --- pick the module that builds VERSION -------------------------------------
-moddir=$here
-if [[ $(cd "$here" && go list -m -f '{{.Version}}' k8s.io/kubernetes) != "$ver" ]]; then
-  moddir=${KUBEBUILD_WORKDIR:-${XDG_CACHE_HOME:-$HOME/.cache}/kiab-kubebuild/mod-$ver}
-  mkdir -p "$moddir"
-  cp "$here/go.mod" "$here/go.sum" "$here/tools.go" "$here/e2e_tools.go" "$here/doc.go" "$moddir/"
-  echo "build.sh: preparing go.mod for $ver" >&2
-  step "go.mod for $ver" "$here/gen-replaces.sh" "$ver" "$moddir"
+# --- the release's modules ---------------------------------------------------
+release=$here/releases/$ver
+if [[ ! -f $release/kubernetes/go.mod ]]; then
+  echo "build.sh: kiab has no module files for Kubernetes $ver (releases/$ver); known: $(cd "$here/releases" && echo *)" >&2
+  exit 2
 fi
+work=${KUBEBUILD_WORKDIR:-${XDG_CACHE_HOME:-$HOME/.cache}/kiab-kubebuild}/$ver
+mkdir -p "$work/kubernetes" "$work/etcd" "$work/coredns"
+cp "$here/tools.go" "$here/doc.go" "$release/kubernetes/"* "$work/kubernetes/"
+for part in etcd coredns; do cp "$here/$part/tools.go" "$here/$part/doc.go" "$release/$part/"* "$work/$part/"; done
+moddir=$work/kubernetes
 
 # --- one go build per binary -------------------------------------------------
 # One at a time, each announced as "build.sh: compiling NAME (i/N)" and with -v
@@ -97,13 +100,13 @@ for n in "${names[@]}"; do
     etcd | etcdctl | coredns | pause)
       # etcd, coredns: sibling modules with their own dependency graphs.
       case $n in
-        etcd) dir=etcd pkg=go.etcd.io/etcd/server/v3 ;;
-        etcdctl) dir=etcd pkg=go.etcd.io/etcd/etcdctl/v3 ;;
-        coredns) dir=coredns pkg=github.com/coredns/coredns ;;
-        pause) dir=. pkg=kiab.dev/kubebuild/cmd/pause ;;
+        etcd) dir=$work/etcd pkg=go.etcd.io/etcd/server/v3 ;;
+        etcdctl) dir=$work/etcd pkg=go.etcd.io/etcd/etcdctl/v3 ;;
+        coredns) dir=$work/coredns pkg=github.com/coredns/coredns ;;
+        pause) dir=$here pkg=kiab.dev/kubebuild/cmd/pause ;;
       esac
-      v=$(cd "$here/$dir" && go list -m -f '{{.Version}}' "$pkg" 2>/dev/null || echo '(this module)')
-      step "$n $v" run env -C "$here/$dir" go build -v -trimpath -ldflags "-s -w" -o "$out/$n" "$pkg"
+      v=$(cd "$dir" && go list -m -f '{{.Version}}' "$pkg" 2>/dev/null || echo '(this module)')
+      step "$n $v" run env -C "$dir" go build -v -trimpath -ldflags "-s -w" -o "$out/$n" "$pkg"
       ;;
     # The conformance suite: same module, so same staging versions as the cluster.
     e2e.test)
