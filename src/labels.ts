@@ -28,11 +28,15 @@ export const LABEL = {
   snapshotGeneration: 'dev.kiab.snapshot-generation',
   /** On snapshot images: how many machines the capture holds, to tell a complete capture from a cut one. */
   snapshotMachines: 'dev.kiab.snapshot-machines',
+  /** On a cluster's version record: the Kubernetes version it runs since an upgrade or a restore changed it. */
+  kubernetesVersion: 'dev.kiab.k8s-version',
+  /** On a cluster's version record: when it was written (epoch ms), so the newest of two wins. */
+  recordedAt: 'dev.kiab.recorded-at',
   /** The recipe hash an image was built from. */
   recipe: 'dev.kiab.recipe',
 } as const;
 
-export type ObjectRole = 'server' | 'worker' | 'box' | 'network' | 'volume' | 'snapshot' | 'preload';
+export type ObjectRole = 'server' | 'worker' | 'box' | 'network' | 'volume' | 'snapshot' | 'preload' | 'record';
 export const MACHINE_ROLES = ['server', 'worker'] as const;
 export type MachineRole = (typeof MACHINE_ROLES)[number];
 

@@ -2,7 +2,7 @@ import type { MachineRole } from './labels.js';
 
 /**
  * The one place engine object names are made. Every name starts from the cluster name, and snapshot
- * objects use "." (which a cluster or snapshot name cannot contain) between their parts, so no two
+ * objects use "." (which a cluster name cannot contain) between their parts, so no two
  * clusters' objects can ever share a name.
  */
 export interface ClusterNames {
@@ -16,6 +16,8 @@ export interface ClusterNames {
   /** The throwaway machine that preloads images for a role (cluster/preload.ts). */
   preloader(role: MachineRole): string;
   volume(machine: string, purpose: string): string;
+  /** The empty volume that records the Kubernetes version a cluster runs since it changed (cluster/version-record.ts). */
+  versionRecord(version: string): string;
   snapshotImage(snapshot: string, generation: string, role: MachineRole, index: number): string;
   snapshotVolume(snapshot: string, generation: string, role: MachineRole, index: number, purpose: string): string;
 }
@@ -31,6 +33,7 @@ export function clusterNames(cluster: string): ClusterNames {
     machine: (role, index) => `${prefix}-${role}-${index}`,
     preloader: (role) => `${prefix}-preload-${role}`,
     volume: (machine, purpose) => `${machine}-${purpose}`,
+    versionRecord: (version) => `${prefix}-runs-${version.replace(/\+/g, '-')}`,
     snapshotImage: (snapshot, generation, role, index) => `kiab-snapshot/${cluster}:${snapshot}.${generation}.${role}-${index}`,
     snapshotVolume: (snapshot, generation, role, index, purpose) => `kiab-snapshot.${cluster}.${snapshot}.${generation}.${role}-${index}.${purpose}`,
   };

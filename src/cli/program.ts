@@ -15,6 +15,7 @@ import { registerRegistry } from './commands/registry.js';
 import { registerSnapshot } from './commands/snapshot.js';
 import { registerStatus } from './commands/status.js';
 import { registerUp } from './commands/up.js';
+import { registerUpgrade } from './commands/upgrade.js';
 
 /** Commander's own usage errors exit 2 with a single line; so do kiab's UsageErrors. */
 function configure(command: Command): void {
@@ -44,6 +45,7 @@ export function buildProgram(runtime: Runtime): Command {
   registerList(program, runtime);
   registerStatus(program, runtime);
   registerDelete(program, runtime);
+  registerUpgrade(program, runtime);
   registerNode(program, runtime);
   registerExec(program, runtime);
   registerImage(program, runtime);

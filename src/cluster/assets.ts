@@ -1,9 +1,9 @@
-import { readdir } from 'node:fs/promises';
+import { readdir, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { buildAddonAssets, pullAddonAssets } from '../addons/assets.js';
 import { ADDON_SET_VERSION } from '../addons/index.js';
 import { compressionOf, importAssetArchive, isAssetArchive, isCacheSegment, writeAssetArchive, type ArchiveFile } from '../assets/archive.js';
-import { cacheRoot, hostArch, readManifest, verifiedAssets, verifyAssets, type Arch } from '../assets/cache.js';
+import { assetDir, cacheRoot, hostArch, readManifest, verifiedAssets, verifyAssets, type Arch, type AssetManifest } from '../assets/cache.js';
 import { distributionFor, type AssetRequest, type AssetSet } from '../distribution/index.js';
 import { KiabError, UsageError } from '../errors.js';
 import type { Provider } from '../provider/types.js';
@@ -129,11 +129,17 @@ export async function exportAssets(command: ExportCommand): Promise<ArchiveFile 
   return { ...written, set: { ...cached, reused: true } };
 }
 
+/** How a set came into the cache, as `assets list` says it. */
+const ORIGIN: Record<AssetManifest['source'], string> = { build: 'built', release: 'pulled', import: 'imported' };
+
 export interface CachedAssetSet {
   distribution: string;
   version: string;
   arch: string;
-  source: string;
+  /** built (from the Go modules here), pulled (a release, checked against its sums) or imported (an archive). */
+  origin: string;
+  /** When the set was written (its manifest says). */
+  createdAt: string | null;
   verified: boolean;
   problem: string | null;
   files: number;
@@ -161,7 +167,8 @@ export async function listCachedAssets(): Promise<CachedAssetSet[]> {
           distribution,
           version,
           arch: platform.replace(/^linux-/, ''),
-          source: manifest?.source ?? '-',
+          origin: manifest ? (ORIGIN[manifest.source] ?? manifest.source) : '-',
+          createdAt: manifest?.createdAt ?? null,
           verified: problem === null,
           problem,
           files: Object.keys(manifest?.files ?? {}).length,
@@ -172,6 +179,25 @@ export async function listCachedAssets(): Promise<CachedAssetSet[]> {
     }
   }
   return rows;
+}
+
+export interface RemoveAssetsCommand {
+  /** kubeadm, k3s, conformance or addons: what `assets list` shows in its first column. */
+  distribution: string;
+  version: string;
+  arch?: Arch;
+}
+
+/** `kiab assets rm`: one set out of the cache (its folder, whatever state it is in); false when there was none. */
+export async function removeCachedAssets(command: RemoveAssetsCommand): Promise<string | undefined> {
+  const key = { distribution: command.distribution, version: command.version, arch: command.arch ?? hostArch() };
+  for (const [field, value] of Object.entries(key))
+    if (!isCacheSegment(value))
+      throw new UsageError(`${field === 'distribution' ? 'DISTRIBUTION' : field === 'version' ? 'VERSION' : '--arch'}: "${value}" is not a name in the cache`);
+  const dir = assetDir(key as Parameters<typeof assetDir>[0]);
+  if (!(await readManifest(dir)) && (await entries(dir)).length === 0) return undefined;
+  await rm(dir, { recursive: true, force: true });
+  return dir;
 }
 
 export { cacheRoot };

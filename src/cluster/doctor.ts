@@ -96,12 +96,12 @@ async function assetsFinding(cluster: ReturnType<typeof defaultCluster>): Promis
   if (cluster.version === undefined) return ok('assets', `${name} needs no assets`);
   const set = (await listCachedAssets()).find((row) => row.distribution === name && row.version === cluster.version && row.arch === hostArch());
   const what = `${name} ${cluster.version} assets`;
-  if (set?.verified) return ok('assets', `${what} are cached and verified (${set.source}) in ${set.path}`);
+  if (set?.verified) return ok('assets', `${what} are cached and verified (${set.origin}) in ${set.path}`);
   if (set)
     return fail(
       'assets',
       `${what} in ${set.path} do not verify (${set.problem}): \`kiab up\` refuses them`,
-      `remove ${set.path} and run \`kiab assets pull --k8s ${name}\` or build them again`,
+      `remove them with \`kiab assets rm ${name} ${cluster.version}\`, then run \`kiab assets pull --k8s ${name}\` or build them again`,
     );
   return warn(
     'assets',

@@ -8,7 +8,7 @@ import { wantedAddons } from './addons.js';
 /** Fields an existing cluster keeps from its creation: asking for another value is refused, not ignored. */
 const FIXED_FIELDS: Array<{ path: string; flag: string; read: (spec: ClusterSpec, ports?: HostPorts) => unknown }> = [
   { path: 'distribution', flag: '--k8s', read: (spec) => spec.distribution },
-  { path: 'kubernetesVersion', flag: '--k8s-version', read: (spec) => normalizedVersion(spec) },
+  { path: 'kubernetesVersion', flag: '--k8s-version', read: (spec) => spec.kubernetesVersion },
   // Compared with the ports the cluster holds, which include those it picked itself.
   ...PORT_NAMES.map((port) => ({ path: `ports.${port}`, flag: `ports.${port}`, read: (spec: ClusterSpec, ports?: HostPorts) => (ports ?? spec.ports)[port] })),
   { path: 'network.subnet', flag: 'network.subnet', read: (spec) => spec.network.subnet },
@@ -19,9 +19,15 @@ const FIXED_FIELDS: Array<{ path: string; flag: string; read: (spec: ClusterSpec
   { path: 'addons', flag: '--addons', read: (spec) => wantedAddons(spec, distributionFor(spec.distribution)).join(',') || 'none' },
 ];
 
-function normalizedVersion(spec: ClusterSpec): string | undefined {
-  const version = spec.kubernetesVersion ?? distributionFor(spec.distribution).defaultVersion;
-  return version === undefined || version.startsWith('v') ? version : `v${version}`;
+/**
+ * The spec with the exact version its distribution runs (a minor or nothing resolved to a release), so that
+ * what a cluster is made with, and compared with later, is one release; an unknown version is refused here,
+ * before anything is made.
+ */
+export function withResolvedVersion(spec: ClusterSpec): ClusterSpec {
+  const version = distributionFor(spec.distribution).resolveVersion(spec.kubernetesVersion);
+  const { kubernetesVersion: _asked, ...rest } = spec;
+  return version === undefined ? rest : { ...rest, kubernetesVersion: version };
 }
 
 /**

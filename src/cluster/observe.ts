@@ -3,6 +3,7 @@ import { compareMachines } from '../names.js';
 import type { HostPorts } from '../net/ports.js';
 import type { ContainerInfo, NetworkInfo, Provider, VolumeInfo } from '../provider/types.js';
 import { clusterSpecSchema, type ClusterSpec } from '../spec/schema.js';
+import { isVersionRecord, withRecordedVersion } from './version-record.js';
 
 export interface ObservedMachine {
   role: MachineRole;
@@ -62,12 +63,12 @@ export async function observeCluster(provider: Provider, name: string, options: 
   return {
     name,
     network,
-    spec: readSpecLabel(network?.labels),
+    spec: withRecordedVersion(readSpecLabel(network?.labels), volumes),
     ports: readPortsLabel(network?.labels) ?? readPortsLabel(box?.labels),
     box,
     machines,
-    // Snapshot volumes belong to snapshots, not to the running cluster.
-    volumes: volumes.filter((volume) => !volume.labels[LABEL.snapshot]),
+    // Snapshot volumes belong to snapshots, not to the running cluster; a version record is no machine's.
+    volumes: volumes.filter((volume) => !volume.labels[LABEL.snapshot] && !isVersionRecord(volume)),
   };
 }
 

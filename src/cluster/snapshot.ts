@@ -4,7 +4,6 @@ import { LABEL, encodeJsonLabel } from '../labels.js';
 import { settleAll } from '../settle.js';
 import { machineAddress } from '../net/addresses.js';
 import type { Provider } from '../provider/types.js';
-import { clusterNameSchema } from '../spec/schema.js';
 import { clusterContext, contextOf, observedSubnet, type ClusterContext } from './context.js';
 import { ensureBox, ensureNetwork } from './foundation.js';
 import { withClusterLock } from './lock.js';
@@ -29,6 +28,7 @@ import {
   type StoredSnapshot,
 } from './snapshot-store.js';
 import { machineContainerSpec, machineVolumeLabels, nodeImageOf, volumeHelperLabels } from './topology.js';
+import { recordVersion } from './version-record.js';
 
 export const CLEAN_SNAPSHOT = 'clean';
 
@@ -41,8 +41,19 @@ export interface SnapshotInfo {
   sizeBytes: number;
 }
 
+/**
+ * Lower-case letters, digits, "-" and "." (so a snapshot can carry a version: pre-upgrade-v1.36.3), starting and
+ * ending with a letter or digit. The parts that follow it in object names (generation, machine, purpose) hold no
+ * "." of their own, so names stay unambiguous.
+ */
+const SNAPSHOT_NAME = /^[a-z0-9]([-.a-z0-9]*[a-z0-9])?$/;
+const MAX_SNAPSHOT_NAME = 40;
+
 export function validateSnapshotName(name: string): string {
-  if (!clusterNameSchema.safeParse(name).success) throw new UsageError(`SNAP: "${name}" must be a DNS-1123 label of at most 32 characters`);
+  if (name.length > MAX_SNAPSHOT_NAME || !SNAPSHOT_NAME.test(name))
+    throw new UsageError(
+      `SNAP: "${name}" must be at most ${MAX_SNAPSHOT_NAME} lower-case letters, digits, "-" and ".", starting and ending with a letter or digit`,
+    );
   return name;
 }
 
@@ -303,6 +314,8 @@ export async function restoreSnapshot(options: SnapshotCommand): Promise<Cluster
         options.signal,
       );
     });
+    // The machines run the Kubernetes version of the snapshot, which an upgrade may since have moved on from.
+    await recordVersion(provider, names, readSpecLabel(observed.network?.labels) ?? spec, spec.kubernetesVersion);
     const bootStep = async (stepContext: ClusterContext): Promise<void> => {
       await runStep(reporter, 'boot', (progress) => waitForMachines(stepContext, machines, started, (detail) => progress.update(detail)));
     };

@@ -57,6 +57,8 @@ export interface ClusterStatus {
   state: ClusterState;
   address: string | null;
   distribution: DistributionName | null;
+  /** The release the cluster runs (since an upgrade, the new one); null for bare machines. */
+  kubernetesVersion: string | null;
   createdAt: string | null;
   box: { name: string; state: ContainerState | 'missing'; ip: string | null };
   registry: RegistryEndpoints | null;
@@ -171,6 +173,7 @@ export async function statusOf(provider: Provider, observed: ObservedCluster): P
     state: clusterState(observed, nodes),
     address: boxIp,
     distribution: observed.spec?.distribution ?? null,
+    kubernetesVersion: observed.spec?.kubernetesVersion ?? null,
     createdAt: createdAt?.toISOString() ?? null,
     box: { name: names.box, state: observed.box?.state ?? 'missing', ip: boxIp },
     registry: registryEnabled && observed.ports ? registryEndpoints(names.box, observed.ports.registry) : null,

@@ -19,9 +19,12 @@ export function boxImageOf(spec: ClusterSpec): string {
   return spec.images.box ?? defaultBoxImage();
 }
 
-/** The spec fields that shape a machine; machines made under another hash are reported as outdated. */
+/**
+ * The spec fields that shape a machine; machines made under another hash are reported as outdated. The
+ * Kubernetes version is not one: `kiab upgrade` changes it in the machines, which stay what they were made.
+ */
 export function machineSpecHash(spec: ClusterSpec): string {
-  const shaping = { image: nodeImageOf(spec), distribution: spec.distribution, kubernetesVersion: spec.kubernetesVersion ?? null };
+  const shaping = { image: nodeImageOf(spec), distribution: spec.distribution };
   return createHash('sha256').update(JSON.stringify(shaping)).digest('hex').slice(0, 16);
 }
 

@@ -7,7 +7,7 @@ import type { ClusterSpec } from '../spec/schema.js';
 import { addonPreflight } from './addons.js';
 import { clusterContext, distributionContext, type ClusterContext } from './context.js';
 import { ensureHostReady } from './doctor.js';
-import { effectiveSpec } from './existing.js';
+import { effectiveSpec, withResolvedVersion } from './existing.js';
 import { ensureBox, ensureNetwork, planPorts } from './foundation.js';
 import { ensureClusterImages } from './images.js';
 import type { KubeconfigOptions } from './kubernetes.js';
@@ -45,7 +45,7 @@ export async function up(options: UpOptions): Promise<ClusterStatus> {
     async () => {
       const names = clusterNames(options.spec.name);
       const observed = await observeCluster(provider, names.cluster);
-      const spec = effectiveSpec(options.spec, options.given ?? [], observed);
+      const spec = effectiveSpec(withResolvedVersion(options.spec), options.given ?? [], observed);
       const distribution = distributionFor(spec.distribution);
       // Everything that can refuse the request does so before the first object is created: the host first,
       // as a download of assets is the slowest of these.

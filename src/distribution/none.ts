@@ -13,6 +13,7 @@ const noAssets = async (): Promise<never> => {
 export const noneDistribution: Distribution = {
   name: 'none',
   defaultVersion: undefined,
+  resolveVersion: () => undefined,
   kubernetes: false,
   // Bare machines get nothing installed: as created, they are as clean as they get.
   cleanAsCreated: true,

@@ -89,6 +89,31 @@ export interface AssetSet {
 }
 
 /**
+ * An in-place upgrade of a running cluster to another release, as steps `kiab upgrade` orders (cluster/upgrade.ts):
+ * each looks before it acts, so running the upgrade again finishes one that was interrupted.
+ */
+export interface UpgradeSteps {
+  /**
+   * The release `asked` names, as an upgrade from `from`: a UsageError for a version that goes back, skips a
+   * minor or is unknown; a KiabError naming the command that makes its assets when they are not cached.
+   */
+  target(from: string, asked: string): Promise<string>;
+  /** The version a machine's node agent runs now. */
+  agentRuns(context: DistributionContext, machine: MachineRef): Promise<string>;
+  /** Whether the control plane on a server runs `version` already. */
+  controlPlaneRuns(context: DistributionContext, server: MachineRef, version: string): Promise<boolean>;
+  /** Puts the release's images into a machine, before anything changes. */
+  loadImages(context: DistributionContext, machine: MachineRef, version: string): Promise<void>;
+  /** Upgrades a server's control plane: the first one upgrades the cluster's, the others follow. */
+  upgradeControlPlane(context: DistributionContext, server: MachineRef, first: boolean, version: string): Promise<void>;
+  /** Cordons a machine and moves what may leave it elsewhere, as PodDisruptionBudgets allow. */
+  drain(context: DistributionContext, machine: MachineRef): Promise<void>;
+  /** Gives a machine the release's node agent and restarts it (its containers keep running). */
+  upgradeNodeAgent(context: DistributionContext, machine: MachineRef, version: string): Promise<void>;
+  uncordon(context: DistributionContext, machine: MachineRef): Promise<void>;
+}
+
+/**
  * One Kubernetes flavour (or none): what goes on each machine, how nodes join and leave, how to read
  * the kubeconfig. It talks to machines only through the provider, and is picked by name from the spec.
  */
@@ -98,6 +123,12 @@ export interface Distribution {
   readonly kubernetes: boolean;
   /** The version used when the spec and flags name none (undefined: nothing is versioned). */
   readonly defaultVersion: string | undefined;
+  /**
+   * The exact version a user's version names (a minor such as 1.36 means the newest patch the distribution
+   * knows; undefined means the default), or a UsageError listing the versions it knows. Undefined where
+   * nothing is versioned.
+   */
+  resolveVersion(asked: string | undefined): string | undefined;
   /**
    * Whether a machine is clean as the engine creates it, because `install` puts nothing on it. `up` then takes
    * the `clean` snapshot before the machines first start: an empty layer per machine, no pause, no volume copy.
@@ -150,6 +181,8 @@ export interface Distribution {
   diagnose(context: DistributionContext, machine: MachineRef): Promise<string>;
   /** How to reach the containerd that runs this distribution's containers, as a ctr command prefix. */
   ctr(): string[];
+  /** In-place upgrades to another release; absent where the distribution has none. */
+  readonly upgrade?: UpgradeSteps;
   /** `kiab assets build`: compiles the assets from source, or refuses with a UsageError when this distribution cannot. */
   buildAssets(request: AssetRequest): Promise<AssetSet[]>;
   /** `kiab assets pull`: downloads the release assets and verifies them against their published sums. */

@@ -29,6 +29,8 @@ export interface Provider {
   removeNetwork(name: string): Promise<void>;
 
   listVolumes(labels: Record<string, string>): Promise<VolumeInfo[]>;
+  /** Makes an empty volume (an existing one of that name is left as it is). */
+  createVolume(name: string, labels: Record<string, string>): Promise<void>;
   removeVolume(name: string): Promise<void>;
 
   exec(name: string, command: string[], options?: ExecOptions): Promise<ExecResult>;

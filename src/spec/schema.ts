@@ -60,9 +60,11 @@ export const clusterSpecSchema = z
       .describe('What runs on the machines: kubeadm (upstream Kubernetes, the default), k3s, or none (bare machines)'),
     kubernetesVersion: z
       .string()
-      .regex(/^v?\d+\.\d+\.\d+(\+k3s\d+)?$/, 'must be a plain release version such as v1.34.4 (kubeadm) or v1.36.4+k3s1 (k3s)')
+      .regex(/^v?\d+\.\d+(\.\d+(\+k3s\d+)?)?$/, 'must be a release such as v1.37.2, a minor such as 1.36 (its newest patch kiab knows), or v1.36.4+k3s1 (k3s)')
       .optional()
-      .describe('Kubernetes version for k3s or kubeadm'),
+      .describe(
+        'Kubernetes version: a release (v1.37.2), or a minor (1.36) for the newest patch of it kiab knows; k3s takes its own (v1.36.4+k3s1). Default: the newest kiab knows',
+      ),
     addons: z
       .array(z.enum(ADDONS, { error: (issue) => `"${String(issue.input)}" is not an addon; choose from ${ADDONS.join(', ')}` }))
       .optional()

@@ -229,6 +229,11 @@ export class FakeProvider implements Provider {
       .map((volume) => ({ name: volume.name, labels: { ...volume.labels } }));
   }
 
+  async createVolume(name: string, labels: Record<string, string>): Promise<void> {
+    this.record('createVolume', name, [labels]);
+    this.ensureVolume(name, labels);
+  }
+
   async removeVolume(name: string): Promise<void> {
     this.record('removeVolume', name, []);
     const user = [...this.containers.values()].find((container) => container.spec.volumes.some((volume) => volume.name === name));

@@ -154,7 +154,7 @@ describe('doctor: the report', () => {
       ['engine', 'cgroup', 'capabilities', 'kmsg', 'nofile', 'inotify', 'disk', 'br_netfilter', 'overlay', 'iptables', 'assets', 'go'],
     );
     assert.equal(report.checks.find((check) => check.id === 'kmsg')?.status, 'warn');
-    assert.match(report.checks.find((check) => check.id === 'assets')?.message ?? '', /^no kubeadm v1\.34\.4 assets in .*downloads the release/);
+    assert.match(report.checks.find((check) => check.id === 'assets')?.message ?? '', /^no kubeadm v1\.37\.2 assets in .*downloads the release/);
     assert.equal(report.ready, true);
     await ensureHostReady(engine(), distributionFor('kubeadm'), [{ role: 'server' }]);
   });

@@ -1,8 +1,18 @@
 import { basename } from 'node:path';
 import { Option, type Command } from 'commander';
 import { hostArch, type Arch } from '../../assets/cache.js';
-import { buildAssets, cacheRoot, defaultVersionOf, exportAssets, importAssets, listCachedAssets, pullAssets, type AssetSet } from '../../cluster/assets.js';
-import { UsageError } from '../../errors.js';
+import {
+  buildAssets,
+  cacheRoot,
+  defaultVersionOf,
+  exportAssets,
+  importAssets,
+  listCachedAssets,
+  pullAssets,
+  removeCachedAssets,
+  type AssetSet,
+} from '../../cluster/assets.js';
+import { KiabError, UsageError } from '../../errors.js';
 import { printJson, table } from '../output.js';
 import { outputOf, outputOption, type Runtime } from '../runtime.js';
 
@@ -29,7 +39,10 @@ export function registerAssets(program: Command, runtime: Runtime): void {
     .command('build')
     .description('compile Kubernetes and the addons from their Go modules (needs Go and the Go module proxy) into the asset cache')
     .addOption(new Option('--k8s <distribution>', 'distribution').choices(['kubeadm']).default('kubeadm'))
-    .option('--k8s-version <version>', 'Kubernetes version', defaultVersionOf('kubeadm'))
+    .option(
+      '--k8s-version <version>',
+      `Kubernetes version: a release, or a minor such as 1.36 for its newest patch kiab knows (default: ${defaultVersionOf('kubeadm')})`,
+    )
     .option('--force', 'rebuild even when the cache holds a verified build')
     .option('--conformance', 'also the conformance suite and its test images, for `kiab conformance`')
     .addOption(outputOption())
@@ -127,17 +140,31 @@ export function registerAssets(program: Command, runtime: Runtime): void {
       if (rows.length === 0) return void process.stdout.write(`no assets in ${cacheRoot()}\n`);
       process.stdout.write(
         `${table(
-          ['Distribution', 'Version', 'Arch', 'Source', 'Verified', 'Size', 'Path'],
+          ['Distribution', 'Version', 'Arch', 'Origin', 'Made', 'Verified', 'Size', 'Path'],
           rows.map((row) => [
             row.distribution,
             row.version,
             row.arch,
-            row.source,
+            row.origin,
+            row.createdAt?.slice(0, 10) ?? '-',
             row.verified ? 'yes' : `NO: ${row.problem}`,
             `${(row.bytes / 2 ** 20).toFixed(0)} MiB`,
             row.path,
           ]),
         )}\n`,
       );
+    });
+
+  assets
+    .command('rm')
+    .alias('remove')
+    .description('remove one set from the cache (as `kiab assets list` names it)')
+    .argument('<distribution>', 'kubeadm, k3s, conformance or addons')
+    .argument('<version>', 'the version the set is for, as listed')
+    .addOption(new Option('--arch <arch>', 'architecture').choices(['amd64', 'arm64']).default(hostArch()))
+    .action(async (distribution: string, version: string, flags: { arch: Arch }) => {
+      const removed = await removeCachedAssets({ distribution, version, arch: flags.arch });
+      if (!removed) throw new KiabError(`no ${distribution} ${version} ${flags.arch} assets in ${cacheRoot()}`, { hint: 'see `kiab assets list`' });
+      process.stdout.write(`removed ${removed}\n`);
     });
 }

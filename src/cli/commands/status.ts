@@ -26,8 +26,8 @@ function formatStatus(status: ClusterStatus): string {
   const lines: string[] = [];
   lines.push(
     table(
-      ['Cluster', 'State', 'Address', 'Distribution', 'Registry', 'Age'],
-      [[status.name, status.state, status.address, status.distribution, status.registry?.host ?? null, age(status.createdAt)]],
+      ['Cluster', 'State', 'Address', 'Distribution', 'Version', 'Registry', 'Age'],
+      [[status.name, status.state, status.address, status.distribution, status.kubernetesVersion, status.registry?.host ?? null, age(status.createdAt)]],
     ),
   );
   if (status.kubernetes) {

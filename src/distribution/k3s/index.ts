@@ -130,6 +130,7 @@ RUN ln -sf k3s /usr/local/bin/kubectl && ln -sf k3s /usr/local/bin/crictl \\
 export const k3sDistribution: Distribution = {
   name: 'k3s',
   defaultVersion: DEFAULT_K3S_VERSION,
+  resolveVersion: (asked) => k3sRequestVersion(asked === undefined || asked.startsWith('v') ? asked : `v${asked}`),
   kubernetes: true,
   cleanAsCreated: false,
   bundledAddons: K3S_BUNDLED_ADDONS,

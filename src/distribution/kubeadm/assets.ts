@@ -7,9 +7,10 @@ import type { MachineRole } from '../../labels.js';
 import type { ClusterSpec } from '../../spec/schema.js';
 import type { NodeImagePlan } from '../types.js';
 import { POD_NETWORK_SCRIPT } from './network.js';
+import { resolveRelease } from './releases.js';
 import { DNS_RELAY_SERVICE, KUBE_PROXY_SERVICE, KUBELET_KUBEADM_DROPIN, KUBELET_SERVICE, KUBERNETES_SYSCTL, POD_NETWORK_SERVICE } from './units.js';
 
-export const DEFAULT_KUBEADM_VERSION = 'v1.34.4';
+export { DEFAULT_KUBEADM_VERSION } from './releases.js';
 
 /** Binaries that run on the machines themselves (the control plane runs from images). */
 export const MACHINE_BINARIES = ['kubelet', 'kubeadm', 'kubectl', 'kube-proxy'] as const;
@@ -33,8 +34,7 @@ export function roleImagesDigest(manifest: AssetManifest, role: MachineRole): st
 }
 
 export function kubeadmVersion(spec: ClusterSpec): string {
-  const version = spec.kubernetesVersion ?? DEFAULT_KUBEADM_VERSION;
-  return version.startsWith('v') ? version : `v${version}`;
+  return resolveRelease(spec.kubernetesVersion).version;
 }
 
 export async function kubeadmAssets(spec: ClusterSpec): Promise<{ dir: string; manifest: AssetManifest }> {
@@ -58,7 +58,11 @@ const STATIC_FILES: Array<{ path: string; content: string; mode?: number }> = [
   { path: '90-kiab-kubernetes.conf', content: KUBERNETES_SYSCTL },
 ];
 
-const DOCKERFILE = `ARG BASE
+/**
+ * The node image's recipe. containerd runs pod sandboxes from the pause image its configuration names, and
+ * releases name different ones: the image's configuration names this release's (imported, never pulled).
+ */
+const dockerfile = (pauseImage: string): string => `ARG BASE
 FROM \${BASE}
 COPY ${MACHINE_BINARIES.join(' ')} /usr/bin/
 COPY kubelet.service kube-proxy.service kiab-pod-network.service kiab-dns-relay.service /etc/systemd/system/
@@ -66,7 +70,8 @@ COPY 10-kubeadm.conf /etc/systemd/system/kubelet.service.d/10-kubeadm.conf
 COPY kiab-pod-network /usr/local/bin/kiab-pod-network
 COPY 90-kiab-kubernetes.conf /etc/sysctl.d/90-kiab-kubernetes.conf
 RUN mkdir -p /etc/kubernetes/manifests /etc/cni/net.d /etc/kiab /var/lib/kubelet \\
- && systemctl enable kubelet.service kiab-pod-network.service kiab-dns-relay.service
+ && systemctl enable kubelet.service kiab-pod-network.service kiab-dns-relay.service \\
+ && sed -i 's#^\\( *sandbox_image = \\).*#\\1"${pauseImage}"#' /etc/containerd/config.toml
 `;
 
 /**
@@ -75,13 +80,19 @@ RUN mkdir -p /etc/kubernetes/manifests /etc/cni/net.d /etc/kiab /var/lib/kubelet
  * the base image and the binaries' checksums, so a rebuilt binary yields a new image.
  */
 export function kubeadmNodeImage(version: string, baseNodeImage: string, dir: string, manifest: AssetManifest): NodeImagePlan {
-  const hash = createHash('sha256').update(baseNodeImage).update(DOCKERFILE);
+  const pause = Object.values(manifest.images).find((ref) => ref.includes('/pause:'));
+  if (!pause)
+    throw new KiabError(`the kubeadm ${version} assets hold no pause image`, {
+      hint: `build them again with \`kiab assets build --k8s kubeadm --k8s-version ${version} --force\``,
+    });
+  const recipe = dockerfile(pause);
+  const hash = createHash('sha256').update(baseNodeImage).update(recipe);
   for (const file of STATIC_FILES) hash.update(file.path).update(file.content);
   for (const binary of MACHINE_BINARIES) hash.update(manifest.files[`bin/${binary}`]?.sha256 ?? binary);
   return {
     tag: `kiab/node-kubeadm:${version}-${hash.digest('hex').slice(0, 12)}`,
     files: async () => [
-      { path: 'Dockerfile', content: DOCKERFILE },
+      { path: 'Dockerfile', content: recipe },
       ...STATIC_FILES,
       ...(await Promise.all(MACHINE_BINARIES.map(async (binary) => ({ path: binary, content: await readFile(join(dir, 'bin', binary)), mode: 0o755 })))),
     ],

@@ -5,15 +5,16 @@ import { pipeline } from 'node:stream/promises';
 import { assetDir, type AssetManifest, cacheRoot, hostArch, recordAssetSet, verifiedSetIn } from '../../assets/cache.js';
 import { download } from '../../assets/download.js';
 import { parseImageRef, resolveDigest, type ImageName } from '../../assets/image-digest.js';
-import { KiabError, UsageError } from '../../errors.js';
+import { KiabError } from '../../errors.js';
 import { LABEL } from '../../labels.js';
 import { runProcess } from '../../process.js';
 import type { Provider } from '../../provider/types.js';
 import { runStep } from '../../reporter.js';
 import { kiabVersion } from '../../version.js';
 import type { AssetRequest, AssetSet } from '../types.js';
-import { DEFAULT_KUBEADM_VERSION, MACHINE_BINARIES } from './assets.js';
+import { MACHINE_BINARIES } from './assets.js';
 import { buildKubernetesBinaries, KUBEBUILD_BINARIES } from './kubebuild.js';
+import { resolveRelease } from './releases.js';
 
 /** How each control-plane image runs its binary: kubeadm's manifests call the command by name. */
 const IMAGE_LAYOUT: Record<string, { path: string; entrypoint: string[] }> = {
@@ -25,11 +26,9 @@ const IMAGE_LAYOUT: Record<string, { path: string; entrypoint: string[] }> = {
   pause: { path: '/pause', entrypoint: ['/pause'] },
 };
 
-/** Only plain release versions: the version becomes a cache path, so nothing else may leave the cache. */
+/** Only releases kiab knows (the version becomes a cache path, so nothing else may leave the cache). */
 export function kubeadmRequestVersion(version: string | undefined): string {
-  const wanted = version ?? DEFAULT_KUBEADM_VERSION;
-  if (!/^v\d+\.\d+\.\d+$/.test(wanted)) throw new UsageError(`--k8s-version: "${wanted}" must look like ${DEFAULT_KUBEADM_VERSION}`);
-  return wanted;
+  return resolveRelease(version).version;
 }
 
 /** registry.k8s.io/etcd:3.6.5-0 -> etcd */

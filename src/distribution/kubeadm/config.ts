@@ -4,6 +4,11 @@ import type { MachineRef } from '../types.js';
 import { POD_CIDR, SERVICE_CIDR } from './network.js';
 
 export const CRI_SOCKET = 'unix:///run/containerd/containerd.sock';
+/** containerd's namespace for Kubernetes, as a ctr command prefix. */
+export const CTR = ['ctr', '--namespace', 'k8s.io'];
+export const ADMIN_KUBECONFIG = '/etc/kubernetes/admin.conf';
+/** kubectl as the cluster admin, run on a server. */
+export const KUBECTL = ['kubectl', '--kubeconfig', ADMIN_KUBECONFIG];
 export const API_PORT = 6443;
 /** Written per machine: its DNS relay (see units.ts). */
 export const POD_RESOLV_CONF = '/etc/kiab/resolv.conf';

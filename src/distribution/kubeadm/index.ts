@@ -14,7 +14,10 @@ import { DEFAULT_KUBEADM_VERSION, kubeadmAssets, kubeadmNodeImage, kubeadmVersio
 import { buildKubeadmAssets, pullKubeadmAssets } from './build.js';
 import { buildConformanceAssets, pullConformanceAssets } from './conformance.js';
 import {
+  ADMIN_KUBECONFIG,
   API_PORT,
+  CTR,
+  KUBECTL,
   API_READY_PATH,
   DISCOVERY_KUBECONFIG,
   KUBEADM_PATCHES_DIR,
@@ -29,11 +32,10 @@ import {
   type ClusterFacts,
 } from './config.js';
 import { CNI_CONFIG_PATH, cniConfig, POD_ROUTES_PATH, podRoutes } from './network.js';
+import { resolveRelease } from './releases.js';
+import { kubeadmUpgrade } from './upgrade.js';
 import { issuedTo, KUBELET_SERVING_CERT, requestsToApprove, type SigningRequest } from './serving-certs.js';
 
-const CTR = ['ctr', '--namespace', 'k8s.io'];
-const ADMIN_KUBECONFIG = '/etc/kubernetes/admin.conf';
-const KUBECTL = ['kubectl', '--kubeconfig', ADMIN_KUBECONFIG];
 const CONFIG_DIR = '/etc/kiab';
 const CLUSTER_CA = '/etc/kubernetes/pki/ca.crt';
 const ETCD_DATA_DIR = '/var/lib/etcd';
@@ -301,6 +303,7 @@ async function approveServingCertificates(context: DistributionContext, control:
 export const kubeadmDistribution: Distribution = {
   name: 'kubeadm',
   defaultVersion: DEFAULT_KUBEADM_VERSION,
+  resolveVersion: (asked) => resolveRelease(asked).version,
   kubernetes: true,
   cleanAsCreated: false,
   // Upstream Kubernetes brings no addons: kiab installs them (src/addons/).
@@ -447,6 +450,7 @@ export const kubeadmDistribution: Distribution = {
   },
   diagnose: (context, machine) => kubeletJournal(context.provider, machine),
   ctr: () => CTR,
+  upgrade: kubeadmUpgrade,
   buildAssets: async (request) => {
     const kubeadm = await buildKubeadmAssets(request);
     return request.conformance ? [kubeadm, await buildConformanceAssets(request, kubeadm)] : [kubeadm];

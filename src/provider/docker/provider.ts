@@ -214,6 +214,10 @@ export class DockerProvider implements Provider {
     return (result.Volumes ?? []).map((volume) => ({ name: volume.Name, labels: volume.Labels ?? {} }));
   }
 
+  async createVolume(name: string, labels: Record<string, string>): Promise<void> {
+    await this.docker.createVolume({ Name: name, Labels: labels });
+  }
+
   async removeVolume(name: string): Promise<void> {
     try {
       await this.docker.getVolume(name).remove({ force: true });

@@ -1,0 +1,121 @@
+import type { MachineRef } from '../distribution/index.js';
+import { KiabError, throwIfAborted, UsageError } from '../errors.js';
+import type { Provider } from '../provider/types.js';
+import { runStep, type Reporter } from '../reporter.js';
+import { distributionContext, loadCluster, type LoadedCluster } from './context.js';
+import { withClusterLock } from './lock.js';
+import { readSpecLabel } from './observe.js';
+import { forEachBounded } from './parallel.js';
+import { waitUntilReady } from './ready.js';
+import { captureSnapshot, CLEAN_SNAPSHOT, snapshotExists } from './snapshot.js';
+import { clusterStatus, type ClusterStatus } from './status.js';
+import { recordVersion } from './version-record.js';
+
+export interface UpgradeOptions {
+  provider: Provider;
+  name: string;
+  /** As the user typed it: a release or a minor. */
+  version: string;
+  reporter: Reporter;
+  signal?: AbortSignal;
+}
+
+export interface UpgradeResult {
+  from: string;
+  to: string;
+  /** False when the cluster ran the version already: nothing was done. */
+  changed: boolean;
+  /** The snapshot that goes back to `from`. */
+  snapshot: string;
+  /** What `kiab reset` returns to: the snapshot `up` took, at the version the cluster was made with. */
+  resetReturnsTo: string;
+  status: ClusterStatus;
+}
+
+/** The snapshot an upgrade from `version` takes first. */
+export const preUpgradeSnapshot = (version: string): string => `pre-upgrade-${version}`;
+
+/** Every machine must run: an upgrade changes each, and a stopped one would be left behind. */
+function requireRunning(cluster: LoadedCluster): void {
+  const stopped = cluster.observed.machines.filter((machine) => machine.container.state !== 'running').map((machine) => machine.container.name);
+  if (stopped.length)
+    throw new KiabError(`cluster ${cluster.spec.name}: ${stopped.join(', ')} not running; nothing was changed`, {
+      hint: `start it with \`kiab up ${cluster.spec.name}\`, then upgrade`,
+    });
+}
+
+/**
+ * `kiab upgrade`: the cluster's Kubernetes to the next release, in place, as ordered steps that each look
+ * before they act. A snapshot first (so `snapshot restore` goes back), the release's images into every machine
+ * before anything changes, the control plane server by server, then the workers one at a time (drained, new
+ * node agent, uncordoned). Ctrl-C is taken between machines, never inside one; running it again finishes an
+ * interrupted upgrade.
+ */
+export async function upgradeCluster(options: UpgradeOptions): Promise<UpgradeResult> {
+  const { provider, reporter, signal } = options;
+  await provider.ping();
+  return withClusterLock(options.name, async () => {
+    const cluster = await loadCluster(provider, options.name, signal ? { signal } : {});
+    const steps = cluster.distribution.upgrade;
+    const from = cluster.spec.kubernetesVersion;
+    if (!steps || !from) throw new UsageError(`NAME: cluster ${options.name} runs ${cluster.spec.distribution}, which kiab cannot upgrade in place`);
+    const to = await steps.target(from, options.version);
+    const madeWith = readSpecLabel(cluster.observed.network?.labels) ?? cluster.spec;
+    const resetReturnsTo = `${CLEAN_SNAPSHOT} (Kubernetes ${madeWith.kubernetesVersion ?? from}, as up made it)`;
+    const snapshot = preUpgradeSnapshot(from);
+    requireRunning(cluster);
+    const context = distributionContext(cluster, cluster.machines);
+    const servers = cluster.machines.filter((machine) => machine.role === 'server');
+    const workers = cluster.machines.filter((machine) => machine.role === 'worker');
+    const behind = async (machine: MachineRef): Promise<boolean> => (await steps.agentRuns(context, machine)) !== to;
+    if (to === from && !(await Promise.all(cluster.machines.map(behind))).some(Boolean))
+      return { from, to, changed: false, snapshot, resetReturnsTo, status: await clusterStatus(provider, options.name) };
+
+    // A snapshot taken by an interrupted run is the one to go back to: it holds the cluster before any change.
+    if (!(await snapshotExists(provider, options.name, snapshot))) {
+      await captureSnapshot(provider, cluster.observed, snapshot, reporter, signal);
+      await runStep(reporter, 'wait for Kubernetes', (progress) =>
+        waitUntilReady(cluster, cluster.machines, (detail) => progress.update(detail), { healthyLooks: 1 }),
+      );
+    }
+    throwIfAborted(signal);
+    await runStep(reporter, `load Kubernetes ${to} images into ${cluster.machines.length} machines`, () =>
+      forEachBounded(cluster.machines, 4, (machine) => steps.loadImages(context, machine, to), signal),
+    );
+
+    /** After each machine: the API answers through the box, every node Ready (the upgrade goes on only from a healthy cluster). */
+    const healthy = (progress: (detail: string) => void): Promise<unknown> => waitUntilReady(cluster, cluster.machines, progress, { healthyLooks: 1 });
+    for (const [index, server] of servers.entries()) {
+      throwIfAborted(signal);
+      await runStep(reporter, `upgrade ${server.name} to ${to}`, async (progress) => {
+        const stepContext = distributionContext(cluster, cluster.machines, { progress, reporter });
+        if (!(await steps.controlPlaneRuns(stepContext, server, to))) {
+          progress.update(index === 0 ? 'kubeadm upgrade apply' : 'kubeadm upgrade node');
+          await steps.upgradeControlPlane(stepContext, server, index === 0, to);
+        }
+        if (await behind(server)) {
+          progress.update('new kubelet');
+          await steps.upgradeNodeAgent(stepContext, server, to);
+        }
+        await healthy((detail) => progress.update(detail));
+      });
+    }
+    for (const worker of workers) {
+      throwIfAborted(signal);
+      await runStep(reporter, `upgrade ${worker.name} to ${to}`, async (progress) => {
+        const stepContext = distributionContext(cluster, cluster.machines, { progress, reporter });
+        if (await behind(worker)) {
+          progress.update('drain');
+          await steps.drain(stepContext, worker);
+          progress.update('new kubelet');
+          await steps.upgradeNodeAgent(stepContext, worker, to);
+        }
+        // Also after a run killed between the kubelet's restart and this.
+        await steps.uncordon(stepContext, worker);
+        await healthy((detail) => progress.update(detail));
+      });
+    }
+    await recordVersion(provider, cluster.names, madeWith, to);
+    return { from, to, changed: true, snapshot, resetReturnsTo, status: await clusterStatus(provider, options.name) };
+  });
+}

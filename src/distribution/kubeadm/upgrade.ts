@@ -1,0 +1,140 @@
+import { createReadStream } from 'node:fs';
+import { join } from 'node:path';
+import { hostArch, verifiedAssets, type AssetManifest } from '../../assets/cache.js';
+import { importImageArchives } from '../../assets/images.js';
+import { KiabError, UsageError } from '../../errors.js';
+import { goOnPath } from '../../host/go.js';
+import { run, tryRun } from '../../provider/run.js';
+import type { DistributionContext, MachineRef, UpgradeSteps } from '../types.js';
+import { MACHINE_BINARIES, roleImages } from './assets.js';
+import { CTR, KUBEADM_PATCHES_DIR, KUBECTL } from './config.js';
+import { minorOf, nextMinorRelease, resolveRelease } from './releases.js';
+
+/*
+ * An in-place upgrade the way kubeadm documents it: the new release's kubeadm applies the upgrade from the
+ * first server, the other servers follow with `kubeadm upgrade node`, and every machine then gets the new
+ * kubelet, kubectl and kube-proxy and restarts them. A kubelet restart stops no container, so a node's pods
+ * keep serving through it. Every step looks before it acts, so an interrupted upgrade is finished by the next.
+ */
+
+/** Where a release's binaries wait in a machine until they replace the running ones in one rename each. */
+const stagedBinary = (binary: string, version: string): string => `/usr/bin/${binary}.kiab-${version}`;
+
+/** How long a drain waits for evictions: what a PodDisruptionBudget keeps stays through the kubelet's restart. */
+const DRAIN_TIMEOUT = '30s';
+
+async function releaseAssets(version: string): Promise<{ dir: string; manifest: AssetManifest }> {
+  const found = await verifiedAssets({ distribution: 'kubeadm', version, arch: hostArch() });
+  if (found) return found;
+  const build = goOnPath() ? `\`kiab assets build --k8s kubeadm --k8s-version ${version}\` builds them from source, or ` : '';
+  throw new KiabError(`no kubeadm assets for Kubernetes ${version} in the cache; nothing was changed`, {
+    hint: `${build}\`kiab assets pull --k8s kubeadm --k8s-version ${version}\` downloads them; then run the upgrade again`,
+  });
+}
+
+/** Copies a release's binaries into the machine beside the running ones (streamed, nothing held in memory). */
+async function stageBinaries(context: DistributionContext, machine: MachineRef, version: string, binaries: readonly string[]): Promise<void> {
+  const { dir } = await releaseAssets(version);
+  for (const binary of binaries) {
+    const staged = stagedBinary(binary, version);
+    await run(context.provider, machine.name, ['cp', '/dev/stdin', staged], {
+      stdin: createReadStream(join(dir, 'bin', binary), { highWaterMark: 4 << 20 }),
+      what: `copying ${binary} ${version} into ${machine.name}`,
+    });
+    await run(context.provider, machine.name, ['chmod', '0755', staged]);
+  }
+}
+
+/** Puts staged binaries in place: a rename each, which a running binary does not mind. */
+async function swapBinaries(context: DistributionContext, machine: MachineRef, version: string, binaries: readonly string[]): Promise<void> {
+  for (const binary of binaries) await run(context.provider, machine.name, ['mv', '-f', stagedBinary(binary, version), `/usr/bin/${binary}`]);
+}
+
+async function kubeadmRuns(context: DistributionContext, machine: MachineRef): Promise<string> {
+  return (await run(context.provider, machine.name, ['kubeadm', 'version', '-o', 'short'], { what: 'reading the kubeadm version' })).stdout.trim();
+}
+
+/** The kubectl that acts on the cluster, run on a server: every server holds admin.conf. */
+function kubectl(context: DistributionContext): { via: MachineRef; command: string[] } {
+  const via = context.machines.find((machine) => machine.role === 'server');
+  if (!via) throw new KiabError(`cluster ${context.spec.name} has no server`);
+  return { via, command: KUBECTL };
+}
+
+export const kubeadmUpgrade: UpgradeSteps = {
+  target: async (from, asked) => {
+    const target = resolveRelease(asked).version;
+    const [fromMinor, toMinor] = [minorOf(from), minorOf(target)];
+    const patch = (version: string): number => Number(version.split('.')[2]);
+    if (toMinor < fromMinor || (toMinor === fromMinor && patch(target) < patch(from)))
+      throw new UsageError(
+        `--k8s-version: the cluster runs ${from}, and upgrade does not go back to ${target}`,
+        'a snapshot taken before an upgrade goes back: see `kiab snapshot list`',
+      );
+    if (toMinor > fromMinor + 1) {
+      const next = nextMinorRelease(from)?.version ?? `1.${fromMinor + 1}`;
+      throw new UsageError(`--k8s-version: Kubernetes upgrades one minor at a time; upgrade from ${from} to ${next} first, then to ${target}`);
+    }
+    await releaseAssets(target);
+    return target;
+  },
+  agentRuns: async (context, machine) => {
+    const printed = (await run(context.provider, machine.name, ['kubelet', '--version'], { what: 'reading the kubelet version' })).stdout;
+    const version = /v\d+\.\d+\.\d+/.exec(printed)?.[0];
+    if (!version) throw new KiabError(`${machine.name}: the kubelet printed no version (${printed.trim()})`);
+    return version;
+  },
+  controlPlaneRuns: async (context, server, version) =>
+    (await tryRun(context.provider, server.name, ['grep', '-q', `kube-apiserver:${version}`, '/etc/kubernetes/manifests/kube-apiserver.yaml'])).exitCode === 0,
+  loadImages: async (context, machine, version) => {
+    const { dir, manifest } = await releaseAssets(version);
+    await importImageArchives(context.provider, machine.name, CTR, dir, roleImages(manifest, machine.role));
+  },
+  upgradeControlPlane: async (context, server, first, version) => {
+    if ((await kubeadmRuns(context, server)) !== version) {
+      await stageBinaries(context, server, version, ['kubeadm']);
+      await swapBinaries(context, server, version, ['kubeadm']);
+    }
+    // kube-proxy runs as a machine service with kiab's configuration, not as kubeadm's addon.
+    const command = first
+      ? ['kubeadm', 'upgrade', 'apply', version, '--yes', '--skip-phases', 'addon/kube-proxy']
+      : ['kubeadm', 'upgrade', 'node', '--skip-phases', 'addon/kube-proxy'];
+    await run(context.provider, server.name, [...command, '--patches', KUBEADM_PATCHES_DIR], { what: `${command.slice(0, 3).join(' ')} on ${server.name}` });
+  },
+  drain: async (context, machine) => {
+    const { via, command } = kubectl(context);
+    await run(context.provider, via.name, [...command, 'cordon', machine.name], { what: `cordoning ${machine.name}` });
+    const drained = await tryRun(context.provider, via.name, [
+      ...command,
+      'drain',
+      machine.name,
+      '--ignore-daemonsets',
+      '--delete-emptydir-data',
+      `--timeout=${DRAIN_TIMEOUT}`,
+    ]);
+    if (drained.exitCode !== 0)
+      context.warn(
+        `${machine.name}: not every pod could leave (${(drained.stderr || drained.stdout).trim().split('\n').pop() ?? ''}); those stay and keep running through the kubelet's restart`,
+      );
+  },
+  upgradeNodeAgent: async (context, machine, version) => {
+    // A worker takes the new release's kubelet configuration; a server took it with its control plane.
+    if (machine.role === 'worker') {
+      if ((await kubeadmRuns(context, machine)) !== version) {
+        await stageBinaries(context, machine, version, ['kubeadm']);
+        await swapBinaries(context, machine, version, ['kubeadm']);
+      }
+      await run(context.provider, machine.name, ['kubeadm', 'upgrade', 'node'], { what: `kubeadm upgrade node on ${machine.name}` });
+    }
+    const binaries = MACHINE_BINARIES.filter((binary) => binary !== 'kubeadm');
+    await stageBinaries(context, machine, version, binaries);
+    await swapBinaries(context, machine, version, binaries);
+    await run(context.provider, machine.name, ['systemctl', 'restart', 'kubelet.service', 'kube-proxy.service'], {
+      what: `restarting the kubelet of ${machine.name}`,
+    });
+  },
+  uncordon: async (context, machine) => {
+    const { via, command } = kubectl(context);
+    await run(context.provider, via.name, [...command, 'uncordon', machine.name], { what: `uncordoning ${machine.name}` });
+  },
+};
