@@ -50,7 +50,7 @@ export const portsSchema = z
 
 export const clusterSpecSchema = z
   .object({
-    $schema: z.string().optional(),
+    $schema: z.string().optional().describe('URL or path of the JSON schema, for editors; kiab ignores it'),
     name: clusterNameSchema.default('kiab').describe('Cluster name; objects are called kiab-NAME-*'),
     servers: z.number().int().min(1).max(9).default(1).describe('Number of server (control-plane) machines'),
     workers: z.number().int().min(0).max(50).default(1).describe('Number of worker machines'),
@@ -70,25 +70,28 @@ export const clusterSpecSchema = z
       .optional()
       .describe('Addons to run: ingress, storage, loadbalancer, metrics (default: all four with Kubernetes, none with distribution none; [] for none)'),
     wait: durationSchema.default('5m').describe('How long up waits for machines (and Kubernetes) to be ready'),
-    ports: portsSchema.default({}),
+    ports: portsSchema.default({}).describe('Fixed host ports on 127.0.0.1 for what the box publishes (default: free ports chosen at up)'),
     registry: z
       .object({
         enabled: z.boolean().default(true).describe('Run the registry in the box'),
         proxyRemoteUrl: z.url().optional().describe('Make the registry a pull-through cache of this upstream registry'),
       })
       .strict()
-      .default({ enabled: true }),
+      .default({ enabled: true })
+      .describe('The OCI registry in the box'),
     network: z
       .object({ subnet: subnetSchema.optional().describe('The cluster network, an IPv4 /24 (default: a free one)') })
       .strict()
-      .default({}),
+      .default({})
+      .describe("The cluster's private network"),
     images: z
       .object({
         node: z.string().min(1).optional().describe("Machine image (default: kiab's own, built when missing)"),
         box: z.string().min(1).optional().describe("Box image (default: kiab's own, built when missing)"),
       })
       .strict()
-      .default({}),
+      .default({})
+      .describe('Images for the machines and the box'),
   })
   .strict();
 

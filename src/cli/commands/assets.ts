@@ -109,7 +109,7 @@ export function registerAssets(program: Command, runtime: Runtime): void {
     .addOption(new Option('--k8s <distribution>', 'distribution').choices(['kubeadm', 'k3s']).default('kubeadm'))
     .option('--k8s-version <version>', `version (default: ${defaultVersionOf('kubeadm')} for kubeadm, ${defaultVersionOf('k3s')} for k3s)`)
     .option('--addons', "the addon set (ingress, storage, load balancer, metrics) that the distribution's clusters install, instead of its own set")
-    .addOption(new Option('--arch <arch>', 'architecture').choices(['amd64', 'arm64']).default(hostArch()))
+    .addOption(new Option('--arch <arch>', 'architecture').choices(['amd64', 'arm64']).default(hostArch(), "this host's"))
     .addOption(outputOption())
     .action(async (file: string, flags: { k8s: 'kubeadm' | 'k3s'; k8sVersion?: string; addons?: boolean; arch: Arch }, command: Command) => {
       const written = await exportAssets({

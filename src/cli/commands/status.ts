@@ -1,4 +1,4 @@
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import type { ClusterStatus, PortBackend, PortForward } from '../../cluster/status.js';
 import { UsageError } from '../../errors.js';
 import { parseDuration } from '../../spec/duration.js';
@@ -95,7 +95,7 @@ export function registerStatus(program: Command, runtime: Runtime): void {
     .addArgument(clusterNameArgument())
     .addOption(outputOption())
     .option('-w, --watch', 'refresh until Ctrl-C (exit 0): in place on a terminal, each refresh in full otherwise, one JSON document per line with -o json')
-    .option('--interval <duration>', 'time between refreshes with --watch', parseInterval, 2000)
+    .addOption(new Option('--interval <duration>', 'time between refreshes with --watch').argParser(parseInterval).default(2000, '2s'))
     .action(async (name: string, flags: { watch?: boolean; interval: number }, command: Command) => {
       if (command.getOptionValueSource('interval') === 'cli' && !flags.watch) throw new UsageError('--interval: only with --watch');
       const json = outputOf(command) === 'json';
