@@ -64,6 +64,9 @@ node bin/kiab.mjs image build --base-from-debootstrap
 if command -v go >/dev/null; then
   log 'building kubeadm assets, the addons and the conformance suite from their Go modules (cold: ~7 + ~10 + ~15 min on 2 cores)'
   node bin/kiab.mjs assets build --k8s kubeadm --conformance
+  # `kiab upgrade` and its suite start from the minor before the default (Kubernetes alone, cold: ~6 min).
+  log 'building the previous minor, Kubernetes 1.36, to upgrade from'
+  node bin/kiab.mjs assets build --k8s kubeadm --k8s-version 1.36
 else
   log 'go not found: skipping the kubeadm assets (the kubeadm end-to-end suite will report itself skipped)'
 fi

@@ -33,6 +33,7 @@ import {
 } from './config.js';
 import { CNI_CONFIG_PATH, cniConfig, POD_ROUTES_PATH, podRoutes } from './network.js';
 import { resolveRelease } from './releases.js';
+import { settleKubeadm } from './settle.js';
 import { kubeadmUpgrade } from './upgrade.js';
 import { issuedTo, KUBELET_SERVING_CERT, requestsToApprove, type SigningRequest } from './serving-certs.js';
 
@@ -120,23 +121,6 @@ async function removeLeftSecrets(context: DistributionContext, machine: MachineR
     '-c',
     `rm -f ${CONFIG_DIR}/kubeadm-init.yaml ${CONFIG_DIR}/kubeadm-join.yaml ${CONFIG_DIR}/kubeadm-upload.yaml`,
   ]);
-}
-
-/**
- * A kubeadm left running by a kiab that was killed (docker exec runs on without its client) finishes before
- * anything else is done on that machine, so two kubeadm runs never overlap and its outcome is seen.
- */
-async function settleKubeadm(context: DistributionContext, machine: MachineRef): Promise<void> {
-  const running = async (): Promise<boolean> => (await tryRun(context.provider, machine.name, ['pgrep', '-x', 'kubeadm'])).exitCode === 0;
-  if (!(await running())) return;
-  context.progress(`waiting for the kubeadm an earlier run left on ${machine.name}`);
-  await poll(async () => ((await running()) ? undefined : true), {
-    interval: 1000,
-    deadline: context.deadline,
-    ...(context.signal ? { signal: context.signal } : {}),
-    timeout: () =>
-      new KiabError(`${machine.name}: a kubeadm left by an earlier run is still running`, { hint: `see it with \`kiab exec ${machine.name} -- ps -ef\`` }),
-  });
 }
 
 /**

@@ -9,6 +9,7 @@ import type { DistributionContext, MachineRef, UpgradeSteps } from '../types.js'
 import { MACHINE_BINARIES, roleImages } from './assets.js';
 import { CTR, KUBEADM_PATCHES_DIR, KUBECTL } from './config.js';
 import { minorOf, nextMinorRelease, resolveRelease } from './releases.js';
+import { settleKubeadm } from './settle.js';
 
 /*
  * An in-place upgrade the way kubeadm documents it: the new release's kubeadm applies the upgrade from the
@@ -91,6 +92,7 @@ export const kubeadmUpgrade: UpgradeSteps = {
     await importImageArchives(context.provider, machine.name, CTR, dir, roleImages(manifest, machine.role));
   },
   upgradeControlPlane: async (context, server, first, version) => {
+    await settleKubeadm(context, server);
     if ((await kubeadmRuns(context, server)) !== version) {
       await stageBinaries(context, server, version, ['kubeadm']);
       await swapBinaries(context, server, version, ['kubeadm']);
@@ -120,6 +122,7 @@ export const kubeadmUpgrade: UpgradeSteps = {
   upgradeNodeAgent: async (context, machine, version) => {
     // A worker takes the new release's kubelet configuration; a server took it with its control plane.
     if (machine.role === 'worker') {
+      await settleKubeadm(context, machine);
       if ((await kubeadmRuns(context, machine)) !== version) {
         await stageBinaries(context, machine, version, ['kubeadm']);
         await swapBinaries(context, machine, version, ['kubeadm']);
