@@ -15,16 +15,17 @@ import { kubeadmHa } from './scenarios/kubeadm-ha.js';
 import { conformanceSubset } from './scenarios/conformance.js';
 import { lifecycle } from './scenarios/lifecycle.js';
 import { snapshots } from './scenarios/snapshot.js';
+import { VERSIONS_CLUSTER, versions } from './scenarios/versions.js';
 
 const RUNS = Number(process.env.KIAB_BENCH_RUNS ?? 3);
-const SCENARIOS = ['lifecycle', 'snapshot', 'imageLoad', 'kubeadm', 'kubeadmPhases', 'kubeadmHa', 'conformance', 'addonBuild'] as const;
+const SCENARIOS = ['lifecycle', 'snapshot', 'imageLoad', 'kubeadm', 'kubeadmPhases', 'kubeadmHa', 'versions', 'conformance', 'addonBuild'] as const;
 /** KIAB_BENCH_ONLY=kubeadmPhases,conformance runs only those scenarios (and writes results/only-….json). */
 const ONLY = process.env.KIAB_BENCH_ONLY?.split(',').map((name) => name.trim());
 const wanted = (scenario: (typeof SCENARIOS)[number]): boolean => !ONLY || ONLY.includes(scenario);
 
 /** Everything the bench makes: cluster bench (with its snapshots), the raw objects, the images labelled kiab-bench=1. */
 async function cleanup(): Promise<void> {
-  const deleted = await attempt('kiab', ['delete', BENCH_CLUSTER, 'bench-kubeadm', 'bench-kubeadm-ha', 'bench-conformance', PHASES_CLUSTER]);
+  const deleted = await attempt('kiab', ['delete', BENCH_CLUSTER, 'bench-kubeadm', 'bench-kubeadm-ha', 'bench-conformance', PHASES_CLUSTER, VERSIONS_CLUSTER]);
   if (deleted.code !== 0) log(`cleanup: kiab delete ${BENCH_CLUSTER} exited ${deleted.code}: ${deleted.stderr.trim()}`);
   await rawDelete(RAW_CLUSTER);
   await removeBenchImages();
@@ -95,6 +96,8 @@ async function main(): Promise<void> {
     const phases = wanted('kubeadmPhases') && !noAssets ? await kubeadmPhases(RUNS) : undefined;
     log('kubeadm HA: API failover and the load balancer against DNAT');
     const kubeadmHaFigures = !wanted('kubeadmHa') ? skipped : noAssets ? kubeadm : await kubeadmHa(RUNS);
+    log('versions: up of the newest and the oldest release, and an upgrade to the newest');
+    const versionFigures = wanted('versions') ? await versions(RUNS) : undefined;
     log('conformance: the CI subset through kiab conformance');
     const conformance = wanted('conformance') ? await conformanceSubset(RUNS) : skipped;
 
@@ -117,6 +120,7 @@ async function main(): Promise<void> {
       kubeadm,
       kubeadmPhases: phases ?? skipped,
       kubeadmHa: kubeadmHaFigures,
+      versions: versionFigures ?? skipped,
       conformance,
       addonBuild: addons,
       cli: { version: figure(version), ...(lifecycleRun ? { status_1s2w: lifecycleRun.status_1s2w } : {}) },
@@ -130,6 +134,12 @@ async function main(): Promise<void> {
         ...(lifecycleRun ? { up_none_1s2w_with_clean_snapshot_within_1_3x_raw: target(lifecycleRun.upWithCleanSnapshot_1s2w.ratio, '<=', 1.3, 'x') } : {}),
         ...(load ? { image_load_3_parallel_at_least_2x_faster_than_sequential: target(load.speedupVsSequential, '>=', 2, 'x') } : {}),
         ...(phases ? kubeadmTargets(phases) : {}),
+        ...(versionFigures?.newestOverOldest !== undefined
+          ? { up_newest_release_within_1_1x_of_oldest: target(versionFigures.newestOverOldest, '<=', 1.1, 'x') }
+          : {}),
+        ...(versionFigures && 'median' in versionFigures.upgrade_1s2w_addons
+          ? { upgrade_1s2w_addons_under_180s: target(versionFigures.upgrade_1s2w_addons.median, '<', 180, ' s') }
+          : {}),
       },
       benchSeconds: round(elapsedSeconds(), 1),
     };
