@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { assetDir, type AssetManifest, cacheRoot, hostArch, recordAssetSet, sha256File, verifiedAssets, verifiedSetIn } from '../assets/cache.js';
 import { download } from '../assets/download.js';
+import { localBuildName, saveLocalBuild } from '../assets/local-builds.js';
 import { KiabError } from '../errors.js';
 import { LABEL } from '../labels.js';
 import { packageRoot } from '../package-files.js';
@@ -132,13 +133,14 @@ export async function buildAddonAssets(request: AddonAssetRequest & { baseImage:
           ]
         : [{ path: 'Dockerfile', content: busyboxDockerfile(component.image.split(':').pop()!) }];
       await provider.buildImage({
-        tag: component.image,
+        tag: localBuildName(component.image),
         files,
         buildArgs: component.binary ? {} : { BASE: request.baseImage },
         labels: { [LABEL.managed]: kiabVersion },
         onProgress: (line) => progress.update(`${component.image}: ${line}`),
       });
-      images[await saveImage(provider, name, dir)] = component.image;
+      await saveLocalBuild(provider, component.image, join(dir, imageFile(name)));
+      images[imageFile(name)] = component.image;
     }
   });
   return recordSet(dir, 'build', images);
@@ -179,7 +181,8 @@ export async function pullAddonAssets(request: AddonAssetRequest): Promise<Addon
   for (const name of COMPONENT_NAMES) {
     const ref = COMPONENTS[name].image;
     await runStep(reporter, `pull ${ref}`, async (progress) => {
-      if (!(await provider.imageExists(ref))) await provider.pullImage(ref, (line) => progress.update(line));
+      // Always from the registry: an image the engine holds under that name may be anything (a local build).
+      await provider.pullImage(ref, (line) => progress.update(line));
       images[await saveImage(provider, name, dir)] = ref;
     });
   }

@@ -5,6 +5,7 @@ import { pipeline } from 'node:stream/promises';
 import { assetDir, type AssetManifest, cacheRoot, hostArch, recordAssetSet, verifiedSetIn } from '../../assets/cache.js';
 import { download } from '../../assets/download.js';
 import { parseImageRef, resolveDigest, type ImageName } from '../../assets/image-digest.js';
+import { localBuildName, saveLocalBuild } from '../../assets/local-builds.js';
 import { KiabError } from '../../errors.js';
 import { LABEL } from '../../labels.js';
 import { runProcess } from '../../process.js';
@@ -59,8 +60,11 @@ async function recordSet(
   return recordAssetSet(dir, { distribution: 'kubeadm', version, source, images, imageDigests }, binaries);
 }
 
+/** Where a set keeps the archive of a control-plane image. */
+const imageFile = (ref: string): string => `images/${componentOf(ref)}.tar`;
+
 async function saveImage(provider: Provider, ref: string, dir: string): Promise<string> {
-  const file = `images/${componentOf(ref)}.tar`;
+  const file = imageFile(ref);
   await pipeline(await provider.saveImages([ref]), createWriteStream(join(dir, file)));
   return file;
 }
@@ -96,7 +100,7 @@ export async function buildKubeadmAssets(request: AssetRequest): Promise<AssetSe
       const layout = IMAGE_LAYOUT[component]!;
       progress.update(`${ref} (${index + 1}/${refs.length})`);
       await provider.buildImage({
-        tag: ref,
+        tag: localBuildName(ref),
         files: [
           {
             path: 'Dockerfile',
@@ -107,7 +111,9 @@ export async function buildKubeadmAssets(request: AssetRequest): Promise<AssetSe
         buildArgs: {},
         labels: { [LABEL.managed]: kiabVersion },
       });
-      images[await saveImage(provider, ref, dir)] = ref;
+      const file = imageFile(ref);
+      await saveLocalBuild(provider, ref, join(dir, file));
+      images[file] = ref;
     }
   });
   return recordSet(dir, version, 'build', images);
@@ -173,8 +179,9 @@ export async function pullKubeadmAssets(request: AssetRequest): Promise<AssetSet
   const digests: Record<string, string> = {};
   for (const ref of await imageRefs(join(dir, 'bin', 'kubeadm'), version)) {
     await runStep(reporter, `pull ${ref}`, async (progress) => {
-      // An image the engine already holds is used as it is, so an engine stocked offline works too.
-      if (!(await provider.imageExists(ref))) digests[ref] = await pullPinned(provider, ref, (line) => progress.update(line), signal);
+      // Always by the digest the tag resolves to: an image the engine holds under that name may be anything
+      // (the engine skips the download when it holds that digest already).
+      digests[ref] = await pullPinned(provider, ref, (line) => progress.update(line), signal);
       images[await saveImage(provider, ref, dir)] = ref;
     });
   }

@@ -14,6 +14,7 @@ import { kiabVersion } from '../../version.js';
 import type { AssetRequest, AssetSet } from '../types.js';
 import { archiveName, BUSYBOX_SOURCE, TEST_IMAGES } from './conformance-images.js';
 import { pullPinned } from './build.js';
+import { localBuildName, saveLocalBuild } from '../../assets/local-builds.js';
 import { buildKubernetesBinaries, KUBEBUILD_SUITE } from './kubebuild.js';
 
 /** What `kiab conformance` runs on the host: the suite and the CLI that runs it in parallel. */
@@ -58,13 +59,16 @@ export async function buildConformanceAssets(request: AssetRequest, kubeadm: Ass
     for (const image of TEST_IMAGES) {
       progress.update(image.ref);
       await provider.buildImage({
-        tag: image.ref,
+        tag: localBuildName(image.ref),
         files: [{ path: 'Dockerfile', content: image.dockerfile }, ...(await image.files(buildBin))],
-        buildArgs: { BASE: image.from === 'base' ? base : image.from },
+        buildArgs: { BASE: image.from === 'base' ? base : localBuildName(image.from) },
         labels: { [LABEL.managed]: kiabVersion },
         onProgress: (line) => progress.update(`${image.ref}: ${line}`),
       });
-      if (image.saved) images[await saveTestImage(provider, image.ref, dir)] = image.ref;
+      if (image.saved) {
+        await saveLocalBuild(provider, image.ref, join(dir, archiveName(image.ref)));
+        images[archiveName(image.ref)] = image.ref;
+      }
     }
   });
   return recordSet(dir, kubeadm, 'build', images);
@@ -90,14 +94,14 @@ export async function pullConformanceAssets(request: AssetRequest, kubeadm: Asse
   const digests: Record<string, string> = {};
   const suite = conformanceImage(version);
   await runStep(reporter, `pull ${suite}`, async (progress) => {
-    if (!(await provider.imageExists(suite))) digests[suite] = await pullPinned(provider, suite, (line) => progress.update(line), signal);
+    digests[suite] = await pullPinned(provider, suite, (line) => progress.update(line), signal);
     for (const binary of SUITE_BINARIES)
       await provider.copyFileFromImage(suite, `/usr/local/bin/${binary}`, join(dir, 'bin', binary), { [LABEL.managed]: kiabVersion });
   });
   const images: Record<string, string> = {};
   for (const image of TEST_IMAGES.filter((candidate) => candidate.saved)) {
     await runStep(reporter, `pull ${image.ref}`, async (progress) => {
-      if (!(await provider.imageExists(image.ref))) digests[image.ref] = await pullPinned(provider, image.ref, (line) => progress.update(line), signal);
+      digests[image.ref] = await pullPinned(provider, image.ref, (line) => progress.update(line), signal);
       images[await saveTestImage(provider, image.ref, dir)] = image.ref;
     });
   }
