@@ -13,10 +13,10 @@ export interface ClusterNames {
   /** The kubeconfig context, cluster and user entries, and the name Kubernetes gives the cluster. */
   kubeContext: string;
   machine(role: MachineRole, index: number): string;
-  /** The throwaway machine that preloads images for a role (cluster/preload.ts). */
+  /** The throwaway machine that preloads images for a role (cluster/lifecycle/preload.ts). */
   preloader(role: MachineRole): string;
   volume(machine: string, purpose: string): string;
-  /** The empty volume that records the Kubernetes version a cluster runs since it changed (cluster/version-record.ts). */
+  /** The empty volume that records the Kubernetes version a cluster runs since it changed (cluster/lifecycle/version-record.ts). */
   versionRecord(version: string): string;
   snapshotImage(snapshot: string, generation: string, role: MachineRole, index: number): string;
   snapshotVolume(snapshot: string, generation: string, role: MachineRole, index: number, purpose: string): string;

@@ -9,7 +9,7 @@ import { KiabError, UsageError } from '../errors.js';
 import type { Provider } from '../provider/types.js';
 import { runStep, type Reporter } from '../reporter.js';
 import { ADDONS, type DistributionName } from '../spec/schema.js';
-import { ensureBaseImage } from './images.js';
+import { ensureBaseImage } from './lifecycle/images.js';
 
 export type { AssetSet };
 

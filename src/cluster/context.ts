@@ -8,9 +8,9 @@ import type { Provider } from '../provider/types.js';
 import type { Reporter, StepProgress } from '../reporter.js';
 import { parseDuration } from '../spec/duration.js';
 import type { ClusterSpec } from '../spec/schema.js';
-import { refreshBox } from './box.js';
-import { clusterExists, observeCluster, type ObservedCluster } from './observe.js';
-import { boxImageOf, clusterRegistry, nodeImageOf } from './topology.js';
+import { refreshBox } from './lifecycle/box.js';
+import { clusterExists, observeCluster, type ObservedCluster } from './lifecycle/observe.js';
+import { boxImageOf, clusterRegistry, nodeImageOf } from './lifecycle/topology.js';
 
 /** What every step of a command on one cluster shares. */
 export interface ClusterContext {

@@ -6,12 +6,12 @@ import { registryEndpoints, type RegistryEndpoints } from '../registry/index.js'
 import type { DistributionName } from '../spec/schema.js';
 import { contextOf, distributionContext, observedSubnet, type LoadedCluster } from './context.js';
 import { clusterNames } from '../names.js';
-import { apiServerUrl, kubernetesNodes, userKubeconfig, type KubernetesNodeInfo } from './kubernetes.js';
-import { addonStatuses, type AddonStatus } from './addons.js';
-import { clusterExists, listClusterNames, observeCluster, type ObservedCluster } from './observe.js';
-import { machineHealth, type SystemState } from './readiness.js';
-import { machineSpecHash } from './topology.js';
-import { loadBalancerHealth } from './box.js';
+import { apiServerUrl, kubernetesNodes, userKubeconfig, type KubernetesNodeInfo } from './kubernetes/api-ready.js';
+import { addonStatuses, type AddonStatus } from './kubernetes/addons.js';
+import { clusterExists, listClusterNames, observeCluster, type ObservedCluster } from './lifecycle/observe.js';
+import { machineHealth, type SystemState } from './lifecycle/machines-booted.js';
+import { machineSpecHash } from './lifecycle/topology.js';
+import { loadBalancerHealth } from './lifecycle/box.js';
 import { loadBalancerPlan, type Backend, type Balanced, type ServerHealth } from '../loadbalancer/index.js';
 
 export type ClusterState = 'running' | 'degraded' | 'stopped' | 'incomplete';

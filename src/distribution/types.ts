@@ -41,7 +41,7 @@ export interface NodeImagePlan {
   tag: string;
   /** Loads the build context only when the image must be built (it can be hundreds of MB). */
   files: () => Promise<Array<{ path: string; content: string | Buffer; mode?: number }>>;
-  /** Container images each role's machines hold from their first start (see cluster/preload.ts). */
+  /** Container images each role's machines hold from their first start (see cluster/lifecycle/preload.ts). */
   preload?: ImagePreload;
 }
 
@@ -89,7 +89,7 @@ export interface AssetSet {
 }
 
 /**
- * An in-place upgrade of a running cluster to another release, as steps `kiab upgrade` orders (cluster/upgrade.ts):
+ * An in-place upgrade of a running cluster to another release, as steps `kiab upgrade` orders (cluster/lifecycle/upgrade.ts):
  * each looks before it acts, so running the upgrade again finishes one that was interrupted.
  */
 export interface UpgradeSteps {

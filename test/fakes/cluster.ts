@@ -2,7 +2,7 @@ import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Reporter } from '../../src/reporter.js';
-import { up } from '../../src/cluster/up.js';
+import { up } from '../../src/cluster/lifecycle/up.js';
 import type { ClusterStatus } from '../../src/cluster/status.js';
 import { LABEL } from '../../src/labels.js';
 import { clusterSpecSchema, type ClusterSpecInput } from '../../src/spec/schema.js';

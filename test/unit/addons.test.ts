@@ -4,7 +4,7 @@ import { describe, it } from 'node:test';
 import { dumpYaml, type V1DaemonSet, type V1Deployment } from '@kubernetes/client-node';
 import { parse } from 'yaml';
 import { addonManifests, ADDONS, COMPONENTS, imagesFor, definitionsIn, requestedAddons, type AddonSettings } from '../../src/addons/index.js';
-import { wantedAddons } from '../../src/cluster/addons.js';
+import { wantedAddons } from '../../src/cluster/kubernetes/addons.js';
 import { distributionFor } from '../../src/distribution/index.js';
 import { k3sDisabled } from '../../src/distribution/k3s/addons.js';
 import { UsageError } from '../../src/errors.js';

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { specProgress, summarisePass } from '../../src/cluster/conformance-report.js';
+import { specProgress, summarisePass } from '../../src/cluster/conformance/conformance-report.js';
 import { archiveName, TEST_IMAGES } from '../../src/distribution/kubeadm/conformance-images.js';
 
 const spec = (text: string, state: string, failure?: string, type = 'It') => ({

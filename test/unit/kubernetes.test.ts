@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { parse } from 'yaml';
 import type { V1EndpointSlice, V1Lease, V1Node, V1Pod } from '@kubernetes/client-node';
-import { apiServerUrl, dnsProblem, kubernetesProblem, staleLeases, userKubeconfig, type ApiAddress } from '../../src/cluster/kubernetes.js';
+import { apiServerUrl, dnsProblem, kubernetesProblem, staleLeases, userKubeconfig, type ApiAddress } from '../../src/cluster/kubernetes/api-ready.js';
 import type { MachineRef } from '../../src/distribution/types.js';
 import { clusterNames } from '../../src/names.js';
 import { KiabError } from '../../src/errors.js';

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, it } from 'node:test';
 import { withClusterLock } from '../../src/cluster/lock.js';
-import { forEachBounded } from '../../src/cluster/parallel.js';
+import { forEachBounded } from '../../src/parallel.js';
 
 describe('cluster lock', () => {
   it('serialises work on one cluster and lets other clusters run alongside', async () => {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
-import { addNode, removeNode, startNode, stopNode } from '../../src/cluster/nodes.js';
+import { addNode, removeNode, startNode, stopNode } from '../../src/cluster/lifecycle/nodes.js';
 import { KiabError, UsageError } from '../../src/errors.js';
 import { LABEL } from '../../src/labels.js';
 import { engine, inventory, isolateFolders, namesOf, quiet, upCluster } from '../fakes/cluster.js';

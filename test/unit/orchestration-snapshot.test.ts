@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
-import { deleteCluster } from '../../src/cluster/delete.js';
-import { addNode } from '../../src/cluster/nodes.js';
-import { listSnapshots, restoreSnapshot, saveSnapshot } from '../../src/cluster/snapshot.js';
-import { up } from '../../src/cluster/up.js';
+import { deleteCluster } from '../../src/cluster/lifecycle/delete.js';
+import { addNode } from '../../src/cluster/lifecycle/nodes.js';
+import { listSnapshots, restoreSnapshot, saveSnapshot } from '../../src/cluster/snapshot/snapshot.js';
+import { up } from '../../src/cluster/lifecycle/up.js';
 import { AbortedError } from '../../src/errors.js';
 import { LABEL } from '../../src/labels.js';
 import { engine, inventory, isolateFolders, machineNames, namesOf, positionsOf, quiet, specOf, upCluster } from '../fakes/cluster.js';

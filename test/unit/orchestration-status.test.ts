@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { before, describe, it } from 'node:test';
-import { deleteCluster } from '../../src/cluster/delete.js';
-import { saveSnapshot } from '../../src/cluster/snapshot.js';
+import { deleteCluster } from '../../src/cluster/lifecycle/delete.js';
+import { saveSnapshot } from '../../src/cluster/snapshot/snapshot.js';
 import { clusterStatus } from '../../src/cluster/status.js';
 import { LABEL } from '../../src/labels.js';
 import { engine, inventory, isolateFolders, machineNames, NODE_IMAGE, positionsOf, quiet, upCluster } from '../fakes/cluster.js';

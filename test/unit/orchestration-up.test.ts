@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
-import { up } from '../../src/cluster/up.js';
+import { up } from '../../src/cluster/lifecycle/up.js';
 import { UsageError } from '../../src/errors.js';
 import { LABEL } from '../../src/labels.js';
 import type { ClusterSpecInput } from '../../src/spec/schema.js';

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ensurePreloadedImages, preloadedTag } from '../../src/cluster/preload.js';
-import { CONTAINERD_VOLUME } from '../../src/cluster/topology.js';
+import { ensurePreloadedImages, preloadedTag } from '../../src/cluster/lifecycle/preload.js';
+import { CONTAINERD_VOLUME } from '../../src/cluster/lifecycle/topology.js';
 import type { ImagePreload } from '../../src/distribution/index.js';
 import { LABEL, type MachineRole } from '../../src/labels.js';
 import { clusterNames } from '../../src/names.js';

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { clusterNames } from '../../src/names.js';
-import type { ObservedCluster } from '../../src/cluster/observe.js';
-import { API_CA_PATH, boxRoutingFiles, FORWARDS_PATH, HAPROXY_CONFIG_PATH } from '../../src/cluster/box.js';
-import { boxContainerSpec, desiredMachines, machineContainerSpec, machineSpecHash, WORKER_CPU_SHARES } from '../../src/cluster/topology.js';
+import type { ObservedCluster } from '../../src/cluster/lifecycle/observe.js';
+import { API_CA_PATH, boxRoutingFiles, FORWARDS_PATH, HAPROXY_CONFIG_PATH } from '../../src/cluster/lifecycle/box.js';
+import { boxContainerSpec, desiredMachines, machineContainerSpec, machineSpecHash, WORKER_CPU_SHARES } from '../../src/cluster/lifecycle/topology.js';
 import { noneDistribution } from '../../src/distribution/none.js';
 import type { Distribution, MachineRef } from '../../src/distribution/types.js';
 import { LABEL, type MachineRole } from '../../src/labels.js';

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { clusterNames } from '../../src/names.js';
-import type { ObservedCluster } from '../../src/cluster/observe.js';
-import { desiredMachines, machineSpecHash, withNames } from '../../src/cluster/topology.js';
+import type { ObservedCluster } from '../../src/cluster/lifecycle/observe.js';
+import { desiredMachines, machineSpecHash, withNames } from '../../src/cluster/lifecycle/topology.js';
 import { parseSubnet } from '../../src/net/addresses.js';
 import { parseSpec } from '../../src/spec/load.js';
 

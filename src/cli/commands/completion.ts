@@ -1,6 +1,6 @@
 import { Argument, type Command } from 'commander';
-import { listClusterNames, listMachines } from '../../cluster/observe.js';
-import { listSnapshots } from '../../cluster/snapshot.js';
+import { listClusterNames, listMachines } from '../../cluster/lifecycle/observe.js';
+import { listSnapshots } from '../../cluster/snapshot/snapshot.js';
 import { readPackageFile } from '../../package-files.js';
 import { complete, type CompletionSources } from '../complete.js';
 import type { Runtime } from '../runtime.js';

@@ -1,5 +1,5 @@
 import { Option, type Command } from 'commander';
-import { DEFAULT_FOCUS, runConformance } from '../../cluster/conformance.js';
+import { DEFAULT_FOCUS, runConformance } from '../../cluster/conformance/conformance.js';
 import { UsageError } from '../../errors.js';
 import { formatDuration, parseDuration } from '../../spec/duration.js';
 import { printJson } from '../output.js';

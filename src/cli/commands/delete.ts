@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { deleteClusters } from '../../cluster/delete.js';
+import { deleteClusters } from '../../cluster/lifecycle/delete.js';
 import { UsageError } from '../../errors.js';
 import { printJson } from '../output.js';
 import { outputOf, outputOption, type Runtime } from '../runtime.js';

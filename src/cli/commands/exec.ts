@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { execInNode } from '../../cluster/nodes.js';
+import { execInNode } from '../../cluster/lifecycle/nodes.js';
 import type { Engine } from '../../cluster/engine.js';
 import { validateClusterName } from './shared.js';
 import { UsageError } from '../../errors.js';

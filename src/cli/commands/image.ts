@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { buildImages } from '../../cluster/images.js';
+import { buildImages } from '../../cluster/lifecycle/images.js';
 import { loadImages } from '../../cluster/image-load.js';
 import { validateClusterName } from './shared.js';
 import { DEFAULT_BASE_IMAGE } from '../../images/index.js';

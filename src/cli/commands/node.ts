@@ -1,5 +1,5 @@
 import { Option, type Command } from 'commander';
-import { addNode, removeNode, startNode, stopNode } from '../../cluster/nodes.js';
+import { addNode, removeNode, startNode, stopNode } from '../../cluster/lifecycle/nodes.js';
 import type { NodeStatus } from '../../cluster/status.js';
 import type { MachineRole } from '../../labels.js';
 import { printJson, table, uptime } from '../output.js';

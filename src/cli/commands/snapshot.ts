@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { CLEAN_SNAPSHOT, listSnapshots, removeSnapshot, restoreSnapshot, saveSnapshot, validateSnapshotName } from '../../cluster/snapshot.js';
+import { CLEAN_SNAPSHOT, listSnapshots, removeSnapshot, restoreSnapshot, saveSnapshot, validateSnapshotName } from '../../cluster/snapshot/snapshot.js';
 import { KiabError } from '../../errors.js';
 import { age, printJson, table } from '../output.js';
 import { outputOf, outputOption, type Runtime } from '../runtime.js';

@@ -1,5 +1,5 @@
 import { Option, type Command } from 'commander';
-import { up } from '../../cluster/up.js';
+import { up } from '../../cluster/lifecycle/up.js';
 import { loadSpec } from '../../spec/load.js';
 import { parseDuration } from '../../spec/duration.js';
 import { UsageError } from '../../errors.js';

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { upgradeCluster } from '../../cluster/upgrade.js';
+import { upgradeCluster } from '../../cluster/lifecycle/upgrade.js';
 import { printJson } from '../output.js';
 import { outputOf, outputOption, type Runtime } from '../runtime.js';
 import { clusterNameArgument } from './shared.js';

@@ -1,15 +1,15 @@
-import { KiabError } from '../errors.js';
-import { DEBOOTSTRAP_BASE_IMAGE, DEFAULT_BASE_IMAGE, RECIPES, recipeTag, type ImageRecipe } from '../images/index.js';
-import { debootstrapRootfs } from '../images/debootstrap.js';
-import { LABEL, type MachineRole } from '../labels.js';
-import { clusterNames } from '../names.js';
-import { distributionFor } from '../distribution/index.js';
-import type { Provider } from '../provider/types.js';
-import type { ClusterSpec } from '../spec/schema.js';
-import { kiabVersion } from '../version.js';
+import { KiabError } from '../../errors.js';
+import { DEBOOTSTRAP_BASE_IMAGE, DEFAULT_BASE_IMAGE, RECIPES, recipeTag, type ImageRecipe } from '../../images/index.js';
+import { debootstrapRootfs } from '../../images/debootstrap.js';
+import { LABEL, type MachineRole } from '../../labels.js';
+import { clusterNames } from '../../names.js';
+import { distributionFor } from '../../distribution/index.js';
+import type { Provider } from '../../provider/types.js';
+import type { ClusterSpec } from '../../spec/schema.js';
+import { kiabVersion } from '../../version.js';
 import { ensurePreloadedImages } from './preload.js';
 import { boxImageOf, nodeImageOf } from './topology.js';
-import { runStep, type Reporter } from '../reporter.js';
+import { runStep, type Reporter } from '../../reporter.js';
 
 export interface BaseChoice {
   /** An image to build on; pulled when missing. */

@@ -1,16 +1,16 @@
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { hostArch, verifiedAssets, type AssetManifest } from '../assets/cache.js';
-import { KiabError, UsageError } from '../errors.js';
-import { runProcess } from '../process.js';
-import { run } from '../provider/run.js';
-import type { Provider } from '../provider/types.js';
-import { runStep, type Reporter } from '../reporter.js';
-import { loadCluster, type LoadedCluster } from './context.js';
+import { hostArch, verifiedAssets, type AssetManifest } from '../../assets/cache.js';
+import { KiabError, UsageError } from '../../errors.js';
+import { runProcess } from '../../process.js';
+import { run } from '../../provider/run.js';
+import type { Provider } from '../../provider/types.js';
+import { runStep, type Reporter } from '../../reporter.js';
+import { loadCluster, type LoadedCluster } from '../context.js';
 import { readPassReport, specProgress, type ConformanceFailure, type PassResult } from './conformance-report.js';
-import { loadImages } from './image-load.js';
-import { kubeconfigOf } from './kubeconfig.js';
+import { loadImages } from '../image-load.js';
+import { kubeconfigOf } from '../kubernetes/kubeconfig.js';
 
 export const DEFAULT_FOCUS = String.raw`\[Conformance\]`;
 

@@ -1,14 +1,14 @@
-import type { MachineRef } from '../distribution/index.js';
-import { KiabError, throwIfAborted, UsageError } from '../errors.js';
-import type { Provider } from '../provider/types.js';
-import { runStep, type Reporter } from '../reporter.js';
-import { distributionContext, loadCluster, type LoadedCluster } from './context.js';
-import { withClusterLock } from './lock.js';
+import type { MachineRef } from '../../distribution/index.js';
+import { KiabError, throwIfAborted, UsageError } from '../../errors.js';
+import type { Provider } from '../../provider/types.js';
+import { runStep, type Reporter } from '../../reporter.js';
+import { distributionContext, loadCluster, type LoadedCluster } from '../context.js';
+import { withClusterLock } from '../lock.js';
 import { readSpecLabel } from './observe.js';
-import { forEachBounded } from './parallel.js';
-import { waitUntilReady } from './ready.js';
-import { captureSnapshot, CLEAN_SNAPSHOT, snapshotExists } from './snapshot.js';
-import { clusterStatus, type ClusterStatus } from './status.js';
+import { forEachBounded } from '../../parallel.js';
+import { waitUntilReady } from '../kubernetes/wait-ready.js';
+import { captureSnapshot, CLEAN_SNAPSHOT, snapshotExists } from '../snapshot/snapshot.js';
+import { clusterStatus, type ClusterStatus } from '../status.js';
 import { recordVersion } from './version-record.js';
 
 export interface UpgradeOptions {

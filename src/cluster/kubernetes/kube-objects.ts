@@ -9,8 +9,8 @@ import type {
   KubernetesObjectApi,
   V1Condition,
 } from '@kubernetes/client-node';
-import type { AddonProbe } from '../addons/index.js';
-import { kubernetesClient } from '../kubeclient/index.js';
+import type { AddonProbe } from '../../addons/index.js';
+import { kubernetesClient } from '../../kubeclient/index.js';
 
 /** The API clients kiab's steps use, made once from a kubeconfig. */
 export interface KubeClients {

@@ -1,11 +1,11 @@
-import { LABEL } from '../labels.js';
-import type { Provider } from '../provider/types.js';
-import type { Reporter } from '../reporter.js';
-import { forgetKubeconfig } from './kubeconfig.js';
-import { withClusterLock } from './lock.js';
-import { forEachBounded } from './parallel.js';
+import { LABEL } from '../../labels.js';
+import type { Provider } from '../../provider/types.js';
+import type { Reporter } from '../../reporter.js';
+import { forgetKubeconfig } from '../kubernetes/kubeconfig.js';
+import { withClusterLock } from '../lock.js';
+import { forEachBounded } from '../../parallel.js';
 import { listClusterNames } from './observe.js';
-import { removeAllSnapshots } from './snapshot.js';
+import { removeAllSnapshots } from '../snapshot/snapshot.js';
 
 export interface DeleteResult {
   name: string;

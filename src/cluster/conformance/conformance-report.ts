@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { KiabError } from '../errors.js';
+import { KiabError } from '../../errors.js';
 
 /** The part of ginkgo v2's JSON report (`--json-report`) the summary reads. */
 interface GinkgoSpecReport {

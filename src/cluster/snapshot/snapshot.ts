@@ -1,21 +1,21 @@
-import type { MachineRef } from '../distribution/index.js';
-import { KiabError, throwIfAborted, UsageError } from '../errors.js';
-import { LABEL, encodeJsonLabel } from '../labels.js';
-import { settleAll } from '../settle.js';
-import { machineAddress } from '../net/addresses.js';
-import type { Provider } from '../provider/types.js';
-import { clusterContext, contextOf, observedSubnet, type ClusterContext } from './context.js';
-import { ensureBox, ensureNetwork } from './foundation.js';
-import { withClusterLock } from './lock.js';
-import { boxReadsFromMachines, refreshBox } from './box.js';
-import { waitForMachines } from './machines.js';
-import { clusterNames, compareMachines } from '../names.js';
-import { forEachBounded } from './parallel.js';
-import { observeCluster, readPortsLabel, readSpecLabel, type ObservedCluster } from './observe.js';
-import { runStep, type Reporter } from '../reporter.js';
-import { waitUntilReady } from './ready.js';
-import { awaitAddons, wantedAddons } from './addons.js';
-import { clusterStatus, type ClusterStatus } from './status.js';
+import type { MachineRef } from '../../distribution/index.js';
+import { KiabError, throwIfAborted, UsageError } from '../../errors.js';
+import { LABEL, encodeJsonLabel } from '../../labels.js';
+import { settleAll } from '../../settle.js';
+import { machineAddress } from '../../net/addresses.js';
+import type { Provider } from '../../provider/types.js';
+import { clusterContext, contextOf, observedSubnet, type ClusterContext } from '../context.js';
+import { ensureBox, ensureNetwork } from '../lifecycle/foundation.js';
+import { withClusterLock } from '../lock.js';
+import { boxReadsFromMachines, refreshBox } from '../lifecycle/box.js';
+import { waitForMachines } from '../lifecycle/machines.js';
+import { clusterNames, compareMachines } from '../../names.js';
+import { forEachBounded } from '../../parallel.js';
+import { observeCluster, readPortsLabel, readSpecLabel, type ObservedCluster } from '../lifecycle/observe.js';
+import { runStep, type Reporter } from '../../reporter.js';
+import { waitUntilReady } from '../kubernetes/wait-ready.js';
+import { awaitAddons, wantedAddons } from '../kubernetes/addons.js';
+import { clusterStatus, type ClusterStatus } from '../status.js';
 import {
   capturedPurposes,
   capturedVolume,
@@ -27,8 +27,8 @@ import {
   storedSnapshots,
   type StoredSnapshot,
 } from './snapshot-store.js';
-import { machineContainerSpec, machineVolumeLabels, nodeImageOf, volumeHelperLabels } from './topology.js';
-import { recordVersion } from './version-record.js';
+import { machineContainerSpec, machineVolumeLabels, nodeImageOf, volumeHelperLabels } from '../lifecycle/topology.js';
+import { recordVersion } from '../lifecycle/version-record.js';
 
 export const CLEAN_SNAPSHOT = 'clean';
 

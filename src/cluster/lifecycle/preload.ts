@@ -1,15 +1,15 @@
 import { createHash } from 'node:crypto';
-import type { ImagePreload } from '../distribution/index.js';
-import { KiabError, throwIfAborted } from '../errors.js';
-import { LABEL, MACHINE_ROLES, clusterLabels, type MachineRole } from '../labels.js';
-import type { ClusterNames } from '../names.js';
-import { run, tryRun } from '../provider/run.js';
-import type { Provider } from '../provider/types.js';
-import { runStep, type Reporter } from '../reporter.js';
-import { settleAll } from '../settle.js';
-import { splitImageRef } from '../images/ref.js';
-import { kiabVersion } from '../version.js';
-import { poll } from '../wait.js';
+import type { ImagePreload } from '../../distribution/index.js';
+import { KiabError, throwIfAborted } from '../../errors.js';
+import { LABEL, MACHINE_ROLES, clusterLabels, type MachineRole } from '../../labels.js';
+import type { ClusterNames } from '../../names.js';
+import { run, tryRun } from '../../provider/run.js';
+import type { Provider } from '../../provider/types.js';
+import { runStep, type Reporter } from '../../reporter.js';
+import { settleAll } from '../../settle.js';
+import { splitImageRef } from '../../images/ref.js';
+import { kiabVersion } from '../../version.js';
+import { poll } from '../../wait.js';
 import { CONTAINERD_VOLUME, machineVolumeLabels } from './topology.js';
 
 /*

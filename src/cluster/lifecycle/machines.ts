@@ -1,13 +1,13 @@
 import type { MachineImages } from './images.js';
-import type { MachineRef } from '../distribution/index.js';
-import { NameTakenError, throwIfAborted } from '../errors.js';
-import { LABEL } from '../labels.js';
-import { poll } from '../wait.js';
-import type { ContainerInfo } from '../provider/types.js';
-import type { ClusterContext } from './context.js';
-import { distributionContext } from './context.js';
-import { forEachBounded } from './parallel.js';
-import { waitForMachine, type MachineHealth } from './readiness.js';
+import type { MachineRef } from '../../distribution/index.js';
+import { NameTakenError, throwIfAborted } from '../../errors.js';
+import { LABEL } from '../../labels.js';
+import { poll } from '../../wait.js';
+import type { ContainerInfo } from '../../provider/types.js';
+import type { ClusterContext } from '../context.js';
+import { distributionContext } from '../context.js';
+import { forEachBounded } from '../../parallel.js';
+import { waitForMachine, type MachineHealth } from './machines-booted.js';
 import { clusterRegistry, machineContainerSpec, machineFiles } from './topology.js';
 
 /** How many machines are created or started at once; the engine serialises much of it anyway. */

@@ -12,16 +12,16 @@ import {
   type AddonName,
   type AddonProbe,
   type AddonSettings,
-} from '../addons/index.js';
-import { addonAssets, GATEWAY_API_FILES, imageFile, METALLB_MANIFEST_FILE } from '../addons/assets.js';
-import { importImageArchives } from '../assets/images.js';
-import type { Distribution, MachineRef } from '../distribution/index.js';
-import { KiabError, UsageError } from '../errors.js';
-import { boxAddress } from '../net/addresses.js';
-import { makeServingCertificate } from '../pki/index.js';
-import type { ClusterSpec } from '../spec/schema.js';
-import { poll } from '../wait.js';
-import type { ClusterContext } from './context.js';
+} from '../../addons/index.js';
+import { addonAssets, GATEWAY_API_FILES, imageFile, METALLB_MANIFEST_FILE } from '../../addons/assets.js';
+import { importImageArchives } from '../../assets/images.js';
+import type { Distribution, MachineRef } from '../../distribution/index.js';
+import { KiabError, UsageError } from '../../errors.js';
+import { boxAddress } from '../../net/addresses.js';
+import { makeServingCertificate } from '../../pki/index.js';
+import type { ClusterSpec } from '../../spec/schema.js';
+import { poll } from '../../wait.js';
+import type { ClusterContext } from '../context.js';
 import { applyObjects, kubeClients, probeProblem, unestablished, type KubeClients } from './kube-objects.js';
 
 /**

@@ -1,10 +1,10 @@
-import { KiabError } from '../errors.js';
-import { removeUserKubeconfigEntries } from '../kubeconfig/index.js';
-import { clusterNames } from '../names.js';
-import type { Provider } from '../provider/types.js';
-import { loadCluster } from './context.js';
-import { writeUserKubeconfig, type ApiAddress } from './kubernetes.js';
-import { clusterKubeconfig } from './ready.js';
+import { KiabError } from '../../errors.js';
+import { removeUserKubeconfigEntries } from '../../kubeconfig/index.js';
+import { clusterNames } from '../../names.js';
+import type { Provider } from '../../provider/types.js';
+import { loadCluster } from '../context.js';
+import { writeUserKubeconfig, type ApiAddress } from './api-ready.js';
+import { clusterKubeconfig } from './wait-ready.js';
 
 /** `kiab kubeconfig`: the cluster's kubeconfig with the API at the published loopback port or at the box. */
 export async function kubeconfigOf(provider: Provider, name: string, apiAddress: ApiAddress): Promise<{ kubeconfig: string; context: string }> {

@@ -1,8 +1,8 @@
-import { LABEL, decodeIndex, decodeJsonLabel, type MachineRole } from '../labels.js';
-import { compareMachines } from '../names.js';
-import type { HostPorts } from '../net/ports.js';
-import type { ContainerInfo, NetworkInfo, Provider, VolumeInfo } from '../provider/types.js';
-import { clusterSpecSchema, type ClusterSpec } from '../spec/schema.js';
+import { LABEL, decodeIndex, decodeJsonLabel, type MachineRole } from '../../labels.js';
+import { compareMachines } from '../../names.js';
+import type { HostPorts } from '../../net/ports.js';
+import type { ContainerInfo, NetworkInfo, Provider, VolumeInfo } from '../../provider/types.js';
+import { clusterSpecSchema, type ClusterSpec } from '../../spec/schema.js';
 import { isVersionRecord, withRecordedVersion } from './version-record.js';
 
 export interface ObservedMachine {

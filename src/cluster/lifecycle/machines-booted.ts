@@ -1,7 +1,7 @@
-import { KiabError } from '../errors.js';
-import { run, tryRun } from '../provider/run.js';
-import type { Provider } from '../provider/types.js';
-import { poll } from '../wait.js';
+import { KiabError } from '../../errors.js';
+import { run, tryRun } from '../../provider/run.js';
+import type { Provider } from '../../provider/types.js';
+import { poll } from '../../wait.js';
 
 export type SystemState = 'initializing' | 'starting' | 'running' | 'degraded' | 'maintenance' | 'stopping' | 'offline' | 'unknown';
 

@@ -1,9 +1,9 @@
-import { distributionFor } from '../distribution/index.js';
-import { UsageError } from '../errors.js';
-import { PORT_NAMES, type HostPorts } from '../net/ports.js';
-import type { ClusterSpec } from '../spec/schema.js';
+import { distributionFor } from '../../distribution/index.js';
+import { UsageError } from '../../errors.js';
+import { PORT_NAMES, type HostPorts } from '../../net/ports.js';
+import type { ClusterSpec } from '../../spec/schema.js';
 import type { ObservedCluster } from './observe.js';
-import { wantedAddons } from './addons.js';
+import { wantedAddons } from '../kubernetes/addons.js';
 
 /** Fields an existing cluster keeps from its creation: asking for another value is refused, not ignored. */
 const FIXED_FIELDS: Array<{ path: string; flag: string; read: (spec: ClusterSpec, ports?: HostPorts) => unknown }> = [

@@ -1,8 +1,8 @@
-import type { MachineRef } from '../distribution/index.js';
-import { boxAddress } from '../net/addresses.js';
-import { runStep, type Reporter } from '../reporter.js';
+import type { MachineRef } from '../../distribution/index.js';
+import { boxAddress } from '../../net/addresses.js';
+import { runStep, type Reporter } from '../../reporter.js';
 import { ensureAddons, wantedAddons } from './addons.js';
-import { distributionContext, type ClusterContext } from './context.js';
+import { distributionContext, type ClusterContext } from '../context.js';
 import {
   apiServerUrl,
   publishLocalRegistry,
@@ -11,8 +11,8 @@ import {
   writeUserKubeconfig,
   type ApiAddress,
   type KubeconfigOptions,
-} from './kubernetes.js';
-import { clusterRegistry } from './topology.js';
+} from './api-ready.js';
+import { clusterRegistry } from '../lifecycle/topology.js';
 
 /** The cluster's kubeconfig as the user gets it: the API at the published loopback port (kiab's own use) or at the box. */
 export async function clusterKubeconfig(context: ClusterContext, machines: MachineRef[], address: ApiAddress = 'localhost'): Promise<string> {

@@ -1,23 +1,23 @@
-import { distributionFor } from '../distribution/index.js';
-import { throwIfAborted } from '../errors.js';
-import { clusterNames } from '../names.js';
-import type { Provider } from '../provider/types.js';
-import { runStep, type Reporter } from '../reporter.js';
-import type { ClusterSpec } from '../spec/schema.js';
-import { addonPreflight } from './addons.js';
-import { clusterContext, distributionContext, type ClusterContext } from './context.js';
-import { ensureHostReady } from './doctor.js';
+import { distributionFor } from '../../distribution/index.js';
+import { throwIfAborted } from '../../errors.js';
+import { clusterNames } from '../../names.js';
+import type { Provider } from '../../provider/types.js';
+import { runStep, type Reporter } from '../../reporter.js';
+import type { ClusterSpec } from '../../spec/schema.js';
+import { addonPreflight } from '../kubernetes/addons.js';
+import { clusterContext, distributionContext, type ClusterContext } from '../context.js';
+import { ensureHostReady } from '../doctor.js';
 import { effectiveSpec, withResolvedVersion } from './existing.js';
 import { ensureBox, ensureNetwork, planPorts } from './foundation.js';
 import { ensureClusterImages } from './images.js';
-import type { KubeconfigOptions } from './kubernetes.js';
-import { withClusterLock } from './lock.js';
+import type { KubeconfigOptions } from '../kubernetes/api-ready.js';
+import { withClusterLock } from '../lock.js';
 import { ensureMachinesCreated, ensureMachinesRunning, startMachines, waitForMachines } from './machines.js';
 import { observeCluster } from './observe.js';
-import { forEachBounded } from './parallel.js';
-import { finishKubernetes } from './ready.js';
-import { CLEAN_SNAPSHOT, captureSnapshot, snapshotExists, untilKubernetesAnswers } from './snapshot.js';
-import { clusterStatus, type ClusterStatus } from './status.js';
+import { forEachBounded } from '../../parallel.js';
+import { finishKubernetes } from '../kubernetes/wait-ready.js';
+import { CLEAN_SNAPSHOT, captureSnapshot, snapshotExists, untilKubernetesAnswers } from '../snapshot/snapshot.js';
+import { clusterStatus, type ClusterStatus } from '../status.js';
 import { desiredMachines, desiredSlots, slotKey, withNames } from './topology.js';
 
 export interface UpOptions {

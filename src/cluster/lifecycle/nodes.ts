@@ -1,19 +1,19 @@
-import type { MachineRef } from '../distribution/index.js';
-import { KiabError, UsageError } from '../errors.js';
-import { LABEL, type MachineRole } from '../labels.js';
-import { parseMachineName, type MachineName } from '../names.js';
-import { machineAddress, MAX_SERVER_INDEX, MAX_WORKER_INDEX } from '../net/addresses.js';
-import type { AttachedIo, Provider } from '../provider/types.js';
-import { runStep, type Reporter } from '../reporter.js';
-import { distributionContext, loadCluster, type LoadedCluster } from './context.js';
-import { ensureHostReady } from './doctor.js';
+import type { MachineRef } from '../../distribution/index.js';
+import { KiabError, UsageError } from '../../errors.js';
+import { LABEL, type MachineRole } from '../../labels.js';
+import { parseMachineName, type MachineName } from '../../names.js';
+import { machineAddress, MAX_SERVER_INDEX, MAX_WORKER_INDEX } from '../../net/addresses.js';
+import type { AttachedIo, Provider } from '../../provider/types.js';
+import { runStep, type Reporter } from '../../reporter.js';
+import { distributionContext, loadCluster, type LoadedCluster } from '../context.js';
+import { ensureHostReady } from '../doctor.js';
 import { ensureClusterImages } from './images.js';
-import { withClusterLock } from './lock.js';
+import { withClusterLock } from '../lock.js';
 import { refreshBox } from './box.js';
 import { ensureMachinesRunning, waitForMachines } from './machines.js';
-import { addonsStep, waitUntilReady } from './ready.js';
-import { addonPreflight } from './addons.js';
-import { clusterStatus, type NodeStatus } from './status.js';
+import { addonsStep, waitUntilReady } from '../kubernetes/wait-ready.js';
+import { addonPreflight } from '../kubernetes/addons.js';
+import { clusterStatus, type NodeStatus } from '../status.js';
 
 export interface NodeOptions {
   provider: Provider;

@@ -1,13 +1,13 @@
 import type { CoreV1Api, V1EndpointSlice, V1Lease, V1Node, V1Pod } from '@kubernetes/client-node';
 import { parse } from 'yaml';
-import type { Distribution, DistributionContext, MachineRef } from '../distribution/index.js';
-import { KiabError } from '../errors.js';
-import { mergeKubeconfig, mergeUserKubeconfig, singleKubeconfig } from '../kubeconfig/index.js';
-import { LOOPBACK, type HostPorts } from '../net/ports.js';
-import { localRegistryHostingConfigMap, type RegistryEndpoints } from '../registry/index.js';
-import { poll } from '../wait.js';
-import { inotifyHint } from '../host/inotify.js';
-import type { ClusterNames } from '../names.js';
+import type { Distribution, DistributionContext, MachineRef } from '../../distribution/index.js';
+import { KiabError } from '../../errors.js';
+import { mergeKubeconfig, mergeUserKubeconfig, singleKubeconfig } from '../../kubeconfig/index.js';
+import { LOOPBACK, type HostPorts } from '../../net/ports.js';
+import { localRegistryHostingConfigMap, type RegistryEndpoints } from '../../registry/index.js';
+import { poll } from '../../wait.js';
+import { inotifyHint } from '../../host/inotify.js';
+import type { ClusterNames } from '../../names.js';
 import { kubeClients, type KubeClients } from './kube-objects.js';
 
 export type ApiAddress = 'localhost' | 'box';

@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { LABEL, clusterLabels, decodeIndex, type MachineRole } from '../labels.js';
-import { clusterNames } from '../names.js';
-import type { ImageInfo, Provider, VolumeInfo } from '../provider/types.js';
-import { kiabVersion } from '../version.js';
+import { LABEL, clusterLabels, decodeIndex, type MachineRole } from '../../labels.js';
+import { clusterNames } from '../../names.js';
+import type { ImageInfo, Provider, VolumeInfo } from '../../provider/types.js';
+import { kiabVersion } from '../../version.js';
 
 /*
  * How snapshots are kept: one image per machine and one volume per machine volume, all labelled with the

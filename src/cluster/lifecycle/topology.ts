@@ -1,14 +1,14 @@
 import { createHash } from 'node:crypto';
-import type { Distribution, MachineRef } from '../distribution/index.js';
-import { defaultBoxImage, defaultNodeImage } from '../images/index.js';
-import { LABEL, clusterLabels, encodeJsonLabel, type MachineRole } from '../labels.js';
-import { boxAddress, machineAddress, type Subnet } from '../net/addresses.js';
-import { BOX_PORT, LOOPBACK, PORT_NAMES, type HostPorts } from '../net/ports.js';
-import type { ContainerFile, ContainerSpec } from '../provider/types.js';
-import { containerdMirrorFiles, registryEndpoints, type RegistryEndpoints } from '../registry/index.js';
-import type { ClusterSpec } from '../spec/schema.js';
-import { kiabVersion } from '../version.js';
-import { compareMachines, type ClusterNames } from '../names.js';
+import type { Distribution, MachineRef } from '../../distribution/index.js';
+import { defaultBoxImage, defaultNodeImage } from '../../images/index.js';
+import { LABEL, clusterLabels, encodeJsonLabel, type MachineRole } from '../../labels.js';
+import { boxAddress, machineAddress, type Subnet } from '../../net/addresses.js';
+import { BOX_PORT, LOOPBACK, PORT_NAMES, type HostPorts } from '../../net/ports.js';
+import type { ContainerFile, ContainerSpec } from '../../provider/types.js';
+import { containerdMirrorFiles, registryEndpoints, type RegistryEndpoints } from '../../registry/index.js';
+import type { ClusterSpec } from '../../spec/schema.js';
+import { kiabVersion } from '../../version.js';
+import { compareMachines, type ClusterNames } from '../../names.js';
 import type { ObservedCluster } from './observe.js';
 
 export function nodeImageOf(spec: ClusterSpec): string {

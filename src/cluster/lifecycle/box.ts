@@ -1,13 +1,13 @@
 import { createHash } from 'node:crypto';
-import type { Distribution, MachineRef } from '../distribution/index.js';
-import { loadBalancerConfig, loadBalancerPlan, parseShowStat, renderHaproxy, type LoadBalancerChecks, type ServerHealth } from '../loadbalancer/index.js';
-import type { ClusterNames } from '../names.js';
-import { run, tryRun } from '../provider/run.js';
-import type { ContainerFile, Provider } from '../provider/types.js';
-import type { ClusterContext } from './context.js';
-import { NODE_PORT_RANGE } from '../net/ports.js';
-import { registryConfig } from '../registry/index.js';
-import type { ClusterSpec } from '../spec/schema.js';
+import type { Distribution, MachineRef } from '../../distribution/index.js';
+import { loadBalancerConfig, loadBalancerPlan, parseShowStat, renderHaproxy, type LoadBalancerChecks, type ServerHealth } from '../../loadbalancer/index.js';
+import type { ClusterNames } from '../../names.js';
+import { run, tryRun } from '../../provider/run.js';
+import type { ContainerFile, Provider } from '../../provider/types.js';
+import type { ClusterContext } from '../context.js';
+import { NODE_PORT_RANGE } from '../../net/ports.js';
+import { registryConfig } from '../../registry/index.js';
+import type { ClusterSpec } from '../../spec/schema.js';
 import { REGISTRY_CONFIG_PATH } from './topology.js';
 
 export const FORWARDS_PATH = '/etc/kiab/forwards';

@@ -1,8 +1,8 @@
-import { LABEL, clusterLabels } from '../labels.js';
-import type { ClusterNames } from '../names.js';
-import type { Provider, VolumeInfo } from '../provider/types.js';
-import type { ClusterSpec } from '../spec/schema.js';
-import { kiabVersion } from '../version.js';
+import { LABEL, clusterLabels } from '../../labels.js';
+import type { ClusterNames } from '../../names.js';
+import type { Provider, VolumeInfo } from '../../provider/types.js';
+import type { ClusterSpec } from '../../spec/schema.js';
+import { kiabVersion } from '../../version.js';
 
 /*
  * The Kubernetes version a cluster runs once an upgrade (or a restore of a snapshot taken at another version)

@@ -1,4 +1,4 @@
-import { throwIfAborted } from '../errors.js';
+import { throwIfAborted } from './errors.js';
 
 /**
  * Runs work over items with at most `limit` at a time. The first failure aborts the shared signal so

@@ -1,14 +1,14 @@
-import { KiabError } from '../errors.js';
-import type { MachineRef } from '../distribution/index.js';
-import { LABEL, clusterLabels, encodeJsonLabel } from '../labels.js';
-import { gatewayAddress, parseSubnet, pickFreeSubnet, type Subnet } from '../net/addresses.js';
-import { planHostPorts, type HostPorts } from '../net/ports.js';
-import type { Provider } from '../provider/types.js';
-import type { ClusterSpec } from '../spec/schema.js';
-import { kiabVersion } from '../version.js';
-import { observedSubnet, type ClusterContext } from './context.js';
+import { KiabError } from '../../errors.js';
+import type { MachineRef } from '../../distribution/index.js';
+import { LABEL, clusterLabels, encodeJsonLabel } from '../../labels.js';
+import { gatewayAddress, parseSubnet, pickFreeSubnet, type Subnet } from '../../net/addresses.js';
+import { planHostPorts, type HostPorts } from '../../net/ports.js';
+import type { Provider } from '../../provider/types.js';
+import type { ClusterSpec } from '../../spec/schema.js';
+import { kiabVersion } from '../../version.js';
+import { observedSubnet, type ClusterContext } from '../context.js';
 import { boxFiles, refreshBox } from './box.js';
-import type { ClusterNames } from '../names.js';
+import type { ClusterNames } from '../../names.js';
 import { claimedHostPorts, type ObservedCluster } from './observe.js';
 import { boxContainerSpec } from './topology.js';
 
