@@ -8,7 +8,6 @@ import type { Provider } from '../provider/types.js';
 import type { Reporter, StepProgress } from '../reporter.js';
 import { parseDuration } from '../spec/duration.js';
 import type { ClusterSpec } from '../spec/schema.js';
-import { refreshBox } from './lifecycle/box.js';
 import { clusterExists, observeCluster, type ObservedCluster } from './lifecycle/observe.js';
 import { boxImageOf, clusterRegistry, nodeImageOf } from './lifecycle/topology.js';
 
@@ -85,11 +84,15 @@ export async function loadCluster(provider: Provider, name: string, options: { s
   return loaded;
 }
 
-/** What a distribution works with; `step` routes its progress to the running step and its warnings to the user. */
+/**
+ * What a distribution works with. `step`, given where a command's step runs a distribution hook, routes its
+ * progress to that step, its warnings to the user, and its word that the control plane is up to the caller
+ * (who refreshes the box, see lifecycle/box.ts); elsewhere each goes nowhere.
+ */
 export function distributionContext(
   context: ClusterContext,
   machines: MachineRef[],
-  step?: { progress: StepProgress; reporter: Reporter },
+  step?: { progress: StepProgress; reporter: Reporter; controlPlaneUp: () => Promise<void> },
 ): DistributionContext {
   return {
     provider: context.provider,
@@ -102,6 +105,6 @@ export function distributionContext(
     deadline: context.deadline,
     progress: (detail) => step?.progress.update(detail),
     warn: (message) => step?.reporter.warn(message),
-    controlPlaneUp: () => refreshBox(context, machines),
+    controlPlaneUp: async () => step?.controlPlaneUp(),
   };
 }

@@ -80,7 +80,7 @@ export async function addNode(options: NodeOptions & { cluster: string; role: Ma
     await refreshBox(cluster, machines);
     const { distribution } = cluster;
     await runStep(reporter, `join ${distribution.name}`, (progress) =>
-      distribution.join(distributionContext(cluster, machines, { progress, reporter }), machine),
+      distribution.join(distributionContext(cluster, machines, { progress, reporter, controlPlaneUp: () => refreshBox(cluster, machines) }), machine),
     );
     if (distribution.kubernetes) {
       const kubeconfig = await runStep(reporter, 'wait for Kubernetes', (progress) => waitUntilReady(cluster, machines, (detail) => progress.update(detail)));
@@ -134,7 +134,10 @@ export async function removeNode(options: NodeOptions & { node: string; cluster?
     // The box stops sending it new connections first, so clients never meet a server that is shutting down.
     await refreshBox(cluster, remaining);
     await runStep(reporter, `leave ${distribution.name}`, (progress) =>
-      distribution.leave(distributionContext(cluster, cluster.machines, { progress, reporter }), machine),
+      distribution.leave(
+        distributionContext(cluster, cluster.machines, { progress, reporter, controlPlaneUp: () => refreshBox(cluster, cluster.machines) }),
+        machine,
+      ),
     );
     await runStep(reporter, `remove ${node.name}`, async () => {
       await provider.removeContainer(node.name);

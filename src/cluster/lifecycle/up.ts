@@ -8,6 +8,7 @@ import { addonPreflight } from '../kubernetes/addons.js';
 import { clusterContext, distributionContext, type ClusterContext } from '../context.js';
 import { ensureHostReady } from '../doctor.js';
 import { effectiveSpec, withResolvedVersion } from './existing.js';
+import { refreshBox } from './box.js';
 import { ensureBox, ensureNetwork, planPorts } from './foundation.js';
 import { ensureClusterImages } from './images.js';
 import type { KubeconfigOptions } from '../kubernetes/api-ready.js';
@@ -102,7 +103,7 @@ export async function up(options: UpOptions): Promise<ClusterStatus> {
       throwIfAborted(signal);
 
       await runStep(reporter, `install ${distribution.name}`, (progress) =>
-        distribution.install(distributionContext(context, machines, { progress, reporter })),
+        distribution.install(distributionContext(context, machines, { progress, reporter, controlPlaneUp: () => refreshBox(context, machines) })),
       );
       await finishKubernetes(context, machines, reporter, options.kubeconfig);
       throwIfAborted(signal);

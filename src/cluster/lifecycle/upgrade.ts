@@ -4,6 +4,7 @@ import type { Provider } from '../../provider/types.js';
 import { runStep, type Reporter } from '../../reporter.js';
 import { distributionContext, loadCluster, type LoadedCluster } from '../context.js';
 import { withClusterLock } from '../lock.js';
+import { refreshBox } from './box.js';
 import { readSpecLabel } from './observe.js';
 import { forEachBounded } from '../../parallel.js';
 import { waitUntilReady } from '../kubernetes/wait-ready.js';
@@ -88,7 +89,7 @@ export async function upgradeCluster(options: UpgradeOptions): Promise<UpgradeRe
     for (const [index, server] of servers.entries()) {
       throwIfAborted(signal);
       await runStep(reporter, `upgrade ${server.name} to ${to}`, async (progress) => {
-        const stepContext = distributionContext(cluster, cluster.machines, { progress, reporter });
+        const stepContext = distributionContext(cluster, cluster.machines, { progress, reporter, controlPlaneUp: () => refreshBox(cluster, cluster.machines) });
         if (!(await steps.controlPlaneRuns(stepContext, server, to))) {
           progress.update(index === 0 ? 'kubeadm upgrade apply' : 'kubeadm upgrade node');
           await steps.upgradeControlPlane(stepContext, server, index === 0, to);
@@ -103,7 +104,7 @@ export async function upgradeCluster(options: UpgradeOptions): Promise<UpgradeRe
     for (const worker of workers) {
       throwIfAborted(signal);
       await runStep(reporter, `upgrade ${worker.name} to ${to}`, async (progress) => {
-        const stepContext = distributionContext(cluster, cluster.machines, { progress, reporter });
+        const stepContext = distributionContext(cluster, cluster.machines, { progress, reporter, controlPlaneUp: () => refreshBox(cluster, cluster.machines) });
         if (await behind(worker)) {
           progress.update('drain');
           await steps.drain(stepContext, worker);
