@@ -6,7 +6,8 @@ import { registryEndpoints, type RegistryEndpoints } from '../registry/index.js'
 import type { DistributionName } from '../spec/schema.js';
 import { contextOf, distributionContext, observedSubnet, type LoadedCluster } from './context.js';
 import { clusterNames } from '../names.js';
-import { apiServerUrl, kubernetesNodes, userKubeconfig, type KubernetesNodeInfo } from './kubernetes/api-ready.js';
+import { kubernetesNodes, type KubernetesNodeInfo } from './kubernetes/api-ready.js';
+import { apiServerUrl, userKubeconfig } from './kubernetes/user-kubeconfig.js';
 import { addonStatuses, type AddonStatus } from './kubernetes/addons.js';
 import { clusterExists, listClusterNames, observeCluster, type ObservedCluster } from './lifecycle/observe.js';
 import { machineHealth, type SystemState } from './lifecycle/machines-booted.js';

@@ -1,6 +1,6 @@
 import { Option, type Command } from 'commander';
 import { kubeconfigOf, writeKubeconfigOf } from '../../cluster/kubernetes/kubeconfig.js';
-import type { ApiAddress } from '../../cluster/kubernetes/api-ready.js';
+import type { ApiAddress } from '../../cluster/kubernetes/user-kubeconfig.js';
 import { clusterNameArgument } from './shared.js';
 import type { Runtime } from '../runtime.js';
 

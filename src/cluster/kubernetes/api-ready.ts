@@ -1,58 +1,15 @@
-import type { CoreV1Api, V1EndpointSlice, V1Lease, V1Node, V1Pod } from '@kubernetes/client-node';
-import { parse } from 'yaml';
+import type { CoreV1Api, V1EndpointSlice, V1Node, V1Pod } from '@kubernetes/client-node';
 import type { Distribution, DistributionContext, MachineRef } from '../../distribution/index.js';
 import { KiabError } from '../../errors.js';
-import { mergeKubeconfig, mergeUserKubeconfig, singleKubeconfig } from '../../kubeconfig/index.js';
-import { LOOPBACK, type HostPorts } from '../../net/ports.js';
-import { localRegistryHostingConfigMap, type RegistryEndpoints } from '../../registry/index.js';
 import { poll } from '../../wait.js';
 import { inotifyHint } from '../../host/inotify.js';
-import type { ClusterNames } from '../../names.js';
 import { kubeClients, type KubeClients } from './kube-objects.js';
+import { releaseStaleLeases } from './stale-leases.js';
 
-export type ApiAddress = 'localhost' | 'box';
-
-export interface KubeconfigOptions {
-  /** Where to merge it; undefined leaves the user's kubeconfig alone. */
-  path?: string;
-  switchContext: boolean;
-  apiAddress: ApiAddress;
-}
-
-interface KubeconfigDocument {
-  clusters?: Array<{ name: string; cluster: Record<string, unknown> }>;
-  users?: Array<{ name: string; user: Record<string, unknown> }>;
-  contexts?: Array<{ name: string; context: Record<string, unknown> }>;
-}
-
-/**
- * Turns the admin kubeconfig of the first server into the user's: server URL on the published loopback port
- * (or the box address), and every name kiab-NAME so that merging never clobbers another cluster's entries.
+/*
+ * Whether Kubernetes is ready as its API says it (every machine a Ready node, the system pods running, the DNS
+ * Service leading to them), and the poll that waits for it. wait-ready.ts runs that wait as a command's step.
  */
-export function userKubeconfig(adminKubeconfig: string, names: ClusterNames, server: string): string {
-  const admin = parse(adminKubeconfig) as KubeconfigDocument;
-  const cluster = admin.clusters?.[0]?.cluster;
-  const user = admin.users?.[0]?.user;
-  if (!cluster || !user) throw new KiabError("the cluster's admin kubeconfig has no cluster or user entry");
-  return singleKubeconfig(names.kubeContext, { ...cluster, server }, user);
-}
-
-export function apiServerUrl(ports: HostPorts, boxIp: string, address: ApiAddress): string {
-  return address === 'box' ? `https://${boxIp}:6443` : `https://${LOOPBACK}:${ports.api}`;
-}
-
-export async function readUserKubeconfig(distribution: Distribution, context: DistributionContext, names: ClusterNames, server: string): Promise<string> {
-  const admin = await distribution.adminKubeconfig(context);
-  if (!admin) throw new KiabError(`cluster ${names.cluster} has no kubeconfig yet`, { hint: `run \`kiab up ${names.cluster}\` to finish it` });
-  return userKubeconfig(admin, names, server);
-}
-
-export async function writeUserKubeconfig(kubeconfig: string, options: KubeconfigOptions): Promise<string> {
-  const document = parse(kubeconfig) as never;
-  if (options.path === undefined) return mergeUserKubeconfig(document, { switchContext: options.switchContext });
-  await mergeKubeconfig(options.path, document, { switchContext: options.switchContext });
-  return options.path;
-}
 
 /** The cluster DNS Service in kube-system, as kubeadm and k3s both name it. */
 const DNS_SERVICE = 'kube-dns';
@@ -123,39 +80,6 @@ export function dnsProblem(slices: V1EndpointSlice[], runningPods: V1Pod[]): str
   const ready = slices.flatMap((slice) => slice.endpoints.filter((endpoint) => endpoint.conditions?.ready !== false).flatMap((endpoint) => endpoint.addresses));
   if (ready.length === 0 || ready.some((address) => !podIps.has(address))) return 'waiting for the DNS Service to lead to the running CoreDNS';
   return undefined;
-}
-
-/**
- * The kube-system leases nobody renewed since `since`, with the version to delete them at. After a restore
- * every holder of such a lease is gone (every machine was made anew), yet a new controller manager or
- * scheduler would wait for the remembered lease to expire (15 s) before it acts: until then no endpoint is
- * updated and no pod scheduled, so CoreDNS stays unreachable through its Service.
- */
-export function staleLeases(leases: V1Lease[], since: Date): Array<{ name: string; resourceVersion: string }> {
-  return leases
-    .filter((lease) => lease.spec?.holderIdentity && lease.spec.renewTime !== undefined && new Date(lease.spec.renewTime).getTime() < since.getTime())
-    .map((lease) => ({ name: lease.metadata?.name ?? '', resourceVersion: lease.metadata?.resourceVersion ?? '' }))
-    .filter((lease) => lease.name && lease.resourceVersion);
-}
-
-/**
- * Deletes the stale leases (see staleLeases), each only at the version seen: one a new holder took meanwhile
- * stays. True once the API answered the listing.
- */
-async function releaseStaleLeases(api: KubeClients['coordination'], since: Date): Promise<boolean> {
-  let leases: V1Lease[];
-  try {
-    leases = (await api.listNamespacedLease({ namespace: 'kube-system' })).items;
-  } catch {
-    return false;
-  }
-  await Promise.all(
-    staleLeases(leases, since).map(({ name, resourceVersion }) =>
-      // A lease already gone or taken over is what we wanted, or what we must leave.
-      api.deleteNamespacedLease({ name, namespace: 'kube-system', body: { preconditions: { resourceVersion } } }).catch(() => undefined),
-    ),
-  );
-  return true;
 }
 
 /** Machines whose node is not Ready, or (with `since`) has not said it is since then (see kubernetesProblem). */
@@ -268,16 +192,5 @@ async function firstNotReady(api: CoreV1Api, machines: MachineRef[]): Promise<Ma
     return machines.find((machine) => !ready.has(machine.name)) ?? machines[0];
   } catch {
     return machines.find((machine) => machine.role === 'server');
-  }
-}
-
-/** KEP-1755: publishes where the registry is, so Tilt, Skaffold and friends find it themselves. */
-export async function publishLocalRegistry(kubeconfig: string, endpoints: RegistryEndpoints): Promise<void> {
-  const api = (await kubeClients(kubeconfig)).core;
-  const body = localRegistryHostingConfigMap(endpoints) as { metadata: { name: string; namespace: string }; data: Record<string, string> };
-  try {
-    await api.replaceNamespacedConfigMap({ name: body.metadata.name, namespace: body.metadata.namespace, body });
-  } catch {
-    await api.createNamespacedConfigMap({ namespace: body.metadata.namespace, body });
   }
 }

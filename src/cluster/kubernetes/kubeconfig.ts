@@ -3,7 +3,7 @@ import { removeUserKubeconfigEntries } from '../../kubeconfig/index.js';
 import { clusterNames } from '../../names.js';
 import type { Provider } from '../../provider/types.js';
 import { loadCluster } from '../context.js';
-import { writeUserKubeconfig, type ApiAddress } from './api-ready.js';
+import { writeUserKubeconfig, type ApiAddress } from './user-kubeconfig.js';
 import { clusterKubeconfig } from './wait-ready.js';
 
 /** `kiab kubeconfig`: the cluster's kubeconfig with the API at the published loopback port or at the box. */

@@ -3,15 +3,9 @@ import { boxAddress } from '../../net/addresses.js';
 import { runStep, type Reporter } from '../../reporter.js';
 import { ensureAddons, wantedAddons } from './addons.js';
 import { distributionContext, type ClusterContext } from '../context.js';
-import {
-  apiServerUrl,
-  publishLocalRegistry,
-  readUserKubeconfig,
-  waitForKubernetes,
-  writeUserKubeconfig,
-  type ApiAddress,
-  type KubeconfigOptions,
-} from './api-ready.js';
+import { waitForKubernetes } from './api-ready.js';
+import { publishLocalRegistry } from './local-registry.js';
+import { apiServerUrl, readUserKubeconfig, writeUserKubeconfig, type ApiAddress, type KubeconfigOptions } from './user-kubeconfig.js';
 import { clusterRegistry } from '../lifecycle/topology.js';
 
 /** The cluster's kubeconfig as the user gets it: the API at the published loopback port (kiab's own use) or at the box. */

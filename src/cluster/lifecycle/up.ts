@@ -11,7 +11,7 @@ import { effectiveSpec, withResolvedVersion } from './existing.js';
 import { refreshBox } from './box.js';
 import { ensureBox, ensureNetwork, planPorts } from './foundation.js';
 import { ensureClusterImages } from './images.js';
-import type { KubeconfigOptions } from '../kubernetes/api-ready.js';
+import type { KubeconfigOptions } from '../kubernetes/user-kubeconfig.js';
 import { withClusterLock } from '../lock.js';
 import { ensureMachinesCreated, ensureMachinesRunning, startMachines, waitForMachines } from './machines.js';
 import { observeCluster } from './observe.js';
