@@ -28,3 +28,8 @@ export async function run(provider: Provider, machine: string, command: string[]
     ...(hint === undefined ? {} : { hint }),
   });
 }
+
+/** Whether `path` exists in the machine. */
+export async function fileExists(provider: Provider, machine: string, path: string): Promise<boolean> {
+  return (await tryRun(provider, machine, ['test', '-e', path])).exitCode === 0;
+}

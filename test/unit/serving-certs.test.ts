@@ -2,8 +2,17 @@ import 'reflect-metadata';
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { Pkcs10CertificateRequestGenerator, SubjectAlternativeNameExtension } from '@peculiar/x509';
-import { issuedTo, KUBELET_SERVING_SIGNER, requestsToApprove, type SigningRequest } from '../../src/distribution/kubeadm/serving-certs.js';
+import { KUBECTL } from '../../src/distribution/kubeadm/config.js';
+import {
+  approveServingCertificates,
+  issuedTo,
+  KUBELET_SERVING_CERT,
+  KUBELET_SERVING_SIGNER,
+  requestsToApprove,
+  type SigningRequest,
+} from '../../src/distribution/kubeadm/serving-certs.js';
 import type { MachineRef } from '../../src/distribution/types.js';
+import { FakeProvider } from '../fakes/provider.js';
 
 const worker: MachineRef = { name: 'kiab-dev-worker-0', role: 'worker', index: 0, ip: '172.28.0.50' };
 const other: MachineRef = { name: 'kiab-dev-worker-1', role: 'worker', index: 1, ip: '172.28.0.51' };
@@ -88,5 +97,46 @@ describe('kubelet serving certificate approval', () => {
       issued(await request('csr-client', { node: other.name, signer: 'kubernetes.io/kube-apiserver-client-kubelet' })),
     ];
     assert.deepEqual(issuedTo(requests), [worker.name]);
+  });
+});
+
+describe('kubelet serving certificate approval loop', () => {
+  const server: MachineRef = { name: 'kiab-dev-server-0', role: 'server', index: 0, ip: '172.28.0.10' };
+
+  /** Running machines whose `kubectl get csr` answers `listings` in turn (the last one from then on); approvals are recorded. */
+  async function cluster(listings: SigningRequest[][], options: { certificateHeld: boolean }): Promise<{ provider: FakeProvider; approved: string[][] }> {
+    const provider = new FakeProvider({ images: ['node'] });
+    for (const machine of [server, worker]) {
+      await provider.createContainer({ name: machine.name, hostname: machine.name, image: 'node', kind: 'machine', labels: {}, volumes: [], publish: [] });
+      await provider.startContainer(machine.name);
+      provider.onExec(machine.name, `test -e ${KUBELET_SERVING_CERT}`, { exitCode: options.certificateHeld ? 0 : 1 });
+    }
+    let round = 0;
+    provider.onExec(server.name, [...KUBECTL, 'get', 'csr'].join(' '), () => ({
+      stdout: JSON.stringify({ items: listings[Math.min(round++, listings.length - 1)] }),
+    }));
+    const approved: string[][] = [];
+    provider.onExec(server.name, [...KUBECTL, 'certificate', 'approve'].join(' '), (command) => {
+      approved.push(command.slice(KUBECTL.length + 2));
+      return {};
+    });
+    return { provider, approved };
+  }
+
+  it("approves a machine's request, then ends once the certificate is issued and on the machine", async () => {
+    const pending = await request('csr-good');
+    const issued: SigningRequest = { ...pending, status: { conditions: [{ type: 'Approved' }], certificate: 'LS0t' } };
+    const { provider, approved } = await cluster([[pending], [issued]], { certificateHeld: true });
+    await approveServingCertificates({ provider, deadline: Date.now() + 10_000 }, server, [worker]);
+    assert.deepEqual(approved, [['csr-good']]);
+  });
+
+  it('names at the deadline the machines without a certificate and the requests it would not approve', async () => {
+    const { provider, approved } = await cluster([[await request('csr-ip', { ips: [worker.ip, '172.28.0.51'] })]], { certificateHeld: false });
+    await assert.rejects(
+      approveServingCertificates({ provider, deadline: Date.now() + 600 }, server, [worker]),
+      /the kubelets of kiab-dev-worker-0 got no serving certificate; kiab did not approve csr-ip \(names that are not kiab-dev-worker-0's: 172\.28\.0\.51\)/,
+    );
+    assert.deepEqual(approved, []);
   });
 });

@@ -5,8 +5,7 @@ import { importImageArchives } from '../../assets/images.js';
 import { isAbort, KiabError, throwIfAborted, UsageError } from '../../errors.js';
 import { goOnPath } from '../../host/go.js';
 import { inotifyHint } from '../../host/inotify.js';
-import { poll } from '../../wait.js';
-import { run, tryRun } from '../../provider/run.js';
+import { fileExists, run, tryRun } from '../../provider/run.js';
 import type { Provider } from '../../provider/types.js';
 import { deleteNode, drainNode, firstServer, remainingServer } from '../nodes.js';
 import type { Distribution, DistributionContext, MachineRef, PreflightRequest } from '../types.js';
@@ -33,17 +32,13 @@ import {
 } from './config.js';
 import { CNI_CONFIG_PATH, cniConfig, POD_ROUTES_PATH, podRoutes } from './network.js';
 import { resolveRelease } from './releases.js';
+import { approveServingCertificates } from './serving-certs.js';
 import { settleKubeadm } from './settle.js';
 import { kubeadmUpgrade } from './upgrade.js';
-import { issuedTo, KUBELET_SERVING_CERT, requestsToApprove, type SigningRequest } from './serving-certs.js';
 
 const CONFIG_DIR = '/etc/kiab';
 const CLUSTER_CA = '/etc/kubernetes/pki/ca.crt';
 const ETCD_DATA_DIR = '/var/lib/etcd';
-
-async function fileExists(provider: Provider, machine: string, path: string): Promise<boolean> {
-  return (await tryRun(provider, machine, ['test', '-e', path])).exitCode === 0;
-}
 
 function facts(context: DistributionContext): ClusterFacts {
   return {
@@ -230,54 +225,6 @@ async function cachedOrPulled({ spec, provider, reporter, signal }: PreflightReq
       cause: error,
     });
   }
-}
-
-/**
- * Approves the kubelet serving certificate requests of `machines` that ask for exactly their own name and
- * address (see serving-certs.ts), until every one of them holds its certificate. It may start before some
- * machines have joined: a round costs one request listing until a machine's certificate is issued, and only
- * then is its file looked for. A request kiab will not approve is left for the user to see, and named at
- * the deadline.
- */
-async function approveServingCertificates(context: DistributionContext, control: MachineRef, machines: MachineRef[], signal = context.signal): Promise<void> {
-  let refused: Awaited<ReturnType<typeof requestsToApprove>>['refused'] = [];
-  let lacking: MachineRef[] = machines;
-  // A kubelet may hold a certificate whose request is long gone (issued ones are cleaned up after an hour):
-  // the first look at the files takes every machine.
-  let firstLook = true;
-  await poll(
-    async () => {
-      const listed = await tryRun(context.provider, control.name, [...KUBECTL, 'get', 'csr', '-o', 'json']);
-      if (listed.exitCode !== 0) return undefined;
-      const requests = (JSON.parse(listed.stdout) as { items: SigningRequest[] }).items;
-      const decision = await requestsToApprove(requests, lacking);
-      refused = decision.refused;
-      if (decision.approve.length > 0) {
-        await run(context.provider, control.name, [...KUBECTL, 'certificate', 'approve', ...decision.approve], {
-          what: 'approving kubelet serving certificates',
-        });
-        return undefined;
-      }
-      // An issued certificate may be an earlier machine's of the same name: the file on the machine decides.
-      const issued = new Set(issuedTo(requests));
-      const held = await Promise.all(
-        lacking.map(async (machine) => (firstLook || issued.has(machine.name)) && (await fileExists(context.provider, machine.name, KUBELET_SERVING_CERT))),
-      );
-      firstLook = false;
-      lacking = lacking.filter((_, index) => !held[index]);
-      return lacking.length === 0 ? true : undefined;
-    },
-    {
-      interval: 500,
-      deadline: context.deadline,
-      ...(signal ? { signal } : {}),
-      timeout: () =>
-        new KiabError(
-          `the kubelets of ${lacking.map((machine) => machine.name).join(', ')} got no serving certificate${refused.length ? `; kiab did not approve ${refused.map((entry) => `${entry.name} (${entry.reason})`).join(', ')}` : ''}`,
-          { hint: `see the requests with \`kubectl get csr\` and the kubelet with \`kiab exec NODE -- journalctl -u kubelet\`` },
-        ),
-    },
-  );
 }
 
 /**

@@ -1,5 +1,9 @@
+import { KiabError } from '../../errors.js';
 import { readCertificateRequest } from '../../pki/index.js';
-import type { MachineRef } from '../types.js';
+import { fileExists, run, tryRun } from '../../provider/run.js';
+import { poll } from '../../wait.js';
+import type { DistributionContext, MachineRef } from '../types.js';
+import { KUBECTL } from './config.js';
 
 export const KUBELET_SERVING_SIGNER = 'kubernetes.io/kubelet-serving';
 /** Where a kubelet keeps the serving certificate it was issued (kubelet's own file name). */
@@ -67,4 +71,57 @@ export function issuedTo(requests: readonly SigningRequest[]): string[] {
   return requests
     .filter((request) => request.spec.signerName === KUBELET_SERVING_SIGNER && request.status?.certificate && request.spec.username?.startsWith(prefix))
     .map((request) => request.spec.username!.slice(prefix.length));
+}
+
+/**
+ * Approves the kubelet serving certificate requests of `machines` that ask for exactly their own name and
+ * address (see refusal above), until every one of them holds its certificate. It may start before some
+ * machines have joined: a round costs one request listing until a machine's certificate is issued, and only
+ * then is its file looked for. A request kiab will not approve is left for the user to see, and named at
+ * the deadline.
+ */
+export async function approveServingCertificates(
+  context: Pick<DistributionContext, 'provider' | 'deadline' | 'signal'>,
+  control: MachineRef,
+  machines: MachineRef[],
+  signal = context.signal,
+): Promise<void> {
+  let refused: Awaited<ReturnType<typeof requestsToApprove>>['refused'] = [];
+  let lacking: MachineRef[] = machines;
+  // A kubelet may hold a certificate whose request is long gone (issued ones are cleaned up after an hour):
+  // the first look at the files takes every machine.
+  let firstLook = true;
+  await poll(
+    async () => {
+      const listed = await tryRun(context.provider, control.name, [...KUBECTL, 'get', 'csr', '-o', 'json']);
+      if (listed.exitCode !== 0) return undefined;
+      const requests = (JSON.parse(listed.stdout) as { items: SigningRequest[] }).items;
+      const decision = await requestsToApprove(requests, lacking);
+      refused = decision.refused;
+      if (decision.approve.length > 0) {
+        await run(context.provider, control.name, [...KUBECTL, 'certificate', 'approve', ...decision.approve], {
+          what: 'approving kubelet serving certificates',
+        });
+        return undefined;
+      }
+      // An issued certificate may be an earlier machine's of the same name: the file on the machine decides.
+      const issued = new Set(issuedTo(requests));
+      const held = await Promise.all(
+        lacking.map(async (machine) => (firstLook || issued.has(machine.name)) && (await fileExists(context.provider, machine.name, KUBELET_SERVING_CERT))),
+      );
+      firstLook = false;
+      lacking = lacking.filter((_, index) => !held[index]);
+      return lacking.length === 0 ? true : undefined;
+    },
+    {
+      interval: 500,
+      deadline: context.deadline,
+      ...(signal ? { signal } : {}),
+      timeout: () =>
+        new KiabError(
+          `the kubelets of ${lacking.map((machine) => machine.name).join(', ')} got no serving certificate${refused.length ? `; kiab did not approve ${refused.map((entry) => `${entry.name} (${entry.reason})`).join(', ')}` : ''}`,
+          { hint: `see the requests with \`kubectl get csr\` and the kubelet with \`kiab exec NODE -- journalctl -u kubelet\`` },
+        ),
+    },
+  );
 }
