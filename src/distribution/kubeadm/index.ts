@@ -5,6 +5,8 @@ import { importImageArchives } from '../../assets/images.js';
 import { isAbort, KiabError, throwIfAborted, UsageError } from '../../errors.js';
 import { goOnPath } from '../../host/go.js';
 import { inotifyHint } from '../../host/inotify.js';
+import { forEachBounded } from '../../parallel.js';
+import { settleAll } from '../../settle.js';
 import { fileExists, run, tryRun } from '../../provider/run.js';
 import type { Provider } from '../../provider/types.js';
 import { deleteNode, drainNode, firstServer, remainingServer } from '../nodes.js';
@@ -228,6 +230,83 @@ async function cachedOrPulled({ spec, provider, reporter, signal }: PreflightReq
 }
 
 /**
+ * Joins control-plane members one at a time (etcd grows by one member at a time), each one's kube-proxy
+ * starting beside the next join. A failure is thrown once that start and the later joins have settled.
+ */
+async function joinServers(context: DistributionContext, control: MachineRef, servers: MachineRef[]): Promise<void> {
+  const [server, ...rest] = servers;
+  if (!server) return;
+  throwIfAborted(context.signal);
+  context.progress(`joining ${server.name}`);
+  await joinMachine(context, server, control);
+  await settleAll([startKubeProxy(context, server), joinServers(context, control, rest)]);
+}
+
+/** Joins the machines not in yet: the servers one by one, then the workers together once their images are in. */
+async function joinPending(context: DistributionContext, control: MachineRef, pending: MachineRef[], workerImages: Promise<unknown>): Promise<void> {
+  await joinServers(
+    context,
+    control,
+    pending.filter((machine) => machine.role === 'server'),
+  );
+  throwIfAborted(context.signal);
+  const workers = pending.filter((machine) => machine.role === 'worker');
+  if (workers.length) context.progress(`joining ${workers.length} workers`);
+  await workerImages;
+  await Promise.all(
+    workers.map(async (worker) => {
+      await joinMachine(context, worker, control);
+      await startKubeProxy(context, worker);
+    }),
+  );
+  context.progress('starting kube-proxy, approving kubelet serving certificates');
+}
+
+/**
+ * Everything of install after the servers' images: a kubeadm a killed run left is awaited, pod routes are
+ * written, the control plane is initialised (once) and announced, and every machine not in yet joins.
+ */
+async function setUpCluster(context: DistributionContext, servers: MachineRef[], workerImages: Promise<unknown>): Promise<void> {
+  const { provider, machines } = context;
+  await Promise.all(
+    machines.map(async (machine) => {
+      await settleKubeadm(context, machine);
+      await removeLeftSecrets(context, machine);
+    }),
+  );
+  context.progress('writing pod routes');
+  await writeRoutes(context);
+  // Ctrl-C is taken between phases, never inside a kubeadm run: a half-run kubeadm is what convergence cannot repair.
+  throwIfAborted(context.signal);
+  let control = await controlServer(context);
+  if (!control) {
+    control = firstServer(context);
+    context.progress(`kubeadm init on ${control.name}`);
+    await initFirstServer(context, control, servers.length > 1 ? randomBytes(32).toString('hex') : undefined);
+  }
+  await context.controlPlaneUp();
+  await grantKubeProxyRole(context, control);
+  const pending: MachineRef[] = [];
+  for (const machine of machines) if (machine.name !== control.name && !(await isJoined(provider, machine))) pending.push(machine);
+  const joined = machines.filter((machine) => !pending.includes(machine));
+  // Serving certificates are approved beside the joins as the kubelets ask, and every machine already in gets
+  // its kube-proxy now (redone on every run: a run killed after kubeadm would otherwise leave a node without
+  // it for good); each machine that joins gets its own as soon as it is in. Side by side, the first failure
+  // stops the others (a failed join stops the approvals, which would otherwise poll on until the deadline)
+  // and is the one thrown.
+  await forEachBounded<(signal: AbortSignal) => Promise<void>>(
+    [
+      (signal) => approveServingCertificates(context, control, machines, signal),
+      (signal) => joinPending({ ...context, signal }, control, pending, workerImages),
+      ...joined.map((machine) => () => startKubeProxy(context, machine)),
+    ],
+    joined.length + 2,
+    (task, signal) => task(signal),
+    context.signal,
+  );
+}
+
+/**
  * Upstream Kubernetes set up by kubeadm, with binaries and images from kiab's verified asset cache (built
  * from the Go modules or downloaded) so that no pull leaves the cluster.
  */
@@ -274,78 +353,28 @@ export const kubeadmDistribution: Distribution = {
     { path: POD_ROUTES_PATH, content: podRoutes(machine, context.machines) },
   ],
   install: async (context) => {
-    const { provider, machines } = context;
-    const servers = machines.filter((machine) => machine.role === 'server');
+    const servers = context.machines.filter((machine) => machine.role === 'server');
+    const workers = context.machines.filter((machine) => machine.role === 'worker');
     // Only the servers' images stand before kubeadm init, so they go in alone (a small host's CPU is theirs);
-    // the workers' (pause and CoreDNS) go in while kubeadm init runs and are awaited before the workers join.
-    // A failure is kept for that moment, not left unhandled.
+    // the workers' (pause and CoreDNS) go in beside the rest, and the workers join once they are in.
     context.progress(`importing images into ${servers.length === 1 ? 'the server' : `${servers.length} servers`}`);
     await Promise.all(servers.map((machine) => importImages(context, machine)));
-    const workerImports = Promise.all(machines.filter((machine) => machine.role === 'worker').map((machine) => importImages(context, machine)));
-    workerImports.catch(() => undefined);
-    await Promise.all(
-      machines.map(async (machine) => {
-        await settleKubeadm(context, machine);
-        await removeLeftSecrets(context, machine);
-      }),
-    );
-    context.progress('writing pod routes');
-    await writeRoutes(context);
-    // Ctrl-C is taken between phases, never inside a kubeadm run: a half-run kubeadm is what convergence cannot repair.
+    // forEachBounded starts no lane once interrupted: checked first, so the imports always have the lane that awaits them.
     throwIfAborted(context.signal);
-    let control = await controlServer(context);
-    if (!control) {
-      control = firstServer(context);
-      context.progress(`kubeadm init on ${control.name}`);
-      await initFirstServer(context, control, servers.length > 1 ? randomBytes(32).toString('hex') : undefined);
-    }
-    await context.controlPlaneUp();
-    await grantKubeProxyRole(context, control);
-    const pending: MachineRef[] = [];
-    for (const machine of machines) if (machine.name !== control.name && !(await isJoined(provider, machine))) pending.push(machine);
-    // Every machine gets its kube-proxy as soon as it has joined (redone on every run: a run killed after
-    // kubeadm would otherwise leave a node without it for good), and serving certificates are approved
-    // beside the joins as the kubelets ask; both are awaited once every machine has joined. A failed join
-    // stops the approvals, which would otherwise poll on until the deadline.
-    const stopApprovals = new AbortController();
-    const approvals = approveServingCertificates(
-      context,
-      control,
-      machines,
-      context.signal ? AbortSignal.any([context.signal, stopApprovals.signal]) : stopApprovals.signal,
+    const workerImages = settleAll(workers.map((machine) => importImages(context, machine)));
+    // Side by side: a failed import stops the set-up between two of its phases, a failed set-up is thrown once
+    // the imports have settled; the first failure is the one thrown (see forEachBounded).
+    await forEachBounded<(signal: AbortSignal) => Promise<void>>(
+      [
+        async () => {
+          await workerImages;
+        },
+        (signal) => setUpCluster({ ...context, signal }, servers, workerImages),
+      ],
+      2,
+      (lane, signal) => lane(signal),
+      context.signal,
     );
-    approvals.catch(() => undefined);
-    // Each is awaited below; until then a failure is kept for that moment, not left unhandled (a join may throw first).
-    const proxies: Array<Promise<void>> = [];
-    const startProxy = (machine: MachineRef): void => {
-      const started = startKubeProxy(context, machine);
-      started.catch(() => undefined);
-      proxies.push(started);
-    };
-    for (const machine of machines) if (!pending.includes(machine)) startProxy(machine);
-    try {
-      // Control-plane members join one at a time (etcd grows by one member at a time); workers together.
-      for (const server of pending.filter((machine) => machine.role === 'server')) {
-        throwIfAborted(context.signal);
-        context.progress(`joining ${server.name}`);
-        await joinMachine(context, server, control);
-        startProxy(server);
-      }
-      throwIfAborted(context.signal);
-      const workers = pending.filter((machine) => machine.role === 'worker');
-      if (workers.length) context.progress(`joining ${workers.length} workers`);
-      await workerImports;
-      await Promise.all(
-        workers.map(async (worker) => {
-          await joinMachine(context, worker, control);
-          await startKubeProxy(context, worker);
-        }),
-      );
-      context.progress('starting kube-proxy, approving kubelet serving certificates');
-      await Promise.all([...proxies, approvals]);
-    } finally {
-      stopApprovals.abort();
-    }
   },
   join: async (context, machine) => {
     await importImages(context, machine);
