@@ -4,6 +4,7 @@ import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { describe, it } from 'node:test';
 import { extract, pack } from 'tar-stream';
 import { localBuildName, writeRenamedArchive } from '../../src/assets/local-builds.js';
@@ -30,7 +31,7 @@ async function entries(path: string): Promise<Record<string, string>> {
       next();
     });
   });
-  await new Promise((resolve, reject) => createReadStream(path).pipe(reader).on('finish', resolve).on('error', reject));
+  await pipeline(createReadStream(path), reader);
   return found;
 }
 

@@ -2,6 +2,7 @@ import type { MachineRef } from '../../distribution/index.js';
 import { KiabError, throwIfAborted, UsageError } from '../../errors.js';
 import type { Provider } from '../../provider/types.js';
 import { runStep, type Reporter } from '../../reporter.js';
+import { parseDuration } from '../../spec/duration.js';
 import { distributionContext, loadCluster, type LoadedCluster } from '../context.js';
 import { withClusterLock } from '../lock.js';
 import { refreshBox } from './box.js';
@@ -35,6 +36,11 @@ export interface UpgradeResult {
 
 /** The snapshot an upgrade from `version` takes first. */
 export const preUpgradeSnapshot = (version: string): string => `pre-upgrade-${version}`;
+
+/** Each machine's step gets the spec's whole `wait`: an upgrade of many machines takes longer than one wait. */
+function forOneMachine(cluster: LoadedCluster): LoadedCluster {
+  return { ...cluster, deadline: Date.now() + (parseDuration(cluster.spec.wait) ?? 300_000) };
+}
 
 /** Every machine must run: an upgrade changes each, and a stopped one would be left behind. */
 function requireRunning(cluster: LoadedCluster): void {
@@ -85,11 +91,13 @@ export async function upgradeCluster(options: UpgradeOptions): Promise<UpgradeRe
     );
 
     /** After each machine: the API answers through the box, every node Ready (the upgrade goes on only from a healthy cluster). */
-    const healthy = (progress: (detail: string) => void): Promise<unknown> => waitUntilReady(cluster, cluster.machines, progress, { healthyLooks: 1 });
+    const healthy = (step: LoadedCluster, progress: (detail: string) => void): Promise<unknown> =>
+      waitUntilReady(step, step.machines, progress, { healthyLooks: 1 });
     for (const [index, server] of servers.entries()) {
       throwIfAborted(signal);
+      const step = forOneMachine(cluster);
       await runStep(reporter, `upgrade ${server.name} to ${to}`, async (progress) => {
-        const stepContext = distributionContext(cluster, cluster.machines, { progress, reporter, controlPlaneUp: () => refreshBox(cluster, cluster.machines) });
+        const stepContext = distributionContext(step, step.machines, { progress, reporter, controlPlaneUp: () => refreshBox(step, step.machines) });
         if (!(await steps.controlPlaneRuns(stepContext, server, to))) {
           progress.update(index === 0 ? 'kubeadm upgrade apply' : 'kubeadm upgrade node');
           await steps.upgradeControlPlane(stepContext, server, index === 0, to);
@@ -98,13 +106,14 @@ export async function upgradeCluster(options: UpgradeOptions): Promise<UpgradeRe
           progress.update('new kubelet');
           await steps.upgradeNodeAgent(stepContext, server, to);
         }
-        await healthy((detail) => progress.update(detail));
+        await healthy(step, (detail) => progress.update(detail));
       });
     }
     for (const worker of workers) {
       throwIfAborted(signal);
+      const step = forOneMachine(cluster);
       await runStep(reporter, `upgrade ${worker.name} to ${to}`, async (progress) => {
-        const stepContext = distributionContext(cluster, cluster.machines, { progress, reporter, controlPlaneUp: () => refreshBox(cluster, cluster.machines) });
+        const stepContext = distributionContext(step, step.machines, { progress, reporter, controlPlaneUp: () => refreshBox(step, step.machines) });
         if (await behind(worker)) {
           progress.update('drain');
           await steps.drain(stepContext, worker);
@@ -113,7 +122,7 @@ export async function upgradeCluster(options: UpgradeOptions): Promise<UpgradeRe
         }
         // Also after a run killed between the kubelet's restart and this.
         await steps.uncordon(stepContext, worker);
-        await healthy((detail) => progress.update(detail));
+        await healthy(step, (detail) => progress.update(detail));
       });
     }
     await recordVersion(provider, cluster.names, madeWith, to);
