@@ -1,11 +1,13 @@
 import assert from 'node:assert/strict';
-import { readFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
 import { observeCluster } from '../../src/cluster/lifecycle/observe.js';
 import { withResolvedVersion } from '../../src/cluster/lifecycle/existing.js';
 import { deleteCluster } from '../../src/cluster/lifecycle/delete.js';
 import { recordedVersion, recordVersion } from '../../src/cluster/lifecycle/version-record.js';
+import { kubeadmNodeImage, MACHINE_BINARIES } from '../../src/distribution/kubeadm/assets.js';
 import { DEFAULT_KUBEADM_VERSION, KUBERNETES_RELEASES, resolveRelease } from '../../src/distribution/kubeadm/releases.js';
 import { kubeadmUpgrade } from '../../src/distribution/kubeadm/upgrade.js';
 import { UsageError } from '../../src/errors.js';
@@ -136,5 +138,40 @@ describe('the version record', () => {
     });
     assert.equal(recordedVersion([record('v1.36.3', 1), record('v1.37.2', 2)]), 'v1.37.2');
     assert.equal(recordedVersion([record('v1.37.2', 2), record('v1.36.3', 1)]), 'v1.37.2');
+  });
+});
+
+describe("a release's node image", () => {
+  it("names that release's pause image as containerd's sandbox, so pods start with nothing pulled", async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'kiab-node-image-'));
+    await mkdir(join(dir, 'bin'));
+    for (const binary of MACHINE_BINARIES) await writeFile(join(dir, 'bin', binary), binary);
+    const plan = (pause: string) =>
+      kubeadmNodeImage('v1.37.2', 'kiab/node:x', dir, {
+        distribution: 'kubeadm',
+        version: 'v1.37.2',
+        arch: 'amd64',
+        source: 'build',
+        createdAt: '',
+        images: { 'images/pause.tar': pause },
+        files: {},
+      });
+    const recipe = (await plan('registry.k8s.io/pause:3.10.2').files()).find((file) => file.path === 'Dockerfile')?.content;
+    assert.match(String(recipe), /sed -i 's#\^\\\( \*sandbox_image = \\\)\.\*#\\1"registry\.k8s\.io\/pause:3\.10\.2"#' \/etc\/containerd\/config\.toml/);
+    assert.notEqual(plan('registry.k8s.io/pause:3.10.2').tag, plan('registry.k8s.io/pause:3.10.1').tag);
+    assert.throws(
+      () =>
+        plan('').files &&
+        kubeadmNodeImage('v1.37.2', 'kiab/node:x', dir, {
+          distribution: 'kubeadm',
+          version: 'v1.37.2',
+          arch: 'amd64',
+          source: 'build',
+          createdAt: '',
+          images: {},
+          files: {},
+        }),
+      /hold no pause image/,
+    );
   });
 });
