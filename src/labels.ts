@@ -14,6 +14,8 @@ export const LABEL = {
   spec: 'dev.kiab.spec',
   /** The published host ports as JSON, on the network and the box. */
   ports: 'dev.kiab.ports',
+  /** On a door: the added port it publishes, as JSON (src/net/added-ports.ts). */
+  port: 'dev.kiab.port',
   /** The fixed address given at creation. */
   ip: 'dev.kiab.ip',
   /** On snapshot images and volumes: the snapshot's name. */
@@ -36,7 +38,7 @@ export const LABEL = {
   recipe: 'dev.kiab.recipe',
 } as const;
 
-export type ObjectRole = 'server' | 'worker' | 'box' | 'network' | 'volume' | 'snapshot' | 'preload' | 'record';
+export type ObjectRole = 'server' | 'worker' | 'box' | 'port' | 'network' | 'volume' | 'snapshot' | 'preload' | 'record';
 export const MACHINE_ROLES = ['server', 'worker'] as const;
 export type MachineRole = (typeof MACHINE_ROLES)[number];
 

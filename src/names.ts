@@ -10,6 +10,8 @@ export interface ClusterNames {
   network: string;
   box: string;
   registryVolume: string;
+  /** The door that publishes an added port (src/net/added-ports.ts). */
+  door(hostPort: number, protocol: string): string;
   /** The kubeconfig context, cluster and user entries, and the name Kubernetes gives the cluster. */
   kubeContext: string;
   machine(role: MachineRole, index: number): string;
@@ -29,6 +31,7 @@ export function clusterNames(cluster: string): ClusterNames {
     network: prefix,
     box: `${prefix}-box`,
     registryVolume: `${prefix}-registry`,
+    door: (hostPort, protocol) => `${prefix}-port-${hostPort}-${protocol}`,
     kubeContext: prefix,
     machine: (role, index) => `${prefix}-${role}-${index}`,
     preloader: (role) => `${prefix}-preload-${role}`,

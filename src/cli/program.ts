@@ -11,6 +11,7 @@ import { registerExec } from './commands/exec.js';
 import { registerImage } from './commands/image.js';
 import { registerList } from './commands/list.js';
 import { registerNode } from './commands/node.js';
+import { registerPort } from './commands/port.js';
 import { registerRegistry } from './commands/registry.js';
 import { registerSnapshot } from './commands/snapshot.js';
 import { registerStatus } from './commands/status.js';
@@ -47,6 +48,7 @@ export function buildProgram(runtime: Runtime): Command {
   registerDelete(program, runtime);
   registerUpgrade(program, runtime);
   registerNode(program, runtime);
+  registerPort(program, runtime);
   registerExec(program, runtime);
   registerImage(program, runtime);
   registerRegistry(program, runtime);

@@ -13,7 +13,8 @@ import { clusterExists, listClusterNames, observeCluster, type ObservedCluster }
 import { machineHealth, type SystemState } from './lifecycle/machines-booted.js';
 import { machineSpecHash } from './lifecycle/topology.js';
 import { loadBalancerHealth } from './lifecycle/box.js';
-import { loadBalancerPlan, type Backend, type Balanced, type ServerHealth } from '../loadbalancer/index.js';
+import { addedPortBackends, addedPortName, loadBalancerPlan, type Backend, type ServerHealth } from '../loadbalancer/index.js';
+import type { AddedPort } from '../net/added-ports.js';
 
 export type ClusterState = 'running' | 'degraded' | 'stopped' | 'incomplete';
 
@@ -43,8 +44,9 @@ export interface PortBackend {
 }
 
 export interface PortForward {
-  name: 'api' | 'http' | 'https' | 'registry' | 'nodeports' | 'nodeports-udp';
-  /** Where the host reaches it on loopback, when published. */
+  /** The box's own ports, then each added one: `port-8080`, `port-5353-udp`. */
+  name: 'api' | 'http' | 'https' | 'registry' | 'nodeports' | 'nodeports-udp' | `port-${number}` | `port-${number}-udp`;
+  /** Where the host reaches it, when published. */
   host: string | null;
   /** Where it is on the box, reachable on the cluster network. */
   box: string;
@@ -110,6 +112,7 @@ async function nodeStatus(
 
 function portForwards(
   ports: HostPorts | undefined,
+  added: readonly AddedPort[],
   boxIp: string | null,
   nodes: NodeStatus[],
   registry: boolean,
@@ -121,7 +124,7 @@ function portForwards(
     {},
   );
   const host = (port: number | undefined): string | null => (port === undefined ? null : `${LOOPBACK}:${port}`);
-  const balanced = (name: Balanced, port: number | string, machines: Backend[]): PortBackend[] =>
+  const balanced = (name: string, port: number | string, machines: Backend[]): PortBackend[] =>
     machines.map((machine) => ({
       machine: machine.name,
       address: `${machine.ip}:${port}`,
@@ -129,7 +132,9 @@ function portForwards(
     }));
   const range = `${NODE_PORT_RANGE.first}-${NODE_PORT_RANGE.last}`;
   // The same rule as the box's refresh: the first running machine of the web set takes UDP.
-  const udp = plan.web.find((machine) => nodes.find((node) => node.name === machine.name)?.state === 'running') ?? plan.web[0];
+  const firstRunning = (machines: readonly Backend[]): Backend | undefined =>
+    machines.find((machine) => nodes.find((node) => node.name === machine.name)?.state === 'running') ?? machines[0];
+  const udp = firstRunning(plan.web);
   const forwards: PortForward[] = [
     { name: 'api', host: host(ports?.api), box: `${boxIp}:${BOX_PORT.api}`, via: 'load-balancer', backends: balanced('api', BOX_PORT.api, plan.servers) },
     { name: 'http', host: host(ports?.http), box: `${boxIp}:${BOX_PORT.http}`, via: 'load-balancer', backends: balanced('http', BOX_PORT.http, plan.web) },
@@ -144,6 +149,17 @@ function portForwards(
     },
   ];
   if (registry) forwards.push({ name: 'registry', host: host(ports?.registry), box: `${boxIp}:${BOX_PORT.registry}`, via: 'box', backends: [] });
+  const machines = nodes.map((node) => ({ name: node.name, ip: node.ip ?? '' }));
+  for (const port of added) {
+    const name = addedPortName(port) as PortForward['name'];
+    const backends = addedPortBackends(port.to, plan, machines);
+    const common = { name, host: `${port.listen}:${port.hostPort}`, box: `${boxIp}:${port.boxPort}${port.protocol === 'udp' ? '/udp' : ''}` };
+    if (port.protocol === 'tcp') forwards.push({ ...common, via: 'load-balancer', backends: balanced(name, port.targetPort, backends) });
+    else {
+      const to = firstRunning(backends);
+      forwards.push({ ...common, via: 'forward', backends: to ? [{ machine: to.name, address: `${to.ip}:${port.targetPort}`, health: 'unchecked' }] : [] });
+    }
+  }
   return forwards;
 }
 
@@ -179,7 +195,7 @@ export async function statusOf(provider: Provider, observed: ObservedCluster): P
     box: { name: names.box, state: observed.box?.state ?? 'missing', ip: boxIp },
     registry: registryEnabled && observed.ports ? registryEndpoints(names.box, observed.ports.registry) : null,
     nodes,
-    ports: portForwards(observed.ports, boxIp, nodes, registryEnabled, await balancer),
+    ports: portForwards(observed.ports, observed.added, boxIp, nodes, registryEnabled, await balancer),
     ...(view ? { kubernetes: view.kubernetes } : {}),
     ...(addons ? { addons } : {}),
   };

@@ -1,3 +1,4 @@
+import type { AddedPort, PortTarget } from '../net/added-ports.js';
 import { BOX_PORT, NODE_PORT_RANGE } from '../net/ports.js';
 import type { Directive, HaproxyConfig, HaproxySection } from './haproxy.js';
 
@@ -22,7 +23,28 @@ export interface LoadBalancerPlan {
   servers: Backend[];
   /** 80, 443 and the TCP NodePorts: every worker, or every server when there are none. */
   web: Backend[];
+  /** Added TCP ports (`kiab port add`): each listens on its box port and goes to its target port on its machines. */
+  added: AddedListener[];
   checks: LoadBalancerChecks;
+}
+
+export interface AddedListener {
+  name: string;
+  boxPort: number;
+  targetPort: number;
+  backends: Backend[];
+}
+
+/** How status, the load balancer and the forward name an added port: `port-8080`, `port-5353-udp`. */
+export function addedPortName(port: Pick<AddedPort, 'hostPort' | 'protocol'>): string {
+  return port.protocol === 'tcp' ? `port-${port.hostPort}` : `port-${port.hostPort}-udp`;
+}
+
+/** The machines an added port goes to: the same web set as 80 and 443, every server, or the one machine named. */
+export function addedPortBackends(to: PortTarget, plan: Pick<LoadBalancerPlan, 'servers' | 'web'>, machines: readonly Backend[]): Backend[] {
+  if (to === 'workers') return plan.web;
+  if (to === 'servers') return plan.servers;
+  return machines.filter((machine) => machine.name === to.machine).map(({ name, ip }) => ({ name, ip }));
 }
 
 /** The names of the balanced ports, as status reports them. */
@@ -33,11 +55,19 @@ export const STATS_SOCKET = '/run/kiab/haproxy.sock';
 /** Where kiab-box-lb saves the servers' health before a reload, for the new process to start from. */
 export const SERVER_STATE_FILE = '/run/kiab/haproxy.state';
 
-export function loadBalancerPlan(machines: ReadonlyArray<Backend & { role: string }>, checks: LoadBalancerChecks): LoadBalancerPlan {
+export function loadBalancerPlan(
+  machines: ReadonlyArray<Backend & { role: string }>,
+  checks: LoadBalancerChecks,
+  added: readonly AddedPort[] = [],
+): LoadBalancerPlan {
   const servers = machines.filter((machine) => machine.role === 'server');
   const workers = machines.filter((machine) => machine.role === 'worker');
   const pick = ({ name, ip }: Backend): Backend => ({ name, ip });
-  return { servers: servers.map(pick), web: (workers.length > 0 ? workers : servers).map(pick), checks };
+  const sets = { servers: servers.map(pick), web: (workers.length > 0 ? workers : servers).map(pick) };
+  const listeners = added
+    .filter((port) => port.protocol === 'tcp')
+    .map((port) => ({ name: addedPortName(port), boxPort: port.boxPort, targetPort: port.targetPort, backends: addedPortBackends(port.to, sets, machines) }));
+  return { ...sets, added: listeners, checks };
 }
 
 function httpCheck(path: string): Directive[] {
@@ -48,7 +78,7 @@ function httpCheck(path: string): Directive[] {
   ];
 }
 
-function listener(name: Balanced, bind: string, backend: Directive[], servers: Directive[]): HaproxySection[] {
+function listener(name: string, bind: string, backend: Directive[], servers: Directive[]): HaproxySection[] {
   return [
     {
       kind: 'frontend',
@@ -114,5 +144,14 @@ export function loadBalancerConfig(plan: LoadBalancerPlan): HaproxyConfig {
     ...listener('http', `:${BOX_PORT.http}`, [], web(BOX_PORT.http)),
     ...listener('https', `:${BOX_PORT.https}`, [], web(BOX_PORT.https)),
     ...listener('nodeports', `:${NODE_PORT_RANGE.first}-${NODE_PORT_RANGE.last}`, nodePorts ? httpCheck(nodePorts.path) : [], nodePortServers),
+    // A connection to an added port is tried on its machines in turn: a refused one is retried on the next.
+    ...plan.added.flatMap((port) =>
+      listener(
+        port.name,
+        `:${port.boxPort}`,
+        [],
+        port.backends.map((machine): Directive => ['server', machine.name, `${machine.ip}:${port.targetPort}`, 'check']),
+      ),
+    ),
   ];
 }

@@ -12,6 +12,8 @@ const WORKER_FIRST = 50;
 export const MAX_WORKER_INDEX = 149; // .50 - .199
 /** Never given to a machine: the load balancer addon's pool (src/addons/loadbalancer.ts), .200 - .250. */
 export const RESERVED_HOSTS = { first: 200, last: 250 } as const;
+/** The doors that publish added ports (src/net/added-ports.ts): the hosts no machine, box or pool takes. */
+export const DOOR_HOSTS = [3, 4, 5, 6, 7, 8, 9, 251, 252, 253, 254] as const;
 
 export interface Subnet {
   cidr: string;
@@ -31,6 +33,11 @@ export function gatewayAddress(subnet: Subnet): string {
 
 export function boxAddress(subnet: Subnet): string {
   return `${subnet.prefix}.${BOX_HOST}`;
+}
+
+/** The first door address no door in `used` holds, or undefined when every one is taken. */
+export function doorAddress(subnet: Subnet, used: ReadonlySet<string>): string | undefined {
+  return DOOR_HOSTS.map((host) => `${subnet.prefix}.${host}`).find((address) => !used.has(address));
 }
 
 export function machineAddress(subnet: Subnet, role: MachineRole, index: number): string {

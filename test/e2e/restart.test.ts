@@ -2,8 +2,9 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { openSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import { docker, eventually, kiab, kiabJson, processGone, readTcp, run, startGreeter, type StatusJson } from './helpers.js';
+import { docker, eventually, kiab, kiabJson, kiabOk, processGone, readTcp, run, startGreeter, type StatusJson } from './helpers.js';
 
 const CLUSTER = 'e2e-restart';
 
@@ -39,6 +40,14 @@ else
     it('every machine and the box come back running, with the same addresses, and the box still forwards', async () => {
       const before = await kiabJson<StatusJson>(['up', CLUSTER, '--k8s', 'none', '--workers', '2']);
       assert.equal(before.state, 'running');
+      // A port added after up is kept by its door's labels: it must come back with the engine too.
+      const added = await new Promise<number>((resolve) => {
+        const probe = createServer().listen(0, '127.0.0.1', () => {
+          const { port } = probe.address() as { port: number };
+          probe.close(() => resolve(port));
+        });
+      });
+      await kiabOk(['port', 'add', CLUSTER, `${added}:30080`]);
 
       const { pid, argv } = dockerd!;
       process.kill(pid, 'SIGTERM');
@@ -65,5 +74,7 @@ else
       // The machine rebooted, so the greeter is started anew; the forwarding rules must be back by themselves.
       await startGreeter(`kiab-${CLUSTER}-worker-0`, 30080);
       assert.equal((await eventually(() => readTcp(after.address!, 30080))).trim(), `greeting-from-kiab-${CLUSTER}-worker-0`);
+      assert.equal((await eventually(() => readTcp('127.0.0.1', added))).trim(), `greeting-from-kiab-${CLUSTER}-worker-0`);
+      assert.ok(after.ports.some((port) => port.name === `port-${added}`));
     });
   });

@@ -1,6 +1,16 @@
 import { createHash } from 'node:crypto';
 import type { Distribution, MachineRef } from '../../distribution/index.js';
-import { loadBalancerConfig, loadBalancerPlan, parseShowStat, renderHaproxy, type LoadBalancerChecks, type ServerHealth } from '../../loadbalancer/index.js';
+import {
+  addedPortBackends,
+  loadBalancerConfig,
+  loadBalancerPlan,
+  parseShowStat,
+  renderHaproxy,
+  type Backend,
+  type LoadBalancerChecks,
+  type ServerHealth,
+} from '../../loadbalancer/index.js';
+import type { AddedPort } from '../../net/added-ports.js';
 import type { ClusterNames } from '../../names.js';
 import { run, tryRun } from '../../provider/run.js';
 import type { ContainerFile, Provider } from '../../provider/types.js';
@@ -8,6 +18,7 @@ import type { ClusterContext } from '../context.js';
 import { NODE_PORT_RANGE } from '../../net/ports.js';
 import { registryConfig } from '../../registry/index.js';
 import type { ClusterSpec } from '../../spec/schema.js';
+import { readAddedPorts } from './observe.js';
 import { REGISTRY_CONFIG_PATH } from './topology.js';
 
 export const FORWARDS_PATH = '/etc/kiab/forwards';
@@ -23,16 +34,30 @@ const LB = '/usr/local/bin/kiab-box-lb';
  */
 const APPLIED_PATH = '/etc/kiab/applied.sha256';
 
-/** The UDP NodePort range goes to one machine (PROTOCOL PORTS TARGET lines, applied by kiab-box-forward). */
-export function forwardsFile(cluster: string, udpTarget: { ip: string } | undefined): string {
+/**
+ * The UDP NodePort range goes to one machine, and so does each added UDP port, from its box port to its
+ * target port (PROTOCOL PORTS TARGET lines, applied by kiab-box-forward).
+ */
+export function forwardsFile(
+  cluster: string,
+  udpTarget: { ip: string } | undefined,
+  addedUdp: ReadonlyArray<{ boxPort: number; targetPort: number; to: Backend }> = [],
+): string {
   const lines = [`# Written by kiab for cluster ${cluster}: PROTOCOL PORTS TARGET`];
   if (udpTarget) lines.push(`udp ${NODE_PORT_RANGE.first}:${NODE_PORT_RANGE.last} ${udpTarget.ip}`);
+  for (const port of addedUdp) lines.push(`udp ${port.boxPort} ${port.to.ip}:${port.targetPort}`);
   return `${lines.join('\n')}\n`;
 }
 
 /** Everything the box needs before its first start: routing, and the registry's configuration when it runs one. */
-export function boxFiles(spec: ClusterSpec, names: ClusterNames, distribution: Distribution, machines: readonly MachineRef[]): ContainerFile[] {
-  const routing = boxRoutingFiles(names, distribution, machines);
+export function boxFiles(
+  spec: ClusterSpec,
+  names: ClusterNames,
+  distribution: Distribution,
+  machines: readonly MachineRef[],
+  added: readonly AddedPort[],
+): ContainerFile[] {
+  const routing = boxRoutingFiles(names, distribution, machines, { added });
   const files = [...routing, appliedMarker(routing)];
   if (spec.registry.enabled) files.push({ path: REGISTRY_CONFIG_PATH, content: registryConfig({ proxyRemoteUrl: spec.registry.proxyRemoteUrl }) });
   return files;
@@ -43,20 +68,24 @@ export function boxRoutingFiles(
   names: ClusterNames,
   distribution: Distribution,
   machines: readonly MachineRef[],
-  options: { apiCertificateAuthority?: string | undefined; live?: ReadonlySet<string> } = {},
+  options: { apiCertificateAuthority?: string | undefined; live?: ReadonlySet<string>; added?: readonly AddedPort[] } = {},
 ): ContainerFile[] {
-  const { apiCertificateAuthority, live } = options;
+  const { apiCertificateAuthority, live, added = [] } = options;
   const checks: LoadBalancerChecks = {
     ...(distribution.health.apiPath && apiCertificateAuthority ? { api: { path: distribution.health.apiPath, caFile: API_CA_PATH } } : {}),
     ...(distribution.health.nodeProxy ? { nodePorts: distribution.health.nodeProxy } : {}),
   };
-  const plan = loadBalancerPlan(machines, checks);
+  const plan = loadBalancerPlan(machines, checks, added);
   // UDP cannot be health-checked by a TCP balancer: it keeps a DNAT to one machine, a running one when known.
-  const udpTarget = plan.web.find((machine) => live?.has(machine.name)) ?? plan.web[0];
+  const udpTargetOf = (backends: readonly Backend[]): Backend | undefined => backends.find((machine) => live?.has(machine.name)) ?? backends[0];
+  const addedUdp = added.flatMap((port) => {
+    const to = port.protocol === 'udp' ? udpTargetOf(addedPortBackends(port.to, plan, machines)) : undefined;
+    return to ? [{ boxPort: port.boxPort, targetPort: port.targetPort, to }] : [];
+  });
   return [
     ...(apiCertificateAuthority ? [{ path: API_CA_PATH, content: apiCertificateAuthority }] : []),
     { path: HAPROXY_CONFIG_PATH, content: renderHaproxy(loadBalancerConfig(plan), `Written by kiab for cluster ${names.cluster}`) },
-    { path: FORWARDS_PATH, content: forwardsFile(names.cluster, udpTarget) },
+    { path: FORWARDS_PATH, content: forwardsFile(names.cluster, udpTargetOf(plan.web), addedUdp) },
   ];
 }
 
@@ -93,13 +122,14 @@ export async function refreshBox(context: ClusterContext, machines: MachineRef[]
   const box = await provider.inspectContainer(names.box);
   if (!box) return;
   const running = box.state === 'running';
-  // Three independent reads, side by side: which machines run, the CA, and what the box applied last.
-  const [live, apiCertificateAuthority, applied] = await Promise.all([
+  // Four independent reads, side by side: which machines run, the CA, the added ports and what the box applied last.
+  const [live, apiCertificateAuthority, added, applied] = await Promise.all([
     options.allRunning ? new Set(machines.map((machine) => machine.name)) : runningMachines(provider, machines),
     currentCertificateAuthority(context, machines, running),
+    readAddedPorts(provider, names.cluster),
     running ? tryRun(provider, names.box, ['cat', APPLIED_PATH]).then((result) => result.stdout) : undefined,
   ]);
-  const files = boxRoutingFiles(names, context.distribution, machines, { apiCertificateAuthority, live });
+  const files = boxRoutingFiles(names, context.distribution, machines, { apiCertificateAuthority, live, added });
   if (!running) {
     // The box applies what it holds when it starts.
     await provider.writeFiles(names.box, [...files, appliedMarker(files)]);

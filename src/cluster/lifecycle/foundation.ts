@@ -60,6 +60,6 @@ export async function ensureBox(context: ClusterContext, observed: ObservedClust
   if (!observed.box) await provider.createContainer(boxContainerSpec(spec, names, subnet, ports));
   if (observed.box?.state === 'running') return refreshBox(context, machines, { allRunning: true });
   // Written before every start: a box left by a run killed between create and write gets its files too.
-  await provider.writeFiles(names.box, boxFiles(spec, names, context.distribution, machines));
+  await provider.writeFiles(names.box, boxFiles(spec, names, context.distribution, machines, observed.added));
   await provider.startContainer(names.box);
 }

@@ -1,5 +1,6 @@
 import { LABEL, decodeIndex, decodeJsonLabel, type MachineRole } from '../../labels.js';
 import { compareMachines } from '../../names.js';
+import { compareAddedPorts, parseAddedPort, type AddedPort } from '../../net/added-ports.js';
 import type { HostPorts } from '../../net/ports.js';
 import type { ContainerInfo, NetworkInfo, Provider, VolumeInfo } from '../../provider/types.js';
 import { clusterSpecSchema, type ClusterSpec } from '../../spec/schema.js';
@@ -19,6 +20,8 @@ export interface ObservedCluster {
   ports: HostPorts | undefined;
   box: ContainerInfo | undefined;
   machines: ObservedMachine[];
+  /** Ports added after `up`, each from its door's labels (none with `machinesOnly`). */
+  added: AddedPort[];
   volumes: VolumeInfo[];
 }
 
@@ -32,6 +35,23 @@ function parsePorts(raw: unknown): HostPorts {
 
 export function readSpecLabel(labels: Record<string, string> | undefined): ClusterSpec | undefined {
   return decodeJsonLabel(labels, LABEL.spec, (raw) => clusterSpecSchema.parse(raw));
+}
+
+function readAddedPortLabel(labels: Record<string, string> | undefined): AddedPort | undefined {
+  return decodeJsonLabel(labels, LABEL.port, parseAddedPort);
+}
+
+/** The added ports of the doors among `containers`, by host port. */
+function addedPortsOf(containers: readonly ContainerInfo[]): AddedPort[] {
+  return containers
+    .filter((container) => container.labels[LABEL.role] === 'port')
+    .flatMap((container) => readAddedPortLabel(container.labels) ?? [])
+    .sort(compareAddedPorts);
+}
+
+/** A cluster's added ports, read from its doors. */
+export async function readAddedPorts(provider: Provider, cluster: string): Promise<AddedPort[]> {
+  return addedPortsOf(await provider.listContainers({ ...managed, [LABEL.cluster]: cluster, [LABEL.role]: 'port' }));
 }
 
 export function readPortsLabel(labels: Record<string, string> | undefined): HostPorts | undefined {
@@ -67,6 +87,7 @@ export async function observeCluster(provider: Provider, name: string, options: 
     ports: readPortsLabel(network?.labels) ?? readPortsLabel(box?.labels),
     box,
     machines,
+    added: addedPortsOf(containers),
     // Snapshot volumes belong to snapshots, not to the running cluster; a version record is no machine's.
     volumes: volumes.filter((volume) => !volume.labels[LABEL.snapshot] && !isVersionRecord(volume)),
   };
@@ -87,15 +108,23 @@ export async function listClusterNames(provider: Provider): Promise<string[]> {
   return [...names].sort();
 }
 
-/** Host ports held by every kiab cluster, running or stopped, so a new cluster never takes one. */
+/**
+ * Host ports held by every kiab cluster, running or stopped, so a new cluster never takes one: those made
+ * with it and those added to it since.
+ */
 export async function claimedHostPorts(provider: Provider, except?: string): Promise<Map<number, string>> {
-  const networks = await provider.listNetworks(managed);
+  const [networks, doors] = await Promise.all([provider.listNetworks(managed), provider.listContainers({ ...managed, [LABEL.role]: 'port' })]);
   const claimed = new Map<number, string>();
   for (const network of networks) {
     const cluster = network.labels[LABEL.cluster];
     if (!cluster || cluster === except) continue;
     const ports = readPortsLabel(network.labels);
     if (ports) for (const port of Object.values(ports)) claimed.set(port, cluster);
+  }
+  for (const door of doors) {
+    const cluster = door.labels[LABEL.cluster];
+    const port = readAddedPortLabel(door.labels);
+    if (cluster && cluster !== except && port) claimed.set(port.hostPort, cluster);
   }
   return claimed;
 }
