@@ -14,18 +14,28 @@ import { PHASES_CLUSTER, kubeadmPhases, type KubeadmPhaseFigures } from './scena
 import { kubeadmHa } from './scenarios/kubeadm-ha.js';
 import { conformanceSubset } from './scenarios/conformance.js';
 import { lifecycle } from './scenarios/lifecycle.js';
+import { PORTS_CLUSTER, ports } from './scenarios/ports.js';
 import { snapshots } from './scenarios/snapshot.js';
 import { VERSIONS_CLUSTER, versions } from './scenarios/versions.js';
 
 const RUNS = Number(process.env.KIAB_BENCH_RUNS ?? 3);
-const SCENARIOS = ['lifecycle', 'snapshot', 'imageLoad', 'kubeadm', 'kubeadmPhases', 'kubeadmHa', 'versions', 'conformance', 'addonBuild'] as const;
+const SCENARIOS = ['lifecycle', 'snapshot', 'imageLoad', 'kubeadm', 'kubeadmPhases', 'kubeadmHa', 'versions', 'conformance', 'addonBuild', 'ports'] as const;
 /** KIAB_BENCH_ONLY=kubeadmPhases,conformance runs only those scenarios (and writes results/only-….json). */
 const ONLY = process.env.KIAB_BENCH_ONLY?.split(',').map((name) => name.trim());
 const wanted = (scenario: (typeof SCENARIOS)[number]): boolean => !ONLY || ONLY.includes(scenario);
 
 /** Everything the bench makes: cluster bench (with its snapshots), the raw objects, the images labelled kiab-bench=1. */
 async function cleanup(): Promise<void> {
-  const deleted = await attempt('kiab', ['delete', BENCH_CLUSTER, 'bench-kubeadm', 'bench-kubeadm-ha', 'bench-conformance', PHASES_CLUSTER, VERSIONS_CLUSTER]);
+  const deleted = await attempt('kiab', [
+    'delete',
+    BENCH_CLUSTER,
+    'bench-kubeadm',
+    'bench-kubeadm-ha',
+    'bench-conformance',
+    PHASES_CLUSTER,
+    VERSIONS_CLUSTER,
+    PORTS_CLUSTER,
+  ]);
   if (deleted.code !== 0) log(`cleanup: kiab delete ${BENCH_CLUSTER} exited ${deleted.code}: ${deleted.stderr.trim()}`);
   await rawDelete(RAW_CLUSTER);
   await removeBenchImages();
@@ -101,6 +111,9 @@ async function main(): Promise<void> {
     log('conformance: the CI subset through kiab conformance');
     const conformance = wanted('conformance') ? await conformanceSubset(RUNS) : skipped;
 
+    log('ports: kiab port add until the port answers, and port rm, 10 runs');
+    const portFigures = wanted('ports') ? await ports() : undefined;
+
     log('addon assets: build from the Go modules');
     const addons = wanted('addonBuild') ? await addonBuild(RUNS) : skipped;
 
@@ -123,6 +136,7 @@ async function main(): Promise<void> {
       versions: versionFigures ?? skipped,
       conformance,
       addonBuild: addons,
+      ports: portFigures ?? skipped,
       cli: { version: figure(version), ...(lifecycleRun ? { status_1s2w: lifecycleRun.status_1s2w } : {}) },
       targets: {
         ...(snap
