@@ -3,7 +3,7 @@ import { KiabError } from '../errors.js';
 import { LABEL } from '../labels.js';
 import { clusterNames, type ClusterNames } from '../names.js';
 import { boxAddress, machineAddress, parseSubnet, type Subnet } from '../net/addresses.js';
-import type { HostPorts } from '../net/ports.js';
+import { exposedAddresses, listenAddressOf, type HostPorts } from '../net/ports.js';
 import type { Provider } from '../provider/types.js';
 import type { Reporter, StepProgress } from '../reporter.js';
 import { parseDuration } from '../spec/duration.js';
@@ -100,6 +100,7 @@ export function distributionContext(
     names: context.names,
     machines,
     box: { name: context.names.box, hostname: context.names.box, ip: boxAddress(context.subnet) },
+    externalAddresses: exposedAddresses(listenAddressOf(context.spec.ports)),
     registry: clusterRegistry(context.spec, context.names, context.ports),
     ...(context.signal ? { signal: context.signal } : {}),
     deadline: context.deadline,

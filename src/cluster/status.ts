@@ -1,6 +1,6 @@
 import { LABEL, type MachineRole } from '../labels.js';
 import { boxAddress } from '../net/addresses.js';
-import { BOX_PORT, LOOPBACK, NODE_PORT_RANGE, type HostPorts } from '../net/ports.js';
+import { BOX_PORT, listenAddressOf, LOOPBACK, NODE_PORT_RANGE, type HostPorts } from '../net/ports.js';
 import type { ContainerInfo, ContainerState, Provider } from '../provider/types.js';
 import { registryEndpoints, type RegistryEndpoints } from '../registry/index.js';
 import type { DistributionName } from '../spec/schema.js';
@@ -111,6 +111,7 @@ async function nodeStatus(
 }
 
 function portForwards(
+  listen: string,
   ports: HostPorts | undefined,
   added: readonly AddedPort[],
   boxIp: string | null,
@@ -123,7 +124,7 @@ function portForwards(
     nodes.map((node) => ({ name: node.name, role: node.role, ip: node.ip ?? '' })),
     {},
   );
-  const host = (port: number | undefined): string | null => (port === undefined ? null : `${LOOPBACK}:${port}`);
+  const host = (port: number | undefined): string | null => (port === undefined ? null : `${listen}:${port}`);
   const balanced = (name: string, port: number | string, machines: Backend[]): PortBackend[] =>
     machines.map((machine) => ({
       machine: machine.name,
@@ -195,7 +196,15 @@ export async function statusOf(provider: Provider, observed: ObservedCluster): P
     box: { name: names.box, state: observed.box?.state ?? 'missing', ip: boxIp },
     registry: registryEnabled && observed.ports ? registryEndpoints(names.box, observed.ports.registry) : null,
     nodes,
-    ports: portForwards(observed.ports, observed.added, boxIp, nodes, registryEnabled, await balancer),
+    ports: portForwards(
+      observed.spec ? listenAddressOf(observed.spec.ports) : LOOPBACK,
+      observed.ports,
+      observed.added,
+      boxIp,
+      nodes,
+      registryEnabled,
+      await balancer,
+    ),
     ...(view ? { kubernetes: view.kubernetes } : {}),
     ...(addons ? { addons } : {}),
   };
@@ -208,7 +217,7 @@ export async function statusOf(provider: Provider, observed: ObservedCluster): P
 async function kubernetesView(
   context: LoadedCluster,
 ): Promise<{ kubernetes: NonNullable<ClusterStatus['kubernetes']>; kubeconfig: string | undefined; nodes: KubernetesNodeInfo[] | null | undefined }> {
-  const apiServer = apiServerUrl(context.ports, boxAddress(context.subnet), 'localhost');
+  const apiServer = apiServerUrl(context.ports, boxAddress(context.subnet), 'localhost', listenAddressOf(context.spec.ports));
   const view = (reachable: boolean, kubeconfig: string | undefined, nodes: KubernetesNodeInfo[] | null | undefined) => ({
     kubernetes: { apiServer, context: context.names.kubeContext, reachable },
     kubeconfig,

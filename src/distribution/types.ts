@@ -22,6 +22,8 @@ export interface DistributionContext {
   names: ClusterNames;
   machines: MachineRef[];
   box: { name: string; hostname: string; ip: string };
+  /** Addresses of the host's at which other machines reach the API (see `ports.address`): the API certificate names them too. */
+  externalAddresses: string[];
   registry: RegistryEndpoints | undefined;
   signal?: AbortSignal;
   /** When `up` gives up (epoch ms): work that waits stops there and says why. */

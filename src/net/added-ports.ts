@@ -62,10 +62,6 @@ export function isListenAddress(text: string): boolean {
   return isIP(text) === 4;
 }
 
-export function isLoopback(address: string): boolean {
-  return address.startsWith('127.');
-}
-
 /** The lowest box port no added port uses, or undefined when all are taken. */
 export function nextBoxPort(used: readonly AddedPort[]): number | undefined {
   const taken = new Set(used.map((port) => port.boxPort));

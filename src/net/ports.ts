@@ -1,5 +1,6 @@
 import { createSocket } from 'node:dgram';
 import { createServer } from 'node:net';
+import { networkInterfaces } from 'node:os';
 import type { PortsSpec } from '../spec/schema.js';
 
 /** Host-side ports of a cluster, all bound on 127.0.0.1 by the box. */
@@ -19,6 +20,35 @@ export const BOX_PORT: Record<PortName, number> = { api: 6443, http: 80, https: 
 export const NODE_PORT_RANGE = { first: 30000, last: 32767 } as const;
 
 export const LOOPBACK = '127.0.0.1';
+/** Every address of the host, as a listen address. */
+export const ANY_ADDRESS = '0.0.0.0';
+
+/** The host address a cluster publishes its ports on. */
+export function listenAddressOf(ports: PortsSpec): string {
+  return ports.address ?? LOOPBACK;
+}
+
+/** Where the host itself reaches a port published on `listen`: loopback when it is published on every address. */
+export function hostReach(listen: string): string {
+  return listen === ANY_ADDRESS ? LOOPBACK : listen;
+}
+
+export function isLoopbackAddress(address: string): boolean {
+  return address.startsWith('127.');
+}
+
+/**
+ * The host's addresses at which a port published on `listen` is reached from other machines: none on
+ * loopback, the address itself, or every IPv4 address of the host (read here: the engine is this host's).
+ */
+export function exposedAddresses(listen: string): string[] {
+  if (isLoopbackAddress(listen)) return [];
+  if (listen !== ANY_ADDRESS) return [listen];
+  return Object.values(networkInterfaces())
+    .flatMap((addresses) => addresses ?? [])
+    .filter((address) => address.family === 'IPv4' && !address.internal)
+    .map((address) => address.address);
+}
 
 /** Resolves when the port can be bound on loopback now, false when something holds it. */
 export function isPortFree(port: number, host = LOOPBACK): Promise<boolean> {

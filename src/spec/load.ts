@@ -120,11 +120,16 @@ function hasPath(value: unknown, path: string[]): boolean {
   return true;
 }
 
-const FLAG_FOR_FIELD: Record<string, string> = { distribution: '--k8s', kubernetesVersion: '--k8s-version', name: 'NAME' };
+const FLAG_FOR_FIELD: Record<string, string> = {
+  distribution: '--k8s',
+  kubernetesVersion: '--k8s-version',
+  name: 'NAME',
+  'ports.address': '--listen-address',
+};
 
 function flagName(path: string[]): string {
   const top = path[0] ?? '';
-  return FLAG_FOR_FIELD[top] ?? `--${top.replace(/[A-Z]/g, (letter) => `-${letter.toLowerCase()}`)}`;
+  return FLAG_FOR_FIELD[path.join('.')] ?? FLAG_FOR_FIELD[top] ?? `--${top.replace(/[A-Z]/g, (letter) => `-${letter.toLowerCase()}`)}`;
 }
 
 function mergeDeep(base: Record<string, unknown>, override: Record<string, unknown>): Record<string, unknown> {

@@ -1,3 +1,4 @@
+import { isIPv4 } from 'node:net';
 import { z } from 'zod';
 import { parseDuration } from './duration.js';
 
@@ -45,6 +46,11 @@ export const portsSchema = z
     http: hostPort.optional().describe('Host port on 127.0.0.1 for port 80, balanced over the workers'),
     https: hostPort.optional().describe('Host port on 127.0.0.1 for port 443, balanced over the workers'),
     registry: hostPort.optional().describe('Host port on 127.0.0.1 for the registry; images are pushed as localhost:PORT/NAME'),
+    address: z
+      .string()
+      .refine(isIPv4, 'must be an IPv4 address such as 127.0.0.1, 192.168.1.20 or 0.0.0.0')
+      .optional()
+      .describe('Host address the box publishes every port on, instead of 127.0.0.1 (0.0.0.0: every address of the host)'),
   })
   .strict();
 

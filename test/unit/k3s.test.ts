@@ -9,7 +9,14 @@ import { registryEndpoints } from '../../src/registry/index.js';
 const server0: MachineRef = { name: 'kiab-dev-server-0', role: 'server', index: 0, ip: '172.28.0.10' };
 const server1: MachineRef = { name: 'kiab-dev-server-1', role: 'server', index: 1, ip: '172.28.0.11' };
 const worker0: MachineRef = { name: 'kiab-dev-worker-0', role: 'worker', index: 0, ip: '172.28.0.50' };
-const facts: K3sFacts = { boxHostname: 'kiab-dev-box', boxIp: '172.28.0.2', highAvailability: false, untaintServers: false, disable: [] };
+const facts: K3sFacts = {
+  boxHostname: 'kiab-dev-box',
+  boxIp: '172.28.0.2',
+  externalAddresses: [],
+  highAvailability: false,
+  untaintServers: false,
+  disable: [],
+};
 
 describe('k3s join planning', () => {
   it('the first server initialises, other servers join it, agents go through the box', () => {

@@ -82,6 +82,7 @@ const facts: ClusterFacts = {
   boxHostname: 'kiab-dev-box',
   boxIp: '172.28.0.2',
   controlPlaneEndpoint: 'kiab-dev-box:6443',
+  externalAddresses: [],
   untaintServers: false,
 };
 const token = 'abcdef.0123456789abcdef';
@@ -156,6 +157,11 @@ describe('kubeadm ClusterConfiguration and KubeletConfiguration', () => {
     assert.equal(cluster.kubernetesVersion, 'v1.34.2');
     assert.equal(cluster.controlPlaneEndpoint, 'kiab-dev-box:6443');
     assert.deepEqual(cluster.apiServer.certSANs, ['172.28.0.2', 'kiab-dev-box', 'localhost', '127.0.0.1']);
+  });
+
+  it("names the host's addresses in the API certificate when the box publishes beyond loopback", () => {
+    const cluster = initDocuments({ ...facts, externalAddresses: ['192.168.1.20', '172.17.0.1'] }).ClusterConfiguration;
+    assert.deepEqual(cluster.apiServer.certSANs, ['172.28.0.2', 'kiab-dev-box', 'localhost', '127.0.0.1', '192.168.1.20', '172.17.0.1']);
   });
 
   it('makes ECDSA P-256 keys (cheap on a small host)', () => {

@@ -1,8 +1,15 @@
 import { Option, type Command } from 'commander';
 import { kubeconfigOf, writeKubeconfigOf } from '../../cluster/kubernetes/kubeconfig.js';
 import type { ApiAddress } from '../../cluster/kubernetes/user-kubeconfig.js';
+import { UsageError } from '../../errors.js';
 import { clusterNameArgument } from './shared.js';
 import type { Runtime } from '../runtime.js';
+
+/** A host name or an IPv4 address, as it goes into the server URL. */
+function serverAddress(value: string): string {
+  if (!/^[A-Za-z0-9]([-A-Za-z0-9.]*[A-Za-z0-9])?$/.test(value)) throw new UsageError(`--server-address: "${value}" is not a host name or an IPv4 address`);
+  return value;
+}
 
 export function registerKubeconfig(program: Command, runtime: Runtime): void {
   program
@@ -16,9 +23,18 @@ export function registerKubeconfig(program: Command, runtime: Runtime): void {
         .choices(['localhost', 'box'])
         .default('localhost'),
     )
-    .action(async (name: string, flags: { write?: string; switch: boolean; apiAddress: ApiAddress }) => {
-      if (!flags.write) return void process.stdout.write((await kubeconfigOf(runtime.provider(), name, flags.apiAddress)).kubeconfig);
-      const written = await writeKubeconfigOf(runtime.provider(), name, { path: flags.write, switchContext: flags.switch, apiAddress: flags.apiAddress });
+    .addOption(
+      new Option(
+        '--server-address <host>',
+        "this host's name or address as another machine reaches it, with the published API port: a kubeconfig for a teammate (needs up --listen-address)",
+      )
+        .argParser(serverAddress)
+        .conflicts('apiAddress'),
+    )
+    .action(async (name: string, flags: { write?: string; switch: boolean; apiAddress: 'localhost' | 'box'; serverAddress?: string }) => {
+      const apiAddress: ApiAddress = flags.serverAddress ? { server: flags.serverAddress } : flags.apiAddress;
+      if (!flags.write) return void process.stdout.write((await kubeconfigOf(runtime.provider(), name, apiAddress)).kubeconfig);
+      const written = await writeKubeconfigOf(runtime.provider(), name, { path: flags.write, switchContext: flags.switch, apiAddress });
       process.stderr.write(`wrote context ${written.context} to ${written.path}\n`);
     });
 }

@@ -2,6 +2,7 @@ import { Argument, Option, type Command } from 'commander';
 import { addPort, listPorts, removePort, type PublishedPortRow } from '../../cluster/ports/ports.js';
 import { UsageError } from '../../errors.js';
 import { isListenAddress, parsePortMapping, parsePortTarget, type PortMapping } from '../../net/added-ports.js';
+import { isLoopbackAddress } from '../../net/ports.js';
 import { printJson, table } from '../output.js';
 import { outputOf, outputOption, type Runtime } from '../runtime.js';
 import { validateClusterName } from './shared.js';
@@ -45,7 +46,12 @@ export function registerPort(program: Command, runtime: Runtime): void {
     .description('publish one more host port, going to a port of the machines (a NodePort, a hostPort)')
     .addArgument(clusterArgument())
     .addArgument(new Argument('<mapping>', 'HOSTPORT:TARGETPORT, with /tcp (the default) or /udp').argParser(mapping))
-    .addOption(new Option('--listen <address>', 'host address to publish on (default 127.0.0.1; 0.0.0.0 for every address)').argParser(listenAddress))
+    .addOption(
+      new Option(
+        '--listen <address>',
+        "host address to publish on (default: the cluster's, 127.0.0.1 unless up was given --listen-address; 0.0.0.0 for every address)",
+      ).argParser(listenAddress),
+    )
     .addOption(new Option('--to <machines>', 'where it goes: workers (every worker), servers, or one machine such as worker-0').default('workers'))
     .addOption(outputOption())
     .action(async (name: string, wanted: PortMapping, flags: { listen?: string; to: string }, command: Command) => {
@@ -59,6 +65,12 @@ export function registerPort(program: Command, runtime: Runtime): void {
         ...(flags.listen ? { listen: flags.listen } : {}),
       });
       emit(command, [row]);
+      const [address] = row.host.split(':');
+      if (!isLoopbackAddress(address!)) {
+        process.stderr.write(
+          `kiab: port ${row.host}/${row.protocol} is reachable from other machines${address === '0.0.0.0' ? ' on every address of this host' : ''}\n`,
+        );
+      }
     });
 
   port

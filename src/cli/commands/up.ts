@@ -3,6 +3,8 @@ import { up } from '../../cluster/lifecycle/up.js';
 import { loadSpec } from '../../spec/load.js';
 import { parseDuration } from '../../spec/duration.js';
 import { UsageError } from '../../errors.js';
+import type { ClusterStatus } from '../../cluster/status.js';
+import { isLoopbackAddress } from '../../net/ports.js';
 import { ADDONS, DISTRIBUTIONS, type AddonName, type ClusterSpecInput, type DistributionName } from '../../spec/schema.js';
 import { outputOf, outputOption, parseCount, type Runtime } from '../runtime.js';
 import { printJson } from '../output.js';
@@ -20,6 +22,19 @@ interface UpFlags {
   snapshot: boolean;
   switch: boolean;
   apiAddress: 'localhost' | 'box';
+  listenAddress?: string;
+}
+
+const EXPOSED_NAMES: Record<string, string> = { api: 'API', registry: 'registry (no auth)', http: 'http', https: 'https' };
+
+/** One line saying what a cluster published beyond loopback lets other machines reach; undefined when it published on loopback only. */
+export function exposureNotice(status: ClusterStatus): string | undefined {
+  const published = status.ports.filter((port) => port.host !== null && !isLoopbackAddress(port.host.split(':')[0]!));
+  if (published.length === 0) return undefined;
+  const address = published[0]!.host!.split(':')[0]!;
+  const where = address === '0.0.0.0' ? 'every address of this host' : address;
+  const list = published.map((port) => `${EXPOSED_NAMES[port.name] ?? port.name} :${port.host!.split(':')[1]}`).join(', ');
+  return `kiab: reachable from other machines on ${where}: ${list}; NodePorts only through \`kiab port add\`\n`;
 }
 
 export function registerUp(program: Command, runtime: Runtime): void {
@@ -42,6 +57,7 @@ export function registerUp(program: Command, runtime: Runtime): void {
         .choices(['localhost', 'box'])
         .default('localhost'),
     )
+    .option('--listen-address <address>', 'host address to publish the ports on instead of 127.0.0.1 (0.0.0.0: every address)')
     .addOption(outputOption())
     .action(async (name: string | undefined, flags: UpFlags, command: Command) => {
       if (flags.wait !== undefined && parseDuration(flags.wait) === undefined)
@@ -53,6 +69,8 @@ export function registerUp(program: Command, runtime: Runtime): void {
         ...(flags.k8s !== undefined ? { distribution: flags.k8s } : {}),
         ...(flags.k8sVersion !== undefined ? { kubernetesVersion: flags.k8sVersion } : {}),
         ...(flags.wait !== undefined ? { wait: flags.wait } : {}),
+        // Checked by the spec schema, which names the flag.
+        ...(flags.listenAddress !== undefined ? { ports: { address: flags.listenAddress } } : {}),
         // Names are checked by the spec schema, which says which one is unknown.
         ...(flags.addons !== undefined ? { addons: flags.addons === false ? [] : (flags.addons.split(',').map((name) => name.trim()) as AddonName[]) } : {}),
       };
@@ -68,5 +86,7 @@ export function registerUp(program: Command, runtime: Runtime): void {
       });
       if (outputOf(command) === 'json') printJson(status);
       else printStatus(status);
+      const notice = exposureNotice(status);
+      if (notice) process.stderr.write(notice);
     });
 }

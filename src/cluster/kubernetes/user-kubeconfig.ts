@@ -2,10 +2,11 @@ import { parse } from 'yaml';
 import type { Distribution, DistributionContext } from '../../distribution/index.js';
 import { KiabError } from '../../errors.js';
 import { mergeKubeconfig, mergeUserKubeconfig, singleKubeconfig } from '../../kubeconfig/index.js';
-import { LOOPBACK, type HostPorts } from '../../net/ports.js';
+import { hostReach, LOOPBACK, type HostPorts } from '../../net/ports.js';
 import type { ClusterNames } from '../../names.js';
 
-export type ApiAddress = 'localhost' | 'box';
+/** The published port as the host reaches it, the box's address, or the published port at a name or address of the host's. */
+export type ApiAddress = 'localhost' | 'box' | { server: string };
 
 export interface KubeconfigOptions {
   /** Where to merge it; undefined leaves the user's kubeconfig alone. */
@@ -32,8 +33,9 @@ export function userKubeconfig(adminKubeconfig: string, names: ClusterNames, ser
   return singleKubeconfig(names.kubeContext, { ...cluster, server }, user);
 }
 
-export function apiServerUrl(ports: HostPorts, boxIp: string, address: ApiAddress): string {
-  return address === 'box' ? `https://${boxIp}:6443` : `https://${LOOPBACK}:${ports.api}`;
+export function apiServerUrl(ports: HostPorts, boxIp: string, address: ApiAddress, listen = LOOPBACK): string {
+  if (address === 'box') return `https://${boxIp}:6443`;
+  return `https://${address === 'localhost' ? hostReach(listen) : address.server}:${ports.api}`;
 }
 
 export async function readUserKubeconfig(distribution: Distribution, context: DistributionContext, names: ClusterNames, server: string): Promise<string> {

@@ -1,5 +1,6 @@
 import type { MachineRef } from '../../distribution/index.js';
 import { boxAddress } from '../../net/addresses.js';
+import { listenAddressOf } from '../../net/ports.js';
 import { runStep, type Reporter } from '../../reporter.js';
 import { ensureAddons, wantedAddons } from './addons.js';
 import { distributionContext, type ClusterContext } from '../context.js';
@@ -14,7 +15,7 @@ export async function clusterKubeconfig(context: ClusterContext, machines: Machi
     context.distribution,
     distributionContext(context, machines),
     context.names,
-    apiServerUrl(context.ports, boxAddress(context.subnet), address),
+    apiServerUrl(context.ports, boxAddress(context.subnet), address, listenAddressOf(context.spec.ports)),
   );
 }
 

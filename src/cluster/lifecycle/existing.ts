@@ -11,6 +11,7 @@ const FIXED_FIELDS: Array<{ path: string; flag: string; read: (spec: ClusterSpec
   { path: 'kubernetesVersion', flag: '--k8s-version', read: (spec) => spec.kubernetesVersion },
   // Compared with the ports the cluster holds, which include those it picked itself.
   ...PORT_NAMES.map((port) => ({ path: `ports.${port}`, flag: `ports.${port}`, read: (spec: ClusterSpec, ports?: HostPorts) => (ports ?? spec.ports)[port] })),
+  { path: 'ports.address', flag: '--listen-address', read: (spec) => spec.ports.address },
   { path: 'network.subnet', flag: 'network.subnet', read: (spec) => spec.network.subnet },
   { path: 'registry.enabled', flag: 'registry.enabled', read: (spec) => spec.registry.enabled },
   { path: 'images.node', flag: 'images.node', read: (spec) => spec.images.node },

@@ -2,7 +2,7 @@ import { KiabError } from '../../errors.js';
 import type { MachineRef } from '../../distribution/index.js';
 import { LABEL, clusterLabels, encodeJsonLabel } from '../../labels.js';
 import { gatewayAddress, parseSubnet, pickFreeSubnet, type Subnet } from '../../net/addresses.js';
-import { planHostPorts, type HostPorts } from '../../net/ports.js';
+import { isPortFree, listenAddressOf, planHostPorts, type HostPorts } from '../../net/ports.js';
 import type { Provider } from '../../provider/types.js';
 import type { ClusterSpec } from '../../spec/schema.js';
 import { kiabVersion } from '../../version.js';
@@ -16,10 +16,11 @@ import { boxContainerSpec } from './topology.js';
 
 export async function planPorts(provider: Provider, spec: ClusterSpec, observed: ObservedCluster): Promise<HostPorts> {
   if (observed.ports) return observed.ports;
-  const plan = await planHostPorts(spec.ports, await claimedHostPorts(provider, spec.name));
+  const listen = listenAddressOf(spec.ports);
+  const plan = await planHostPorts(spec.ports, await claimedHostPorts(provider, spec.name), (port) => isPortFree(port, listen));
   if ('ports' in plan) return plan.ports;
   const { name, port, reason, by } = plan.conflict;
-  const why = reason === 'in-use' ? 'is already in use on 127.0.0.1' : reason === 'claimed' ? `belongs to cluster ${by}` : 'is given twice';
+  const why = reason === 'in-use' ? `is already in use on ${listen}` : reason === 'claimed' ? `belongs to cluster ${by}` : 'is given twice';
   throw new KiabError(`ports.${name}: host port ${port} ${why}`, {
     hint: `choose another port for ports.${name} in kiab.yaml, or leave it out to get a free one`,
   });

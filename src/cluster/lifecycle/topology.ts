@@ -3,7 +3,7 @@ import type { Distribution, MachineRef } from '../../distribution/index.js';
 import { defaultBoxImage, defaultNodeImage } from '../../images/index.js';
 import { LABEL, clusterLabels, encodeJsonLabel, type MachineRole } from '../../labels.js';
 import { boxAddress, machineAddress, type Subnet } from '../../net/addresses.js';
-import { BOX_PORT, LOOPBACK, PORT_NAMES, type HostPorts } from '../../net/ports.js';
+import { BOX_PORT, listenAddressOf, PORT_NAMES, type HostPorts } from '../../net/ports.js';
 import type { ContainerFile, ContainerSpec } from '../../provider/types.js';
 import { containerdMirrorFiles, registryEndpoints, type RegistryEndpoints } from '../../registry/index.js';
 import type { ClusterSpec } from '../../spec/schema.js';
@@ -66,11 +66,11 @@ export function boxContainerSpec(spec: ClusterSpec, names: ClusterNames, subnet:
     volumes: spec.registry.enabled
       ? [{ name: names.registryVolume, path: '/var/lib/docker-registry', labels: machineVolumeLabels(names, names.box, 'registry') }]
       : [],
-    // Loopback only: nothing of a cluster listens beyond this host unless the user publishes it.
+    // Loopback unless the user asks for another address: nothing of a cluster listens beyond this host otherwise.
     publish: PORT_NAMES.filter((name) => name !== 'registry' || spec.registry.enabled).map((name) => ({
       containerPort: BOX_PORT[name],
       protocol: 'tcp' as const,
-      hostIp: LOOPBACK,
+      hostIp: listenAddressOf(spec.ports),
       hostPort: ports[name],
     })),
   };

@@ -4,7 +4,7 @@ import { addedPortName } from '../../loadbalancer/index.js';
 import { parseMachineName } from '../../names.js';
 import { boxAddress, doorAddress } from '../../net/addresses.js';
 import { describeTarget, nextBoxPort, type AddedPort, type PortMapping, type PortTarget } from '../../net/added-ports.js';
-import { BOX_PORT, isPortFree, isUdpPortFree, LOOPBACK, PORT_NAMES } from '../../net/ports.js';
+import { BOX_PORT, isPortFree, isUdpPortFree, listenAddressOf, PORT_NAMES } from '../../net/ports.js';
 import type { Provider } from '../../provider/types.js';
 import { run } from '../../provider/run.js';
 import { runStep, type Reporter } from '../../reporter.js';
@@ -42,7 +42,7 @@ export function publishedPorts(cluster: LoadedCluster): PublishedPortRow[] {
   const box = boxAddress(cluster.subnet);
   const base = PORT_NAMES.filter((name) => name !== 'registry' || cluster.spec.registry.enabled).map((name): PublishedPortRow => ({
     name,
-    host: `${LOOPBACK}:${cluster.ports[name]}`,
+    host: `${listenAddressOf(cluster.spec.ports)}:${cluster.ports[name]}`,
     protocol: 'tcp',
     target: String(BOX_PORT[name]),
     to: BASE_TARGETS[name],
@@ -112,7 +112,7 @@ function isPortTaken(error: unknown): boolean {
 export async function addPort(options: PortOptions & { mapping: PortMapping; listen?: string; to: PortTarget }): Promise<PublishedPortRow> {
   const { provider, reporter, mapping } = options;
   return onCluster(options, async (cluster) => {
-    const listen = options.listen ?? LOOPBACK;
+    const listen = options.listen ?? listenAddressOf(cluster.spec.ports);
     const to = resolveTarget(cluster, options.to);
     await checkHostPort(cluster, mapping, listen);
     if (!cluster.observed.box)

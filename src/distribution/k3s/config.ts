@@ -15,6 +15,8 @@ export const K3S_SERVER_CA_PATH = '/var/lib/rancher/k3s/server/tls/server-ca.crt
 export interface K3sFacts {
   boxHostname: string;
   boxIp: string;
+  /** Further names for the API certificate: the host's addresses when the box publishes beyond loopback. */
+  externalAddresses: string[];
   /** Embedded etcd for an HA control plane when there is more than one server. */
   highAvailability: boolean;
   untaintServers: boolean;
@@ -51,7 +53,7 @@ export function k3sConfig(machine: MachineRef, plan: JoinPlan, facts: K3sFacts):
   const config: Record<string, unknown> = { ...common(machine) };
   if (plan.server) config.server = plan.server;
   if (plan.role === 'server') {
-    config['tls-san'] = [facts.boxIp, facts.boxHostname, 'localhost', '127.0.0.1'];
+    config['tls-san'] = [facts.boxIp, facts.boxHostname, 'localhost', '127.0.0.1', ...facts.externalAddresses];
     config['write-kubeconfig-mode'] = '0600';
     if (plan.initialises && facts.highAvailability) config['cluster-init'] = true;
     if (!facts.untaintServers) config['node-taint'] = ['node-role.kubernetes.io/control-plane:NoSchedule'];

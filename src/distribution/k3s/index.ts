@@ -61,6 +61,7 @@ function facts(context: DistributionContext): K3sFacts {
   return {
     boxHostname: context.box.hostname,
     boxIp: context.box.ip,
+    externalAddresses: context.externalAddresses,
     highAvailability: servers.length > 1 || context.spec.servers > 1,
     untaintServers: !context.machines.some((machine) => machine.role === 'worker'),
     disable: k3sDisabled(context.spec),

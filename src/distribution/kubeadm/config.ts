@@ -24,6 +24,8 @@ export interface ClusterFacts {
   kubernetesVersion: string;
   boxHostname: string;
   boxIp: string;
+  /** Further names for the API certificate: the host's addresses when the box publishes beyond loopback. */
+  externalAddresses: string[];
   /** The control plane is reached through the box, which forwards 6443 to the first server. */
   controlPlaneEndpoint: string;
   /** Whether servers must also run workloads (no workers). */
@@ -99,7 +101,7 @@ function clusterConfiguration(facts: ClusterFacts): Record<string, unknown> {
     // P-256 next to nothing, and its TLS handshakes are cheaper too.
     encryptionAlgorithm: 'ECDSA-P256',
     apiServer: {
-      certSANs: [facts.boxIp, facts.boxHostname, 'localhost', '127.0.0.1'],
+      certSANs: [facts.boxIp, facts.boxHostname, 'localhost', '127.0.0.1', ...facts.externalAddresses],
       // Aggregated APIs (metrics-server's) are reached at their endpoints, which every server routes to, not
       // through their Service's address: that one works only once kube-proxy on the server has caught up,
       // and a check that fails before then is retried up to 30 s later (27 s of every third reset here).

@@ -48,6 +48,7 @@ function facts(context: DistributionContext): ClusterFacts {
     kubernetesVersion: kubeadmVersion(context.spec),
     boxHostname: context.box.hostname,
     boxIp: context.box.ip,
+    externalAddresses: context.externalAddresses,
     controlPlaneEndpoint: `${context.box.hostname}:${API_PORT}`,
     untaintServers: !context.machines.some((machine) => machine.role === 'worker'),
   };
