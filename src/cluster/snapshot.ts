@@ -1,6 +1,7 @@
 import type { MachineRef } from '../distribution/index.js';
 import { KiabError, throwIfAborted, UsageError } from '../errors.js';
 import { LABEL, encodeJsonLabel } from '../labels.js';
+import { undoOnForcedExit } from '../forced-exit.js';
 import { settleAll } from '../settle.js';
 import { machineAddress } from '../net/addresses.js';
 import type { Provider } from '../provider/types.js';
@@ -73,8 +74,14 @@ export async function captureSnapshot(
   const helperImage = nodeImageOf(observed.spec);
   const generation = newGeneration();
   const labels = snapshotLabels(names.cluster, snapshot, generation);
-  const frozen: string[] = [];
+  // A machine an earlier capture left paused is frozen already: it is captured as it is and unpaused with the rest.
+  const frozen: string[] = observed.machines.filter((machine) => machine.container.state === 'paused').map((machine) => machine.container.name);
   const running = observed.machines.filter((machine) => machine.container.state === 'running');
+  const unpauseAll = async (): Promise<void> => {
+    await settleAll(frozen.map((name) => provider.unpauseContainer(name)));
+  };
+  // A second Ctrl-C leaves before the finally below: the machines are unpaused all the same.
+  const forgetUndo = undoOnForcedExit(unpauseAll);
   try {
     if (running.length > 0)
       await runStep(reporter, `pause ${running.length} machines`, async () => {
@@ -126,10 +133,22 @@ export async function captureSnapshot(
     for (const stored of await storedSnapshots(provider, names.cluster, snapshot)) if (stored.generation === generation) await removeStored(provider, stored);
     throw error;
   } finally {
-    await Promise.all(frozen.map((name) => provider.unpauseContainer(name)));
+    await unpauseAll();
+    forgetUndo();
   }
   // The new capture is complete: only now do older ones (and any cut short) go.
   for (const stored of await storedSnapshots(provider, names.cluster, snapshot)) if (stored.generation !== generation) await removeStored(provider, stored);
+}
+
+/**
+ * Unpauses the machines an earlier capture left paused (kiab killed mid-capture): a paused machine answers no
+ * exec, and every wait on it would fail. The cluster as it is now, looked at again when anything changed.
+ */
+export async function unpauseLeftPaused(provider: Provider, observed: ObservedCluster): Promise<ObservedCluster> {
+  const paused = observed.machines.filter((machine) => machine.container.state === 'paused');
+  if (paused.length === 0) return observed;
+  await settleAll(paused.map((machine) => provider.unpauseContainer(machine.container.name)));
+  return observeCluster(provider, observed.name);
 }
 
 export async function snapshotExists(provider: Provider, cluster: string, snapshot: string): Promise<boolean> {

@@ -16,7 +16,7 @@ import { ensureMachinesCreated, ensureMachinesRunning, startMachines, waitForMac
 import { observeCluster } from './observe.js';
 import { forEachBounded } from './parallel.js';
 import { finishKubernetes } from './ready.js';
-import { CLEAN_SNAPSHOT, captureSnapshot, snapshotExists, untilKubernetesAnswers } from './snapshot.js';
+import { CLEAN_SNAPSHOT, captureSnapshot, snapshotExists, unpauseLeftPaused, untilKubernetesAnswers } from './snapshot.js';
 import { clusterStatus, type ClusterStatus } from './status.js';
 import { desiredMachines, desiredSlots, slotKey, withNames } from './topology.js';
 
@@ -44,7 +44,7 @@ export async function up(options: UpOptions): Promise<ClusterStatus> {
     options.spec.name,
     async () => {
       const names = clusterNames(options.spec.name);
-      const observed = await observeCluster(provider, names.cluster);
+      const observed = await unpauseLeftPaused(provider, await observeCluster(provider, names.cluster));
       const spec = effectiveSpec(options.spec, options.given ?? [], observed);
       const distribution = distributionFor(spec.distribution);
       // Everything that can refuse the request does so before the first object is created: the host first,
