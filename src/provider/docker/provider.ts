@@ -273,6 +273,8 @@ export class DockerProvider implements Provider {
       (stream as Readable).destroy();
     };
     options.signal?.addEventListener('abort', onAbort, { once: true });
+    // An abort while the exec was being set up fired before we listened.
+    if (options.signal?.aborted) onAbort();
     try {
       const { stdout, stderr } = await output.catch((error: unknown) => {
         throw options.signal?.aborted ? new AbortedError() : error;
