@@ -8,7 +8,7 @@ import type { Provider } from '../provider/types.js';
 import { clusterNameSchema } from '../spec/schema.js';
 import { clusterContext, contextOf, observedSubnet, type ClusterContext } from './context.js';
 import { ensureBox, ensureNetwork } from './foundation.js';
-import { withClusterLock } from './lock.js';
+import { withClusterLock, type ClusterLockOptions } from './lock.js';
 import { boxReadsFromMachines, refreshBox } from './box.js';
 import { waitForMachines } from './machines.js';
 import { clusterNames, compareMachines } from '../names.js';
@@ -174,22 +174,35 @@ export async function untilKubernetesAnswers(context: ClusterContext, machines: 
   await runStep(reporter, 'wait for Kubernetes', (progress) => waitUntilReady(context, machines, (detail) => progress.update(detail), { healthyLooks: 1 }));
 }
 
+/** The cluster lock of a snapshot command: on its engine, its wait told and ended by Ctrl-C. */
+function snapshotLock(options: Omit<SnapshotCommand, 'reporter'> & { reporter?: Reporter }): ClusterLockOptions {
+  return {
+    engine: options.provider.endpoint,
+    ...(options.reporter ? { reporter: options.reporter } : {}),
+    ...(options.signal ? { signal: options.signal } : {}),
+  };
+}
+
 export async function saveSnapshot(options: SnapshotCommand & { force?: boolean }): Promise<SnapshotInfo> {
   const { provider, cluster, snapshot, reporter } = options;
   await provider.ping();
-  return withClusterLock(cluster, async () => {
-    const observed = await observeCluster(provider, cluster);
-    if (!observed.network) throw new KiabError(`cluster ${cluster} does not exist`, { hint: `create it with \`kiab up ${cluster}\`` });
-    // With --force the old snapshot stays until the new one is complete: a failed save loses nothing.
-    if (!options.force && (await snapshotExists(provider, cluster, snapshot)))
-      throw new UsageError(`SNAP: snapshot ${snapshot} of cluster ${cluster} exists`, 'pass --force to replace it, or choose another name');
-    await captureSnapshot(provider, observed, snapshot, reporter, options.signal);
-    const context = contextOf(provider, observed, options.signal);
-    if (context) await untilKubernetesAnswers(context, context.machines, reporter);
-    const info = (await listSnapshots(provider, cluster)).find((candidate) => candidate.name === snapshot);
-    if (!info) throw new KiabError(`snapshot ${snapshot} vanished after it was saved`);
-    return info;
-  });
+  return withClusterLock(
+    cluster,
+    async () => {
+      const observed = await observeCluster(provider, cluster);
+      if (!observed.network) throw new KiabError(`cluster ${cluster} does not exist`, { hint: `create it with \`kiab up ${cluster}\`` });
+      // With --force the old snapshot stays until the new one is complete: a failed save loses nothing.
+      if (!options.force && (await snapshotExists(provider, cluster, snapshot)))
+        throw new UsageError(`SNAP: snapshot ${snapshot} of cluster ${cluster} exists`, 'pass --force to replace it, or choose another name');
+      await captureSnapshot(provider, observed, snapshot, reporter, options.signal);
+      const context = contextOf(provider, observed, options.signal);
+      if (context) await untilKubernetesAnswers(context, context.machines, reporter);
+      const info = (await listSnapshots(provider, cluster)).find((candidate) => candidate.name === snapshot);
+      if (!info) throw new KiabError(`snapshot ${snapshot} vanished after it was saved`);
+      return info;
+    },
+    snapshotLock(options),
+  );
 }
 
 function infoOf(stored: StoredSnapshot): SnapshotInfo {
@@ -208,13 +221,17 @@ export async function listSnapshots(provider: Provider, cluster?: string): Promi
   return complete.sort((a, b) => (a.cluster === b.cluster ? a.createdAt.localeCompare(b.createdAt) : a.cluster.localeCompare(b.cluster)));
 }
 
-export async function removeSnapshot(options: { provider: Provider; cluster: string; snapshot: string }): Promise<boolean> {
+export async function removeSnapshot(options: Omit<SnapshotCommand, 'reporter'> & { reporter?: Reporter }): Promise<boolean> {
   await options.provider.ping();
-  return withClusterLock(options.cluster, async () => {
-    const stored = await storedSnapshots(options.provider, options.cluster, options.snapshot);
-    for (const capture of stored) await removeStored(options.provider, capture);
-    return stored.length > 0;
-  });
+  return withClusterLock(
+    options.cluster,
+    async () => {
+      const stored = await storedSnapshots(options.provider, options.cluster, options.snapshot);
+      for (const capture of stored) await removeStored(options.provider, capture);
+      return stored.length > 0;
+    },
+    snapshotLock(options),
+  );
 }
 
 /** Removes every snapshot of a cluster, captures cut short included (delete without --keep-snapshots); how many complete ones there were. */
@@ -233,123 +250,127 @@ export async function removeAllSnapshots(provider: Provider, cluster: string): P
 export async function restoreSnapshot(options: SnapshotCommand): Promise<ClusterStatus> {
   const { provider, cluster, snapshot, reporter } = options;
   await provider.ping();
-  return withClusterLock(cluster, async () => {
-    // Every part is checked before anything is removed: only a complete capture is restored. The cluster is
-    // looked at meanwhile (both are listings).
-    const [stored, observedAtStart] = await Promise.all([completeSnapshot(provider, cluster, snapshot), observeCluster(provider, cluster)]);
-    if (!stored) {
-      const cut = (await storedSnapshots(provider, cluster, snapshot)).length > 0;
-      throw new KiabError(
-        cut ? `snapshot ${snapshot} of cluster ${cluster} is incomplete (its capture was cut short)` : `cluster ${cluster} has no snapshot ${snapshot}`,
-        {
-          hint: cut ? `take it again with \`kiab snapshot save ${cluster} ${snapshot} --force\`` : 'see `kiab snapshot list`',
-        },
-      );
-    }
-    const images = stored.images;
-    const spec = readSpecLabel(images[0]!.labels);
-    const ports = readPortsLabel(images[0]!.labels);
-    if (!spec || !ports) throw new KiabError(`snapshot ${snapshot} of ${cluster} lacks its spec labels; it was not made by this kiab`);
-    const names = clusterNames(cluster);
-    let observed = observedAtStart;
-    const subnet = observed.network ? observedSubnet(observed)! : await ensureNetwork(provider, spec, names, observed, ports);
-    if (!observed.network) observed = await observeCluster(provider, cluster);
-    const context = clusterContext(provider, spec, subnet, ports, options.signal);
-    const machines: Array<MachineRef & { image: string; volumes: Array<{ from: string; purpose: string }> }> = images.map((image) => {
-      const { name, role, index } = imageMachine(cluster, image);
-      return {
-        name,
-        role,
-        index,
-        ip: machineAddress(subnet, role, index),
-        image: image.tags[0] ?? image.id,
-        volumes: capturedPurposes(image).map((purpose) => ({ from: capturedVolume(stored, name, purpose)!.name, purpose })),
-      };
-    });
-    machines.sort(compareMachines);
+  return withClusterLock(
+    cluster,
+    async () => {
+      // Every part is checked before anything is removed: only a complete capture is restored. The cluster is
+      // looked at meanwhile (both are listings).
+      const [stored, observedAtStart] = await Promise.all([completeSnapshot(provider, cluster, snapshot), observeCluster(provider, cluster)]);
+      if (!stored) {
+        const cut = (await storedSnapshots(provider, cluster, snapshot)).length > 0;
+        throw new KiabError(
+          cut ? `snapshot ${snapshot} of cluster ${cluster} is incomplete (its capture was cut short)` : `cluster ${cluster} has no snapshot ${snapshot}`,
+          {
+            hint: cut ? `take it again with \`kiab snapshot save ${cluster} ${snapshot} --force\`` : 'see `kiab snapshot list`',
+          },
+        );
+      }
+      const images = stored.images;
+      const spec = readSpecLabel(images[0]!.labels);
+      const ports = readPortsLabel(images[0]!.labels);
+      if (!spec || !ports) throw new KiabError(`snapshot ${snapshot} of ${cluster} lacks its spec labels; it was not made by this kiab`);
+      const names = clusterNames(cluster);
+      let observed = observedAtStart;
+      const subnet = observed.network ? observedSubnet(observed)! : await ensureNetwork(provider, spec, names, observed, ports);
+      if (!observed.network) observed = await observeCluster(provider, cluster);
+      const context = clusterContext(provider, spec, subnet, ports, options.signal);
+      const machines: Array<MachineRef & { image: string; volumes: Array<{ from: string; purpose: string }> }> = images.map((image) => {
+        const { name, role, index } = imageMachine(cluster, image);
+        return {
+          name,
+          role,
+          index,
+          ip: machineAddress(subnet, role, index),
+          image: image.tags[0] ?? image.id,
+          volumes: capturedPurposes(image).map((purpose) => ({ from: capturedVolume(stored, name, purpose)!.name, purpose })),
+        };
+      });
+      machines.sort(compareMachines);
 
-    // The restored etcd remembers every node and pod as it was at capture: readiness counts only what comes after.
-    const restoredAt = new Date();
-    /** The machine and its volumes: those the engine lists for it, and `more` (each removed once). */
-    const removeMachine = async (name: string, more: string[] = []): Promise<void> => {
-      await provider.removeContainer(name);
-      const volumes = new Set([...machineVolumes(observed, name).map((volume) => volume.name), ...more]);
-      await settleAll([...volumes].map((volume) => provider.removeVolume(volume)));
-    };
-    const remakeMachine = async (machine: (typeof machines)[number]): Promise<void> => {
-      const containerSpec = machineContainerSpec(spec, names, machine, context.distribution, machine.image);
-      // A volume left by an interrupted restore would merge with the copy, or stand in for the one the engine
-      // fills from the image: every volume the machine will have goes too, to start from nothing.
-      await removeMachine(
-        machine.name,
-        containerSpec.volumes.map((volume) => volume.name),
-      );
-      await provider.copyVolumes(
-        machine.volumes.map((volume) => ({
-          from: volume.from,
-          to: names.volume(machine.name, volume.purpose),
-          labels: machineVolumeLabels(names, machine.name, volume.purpose),
-        })),
-        { image: machine.image, labels: volumeHelperLabels(names, machine.name) },
-      );
-      // Labels inherited from the snapshot image would mark the machine as a snapshot: restate them.
-      await provider.createContainer({
-        ...containerSpec,
-        image: machine.image,
-        labels: { ...containerSpec.labels, [LABEL.snapshot]: '', [LABEL.snapshotVolumes]: '', [LABEL.spec]: '', [LABEL.ports]: '' },
+      // The restored etcd remembers every node and pod as it was at capture: readiness counts only what comes after.
+      const restoredAt = new Date();
+      /** The machine and its volumes: those the engine lists for it, and `more` (each removed once). */
+      const removeMachine = async (name: string, more: string[] = []): Promise<void> => {
+        await provider.removeContainer(name);
+        const volumes = new Set([...machineVolumes(observed, name).map((volume) => volume.name), ...more]);
+        await settleAll([...volumes].map((volume) => provider.removeVolume(volume)));
+      };
+      const remakeMachine = async (machine: (typeof machines)[number]): Promise<void> => {
+        const containerSpec = machineContainerSpec(spec, names, machine, context.distribution, machine.image);
+        // A volume left by an interrupted restore would merge with the copy, or stand in for the one the engine
+        // fills from the image: every volume the machine will have goes too, to start from nothing.
+        await removeMachine(
+          machine.name,
+          containerSpec.volumes.map((volume) => volume.name),
+        );
+        await provider.copyVolumes(
+          machine.volumes.map((volume) => ({
+            from: volume.from,
+            to: names.volume(machine.name, volume.purpose),
+            labels: machineVolumeLabels(names, machine.name, volume.purpose),
+          })),
+          { image: machine.image, labels: volumeHelperLabels(names, machine.name) },
+        );
+        // Labels inherited from the snapshot image would mark the machine as a snapshot: restate them.
+        await provider.createContainer({
+          ...containerSpec,
+          image: machine.image,
+          labels: { ...containerSpec.labels, [LABEL.snapshot]: '', [LABEL.snapshotVolumes]: '', [LABEL.spec]: '', [LABEL.ports]: '' },
+        });
+      };
+      const gone = observed.machines.filter((machine) => !machines.some((restored) => restored.name === machine.container.name));
+      const started = new Map<string, Date>();
+      await runStep(reporter, `restore ${machines.length} machines from ${snapshot}`, async () => {
+        // Each machine is removed (and made again from the snapshot) beside the others, one machine's copies
+        // overlapping another's removal. None starts before every current one is gone, so that no etcd or
+        // kubelet of the present meets the restored cluster; an interrupted restore leaves machines created,
+        // not started, which the next restore removes like any other.
+        await forEachBounded(
+          [...machines.map((machine) => () => remakeMachine(machine)), ...gone.map((machine) => () => removeMachine(machine.container.name))],
+          8,
+          (work) => work(),
+          options.signal,
+        );
+        await forEachBounded(
+          machines,
+          8,
+          async (machine) => {
+            await provider.startContainer(machine.name);
+            started.set(machine.name, (await provider.inspectContainer(machine.name))?.startedAt ?? new Date());
+          },
+          options.signal,
+        );
       });
-    };
-    const gone = observed.machines.filter((machine) => !machines.some((restored) => restored.name === machine.container.name));
-    const started = new Map<string, Date>();
-    await runStep(reporter, `restore ${machines.length} machines from ${snapshot}`, async () => {
-      // Each machine is removed (and made again from the snapshot) beside the others, one machine's copies
-      // overlapping another's removal. None starts before every current one is gone, so that no etcd or
-      // kubelet of the present meets the restored cluster; an interrupted restore leaves machines created,
-      // not started, which the next restore removes like any other.
-      await forEachBounded(
-        [...machines.map((machine) => () => remakeMachine(machine)), ...gone.map((machine) => () => removeMachine(machine.container.name))],
-        8,
-        (work) => work(),
-        options.signal,
-      );
-      await forEachBounded(
-        machines,
-        8,
-        async (machine) => {
-          await provider.startContainer(machine.name);
-          started.set(machine.name, (await provider.inspectContainer(machine.name))?.startedAt ?? new Date());
-        },
-        options.signal,
-      );
-    });
-    const bootStep = async (stepContext: ClusterContext): Promise<void> => {
-      await runStep(reporter, 'boot', (progress) => waitForMachines(stepContext, machines, started, (detail) => progress.update(detail)));
-    };
-    const boxStep = (stepContext: ClusterContext): Promise<void> =>
-      runStep(reporter, `box ${names.box}`, async () => {
-        // A running box only needs pointing at the restored machines; one made or started here is refreshed
-        // once it runs, so that it checks the restored servers' APIs against their CA.
-        const boxRunning = observed.box?.state === 'running';
-        if (!boxRunning) await ensureBox(stepContext, observed, machines);
-        await refreshBox(stepContext, machines);
-      });
-    // A box that reads nothing from inside the machines is refreshed while they boot (an exec into a machine
-    // must wait for its boot). Side by side, the first failure stops the other (see forEachBounded).
-    if (boxReadsFromMachines(context.distribution)) {
-      await bootStep(context);
-      await boxStep(context);
-    } else {
-      await forEachBounded([bootStep, boxStep], 2, (step, stop) => step({ ...context, signal: stop }), options.signal);
-    }
-    if (context.distribution.kubernetes) {
-      const kubeconfig = await runStep(reporter, 'wait for Kubernetes', (progress) =>
-        // What counts started since the restore, from a capture of a cluster that ran: two healthy looks a
-        // quarter of a second apart confirm it, where a cluster that never ran before gets three.
-        waitUntilReady(context, machines, (detail) => progress.update(detail), { since: restoredAt, healthyLooks: 2 }),
-      );
-      if (kubeconfig && wantedAddons(spec, context.distribution).length > 0)
-        await runStep(reporter, 'wait for addons', (progress) => awaitAddons(context, kubeconfig, (detail) => progress.update(detail)));
-    }
-    return clusterStatus(provider, cluster);
-  });
+      const bootStep = async (stepContext: ClusterContext): Promise<void> => {
+        await runStep(reporter, 'boot', (progress) => waitForMachines(stepContext, machines, started, (detail) => progress.update(detail)));
+      };
+      const boxStep = (stepContext: ClusterContext): Promise<void> =>
+        runStep(reporter, `box ${names.box}`, async () => {
+          // A running box only needs pointing at the restored machines; one made or started here is refreshed
+          // once it runs, so that it checks the restored servers' APIs against their CA.
+          const boxRunning = observed.box?.state === 'running';
+          if (!boxRunning) await ensureBox(stepContext, observed, machines);
+          await refreshBox(stepContext, machines);
+        });
+      // A box that reads nothing from inside the machines is refreshed while they boot (an exec into a machine
+      // must wait for its boot). Side by side, the first failure stops the other (see forEachBounded).
+      if (boxReadsFromMachines(context.distribution)) {
+        await bootStep(context);
+        await boxStep(context);
+      } else {
+        await forEachBounded([bootStep, boxStep], 2, (step, stop) => step({ ...context, signal: stop }), options.signal);
+      }
+      if (context.distribution.kubernetes) {
+        const kubeconfig = await runStep(reporter, 'wait for Kubernetes', (progress) =>
+          // What counts started since the restore, from a capture of a cluster that ran: two healthy looks a
+          // quarter of a second apart confirm it, where a cluster that never ran before gets three.
+          waitUntilReady(context, machines, (detail) => progress.update(detail), { since: restoredAt, healthyLooks: 2 }),
+        );
+        if (kubeconfig && wantedAddons(spec, context.distribution).length > 0)
+          await runStep(reporter, 'wait for addons', (progress) => awaitAddons(context, kubeconfig, (detail) => progress.update(detail)));
+      }
+      return clusterStatus(provider, cluster);
+    },
+    snapshotLock(options),
+  );
 }

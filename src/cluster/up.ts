@@ -112,6 +112,6 @@ export async function up(options: UpOptions): Promise<ClusterStatus> {
       }
       return clusterStatus(provider, names.cluster);
     },
-    { onWait: (holder) => reporter.warn(`waiting for another kiab command on cluster ${options.spec.name} (${holder})`) },
+    { engine: provider.endpoint, reporter, ...(signal ? { signal } : {}) },
   );
 }
