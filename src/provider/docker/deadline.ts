@@ -4,6 +4,8 @@ import { KiabError } from '../../errors.js';
 export const PING_MS = 5_000;
 /** An ordinary request (list, inspect, create, start, a network or volume): seconds on a busy host. */
 export const CALL_MS = 120_000;
+/** A container's removal, its kill included: seconds once nothing frozen holds it (kiab thaws what does). */
+export const REMOVAL_MS = 45_000;
 /** Work the engine does on a whole filesystem (commit, a helper that copies volumes): minutes for a large one. */
 export const FILESYSTEM_MS = 30 * 60_000;
 /** A progress stream (pull, build, import) that sends nothing for this long has stopped. */

@@ -22,11 +22,12 @@ import type {
   VolumeCopy,
   VolumeInfo,
 } from '../types.js';
-import { thawContainerCgroups } from '../../host/freezer.js';
+import { ThawDeniedError, thawContainerCgroups } from '../../host/freezer.js';
+import { poll } from '../../wait.js';
 import { splitImageRef } from '../../images/ref.js';
 import { resolveEndpoint, type EngineEndpoint } from './connect.js';
 import { containerCreateOptions } from './container-config.js';
-import { CALL_MS, FILESYSTEM_MS, PING_MS, STREAM_IDLE_MS, idleDeadline, withinDeadline } from './deadline.js';
+import { CALL_MS, FILESYSTEM_MS, PING_MS, REMOVAL_MS, STREAM_IDLE_MS, idleDeadline, withinDeadline } from './deadline.js';
 import { collectDemuxed, followProgress, isConflict, isNotFound, isNotModified } from './streams.js';
 
 function labelFilter(labels: Record<string, string>): string {
@@ -34,9 +35,6 @@ function labelFilter(labels: Record<string, string>): string {
 }
 
 const UNREACHABLE_CODES = new Set(['ENOENT', 'ECONNREFUSED', 'EACCES', 'ETIMEDOUT', 'EHOSTUNREACH', 'ECONNRESET']);
-
-/** Removals of one container, each after thawing what held the one before. */
-const REMOVE_ATTEMPTS = 3;
 
 export class DockerProvider implements Provider {
   readonly endpoint: string;
@@ -166,33 +164,48 @@ export class DockerProvider implements Provider {
   }
 
   async removeContainer(name: string): Promise<void> {
-    for (let attempt = 1; ; attempt += 1) {
+    const id = (await this.inspectContainer(name))?.id;
+    if (!id) return;
+    // A frozen process cannot die of the engine's kill, and the kill may wait on it without end: the machine's
+    // frozen cgroups are thawed while the removal is pending, not after it failed.
+    const thawing = this.thawWhilePending(id);
+    try {
       try {
-        await this.docker.getContainer(name).remove({ force: true, v: true });
+        await this.call(`the removal of ${name}`, (abortSignal) => this.docker.getContainer(id).remove({ force: true, v: true, abortSignal }), REMOVAL_MS);
         return;
       } catch (error) {
-        // Already gone.
         if (isNotFound(error)) return;
-        // A kill that cannot end the container fails its removal (and the next meets it "already in progress"):
-        // where a frozen cgroup holds it, thaw and try again.
-        if (attempt < REMOVE_ATTEMPTS && (await this.thawContainer(name)) > 0) continue;
-        // "Removal already in progress": another delete got there first.
-        if (isConflict(error)) return;
-        throw error;
+        // "Removal already in progress" (409), or a kill that "did not receive an exit event": the engine is still
+        // at it, and the container is removed only once it is gone; the network cannot go before.
+        if (!isConflict(error) && !/did not receive an exit event/.test((error as Error).message)) throw error;
       }
+      await poll(async () => ((await this.inspectContainer(id)) ? undefined : true), {
+        interval: 500,
+        deadline: Date.now() + REMOVAL_MS,
+        timeout: () => new KiabError(`${name} was still not removed after ${REMOVAL_MS / 1000} s`, { hint: `see \`docker inspect ${name}\`` }),
+      });
+    } catch (error) {
+      // A thaw this user may not do is why the removal failed: its error says what to run.
+      throw thawing.denied() ?? error;
+    } finally {
+      thawing.stop();
     }
   }
 
-  /** Thaws a container's frozen cgroups where this host holds them (see host/freezer.ts); how many there were. */
-  private async thawContainer(name: string): Promise<number> {
-    if (this.localUid === undefined) return 0;
-    const id = (
-      await this.docker
-        .getContainer(name)
-        .inspect()
-        .catch(() => undefined)
-    )?.Id;
-    return id ? thawContainerCgroups(id).catch(() => 0) : 0;
+  /**
+   * Thaws a container's frozen cgroups now and every half second until stopped (runc may freeze one again as it
+   * tears a pod down), where this host holds them (see host/freezer.ts).
+   */
+  private thawWhilePending(id: string): { stop(): void; denied(): ThawDeniedError | undefined } {
+    if (this.localUid === undefined) return { stop: () => undefined, denied: () => undefined };
+    let denied: ThawDeniedError | undefined;
+    const thaw = (): void =>
+      void thawContainerCgroups(id).catch((error: unknown) => {
+        if (error instanceof ThawDeniedError) denied = error;
+      });
+    thaw();
+    const timer = setInterval(thaw, 500);
+    return { stop: () => clearInterval(timer), denied: () => denied };
   }
 
   async listNetworks(labels: Record<string, string>): Promise<NetworkInfo[]> {
