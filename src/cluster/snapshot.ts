@@ -3,7 +3,7 @@ import { KiabError, throwIfAborted, UsageError } from '../errors.js';
 import { LABEL, encodeJsonLabel } from '../labels.js';
 import { undoOnForcedExit } from '../forced-exit.js';
 import { settleAll } from '../settle.js';
-import { machineAddress } from '../net/addresses.js';
+import { machineAddress, parseSubnet, type Subnet } from '../net/addresses.js';
 import type { Provider } from '../provider/types.js';
 import { clusterNameSchema } from '../spec/schema.js';
 import { clusterContext, contextOf, observedSubnet, type ClusterContext } from './context.js';
@@ -241,6 +241,24 @@ export async function removeAllSnapshots(provider: Provider, cluster: string): P
   return stored.filter((capture) => capture.complete).length;
 }
 
+/** The subnet a snapshot's machines were on, from the fixed addresses their images carry. */
+function snapshotSubnet(images: StoredSnapshot['images'], snapshot: string): Subnet {
+  const ip = images.map((image) => image.labels[LABEL.ip]).find(Boolean);
+  if (!ip) throw new KiabError(`snapshot ${snapshot} records no machine address; it was not made by this kiab`);
+  return parseSubnet(`${ip.split('.').slice(0, 3).join('.')}.0/24`);
+}
+
+/** Refuses, naming the holder, when another network of the engine holds the subnet a cluster must go back to. */
+async function refuseTakenSubnet(provider: Provider, subnet: Subnet, cluster: string, snapshot: string): Promise<void> {
+  const holder = (await provider.listNetworks({})).find((network) => network.subnet === subnet.cidr);
+  if (!holder) return;
+  const other = holder.labels[LABEL.cluster];
+  throw new KiabError(
+    `snapshot ${snapshot} of ${cluster} was taken on ${subnet.cidr}, which ${other ? `cluster ${other}` : `network ${holder.name}`} now holds`,
+    { hint: other ? `delete cluster ${other} (\`kiab delete ${other}\`), then restore` : `remove network ${holder.name}, then restore` },
+  );
+}
+
 /**
  * Brings every machine back to the snapshot: current machines (and their volumes) are removed, and the
  * snapshot's machines recreated from its images under the same names, hostnames and addresses, with their
@@ -271,7 +289,16 @@ export async function restoreSnapshot(options: SnapshotCommand): Promise<Cluster
       if (!spec || !ports) throw new KiabError(`snapshot ${snapshot} of ${cluster} lacks its spec labels; it was not made by this kiab`);
       const names = clusterNames(cluster);
       let observed = observedAtStart;
-      const subnet = observed.network ? observedSubnet(observed)! : await ensureNetwork(provider, spec, names, observed, ports);
+      // The machines' configs (kubeadm's etcd, API server and kubelet among them) hold the addresses they had at
+      // capture: the cluster goes back to that subnet, or is not restored at all.
+      const recorded = snapshotSubnet(images, snapshot);
+      const current = observed.network ? observedSubnet(observed)! : undefined;
+      if (current && current.cidr !== recorded.cidr)
+        throw new KiabError(`cluster ${cluster} is on ${current.cidr}, but snapshot ${snapshot} was taken on ${recorded.cidr}`, {
+          hint: `delete it with \`kiab delete ${cluster} --keep-snapshots\`, then restore`,
+        });
+      if (!current) await refuseTakenSubnet(provider, recorded, cluster, snapshot);
+      const subnet = current ?? (await ensureNetwork(provider, { ...spec, network: { ...spec.network, subnet: recorded.cidr } }, names, observed, ports));
       if (!observed.network) observed = await observeCluster(provider, cluster);
       const context = clusterContext(provider, spec, subnet, ports, options.signal);
       const machines: Array<MachineRef & { image: string; volumes: Array<{ from: string; purpose: string }> }> = images.map((image) => {
