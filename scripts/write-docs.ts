@@ -98,6 +98,7 @@ const inertRuntime: Runtime = {
   provider: () => {
     throw new Error('no engine while writing docs');
   },
+  stoppedBy: () => undefined,
   reporter: () => {
     throw new Error('no reporter while writing docs');
   },

@@ -19,10 +19,15 @@ export class UsageError extends KiabError {
   }
 }
 
-/** The operation was interrupted (Ctrl-C); the next `up` or `delete` finishes the job. */
+export type StopSignal = 'SIGINT' | 'SIGTERM';
+
+/** The operation was interrupted (Ctrl-C, or SIGTERM); the next `up` or `delete` finishes the job. Its exit code says which signal. */
 export class AbortedError extends KiabError {
-  constructor() {
-    super('interrupted', { exitCode: 130, hint: 'run the same command again to converge, or `kiab delete` to remove what was created' });
+  constructor(signal: StopSignal = 'SIGINT') {
+    super(signal === 'SIGTERM' ? 'terminated' : 'interrupted', {
+      exitCode: signal === 'SIGTERM' ? 143 : 130,
+      hint: 'run the same command again to converge, or `kiab delete` to remove what was created',
+    });
     this.name = 'AbortedError';
   }
 }

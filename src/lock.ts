@@ -58,10 +58,27 @@ async function removeStale(path: string, staleHolder: string): Promise<void> {
 
 export interface LockOptions {
   timeoutMs?: number;
-  /** Called once when another process holds the lock, with its pid. */
-  onWait?: (pid: number) => void;
+  /** Called once when another process holds the lock, with who that is ("pid 123 of user root"). */
+  onWait?: (holder: string) => void;
   /** What is locked, for the timeout error ("cluster dev"). */
   what?: string;
+  /** Ctrl-C ends the wait. */
+  signal?: AbortSignal;
+}
+
+/** The name of the user with this uid, from the host's user list; the uid when it has none. */
+async function userName(uid: number): Promise<string> {
+  const passwd = await readFile('/etc/passwd', 'utf8').catch(() => '');
+  const entry = passwd.split('\n').find((line) => line.split(':')[2] === String(uid));
+  return entry?.split(':')[0] ?? `uid ${uid}`;
+}
+
+/** Who holds a lock, for the user waiting on it: the pid it wrote and the user who owns its file. */
+async function describeHolder(path: string, holder: string): Promise<string> {
+  const owner = (await stat(path).catch(() => undefined))?.uid;
+  const [pid, host] = holder.split('@');
+  const who = pid ? `pid ${pid}${host && host !== hostname() ? ` on ${host}` : ''}` : 'a process that is writing it';
+  return owner === undefined ? who : `${who} of user ${await userName(owner)}`;
 }
 
 /**
@@ -81,16 +98,17 @@ export async function withLockFile<T>(path: string, work: () => Promise<T>, opti
       return (await createExclusive(path, owner)) ? true : undefined;
     }
     if (!warned) {
-      options.onWait?.(Number(holder.split('@')[0]));
       warned = true;
+      options.onWait?.(await describeHolder(path, holder));
     }
     return undefined;
   };
   await poll(acquire, {
     interval: 200,
     deadline: Date.now() + (options.timeoutMs ?? 600_000),
-    timeout: () =>
-      new KiabError(`${options.what ?? path} is locked by another process (${holder || 'no owner written'})`, {
+    ...(options.signal ? { signal: options.signal } : {}),
+    timeout: async () =>
+      new KiabError(`${options.what ?? path} is locked by another process (${holder ? await describeHolder(path, holder) : 'no owner written'})`, {
         hint: `wait for it to finish, or remove ${path} if none is running`,
       }),
   });

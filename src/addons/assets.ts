@@ -5,6 +5,7 @@ import { pipeline } from 'node:stream/promises';
 import { assetDir, type AssetManifest, cacheRoot, hostArch, recordAssetSet, sha256File, verifiedAssets, verifiedSetIn } from '../assets/cache.js';
 import { download } from '../assets/download.js';
 import { localBuildName, saveLocalBuild } from '../assets/local-builds.js';
+import { withAssetSetLock } from '../assets/lock.js';
 import { KiabError } from '../errors.js';
 import { LABEL } from '../labels.js';
 import { packageRoot } from '../package-files.js';
@@ -161,10 +162,20 @@ function gatewayApiReleaseBase(): string {
  * as it is), and MetalLB's release manifest and Gateway API's definitions, each checked against the sum of the copy in its Go module.
  */
 export async function pullAddonAssets(request: AddonAssetRequest): Promise<AddonAssets> {
-  const { provider, reporter, signal } = request;
   const dir = assetDir({ ...KEY, arch: hostArch() });
   const cached = await verifiedSetIn(dir);
   if (cached) return cached;
+  return withAssetSetLock(dir, () => downloadAddonAssets(request, dir), {
+    ...(request.signal ? { signal: request.signal } : {}),
+    onWait: (holder) => request.reporter.warn(`waiting for ${holder}, which is writing the addon set ${dir}`),
+  });
+}
+
+/** The pull itself, under the set's lock: a set another process finished meanwhile is taken as it is. */
+async function downloadAddonAssets(request: AddonAssetRequest, dir: string): Promise<AddonAssets> {
+  const { provider, reporter, signal } = request;
+  const finished = await verifiedSetIn(dir);
+  if (finished) return finished;
   await mkdir(join(dir, 'images'), { recursive: true });
   await mkdir(join(dir, 'manifests', 'gateway-api'), { recursive: true });
   await runStep(reporter, `download MetalLB ${METALLB_MANIFEST.version} manifest`, async () => {

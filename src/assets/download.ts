@@ -97,6 +97,14 @@ async function downloadOnce(
     throw new KiabError(`cannot download ${url} (${cause})`, { cause: error });
   }
   const { statusCode, headers, body } = response;
+  if (statusCode === 416 && have > 0) {
+    await body.dump();
+    // The .part holds the whole file already (a run was stopped while it checked it): kept if it matches its
+    // sum, else begun again, as nothing past its end can be asked for.
+    if (options.sha256 && (await sha256File(part)) === options.sha256) return rename(part, path);
+    await unlink(part);
+    return downloadOnce(url, path, options);
+  }
   if (statusCode !== 200 && statusCode !== 206) {
     await body.dump();
     throw new KiabError(`cannot download ${url} (HTTP ${statusCode})`);

@@ -1,4 +1,5 @@
 import { CommanderError } from 'commander';
+import { AbortedError, UsageError } from '../errors.js';
 import { reportError } from './errors.js';
 import { buildProgram } from './program.js';
 import { createRuntime } from './runtime.js';
@@ -26,7 +27,9 @@ export async function main(rawArgv: string[]): Promise<number> {
   } catch (error) {
     if (error instanceof CommanderError && (error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.code === 'commander.help'))
       return 0;
-    return reportError(error, verbose);
+    // Whatever a stopped command failed with on its way out, it was stopped: the exit code says by which signal.
+    const stoppedBy = runtime.stoppedBy();
+    return reportError(stoppedBy && !(error instanceof UsageError) ? new AbortedError(stoppedBy) : error, verbose);
   }
 }
 

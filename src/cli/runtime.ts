@@ -1,32 +1,49 @@
 import { Option, type Command } from 'commander';
 import type { Reporter } from '../reporter.js';
-import { AbortedError, UsageError } from '../errors.js';
+import { AbortedError, UsageError, type StopSignal } from '../errors.js';
+import { undoBeforeForcedExit } from '../forced-exit.js';
+import { reportError } from './errors.js';
 import { connectEngine, type Engine } from '../cluster/engine.js';
 import type { OutputFormat } from './output.js';
 import { terminalReporter } from './progress.js';
 
-/** What every command gets: the engine, a progress reporter and a signal that Ctrl-C aborts. */
+/** What every command gets: the engine, a progress reporter and a signal that Ctrl-C or SIGTERM aborts. */
 export interface Runtime {
   provider(): Engine;
   reporter(): Reporter;
   signal: AbortSignal;
   /** Ctrl-C is how this command ends (a watch): it stops quietly, without the "interrupting" notice. */
   endsOnInterrupt(): void;
+  /** The signal that stopped the command, if one did: its exit code is that signal's. */
+  stoppedBy(): StopSignal | undefined;
 }
+
+/** How long a stopped command has to reach its next safe point before kiab leaves without it. */
+const SAFE_POINT_GRACE_MS = 1_500;
+/** How long the undos of a forced exit may take (unpausing machines): within the promise of an exit in 3 s. */
+const UNDO_MS = 1_000;
 
 export function createRuntime(options: { timings?: boolean } = {}): Runtime {
   const controller = new AbortController();
-  let interrupted = false;
+  let stoppedBy: StopSignal | undefined;
   let quietly = false;
-  process.on('SIGINT', () => {
-    // First Ctrl-C stops at the next safe point; a second one leaves at once. Either way labels let
-    // the next `up` or `delete` finish the job.
-    if (interrupted) process.exit(130);
-    interrupted = true;
-    if (!quietly) process.stderr.write('\ninterrupting; press Ctrl-C again to leave at once\n');
-    controller.abort(new AbortedError());
-  });
-  process.on('SIGTERM', () => controller.abort(new AbortedError()));
+  /** Leaves now, once the undos that must not be skipped ran (see forced-exit.ts). */
+  const leave = async (signal: StopSignal): Promise<void> => {
+    await undoBeforeForcedExit(UNDO_MS);
+    process.exit(reportError(new AbortedError(signal), false));
+  };
+  const stop = (signal: StopSignal): void => {
+    // The first signal stops at the next safe point; a second one, or the grace running out, leaves at once.
+    // Either way labels let the next `up` or `delete` finish the job.
+    if (stoppedBy) return void leave(stoppedBy);
+    stoppedBy = signal;
+    if (!quietly && signal === 'SIGINT') process.stderr.write('\ninterrupting; press Ctrl-C again to leave at once\n');
+    controller.abort(new AbortedError(signal));
+    // Unref'd: a command that finishes in time exits by itself.
+    setTimeout(() => void leave(signal), SAFE_POINT_GRACE_MS).unref();
+  };
+  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('SIGTERM', () => stop('SIGTERM'));
   let provider: Engine | undefined;
   return {
     provider: () => (provider ??= connectEngine()),
@@ -35,6 +52,7 @@ export function createRuntime(options: { timings?: boolean } = {}): Runtime {
     endsOnInterrupt: () => {
       quietly = true;
     },
+    stoppedBy: () => stoppedBy,
   };
 }
 

@@ -1,5 +1,6 @@
 import { createReadStream } from 'node:fs';
-import { stat } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { access, stat } from 'node:fs/promises';
 import { PassThrough, Transform, type Readable } from 'node:stream';
 import { KiabError, RunError, UsageError } from '../errors.js';
 import { parseMachineName } from '../names.js';
@@ -53,6 +54,12 @@ async function checkArchive(path: string): Promise<void> {
   const info = await stat(path).catch(() => undefined);
   if (!info) throw new UsageError(`--archive: cannot read ${path}`);
   if (!info.isFile()) throw new UsageError(`--archive: ${path} is not a file`);
+  // A file this user may see but not read would fail only once every import has begun.
+  const denied = await access(path, constants.R_OK).then(
+    () => undefined,
+    (error: NodeJS.ErrnoException) => error.code ?? 'unreadable',
+  );
+  if (denied) throw new UsageError(`--archive: cannot read ${path} (${denied})`, 'check its permissions');
 }
 
 /**
@@ -81,6 +88,8 @@ async function importInto(
   const controller = new AbortController();
   const onAbort = (): void => controller.abort(signal?.reason);
   signal?.addEventListener('abort', onAbort, { once: true });
+  // An abort before we listened fires no event (the source may have failed already).
+  if (signal?.aborted) onAbort();
   let stalled: string | undefined;
   // Once all input is handed over, unpacking may take a while longer, but not for ever.
   const finishMs = stallMs * 5;
@@ -127,43 +136,64 @@ export async function loadImages(options: {
   if (options.images.length === 0 && !options.archive) throw new UsageError('IMAGE: name at least one image, or pass --archive FILE');
   if (options.archive) await checkArchive(options.archive);
   await provider.ping();
-  return withClusterLock(cluster, async () => {
-    const loaded = await loadCluster(provider, cluster);
-    const machines = selectMachines(
-      cluster,
-      loaded.observed.machines.map((machine) => machine.container),
-      options.nodes,
-    );
-    for (const target of machines) {
-      if (target.state !== 'running')
-        throw new KiabError(`node ${target.name} is ${target.state}`, { hint: `start it with \`kiab node start ${target.name}\`` });
-    }
-    for (const image of options.images)
-      if (!(await provider.imageExists(image)))
-        throw new UsageError(`IMAGE: ${image} is not in the local engine`, `build or pull it first (docker pull ${image})`);
-
-    const start = performance.now();
-    const source = options.archive ? createReadStream(options.archive, { highWaterMark: 4 << 20 }) : await provider.saveImages(options.images);
-    const { stream, bytes } = counting(source);
-    const ctr = loaded.distribution.ctr();
-    const results = await runStep(reporter, `load ${options.archive ?? options.images.join(', ')} into ${machines.length} machines`, async (progress) => {
-      const ticker = setInterval(() => progress.update(`${(bytes() / 2 ** 20).toFixed(0)} MiB`), 250);
-      try {
-        return await Promise.all(machines.map((machine) => importInto(provider, machine.name, ctr, stream, stallTimeoutMs(), options.signal)));
-      } finally {
-        clearInterval(ticker);
-      }
-    });
-    const failed = results.filter((result) => !result.loaded);
-    if (failed.length > 0) {
-      const loadedInto = results.length - failed.length;
-      throw new KiabError(
-        `loading into ${failed.map((result) => `${result.node} failed (${result.error})`).join('; ')}; loaded into ${loadedInto} of ${results.length} machines`,
-        {
-          hint: 'see the machine with `kiab exec NODE -- journalctl -u containerd`, then load again (images already there are kept)',
-        },
+  return withClusterLock(
+    cluster,
+    async () => {
+      const loaded = await loadCluster(provider, cluster);
+      const machines = selectMachines(
+        cluster,
+        loaded.observed.machines.map((machine) => machine.container),
+        options.nodes,
       );
-    }
-    return { cluster, images: options.images, nodes: results, bytes: bytes(), seconds: (performance.now() - start) / 1000 };
-  });
+      for (const target of machines) {
+        if (target.state !== 'running')
+          throw new KiabError(`node ${target.name} is ${target.state}`, { hint: `start it with \`kiab node start ${target.name}\`` });
+      }
+      for (const image of options.images)
+        if (!(await provider.imageExists(image)))
+          throw new UsageError(`IMAGE: ${image} is not in the local engine`, `build or pull it first (docker pull ${image})`);
+
+      const start = performance.now();
+      const source = options.archive ? createReadStream(options.archive, { highWaterMark: 4 << 20 }) : await provider.saveImages(options.images);
+      const { stream, bytes } = counting(source);
+      // A source that fails mid-way (a read error, the engine's save breaking) ends every import, and is the error.
+      let sourceFailure: Error | undefined;
+      const sourceFailed = new AbortController();
+      source.once('error', (error: Error) => {
+        sourceFailure = error;
+        sourceFailed.abort();
+      });
+      const importSignal = options.signal ? AbortSignal.any([options.signal, sourceFailed.signal]) : sourceFailed.signal;
+      const ctr = loaded.distribution.ctr();
+      const results = await runStep(reporter, `load ${options.archive ?? options.images.join(', ')} into ${machines.length} machines`, async (progress) => {
+        const ticker = setInterval(() => progress.update(`${(bytes() / 2 ** 20).toFixed(0)} MiB`), 250);
+        try {
+          const results = await Promise.all(machines.map((machine) => importInto(provider, machine.name, ctr, stream, stallTimeoutMs(), importSignal)));
+          if (sourceFailure) throw sourceFailure;
+          return results;
+        } catch (error) {
+          if (!sourceFailure || options.signal?.aborted) throw error;
+          const code = (sourceFailure as NodeJS.ErrnoException).code;
+          throw new KiabError(
+            `cannot read ${options.archive ?? `the engine's save of ${options.images.join(', ')}`} (${code ?? sourceFailure.message.split('\n')[0]}); no machine loaded it`,
+            { cause: sourceFailure },
+          );
+        } finally {
+          clearInterval(ticker);
+        }
+      });
+      const failed = results.filter((result) => !result.loaded);
+      if (failed.length > 0) {
+        const loadedInto = results.length - failed.length;
+        throw new KiabError(
+          `loading into ${failed.map((result) => `${result.node} failed (${result.error})`).join('; ')}; loaded into ${loadedInto} of ${results.length} machines`,
+          {
+            hint: 'see the machine with `kiab exec NODE -- journalctl -u containerd`, then load again (images already there are kept)',
+          },
+        );
+      }
+      return { cluster, images: options.images, nodes: results, bytes: bytes(), seconds: (performance.now() - start) / 1000 };
+    },
+    { engine: provider.endpoint, reporter, ...(options.signal ? { signal: options.signal } : {}) },
+  );
 }

@@ -1,5 +1,6 @@
 import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { KiabError } from '../errors.js';
 
 /*
  * On a cgroup v1 host, runc freezes a container's cgroup for a moment while it sets it up or kills it. A
@@ -29,16 +30,28 @@ async function thawBelow(dir: string): Promise<number> {
   return thawed;
 }
 
+/** A frozen cgroup this user may not thaw: names the file and the command that thaws it. */
+export class ThawDeniedError extends KiabError {
+  constructor(readonly state: string) {
+    super(`${state} is frozen and this user may not thaw it, so the machine cannot be killed`, {
+      hint: `run \`echo THAWED | sudo tee ${state}\`, then the same command again`,
+    });
+    this.name = 'ThawDeniedError';
+  }
+}
+
 /**
  * Thaws one cgroup if it is frozen; whether it did. A cgroup that went away meanwhile (its container is
- * being torn down) or one this user may not write needs nothing here: the removal that follows tells.
+ * being torn down) needs nothing; one this user may not write is a ThawDeniedError.
  */
 async function thaw(state: string): Promise<boolean> {
   try {
     if ((await readFile(state, 'utf8')).trim() === 'THAWED') return false;
     await writeFile(state, 'THAWED');
     return true;
-  } catch {
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'EACCES' || code === 'EPERM') throw new ThawDeniedError(state);
     return false;
   }
 }

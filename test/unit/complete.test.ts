@@ -10,6 +10,7 @@ const program = buildProgram({
   reporter: () => quiet,
   signal: new AbortController().signal,
   endsOnInterrupt: () => undefined,
+  stoppedBy: () => undefined,
 });
 
 /** Sources that answer from lists and record which cluster each question was about. */

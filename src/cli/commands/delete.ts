@@ -18,7 +18,10 @@ export function registerDelete(program: Command, runtime: Runtime): void {
       if (flags.all && names.length > 0) throw new UsageError('--all: give either cluster names or --all, not both');
       for (const name of names) validateClusterName(name);
       const targets = flags.all ? { all: true as const } : { names: names.length > 0 ? names : ['kiab'] };
-      const results = await deleteClusters(runtime.provider(), runtime.reporter(), targets, { keepSnapshots: flags.keepSnapshots === true });
+      const results = await deleteClusters(runtime.provider(), runtime.reporter(), targets, {
+        keepSnapshots: flags.keepSnapshots === true,
+        signal: runtime.signal,
+      });
       if (outputOf(command) === 'json') printJson(results);
     });
 }

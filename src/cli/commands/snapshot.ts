@@ -81,7 +81,13 @@ export function registerSnapshot(program: Command, runtime: Runtime): void {
     .argument('<snap>', 'snapshot name')
     .action(async (name: string, snap: string) => {
       validateClusterName(name);
-      const removed = await removeSnapshot({ provider: runtime.provider(), cluster: name, snapshot: validateSnapshotName(snap) });
+      const removed = await removeSnapshot({
+        provider: runtime.provider(),
+        reporter: runtime.reporter(),
+        signal: runtime.signal,
+        cluster: name,
+        snapshot: validateSnapshotName(snap),
+      });
       if (!removed) throw new KiabError(`cluster ${name} has no snapshot ${snap}`, { hint: 'see `kiab snapshot list`' });
     });
 

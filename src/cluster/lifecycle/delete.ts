@@ -21,19 +21,31 @@ export interface DeleteResult {
  * volumes), then the network, then volumes, then its kubeconfig entries. Finding nothing is success, so
  * delete always converges.
  */
-export async function deleteCluster(provider: Provider, name: string, options: { keepSnapshots?: boolean } = {}): Promise<DeleteResult> {
-  return withClusterLock(name, async () => {
-    const selector = { [LABEL.managed]: '', [LABEL.cluster]: name };
-    const containers = await provider.listContainers(selector);
-    await forEachBounded(containers, 8, (container) => provider.removeContainer(container.name));
-    const networks = await provider.listNetworks(selector);
-    for (const network of networks) await provider.removeNetwork(network.name);
-    const volumes = (await provider.listVolumes(selector)).filter((volume) => !(options.keepSnapshots && volume.labels[LABEL.snapshot]));
-    const snapshots = options.keepSnapshots ? 0 : await removeAllSnapshots(provider, name);
-    await forEachBounded(volumes, 8, (volume) => provider.removeVolume(volume.name));
-    const kubeconfigEntriesRemoved = await forgetKubeconfig(name);
-    return { name, containers: containers.length, networks: networks.length, volumes: volumes.length, snapshots, kubeconfigEntriesRemoved };
-  });
+export async function deleteCluster(
+  provider: Provider,
+  name: string,
+  options: { keepSnapshots?: boolean; reporter?: Reporter; signal?: AbortSignal } = {},
+): Promise<DeleteResult> {
+  return withClusterLock(
+    name,
+    async () => {
+      const selector = { [LABEL.managed]: '', [LABEL.cluster]: name };
+      const containers = await provider.listContainers(selector);
+      await forEachBounded(containers, 8, (container) => provider.removeContainer(container.name));
+      const networks = await provider.listNetworks(selector);
+      for (const network of networks) await provider.removeNetwork(network.name);
+      const volumes = (await provider.listVolumes(selector)).filter((volume) => !(options.keepSnapshots && volume.labels[LABEL.snapshot]));
+      const snapshots = options.keepSnapshots ? 0 : await removeAllSnapshots(provider, name);
+      await forEachBounded(volumes, 8, (volume) => provider.removeVolume(volume.name));
+      const kubeconfigEntriesRemoved = await forgetKubeconfig(name);
+      return { name, containers: containers.length, networks: networks.length, volumes: volumes.length, snapshots, kubeconfigEntriesRemoved };
+    },
+    {
+      engine: provider.endpoint,
+      ...(options.reporter ? { reporter: options.reporter } : {}),
+      ...(options.signal ? { signal: options.signal } : {}),
+    },
+  );
 }
 
 function summary(result: DeleteResult): string {
@@ -48,7 +60,7 @@ export async function deleteClusters(
   provider: Provider,
   reporter: Reporter,
   targets: { names: string[] } | { all: true },
-  options: { keepSnapshots?: boolean } = {},
+  options: { keepSnapshots?: boolean; signal?: AbortSignal } = {},
 ): Promise<DeleteResult[]> {
   await provider.ping();
   const names = 'all' in targets ? await listClusterNames(provider) : targets.names;
@@ -56,7 +68,7 @@ export async function deleteClusters(
   for (const name of names) {
     const step = reporter.step(`delete ${name}`);
     try {
-      const result = await deleteCluster(provider, name, options);
+      const result = await deleteCluster(provider, name, { ...options, reporter });
       step.done(summary(result));
       results.push(result);
     } catch (error) {

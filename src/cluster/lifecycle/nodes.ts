@@ -8,7 +8,7 @@ import { runStep, type Reporter } from '../../reporter.js';
 import { distributionContext, loadCluster, type LoadedCluster } from '../context.js';
 import { ensureHostReady } from '../doctor.js';
 import { ensureClusterImages } from './images.js';
-import { withClusterLock } from '../lock.js';
+import { withClusterLock, type ClusterLockOptions } from '../lock.js';
 import { refreshBox } from './box.js';
 import { ensureMachinesRunning, waitForMachines } from './machines.js';
 import { addonsStep, waitUntilReady } from '../kubernetes/wait-ready.js';
@@ -19,6 +19,11 @@ export interface NodeOptions {
   provider: Provider;
   reporter: Reporter;
   signal?: AbortSignal;
+}
+
+/** The cluster lock of a node command: on its engine, its wait told and ended by Ctrl-C. */
+function nodeLock(options: NodeOptions): ClusterLockOptions {
+  return { engine: options.provider.endpoint, reporter: options.reporter, ...(options.signal ? { signal: options.signal } : {}) };
 }
 
 /** Accepts `kiab-NAME-worker-0`, or `worker-0` together with the cluster name; the machine must exist. */
@@ -43,8 +48,10 @@ async function withNode<T>(
 ): Promise<T> {
   await options.provider.ping();
   const node = await resolveNode(options.provider, options.node, options.cluster);
-  return withClusterLock(node.cluster, async () =>
-    work(node, await loadCluster(options.provider, node.cluster, options.signal ? { signal: options.signal } : {})),
+  return withClusterLock(
+    node.cluster,
+    async () => work(node, await loadCluster(options.provider, node.cluster, options.signal ? { signal: options.signal } : {})),
+    nodeLock(options),
   );
 }
 
@@ -66,29 +73,33 @@ function nextMachine(cluster: LoadedCluster, role: MachineRole): MachineRef {
 export async function addNode(options: NodeOptions & { cluster: string; role: MachineRole }): Promise<NodeStatus> {
   const { provider, reporter } = options;
   await provider.ping();
-  return withClusterLock(options.cluster, async () => {
-    const cluster = await loadCluster(provider, options.cluster, options.signal ? { signal: options.signal } : {});
-    const machine = nextMachine(cluster, options.role);
-    await addonPreflight(cluster.spec, cluster.distribution);
-    await ensureHostReady(provider, cluster.distribution, [machine]);
-    const machines = [...cluster.machines, machine];
-    const images = await runStep(reporter, 'images', () => ensureClusterImages(provider, reporter, cluster.spec, [options.role], options.signal));
-    const started = await runStep(reporter, `create ${machine.name}`, () =>
-      ensureMachinesRunning(cluster, images, [machine], new Map(), () => undefined, machines),
-    );
-    await runStep(reporter, 'boot', () => waitForMachines(cluster, [machine], started, () => undefined));
-    await refreshBox(cluster, machines);
-    const { distribution } = cluster;
-    await runStep(reporter, `join ${distribution.name}`, (progress) =>
-      distribution.join(distributionContext(cluster, machines, { progress, reporter, controlPlaneUp: () => refreshBox(cluster, machines) }), machine),
-    );
-    if (distribution.kubernetes) {
-      const kubeconfig = await runStep(reporter, 'wait for Kubernetes', (progress) => waitUntilReady(cluster, machines, (detail) => progress.update(detail)));
-      // The new machine gets the addons' images, and their per-machine parts (ingress, load balancer) start there.
-      if (kubeconfig) await addonsStep(cluster, machines, reporter, kubeconfig);
-    }
-    return nodeStatusOf(provider, options.cluster, machine.name);
-  });
+  return withClusterLock(
+    options.cluster,
+    async () => {
+      const cluster = await loadCluster(provider, options.cluster, options.signal ? { signal: options.signal } : {});
+      const machine = nextMachine(cluster, options.role);
+      await addonPreflight(cluster.spec, cluster.distribution);
+      await ensureHostReady(provider, cluster.distribution, [machine]);
+      const machines = [...cluster.machines, machine];
+      const images = await runStep(reporter, 'images', () => ensureClusterImages(provider, reporter, cluster.spec, [options.role], options.signal));
+      const started = await runStep(reporter, `create ${machine.name}`, () =>
+        ensureMachinesRunning(cluster, images, [machine], new Map(), () => undefined, machines),
+      );
+      await runStep(reporter, 'boot', () => waitForMachines(cluster, [machine], started, () => undefined));
+      await refreshBox(cluster, machines);
+      const { distribution } = cluster;
+      await runStep(reporter, `join ${distribution.name}`, (progress) =>
+        distribution.join(distributionContext(cluster, machines, { progress, reporter, controlPlaneUp: () => refreshBox(cluster, machines) }), machine),
+      );
+      if (distribution.kubernetes) {
+        const kubeconfig = await runStep(reporter, 'wait for Kubernetes', (progress) => waitUntilReady(cluster, machines, (detail) => progress.update(detail)));
+        // The new machine gets the addons' images, and their per-machine parts (ingress, load balancer) start there.
+        if (kubeconfig) await addonsStep(cluster, machines, reporter, kubeconfig);
+      }
+      return nodeStatusOf(provider, options.cluster, machine.name);
+    },
+    nodeLock(options),
+  );
 }
 
 export async function startNode(options: NodeOptions & { node: string; cluster?: string }): Promise<NodeStatus> {
@@ -111,13 +122,17 @@ export async function stopNode(options: NodeOptions & { node: string; cluster?: 
   const { provider, reporter } = options;
   await provider.ping();
   const node = await resolveNode(provider, options.node, options.cluster);
-  return withClusterLock(node.cluster, async () => {
-    await runStep(reporter, `stop ${node.name}`, () => provider.stopContainer(node.name, 30));
-    // TCP backends are health-checked; the UDP forward is pointed at a machine that still runs.
-    const cluster = await loadCluster(provider, node.cluster);
-    await refreshBox(cluster, cluster.machines);
-    return nodeStatusOf(provider, node.cluster, node.name);
-  });
+  return withClusterLock(
+    node.cluster,
+    async () => {
+      await runStep(reporter, `stop ${node.name}`, () => provider.stopContainer(node.name, 30));
+      // TCP backends are health-checked; the UDP forward is pointed at a machine that still runs.
+      const cluster = await loadCluster(provider, node.cluster);
+      await refreshBox(cluster, cluster.machines);
+      return nodeStatusOf(provider, node.cluster, node.name);
+    },
+    nodeLock(options),
+  );
 }
 
 /** `kiab node rm`: out of the box's load balancer, then the distribution lets the machine go (drain, leave etcd), then it and its volumes are removed. */

@@ -17,7 +17,7 @@ import { ensureMachinesCreated, ensureMachinesRunning, startMachines, waitForMac
 import { observeCluster } from './observe.js';
 import { forEachBounded } from '../../parallel.js';
 import { finishKubernetes } from '../kubernetes/wait-ready.js';
-import { CLEAN_SNAPSHOT, captureSnapshot, snapshotExists, untilKubernetesAnswers } from '../snapshot/snapshot.js';
+import { CLEAN_SNAPSHOT, captureSnapshot, snapshotExists, unpauseLeftPaused, untilKubernetesAnswers } from '../snapshot/snapshot.js';
 import { clusterStatus, type ClusterStatus } from '../status.js';
 import { desiredMachines, desiredSlots, slotKey, withNames } from './topology.js';
 
@@ -45,7 +45,7 @@ export async function up(options: UpOptions): Promise<ClusterStatus> {
     options.spec.name,
     async () => {
       const names = clusterNames(options.spec.name);
-      const observed = await observeCluster(provider, names.cluster);
+      const observed = await unpauseLeftPaused(provider, await observeCluster(provider, names.cluster));
       const spec = effectiveSpec(withResolvedVersion(options.spec), options.given ?? [], observed);
       const distribution = distributionFor(spec.distribution);
       // Everything that can refuse the request does so before the first object is created: the host first,
@@ -113,6 +113,6 @@ export async function up(options: UpOptions): Promise<ClusterStatus> {
       }
       return clusterStatus(provider, names.cluster);
     },
-    { onWait: (pid) => reporter.warn(`waiting for another kiab command on cluster ${options.spec.name} (pid ${pid})`) },
+    { engine: provider.endpoint, reporter, ...(signal ? { signal } : {}) },
   );
 }

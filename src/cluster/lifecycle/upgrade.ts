@@ -61,71 +61,75 @@ function requireRunning(cluster: LoadedCluster): void {
 export async function upgradeCluster(options: UpgradeOptions): Promise<UpgradeResult> {
   const { provider, reporter, signal } = options;
   await provider.ping();
-  return withClusterLock(options.name, async () => {
-    const cluster = await loadCluster(provider, options.name, signal ? { signal } : {});
-    const steps = cluster.distribution.upgrade;
-    const from = cluster.spec.kubernetesVersion;
-    if (!steps || !from) throw new UsageError(`NAME: cluster ${options.name} runs ${cluster.spec.distribution}, which kiab cannot upgrade in place`);
-    const to = await steps.target(from, options.version);
-    const madeWith = readSpecLabel(cluster.observed.network?.labels) ?? cluster.spec;
-    const resetReturnsTo = `${CLEAN_SNAPSHOT} (Kubernetes ${madeWith.kubernetesVersion ?? from}, as up made it)`;
-    const snapshot = preUpgradeSnapshot(from);
-    requireRunning(cluster);
-    const context = distributionContext(cluster, cluster.machines);
-    const servers = cluster.machines.filter((machine) => machine.role === 'server');
-    const workers = cluster.machines.filter((machine) => machine.role === 'worker');
-    const behind = async (machine: MachineRef): Promise<boolean> => (await steps.agentRuns(context, machine)) !== to;
-    if (to === from && !(await Promise.all(cluster.machines.map(behind))).some(Boolean))
-      return { from, to, changed: false, snapshot, resetReturnsTo, status: await clusterStatus(provider, options.name) };
+  return withClusterLock(
+    options.name,
+    async () => {
+      const cluster = await loadCluster(provider, options.name, signal ? { signal } : {});
+      const steps = cluster.distribution.upgrade;
+      const from = cluster.spec.kubernetesVersion;
+      if (!steps || !from) throw new UsageError(`NAME: cluster ${options.name} runs ${cluster.spec.distribution}, which kiab cannot upgrade in place`);
+      const to = await steps.target(from, options.version);
+      const madeWith = readSpecLabel(cluster.observed.network?.labels) ?? cluster.spec;
+      const resetReturnsTo = `${CLEAN_SNAPSHOT} (Kubernetes ${madeWith.kubernetesVersion ?? from}, as up made it)`;
+      const snapshot = preUpgradeSnapshot(from);
+      requireRunning(cluster);
+      const context = distributionContext(cluster, cluster.machines);
+      const servers = cluster.machines.filter((machine) => machine.role === 'server');
+      const workers = cluster.machines.filter((machine) => machine.role === 'worker');
+      const behind = async (machine: MachineRef): Promise<boolean> => (await steps.agentRuns(context, machine)) !== to;
+      if (to === from && !(await Promise.all(cluster.machines.map(behind))).some(Boolean))
+        return { from, to, changed: false, snapshot, resetReturnsTo, status: await clusterStatus(provider, options.name) };
 
-    // A snapshot taken by an interrupted run is the one to go back to: it holds the cluster before any change.
-    if (!(await snapshotExists(provider, options.name, snapshot))) {
-      await captureSnapshot(provider, cluster.observed, snapshot, reporter, signal);
-      await runStep(reporter, 'wait for Kubernetes', (progress) =>
-        waitUntilReady(cluster, cluster.machines, (detail) => progress.update(detail), { healthyLooks: 1 }),
+      // A snapshot taken by an interrupted run is the one to go back to: it holds the cluster before any change.
+      if (!(await snapshotExists(provider, options.name, snapshot))) {
+        await captureSnapshot(provider, cluster.observed, snapshot, reporter, signal);
+        await runStep(reporter, 'wait for Kubernetes', (progress) =>
+          waitUntilReady(cluster, cluster.machines, (detail) => progress.update(detail), { healthyLooks: 1 }),
+        );
+      }
+      throwIfAborted(signal);
+      await runStep(reporter, `load Kubernetes ${to} images into ${cluster.machines.length} machines`, () =>
+        forEachBounded(cluster.machines, 4, (machine) => steps.loadImages(context, machine, to), signal),
       );
-    }
-    throwIfAborted(signal);
-    await runStep(reporter, `load Kubernetes ${to} images into ${cluster.machines.length} machines`, () =>
-      forEachBounded(cluster.machines, 4, (machine) => steps.loadImages(context, machine, to), signal),
-    );
 
-    /** After each machine: the API answers through the box, every node Ready (the upgrade goes on only from a healthy cluster). */
-    const healthy = (step: LoadedCluster, progress: (detail: string) => void): Promise<unknown> =>
-      waitUntilReady(step, step.machines, progress, { healthyLooks: 1 });
-    for (const [index, server] of servers.entries()) {
-      throwIfAborted(signal);
-      const step = forOneMachine(cluster);
-      await runStep(reporter, `upgrade ${server.name} to ${to}`, async (progress) => {
-        const stepContext = distributionContext(step, step.machines, { progress, reporter, controlPlaneUp: () => refreshBox(step, step.machines) });
-        if (!(await steps.controlPlaneRuns(stepContext, server, to))) {
-          progress.update(index === 0 ? 'kubeadm upgrade apply' : 'kubeadm upgrade node');
-          await steps.upgradeControlPlane(stepContext, server, index === 0, to);
-        }
-        if (await behind(server)) {
-          progress.update('new kubelet');
-          await steps.upgradeNodeAgent(stepContext, server, to);
-        }
-        await healthy(step, (detail) => progress.update(detail));
-      });
-    }
-    for (const worker of workers) {
-      throwIfAborted(signal);
-      const step = forOneMachine(cluster);
-      await runStep(reporter, `upgrade ${worker.name} to ${to}`, async (progress) => {
-        const stepContext = distributionContext(step, step.machines, { progress, reporter, controlPlaneUp: () => refreshBox(step, step.machines) });
-        if (await behind(worker)) {
-          progress.update('drain');
-          await steps.drain(stepContext, worker);
-          progress.update('new kubelet');
-          await steps.upgradeNodeAgent(stepContext, worker, to);
-        }
-        // Also after a run killed between the kubelet's restart and this.
-        await steps.uncordon(stepContext, worker);
-        await healthy(step, (detail) => progress.update(detail));
-      });
-    }
-    await recordVersion(provider, cluster.names, madeWith, to);
-    return { from, to, changed: true, snapshot, resetReturnsTo, status: await clusterStatus(provider, options.name) };
-  });
+      /** After each machine: the API answers through the box, every node Ready (the upgrade goes on only from a healthy cluster). */
+      const healthy = (step: LoadedCluster, progress: (detail: string) => void): Promise<unknown> =>
+        waitUntilReady(step, step.machines, progress, { healthyLooks: 1 });
+      for (const [index, server] of servers.entries()) {
+        throwIfAborted(signal);
+        const step = forOneMachine(cluster);
+        await runStep(reporter, `upgrade ${server.name} to ${to}`, async (progress) => {
+          const stepContext = distributionContext(step, step.machines, { progress, reporter, controlPlaneUp: () => refreshBox(step, step.machines) });
+          if (!(await steps.controlPlaneRuns(stepContext, server, to))) {
+            progress.update(index === 0 ? 'kubeadm upgrade apply' : 'kubeadm upgrade node');
+            await steps.upgradeControlPlane(stepContext, server, index === 0, to);
+          }
+          if (await behind(server)) {
+            progress.update('new kubelet');
+            await steps.upgradeNodeAgent(stepContext, server, to);
+          }
+          await healthy(step, (detail) => progress.update(detail));
+        });
+      }
+      for (const worker of workers) {
+        throwIfAborted(signal);
+        const step = forOneMachine(cluster);
+        await runStep(reporter, `upgrade ${worker.name} to ${to}`, async (progress) => {
+          const stepContext = distributionContext(step, step.machines, { progress, reporter, controlPlaneUp: () => refreshBox(step, step.machines) });
+          if (await behind(worker)) {
+            progress.update('drain');
+            await steps.drain(stepContext, worker);
+            progress.update('new kubelet');
+            await steps.upgradeNodeAgent(stepContext, worker, to);
+          }
+          // Also after a run killed between the kubelet's restart and this.
+          await steps.uncordon(stepContext, worker);
+          await healthy(step, (detail) => progress.update(detail));
+        });
+      }
+      await recordVersion(provider, cluster.names, madeWith, to);
+      return { from, to, changed: true, snapshot, resetReturnsTo, status: await clusterStatus(provider, options.name) };
+    },
+    { engine: provider.endpoint, reporter, ...(signal ? { signal } : {}) },
+  );
 }

@@ -63,8 +63,10 @@ export function publishedPorts(cluster: LoadedCluster): PublishedPortRow[] {
 
 async function onCluster<T>(options: PortOptions, work: (cluster: LoadedCluster) => Promise<T>): Promise<T> {
   await options.provider.ping();
-  return withClusterLock(options.cluster, async () =>
-    work(await loadCluster(options.provider, options.cluster, options.signal ? { signal: options.signal } : {})),
+  return withClusterLock(
+    options.cluster,
+    async () => work(await loadCluster(options.provider, options.cluster, options.signal ? { signal: options.signal } : {})),
+    { engine: options.provider.endpoint, reporter: options.reporter, ...(options.signal ? { signal: options.signal } : {}) },
   );
 }
 

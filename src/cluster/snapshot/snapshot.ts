@@ -1,12 +1,13 @@
 import type { MachineRef } from '../../distribution/index.js';
 import { KiabError, throwIfAborted, UsageError } from '../../errors.js';
 import { LABEL, encodeJsonLabel } from '../../labels.js';
+import { undoOnForcedExit } from '../../forced-exit.js';
 import { settleAll } from '../../settle.js';
-import { machineAddress } from '../../net/addresses.js';
+import { machineAddress, parseSubnet, type Subnet } from '../../net/addresses.js';
 import type { Provider } from '../../provider/types.js';
 import { clusterContext, contextOf, observedSubnet, type ClusterContext } from '../context.js';
 import { ensureBox, ensureNetwork } from '../lifecycle/foundation.js';
-import { withClusterLock } from '../lock.js';
+import { withClusterLock, type ClusterLockOptions } from '../lock.js';
 import { boxReadsFromMachines, refreshBox } from '../lifecycle/box.js';
 import { waitForMachines } from '../lifecycle/machines.js';
 import { clusterNames, compareMachines } from '../../names.js';
@@ -16,6 +17,7 @@ import { runStep, type Reporter } from '../../reporter.js';
 import { waitUntilReady } from '../kubernetes/wait-ready.js';
 import { awaitAddons, wantedAddons } from '../kubernetes/addons.js';
 import { clusterStatus, type ClusterStatus } from '../status.js';
+import { recordVersion } from '../lifecycle/version-record.js';
 import {
   capturedPurposes,
   capturedVolume,
@@ -28,7 +30,6 @@ import {
   type StoredSnapshot,
 } from './snapshot-store.js';
 import { machineContainerSpec, machineVolumeLabels, nodeImageOf, volumeHelperLabels } from '../lifecycle/topology.js';
-import { recordVersion } from '../lifecycle/version-record.js';
 
 export const CLEAN_SNAPSHOT = 'clean';
 
@@ -84,8 +85,14 @@ export async function captureSnapshot(
   const helperImage = nodeImageOf(observed.spec);
   const generation = newGeneration();
   const labels = snapshotLabels(names.cluster, snapshot, generation);
-  const frozen: string[] = [];
+  // A machine an earlier capture left paused is frozen already: it is captured as it is and unpaused with the rest.
+  const frozen: string[] = observed.machines.filter((machine) => machine.container.state === 'paused').map((machine) => machine.container.name);
   const running = observed.machines.filter((machine) => machine.container.state === 'running');
+  const unpauseAll = async (): Promise<void> => {
+    await settleAll(frozen.map((name) => provider.unpauseContainer(name)));
+  };
+  // A second Ctrl-C leaves before the finally below: the machines are unpaused all the same.
+  const forgetUndo = undoOnForcedExit(unpauseAll);
   try {
     if (running.length > 0)
       await runStep(reporter, `pause ${running.length} machines`, async () => {
@@ -137,10 +144,22 @@ export async function captureSnapshot(
     for (const stored of await storedSnapshots(provider, names.cluster, snapshot)) if (stored.generation === generation) await removeStored(provider, stored);
     throw error;
   } finally {
-    await Promise.all(frozen.map((name) => provider.unpauseContainer(name)));
+    await unpauseAll();
+    forgetUndo();
   }
   // The new capture is complete: only now do older ones (and any cut short) go.
   for (const stored of await storedSnapshots(provider, names.cluster, snapshot)) if (stored.generation !== generation) await removeStored(provider, stored);
+}
+
+/**
+ * Unpauses the machines an earlier capture left paused (kiab killed mid-capture): a paused machine answers no
+ * exec, and every wait on it would fail. The cluster as it is now, looked at again when anything changed.
+ */
+export async function unpauseLeftPaused(provider: Provider, observed: ObservedCluster): Promise<ObservedCluster> {
+  const paused = observed.machines.filter((machine) => machine.container.state === 'paused');
+  if (paused.length === 0) return observed;
+  await settleAll(paused.map((machine) => provider.unpauseContainer(machine.container.name)));
+  return observeCluster(provider, observed.name);
 }
 
 export async function snapshotExists(provider: Provider, cluster: string, snapshot: string): Promise<boolean> {
@@ -166,22 +185,35 @@ export async function untilKubernetesAnswers(context: ClusterContext, machines: 
   await runStep(reporter, 'wait for Kubernetes', (progress) => waitUntilReady(context, machines, (detail) => progress.update(detail), { healthyLooks: 1 }));
 }
 
+/** The cluster lock of a snapshot command: on its engine, its wait told and ended by Ctrl-C. */
+function snapshotLock(options: Omit<SnapshotCommand, 'reporter'> & { reporter?: Reporter }): ClusterLockOptions {
+  return {
+    engine: options.provider.endpoint,
+    ...(options.reporter ? { reporter: options.reporter } : {}),
+    ...(options.signal ? { signal: options.signal } : {}),
+  };
+}
+
 export async function saveSnapshot(options: SnapshotCommand & { force?: boolean }): Promise<SnapshotInfo> {
   const { provider, cluster, snapshot, reporter } = options;
   await provider.ping();
-  return withClusterLock(cluster, async () => {
-    const observed = await observeCluster(provider, cluster);
-    if (!observed.network) throw new KiabError(`cluster ${cluster} does not exist`, { hint: `create it with \`kiab up ${cluster}\`` });
-    // With --force the old snapshot stays until the new one is complete: a failed save loses nothing.
-    if (!options.force && (await snapshotExists(provider, cluster, snapshot)))
-      throw new UsageError(`SNAP: snapshot ${snapshot} of cluster ${cluster} exists`, 'pass --force to replace it, or choose another name');
-    await captureSnapshot(provider, observed, snapshot, reporter, options.signal);
-    const context = contextOf(provider, observed, options.signal);
-    if (context) await untilKubernetesAnswers(context, context.machines, reporter);
-    const info = (await listSnapshots(provider, cluster)).find((candidate) => candidate.name === snapshot);
-    if (!info) throw new KiabError(`snapshot ${snapshot} vanished after it was saved`);
-    return info;
-  });
+  return withClusterLock(
+    cluster,
+    async () => {
+      const observed = await observeCluster(provider, cluster);
+      if (!observed.network) throw new KiabError(`cluster ${cluster} does not exist`, { hint: `create it with \`kiab up ${cluster}\`` });
+      // With --force the old snapshot stays until the new one is complete: a failed save loses nothing.
+      if (!options.force && (await snapshotExists(provider, cluster, snapshot)))
+        throw new UsageError(`SNAP: snapshot ${snapshot} of cluster ${cluster} exists`, 'pass --force to replace it, or choose another name');
+      await captureSnapshot(provider, observed, snapshot, reporter, options.signal);
+      const context = contextOf(provider, observed, options.signal);
+      if (context) await untilKubernetesAnswers(context, context.machines, reporter);
+      const info = (await listSnapshots(provider, cluster)).find((candidate) => candidate.name === snapshot);
+      if (!info) throw new KiabError(`snapshot ${snapshot} vanished after it was saved`);
+      return info;
+    },
+    snapshotLock(options),
+  );
 }
 
 function infoOf(stored: StoredSnapshot): SnapshotInfo {
@@ -200,13 +232,17 @@ export async function listSnapshots(provider: Provider, cluster?: string): Promi
   return complete.sort((a, b) => (a.cluster === b.cluster ? a.createdAt.localeCompare(b.createdAt) : a.cluster.localeCompare(b.cluster)));
 }
 
-export async function removeSnapshot(options: { provider: Provider; cluster: string; snapshot: string }): Promise<boolean> {
+export async function removeSnapshot(options: Omit<SnapshotCommand, 'reporter'> & { reporter?: Reporter }): Promise<boolean> {
   await options.provider.ping();
-  return withClusterLock(options.cluster, async () => {
-    const stored = await storedSnapshots(options.provider, options.cluster, options.snapshot);
-    for (const capture of stored) await removeStored(options.provider, capture);
-    return stored.length > 0;
-  });
+  return withClusterLock(
+    options.cluster,
+    async () => {
+      const stored = await storedSnapshots(options.provider, options.cluster, options.snapshot);
+      for (const capture of stored) await removeStored(options.provider, capture);
+      return stored.length > 0;
+    },
+    snapshotLock(options),
+  );
 }
 
 /** Removes every snapshot of a cluster, captures cut short included (delete without --keep-snapshots); how many complete ones there were. */
@@ -214,6 +250,24 @@ export async function removeAllSnapshots(provider: Provider, cluster: string): P
   const stored = await storedSnapshots(provider, cluster);
   for (const capture of stored) await removeStored(provider, capture);
   return stored.filter((capture) => capture.complete).length;
+}
+
+/** The subnet a snapshot's machines were on, from the fixed addresses their images carry. */
+function snapshotSubnet(images: StoredSnapshot['images'], snapshot: string): Subnet {
+  const ip = images.map((image) => image.labels[LABEL.ip]).find(Boolean);
+  if (!ip) throw new KiabError(`snapshot ${snapshot} records no machine address; it was not made by this kiab`);
+  return parseSubnet(`${ip.split('.').slice(0, 3).join('.')}.0/24`);
+}
+
+/** Refuses, naming the holder, when another network of the engine holds the subnet a cluster must go back to. */
+async function refuseTakenSubnet(provider: Provider, subnet: Subnet, cluster: string, snapshot: string): Promise<void> {
+  const holder = (await provider.listNetworks({})).find((network) => network.subnet === subnet.cidr);
+  if (!holder) return;
+  const other = holder.labels[LABEL.cluster];
+  throw new KiabError(
+    `snapshot ${snapshot} of ${cluster} was taken on ${subnet.cidr}, which ${other ? `cluster ${other}` : `network ${holder.name}`} now holds`,
+    { hint: other ? `delete cluster ${other} (\`kiab delete ${other}\`), then restore` : `remove network ${holder.name}, then restore` },
+  );
 }
 
 /**
@@ -225,125 +279,138 @@ export async function removeAllSnapshots(provider: Provider, cluster: string): P
 export async function restoreSnapshot(options: SnapshotCommand): Promise<ClusterStatus> {
   const { provider, cluster, snapshot, reporter } = options;
   await provider.ping();
-  return withClusterLock(cluster, async () => {
-    // Every part is checked before anything is removed: only a complete capture is restored. The cluster is
-    // looked at meanwhile (both are listings).
-    const [stored, observedAtStart] = await Promise.all([completeSnapshot(provider, cluster, snapshot), observeCluster(provider, cluster)]);
-    if (!stored) {
-      const cut = (await storedSnapshots(provider, cluster, snapshot)).length > 0;
-      throw new KiabError(
-        cut ? `snapshot ${snapshot} of cluster ${cluster} is incomplete (its capture was cut short)` : `cluster ${cluster} has no snapshot ${snapshot}`,
-        {
-          hint: cut ? `take it again with \`kiab snapshot save ${cluster} ${snapshot} --force\`` : 'see `kiab snapshot list`',
-        },
-      );
-    }
-    const images = stored.images;
-    const spec = readSpecLabel(images[0]!.labels);
-    const ports = readPortsLabel(images[0]!.labels);
-    if (!spec || !ports) throw new KiabError(`snapshot ${snapshot} of ${cluster} lacks its spec labels; it was not made by this kiab`);
-    const names = clusterNames(cluster);
-    let observed = observedAtStart;
-    const subnet = observed.network ? observedSubnet(observed)! : await ensureNetwork(provider, spec, names, observed, ports);
-    if (!observed.network) observed = await observeCluster(provider, cluster);
-    const context = clusterContext(provider, spec, subnet, ports, options.signal);
-    const machines: Array<MachineRef & { image: string; volumes: Array<{ from: string; purpose: string }> }> = images.map((image) => {
-      const { name, role, index } = imageMachine(cluster, image);
-      return {
-        name,
-        role,
-        index,
-        ip: machineAddress(subnet, role, index),
-        image: image.tags[0] ?? image.id,
-        volumes: capturedPurposes(image).map((purpose) => ({ from: capturedVolume(stored, name, purpose)!.name, purpose })),
-      };
-    });
-    machines.sort(compareMachines);
+  return withClusterLock(
+    cluster,
+    async () => {
+      // Every part is checked before anything is removed: only a complete capture is restored. The cluster is
+      // looked at meanwhile (both are listings).
+      const [stored, observedAtStart] = await Promise.all([completeSnapshot(provider, cluster, snapshot), observeCluster(provider, cluster)]);
+      if (!stored) {
+        const cut = (await storedSnapshots(provider, cluster, snapshot)).length > 0;
+        throw new KiabError(
+          cut ? `snapshot ${snapshot} of cluster ${cluster} is incomplete (its capture was cut short)` : `cluster ${cluster} has no snapshot ${snapshot}`,
+          {
+            hint: cut ? `take it again with \`kiab snapshot save ${cluster} ${snapshot} --force\`` : 'see `kiab snapshot list`',
+          },
+        );
+      }
+      const images = stored.images;
+      const spec = readSpecLabel(images[0]!.labels);
+      const ports = readPortsLabel(images[0]!.labels);
+      if (!spec || !ports) throw new KiabError(`snapshot ${snapshot} of ${cluster} lacks its spec labels; it was not made by this kiab`);
+      const names = clusterNames(cluster);
+      let observed = observedAtStart;
+      // The machines' configs (kubeadm's etcd, API server and kubelet among them) hold the addresses they had at
+      // capture: the cluster goes back to that subnet, or is not restored at all.
+      const recorded = snapshotSubnet(images, snapshot);
+      const current = observed.network ? observedSubnet(observed)! : undefined;
+      if (current && current.cidr !== recorded.cidr)
+        throw new KiabError(`cluster ${cluster} is on ${current.cidr}, but snapshot ${snapshot} was taken on ${recorded.cidr}`, {
+          hint: `delete it with \`kiab delete ${cluster} --keep-snapshots\`, then restore`,
+        });
+      if (!current) await refuseTakenSubnet(provider, recorded, cluster, snapshot);
+      const subnet = current ?? (await ensureNetwork(provider, { ...spec, network: { ...spec.network, subnet: recorded.cidr } }, names, observed, ports));
+      if (!observed.network) observed = await observeCluster(provider, cluster);
+      const context = clusterContext(provider, spec, subnet, ports, options.signal);
+      const machines: Array<MachineRef & { image: string; volumes: Array<{ from: string; purpose: string }> }> = images.map((image) => {
+        const { name, role, index } = imageMachine(cluster, image);
+        return {
+          name,
+          role,
+          index,
+          ip: machineAddress(subnet, role, index),
+          image: image.tags[0] ?? image.id,
+          volumes: capturedPurposes(image).map((purpose) => ({ from: capturedVolume(stored, name, purpose)!.name, purpose })),
+        };
+      });
+      machines.sort(compareMachines);
 
-    // The restored etcd remembers every node and pod as it was at capture: readiness counts only what comes after.
-    const restoredAt = new Date();
-    /** The machine and its volumes: those the engine lists for it, and `more` (each removed once). */
-    const removeMachine = async (name: string, more: string[] = []): Promise<void> => {
-      await provider.removeContainer(name);
-      const volumes = new Set([...machineVolumes(observed, name).map((volume) => volume.name), ...more]);
-      await settleAll([...volumes].map((volume) => provider.removeVolume(volume)));
-    };
-    const remakeMachine = async (machine: (typeof machines)[number]): Promise<void> => {
-      const containerSpec = machineContainerSpec(spec, names, machine, context.distribution, machine.image);
-      // A volume left by an interrupted restore would merge with the copy, or stand in for the one the engine
-      // fills from the image: every volume the machine will have goes too, to start from nothing.
-      await removeMachine(
-        machine.name,
-        containerSpec.volumes.map((volume) => volume.name),
-      );
-      await provider.copyVolumes(
-        machine.volumes.map((volume) => ({
-          from: volume.from,
-          to: names.volume(machine.name, volume.purpose),
-          labels: machineVolumeLabels(names, machine.name, volume.purpose),
-        })),
-        { image: machine.image, labels: volumeHelperLabels(names, machine.name) },
-      );
-      // Labels inherited from the snapshot image would mark the machine as a snapshot: restate them.
-      await provider.createContainer({
-        ...containerSpec,
-        image: machine.image,
-        labels: { ...containerSpec.labels, [LABEL.snapshot]: '', [LABEL.snapshotVolumes]: '', [LABEL.spec]: '', [LABEL.ports]: '' },
+      // The restored etcd remembers every node and pod as it was at capture: readiness counts only what comes after.
+      const restoredAt = new Date();
+      /** The machine and its volumes: those the engine lists for it, and `more` (each removed once). */
+      const removeMachine = async (name: string, more: string[] = []): Promise<void> => {
+        await provider.removeContainer(name);
+        const volumes = new Set([...machineVolumes(observed, name).map((volume) => volume.name), ...more]);
+        await settleAll([...volumes].map((volume) => provider.removeVolume(volume)));
+      };
+      const remakeMachine = async (machine: (typeof machines)[number]): Promise<void> => {
+        const containerSpec = machineContainerSpec(spec, names, machine, context.distribution, machine.image);
+        // A volume left by an interrupted restore would merge with the copy, or stand in for the one the engine
+        // fills from the image: every volume the machine will have goes too, to start from nothing.
+        await removeMachine(
+          machine.name,
+          containerSpec.volumes.map((volume) => volume.name),
+        );
+        await provider.copyVolumes(
+          machine.volumes.map((volume) => ({
+            from: volume.from,
+            to: names.volume(machine.name, volume.purpose),
+            labels: machineVolumeLabels(names, machine.name, volume.purpose),
+          })),
+          { image: machine.image, labels: volumeHelperLabels(names, machine.name) },
+        );
+        // Labels inherited from the snapshot image would mark the machine as a snapshot: restate them.
+        await provider.createContainer({
+          ...containerSpec,
+          image: machine.image,
+          labels: { ...containerSpec.labels, [LABEL.snapshot]: '', [LABEL.snapshotVolumes]: '', [LABEL.spec]: '', [LABEL.ports]: '' },
+        });
+      };
+      const gone = observed.machines.filter((machine) => !machines.some((restored) => restored.name === machine.container.name));
+      const started = new Map<string, Date>();
+      await runStep(reporter, `restore ${machines.length} machines from ${snapshot}`, async () => {
+        // Each machine is removed (and made again from the snapshot) beside the others, one machine's copies
+        // overlapping another's removal. None starts before every current one is gone, so that no etcd or
+        // kubelet of the present meets the restored cluster; an interrupted restore leaves machines created,
+        // not started, which the next restore removes like any other.
+        await forEachBounded(
+          [...machines.map((machine) => () => remakeMachine(machine)), ...gone.map((machine) => () => removeMachine(machine.container.name))],
+          8,
+          (work) => work(),
+          options.signal,
+        );
+        await forEachBounded(
+          machines,
+          8,
+          async (machine) => {
+            await provider.startContainer(machine.name);
+            started.set(machine.name, (await provider.inspectContainer(machine.name))?.startedAt ?? new Date());
+          },
+          options.signal,
+        );
       });
-    };
-    const gone = observed.machines.filter((machine) => !machines.some((restored) => restored.name === machine.container.name));
-    const started = new Map<string, Date>();
-    await runStep(reporter, `restore ${machines.length} machines from ${snapshot}`, async () => {
-      // Each machine is removed (and made again from the snapshot) beside the others, one machine's copies
-      // overlapping another's removal. None starts before every current one is gone, so that no etcd or
-      // kubelet of the present meets the restored cluster; an interrupted restore leaves machines created,
-      // not started, which the next restore removes like any other.
-      await forEachBounded(
-        [...machines.map((machine) => () => remakeMachine(machine)), ...gone.map((machine) => () => removeMachine(machine.container.name))],
-        8,
-        (work) => work(),
-        options.signal,
-      );
-      await forEachBounded(
-        machines,
-        8,
-        async (machine) => {
-          await provider.startContainer(machine.name);
-          started.set(machine.name, (await provider.inspectContainer(machine.name))?.startedAt ?? new Date());
-        },
-        options.signal,
-      );
-    });
-    // The machines run the Kubernetes version of the snapshot, which an upgrade may since have moved on from.
-    await recordVersion(provider, names, readSpecLabel(observed.network?.labels) ?? spec, spec.kubernetesVersion);
-    const bootStep = async (stepContext: ClusterContext): Promise<void> => {
-      await runStep(reporter, 'boot', (progress) => waitForMachines(stepContext, machines, started, (detail) => progress.update(detail)));
-    };
-    const boxStep = (stepContext: ClusterContext): Promise<void> =>
-      runStep(reporter, `box ${names.box}`, async () => {
-        // A running box only needs pointing at the restored machines; one made or started here is refreshed
-        // once it runs, so that it checks the restored servers' APIs against their CA.
-        const boxRunning = observed.box?.state === 'running';
-        if (!boxRunning) await ensureBox(stepContext, observed, machines);
-        await refreshBox(stepContext, machines);
-      });
-    // A box that reads nothing from inside the machines is refreshed while they boot (an exec into a machine
-    // must wait for its boot). Side by side, the first failure stops the other (see forEachBounded).
-    if (boxReadsFromMachines(context.distribution)) {
-      await bootStep(context);
-      await boxStep(context);
-    } else {
-      await forEachBounded([bootStep, boxStep], 2, (step, stop) => step({ ...context, signal: stop }), options.signal);
-    }
-    if (context.distribution.kubernetes) {
-      const kubeconfig = await runStep(reporter, 'wait for Kubernetes', (progress) =>
-        // What counts started since the restore, from a capture of a cluster that ran: two healthy looks a
-        // quarter of a second apart confirm it, where a cluster that never ran before gets three.
-        waitUntilReady(context, machines, (detail) => progress.update(detail), { since: restoredAt, healthyLooks: 2 }),
-      );
-      if (kubeconfig && wantedAddons(spec, context.distribution).length > 0)
-        await runStep(reporter, 'wait for addons', (progress) => awaitAddons(context, kubeconfig, (detail) => progress.update(detail)));
-    }
-    return clusterStatus(provider, cluster);
-  });
+      // The machines run the Kubernetes version of the snapshot, which an upgrade may since have moved on from.
+      await recordVersion(provider, names, readSpecLabel(observed.network?.labels) ?? spec, spec.kubernetesVersion);
+      const bootStep = async (stepContext: ClusterContext): Promise<void> => {
+        await runStep(reporter, 'boot', (progress) => waitForMachines(stepContext, machines, started, (detail) => progress.update(detail)));
+      };
+      const boxStep = (stepContext: ClusterContext): Promise<void> =>
+        runStep(reporter, `box ${names.box}`, async () => {
+          // A running box only needs pointing at the restored machines; one made or started here is refreshed
+          // once it runs, so that it checks the restored servers' APIs against their CA.
+          const boxRunning = observed.box?.state === 'running';
+          if (!boxRunning) await ensureBox(stepContext, observed, machines);
+          await refreshBox(stepContext, machines);
+        });
+      // A box that reads nothing from inside the machines is refreshed while they boot (an exec into a machine
+      // must wait for its boot). Side by side, the first failure stops the other (see forEachBounded).
+      if (boxReadsFromMachines(context.distribution)) {
+        await bootStep(context);
+        await boxStep(context);
+      } else {
+        await forEachBounded([bootStep, boxStep], 2, (step, stop) => step({ ...context, signal: stop }), options.signal);
+      }
+      if (context.distribution.kubernetes) {
+        const kubeconfig = await runStep(reporter, 'wait for Kubernetes', (progress) =>
+          // What counts started since the restore, from a capture of a cluster that ran: two healthy looks a
+          // quarter of a second apart confirm it, where a cluster that never ran before gets three.
+          waitUntilReady(context, machines, (detail) => progress.update(detail), { since: restoredAt, healthyLooks: 2 }),
+        );
+        if (kubeconfig && wantedAddons(spec, context.distribution).length > 0)
+          await runStep(reporter, 'wait for addons', (progress) => awaitAddons(context, kubeconfig, (detail) => progress.update(detail)));
+      }
+      return clusterStatus(provider, cluster);
+    },
+    snapshotLock(options),
+  );
 }

@@ -3,6 +3,7 @@ import { basename, join } from 'node:path';
 import { KiabError, UsageError } from '../../errors.js';
 import { assetDir, describeFile, readManifest, sha256File, verifyAssets, writeManifest, type Arch, type AssetManifest } from '../../assets/cache.js';
 import { download } from '../../assets/download.js';
+import { withAssetSetLock } from '../../assets/lock.js';
 import { classifyK3sFile, k3sAssetNames, k3sAssetUrl, parseSums } from './release.js';
 
 export interface K3sAssets {
@@ -54,6 +55,16 @@ export async function pullK3sAssets(version: string, arch: Arch, onProgress: (de
   const existing = await cachedK3sAssets(version, arch);
   if (existing) return existing;
   const dir = assetDir({ distribution: 'k3s', version, arch });
+  return withAssetSetLock(dir, () => downloadK3sAssets(dir, version, arch, onProgress, signal), {
+    ...(signal ? { signal } : {}),
+    onWait: (holder) => onProgress(`waiting for ${holder}, which is writing this set`),
+  });
+}
+
+/** The download itself, under the set's lock: a set another process finished meanwhile is taken as it is. */
+async function downloadK3sAssets(dir: string, version: string, arch: Arch, onProgress: (detail: string) => void, signal?: AbortSignal): Promise<K3sAssets> {
+  const finished = await cachedK3sAssets(version, arch);
+  if (finished) return finished;
   const names = k3sAssetNames(arch);
   await download(k3sAssetUrl(version, names.sums), join(dir, names.sums), signal ? { signal } : {});
   const sums = parseSums(await readFile(join(dir, names.sums), 'utf8'));
@@ -105,28 +116,34 @@ export async function importK3sAssets(version: string, paths: string[]): Promise
       }
     }
     await mkdir(dir, { recursive: true });
-    for (const [kind, path] of files) await copyFile(path, join(dir, kind === 'binary' ? names.binary : kind === 'sums' ? names.sums : names.images));
-    const missing = [names.binary, names.images].filter((name) => ![...files.values()].some((path) => basename(path) === name));
-    const cachedBefore = await readManifest(dir);
-    if (missing.some((name) => !cachedBefore?.files[name])) {
-      // Keep what was checked; the set becomes usable once the rest is imported too.
-      const have = await Promise.all(
-        [names.binary, names.images].map((name) =>
-          readFile(join(dir, name)).then(
-            () => true,
-            () => false,
-          ),
-        ),
-      );
-      if (!have.every(Boolean)) {
-        await rm(join(dir, 'manifest.json'), { force: true });
-        throw new KiabError(
-          `imported, but the k3s ${version} ${arch} set is still missing ${[names.binary, names.images].filter((_, index) => !have[index]).join(' and ')}`,
-          { hint: 'import the missing files too' },
-        );
-      }
-    }
-    imported.push(located(dir, await record(dir, version, arch, 'import'), arch));
+    imported.push(await withAssetSetLock(dir, () => placeK3sFiles(dir, version, arch, files)));
   }
   return imported;
+}
+
+/** Copies checked release files into their set and records it, under the set's lock. */
+async function placeK3sFiles(dir: string, version: string, arch: Arch, files: Map<'binary' | 'sums' | 'images', string>): Promise<K3sAssets> {
+  const names = k3sAssetNames(arch);
+  for (const [kind, path] of files) await copyFile(path, join(dir, kind === 'binary' ? names.binary : kind === 'sums' ? names.sums : names.images));
+  const missing = [names.binary, names.images].filter((name) => ![...files.values()].some((path) => basename(path) === name));
+  const cachedBefore = await readManifest(dir);
+  if (missing.some((name) => !cachedBefore?.files[name])) {
+    // Keep what was checked; the set becomes usable once the rest is imported too.
+    const have = await Promise.all(
+      [names.binary, names.images].map((name) =>
+        readFile(join(dir, name)).then(
+          () => true,
+          () => false,
+        ),
+      ),
+    );
+    if (!have.every(Boolean)) {
+      await rm(join(dir, 'manifest.json'), { force: true });
+      throw new KiabError(
+        `imported, but the k3s ${version} ${arch} set is still missing ${[names.binary, names.images].filter((_, index) => !have[index]).join(' and ')}`,
+        { hint: 'import the missing files too' },
+      );
+    }
+  }
+  return located(dir, await record(dir, version, arch, 'import'), arch);
 }

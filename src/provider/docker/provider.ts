@@ -22,10 +22,12 @@ import type {
   VolumeCopy,
   VolumeInfo,
 } from '../types.js';
-import { thawContainerCgroups } from '../../host/freezer.js';
+import { ThawDeniedError, thawContainerCgroups } from '../../host/freezer.js';
+import { poll } from '../../wait.js';
 import { splitImageRef } from '../../images/ref.js';
 import { resolveEndpoint, type EngineEndpoint } from './connect.js';
 import { containerCreateOptions } from './container-config.js';
+import { CALL_MS, FILESYSTEM_MS, PING_MS, REMOVAL_MS, STREAM_IDLE_MS, idleDeadline, withinDeadline } from './deadline.js';
 import { collectDemuxed, followProgress, isConflict, isNotFound, isNotModified } from './streams.js';
 
 function labelFilter(labels: Record<string, string>): string {
@@ -33,9 +35,6 @@ function labelFilter(labels: Record<string, string>): string {
 }
 
 const UNREACHABLE_CODES = new Set(['ENOENT', 'ECONNREFUSED', 'EACCES', 'ETIMEDOUT', 'EHOSTUNREACH', 'ECONNRESET']);
-
-/** Removals of one container, each after thawing what held the one before. */
-const REMOVE_ATTEMPTS = 3;
 
 export class DockerProvider implements Provider {
   readonly endpoint: string;
@@ -48,9 +47,26 @@ export class DockerProvider implements Provider {
     this.docker = new Docker(endpoint.options);
   }
 
+  /** One request to the engine, under its deadline (see deadline.ts). */
+  private call<T>(what: string, request: (abortSignal: AbortSignal) => Promise<T>, ms = CALL_MS): Promise<T> {
+    return withinDeadline(this.endpoint, what, ms, request);
+  }
+
   async ping(): Promise<EngineInfo> {
     try {
-      const [info, version] = await Promise.all([this.docker.info() as Promise<Record<string, unknown>>, this.docker.version()]);
+      // A short deadline: a hung engine is named in seconds, before any command has begun.
+      const [info, version] = await this.call(
+        'a ping',
+        // Both calls take an abort signal, which their typings leave out.
+        (abortSignal) => {
+          const engine = this.docker as unknown as {
+            info(options: object): Promise<Record<string, unknown>>;
+            version(options: object): Promise<Docker.DockerVersion>;
+          };
+          return Promise.all([engine.info({ abortSignal }), engine.version({ abortSignal })]);
+        },
+        PING_MS,
+      );
       return {
         name: String(info.Name ?? 'docker'),
         version: version.Version,
@@ -60,6 +76,7 @@ export class DockerProvider implements Provider {
         rootDir: typeof info.DockerRootDir === 'string' ? info.DockerRootDir : undefined,
       };
     } catch (error) {
+      if (error instanceof KiabError) throw error;
       const code = (error as NodeJS.ErrnoException).code;
       const reason = code && UNREACHABLE_CODES.has(code) ? code : (error as Error).message;
       throw new KiabError(`cannot reach the Docker engine at ${this.endpoint} (${reason})`, {
@@ -70,7 +87,9 @@ export class DockerProvider implements Provider {
   }
 
   async listContainers(labels: Record<string, string>): Promise<ContainerInfo[]> {
-    const summaries = await this.docker.listContainers({ all: true, filters: labelFilter(labels) });
+    const summaries = await this.call('a container listing', (abortSignal) =>
+      this.docker.listContainers({ all: true, filters: labelFilter(labels), abortSignal }),
+    );
     const infos = await Promise.all(summaries.map((summary) => this.inspectContainer(summary.Id)));
     return infos.filter((info): info is ContainerInfo => info !== undefined);
   }
@@ -78,7 +97,7 @@ export class DockerProvider implements Provider {
   async inspectContainer(name: string): Promise<ContainerInfo | undefined> {
     let data: Docker.ContainerInspectInfo;
     try {
-      data = await this.docker.getContainer(name).inspect();
+      data = await this.call(`an inspect of ${name}`, (abortSignal) => this.docker.getContainer(name).inspect({ abortSignal }));
     } catch (error) {
       if (isNotFound(error)) return undefined;
       throw error;
@@ -116,7 +135,7 @@ export class DockerProvider implements Provider {
 
   async createContainer(spec: ContainerSpec): Promise<void> {
     try {
-      await this.docker.createContainer(containerCreateOptions(spec));
+      await this.call(`the creation of ${spec.name}`, (abortSignal) => this.docker.createContainer({ ...containerCreateOptions(spec), abortSignal }));
     } catch (error) {
       if (isConflict(error)) throw new NameTakenError(spec.name);
       throw error;
@@ -125,7 +144,7 @@ export class DockerProvider implements Provider {
 
   async startContainer(name: string): Promise<void> {
     try {
-      await this.docker.getContainer(name).start();
+      await this.call(`the start of ${name}`, (abortSignal) => this.docker.getContainer(name).start({ abortSignal }));
     } catch (error) {
       if (!isNotModified(error)) throw error;
     }
@@ -133,44 +152,64 @@ export class DockerProvider implements Provider {
 
   async stopContainer(name: string, timeoutSeconds = 10): Promise<void> {
     try {
-      await this.docker.getContainer(name).stop({ t: timeoutSeconds });
+      // The engine waits up to the grace period for the container's own stop, then kills it.
+      await this.call(
+        `the stop of ${name}`,
+        (abortSignal) => this.docker.getContainer(name).stop({ t: timeoutSeconds, abortSignal }),
+        CALL_MS + timeoutSeconds * 1000,
+      );
     } catch (error) {
       if (!isNotModified(error) && !isNotFound(error)) throw error;
     }
   }
 
   async removeContainer(name: string): Promise<void> {
-    for (let attempt = 1; ; attempt += 1) {
+    const id = (await this.inspectContainer(name))?.id;
+    if (!id) return;
+    // A frozen process cannot die of the engine's kill, and the kill may wait on it without end: the machine's
+    // frozen cgroups are thawed while the removal is pending, not after it failed.
+    const thawing = this.thawWhilePending(id);
+    try {
       try {
-        await this.docker.getContainer(name).remove({ force: true, v: true });
+        await this.call(`the removal of ${name}`, (abortSignal) => this.docker.getContainer(id).remove({ force: true, v: true, abortSignal }), REMOVAL_MS);
         return;
       } catch (error) {
-        // Already gone.
         if (isNotFound(error)) return;
-        // A kill that cannot end the container fails its removal (and the next meets it "already in progress"):
-        // where a frozen cgroup holds it, thaw and try again.
-        if (attempt < REMOVE_ATTEMPTS && (await this.thawContainer(name)) > 0) continue;
-        // "Removal already in progress": another delete got there first.
-        if (isConflict(error)) return;
-        throw error;
+        // "Removal already in progress" (409), or a kill that "did not receive an exit event": the engine is still
+        // at it, and the container is removed only once it is gone; the network cannot go before.
+        if (!isConflict(error) && !/did not receive an exit event/.test((error as Error).message)) throw error;
       }
+      await poll(async () => ((await this.inspectContainer(id)) ? undefined : true), {
+        interval: 500,
+        deadline: Date.now() + REMOVAL_MS,
+        timeout: () => new KiabError(`${name} was still not removed after ${REMOVAL_MS / 1000} s`, { hint: `see \`docker inspect ${name}\`` }),
+      });
+    } catch (error) {
+      // A thaw this user may not do is why the removal failed: its error says what to run.
+      throw thawing.denied() ?? error;
+    } finally {
+      thawing.stop();
     }
   }
 
-  /** Thaws a container's frozen cgroups where this host holds them (see host/freezer.ts); how many there were. */
-  private async thawContainer(name: string): Promise<number> {
-    if (this.localUid === undefined) return 0;
-    const id = (
-      await this.docker
-        .getContainer(name)
-        .inspect()
-        .catch(() => undefined)
-    )?.Id;
-    return id ? thawContainerCgroups(id).catch(() => 0) : 0;
+  /**
+   * Thaws a container's frozen cgroups now and every half second until stopped (runc may freeze one again as it
+   * tears a pod down), where this host holds them (see host/freezer.ts).
+   */
+  private thawWhilePending(id: string): { stop(): void; denied(): ThawDeniedError | undefined } {
+    if (this.localUid === undefined) return { stop: () => undefined, denied: () => undefined };
+    let denied: ThawDeniedError | undefined;
+    const thaw = (): void =>
+      void thawContainerCgroups(id).catch((error: unknown) => {
+        if (error instanceof ThawDeniedError) denied = error;
+      });
+    thaw();
+    const timer = setInterval(thaw, 500);
+    return { stop: () => clearInterval(timer), denied: () => denied };
   }
 
   async listNetworks(labels: Record<string, string>): Promise<NetworkInfo[]> {
-    const networks = await this.docker.listNetworks({ filters: labelFilter(labels) });
+    const networks = await this.call('a network listing', (abortSignal) => this.docker.listNetworks({ filters: labelFilter(labels), abortSignal }));
     return networks.map((network) => {
       const subnet = network.IPAM?.Config?.[0]?.Subnet;
       return {
@@ -184,33 +223,36 @@ export class DockerProvider implements Provider {
   }
 
   async subnetsInUse(): Promise<string[]> {
-    const networks = await this.docker.listNetworks();
+    const networks = await this.call('a network listing', (abortSignal) => this.docker.listNetworks({ abortSignal }));
     return networks.flatMap((network) =>
       (network.IPAM?.Config ?? []).map((config) => config.Subnet).filter((subnet): subnet is string => !!subnet && subnet.includes('.')),
     );
   }
 
   async createNetwork(spec: NetworkSpec): Promise<void> {
-    await this.docker.createNetwork({
-      Name: spec.name,
-      Driver: 'bridge',
-      CheckDuplicate: true,
-      Labels: spec.labels,
-      IPAM: { Driver: 'default', Config: [{ Subnet: spec.subnet, Gateway: spec.gateway }] },
-      Options: { 'com.docker.network.bridge.enable_ip_masquerade': 'true' },
-    });
+    await this.call(`the creation of network ${spec.name}`, (abortSignal) =>
+      this.docker.createNetwork({
+        abortSignal,
+        Name: spec.name,
+        Driver: 'bridge',
+        CheckDuplicate: true,
+        Labels: spec.labels,
+        IPAM: { Driver: 'default', Config: [{ Subnet: spec.subnet, Gateway: spec.gateway }] },
+        Options: { 'com.docker.network.bridge.enable_ip_masquerade': 'true' },
+      }),
+    );
   }
 
   async removeNetwork(name: string): Promise<void> {
     try {
-      await this.docker.getNetwork(name).remove();
+      await this.call(`the removal of network ${name}`, (abortSignal) => this.docker.getNetwork(name).remove({ abortSignal }));
     } catch (error) {
       if (!isNotFound(error)) throw error;
     }
   }
 
   async listVolumes(labels: Record<string, string>): Promise<VolumeInfo[]> {
-    const result = await this.docker.listVolumes({ filters: labelFilter(labels) });
+    const result = await this.call('a volume listing', (abortSignal) => this.docker.listVolumes({ filters: labelFilter(labels), abortSignal }));
     return (result.Volumes ?? []).map((volume) => ({ name: volume.Name, labels: volume.Labels ?? {} }));
   }
 
@@ -220,21 +262,27 @@ export class DockerProvider implements Provider {
 
   async removeVolume(name: string): Promise<void> {
     try {
-      await this.docker.getVolume(name).remove({ force: true });
+      await this.call(`the removal of volume ${name}`, (abortSignal) => this.docker.getVolume(name).remove({ force: true, abortSignal }));
     } catch (error) {
       if (!isNotFound(error)) throw error;
     }
   }
 
   async exec(name: string, command: string[], options: ExecOptions = {}): Promise<ExecResult> {
-    const exec = await this.docker.getContainer(name).exec({
-      Cmd: command,
-      AttachStdout: true,
-      AttachStderr: true,
-      AttachStdin: options.stdin !== undefined,
-      Env: Object.entries(options.env ?? {}).map(([key, value]) => `${key}=${value}`),
-    });
-    const stream = (await exec.start({ hijack: true, stdin: options.stdin !== undefined })) as unknown as Readable & NodeJS.WritableStream;
+    // The command's own run is bounded by its caller (its signal, its wait's deadline); the requests that
+    // set it up and read its exit code by theirs.
+    const exec = await this.call(`an exec in ${name}`, (abortSignal) =>
+      this.docker.getContainer(name).exec({
+        abortSignal,
+        Cmd: command,
+        AttachStdout: true,
+        AttachStderr: true,
+        AttachStdin: options.stdin !== undefined,
+        Env: Object.entries(options.env ?? {}).map(([key, value]) => `${key}=${value}`),
+      }),
+    );
+    const stream = (await this.call(`an exec in ${name}`, () => exec.start({ hijack: true, stdin: options.stdin !== undefined }))) as unknown as Readable &
+      NodeJS.WritableStream;
     const output = collectDemuxed(this.docker.modem, stream);
     if (options.stdin instanceof Readable) options.stdin.pipe(stream);
     else if (options.stdin !== undefined) stream.end(options.stdin);
@@ -242,13 +290,15 @@ export class DockerProvider implements Provider {
       (stream as Readable).destroy();
     };
     options.signal?.addEventListener('abort', onAbort, { once: true });
+    // An abort while the exec was being set up fired before we listened.
+    if (options.signal?.aborted) onAbort();
     try {
       const { stdout, stderr } = await output.catch((error: unknown) => {
         throw options.signal?.aborted ? new AbortedError() : error;
       });
       // A stream cut by Ctrl-C ends like a finished one: its result must not pass for the command's.
       throwIfAborted(options.signal);
-      const inspected = await exec.inspect();
+      const inspected = await this.call(`an exec in ${name}`, (abortSignal) => exec.inspect({ abortSignal }));
       return { exitCode: inspected.ExitCode ?? -1, stdout, stderr };
     } finally {
       options.signal?.removeEventListener('abort', onAbort);
@@ -256,14 +306,17 @@ export class DockerProvider implements Provider {
   }
 
   async execAttached(name: string, command: string[], io: AttachedIo): Promise<number> {
-    const exec = await this.docker.getContainer(name).exec({
-      Cmd: command,
-      AttachStdin: true,
-      AttachStdout: true,
-      AttachStderr: true,
-      Tty: io.tty,
-      Env: io.size ? [`COLUMNS=${io.size.columns}`, `LINES=${io.size.rows}`] : [],
-    });
+    const exec = await this.call(`an exec in ${name}`, (abortSignal) =>
+      this.docker.getContainer(name).exec({
+        abortSignal,
+        Cmd: command,
+        AttachStdin: true,
+        AttachStdout: true,
+        AttachStderr: true,
+        Tty: io.tty,
+        Env: io.size ? [`COLUMNS=${io.size.columns}`, `LINES=${io.size.rows}`] : [],
+      }),
+    );
     const stream = (await exec.start({ hijack: true, stdin: true, Tty: io.tty })) as unknown as Readable & NodeJS.WritableStream;
     if (io.tty) {
       stream.pipe(io.stdout);
@@ -280,7 +333,7 @@ export class DockerProvider implements Provider {
       stream.once('error', () => resolve());
     });
     io.stdin.unpipe(stream);
-    const inspected = await exec.inspect();
+    const inspected = await this.call(`an exec in ${name}`, (abortSignal) => exec.inspect({ abortSignal }));
     return inspected.ExitCode ?? 1;
   }
 
@@ -291,13 +344,18 @@ export class DockerProvider implements Provider {
       archive.entry({ name: file.path.replace(/^\/+/, ''), mode: file.mode ?? 0o644, mtime: new Date() }, content);
     }
     archive.finalize();
-    await this.docker.getContainer(name).putArchive(archive as unknown as NodeJS.ReadableStream, { path: '/' });
+    await this.call(`a file copy into ${name}`, (abortSignal) =>
+      this.docker.getContainer(name).putArchive(archive as unknown as NodeJS.ReadableStream, { path: '/', abortSignal }),
+    );
   }
 
   async waitForLog(name: string, pattern: RegExp, options: { sinceSeconds: number; timeoutMs: number; signal?: AbortSignal }): Promise<string> {
     const container = this.docker.getContainer(name);
-    const { Config } = await container.inspect();
-    const stream = (await container.logs({ follow: true, stdout: true, stderr: true, since: options.sinceSeconds })) as unknown as Readable;
+    const { Config } = await this.call(`an inspect of ${name}`, (abortSignal) => container.inspect({ abortSignal }));
+    // The follow itself ends at the caller's timeoutMs below.
+    const stream = (await this.call(`the console of ${name}`, () =>
+      container.logs({ follow: true, stdout: true, stderr: true, since: options.sinceSeconds }),
+    )) as unknown as Readable;
     const lines = new PassThroughLines();
     if (Config.Tty) stream.on('data', (chunk: Buffer) => lines.push(chunk));
     else this.docker.modem.demuxStream(stream, lines.writable(), lines.writable());
@@ -325,12 +383,12 @@ export class DockerProvider implements Provider {
   }
 
   async pauseContainer(name: string): Promise<void> {
-    await this.docker.getContainer(name).pause();
+    await this.call(`the pause of ${name}`, (abortSignal) => this.docker.getContainer(name).pause({ abortSignal }));
   }
 
   async unpauseContainer(name: string): Promise<void> {
     try {
-      await this.docker.getContainer(name).unpause();
+      await this.call(`the unpause of ${name}`, (abortSignal) => this.docker.getContainer(name).unpause({ abortSignal }));
     } catch (error) {
       // 409: not paused (already thawed by someone else) is the state we want.
       if ((error as { statusCode?: number }).statusCode !== 409) throw error;
@@ -340,31 +398,43 @@ export class DockerProvider implements Provider {
   async commitContainer(name: string, ref: string, labels: Record<string, string>): Promise<void> {
     const [repo, tag] = splitImageRef(ref);
     // Callers pause first so that several machines are captured at one instant; the engine must not unpause.
-    await this.docker
-      .getContainer(name)
-      .commit({ repo, tag, pause: false, changes: Object.entries(labels).map(([key, value]) => `LABEL ${key}=${JSON.stringify(value)}`) });
+    await this.call(
+      `the commit of ${name}`,
+      (abortSignal) =>
+        this.docker
+          .getContainer(name)
+          .commit({ repo, tag, pause: false, changes: Object.entries(labels).map(([key, value]) => `LABEL ${key}=${JSON.stringify(value)}`), abortSignal }),
+      FILESYSTEM_MS,
+    );
   }
 
   async copyVolumes(copies: VolumeCopy[], helper: { image: string; labels: Record<string, string> }): Promise<void> {
     if (copies.length === 0) return;
-    await Promise.all(copies.map((copy) => this.docker.createVolume({ Name: copy.to, Labels: copy.labels })));
+    await Promise.all(
+      copies.map((copy) =>
+        this.call(`the creation of volume ${copy.to}`, (abortSignal) => this.docker.createVolume({ Name: copy.to, Labels: copy.labels, abortSignal })),
+      ),
+    );
     // Volume N is mounted at /from/N and its copy at /to/N, so one cp copies each into its own: a machine's
     // volumes cost one helper start, the slow part of a copy on a busy engine, not one each.
-    const container = await this.docker.createContainer({
-      Image: helper.image,
-      Entrypoint: ['cp', '-a', '/from/.', '/to/'],
-      Cmd: [],
-      Labels: helper.labels,
-      HostConfig: {
-        Mounts: copies.flatMap((copy, index) => [
-          { Type: 'volume' as const, Source: copy.from, Target: `/from/${index}`, ReadOnly: true },
-          { Type: 'volume' as const, Source: copy.to, Target: `/to/${index}` },
-        ]),
-        NetworkMode: 'none',
-      },
-    });
+    const container = await this.call('the creation of a volume copier', (abortSignal) =>
+      this.docker.createContainer({
+        abortSignal,
+        Image: helper.image,
+        Entrypoint: ['cp', '-a', '/from/.', '/to/'],
+        Cmd: [],
+        Labels: helper.labels,
+        HostConfig: {
+          Mounts: copies.flatMap((copy, index) => [
+            { Type: 'volume' as const, Source: copy.from, Target: `/from/${index}`, ReadOnly: true },
+            { Type: 'volume' as const, Source: copy.to, Target: `/to/${index}` },
+          ]),
+          NetworkMode: 'none',
+        },
+      }),
+    );
     try {
-      await runToEnd(container, `copying volumes ${copies.map((copy) => `${copy.from} to ${copy.to}`).join(', ')}`);
+      await this.runToEnd(container, `copying volumes ${copies.map((copy) => `${copy.from} to ${copy.to}`).join(', ')}`);
     } finally {
       await container.remove({ force: true }).catch(() => undefined);
     }
@@ -377,23 +447,32 @@ export class DockerProvider implements Provider {
     ref: string,
     labels: { helper: Record<string, string>; image: Record<string, string> },
   ): Promise<void> {
-    const { Config: baseConfig } = await this.docker.getImage(base).inspect();
-    const helper = await this.docker.createContainer({
-      Image: base,
-      Entrypoint: ['cp', '-a', '/kiab-volume/.', `${path}/`],
-      Cmd: [],
-      Labels: labels.helper,
-      HostConfig: { Mounts: [{ Type: 'volume', Source: volume, Target: '/kiab-volume', ReadOnly: true }], NetworkMode: 'none' },
-    });
+    const { Config: baseConfig } = await this.call(`an inspect of ${base}`, () => this.docker.getImage(base).inspect());
+    const helper = await this.call('the creation of a volume copier', (abortSignal) =>
+      this.docker.createContainer({
+        abortSignal,
+        Image: base,
+        Entrypoint: ['cp', '-a', '/kiab-volume/.', `${path}/`],
+        Cmd: [],
+        Labels: labels.helper,
+        HostConfig: { Mounts: [{ Type: 'volume', Source: volume, Target: '/kiab-volume', ReadOnly: true }], NetworkMode: 'none' },
+      }),
+    );
     try {
-      await runToEnd(helper, `copying volume ${volume} into ${ref}`);
+      await this.runToEnd(helper, `copying volume ${volume} into ${ref}`);
       const [repo, tag] = splitImageRef(ref);
       // Labels a commit cannot drop are set empty, so that the image does not claim to be the helper.
       const cleared = Object.fromEntries(Object.keys(labels.helper).map((key) => [key, '']));
-      await helper.commit({
-        _query: { container: helper.id, repo, tag },
-        _body: { Entrypoint: baseConfig.Entrypoint, Cmd: baseConfig.Cmd, Labels: { ...cleared, ...labels.image } },
-      });
+      await this.call(
+        `the commit of ${ref}`,
+        (abortSignal) =>
+          helper.commit({
+            _query: { container: helper.id, repo, tag },
+            _body: { Entrypoint: baseConfig.Entrypoint, Cmd: baseConfig.Cmd, Labels: { ...cleared, ...labels.image } },
+            abortSignal,
+          }),
+        FILESYSTEM_MS,
+      );
     } finally {
       await helper.remove({ force: true }).catch(() => undefined);
     }
@@ -401,9 +480,12 @@ export class DockerProvider implements Provider {
 
   async copyFileFromImage(image: string, path: string, target: string, labels: Record<string, string>): Promise<void> {
     // Created, never started: the engine's archive endpoint reads the file from the image's layers.
-    const holder = await this.docker.createContainer({ Image: image, Entrypoint: ['/kiab-never-runs'], Cmd: [], Labels: labels, NetworkDisabled: true });
+    const holder = await this.call(`the creation of a reader of ${image}`, (abortSignal) =>
+      this.docker.createContainer({ Image: image, Entrypoint: ['/kiab-never-runs'], Cmd: [], Labels: labels, NetworkDisabled: true, abortSignal }),
+    );
     try {
-      const archive = (await holder.getArchive({ path })) as Readable;
+      const archive = (await this.call(`a file copy from ${image}`, () => holder.getArchive({ path }))) as Readable;
+      idleDeadline(archive, this.endpoint, `a file copy from ${image}`, STREAM_IDLE_MS);
       const entries = extract();
       let written = false;
       entries.on('entry', (header, body, next) => {
@@ -424,8 +506,18 @@ export class DockerProvider implements Provider {
     }
   }
 
+  /** Starts a helper container and waits for it to exit; a failure says what it was doing, with its output's tail. */
+  private async runToEnd(helper: Docker.Container, what: string): Promise<void> {
+    await this.call(what, (abortSignal) => helper.start({ abortSignal }));
+    const { StatusCode } = (await this.call(what, (abortSignal) => helper.wait({ abortSignal }), FILESYSTEM_MS)) as { StatusCode: number };
+    if (StatusCode !== 0) {
+      const logs = (await this.call(what, (abortSignal) => helper.logs({ stdout: true, stderr: true, abortSignal }))).toString().trim();
+      throw new Error(`${what} failed (${StatusCode}): ${logs.slice(-300)}`);
+    }
+  }
+
   async listImages(labels: Record<string, string>): Promise<ImageInfo[]> {
-    const images = await this.docker.listImages({ filters: labelFilter(labels) });
+    const images = await this.call('an image listing', (abortSignal) => this.docker.listImages({ filters: labelFilter(labels), abortSignal }));
     return images.map((image) => ({
       id: image.Id,
       tags: (image.RepoTags ?? []).filter((tag) => tag !== '<none>:<none>'),
@@ -437,7 +529,7 @@ export class DockerProvider implements Provider {
 
   async removeImage(ref: string): Promise<void> {
     try {
-      await this.docker.getImage(ref).remove({ force: true });
+      await this.call(`the removal of image ${ref}`, (abortSignal) => this.docker.getImage(ref).remove({ force: true, abortSignal }));
     } catch (error) {
       if (!isNotFound(error)) throw error;
     }
@@ -446,12 +538,13 @@ export class DockerProvider implements Provider {
   async saveImages(refs: string[]): Promise<Readable> {
     // GET /images/get?names=a&names=b; the typings lack this call though dockerode has it.
     const withGetImages = this.docker as unknown as { getImages(options: { names: string[] }): Promise<Readable> };
-    return withGetImages.getImages({ names: refs });
+    // The stream's reader watches it for stalls (image-load.ts).
+    return this.call(`a save of ${refs.join(', ')}`, () => withGetImages.getImages({ names: refs }));
   }
 
   async imageExists(ref: string): Promise<boolean> {
     try {
-      await this.docker.getImage(ref).inspect();
+      await this.call(`an inspect of ${ref}`, () => this.docker.getImage(ref).inspect());
       return true;
     } catch (error) {
       if (isNotFound(error)) return false;
@@ -460,43 +553,39 @@ export class DockerProvider implements Provider {
   }
 
   async pullImage(ref: string, onProgress?: (line: string) => void): Promise<void> {
-    const stream = await this.docker.pull(ref);
+    const stream = await this.call(`the pull of ${ref}`, () => this.docker.pull(ref));
+    idleDeadline(stream, this.endpoint, `the pull of ${ref}`, STREAM_IDLE_MS);
     await followProgress(this.docker, stream, onProgress);
   }
 
   async tagImage(source: string, target: string): Promise<void> {
     const [repo, tag] = splitImageRef(target);
-    await this.docker.getImage(source).tag({ repo, tag });
+    await this.call(`the tag ${target}`, (abortSignal) => this.docker.getImage(source).tag({ repo, tag, abortSignal }));
   }
 
   async buildImage(options: BuildOptions): Promise<void> {
     const context = pack();
     for (const file of options.files) context.entry({ name: file.path, mode: file.mode ?? 0o644, mtime: new Date(0) }, file.content);
     context.finalize();
-    const stream = await this.docker.buildImage(context as unknown as NodeJS.ReadableStream, {
-      t: options.tag,
-      buildargs: options.buildArgs,
-      labels: options.labels,
-      rm: true,
-      forcerm: true,
-    });
+    const stream = await this.call(`the build of ${options.tag}`, () =>
+      this.docker.buildImage(context as unknown as NodeJS.ReadableStream, {
+        t: options.tag,
+        buildargs: options.buildArgs,
+        labels: options.labels,
+        rm: true,
+        forcerm: true,
+      }),
+    );
+    idleDeadline(stream, this.endpoint, `the build of ${options.tag}`, STREAM_IDLE_MS);
     await followProgress(this.docker, stream, options.onProgress);
   }
 
   async importImage(tar: Readable, ref: string): Promise<void> {
     const [repo, tag] = splitImageRef(ref);
-    const stream = await this.docker.importImage(tar as unknown as string, { repo, tag });
+    // The request stays open while the tar is sent: its answer comes once the engine has read it all.
+    const stream = await this.call(`the import of ${ref}`, () => this.docker.importImage(tar as unknown as string, { repo, tag }), FILESYSTEM_MS);
+    idleDeadline(stream, this.endpoint, `the import of ${ref}`, STREAM_IDLE_MS);
     await followProgress(this.docker, stream);
-  }
-}
-
-/** Starts a helper container and waits for it to exit; a failure says what it was doing, with its output's tail. */
-async function runToEnd(helper: Docker.Container, what: string): Promise<void> {
-  await helper.start();
-  const { StatusCode } = (await helper.wait()) as { StatusCode: number };
-  if (StatusCode !== 0) {
-    const logs = (await helper.logs({ stdout: true, stderr: true })).toString().trim();
-    throw new Error(`${what} failed (${StatusCode}): ${logs.slice(-300)}`);
   }
 }
 

@@ -1,0 +1,18 @@
+import { createHash } from 'node:crypto';
+import { join, resolve } from 'node:path';
+import { withLockFile } from '../lock.js';
+import { sharedLockDir } from '../lock-dir.js';
+
+/**
+ * Writes an asset set under a lock of its own, which every cluster's `up` and every user's `assets` command
+ * writing the same folder takes: two downloads never share a `.part`. The lock lies outside the cache, so a
+ * host without network is left no cache folder.
+ */
+export async function withAssetSetLock<T>(
+  dir: string,
+  work: () => Promise<T>,
+  options: { signal?: AbortSignal; onWait?: (holder: string) => void } = {},
+): Promise<T> {
+  const key = createHash('sha256').update(resolve(dir)).digest('hex').slice(0, 24);
+  return withLockFile(join(await sharedLockDir(), `assets-${key}.lock`), work, { ...options, what: `asset set ${dir}` });
+}
