@@ -394,6 +394,17 @@ else
       for (const node of seen.nodes) assert.deepEqual([node.kubernetes?.ready, node.kubernetes?.kubeletVersion], [true, DEFAULT_KUBEADM_VERSION]);
     });
 
+    it('after delete --keep-snapshots, a restore brings back a Ready cluster and its kubeconfig entry', async () => {
+      await kiabOk(['delete', CLUSTER, '--keep-snapshots']);
+      await kiabEnv(['delete', CLUSTER, '--keep-snapshots']);
+      assert.doesNotMatch(await readFile(kubeconfig, 'utf8'), new RegExp(`kiab-${CLUSTER}`));
+      const restored = await kiabEnv(['snapshot', 'restore', CLUSTER, 'clean']);
+      assert.equal(restored.code, 0, restored.stderr);
+      assert.match(await readFile(kubeconfig, 'utf8'), new RegExp(`name: kiab-${CLUSTER}`));
+      const ready = await kubectl('--context', `kiab-${CLUSTER}`, 'get', 'nodes', '-o', 'jsonpath={.items[*].status.conditions[?(@.type=="Ready")].status}');
+      assert.deepEqual(ready.split(' '), ['True', 'True', 'True']);
+    });
+
     it('delete leaves nothing and removes its kubeconfig entries', async () => {
       await kiabOk(['delete', CLUSTER]);
       assert.deepEqual(await labelledObjects(CLUSTER), { containers: [], networks: [], volumes: [] });

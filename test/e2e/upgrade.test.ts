@@ -123,7 +123,7 @@ else
       const before = await containerIds();
       const back = await kiabEnv(['upgrade', CLUSTER, '--k8s-version', '1.35']);
       assert.equal(back.code, 2, back.stderr);
-      assert.match(back.stderr, /^kiab: --k8s-version: the cluster runs v1\.36\.3, and upgrade does not go back to v1\.35\.4$/m);
+      assert.match(back.stderr, /^kiab: --k8s-version: the cluster runs v1\.36\.3, and upgrade does not go back to v1\.35\.4; .*kiab snapshot list/m);
       const unknown = await kiabEnv(['upgrade', CLUSTER, '--k8s-version', '1.40']);
       assert.equal(unknown.code, 2, unknown.stderr);
       assert.match(unknown.stderr, /^kiab: --k8s-version: kiab does not know Kubernetes 1\.40; it knows v1\.37\.2, v1\.36\.3, v1\.35\.4, v1\.34\.4$/m);

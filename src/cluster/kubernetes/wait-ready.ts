@@ -2,7 +2,7 @@ import type { MachineRef } from '../../distribution/index.js';
 import { boxAddress } from '../../net/addresses.js';
 import { listenAddressOf } from '../../net/ports.js';
 import { runStep, type Reporter } from '../../reporter.js';
-import { ensureAddons, wantedAddons } from './addons.js';
+import { awaitAddons, ensureAddons, wantedAddons } from './addons.js';
 import { distributionContext, type ClusterContext } from '../context.js';
 import { waitForKubernetes } from './api-ready.js';
 import { publishLocalRegistry } from './local-registry.js';
@@ -49,19 +49,34 @@ export async function addonsStep(context: ClusterContext, machines: MachineRef[]
   await runStep(reporter, `addons (${wanted.join(', ')})`, (progress) => ensureAddons(context, machines, kubeconfig, (detail) => progress.update(detail)));
 }
 
+/** How a cluster is brought to ready: as `up` made it, or as a restore brought it back. */
+export interface ReadyOptions {
+  /** Only what reports after this counts (a restored etcd remembers every node and pod as it was). */
+  since?: Date;
+  /** Healthy looks in a row that confirm readiness (see waitForKubernetes). */
+  healthyLooks?: number;
+  /** `install`: apply the addons and wait for them (up); `await`: they are in the cluster already, wait for them (a restore). */
+  addons: 'install' | 'await';
+}
+
 /**
- * The last steps of `up` for a Kubernetes distribution: wait until it is ready, install and await the addons, tell tools where the registry
- * is (KEP-1755), and merge the kubeconfig where the user asked. Nothing for bare machines.
+ * The last steps that bring a Kubernetes cluster to ready, shared by `up` and a restore: wait until it is
+ * ready, install or await the addons, tell tools where the registry is (KEP-1755), and merge the kubeconfig
+ * where the user asked. Nothing for bare machines.
  */
 export async function finishKubernetes(
   context: ClusterContext,
   machines: MachineRef[],
   reporter: Reporter,
   options: KubeconfigOptions | undefined,
+  ready: ReadyOptions = { addons: 'install' },
 ): Promise<void> {
-  const kubeconfig = await runStep(reporter, 'wait for Kubernetes', (progress) => waitUntilReady(context, machines, (detail) => progress.update(detail)));
+  const { addons, ...wait } = ready;
+  const kubeconfig = await runStep(reporter, 'wait for Kubernetes', (progress) => waitUntilReady(context, machines, (detail) => progress.update(detail), wait));
   if (!kubeconfig) return;
-  await addonsStep(context, machines, reporter, kubeconfig);
+  if (addons === 'install') await addonsStep(context, machines, reporter, kubeconfig);
+  else if (wantedAddons(context.spec, context.distribution).length > 0)
+    await runStep(reporter, 'wait for addons', (progress) => awaitAddons(context, kubeconfig, (detail) => progress.update(detail)));
   const registry = clusterRegistry(context.spec, context.names, context.ports);
   if (registry) await publishLocalRegistry(kubeconfig, registry);
   if (!options) return;

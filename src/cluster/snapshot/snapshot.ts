@@ -14,8 +14,8 @@ import { clusterNames, compareMachines } from '../../names.js';
 import { forEachBounded } from '../../parallel.js';
 import { observeCluster, readPortsLabel, readSpecLabel, type ObservedCluster } from '../lifecycle/observe.js';
 import { runStep, type Reporter } from '../../reporter.js';
-import { waitUntilReady } from '../kubernetes/wait-ready.js';
-import { awaitAddons, wantedAddons } from '../kubernetes/addons.js';
+import { finishKubernetes, waitUntilReady } from '../kubernetes/wait-ready.js';
+import type { KubeconfigOptions } from '../kubernetes/user-kubeconfig.js';
 import { clusterStatus, type ClusterStatus } from '../status.js';
 import { recordVersion } from '../lifecycle/version-record.js';
 import {
@@ -32,6 +32,9 @@ import {
 import { machineContainerSpec, machineVolumeLabels, nodeImageOf, volumeHelperLabels } from '../lifecycle/topology.js';
 
 export const CLEAN_SNAPSHOT = 'clean';
+
+/** Where a restore merges the cluster's kubeconfig entry unless told otherwise: the default file, the current context left alone. */
+const RESTORED_KUBECONFIG: KubeconfigOptions = { switchContext: false, apiAddress: 'localhost' };
 
 export interface SnapshotInfo {
   cluster: string;
@@ -172,6 +175,8 @@ export interface SnapshotCommand {
   snapshot: string;
   reporter: Reporter;
   signal?: AbortSignal;
+  /** restore: where and how the kubeconfig entry goes back (default: merged, the current context left alone). */
+  kubeconfig?: KubeconfigOptions;
 }
 
 /**
@@ -400,15 +405,10 @@ export async function restoreSnapshot(options: SnapshotCommand): Promise<Cluster
       } else {
         await forEachBounded([bootStep, boxStep], 2, (step, stop) => step({ ...context, signal: stop }), options.signal);
       }
-      if (context.distribution.kubernetes) {
-        const kubeconfig = await runStep(reporter, 'wait for Kubernetes', (progress) =>
-          // What counts started since the restore, from a capture of a cluster that ran: two healthy looks a
-          // quarter of a second apart confirm it, where a cluster that never ran before gets three.
-          waitUntilReady(context, machines, (detail) => progress.update(detail), { since: restoredAt, healthyLooks: 2 }),
-        );
-        if (kubeconfig && wantedAddons(spec, context.distribution).length > 0)
-          await runStep(reporter, 'wait for addons', (progress) => awaitAddons(context, kubeconfig, (detail) => progress.update(detail)));
-      }
+      // What counts started since the restore, from a capture of a cluster that ran: two healthy looks a quarter
+      // of a second apart confirm it, where a cluster that never ran before gets three. The kubeconfig entry goes
+      // back too (a delete --keep-snapshots removed it), without taking the current context from another cluster.
+      await finishKubernetes(context, machines, reporter, options.kubeconfig ?? RESTORED_KUBECONFIG, { since: restoredAt, healthyLooks: 2, addons: 'await' });
       return clusterStatus(provider, cluster);
     },
     snapshotLock(options),

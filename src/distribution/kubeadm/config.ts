@@ -17,7 +17,7 @@ export const POD_RESOLV_CONF = '/etc/kiab/resolv.conf';
  * Preflight checks that cannot pass inside a container machine: there is no kernel config to verify, no
  * swap to turn off, and the bridge sysctl lives in the host's namespace on some kernels.
  */
-const IGNORED_PREFLIGHT = ['SystemVerification', 'Swap', 'FileContent--proc-sys-net-bridge-bridge-nf-call-iptables'];
+export const IGNORED_PREFLIGHT = ['SystemVerification', 'Swap', 'FileContent--proc-sys-net-bridge-bridge-nf-call-iptables'];
 
 export interface ClusterFacts {
   clusterName: string;

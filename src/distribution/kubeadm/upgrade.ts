@@ -7,7 +7,7 @@ import { goOnPath } from '../../host/go.js';
 import { run, tryRun } from '../../provider/run.js';
 import type { DistributionContext, MachineRef, UpgradeSteps } from '../types.js';
 import { MACHINE_BINARIES, roleImages } from './assets.js';
-import { CTR, KUBEADM_PATCHES_DIR, KUBECTL } from './config.js';
+import { CTR, IGNORED_PREFLIGHT, KUBEADM_PATCHES_DIR, KUBECTL } from './config.js';
 import { minorOf, nextMinorRelease, resolveRelease } from './releases.js';
 import { settleKubeadm } from './settle.js';
 
@@ -101,7 +101,9 @@ export const kubeadmUpgrade: UpgradeSteps = {
     const command = first
       ? ['kubeadm', 'upgrade', 'apply', version, '--yes', '--skip-phases', 'addon/kube-proxy']
       : ['kubeadm', 'upgrade', 'node', '--skip-phases', 'addon/kube-proxy'];
-    await run(context.provider, server.name, [...command, '--patches', KUBEADM_PATCHES_DIR], { what: `${command.slice(0, 3).join(' ')} on ${server.name}` });
+    await run(context.provider, server.name, [...command, '--patches', KUBEADM_PATCHES_DIR, `--ignore-preflight-errors=${IGNORED_PREFLIGHT.join(',')}`], {
+      what: `${command.slice(0, 3).join(' ')} on ${server.name}`,
+    });
   },
   drain: async (context, machine) => {
     const { via, command } = kubectl(context);
@@ -127,7 +129,9 @@ export const kubeadmUpgrade: UpgradeSteps = {
         await stageBinaries(context, machine, version, ['kubeadm']);
         await swapBinaries(context, machine, version, ['kubeadm']);
       }
-      await run(context.provider, machine.name, ['kubeadm', 'upgrade', 'node'], { what: `kubeadm upgrade node on ${machine.name}` });
+      await run(context.provider, machine.name, ['kubeadm', 'upgrade', 'node', `--ignore-preflight-errors=${IGNORED_PREFLIGHT.join(',')}`], {
+        what: `kubeadm upgrade node on ${machine.name}`,
+      });
     }
     const binaries = MACHINE_BINARIES.filter((binary) => binary !== 'kubeadm');
     await stageBinaries(context, machine, version, binaries);
