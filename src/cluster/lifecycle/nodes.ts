@@ -9,6 +9,7 @@ import { distributionContext, loadCluster, type LoadedCluster } from '../context
 import { ensureHostReady } from '../doctor.js';
 import { ensureClusterImages } from './images.js';
 import { withClusterLock, type ClusterLockOptions } from '../lock.js';
+import { machineVolumes } from './observe.js';
 import { refreshBox } from './box.js';
 import { ensureMachinesRunning, waitForMachines } from './machines.js';
 import { addonsStep, waitUntilReady } from '../kubernetes/wait-ready.js';
@@ -156,8 +157,7 @@ export async function removeNode(options: NodeOptions & { node: string; cluster?
     );
     await runStep(reporter, `remove ${node.name}`, async () => {
       await provider.removeContainer(node.name);
-      const volumes = cluster.observed.volumes.filter((volume) => volume.name.startsWith(`${node.name}-`));
-      for (const volume of volumes) await provider.removeVolume(volume.name);
+      for (const volume of machineVolumes(cluster.observed, node.name)) await provider.removeVolume(volume.name);
     });
     await distribution.membershipChanged(distributionContext(cluster, remaining));
     return { name: node.name, removed: true as const };

@@ -93,6 +93,13 @@ export async function observeCluster(provider: Provider, name: string, options: 
   };
 }
 
+/** A machine's volumes by what they hold, found by their labels. */
+export function machineVolumes(observed: ObservedCluster, machine: string): Array<{ name: string; purpose: string }> {
+  return observed.volumes
+    .filter((volume) => volume.labels[LABEL.machine] === machine && volume.labels[LABEL.purpose])
+    .map((volume) => ({ name: volume.name, purpose: volume.labels[LABEL.purpose]! }));
+}
+
 export function clusterExists(observed: ObservedCluster): boolean {
   return observed.network !== undefined || observed.box !== undefined || observed.machines.length > 0 || observed.volumes.length > 0;
 }

@@ -12,7 +12,7 @@ import { boxReadsFromMachines, refreshBox } from '../lifecycle/box.js';
 import { waitForMachines } from '../lifecycle/machines.js';
 import { clusterNames, compareMachines } from '../../names.js';
 import { forEachBounded } from '../../parallel.js';
-import { observeCluster, readPortsLabel, readSpecLabel, type ObservedCluster } from '../lifecycle/observe.js';
+import { machineVolumes, observeCluster, readPortsLabel, readSpecLabel, type ObservedCluster } from '../lifecycle/observe.js';
 import { runStep, type Reporter } from '../../reporter.js';
 import { finishKubernetes, waitUntilReady } from '../kubernetes/wait-ready.js';
 import type { KubeconfigOptions } from '../kubernetes/user-kubeconfig.js';
@@ -59,13 +59,6 @@ export function validateSnapshotName(name: string): string {
       `SNAP: "${name}" must be at most ${MAX_SNAPSHOT_NAME} lower-case letters, digits, "-" and ".", starting and ending with a letter or digit`,
     );
   return name;
-}
-
-/** A machine's volumes by what they hold, read from their labels. */
-function machineVolumes(observed: ObservedCluster, machine: string): Array<{ name: string; purpose: string }> {
-  return observed.volumes
-    .filter((volume) => volume.labels[LABEL.machine] === machine && volume.labels[LABEL.purpose])
-    .map((volume) => ({ name: volume.name, purpose: volume.labels[LABEL.purpose]! }));
 }
 
 /**
