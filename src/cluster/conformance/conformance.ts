@@ -133,6 +133,8 @@ export async function runConformance(options: ConformanceOptions): Promise<Confo
 
   const reportDir = resolve(options.reportDir ?? defaultReportDir(cluster));
   await mkdir(reportDir, { recursive: true });
+  // A folder used before holds that run's reports: none of them may be read back as this run's.
+  await rm(join(reportDir, 'summary.json'), { force: true });
   await loadSuiteImages(loaded, suite, reporter, signal);
 
   // The admin kubeconfig lives only as long as the run, in a folder of its own (0700), never in the reports.
@@ -171,6 +173,7 @@ export async function runConformance(options: ConformanceOptions): Promise<Confo
         `--report-dir=${join(reportDir, pass.name)}`,
         '--report-complete-ginkgo',
       ];
+      await rm(join(reportDir, pass.name), { recursive: true, force: true });
       const finished = specProgress();
       await runStep(reporter, `${pass.name} specs (${pass.nodes} at a time)`, (progress) =>
         runProcess(join(suite.dir, 'bin', 'ginkgo'), args, {
