@@ -310,6 +310,8 @@ export async function importAssetArchive(
       source: 'import',
       createdAt: new Date().toISOString(),
       images: index.images,
+      // The digests a pulled set's images were pinned by travel with it.
+      ...(index.imageDigests && Object.keys(index.imageDigests).length ? { imageDigests: index.imageDigests } : {}),
       files,
     };
     await writeManifest(staging, manifest);

@@ -41,6 +41,7 @@ async function cachedSet(): Promise<{ root: string; dir: string; manifest: Asset
     source: 'build',
     createdAt: '2026-11-26T00:00:00.000Z',
     images: { 'images/pause.tar': 'registry.k8s.io/pause:3.10.1' },
+    imageDigests: { 'registry.k8s.io/pause:3.10.1': `sha256:${'0'.repeat(64)}` },
     files,
   };
   await writeManifest(dir, manifest);
@@ -100,6 +101,7 @@ describe('asset archives', () => {
       assert.equal(imported.dir, assetDir(KEY, other));
       assert.equal(imported.manifest.source, 'import');
       assert.deepEqual(imported.manifest.images, manifest.images);
+      assert.deepEqual(imported.manifest.imageDigests, manifest.imageDigests);
       for (const name of Object.keys(manifest.files)) {
         assert.deepEqual(await readFile(join(imported.dir, name)), await readFile(join(dir, name)));
         assert.equal((await stat(join(imported.dir, name))).mode & 0o777, name.startsWith('bin/') ? 0o755 : 0o644);
