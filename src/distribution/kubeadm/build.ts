@@ -2,10 +2,11 @@ import { createWriteStream } from 'node:fs';
 import { chmod, copyFile, mkdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import { assetDir, type AssetManifest, cacheRoot, hostArch, recordAssetSet, verifiedSetIn } from '../../assets/cache.js';
+import { assetDir, type Arch, type AssetManifest, cacheRoot, hostArch, recordAssetSet, verifiedSetIn } from '../../assets/cache.js';
 import { download } from '../../assets/download.js';
 import { parseImageRef, resolveDigest, type ImageName } from '../../assets/image-digest.js';
 import { localBuildName, saveLocalBuild } from '../../assets/local-builds.js';
+import { withAssetSetLock } from '../../assets/lock.js';
 import { KiabError } from '../../errors.js';
 import { LABEL } from '../../labels.js';
 import { runProcess } from '../../process.js';
@@ -75,10 +76,26 @@ async function saveImage(provider: Provider, ref: string, dir: string): Promise<
  * image archives with their checksums in the same cache layout a download fills.
  */
 export async function buildKubeadmAssets(request: AssetRequest): Promise<AssetSet> {
-  const { provider, reporter } = request;
   const version = kubeadmRequestVersion(request.version);
-  await provider.ping();
+  await request.provider.ping();
   const dir = assetDir({ distribution: 'kubeadm', version, arch: hostArch() });
+  return underSetLock(request, dir, () => buildSet(request, version, dir));
+}
+
+/**
+ * Writes a set under its lock, which every cluster's `up` and every user's `assets` command writing the same
+ * set takes; the wait is told through the reporter, and Ctrl-C ends it.
+ */
+function underSetLock(request: AssetRequest, dir: string, work: () => Promise<AssetSet>): Promise<AssetSet> {
+  return withAssetSetLock(dir, work, {
+    ...(request.signal ? { signal: request.signal } : {}),
+    onWait: (holder) => request.reporter.warn(`waiting for ${holder}, which is writing ${dir}`),
+  });
+}
+
+/** The build itself, under the set's lock: a set another process finished meanwhile is taken as it is. */
+async function buildSet(request: AssetRequest, version: string, dir: string): Promise<AssetSet> {
+  const { provider, reporter } = request;
   const cached = request.force ? undefined : await verifiedSetIn(dir);
   if (cached) return cached;
   // Go's own caches make a second build of the same version a no-op; the output folder stays put for that.
@@ -150,10 +167,15 @@ export async function pullPinned(provider: Provider, ref: string, onProgress: (l
  * the same cache layout as a build from source, so `up` cannot tell them apart.
  */
 export async function pullKubeadmAssets(request: AssetRequest): Promise<AssetSet> {
-  const { provider, reporter, signal } = request;
   const version = kubeadmRequestVersion(request.version);
   const arch = hostArch();
   const dir = assetDir({ distribution: 'kubeadm', version, arch });
+  return (await verifiedSetIn(dir)) ?? underSetLock(request, dir, () => pullSet(request, version, arch, dir));
+}
+
+/** The download itself, under the set's lock: a set another process finished meanwhile is taken as it is. */
+async function pullSet(request: AssetRequest, version: string, arch: Arch, dir: string): Promise<AssetSet> {
+  const { provider, reporter, signal } = request;
   const cached = await verifiedSetIn(dir);
   if (cached) return cached;
   await provider.ping();
