@@ -21,8 +21,25 @@ import { settleKubeadm } from './settle.js';
 /** Where a release's binaries wait in a machine until they replace the running ones in one rename each. */
 const stagedBinary = (binary: string, version: string): string => `/usr/bin/${binary}.kiab-${version}`;
 
-/** How long a drain waits for evictions: what a PodDisruptionBudget keeps stays through the kubelet's restart. */
-const DRAIN_TIMEOUT = '30s';
+/** How long a drain waits for evictions: what a PodDisruptionBudget keeps stays, and keeps running through the kubelet's restart. */
+const DRAIN_TIMEOUT = '60s';
+
+interface NodeObject {
+  metadata: { name: string };
+  spec: { unschedulable?: boolean; taints?: Array<{ effect: string }> };
+}
+
+/** Whether a node other than `machine` takes new pods: not cordoned, and no taint that keeps pods off. */
+async function otherNodeTakesPods(context: DistributionContext, via: MachineRef, command: string[], machine: MachineRef): Promise<boolean> {
+  const listed = await run(context.provider, via.name, [...command, 'get', 'nodes', '-o', 'json'], { what: 'listing the nodes' });
+  const nodes = (JSON.parse(listed.stdout) as { items: NodeObject[] }).items;
+  return nodes.some(
+    (node) =>
+      node.metadata.name !== machine.name &&
+      !node.spec.unschedulable &&
+      !(node.spec.taints ?? []).some((taint) => taint.effect === 'NoSchedule' || taint.effect === 'NoExecute'),
+  );
+}
 
 async function releaseAssets(version: string): Promise<{ dir: string; manifest: AssetManifest }> {
   const found = await verifiedAssets({ distribution: 'kubeadm', version, arch: hostArch() });
@@ -108,6 +125,12 @@ export const kubeadmUpgrade: UpgradeSteps = {
   drain: async (context, machine) => {
     const { via, command } = kubectl(context);
     await run(context.provider, via.name, [...command, 'cordon', machine.name], { what: `cordoning ${machine.name}` });
+    // Where no other node takes pods, an evicted pod's replacement could not start: its capacity would be lost
+    // until the uncordon, and a budget would block the next eviction for good. The pods stay instead.
+    if (!(await otherNodeTakesPods(context, via, command, machine))) {
+      context.warn(`${machine.name}: no other node takes its pods, so they stay and keep running through the kubelet's restart`);
+      return;
+    }
     const drained = await tryRun(context.provider, via.name, [
       ...command,
       'drain',
