@@ -2,9 +2,10 @@ import { createReadStream } from 'node:fs';
 import { join } from 'node:path';
 import { hostArch, verifiedAssets, type AssetManifest } from '../../assets/cache.js';
 import { importImageArchives } from '../../assets/images.js';
-import { KiabError, UsageError } from '../../errors.js';
+import { KiabError, RunError, UsageError } from '../../errors.js';
 import { goOnPath } from '../../host/go.js';
 import { run, tryRun } from '../../provider/run.js';
+import { poll } from '../../wait.js';
 import type { DistributionContext, MachineRef, UpgradeSteps } from '../types.js';
 import { MACHINE_BINARIES, roleImages } from './assets.js';
 import { CTR, IGNORED_PREFLIGHT, KUBEADM_PATCHES_DIR, KUBECTL } from './config.js';
@@ -30,9 +31,8 @@ interface NodeObject {
 }
 
 /** Whether a node other than `machine` takes new pods: not cordoned, and no taint that keeps pods off. */
-async function otherNodeTakesPods(context: DistributionContext, via: MachineRef, command: string[], machine: MachineRef): Promise<boolean> {
-  const listed = await run(context.provider, via.name, [...command, 'get', 'nodes', '-o', 'json'], { what: 'listing the nodes' });
-  const nodes = (JSON.parse(listed.stdout) as { items: NodeObject[] }).items;
+async function otherNodeTakesPods(context: DistributionContext, machine: MachineRef): Promise<boolean> {
+  const nodes = (JSON.parse(await kubectlSettled(context, ['get', 'nodes', '-o', 'json'], 'listing the nodes')) as { items: NodeObject[] }).items;
   return nodes.some(
     (node) =>
       node.metadata.name !== machine.name &&
@@ -72,11 +72,38 @@ async function kubeadmRuns(context: DistributionContext, machine: MachineRef): P
   return (await run(context.provider, machine.name, ['kubeadm', 'version', '-o', 'short'], { what: 'reading the kubeadm version' })).stdout.trim();
 }
 
-/** The kubectl that acts on the cluster, run on a server: every server holds admin.conf. */
-function kubectl(context: DistributionContext): { via: MachineRef; command: string[] } {
+/** How long a cluster request may keep failing while an upgrade restarts API servers before it counts. */
+const API_SETTLE_MS = 60_000;
+
+/**
+ * kubectl as the cluster admin on a server (every server holds admin.conf), tried again for a while: an
+ * upgrade restarts API servers, and one that has just started refuses requests until it has read its
+ * authorization rules.
+ */
+async function kubectlSettled(context: DistributionContext, args: string[], what: string): Promise<string> {
   const via = context.machines.find((machine) => machine.role === 'server');
   if (!via) throw new KiabError(`cluster ${context.spec.name} has no server`);
-  return { via, command: KUBECTL };
+  let last: RunError | undefined;
+  return poll(
+    async () => {
+      const result = await tryRun(context.provider, via.name, [...KUBECTL, ...args]);
+      if (result.exitCode === 0) return result.stdout;
+      last = new RunError({
+        where: via.name,
+        command: ['kubectl', ...args].join(' '),
+        status: result.exitCode,
+        output: `${result.stderr}\n${result.stdout}`,
+        what,
+      });
+      return undefined;
+    },
+    {
+      interval: 1000,
+      deadline: Math.min(context.deadline, Date.now() + API_SETTLE_MS),
+      ...(context.signal ? { signal: context.signal } : {}),
+      timeout: () => last ?? new KiabError(`${what}: the API did not answer`),
+    },
+  );
 }
 
 export const kubeadmUpgrade: UpgradeSteps = {
@@ -123,26 +150,20 @@ export const kubeadmUpgrade: UpgradeSteps = {
     });
   },
   drain: async (context, machine) => {
-    const { via, command } = kubectl(context);
-    await run(context.provider, via.name, [...command, 'cordon', machine.name], { what: `cordoning ${machine.name}` });
+    await kubectlSettled(context, ['cordon', machine.name], `cordoning ${machine.name}`);
     // Where no other node takes pods, an evicted pod's replacement could not start: its capacity would be lost
     // until the uncordon, and a budget would block the next eviction for good. The pods stay instead.
-    if (!(await otherNodeTakesPods(context, via, command, machine))) {
+    if (!(await otherNodeTakesPods(context, machine))) {
       context.warn(`${machine.name}: no other node takes its pods, so they stay and keep running through the kubelet's restart`);
       return;
     }
-    const drained = await tryRun(context.provider, via.name, [
-      ...command,
-      'drain',
-      machine.name,
-      '--ignore-daemonsets',
-      '--delete-emptydir-data',
-      `--timeout=${DRAIN_TIMEOUT}`,
-    ]);
-    if (drained.exitCode !== 0)
+    const drain = ['drain', machine.name, '--ignore-daemonsets', '--delete-emptydir-data', `--timeout=${DRAIN_TIMEOUT}`];
+    await kubectlSettled(context, drain, `draining ${machine.name}`).catch((error: unknown) => {
+      if (!(error instanceof RunError)) throw error;
       context.warn(
-        `${machine.name}: not every pod could leave (${(drained.stderr || drained.stdout).trim().split('\n').pop() ?? ''}); those stay and keep running through the kubelet's restart`,
+        `${machine.name}: not every pod could leave (${error.message.split('\n').pop() ?? ''}); those stay and keep running through the kubelet's restart`,
       );
+    });
   },
   upgradeNodeAgent: async (context, machine, version) => {
     // A worker takes the new release's kubelet configuration; a server took it with its control plane.
@@ -164,7 +185,6 @@ export const kubeadmUpgrade: UpgradeSteps = {
     });
   },
   uncordon: async (context, machine) => {
-    const { via, command } = kubectl(context);
-    await run(context.provider, via.name, [...command, 'uncordon', machine.name], { what: `uncordoning ${machine.name}` });
+    await kubectlSettled(context, ['uncordon', machine.name], `uncordoning ${machine.name}`);
   },
 };
