@@ -92,9 +92,11 @@ export async function upgradeCluster(options: UpgradeOptions): Promise<UpgradeRe
         forEachBounded(cluster.machines, 4, (machine) => steps.loadImages(context, machine, to), signal),
       );
 
-      /** After each machine: the API answers through the box, every node Ready (the upgrade goes on only from a healthy cluster). */
-      const healthy = (step: LoadedCluster, progress: (detail: string) => void): Promise<unknown> =>
-        waitUntilReady(step, step.machines, progress, { healthyLooks: 1 });
+      /**
+       * After each machine: the API answers through the box and every node is Ready, three looks in a row (an API
+       * server the change restarted is seen to stay up); the upgrade goes on only from a healthy cluster.
+       */
+      const healthy = (step: LoadedCluster, progress: (detail: string) => void): Promise<unknown> => waitUntilReady(step, step.machines, progress);
       for (const [index, server] of servers.entries()) {
         throwIfAborted(signal);
         const step = forOneMachine(cluster);
