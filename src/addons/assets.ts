@@ -192,8 +192,9 @@ async function downloadAddonAssets(request: AddonAssetRequest, dir: string): Pro
   for (const name of COMPONENT_NAMES) {
     const ref = COMPONENTS[name].image;
     await runStep(reporter, `pull ${ref}`, async (progress) => {
-      // Always from the registry: an image the engine holds under that name may be anything (a local build).
-      await provider.pullImage(ref, (line) => progress.update(line));
+      // An image the engine holds under that name is used as it is, so an engine stocked offline works too
+      // (kiab's own builds never take these names: they are kiab/build/…).
+      if (!(await provider.imageExists(ref))) await provider.pullImage(ref, (line) => progress.update(line));
       images[await saveImage(provider, name, dir)] = ref;
     });
   }

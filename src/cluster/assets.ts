@@ -136,7 +136,9 @@ export interface CachedAssetSet {
   distribution: string;
   version: string;
   arch: string;
-  /** built (from the Go modules here), pulled (a release, checked against its sums) or imported (an archive). */
+  /** As the manifest says: build, release or import. */
+  source: string;
+  /** The same in words: built (from the Go modules here), pulled (a release, checked against its sums) or imported. */
   origin: string;
   /** When the set was written (its manifest says). */
   createdAt: string | null;
@@ -167,6 +169,7 @@ export async function listCachedAssets(): Promise<CachedAssetSet[]> {
           distribution,
           version,
           arch: platform.replace(/^linux-/, ''),
+          source: manifest?.source ?? '-',
           origin: manifest ? (ORIGIN[manifest.source] ?? manifest.source) : '-',
           createdAt: manifest?.createdAt ?? null,
           verified: problem === null,
