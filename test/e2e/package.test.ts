@@ -28,14 +28,16 @@ const NEEDED = [
   'kubebuild/build.sh',
   'kubebuild/addons/build.sh',
   'kubebuild/gen-replaces.sh',
+  'kubebuild/gen-release.sh',
   'kubebuild/go.mod',
-  'kubebuild/go.sum',
   'kubebuild/tools.go',
   'kubebuild/cmd/pause/main.go',
   'kubebuild/etcd/go.mod',
-  'kubebuild/etcd/go.sum',
   'kubebuild/coredns/go.mod',
-  'kubebuild/coredns/go.sum',
+  // Each release's module files: what build.sh builds it from.
+  ...['kubernetes/go.mod', 'kubernetes/go.sum', 'kubernetes/e2e_tools.go', 'etcd/go.mod', 'etcd/go.sum', 'coredns/go.mod', 'coredns/go.sum'].map(
+    (file) => `kubebuild/releases/${DEFAULT_KUBEADM_VERSION}/${file}`,
+  ),
 ];
 
 describe('the npm package, packed and installed globally as a user would', () => {
