@@ -72,7 +72,19 @@ describe('cluster lock', () => {
     const warnings: string[] = [];
     const controller = new AbortController();
     let release: () => void = () => undefined;
-    const held = withClusterLock('held', () => new Promise<void>((resolve) => (release = resolve)), { engine: ENGINE });
+    let acquired: () => void = () => undefined;
+    const holding = new Promise<void>((resolve) => (acquired = resolve));
+    const held = withClusterLock(
+      'held',
+      () =>
+        new Promise<void>((resolve) => {
+          release = resolve;
+          acquired();
+        }),
+      { engine: ENGINE },
+    );
+    // The holder takes the lock first; only then does the second command come to wait for it.
+    await holding;
     const waiting = withClusterLock('held', async () => 'ran', { engine: ENGINE, reporter: reporterOf(warnings), signal: controller.signal });
     while (warnings.length === 0) await new Promise((resolve) => setTimeout(resolve, 20));
     assert.match(warnings[0]!, new RegExp(`cluster held \\(pid ${process.pid} of user ${userInfo().username}\\)`));
