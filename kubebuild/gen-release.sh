@@ -8,6 +8,7 @@
 #   etcd/        etcd (server and etcdctl) at the version this release's kubeadm
 #                runs (DefaultEtcdVersion in cmd/kubeadm/app/constants)
 #   coredns/     CoreDNS at this release's kubeadm CoreDNSVersion
+# and test-images.txt, the conformance suite's test images (list-test-images.sh).
 # The Go files stay in one place (this folder's tools.go, e2e_tools.go,
 # etcd/tools.go, coredns/tools.go); build.sh lays them beside a release's
 # go.mod and go.sum. Adding a release is this script, one row in
@@ -73,6 +74,9 @@ pin() { # pin PART MODULE@VERSION...
   (cd "$tmp/$part" && go get "$@" && go mod tidy)
   cp "$tmp/$part/go.mod" "$tmp/$part/go.sum" "$out/$part/"
 }
+# The test images under the tags this release's suite asks for.
+"$here/list-test-images.sh" "$ver" >"$out/test-images.txt"
+
 pin etcd "go.etcd.io/etcd/server/v3@$etcd" "go.etcd.io/etcd/etcdctl/v3@$etcd"
 pin coredns "github.com/coredns/coredns@$coredns"
 

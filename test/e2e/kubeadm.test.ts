@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { DEFAULT_KUBEADM_VERSION } from '../../src/distribution/kubeadm/assets.js';
 import { kubeadmDistribution } from '../../src/distribution/kubeadm/index.js';
+import { resolveRelease } from '../../src/distribution/kubeadm/releases.js';
 import {
   docker,
   eventually,
@@ -21,7 +22,7 @@ import {
   tempDir,
 } from './helpers.js';
 import { CI_FOCUS, CI_SPECS } from './conformance-subset.js';
-import { conformanceSkip, KUBEADM_KUBECTL as KUBECTL, kubeadmSkip as skip } from './kubeadm-cache.js';
+import { CONFORMANCE_ASSETS, conformanceSkip, imagesTheSuiteLists, KUBEADM_KUBECTL as KUBECTL, kubeadmSkip as skip } from './kubeadm-cache.js';
 
 import {
   checkGateway,
@@ -291,6 +292,23 @@ else
 
     it('a PVC without a class binds, keeps its data for the next pod, and a snapshot restore brings it back', async () => {
       await checkStorage(addonCluster());
+    });
+
+    it("the conformance set holds, under the suite's own tags, every test image kiab makes for it", { skip: conformanceSkip }, async () => {
+      const listed = await imagesTheSuiteLists();
+      const manifest = JSON.parse(await readFile(join(CONFORMANCE_ASSETS, 'manifest.json'), 'utf8')) as { images: Record<string, string> };
+      const held = Object.values(manifest.images);
+      const made = resolveRelease(DEFAULT_KUBEADM_VERSION).testImages;
+      assert.deepEqual(
+        made.filter((ref) => !listed.has(ref)),
+        [],
+        'images the suite does not ask for',
+      );
+      assert.deepEqual(
+        made.filter((ref) => !held.includes(ref)),
+        [],
+        'images the set lacks',
+      );
     });
 
     // Upstream's conformance suite through `kiab conformance`, on this cluster so CI makes no other one.

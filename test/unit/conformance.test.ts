@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { specProgress, summarisePass } from '../../src/cluster/conformance/conformance-report.js';
-import { archiveName, TEST_IMAGES } from '../../src/distribution/kubeadm/conformance-images.js';
+import { archiveName, testImagesFor } from '../../src/distribution/kubeadm/conformance-images.js';
+import { KUBERNETES_RELEASES } from '../../src/distribution/kubeadm/releases.js';
+import { KiabError } from '../../src/errors.js';
 
 const spec = (text: string, state: string, failure?: string, type = 'It') => ({
   ContainerHierarchyTexts: ['[sig-node] Pods'],
@@ -63,18 +65,37 @@ describe('conformance report', () => {
 });
 
 describe('conformance test images', () => {
-  it('are built after the image each one builds on', () => {
-    const seen = new Set<string>();
-    for (const image of TEST_IMAGES) {
-      assert.ok(image.from === 'base' || seen.has(image.from), `${image.ref} builds on ${image.from}, which comes later`);
-      seen.add(image.ref);
-    }
+  for (const release of KUBERNETES_RELEASES) {
+    it(`${release.version}: are made under the tags its suite asks for, each after the image it builds on`, () => {
+      const images = testImagesFor(release);
+      const seen = new Set<string>();
+      for (const image of images) {
+        assert.ok(image.from === 'base' || seen.has(image.from), `${image.ref} builds on ${image.from}, which comes later`);
+        seen.add(image.ref);
+      }
+      const saved = images.filter((image) => image.saved);
+      assert.deepEqual(saved.map((image) => image.ref).sort(), [...release.testImages].sort());
+      assert.equal(new Set(saved.map((image) => archiveName(image.ref))).size, saved.length);
+    });
+  }
+
+  it("builds on the base its release names: nautilus on that release's agnhost", () => {
+    const images = testImagesFor({
+      version: 'v1.37.2',
+      testImages: ['registry.k8s.io/e2e-test-images/nautilus:1.8', 'registry.k8s.io/e2e-test-images/agnhost:2.66.1'],
+    });
+    assert.deepEqual(images.map((image) => [image.ref, image.from]).slice(1), [
+      ['registry.k8s.io/e2e-test-images/agnhost:2.66.1', images[0]!.ref],
+      ['registry.k8s.io/e2e-test-images/nautilus:1.8', 'registry.k8s.io/e2e-test-images/agnhost:2.66.1'],
+    ]);
   });
 
-  it('keep the upstream names, and each saved one has an archive of its own', () => {
-    const saved = TEST_IMAGES.filter((image) => image.saved);
-    for (const image of saved) assert.match(image.ref, /^registry\.k8s\.io\/(e2e-test-images\/)?[a-z-]+:[\w.-]+$/);
-    assert.equal(new Set(saved.map((image) => archiveName(image.ref))).size, saved.length);
+  it('refuses an image kiab has no recipe for, or one whose base the list lacks', () => {
+    assert.throws(() => testImagesFor({ version: 'v9', testImages: ['registry.k8s.io/e2e-test-images/kitten:1.8'] }), KiabError);
+    assert.throws(() => testImagesFor({ version: 'v9', testImages: ['registry.k8s.io/e2e-test-images/nautilus:1.8'] }), /build on agnhost/);
+  });
+
+  it('keep the upstream names in their archive names', () => {
     assert.equal(archiveName('registry.k8s.io/e2e-test-images/agnhost:2.56'), 'images/agnhost-2.56.tar');
   });
 });

@@ -53,6 +53,8 @@ describe('the Kubernetes releases table', () => {
       assert.equal(await requires('kubernetes', 'k8s.io/kubernetes'), release.version);
       assert.equal(await requires('etcd', 'go.etcd.io/etcd/server/v3'), `v${release.etcd.replace(/-\d+$/, '')}`);
       assert.equal(await requires('coredns', 'github.com/coredns/coredns'), release.coredns);
+      const testImages = (await readFile(join(dir, 'test-images.txt'), 'utf8')).trim().split('\n');
+      assert.deepEqual([...release.testImages].sort(), testImages);
     });
   }
 });

@@ -1,8 +1,10 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { KiabError } from '../../errors.js';
 import type { RecipeFile } from '../../images/index.js';
 import { readPackageFile } from '../../package-files.js';
+import type { KubernetesRelease } from './releases.js';
 
 /**
  * The images the conformance specs run, made offline under the names and tags the suite asks for: the test
@@ -21,7 +23,6 @@ export interface TestImage {
   files: (binDir: string) => Promise<RecipeFile[]>;
 }
 
-const E2E = 'registry.k8s.io/e2e-test-images';
 const shipped = (name: string, mode = 0o644): RecipeFile => ({
   path: name,
   content: readPackageFile(`src/distribution/kubeadm/files/${name}`),
@@ -54,19 +55,21 @@ export const BUSYBOX_SOURCE = {
   file: 'busybox.tar.bz2',
 };
 
-const AGNHOST = `${E2E}/agnhost:2.56`;
-const BUSYBOX = `${E2E}/busybox:1.37.0-1`;
-
 /** Upstream's httpd test image serves exactly this page; busybox's httpd serves it from the same path. */
 const HTTPD_INDEX = '<html><body><h1>It works!</h1></body></html>\n';
 const NGINX_INDEX = '<!DOCTYPE html>\n<html>\n<head>\n<title>Welcome to nginx!</title>\n</head>\n<body>\n<h1>Welcome to nginx!</h1>\n</body>\n</html>\n';
 
+/** How one test image is made; `from` names the image it builds on by its repository name ('base': Debian). */
+interface Recipe {
+  from: 'base' | 'e2e-tools' | 'agnhost' | 'busybox';
+  dockerfile: string;
+  files: (binDir: string) => Promise<RecipeFile[]>;
+}
+
 /** A web server image on busybox: the specs use httpd and nginx as "a container serving HTTP on port 80". */
-function webServer(ref: string, root: string, index: string): TestImage {
+function webServer(root: string, index: string): Recipe {
   return {
-    ref,
-    from: BUSYBOX,
-    saved: true,
+    from: 'busybox',
     dockerfile: `ARG BASE
 FROM \${BASE}
 COPY index.html ${root}/index.html
@@ -77,13 +80,36 @@ CMD ["httpd", "-f", "-p", "80", "-h", "${root}"]
   };
 }
 
-/** In build order: an image comes after the one it builds on. */
-export const TEST_IMAGES: readonly TestImage[] = [
-  { ref: TOOLS, from: 'base', saved: false, dockerfile: TOOLS_DOCKERFILE, files: () => Promise.resolve([]) },
-  {
-    ref: AGNHOST,
-    from: TOOLS,
-    saved: true,
+/** A DNS client image: dig and getent, as the DNS specs call them (jessie-dnsutils, later glibc-dns-testing). */
+const DNS_CLIENT: Recipe = {
+  from: 'e2e-tools',
+  dockerfile: `ARG BASE
+FROM \${BASE}
+CMD ["bash"]
+`,
+  files: () => Promise.resolve([]),
+};
+
+/** On a busybox base: one binary of the build folder as the entrypoint. */
+function busyboxWith(binary: string, path: string, entrypoint: string[]): Recipe {
+  return {
+    from: 'busybox',
+    dockerfile: `ARG BASE
+FROM \${BASE}
+COPY ${binary} ${path}
+ENTRYPOINT ${JSON.stringify(entrypoint)}
+`,
+    files: async (binDir) => [await built(binDir, binary, 0o755)],
+  };
+}
+
+/**
+ * A recipe per repository name. Which of them a release's suite runs, and under which tags, is the release's
+ * `testImages` list (releases.ts, from its test/utils/image/manifest.go).
+ */
+const RECIPES: Record<string, Recipe> = {
+  agnhost: {
+    from: 'e2e-tools',
     // As upstream's: the TLS pair its porter and netexec serve with, the user and group the security
     // context specs expect, an /uploads folder, and the agnhost-2 name.
     dockerfile: `ARG BASE
@@ -98,10 +124,8 @@ CMD ["pause"]
 `,
     files: async (binDir) => [await built(binDir, 'agnhost', 0o755), await built(binDir, 'localhost.crt'), await built(binDir, 'localhost.key')],
   },
-  {
-    ref: `${E2E}/nautilus:1.7`,
-    from: AGNHOST,
-    saved: true,
+  nautilus: {
+    from: 'agnhost',
     dockerfile: `ARG BASE
 FROM \${BASE}
 COPY nautilus.jpg data.json /
@@ -109,20 +133,10 @@ CMD ["test-webserver"]
 `,
     files: async (binDir) => [await built(binDir, 'nautilus.jpg'), await built(binDir, 'data.json')],
   },
-  {
-    ref: `${E2E}/jessie-dnsutils:1.7`,
-    from: TOOLS,
-    saved: true,
-    dockerfile: `ARG BASE
-FROM \${BASE}
-CMD ["bash"]
-`,
-    files: () => Promise.resolve([]),
-  },
-  {
-    ref: BUSYBOX,
+  'jessie-dnsutils': DNS_CLIENT,
+  'glibc-dns-testing': DNS_CLIENT,
+  busybox: {
     from: 'base',
-    saved: true,
     dockerfile: `ARG BASE
 FROM \${BASE} AS build
 ENV DEBIAN_FRONTEND=noninteractive
@@ -140,39 +154,16 @@ CMD ["sh"]
       shipped('e2e-busybox-group'),
     ],
   },
-  // The StatefulSet specs break and restore readiness by moving index.html out of and back into this root.
-  webServer(`${E2E}/httpd:2.4.38-4`, '/usr/local/apache2/htdocs', HTTPD_INDEX),
-  webServer(`${E2E}/httpd:2.4.39-4`, '/usr/local/apache2/htdocs', HTTPD_INDEX),
-  webServer(`${E2E}/nginx:1.14-4`, '/usr/share/nginx/html', NGINX_INDEX),
-  webServer(`${E2E}/nginx:1.15-4`, '/usr/share/nginx/html', NGINX_INDEX),
+  // The StatefulSet specs of older releases break and restore readiness by moving index.html out of and back
+  // into this root.
+  httpd: webServer('/usr/local/apache2/htdocs', HTTPD_INDEX),
+  nginx: webServer('/usr/share/nginx/html', NGINX_INDEX),
   // The aggregator spec runs these two side by side in one pod; upstream's sample API server image is Fedora.
-  {
-    ref: `${E2E}/sample-apiserver:1.29.2`,
-    from: BUSYBOX,
-    saved: true,
-    dockerfile: `ARG BASE
-FROM \${BASE}
-COPY kube-sample-apiserver /
-ENTRYPOINT ["/kube-sample-apiserver"]
-`,
-    files: async (binDir) => [await built(binDir, 'kube-sample-apiserver', 0o755)],
-  },
-  {
-    // The etcd k8s.io/kubernetes requires, under the tag its test image list names.
-    ref: 'registry.k8s.io/etcd:3.6.4-0',
-    from: BUSYBOX,
-    saved: true,
-    dockerfile: `ARG BASE
-FROM \${BASE}
-COPY e2e-etcd /usr/local/bin/etcd
-ENTRYPOINT ["/usr/local/bin/etcd"]
-`,
-    files: async (binDir) => [await built(binDir, 'e2e-etcd', 0o755)],
-  },
-  {
-    ref: `${E2E}/nonewprivs:1.3`,
-    from: BUSYBOX,
-    saved: true,
+  'sample-apiserver': busyboxWith('kube-sample-apiserver', '/', ['/kube-sample-apiserver']),
+  // The etcd k8s.io/kubernetes requires, under the tag its test image list names.
+  etcd: busyboxWith('e2e-etcd', '/usr/local/bin/etcd', ['/usr/local/bin/etcd']),
+  nonewprivs: {
+    from: 'busybox',
     dockerfile: `ARG BASE
 FROM \${BASE}
 COPY nnp /usr/local/bin/nnp
@@ -181,7 +172,39 @@ CMD ["nnp"]
 `,
     files: async (binDir) => [await built(binDir, 'nnp', 0o755)],
   },
-];
+};
+
+/** registry.k8s.io/e2e-test-images/agnhost:2.66.1 -> agnhost */
+export function repositoryName(ref: string): string {
+  return ref.slice(ref.lastIndexOf('/') + 1, ref.lastIndexOf(':'));
+}
+
+/**
+ * The images to make for one release's conformance suite, in build order (an image comes after the one it builds
+ * on), under the references that release's suite asks for. A reference with no recipe is refused: the release
+ * table names an image kiab does not know how to make.
+ */
+export function testImagesFor(release: Pick<KubernetesRelease, 'version' | 'testImages'>): TestImage[] {
+  const byName = new Map(release.testImages.map((ref) => [repositoryName(ref), ref]));
+  const refOf = (name: Recipe['from']): string => {
+    if (name === 'base') return 'base';
+    if (name === 'e2e-tools') return TOOLS;
+    const ref = byName.get(name);
+    if (!ref) throw new KiabError(`the conformance images of Kubernetes ${release.version} build on ${name}, which its list lacks`);
+    return ref;
+  };
+  const recipes = release.testImages.map((ref) => {
+    const recipe = RECIPES[repositoryName(ref)];
+    if (!recipe) throw new KiabError(`kiab has no recipe for the test image ${ref} of Kubernetes ${release.version}`);
+    return { ref, recipe };
+  });
+  const depth = (name: Recipe['from']): number => (name === 'base' ? 0 : name === 'e2e-tools' ? 1 : 1 + depth(RECIPES[name]!.from));
+  const ordered = recipes.sort((a, b) => depth(a.recipe.from) - depth(b.recipe.from));
+  return [
+    { ref: TOOLS, from: 'base', saved: false, dockerfile: TOOLS_DOCKERFILE, files: () => Promise.resolve([]) },
+    ...ordered.map(({ ref, recipe }) => ({ ref, from: refOf(recipe.from), saved: true, dockerfile: recipe.dockerfile, files: recipe.files })),
+  ];
+}
 
 /** registry.k8s.io/e2e-test-images/agnhost:2.56 -> images/agnhost-2.56.tar */
 export function archiveName(ref: string): string {

@@ -12,10 +12,31 @@ import type { Provider } from '../../provider/types.js';
 import { runStep } from '../../reporter.js';
 import { kiabVersion } from '../../version.js';
 import type { AssetRequest, AssetSet } from '../types.js';
-import { archiveName, BUSYBOX_SOURCE, TEST_IMAGES } from './conformance-images.js';
+import { archiveName, BUSYBOX_SOURCE, type TestImage, testImagesFor } from './conformance-images.js';
 import { pullPinned } from './build.js';
 import { localBuildName, saveLocalBuild } from '../../assets/local-builds.js';
 import { buildKubernetesBinaries, KUBEBUILD_SUITE } from './kubebuild.js';
+import { resolveRelease } from './releases.js';
+
+/**
+ * The test images this release's suite runs that the set must make or pull. One the kubeadm set already holds
+ * under the same reference (v1.37's suite asks for the etcd its kubeadm runs) is taken from there instead:
+ * a second image under that name would replace the control plane's in the machines.
+ */
+function imagesToMake(kubeadm: AssetSet): TestImage[] {
+  const held = new Set(Object.values(kubeadm.manifest.images));
+  return testImagesFor(resolveRelease(kubeadm.manifest.version)).filter((image) => !held.has(image.ref));
+}
+
+/**
+ * The cached set, if it is whole and holds every image the release's suite asks for: a set made by an
+ * earlier kiab under other tags is made again rather than kept.
+ */
+async function currentSetIn(dir: string, kubeadm: AssetSet): Promise<AssetSet | undefined> {
+  const cached = await verifiedSetIn(dir);
+  const held = new Set(cached ? Object.values(cached.manifest.images) : []);
+  return cached && imagesToMake(kubeadm).every((image) => !image.saved || held.has(image.ref)) ? cached : undefined;
+}
 
 /** What `kiab conformance` runs on the host: the suite and the CLI that runs it in parallel. */
 export const SUITE_BINARIES = ['e2e.test', 'ginkgo'] as const;
@@ -38,7 +59,7 @@ export async function buildConformanceAssets(request: AssetRequest, kubeadm: Ass
   const { provider, reporter } = request;
   const version = kubeadm.manifest.version;
   const dir = assetDir({ distribution: 'conformance', version, arch: hostArch() });
-  const cached = request.force ? undefined : await verifiedSetIn(dir);
+  const cached = request.force ? undefined : await currentSetIn(dir, kubeadm);
   if (cached) return cached;
   const buildBin = join(cacheRoot(), 'build', 'conformance', version, 'bin');
   await runStep(reporter, `compile the conformance suite ${version} from the Go modules`, (progress) =>
@@ -56,7 +77,7 @@ export async function buildConformanceAssets(request: AssetRequest, kubeadm: Ass
   for (const binary of SUITE_BINARIES) await copyFile(join(buildBin, binary), join(dir, 'bin', binary));
   const images: Record<string, string> = {};
   await runStep(reporter, 'build the test images', async (progress) => {
-    for (const image of TEST_IMAGES) {
+    for (const image of imagesToMake(kubeadm)) {
       progress.update(image.ref);
       await provider.buildImage({
         tag: localBuildName(image.ref),
@@ -88,7 +109,7 @@ export async function pullConformanceAssets(request: AssetRequest, kubeadm: Asse
   const { provider, reporter, signal } = request;
   const version = kubeadm.manifest.version;
   const dir = assetDir({ distribution: 'conformance', version, arch: hostArch() });
-  const cached = request.force ? undefined : await verifiedSetIn(dir);
+  const cached = request.force ? undefined : await currentSetIn(dir, kubeadm);
   if (cached) return cached;
   await startSet(dir);
   const digests: Record<string, string> = {};
@@ -99,7 +120,7 @@ export async function pullConformanceAssets(request: AssetRequest, kubeadm: Asse
       await provider.copyFileFromImage(suite, `/usr/local/bin/${binary}`, join(dir, 'bin', binary), { [LABEL.managed]: kiabVersion });
   });
   const images: Record<string, string> = {};
-  for (const image of TEST_IMAGES.filter((candidate) => candidate.saved)) {
+  for (const image of imagesToMake(kubeadm).filter((candidate) => candidate.saved)) {
     await runStep(reporter, `pull ${image.ref}`, async (progress) => {
       digests[image.ref] = await pullPinned(provider, image.ref, (line) => progress.update(line), signal);
       images[await saveTestImage(provider, image.ref, dir)] = image.ref;
@@ -123,7 +144,8 @@ async function saveTestImage(provider: Provider, ref: string, dir: string): Prom
 
 /**
  * Completes a set with what it shares with the kubeadm set (kubectl of the same version, which the kubectl specs
- * run on the host, and the pause image the specs name) and checksums everything into its manifest.
+ * run on the host, the pause image the specs name, and any other image of the suite's list the kubeadm set
+ * holds) and checksums everything into its manifest.
  */
 async function recordSet(
   dir: string,
@@ -134,10 +156,11 @@ async function recordSet(
 ): Promise<AssetSet> {
   const version = kubeadm.manifest.version;
   await copyFile(join(kubeadm.dir, 'bin', 'kubectl'), join(dir, 'bin', 'kubectl'));
-  const pause = Object.entries(kubeadm.manifest.images).find(([, ref]) => ref.includes('/pause:'));
-  if (!pause) throw new KiabError(`the kubeadm ${version} assets hold no pause image`);
-  await copyFile(join(kubeadm.dir, pause[0]), join(dir, pause[0]));
-  const images = { ...testImages, [pause[0]]: pause[1] };
+  const asked = new Set(resolveRelease(version).testImages);
+  const shared = Object.entries(kubeadm.manifest.images).filter(([, ref]) => ref.includes('/pause:') || asked.has(ref));
+  if (!shared.some(([, ref]) => ref.includes('/pause:'))) throw new KiabError(`the kubeadm ${version} assets hold no pause image`);
+  for (const [file] of shared) await copyFile(join(kubeadm.dir, file), join(dir, file));
+  const images = { ...testImages, ...Object.fromEntries(shared) };
 
   const binaries = [...SUITE_BINARIES, 'kubectl'].map((binary) => `bin/${binary}`);
   return recordAssetSet(dir, { distribution: 'conformance', version, source, images, imageDigests }, binaries);

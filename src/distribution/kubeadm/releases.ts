@@ -21,14 +21,95 @@ export interface KubernetesRelease {
    * kiab always writes the switch where the kubelet knows it, so such hosts keep working.
    */
   refusesCgroupV1ByDefault: boolean;
+  /**
+   * The test images its conformance suite runs that kiab makes, under the tags the suite asks for (its
+   * test/utils/image/manifest.go; kubebuild/list-test-images.sh writes them to releases/VERSION/test-images.txt).
+   */
+  testImages: readonly string[];
 }
+
+const E2E = 'registry.k8s.io/e2e-test-images';
 
 /** Newest first: the first row is the default. */
 export const KUBERNETES_RELEASES: readonly KubernetesRelease[] = [
-  { version: 'v1.37.2', etcd: '3.7.0-0', coredns: 'v1.14.6', pause: '3.10.2', kubeadmApi: 'kubeadm.k8s.io/v1beta4', refusesCgroupV1ByDefault: true },
-  { version: 'v1.36.3', etcd: '3.6.8-0', coredns: 'v1.14.2', pause: '3.10.2', kubeadmApi: 'kubeadm.k8s.io/v1beta4', refusesCgroupV1ByDefault: true },
-  { version: 'v1.35.4', etcd: '3.6.6-0', coredns: 'v1.13.1', pause: '3.10.1', kubeadmApi: 'kubeadm.k8s.io/v1beta4', refusesCgroupV1ByDefault: true },
-  { version: 'v1.34.4', etcd: '3.6.5-0', coredns: 'v1.12.1', pause: '3.10.1', kubeadmApi: 'kubeadm.k8s.io/v1beta4', refusesCgroupV1ByDefault: false },
+  {
+    version: 'v1.37.2',
+    etcd: '3.7.0-0',
+    coredns: 'v1.14.6',
+    pause: '3.10.2',
+    kubeadmApi: 'kubeadm.k8s.io/v1beta4',
+    refusesCgroupV1ByDefault: true,
+    testImages: [
+      `${E2E}/agnhost:2.66.1`,
+      `${E2E}/busybox:1.37.0-2`,
+      `${E2E}/glibc-dns-testing:2.1.1`,
+      `${E2E}/nautilus:1.8`,
+      `${E2E}/nginx:1.27.0-2`,
+      `${E2E}/nginx:1.28.0-2`,
+      `${E2E}/nonewprivs:1.4`,
+      `${E2E}/sample-apiserver:1.29.2`,
+      'registry.k8s.io/etcd:3.7.0-0',
+    ],
+  },
+  {
+    version: 'v1.36.3',
+    etcd: '3.6.8-0',
+    coredns: 'v1.14.2',
+    pause: '3.10.2',
+    kubeadmApi: 'kubeadm.k8s.io/v1beta4',
+    refusesCgroupV1ByDefault: true,
+    testImages: [
+      `${E2E}/agnhost:2.63.0`,
+      `${E2E}/busybox:1.37.0-1`,
+      `${E2E}/glibc-dns-testing:2.0.0`,
+      `${E2E}/nautilus:1.8`,
+      `${E2E}/nginx:1.15-4`,
+      `${E2E}/nginx:1.27-0`,
+      `${E2E}/nonewprivs:1.4`,
+      `${E2E}/sample-apiserver:1.29.2`,
+      'registry.k8s.io/etcd:3.6.8-0',
+    ],
+  },
+  {
+    version: 'v1.35.4',
+    etcd: '3.6.6-0',
+    coredns: 'v1.13.1',
+    pause: '3.10.1',
+    kubeadmApi: 'kubeadm.k8s.io/v1beta4',
+    refusesCgroupV1ByDefault: true,
+    testImages: [
+      `${E2E}/agnhost:2.59`,
+      `${E2E}/busybox:1.37.0-1`,
+      `${E2E}/jessie-dnsutils:1.7`,
+      `${E2E}/nautilus:1.7`,
+      `${E2E}/nginx:1.14-4`,
+      `${E2E}/nginx:1.15-4`,
+      `${E2E}/nonewprivs:1.3`,
+      `${E2E}/sample-apiserver:1.29.2`,
+      'registry.k8s.io/etcd:3.6.6-0',
+    ],
+  },
+  {
+    version: 'v1.34.4',
+    etcd: '3.6.5-0',
+    coredns: 'v1.12.1',
+    pause: '3.10.1',
+    kubeadmApi: 'kubeadm.k8s.io/v1beta4',
+    refusesCgroupV1ByDefault: false,
+    testImages: [
+      `${E2E}/agnhost:2.56`,
+      `${E2E}/busybox:1.37.0-1`,
+      `${E2E}/httpd:2.4.38-4`,
+      `${E2E}/httpd:2.4.39-4`,
+      `${E2E}/jessie-dnsutils:1.7`,
+      `${E2E}/nautilus:1.7`,
+      `${E2E}/nginx:1.14-4`,
+      `${E2E}/nginx:1.15-4`,
+      `${E2E}/nonewprivs:1.3`,
+      `${E2E}/sample-apiserver:1.29.2`,
+      'registry.k8s.io/etcd:3.6.4-0',
+    ],
+  },
 ];
 
 export const DEFAULT_KUBEADM_VERSION = KUBERNETES_RELEASES[0]!.version;
