@@ -5,6 +5,7 @@ import { pipeline } from 'node:stream/promises';
 import { assetDir, type AssetManifest, cacheRoot, hostArch, recordAssetSet, sha256File, verifiedAssets, verifiedSetIn } from '../assets/cache.js';
 import { download } from '../assets/download.js';
 import { localBuildName, saveLocalBuild } from '../assets/local-builds.js';
+import { pullPinned } from '../assets/pinned-pull.js';
 import { withAssetSetLock } from '../assets/lock.js';
 import { KiabError } from '../errors.js';
 import { LABEL } from '../labels.js';
@@ -59,8 +60,13 @@ async function saveImage(provider: Provider, component: ComponentName, dir: stri
   return file;
 }
 
-function recordSet(dir: string, source: AssetManifest['source'], images: Record<string, string>): Promise<AddonAssets> {
-  return recordAssetSet(dir, { ...KEY, source, images }, [METALLB_MANIFEST_FILE, ...GATEWAY_API_FILES]);
+function recordSet(
+  dir: string,
+  source: AssetManifest['source'],
+  images: Record<string, string>,
+  imageDigests: Record<string, string> = {},
+): Promise<AddonAssets> {
+  return recordAssetSet(dir, { ...KEY, source, images, imageDigests }, [METALLB_MANIFEST_FILE, ...GATEWAY_API_FILES]);
 }
 
 /** Gateway API's definitions from the module: each file must be the release's, byte for byte, as MetalLB's manifest. */
@@ -189,14 +195,13 @@ async function downloadAddonAssets(request: AddonAssetRequest, dir: string): Pro
     }
   });
   const images: Record<string, string> = {};
+  const digests: Record<string, string> = {};
   for (const name of COMPONENT_NAMES) {
     const ref = COMPONENTS[name].image;
     await runStep(reporter, `pull ${ref}`, async (progress) => {
-      // An image the engine holds under that name is used as it is, so an engine stocked offline works too
-      // (kiab's own builds never take these names: they are kiab/build/…).
-      if (!(await provider.imageExists(ref))) await provider.pullImage(ref, (line) => progress.update(line));
+      digests[ref] = await pullPinned(provider, ref, (line) => progress.update(line), signal);
       images[await saveImage(provider, name, dir)] = ref;
     });
   }
-  return recordSet(dir, 'release', images);
+  return recordSet(dir, 'release', images, digests);
 }

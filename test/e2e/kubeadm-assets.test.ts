@@ -31,9 +31,8 @@ const skip =
 /**
  * Serves dl.k8s.io's layout (release/VERSION/bin/linux/ARCH/NAME and NAME.sha256) from the built binaries, and
  * MetalLB's (VERSION/config/manifests/metallb-native.yaml) and Gateway API's (VERSION/config/crd/standard/FILE)
- * from the built addon set. The control-plane images are served by a registry mirror (kiab pulls them by
- * digest, always); the addon images, loaded into the engine under their upstream names from the built set,
- * stand for the official ones, which cannot be pulled here.
+ * from the built addon set. The images, control plane and addons, are served by a registry mirror (kiab pulls
+ * them by digest, always), from the built sets standing for the official ones, which cannot be pulled here.
  */
 async function releaseServer(tamper: string | undefined, emptySums = false): Promise<{ server: Server; url: string }> {
   const files = new Map<string, Buffer>();
@@ -113,15 +112,16 @@ else
     let badMetallb: Awaited<ReturnType<typeof releaseServer>>;
     let badGateway: Awaited<ReturnType<typeof releaseServer>>;
     let mirror: Awaited<ReturnType<typeof startMirror>>;
-    /** The control-plane images the mirror serves, each with the digest it gave it. */
+    /** The control-plane images the mirror serves, each with the digest it gave it; and the addon images. */
     const pushed = new Map<string, string>();
+    const pushedAddons = new Map<string, string>();
     let built: AssetManifest;
     let addonsBuilt: AssetManifest;
     const mirrors = (server: { url: string }): NodeJS.ProcessEnv => ({
       KIAB_K8S_RELEASE_URL: server.url,
       KIAB_METALLB_RELEASE_URL: server.url,
       KIAB_GATEWAY_API_RELEASE_URL: server.url,
-      KIAB_K8S_IMAGE_REGISTRY: mirror.host,
+      KIAB_IMAGE_MIRROR: mirror.host,
     });
     before(async () => {
       built = JSON.parse(await readFile(join(BUILT, 'manifest.json'), 'utf8')) as AssetManifest;
@@ -131,7 +131,10 @@ else
         await docker(['load', '-q', '-i', join(BUILT, file)]);
         pushed.set(ref, await mirror.push(ref));
       }
-      for (const file of Object.keys(addonsBuilt.images)) await docker(['load', '-q', '-i', join(ADDONS_BUILT, file)]);
+      for (const [file, ref] of Object.entries(addonsBuilt.images)) {
+        await docker(['load', '-q', '-i', join(ADDONS_BUILT, file)]);
+        pushedAddons.set(ref, await mirror.push(ref));
+      }
       good = await releaseServer(undefined);
       bad = await releaseServer('kubelet');
       unsummed = await releaseServer(undefined, true);
@@ -168,15 +171,20 @@ else
       const pulled = await kiab(['assets', 'pull', '--k8s', 'kubeadm', '-o', 'json'], { env });
       assert.equal(pulled.code, 0, pulled.stderr);
       const [result, addons] = JSON.parse(pulled.stdout) as Array<{
-        manifest: { source: string; images: Record<string, string>; files: Record<string, { sha256: string } | undefined> };
+        manifest: {
+          source: string;
+          images: Record<string, string>;
+          imageDigests: Record<string, string>;
+          files: Record<string, { sha256: string } | undefined>;
+        };
       }>;
       assert.ok(result && addons, 'the kubeadm set and the addon set');
-      assert.deepEqual(
-        Object.values(addons.manifest.images).sort(),
-        Object.values(COMPONENTS)
-          .map((component) => component.image)
-          .sort(),
-      );
+      const addonImages = Object.values(COMPONENTS)
+        .map((component) => component.image)
+        .sort();
+      assert.deepEqual(Object.values(addons.manifest.images).sort(), addonImages);
+      // Pulled by the digest the mirror gave each one: the engine held none of them under its name.
+      assert.deepEqual(addons.manifest.imageDigests, Object.fromEntries(addonImages.map((ref) => [ref, pushedAddons.get(ref)])));
       assert.ok(addons.manifest.files['manifests/metallb-native.yaml'], "MetalLB's manifest is in the set");
       for (const [file, sha256] of Object.entries(GATEWAY_API.files))
         assert.equal(addons.manifest.files[`manifests/gateway-api/${file}`]?.sha256, sha256, file);

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { connect as connectTls } from 'node:tls';
 import { once } from 'node:events';
-import { readFile, stat } from 'node:fs/promises';
+import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { DEFAULT_KUBEADM_VERSION } from '../../src/distribution/kubeadm/assets.js';
@@ -328,6 +328,9 @@ else
 
     it('conformance exits 1 and names what failed when a spec runs out of --timeout', { skip: conformanceSkip }, async () => {
       const reports = await tempDir('kiab-conformance-');
+      // A report folder used before: what an earlier run left there must not be read as this run's.
+      await mkdir(join(reports, 'parallel'), { recursive: true });
+      await writeFile(join(reports, 'parallel', 'junit_02.xml'), '<testsuite name="an earlier run"/>');
       // The spec takes about 25 s and the suite gets 15 s, so ginkgo stops it (or, on a slow machine, the setup before it).
       const focus = String.raw`\[sig-network\] Services should serve endpoints on same port and different protocols`;
       const result = await kiab(['conformance', CLUSTER, '--focus', focus, '--timeout', '15s', '--report-dir', reports, '-o', 'json'], { env });
@@ -341,6 +344,7 @@ else
         assert.match(failure.message, /timeout/);
       }
       assert.match(await readFile(summary.junit[0]!, 'utf8'), /<failure /);
+      assert.equal(await stat(join(reports, 'parallel', 'junit_02.xml')).catch(() => undefined), undefined, "the earlier run's report is gone");
     });
 
     it('conformance stops on Ctrl-C: exit 130, and no process of the suite is left', { skip: conformanceSkip }, async () => {

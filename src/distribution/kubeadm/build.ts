@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { assetDir, type Arch, type AssetManifest, cacheRoot, hostArch, recordAssetSet, verifiedSetIn } from '../../assets/cache.js';
 import { download } from '../../assets/download.js';
-import { parseImageRef, resolveDigest, type ImageName } from '../../assets/image-digest.js';
+import { pullPinned } from '../../assets/pinned-pull.js';
 import { localBuildName, saveLocalBuild } from '../../assets/local-builds.js';
 import { withAssetSetLock } from '../../assets/lock.js';
 import { KiabError } from '../../errors.js';
@@ -139,26 +139,6 @@ async function buildSet(request: AssetRequest, version: string, dir: string): Pr
 /** Where Kubernetes releases come from; KIAB_K8S_RELEASE_URL points at a mirror. */
 function kubernetesReleaseBase(): string {
   return (process.env.KIAB_K8S_RELEASE_URL ?? 'https://dl.k8s.io/release').replace(/\/+$/, '');
-}
-
-/** Where control-plane images are pulled from: their own registry, or the mirror named by KIAB_K8S_IMAGE_REGISTRY. */
-function imageSource(ref: string): ImageName {
-  const name = parseImageRef(ref);
-  const mirror = process.env.KIAB_K8S_IMAGE_REGISTRY?.replace(/\/+$/, '');
-  return mirror ? { ...name, registry: mirror } : name;
-}
-
-/**
- * Pulls an image by the digest its tag points at now, then names it as kubeadm expects: the engine checks
- * every byte against the digest, so what lands in the cache is exactly what was resolved. Returns the digest.
- */
-export async function pullPinned(provider: Provider, ref: string, onProgress: (line: string) => void, signal?: AbortSignal): Promise<string> {
-  const source = imageSource(ref);
-  const digest = await resolveDigest(source, signal);
-  const pinned = `${source.registry}/${source.repository}@${digest}`;
-  await provider.pullImage(pinned, onProgress);
-  await provider.tagImage(pinned, ref);
-  return digest;
 }
 
 /**

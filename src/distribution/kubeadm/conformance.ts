@@ -13,7 +13,7 @@ import { runStep } from '../../reporter.js';
 import { kiabVersion } from '../../version.js';
 import type { AssetRequest, AssetSet } from '../types.js';
 import { archiveName, BUSYBOX_SOURCE, type TestImage, testImagesFor } from './conformance-images.js';
-import { pullPinned } from './build.js';
+import { pullPinned } from '../../assets/pinned-pull.js';
 import { localBuildName, saveLocalBuild } from '../../assets/local-builds.js';
 import { buildKubernetesBinaries, KUBEBUILD_SUITE } from './kubebuild.js';
 import { resolveRelease } from './releases.js';

@@ -40,6 +40,7 @@ export const KUBERNETES_RELEASES: readonly KubernetesRelease[] = [
     kubeadmApi: 'kubeadm.k8s.io/v1beta4',
     refusesCgroupV1ByDefault: true,
     testImages: [
+      `${E2E}/agnhost:2.55`,
       `${E2E}/agnhost:2.66.1`,
       `${E2E}/busybox:1.37.0-2`,
       `${E2E}/glibc-dns-testing:2.1.1`,
@@ -59,6 +60,7 @@ export const KUBERNETES_RELEASES: readonly KubernetesRelease[] = [
     kubeadmApi: 'kubeadm.k8s.io/v1beta4',
     refusesCgroupV1ByDefault: true,
     testImages: [
+      `${E2E}/agnhost:2.55`,
       `${E2E}/agnhost:2.63.0`,
       `${E2E}/busybox:1.37.0-1`,
       `${E2E}/glibc-dns-testing:2.0.0`,
@@ -78,6 +80,7 @@ export const KUBERNETES_RELEASES: readonly KubernetesRelease[] = [
     kubeadmApi: 'kubeadm.k8s.io/v1beta4',
     refusesCgroupV1ByDefault: true,
     testImages: [
+      `${E2E}/agnhost:2.55`,
       `${E2E}/agnhost:2.59`,
       `${E2E}/busybox:1.37.0-1`,
       `${E2E}/jessie-dnsutils:1.7`,
