@@ -1,3 +1,4 @@
+// test-lane: alone — it restarts the engine under every other suite: see scripts/test-lanes.ts
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
