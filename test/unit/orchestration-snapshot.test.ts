@@ -21,6 +21,30 @@ const snapshotVolumes = (provider: FakeProvider): string[] =>
 const states = (provider: FakeProvider, names: string[]): string[] => names.map((name) => provider.containers.get(name)?.info.state ?? 'missing');
 
 describe('snapshot save', () => {
+  it('tries again a machine the runtime could not freeze at once, and captures it frozen', async () => {
+    const provider = engine();
+    await upCluster(provider, 'dev');
+    const busy = new Error('(HTTP code 500) server error - Cannot pause container: OCI runtime pause failed: unable to freeze: unknown');
+    provider.failNext('pauseContainer', 'kiab-dev-worker-0', busy);
+    provider.failNext('pauseContainer', 'kiab-dev-worker-0', busy);
+    provider.resetCalls();
+    await saveSnapshot({ provider, cluster: 'dev', snapshot: 's1', reporter: quiet });
+    assert.equal(namesOf(provider.calls, 'pauseContainer').filter((name) => name === 'kiab-dev-worker-0').length, 3);
+    assert.ok(Math.max(...positionsOf(provider, 'pauseContainer')) < Math.min(...positionsOf(provider, 'commitContainer')), 'captured before frozen');
+    assert.deepEqual(states(provider, MACHINES), ['running', 'running', 'running']);
+  });
+
+  it('gives up at once on a pause that fails otherwise, and thaws the machines it froze', async () => {
+    const provider = engine();
+    await upCluster(provider, 'dev');
+    provider.failNext('pauseContainer', 'kiab-dev-worker-1', new Error('container is restarting'));
+    provider.resetCalls();
+    await assert.rejects(saveSnapshot({ provider, cluster: 'dev', snapshot: 's1', reporter: quiet }), /container is restarting/);
+    assert.equal(namesOf(provider.calls, 'pauseContainer').filter((name) => name === 'kiab-dev-worker-1').length, 1);
+    assert.deepEqual(namesOf(provider.calls, 'commitContainer'), []);
+    assert.deepEqual(states(provider, MACHINES), ['running', 'running', 'running']);
+  });
+
   it('freezes every running machine before capturing any, and thaws them all after', async () => {
     const provider = engine();
     await upCluster(provider, 'dev');

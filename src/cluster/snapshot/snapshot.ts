@@ -12,6 +12,7 @@ import { boxReadsFromMachines, refreshBox } from '../lifecycle/box.js';
 import { waitForMachines } from '../lifecycle/machines.js';
 import { clusterNames, compareMachines } from '../../names.js';
 import { forEachBounded } from '../../parallel.js';
+import { freezeMachine } from './freeze.js';
 import { machineVolumes, observeCluster, readPortsLabel, readSpecLabel, type ObservedCluster } from '../lifecycle/observe.js';
 import { runStep, type Reporter } from '../../reporter.js';
 import { finishKubernetes, waitUntilReady } from '../kubernetes/wait-ready.js';
@@ -95,7 +96,7 @@ export async function captureSnapshot(
         // Every pause settles before a failure is thrown, so the thaw below sees each machine that froze.
         await settleAll(
           running.map(async (machine) => {
-            await provider.pauseContainer(machine.container.name);
+            await freezeMachine(provider, machine.container.name, signal);
             frozen.push(machine.container.name);
           }),
         );
