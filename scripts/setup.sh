@@ -13,6 +13,7 @@ command -v dockerd >/dev/null || need_packages+=(docker.io)
 command -v debootstrap >/dev/null || need_packages+=(debootstrap)
 command -v iptables-save >/dev/null || need_packages+=(iptables)
 command -v shellcheck >/dev/null || need_packages+=(shellcheck)
+command -v openssl >/dev/null || need_packages+=(openssl)
 [ -x /bin/busybox ] && file_ok=1 || file_ok=0
 dpkg -s busybox-static >/dev/null 2>&1 || need_packages+=(busybox-static)
 if [ ${#need_packages[@]} -gt 0 ]; then
