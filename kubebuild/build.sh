@@ -122,10 +122,12 @@ for n in "${names[@]}"; do
     agnhost)
       step "agnhost $(cat "$(cd "$moddir" && go list -f '{{.Dir}}' k8s.io/kubernetes/test/images/agnhost)/VERSION")" \
         run env -C "$moddir" go build -v -trimpath -ldflags "-s -w" -o "$out/agnhost" k8s.io/kubernetes/test/images/agnhost
-      # The files upstream's agnhost and nautilus images add beside the binary.
+      # The files upstream's agnhost, nautilus and kitten images add beside the binary (kitten's data.json
+      # under a name of its own).
       images=$(cd "$moddir" && go list -f '{{.Dir}}' k8s.io/kubernetes/test/images/agnhost)/..
       install -m 0644 "$images/agnhost/porter/localhost.crt" "$images/agnhost/porter/localhost.key" \
-        "$images/nautilus/html/nautilus.jpg" "$images/nautilus/html/data.json" "$out/"
+        "$images/nautilus/html/nautilus.jpg" "$images/nautilus/html/data.json" "$images/kitten/html/kitten.jpg" "$out/"
+      install -m 0644 "$images/kitten/html/data.json" "$out/kitten-data.json"
       ;;
     sample-apiserver)
       # The aggregator spec's pod: the sample API server at the version k8s.io/kubernetes requires.

@@ -24,6 +24,6 @@ etcd=$(registry GcEtcdRegistry)
 [[ -n $e2e && -n $etcd ]] || { echo "list-test-images.sh: registries not found in $manifest" >&2; exit 1; }
 
 # The images the [Conformance] specs run that kiab makes; other ids of the manifest belong to other suites.
-ids='Agnhost|AgnhostPrev|APIServer|BusyBox|Etcd|GlibcDnsTesting|Httpd|HttpdNew|JessieDnsutils|Nautilus|Nginx|NginxNew|Nonewprivs'
+ids='Agnhost|AgnhostPrev|APIServer|BusyBox|Etcd|GlibcDnsTesting|Httpd|HttpdNew|JessieDnsutils|Kitten|Nautilus|Nginx|NginxNew|Nonewprivs'
 sed -nE "s/^[[:space:]]*configs\\[($ids)\\][[:space:]]*=[[:space:]]*Config\\{list\\.([A-Za-z0-9]+),[[:space:]]*\"([^\"]+)\",[[:space:]]*\"([^\"]+)\"\\}.*/\\2 \\3:\\4/p" "$manifest" |
   sed -e "s#^PromoterE2eRegistry #$e2e/#" -e "s#^GcEtcdRegistry #$etcd/#" | sort

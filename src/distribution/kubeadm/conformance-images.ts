@@ -133,6 +133,17 @@ CMD ["test-webserver"]
 `,
     files: async (binDir) => [await built(binDir, 'nautilus.jpg'), await built(binDir, 'data.json')],
   },
+  // The image the ImageVolume specs mount as a volume.
+  kitten: {
+    from: 'agnhost',
+    dockerfile: `ARG BASE
+FROM \${BASE}
+COPY kitten.jpg /kitten.jpg
+COPY kitten-data.json /data.json
+CMD ["test-webserver"]
+`,
+    files: async (binDir) => [await built(binDir, 'kitten.jpg'), await built(binDir, 'kitten-data.json')],
+  },
   'jessie-dnsutils': DNS_CLIENT,
   'glibc-dns-testing': DNS_CLIENT,
   busybox: {
