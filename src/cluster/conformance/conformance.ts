@@ -10,6 +10,7 @@ import { runStep, type Reporter } from '../../reporter.js';
 import { loadCluster, type LoadedCluster } from '../context.js';
 import { readPassReport, specProgress, type ConformanceFailure, type PassResult } from './conformance-report.js';
 import { loadImages } from '../image-load.js';
+import { mirrorSuiteImages } from './pull-mirror.js';
 import { kubeconfigOf } from '../kubernetes/kubeconfig.js';
 
 export const DEFAULT_FOCUS = String.raw`\[Conformance\]`;
@@ -136,6 +137,9 @@ export async function runConformance(options: ConformanceOptions): Promise<Confo
   // A folder used before holds that run's reports: none of them may be read back as this run's.
   await rm(join(reportDir, 'summary.json'), { force: true });
   await loadSuiteImages(loaded, suite, reporter, signal);
+  const unmirror = await runStep(reporter, 'serve the test images from the cluster registry', () =>
+    mirrorSuiteImages(loaded, Object.values(suite.manifest.images), signal),
+  );
 
   // The admin kubeconfig lives only as long as the run, in a folder of its own (0700), never in the reports.
   const secrets = await mkdtemp(join(tmpdir(), 'kiab-conformance-'));
@@ -210,5 +214,6 @@ export async function runConformance(options: ConformanceOptions): Promise<Confo
     return summary;
   } finally {
     await rm(secrets, { recursive: true, force: true });
+    await unmirror();
   }
 }
