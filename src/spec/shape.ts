@@ -1,4 +1,5 @@
 import { isIP } from 'node:net';
+import { parse as parseToml } from 'smol-toml';
 import { z } from 'zod';
 
 /** A Kubernetes label key: an optional DNS-subdomain prefix and a name of up to 63 characters. */
@@ -79,7 +80,18 @@ export const shapeFields = {
   runtimeConfig: z.record(z.string().min(1), z.string()).optional().describe('API server --runtime-config entries, such as api/alpha: "true"'),
   kubeadmConfigPatches: z.array(z.string()).optional().describe("kubeadm only: YAML merge patches of every machine's kubeadm documents, matched by kind"),
   kubeadmConfigPatchesJSON6902: z.array(json6902PatchSchema).optional().describe('kubeadm only: RFC 6902 patches of the kubeadm documents'),
-  containerdConfigPatches: z.array(z.string()).optional().describe("TOML merged into every machine's containerd configuration"),
+  containerdConfigPatches: z
+    .array(
+      z.string().superRefine((text, context) => {
+        try {
+          parseToml(text);
+        } catch (error) {
+          context.addIssue({ code: 'custom', message: `invalid TOML: ${(error as Error).message.split('\n')[0]}`, input: text });
+        }
+      }),
+    )
+    .optional()
+    .describe("TOML merged into every machine's containerd configuration"),
   registries: z
     .object({
       mirrors: z
@@ -101,3 +113,8 @@ export type NodeSpec = z.output<typeof nodeSchema>;
 export type MountSpec = z.output<typeof mountSchema>;
 export type PortMappingSpec = z.output<typeof portMappingSchema>;
 export type TaintSpec = z.output<typeof taintSchema>;
+
+/** The shape `nodes` gives the machine of this role and index (the index-th entry of its role), if any. */
+export function nodeOf(spec: { nodes: NodeSpec[] }, role: (typeof NODE_ROLES)[number], index: number): NodeSpec | undefined {
+  return spec.nodes.filter((node) => node.role === role)[index];
+}
