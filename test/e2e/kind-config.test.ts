@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { stringify } from 'yaml';
 import { freePort } from '../../src/net/ports.js';
-import { docker, eventually, kiab, labelledObjects, makeBusyboxImage, run, type StatusJson, tempDir } from './helpers.js';
+import { docker, eventually, kiab, labelledObjects, makeBusyboxImage, readTcp, run, type StatusJson, tempDir } from './helpers.js';
 import { KUBEADM_KUBECTL as KUBECTL, kubeadmSkip as skip } from './kubeadm-cache.js';
 
 /** On an engine others test on too, KIAB_E2E_PREFIX keeps this suite's clusters apart from theirs. */
@@ -156,15 +156,16 @@ else
           spec: { type: 'NodePort', selector: { app: 'kind-web' }, ports: [{ port: 80, targetPort: 8080, nodePort: NODE_PORT }] },
         },
       ]);
-      const body = await eventually(
+      const response = await eventually(
         async () => {
-          const response = await fetch(`http://127.0.0.1:${hostPortNumber}/`);
-          return response.text();
+          const text = await readTcp('127.0.0.1', hostPortNumber, 5000, 'GET / HTTP/1.0\r\n\r\n');
+          assert.match(text, /^HTTP\/1\.[01] 200/);
+          return text;
         },
         120_000,
         1000,
       );
-      assert.equal(body, 'hello through the mapping\n');
+      assert.ok(response.endsWith('\r\n\r\nhello through the mapping\n'), response);
     });
 
     it("puts the feature gate and the patched flag on the API server's command line", async () => {
