@@ -39,8 +39,8 @@ export const portMappingSchema = z
 
 export const taintSchema = z
   .object({
-    key: labelKey,
-    value: z.string().regex(LABEL_VALUE, 'must be a label value: up to 63 letters, digits, "-", "_" or "."').optional(),
+    key: labelKey.describe('Taint key, such as dedicated'),
+    value: z.string().regex(LABEL_VALUE, 'must be a label value: up to 63 letters, digits, "-", "_" or "."').optional().describe('Taint value (optional)'),
     effect: z.enum(TAINT_EFFECTS).describe('NoSchedule, PreferNoSchedule or NoExecute'),
   })
   .strict();

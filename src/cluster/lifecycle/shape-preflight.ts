@@ -1,6 +1,6 @@
 import { stat } from 'node:fs/promises';
 import { UsageError } from '../../errors.js';
-import { isPortFree, isUdpPortFree, PORT_NAMES, type HostPorts } from '../../net/ports.js';
+import { isLoopbackAddress, isPortFree, isUdpPortFree, PORT_NAMES, type HostPorts } from '../../net/ports.js';
 import type { Provider } from '../../provider/types.js';
 import type { ClusterSpec } from '../../spec/schema.js';
 import type { MachineRole } from '../../labels.js';
@@ -16,13 +16,14 @@ function shapedSlots(spec: ClusterSpec, slots: Array<{ role: MachineRole; index:
 /**
  * What the machines about to be made ask of the host, checked before anything is made: every mount's host
  * path exists, and every mapped host port is free (not given twice, not another cluster's, not in use).
+ * Returns what the mappings expose beyond this host, for the user to be told.
  */
 export async function checkMachineShapes(
   provider: Provider,
   spec: ClusterSpec,
   toMake: Array<{ role: MachineRole; index: number }>,
   ports: HostPorts,
-): Promise<void> {
+): Promise<string[]> {
   const shaped = shapedSlots(spec, toMake);
   for (const { at, node } of shaped) {
     for (const [index, mount] of node.mounts.entries()) {
@@ -34,7 +35,7 @@ export async function checkMachineShapes(
   const mappings = shaped.flatMap(({ at, node }) =>
     node.portMappings.map((mapping, index) => ({ mapping, field: `nodes.${at}.portMappings.${index}.hostPort` })),
   );
-  if (mappings.length === 0) return;
+  if (mappings.length === 0) return [];
   const claimed = await claimedHostPorts(provider, spec.name);
   const given = new Set<string>();
   for (const { mapping, field } of mappings) {
@@ -49,4 +50,8 @@ export async function checkMachineShapes(
     const free = protocol === 'TCP' ? await isPortFree(hostPort, listenAddress) : await isUdpPortFree(hostPort, listenAddress);
     if (!free) throw new UsageError(`${field}: host port ${key} is already in use on ${listenAddress}`, 'choose another host port');
   }
+  // Beyond loopback only when asked, and then said: what other hosts can reach.
+  return mappings
+    .filter(({ mapping }) => !isLoopbackAddress(mapping.listenAddress))
+    .map(({ mapping, field }) => `${field}: host port ${mapping.hostPort}/${mapping.protocol} on ${mapping.listenAddress} is reachable from other hosts`);
 }

@@ -64,12 +64,13 @@ export async function up(options: UpOptions): Promise<ClusterStatus> {
       await addonPreflight(spec, distribution);
       const ports = await planPorts(provider, spec, observed);
       const made = new Set(observed.machines.map(slotKey));
-      await checkMachineShapes(
+      const exposed = await checkMachineShapes(
         provider,
         spec,
         slots.filter((slot) => !made.has(slotKey(slot))),
         ports,
       );
+      for (const line of exposed) reporter.info(line);
       throwIfAborted(signal);
 
       const roles = [...new Set(slots.flatMap((slot) => (made.has(slotKey(slot)) ? [] : [slot.role])))];
