@@ -65,7 +65,9 @@ function configRows(properties: Record<string, JsonSchema>, prefix = ''): string
     const defaultText = schema.default === undefined ? '' : code(JSON.stringify(schema.default));
     const pattern = schema.pattern ? `Must match ${code(schema.pattern)}` : '';
     const row = `| ${code(path)} | ${cell(typeOf(schema))} | ${cell(defaultText)} | ${cell(sentences(schema.description ?? '', pattern))} |`;
-    return [row, ...(schema.properties ? configRows(schema.properties, `${path}.`) : [])];
+    // A list of objects (nodes, their mounts...) has its items' fields as rows of `path[].field`.
+    const itemProperties = schema.type === 'array' ? schema.items?.properties : undefined;
+    return [row, ...(schema.properties ? configRows(schema.properties, `${path}.`) : []), ...(itemProperties ? configRows(itemProperties, `${path}[].`) : [])];
   });
 }
 

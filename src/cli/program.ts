@@ -3,6 +3,7 @@ import { kiabVersion } from '../version.js';
 import type { Runtime } from './runtime.js';
 import { registerAssets } from './commands/assets.js';
 import { registerConformance } from './commands/conformance.js';
+import { registerConfig } from './commands/config.js';
 import { registerCompletion } from './commands/completion.js';
 import { registerDelete } from './commands/delete.js';
 import { registerDoctor } from './commands/doctor.js';
@@ -57,6 +58,7 @@ export function buildProgram(runtime: Runtime): Command {
   registerKubeconfig(program, runtime);
   registerDoctor(program, runtime);
   registerConformance(program, runtime);
+  registerConfig(program, runtime);
   registerCompletion(program, runtime);
   configure(program);
   return program;

@@ -1,5 +1,6 @@
 import { UsageError } from '../errors.js';
 import type { InotifyNeed } from '../host/inotify.js';
+import { refuseUnsupported } from './shape-support.js';
 import type { Distribution } from './types.js';
 
 /** What one bare machine takes from the host's inotify limits (measured with `kiab up --k8s none`: about 6 and 22). */
@@ -22,7 +23,8 @@ export const noneDistribution: Distribution = {
   // Nothing is known to listen: the box tries each machine and skips one that refuses.
   health: {},
   apiCertificateAuthority: async () => undefined,
-  preflight: async () => undefined,
+  // Bare machines have their containerd (patches and mirrors apply) but no Kubernetes to shape.
+  preflight: async ({ spec }) => refuseUnsupported(spec, 'none', ['featureGates', 'runtimeConfig', 'kubeadmConfigPatches', 'apiServer', 'labels', 'taints']),
   nodeImage: async () => undefined,
   // Measured: systemd, journald, udev-less containerd and friends of one bare machine.
   inotifyNeed: () => BARE_MACHINE_INOTIFY,

@@ -1,14 +1,13 @@
 import { readPackageFile } from '../package-files.js';
 import type { ImageRecipe } from './recipe.js';
+// containerd reads per-registry hosts.toml files, so kiab can map registry names without restarts.
+import { CONTAINERD_CONFIG } from './containerd-config.js';
 
 /**
  * Runs before systemd: makes the container behave like a machine, then execs /sbin/init.
  * Everything here is re-done at every start, because /run is a fresh tmpfs each time.
  */
 const ENTRYPOINT = readPackageFile('src/images/files/kiab-entrypoint.sh');
-
-/** containerd reads per-registry hosts.toml files, so kiab can map registry names without restarts. */
-const CONTAINERD_CONFIG = readPackageFile('src/images/files/containerd-config.toml');
 
 /** The kernel ring buffer is the host's, not this machine's; logs stay in memory. */
 const JOURNALD = readPackageFile('src/images/files/journald.conf');

@@ -121,9 +121,19 @@ export interface ContainerSpec {
   /** Named volumes, created on demand with the given labels. */
   volumes: Array<{ name: string; path: string; labels: Record<string, string> }>;
   publish: PublishedPort[];
+  /** Host folders or files bound into the container; the engine refuses a source that does not exist. */
+  binds?: BindMount[];
   env?: Record<string, string>;
   /** Relative CPU weight when containers contend for the host's CPUs (the engine's default, 1024, when absent). */
   cpuShares?: number;
+}
+
+export interface BindMount {
+  hostPath: string;
+  path: string;
+  readOnly: boolean;
+  /** How mounts made below it later travel: private, host to container, or both ways. */
+  propagation: 'private' | 'host-to-container' | 'bidirectional';
 }
 
 export interface NetworkSpec {

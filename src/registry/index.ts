@@ -1,3 +1,4 @@
+import { stringify as tomlStringify } from 'smol-toml';
 import { stringify } from 'yaml';
 
 /** The port the registry listens on inside the box. */
@@ -49,6 +50,25 @@ server = "${target}"
 `;
   const names = [...new Set([endpoints.fromMachines, endpoints.fromClusterNetwork])];
   return names.map((name) => ({ path: `/etc/containerd/certs.d/${name}/hosts.toml`, content: hostsToml }));
+}
+
+/** Where a registry name's own server is, when containerd finds no mirror that has an image. */
+function upstreamOf(registry: string): string {
+  return registry === 'docker.io' ? 'https://registry-1.docker.io' : `https://${registry}`;
+}
+
+/**
+ * containerd hosts.toml files for the spec's mirrors: each registry name is tried at its endpoints, in order,
+ * before its own server. An http:// endpoint is reached without TLS.
+ */
+export function containerdMirrorHostsFiles(mirrors: Record<string, string[]>): MachineFile[] {
+  return Object.entries(mirrors).map(([registry, endpoints]) => ({
+    path: `/etc/containerd/certs.d/${registry}/hosts.toml`,
+    content: `# Written by kiab from registries.mirrors.\n${tomlStringify({
+      server: upstreamOf(registry),
+      host: Object.fromEntries(endpoints.map((endpoint) => [endpoint, { capabilities: ['pull', 'resolve'] }])),
+    })}\n`,
+  }));
 }
 
 /** KEP-1755: how tools such as Tilt and Skaffold discover a cluster's local registry. */

@@ -3,6 +3,7 @@ import { LineCounter, parseDocument, isNode, type Document } from 'yaml';
 import type { z } from 'zod';
 import { UsageError } from '../errors.js';
 import { clusterSpecSchema, type ClusterSpec, type ClusterSpecInput } from './schema.js';
+import { isKindConfig, KindFieldError, kindPathOf, kindToSpec } from './kind.js';
 
 export interface SpecSource {
   /** Path of the kiab.yaml the file part came from, for error messages. */
@@ -10,12 +11,16 @@ export interface SpecSource {
   fileText?: string;
   /** Values given as flags; they win over the file. */
   flags?: ClusterSpecInput;
+  /** Where a kind config's relative mount paths start (default: the process's working directory). */
+  cwd?: string;
 }
 
 /** A validated spec and which of its fields the user set (dotted paths such as `ports.api`); the rest are defaults. */
 export interface LoadedSpec {
   spec: ClusterSpec;
   given: string[];
+  /** The file's settings as kiab.yaml input (a kind config translated), before flags and defaults. */
+  fromFile: ClusterSpecInput;
 }
 
 /** Reads, merges and validates a spec; any problem is a UsageError naming the file, line and field. */
@@ -73,10 +78,22 @@ export function parseSpecSource(source: SpecSource): LoadedSpec {
       fromFile = value as Record<string, unknown>;
     }
   }
+  const kind = isKindConfig(fromFile);
+  if (kind) {
+    try {
+      fromFile = kindToSpec(fromFile, { cwd: source.cwd ?? process.cwd() }) as Record<string, unknown>;
+    } catch (error) {
+      if (!(error instanceof KindFieldError)) throw error;
+      throw new UsageError(locate(file, error.path.map(String), error.message, document, lineCounter, true));
+    }
+  }
   const merged = mergeDeep(fromFile, (source.flags ?? {}) as Record<string, unknown>);
   const result = clusterSpecSchema.safeParse(merged);
-  if (result.success) return { spec: result.data, given: leafPaths(merged) };
-  throw new UsageError(describeIssue(result.error.issues[0]!, file, document, lineCounter, source.flags));
+  if (result.success) return { spec: result.data, given: leafPaths(merged), fromFile: fromFile as ClusterSpecInput };
+  const issue = result.error.issues[0]!;
+  throw new UsageError(
+    describeIssue(kind ? { ...issue, path: kindPathOf(issue.path as Array<string | number>) } : issue, file, document, lineCounter, source.flags),
+  );
 }
 
 function describeIssue(
@@ -91,18 +108,35 @@ function describeIssue(
   const message =
     issue.code === 'unrecognized_keys' ? `unknown field${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((key) => `"${key}"`).join(', ')}` : issue.message;
   if (flags && hasPath(flags, path)) return `${flagName(path)}: ${message}`;
-  if (document) {
-    const targetPath = issue.code === 'unrecognized_keys' ? [...path, issue.keys[0]!] : path;
-    const node = document.getIn(targetPath, true);
-    const pair = issue.code === 'unrecognized_keys' ? findKeyNode(document, targetPath) : undefined;
-    const range = (pair ?? (isNode(node) ? node : undefined))?.range;
-    if (range) {
-      const { line, col } = lineCounter.linePos(range[0]);
-      return `${file}:${line}:${col}: ${field}: ${message}`;
-    }
-    return `${file}: ${field}: ${message}`;
-  }
+  if (document)
+    return locate(
+      file,
+      issue.code === 'unrecognized_keys' ? [...path, issue.keys[0]!] : path,
+      message,
+      document,
+      lineCounter,
+      issue.code === 'unrecognized_keys',
+      field,
+    );
   return `${flagName(path)}: ${message}`;
+}
+
+/** `FILE:LINE:COL: FIELD: MESSAGE`, the line and column those of the field's value (or of its key, for a key refused as such). */
+function locate(
+  file: string,
+  path: string[],
+  message: string,
+  document: Document | undefined,
+  lineCounter: LineCounter,
+  atKey: boolean,
+  field = path.join('.') || '(root)',
+): string {
+  const node = document?.getIn(path, true);
+  const pair = atKey && document ? findKeyNode(document, path) : undefined;
+  const range = (pair ?? (isNode(node) ? node : undefined))?.range;
+  if (!range) return `${file}: ${field}: ${message}`;
+  const { line, col } = lineCounter.linePos(range[0]);
+  return `${file}:${line}:${col}: ${field}: ${message}`;
 }
 
 function findKeyNode(document: Document, path: string[]): { range?: [number, number, number] | null } | undefined {

@@ -1,6 +1,7 @@
 import { isIPv4 } from 'node:net';
 import { z } from 'zod';
 import { parseDuration } from './duration.js';
+import { nodeSchema, shapeFields } from './shape.js';
 
 /** DNS-1123 label, short enough that `kiab-NAME-worker-NN` and its volumes stay valid names. */
 const CLUSTER_NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
@@ -58,8 +59,14 @@ export const clusterSpecSchema = z
   .object({
     $schema: z.string().optional().describe('URL or path of the JSON schema, for editors; kiab ignores it'),
     name: clusterNameSchema.default('kiab').describe('Cluster name; objects are called kiab-NAME-*'),
-    servers: z.number().int().min(1).max(9).default(1).describe('Number of server (control-plane) machines'),
-    workers: z.number().int().min(0).max(50).default(1).describe('Number of worker machines'),
+    servers: z.number().int().min(1).max(9).optional().describe('Number of server (control-plane) machines (default: the servers `nodes` lists, at least 1)'),
+    workers: z.number().int().min(0).max(50).optional().describe('Number of worker machines (default: the workers `nodes` lists; 1 without `nodes`)'),
+    nodes: z
+      .array(nodeSchema)
+      .optional()
+      .describe(
+        'Machines with a shape of their own: the first servers and the first workers, in this order; `servers` and `workers` may ask for more, never fewer',
+      ),
     distribution: z
       .enum(DISTRIBUTIONS)
       .default('kubeadm')
@@ -98,11 +105,32 @@ export const clusterSpecSchema = z
       .strict()
       .default({})
       .describe('Images for the machines and the box'),
+    ...shapeFields,
   })
-  .strict();
+  .strict()
+  .transform((spec, context) => {
+    const nodes = spec.nodes ?? [];
+    const listed = (role: 'server' | 'worker'): number => nodes.filter((node) => node.role === role).length;
+    const servers = spec.servers ?? Math.max(1, listed('server'));
+    const workers = spec.workers ?? (spec.nodes === undefined ? 1 : listed('worker'));
+    for (const [role, count, field] of [
+      ['server', servers, 'servers'],
+      ['worker', workers, 'workers'],
+    ] as const) {
+      if (count < listed(role))
+        context.addIssue({
+          code: 'custom',
+          path: [field],
+          message: `is ${count}, but nodes lists ${listed(role)} ${role}s: raise it or leave it out`,
+          input: count,
+        });
+    }
+    return { ...spec, servers, workers, nodes };
+  });
 
 /** What a user may write in kiab.yaml or pass as flags, before defaults. */
 export type ClusterSpecInput = z.input<typeof clusterSpecSchema>;
 /** The one validated spec that flows from the cli down through every layer. */
 export type ClusterSpec = z.output<typeof clusterSpecSchema>;
 export type PortsSpec = z.output<typeof portsSchema>;
+export type { MountSpec, NodeSpec, PortMappingSpec, TaintSpec } from './shape.js';

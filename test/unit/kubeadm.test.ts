@@ -84,6 +84,7 @@ const facts: ClusterFacts = {
   controlPlaneEndpoint: 'kiab-dev-box:6443',
   externalAddresses: [],
   untaintServers: false,
+  shape: { nodes: [] },
 };
 const token = 'abcdef.0123456789abcdef';
 const certificateKey = 'f'.repeat(64);
@@ -322,7 +323,7 @@ describe('soft memory limits outside kubeadm', () => {
 
 describe('kube-proxy as a machine service', () => {
   it('leaves conntrack alone and names itself after the machine', () => {
-    const config = parse(kubeProxyConfig(worker0)) as Document;
+    const config = parse(kubeProxyConfig(worker0, facts)) as Document;
     assert.equal(config.kind, 'KubeProxyConfiguration');
     assert.deepEqual(config.conntrack, { maxPerCore: 0 });
     assert.equal(config.hostnameOverride, 'kiab-dev-worker-0');

@@ -42,7 +42,7 @@ export function registerUp(program: Command, runtime: Runtime): void {
     .command('up')
     .description('create a cluster, or converge an existing one (start stopped machines, create missing ones)')
     .argument('[name]', 'cluster name (DNS-1123 label)')
-    .option('-c, --config <file>', 'read settings from a kiab.yaml file (flags win)')
+    .option('-c, --config <file>', 'read settings from a kiab.yaml or a kind config (kind.x-k8s.io/v1alpha4) file (flags win)')
     .option('--servers <n>', 'number of server machines', parseCount('--servers', 1, 9))
     .option('--workers <n>', 'number of worker machines', parseCount('--workers', 0, 50))
     .addOption(new Option('--k8s <distribution>', 'what runs on the machines (default: kubeadm)').choices(DISTRIBUTIONS))

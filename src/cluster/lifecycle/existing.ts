@@ -4,6 +4,8 @@ import { PORT_NAMES, type HostPorts } from '../../net/ports.js';
 import type { ClusterSpec } from '../../spec/schema.js';
 import type { ObservedCluster } from './observe.js';
 import { wantedAddons } from '../kubernetes/addons.js';
+import { nodeOf } from '../../spec/shape.js';
+import { slotKey } from './topology.js';
 
 /** Fields an existing cluster keeps from its creation: asking for another value is refused, not ignored. */
 const FIXED_FIELDS: Array<{ path: string; flag: string; read: (spec: ClusterSpec, ports?: HostPorts) => unknown }> = [
@@ -18,7 +20,35 @@ const FIXED_FIELDS: Array<{ path: string; flag: string; read: (spec: ClusterSpec
   { path: 'images.box', flag: 'images.box', read: (spec) => spec.images.box },
   // What runs in the cluster is not reworked by `up`: no addon is removed, none added later.
   { path: 'addons', flag: '--addons', read: (spec) => wantedAddons(spec, distributionFor(spec.distribution)).join(',') || 'none' },
+  // What the Kubernetes components and the container runtime were set up with.
+  ...(
+    ['featureGates', 'runtimeConfig', 'kubeadmConfigPatches', 'kubeadmConfigPatchesJSON6902', 'containerdConfigPatches', 'registries', 'apiServer'] as const
+  ).map((path) => ({ path, flag: path, read: (spec: ClusterSpec) => (spec[path] === undefined ? undefined : JSON.stringify(spec[path])) })),
 ];
+
+/** Parts of a node entry that its machine is made with: changing one means making the machine again. */
+const MACHINE_FIELDS = ['mounts', 'portMappings', 'kubeadmConfigPatches'] as const;
+
+/**
+ * The nodes an existing cluster goes on with: the requested ones when the user gave them (labels and taints
+ * then change on the live nodes), refused where a machine that exists would have to be made again.
+ */
+function effectiveNodes(requested: ClusterSpec, stored: ClusterSpec, given: boolean, observed: ObservedCluster): ClusterSpec['nodes'] {
+  if (!given) return stored.nodes;
+  for (const machine of observed.machines) {
+    const before = nodeOf(stored, machine.role, machine.index);
+    const after = nodeOf(requested, machine.role, machine.index);
+    for (const field of MACHINE_FIELDS) {
+      if (JSON.stringify(before?.[field] ?? []) === JSON.stringify(after?.[field] ?? [])) continue;
+      const at = requested.nodes.indexOf(after!);
+      throw new UsageError(
+        `nodes${at >= 0 ? `.${at}` : ''}.${field}: ${machine.container.name} (${slotKey(machine)}) was made with other ${field}, and up cannot change them on a running machine`,
+        `make it again: \`kiab node rm ${machine.container.name}\`, then \`kiab up\` with this configuration`,
+      );
+    }
+  }
+  return requested.nodes;
+}
 
 /**
  * The spec with the exact version its distribution runs (a minor or nothing resolved to a release), so that
@@ -42,11 +72,17 @@ export function effectiveSpec(requested: ClusterSpec, given: string[], observed:
   for (const field of FIXED_FIELDS) {
     const asked = field.read(requested);
     const made = field.read(stored, observed.ports);
-    if (!given.includes(field.path) || asked === made) continue;
+    if (!given.some((path) => path === field.path || path.startsWith(`${field.path}.`)) || asked === made) continue;
     throw new UsageError(
       `${field.flag}: cluster ${stored.name} was made with ${String(made ?? 'the default')}, and up cannot change it to ${String(asked)}`,
       `leave ${field.flag} out to use the cluster as it is, or \`kiab delete ${stored.name}\` first`,
     );
   }
-  return { ...stored, servers: Math.max(stored.servers, requested.servers), workers: Math.max(stored.workers, requested.workers), wait: requested.wait };
+  return {
+    ...stored,
+    servers: Math.max(stored.servers, requested.servers),
+    workers: Math.max(stored.workers, requested.workers),
+    wait: requested.wait,
+    nodes: effectiveNodes(requested, stored, given.includes('nodes'), observed),
+  };
 }

@@ -5,8 +5,10 @@ import { LABEL, clusterLabels, encodeJsonLabel, type MachineRole } from '../../l
 import { boxAddress, machineAddress, type Subnet } from '../../net/addresses.js';
 import { BOX_PORT, listenAddressOf, PORT_NAMES, type HostPorts } from '../../net/ports.js';
 import type { ContainerFile, ContainerSpec } from '../../provider/types.js';
-import { containerdMirrorFiles, registryEndpoints, type RegistryEndpoints } from '../../registry/index.js';
+import { containerdMirrorFiles, containerdMirrorHostsFiles, registryEndpoints, type RegistryEndpoints } from '../../registry/index.js';
 import type { ClusterSpec } from '../../spec/schema.js';
+import { nodeOf, type NodeSpec } from '../../spec/shape.js';
+import { CONTAINERD_CONFIG_PATH, patchedContainerdConfig } from '../../images/containerd-config.js';
 import { kiabVersion } from '../../version.js';
 import { compareMachines, type ClusterNames } from '../../names.js';
 import type { ObservedCluster } from './observe.js';
@@ -115,12 +117,39 @@ export function machineContainerSpec(spec: ClusterSpec, names: ClusterNames, mac
     },
     network: { name: names.network, ip: machine.ip },
     volumes,
-    publish: [],
+    ...shapedMachine(nodeOf(spec, machine.role, machine.index)),
     ...(distribution.kubernetes && machine.role === 'worker' ? { cpuShares: WORKER_CPU_SHARES } : {}),
   };
 }
 
-/** Files every machine gets before first boot: registry wiring, then the distribution's own. */
-export function machineFiles(registry: RegistryEndpoints | undefined): ContainerFile[] {
-  return registry ? containerdMirrorFiles(registry) : [];
+const PROPAGATION = { None: 'private', HostToContainer: 'host-to-container', Bidirectional: 'bidirectional' } as const;
+
+/** A node's mounts and port mappings as the engine makes them: bound host folders, ports published straight to the machine. */
+function shapedMachine(node: NodeSpec | undefined): Pick<ContainerSpec, 'binds' | 'publish'> {
+  return {
+    binds: (node?.mounts ?? []).map((mount) => ({
+      hostPath: mount.hostPath,
+      path: mount.machinePath,
+      readOnly: mount.readOnly,
+      propagation: PROPAGATION[mount.propagation],
+    })),
+    publish: (node?.portMappings ?? []).map((mapping) => ({
+      containerPort: mapping.machinePort,
+      protocol: mapping.protocol === 'UDP' ? ('udp' as const) : ('tcp' as const),
+      hostIp: mapping.listenAddress,
+      hostPort: mapping.hostPort,
+    })),
+  };
+}
+
+/**
+ * Files every machine gets before first boot (the distribution's own come after): the box registry's wiring,
+ * the spec's mirrors, and containerd's configuration when the spec patches it.
+ */
+export function machineFiles(spec: ClusterSpec, registry: RegistryEndpoints | undefined): ContainerFile[] {
+  return [
+    ...(registry ? containerdMirrorFiles(registry) : []),
+    ...containerdMirrorHostsFiles(spec.registries?.mirrors ?? {}),
+    ...(spec.containerdConfigPatches?.length ? [{ path: CONTAINERD_CONFIG_PATH, content: patchedContainerdConfig(spec.containerdConfigPatches) }] : []),
+  ];
 }

@@ -20,6 +20,8 @@ import { finishKubernetes } from '../kubernetes/wait-ready.js';
 import { CLEAN_SNAPSHOT, captureSnapshot, snapshotExists, unpauseLeftPaused, untilKubernetesAnswers } from '../snapshot/snapshot.js';
 import { clusterStatus, type ClusterStatus } from '../status.js';
 import { desiredMachines, desiredSlots, slotKey, withNames } from './topology.js';
+import { checkMachineShapes } from './shape-preflight.js';
+import { applyNodeShapes } from '../kubernetes/node-shape.js';
 
 export interface UpOptions {
   provider: Provider;
@@ -61,9 +63,16 @@ export async function up(options: UpOptions): Promise<ClusterStatus> {
       // After the distribution's own assets, whose absence is the first thing to fix on a fresh machine.
       await addonPreflight(spec, distribution);
       const ports = await planPorts(provider, spec, observed);
+      const made = new Set(observed.machines.map(slotKey));
+      const exposed = await checkMachineShapes(
+        provider,
+        spec,
+        slots.filter((slot) => !made.has(slotKey(slot))),
+        ports,
+      );
+      for (const line of exposed) reporter.info(line);
       throwIfAborted(signal);
 
-      const made = new Set(observed.machines.map(slotKey));
       const roles = [...new Set(slots.flatMap((slot) => (made.has(slotKey(slot)) ? [] : [slot.role])))];
       const machineImages = await runStep(reporter, 'images', () => ensureClusterImages(provider, reporter, spec, roles, signal));
       throwIfAborted(signal);
@@ -106,6 +115,10 @@ export async function up(options: UpOptions): Promise<ClusterStatus> {
         distribution.install(distributionContext(context, machines, { progress, reporter, controlPlaneUp: () => refreshBox(context, machines) })),
       );
       await finishKubernetes(context, machines, reporter, options.kubeconfig);
+      // Labels and taints follow the spec on every node, live; only when the user gave the nodes (the cluster's
+      // record keeps what it was made with, which would otherwise undo a change made since).
+      if (context.distribution.kubernetes && spec.nodes.length > 0 && (observed.machines.length === 0 || (options.given ?? []).includes('nodes')))
+        await runStep(reporter, 'node labels and taints', () => applyNodeShapes(context, machines));
       throwIfAborted(signal);
       if (wantsClean && !cleanAsCreated) {
         await captureSnapshot(provider, await observeCluster(provider, names.cluster), CLEAN_SNAPSHOT, reporter, signal);

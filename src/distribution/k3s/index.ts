@@ -1,3 +1,4 @@
+import { refuseUnsupported } from '../shape-support.js';
 import { createHash, randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { hostArch } from '../../assets/cache.js';
@@ -137,6 +138,8 @@ export const k3sDistribution: Distribution = {
   bundledAddons: K3S_BUNDLED_ADDONS,
   systemPods: ['coredns'],
   preflight: async ({ spec, reporter, signal }) => {
+    // k3s runs its own containerd and its own components' flags: labels and taints are set through the API.
+    refuseUnsupported(spec, 'k3s', ['featureGates', 'runtimeConfig', 'kubeadmConfigPatches', 'containerdConfigPatches', 'registries', 'apiServer']);
     await k3sAssets(spec, reporter, signal);
   },
   nodeImage: async (spec, baseNodeImage) => {

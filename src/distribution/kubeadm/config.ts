@@ -1,7 +1,10 @@
 import { stringify } from 'yaml';
 import { singleKubeconfig } from '../../kubeconfig/index.js';
+import type { ClusterSpec } from '../../spec/schema.js';
+import { nodeOf } from '../../spec/shape.js';
 import type { MachineRef } from '../types.js';
 import { POD_CIDR, SERVICE_CIDR } from './network.js';
+import { patchDocuments, type KubeadmDocument } from './patches.js';
 
 export const CRI_SOCKET = 'unix:///run/containerd/containerd.sock';
 /** containerd's namespace for Kubernetes, as a ctr command prefix. */
@@ -30,16 +33,47 @@ export interface ClusterFacts {
   controlPlaneEndpoint: string;
   /** Whether servers must also run workloads (no workers). */
   untaintServers: boolean;
+  /** What the spec asks of the components and of each node (feature gates, patches, labels, taints...). */
+  shape: KubeadmShape;
+}
+
+export type KubeadmShape = Pick<
+  ClusterSpec,
+  'featureGates' | 'runtimeConfig' | 'kubeadmConfigPatches' | 'kubeadmConfigPatchesJSON6902' | 'apiServer' | 'nodes'
+>;
+
+const CONTROL_PLANE_TAINT = { key: 'node-role.kubernetes.io/control-plane', effect: 'NoSchedule' };
+
+/**
+ * Labels a kubelet may give its own node: the API server's node restriction refuses keys under kubernetes.io
+ * and k8s.io but for these. The rest are set through the API once the node is there (cluster/kubernetes/node-shape.ts).
+ */
+function kubeletMaySet(key: string): boolean {
+  const domain = key.includes('/') ? key.split('/')[0]! : '';
+  if (!/(^|\.)(kubernetes\.io|k8s\.io)$/.test(domain)) return true;
+  return /(^|\.)(kubelet|node)\.kubernetes\.io$/.test(domain);
 }
 
 function nodeRegistration(machine: MachineRef, facts: ClusterFacts): Record<string, unknown> {
+  const node = nodeOf(facts.shape, machine.role, machine.index);
+  const labels = Object.entries(node?.labels ?? {}).filter(([key]) => kubeletMaySet(key));
+  const ownTaints = machine.role === 'server' && !facts.untaintServers ? [CONTROL_PLANE_TAINT] : [];
   return {
     name: machine.name,
     criSocket: CRI_SOCKET,
-    kubeletExtraArgs: [{ name: 'node-ip', value: machine.ip }],
+    kubeletExtraArgs: [
+      { name: 'node-ip', value: machine.ip },
+      ...(labels.length > 0 ? [{ name: 'node-labels', value: labels.map(([key, value]) => `${key}=${value}`).join(',') }] : []),
+    ],
     ignorePreflightErrors: IGNORED_PREFLIGHT,
-    ...(machine.role === 'server' && facts.untaintServers ? { taints: [] } : {}),
+    ...(node && node.taints.length > 0 ? { taints: [...ownTaints, ...node.taints] } : machine.role === 'server' && facts.untaintServers ? { taints: [] } : {}),
   };
+}
+
+/** `--feature-gates` as the control-plane components take it, or nothing without gates. */
+function featureGateArgs(shape: KubeadmShape): Array<{ name: string; value: string }> {
+  const gates = Object.entries(shape.featureGates ?? {});
+  return gates.length === 0 ? [] : [{ name: 'feature-gates', value: gates.map(([gate, on]) => `${gate}=${on}`).join(',') }];
 }
 
 /** Whether `version` (v1.34.4) is at least minor release `minor` of Kubernetes 1. */
@@ -48,7 +82,9 @@ function fromMinor(version: string, minor: number): boolean {
   return found !== null && Number(found[1]) >= minor;
 }
 
-function kubeletConfiguration(kubernetesVersion: string): Record<string, unknown> {
+function kubeletConfiguration(kubernetesVersion: string, shape: KubeadmShape): KubeadmDocument {
+  const ownGates = fromMinor(kubernetesVersion, 33) ? { ReduceDefaultCrashLoopBackOffDecay: true } : {};
+  const gates = { ...ownGates, ...shape.featureGates };
   return {
     apiVersion: 'kubelet.config.k8s.io/v1beta1',
     kind: 'KubeletConfiguration',
@@ -67,8 +103,8 @@ function kubeletConfiguration(kubernetesVersion: string): Record<string, unknown
     // fails to make the first container of each pod ("services have not yet been read"), and the default
     // back-off then holds every such pod for 10 s. Upstream's gate for a shorter decay starts it at 1 s
     // (capped at 60 s rather than 300 s), which suits a cluster on one's own machine.
-    // (The gate exists from 1.33 on; a kubelet refuses a gate it does not know.)
-    ...(fromMinor(kubernetesVersion, 33) ? { featureGates: { ReduceDefaultCrashLoopBackOffDecay: true } } : {}),
+    // (The gate exists from 1.33 on; a kubelet refuses a gate it does not know.) The spec's gates come beside it.
+    ...(Object.keys(gates).length > 0 ? { featureGates: gates } : {}),
     // After a reset the restored etcd says every node is Ready: a kubelet that then registers before its
     // runtime is checked (PLEG) reports its node not ready, and its one fast update had already stopped on
     // the stale Ready. It looks again only at this period (10 s by default): once a second it is Ready a
@@ -89,7 +125,9 @@ function kubeletConfiguration(kubernetesVersion: string): Record<string, unknown
  */
 const leaderRetry = (): { name: string; value: string } => ({ name: 'leader-elect-retry-period', value: '500ms' });
 
-function clusterConfiguration(facts: ClusterFacts): Record<string, unknown> {
+function clusterConfiguration(facts: ClusterFacts): KubeadmDocument {
+  const gates = featureGateArgs(facts.shape);
+  const runtimeConfig = Object.entries(facts.shape.runtimeConfig ?? {});
   return {
     apiVersion: 'kubeadm.k8s.io/v1beta4',
     kind: 'ClusterConfiguration',
@@ -101,11 +139,17 @@ function clusterConfiguration(facts: ClusterFacts): Record<string, unknown> {
     // P-256 next to nothing, and its TLS handshakes are cheaper too.
     encryptionAlgorithm: 'ECDSA-P256',
     apiServer: {
-      certSANs: [facts.boxIp, facts.boxHostname, 'localhost', '127.0.0.1', ...facts.externalAddresses],
+      certSANs: [
+        ...new Set([facts.boxIp, facts.boxHostname, 'localhost', '127.0.0.1', ...facts.externalAddresses, ...(facts.shape.apiServer?.certSANs ?? [])]),
+      ],
       // Aggregated APIs (metrics-server's) are reached at their endpoints, which every server routes to, not
       // through their Service's address: that one works only once kube-proxy on the server has caught up,
       // and a check that fails before then is retried up to 30 s later (27 s of every third reset here).
-      extraArgs: [{ name: 'enable-aggregator-routing', value: 'true' }],
+      extraArgs: [
+        { name: 'enable-aggregator-routing', value: 'true' },
+        ...gates,
+        ...(runtimeConfig.length > 0 ? [{ name: 'runtime-config', value: runtimeConfig.map(([key, value]) => `${key}=${value}`).join(',') }] : []),
+      ],
     },
     controllerManager: {
       extraArgs: [
@@ -117,9 +161,10 @@ function clusterConfiguration(facts: ClusterFacts): Record<string, unknown> {
         { name: 'kube-api-qps', value: '100' },
         { name: 'kube-api-burst', value: '200' },
         leaderRetry(),
+        ...featureGateArgs(facts.shape),
       ],
     },
-    scheduler: { extraArgs: [leaderRetry()] },
+    scheduler: { extraArgs: [leaderRetry(), ...featureGateArgs(facts.shape)] },
   };
 }
 
@@ -210,8 +255,33 @@ export function kubeadmPatches(): KubeadmPatch[] {
   return [...staticPods, coredns];
 }
 
+/**
+ * The spec's kubeadm patches that apply to a machine's documents: the cluster's, then its own node's. Each
+ * names its spec field, so that one that fails, or matches no document, is refused by it.
+ */
+function patchesFor(machine: MachineRef, shape: KubeadmShape): Parameters<typeof patchDocuments>[1] {
+  const node = nodeOf(shape, machine.role, machine.index);
+  const at = node ? shape.nodes.indexOf(node) : -1;
+  return [
+    ...(shape.kubeadmConfigPatches ?? []).map((text, index) => ({ field: `kubeadmConfigPatches.${index}`, text })),
+    ...(node?.kubeadmConfigPatches ?? []).map((text, index) => ({ field: `nodes.${at}.kubeadmConfigPatches.${index}`, text })),
+  ];
+}
+
+/** A machine's documents with the spec's patches applied, and which patch fields matched one of them. */
+export function shapedDocuments(machine: MachineRef, facts: ClusterFacts, documents: KubeadmDocument[]): ReturnType<typeof patchDocuments> {
+  const json6902 = (facts.shape.kubeadmConfigPatchesJSON6902 ?? []).map((patch, index) => ({ ...patch, field: `kubeadmConfigPatchesJSON6902.${index}` }));
+  return patchDocuments(documents, patchesFor(machine, facts.shape), json6902);
+}
+
+const toYaml = (documents: KubeadmDocument[]): string => documents.map((document) => stringify(document)).join('---\n');
+
 /** kubeadm init's configuration for the first server. `certificateKey` is set when more servers will join. */
 export function initConfig(first: MachineRef, facts: ClusterFacts, certificateKey?: string): string {
+  return toYaml(shapedDocuments(first, facts, initDocuments(first, facts, certificateKey)).documents);
+}
+
+export function initDocuments(first: MachineRef, facts: ClusterFacts, certificateKey?: string): KubeadmDocument[] {
   const init = {
     apiVersion: 'kubeadm.k8s.io/v1beta4',
     kind: 'InitConfiguration',
@@ -224,7 +294,7 @@ export function initConfig(first: MachineRef, facts: ClusterFacts, certificateKe
     bootstrapTokens: [{ ttl: '15m0s', usages: ['signing', 'authentication'], groups: ['system:bootstrappers:kubeadm:default-node-token'] }],
     ...(certificateKey ? { certificateKey } : {}),
   };
-  return [init, clusterConfiguration(facts), kubeletConfiguration(facts.kubernetesVersion)].map((document) => stringify(document)).join('---\n');
+  return [init, clusterConfiguration(facts), kubeletConfiguration(facts.kubernetesVersion, facts.shape)];
 }
 
 /** Where a joining machine finds the cluster: a kubeconfig naming the API endpoint and the cluster CA, no credentials. */
@@ -241,6 +311,10 @@ export function discoveryKubeconfig(facts: ClusterFacts, clusterCaPem: string): 
 }
 
 export function joinConfig(machine: MachineRef, facts: ClusterFacts, token: string, certificateKey?: string): string {
+  return toYaml(shapedDocuments(machine, facts, [joinDocument(machine, facts, token, certificateKey)]).documents);
+}
+
+export function joinDocument(machine: MachineRef, facts: ClusterFacts, token: string, certificateKey?: string): KubeadmDocument {
   const join = {
     apiVersion: 'kubeadm.k8s.io/v1beta4',
     kind: 'JoinConfiguration',
@@ -254,11 +328,16 @@ export function joinConfig(machine: MachineRef, facts: ClusterFacts, token: stri
         }
       : {}),
   };
-  return stringify(join);
+  return join;
 }
 
-export function kubeProxyConfig(machine: MachineRef): string {
-  return stringify({
+/** kube-proxy's configuration (kiab runs it as a machine service), with the spec's gates and patches. */
+export function kubeProxyConfig(machine: MachineRef, facts: ClusterFacts): string {
+  return toYaml(shapedDocuments(machine, facts, [kubeProxyDocument(machine, facts.shape)]).documents);
+}
+
+export function kubeProxyDocument(machine: MachineRef, shape: KubeadmShape): KubeadmDocument {
+  return {
     apiVersion: 'kubeproxy.config.k8s.io/v1alpha1',
     kind: 'KubeProxyConfiguration',
     clientConnection: { kubeconfig: '/etc/kubernetes/kubelet.conf' },
@@ -267,7 +346,8 @@ export function kubeProxyConfig(machine: MachineRef): string {
     clusterCIDR: POD_CIDR,
     // nf_conntrack_max is not writable from a machine's network namespace.
     conntrack: { maxPerCore: 0 },
-  });
+    ...(shape.featureGates ? { featureGates: shape.featureGates } : {}),
+  };
 }
 
 /** Lets kube-proxy, which runs with the node's own credentials, read services and endpoints. */

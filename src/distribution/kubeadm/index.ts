@@ -1,3 +1,4 @@
+import { checkKubeadmPatches } from './shape-check.js';
 import { randomBytes, X509Certificate } from 'node:crypto';
 import { LOCAL_PATH_DIR } from '../../addons/index.js';
 import { hostArch, verifiedAssets } from '../../assets/cache.js';
@@ -51,6 +52,7 @@ function facts(context: DistributionContext): ClusterFacts {
     externalAddresses: context.externalAddresses,
     controlPlaneEndpoint: `${context.box.hostname}:${API_PORT}`,
     untaintServers: !context.machines.some((machine) => machine.role === 'worker'),
+    shape: context.spec,
   };
 }
 
@@ -82,7 +84,7 @@ async function withSecretFile<T>(provider: Provider, machine: string, path: stri
 }
 
 async function startKubeProxy(context: DistributionContext, machine: MachineRef): Promise<void> {
-  await context.provider.writeFiles(machine.name, [{ path: `${CONFIG_DIR}/kube-proxy.yaml`, content: kubeProxyConfig(machine) }]);
+  await context.provider.writeFiles(machine.name, [{ path: `${CONFIG_DIR}/kube-proxy.yaml`, content: kubeProxyConfig(machine, facts(context)) }]);
   await run(context.provider, machine.name, ['systemctl', 'enable', '--now', 'kube-proxy.service'], { what: 'starting kube-proxy' });
 }
 
@@ -327,6 +329,7 @@ export const kubeadmDistribution: Distribution = {
     return control ? (await run(provider, control.name, ['cat', CLUSTER_CA], { what: 'reading the cluster CA' })).stdout : undefined;
   },
   preflight: async (request) => {
+    checkKubeadmPatches(request.spec, kubeadmVersion(request.spec));
     await cachedOrPulled(request);
   },
   nodeImage: async (spec, baseNodeImage) => {

@@ -1,5 +1,11 @@
 import type Docker from 'dockerode';
-import type { ContainerSpec } from '../types.js';
+import type { BindMount, ContainerSpec } from '../types.js';
+
+const PROPAGATION: Record<BindMount['propagation'], 'rprivate' | 'rslave' | 'rshared'> = {
+  private: 'rprivate',
+  'host-to-container': 'rslave',
+  bidirectional: 'rshared',
+};
 
 /**
  * Engine settings for a machine: a systemd container that can run nested containers and a kubelet,
@@ -61,12 +67,21 @@ export function containerCreateOptions(spec: ContainerSpec): Docker.ContainerCre
       // Back after an engine restart or host reboot, unless the user stopped it.
       RestartPolicy: { Name: 'unless-stopped' },
       ...(spec.cpuShares === undefined ? {} : { CpuShares: spec.cpuShares }),
-      Mounts: spec.volumes.map((volume) => ({
-        Type: 'volume' as const,
-        Source: volume.name,
-        Target: volume.path,
-        VolumeOptions: { Labels: volume.labels },
-      })) as Docker.MountSettings[],
+      Mounts: [
+        ...spec.volumes.map((volume) => ({
+          Type: 'volume' as const,
+          Source: volume.name,
+          Target: volume.path,
+          VolumeOptions: { Labels: volume.labels },
+        })),
+        ...(spec.binds ?? []).map((bind) => ({
+          Type: 'bind' as const,
+          Source: bind.hostPath,
+          Target: bind.path,
+          ReadOnly: bind.readOnly,
+          BindOptions: { Propagation: PROPAGATION[bind.propagation] },
+        })),
+      ] as Docker.MountSettings[],
     },
     NetworkingConfig: {
       EndpointsConfig: spec.network ? { [spec.network.name]: { IPAMConfig: { IPv4Address: spec.network.ip }, Aliases: spec.network.aliases ?? [] } } : {},
