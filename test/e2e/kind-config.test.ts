@@ -1,3 +1,4 @@
+// test-lane: cluster — it brings up a Kubernetes cluster: see scripts/test-lanes.ts
 import assert from 'node:assert/strict';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
