@@ -26,6 +26,8 @@ export interface Provider {
   /** Subnets of every network the engine has, kiab's or not, to pick one that clashes with none. */
   subnetsInUse(): Promise<string[]>;
   createNetwork(spec: NetworkSpec): Promise<void>;
+  /** Attaches a container, running or only created, to one more network at a fixed address. */
+  connectNetwork(container: string, network: { name: string; ip: string }): Promise<void>;
   removeNetwork(name: string): Promise<void>;
 
   listVolumes(labels: Record<string, string>): Promise<VolumeInfo[]>;
@@ -122,6 +124,8 @@ export interface ContainerSpec {
   volumes: Array<{ name: string; path: string; labels: Record<string, string> }>;
   publish: PublishedPort[];
   env?: Record<string, string>;
+  /** Runs this instead of the image's own entrypoint. */
+  entrypoint?: string[];
   /** Relative CPU weight when containers contend for the host's CPUs (the engine's default, 1024, when absent). */
   cpuShares?: number;
 }
@@ -131,12 +135,19 @@ export interface NetworkSpec {
   subnet: string;
   gateway: string;
   labels: Record<string, string>;
+  /**
+   * A network on a link of the engine's host (macvlan, bridge mode) instead of a private bridge: its members are
+   * hosts of that link's LAN. `ipRange` is the only part of the subnet the engine may hand out.
+   */
+  macvlan?: { parent: string; ipRange: string };
 }
 
 export interface NetworkInfo {
   id: string;
   name: string;
   subnet?: string;
+  /** The host link a macvlan network sits on. */
+  parent?: string;
   labels: Record<string, string>;
   createdAt: Date;
 }
