@@ -10,6 +10,7 @@ import { parseDuration } from '../spec/duration.js';
 import type { ClusterSpec } from '../spec/schema.js';
 import { clusterExists, observeCluster, type ObservedCluster } from './lifecycle/observe.js';
 import { boxImageOf, clusterRegistry, nodeImageOf } from './lifecycle/topology.js';
+import { lanOf } from './lifecycle/lan.js';
 
 /** What every step of a command on one cluster shares. */
 export interface ClusterContext {
@@ -94,13 +95,15 @@ export function distributionContext(
   machines: MachineRef[],
   step?: { progress: StepProgress; reporter: Reporter; controlPlaneUp: () => Promise<void> },
 ): DistributionContext {
+  const lan = lanOf(context.spec);
   return {
     provider: context.provider,
     spec: context.spec,
     names: context.names,
     machines,
     box: { name: context.names.box, hostname: context.names.box, ip: boxAddress(context.subnet) },
-    externalAddresses: exposedAddresses(listenAddressOf(context.spec.ports)),
+    // The host's addresses where its ports are published beyond loopback, and the box's own on the LAN.
+    externalAddresses: [...exposedAddresses(listenAddressOf(context.spec.ports)), ...(lan ? [lan.address] : [])],
     registry: clusterRegistry(context.spec, context.names, context.ports),
     ...(context.signal ? { signal: context.signal } : {}),
     deadline: context.deadline,
