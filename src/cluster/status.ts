@@ -66,6 +66,8 @@ export interface ClusterStatus {
   createdAt: string | null;
   box: { name: string; state: ContainerState | 'missing'; ip: string | null };
   registry: RegistryEndpoints | null;
+  /** Whether the registry asks for a login (registry.auth). */
+  registryLogin: boolean;
   nodes: NodeStatus[];
   ports: PortForward[];
   /** The box as a host on a LAN (network.lan): the host link, its address there, and whether the box holds it now. */
@@ -199,6 +201,7 @@ export async function statusOf(provider: Provider, observed: ObservedCluster): P
     createdAt: createdAt?.toISOString() ?? null,
     box: { name: names.box, state: observed.box?.state ?? 'missing', ip: boxIp },
     registry: registryEnabled && observed.ports ? registryEndpoints(names.box, observed.ports.registry) : null,
+    registryLogin: registryEnabled && (observed.spec?.registry.auth ?? false),
     nodes,
     ports: portForwards(
       observed.spec ? listenAddressOf(observed.spec.ports) : LOOPBACK,

@@ -40,6 +40,8 @@ export interface Provider {
   execAttached(name: string, command: string[], io: AttachedIo): Promise<number>;
   /** Writes files into a container, running or only created (so configuration lands before first boot). */
   writeFiles(name: string, files: ContainerFile[]): Promise<void>;
+  /** One file of a container, running or not (volumes included); undefined when it has no such file. */
+  readFile(name: string, path: string): Promise<string | undefined>;
   /** Resolves when a line of the container's output since `sinceSeconds` matches; rejects at the deadline. */
   waitForLog(name: string, pattern: RegExp, options: { sinceSeconds: number; timeoutMs: number; signal?: AbortSignal }): Promise<string>;
 

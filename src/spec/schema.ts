@@ -112,9 +112,15 @@ export const clusterSpecSchema = z
       .object({
         enabled: z.boolean().default(true).describe('Run the registry in the box'),
         proxyRemoteUrl: z.url().optional().describe('Make the registry a pull-through cache of this upstream registry'),
+        auth: z
+          .boolean()
+          .default(false)
+          .describe(
+            'Ask for a login (htpasswd, user kiab, a generated password shown once by up and saved where docker login keeps it); the machines pull with it',
+          ),
       })
       .strict()
-      .default({ enabled: true })
+      .default({ enabled: true, auth: false })
       .describe('The OCI registry in the box'),
     network: z
       .object({

@@ -224,6 +224,13 @@ export class FakeProvider implements Provider {
     });
   }
 
+  async readFile(name: string, path: string): Promise<string | undefined> {
+    this.record('readFile', name, [path]);
+    const found = this.containers.get(name);
+    if (!found) throw new Error(`No such container: ${name}`);
+    return found.files.get(path);
+  }
+
   async connectNetwork(container: string, network: { name: string; ip: string }): Promise<void> {
     this.record('connectNetwork', container, [network]);
     const found = this.containers.get(container);

@@ -35,7 +35,8 @@ export function exposureNotice(status: ClusterStatus): string | undefined {
   if (published.length === 0) return undefined;
   const address = published[0]!.host!.split(':')[0]!;
   const where = address === '0.0.0.0' ? 'every address of this host' : address;
-  const list = published.map((port) => `${EXPOSED_NAMES[port.name] ?? port.name} :${port.host!.split(':')[1]}`).join(', ');
+  const named = (name: string): string => (name === 'registry' && status.registryLogin ? 'registry (login)' : (EXPOSED_NAMES[name] ?? name));
+  const list = published.map((port) => `${named(port.name)} :${port.host!.split(':')[1]}`).join(', ');
   return `kiab: reachable from other machines on ${where}: ${list}; NodePorts only through \`kiab port add\`\n`;
 }
 
@@ -43,7 +44,7 @@ export function exposureNotice(status: ClusterStatus): string | undefined {
 export function lanExposureNotice(status: ClusterStatus): string | undefined {
   if (!status.lan) return undefined;
   const { address, parent } = status.lan;
-  const registry = status.registry ? ', registry (no auth) :5000' : '';
+  const registry = status.registry ? `, registry (${status.registryLogin ? 'login' : 'no auth'}) :5000` : '';
   return `kiab: reachable from the LAN of ${parent} at ${address}: API :6443, http :80, https :443, NodePorts :30000-32767 (tcp and udp)${registry}; this host itself keeps using the loopback ports\n`;
 }
 

@@ -63,6 +63,6 @@ export async function ensureBox(context: ClusterContext, observed: ObservedClust
   await joinLan(provider, spec, names, observed);
   if (observed.box?.state === 'running') return refreshBox(context, machines, { allRunning: true });
   // Written before every start: a box left by a run killed between create and write gets its files too.
-  await provider.writeFiles(names.box, boxFiles(spec, names, context.distribution, machines, observed.added));
+  await provider.writeFiles(names.box, boxFiles(spec, names, context.distribution, machines, observed.added, context.registryCredentials));
   await provider.startContainer(names.box);
 }

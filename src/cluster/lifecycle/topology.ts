@@ -5,7 +5,7 @@ import { LABEL, clusterLabels, encodeJsonLabel, type MachineRole } from '../../l
 import { boxAddress, machineAddress, type Subnet } from '../../net/addresses.js';
 import { BOX_PORT, listenAddressOf, PORT_NAMES, type HostPorts } from '../../net/ports.js';
 import type { ContainerFile, ContainerSpec } from '../../provider/types.js';
-import { containerdMirrorFiles, registryEndpoints, type RegistryEndpoints } from '../../registry/index.js';
+import { containerdMirrorFiles, registryEndpoints, type RegistryCredentials, type RegistryEndpoints } from '../../registry/index.js';
 import type { ClusterSpec } from '../../spec/schema.js';
 import { kiabVersion } from '../../version.js';
 import { compareMachines, type ClusterNames } from '../../names.js';
@@ -121,6 +121,6 @@ export function machineContainerSpec(spec: ClusterSpec, names: ClusterNames, mac
 }
 
 /** Files every machine gets before first boot: registry wiring, then the distribution's own. */
-export function machineFiles(registry: RegistryEndpoints | undefined): ContainerFile[] {
-  return registry ? containerdMirrorFiles(registry) : [];
+export function machineFiles(registry: RegistryEndpoints | undefined, credentials?: RegistryCredentials): ContainerFile[] {
+  return registry ? containerdMirrorFiles(registry, credentials) : [];
 }

@@ -12,6 +12,7 @@ import { refreshBox } from './box.js';
 import { ensureBox, ensureNetwork, planPorts } from './foundation.js';
 import { ensureClusterImages } from './images.js';
 import { ensureLan } from './lan.js';
+import { registryLogin } from './registry-auth.js';
 import type { KubeconfigOptions } from '../kubernetes/user-kubeconfig.js';
 import { withClusterLock } from '../lock.js';
 import { ensureMachinesCreated, ensureMachinesRunning, startMachines, waitForMachines } from './machines.js';
@@ -73,7 +74,11 @@ export async function up(options: UpOptions): Promise<ClusterStatus> {
         await runStep(reporter, `lan ${spec.network.lan.address} on ${spec.network.lan.parent}`, () => ensureLan(provider, spec, names, observed));
       throwIfAborted(signal);
       const subnet = await runStep(reporter, `network ${names.network}`, () => ensureNetwork(provider, spec, names, observed, ports));
-      const context = clusterContext(provider, spec, subnet, ports, signal);
+      const login = await registryLogin(provider, spec, names, observed, ports, reporter);
+      const context: ClusterContext = {
+        ...clusterContext(provider, spec, subnet, ports, signal),
+        ...(login ? { registryCredentials: login.credentials } : {}),
+      };
       const machines = withNames(desiredMachines(spec, observed, subnet), names);
       throwIfAborted(signal);
 

@@ -364,6 +364,27 @@ export class DockerProvider implements Provider {
     );
   }
 
+  async readFile(name: string, path: string): Promise<string | undefined> {
+    let tar: Readable;
+    try {
+      tar = (await this.call(`a file copy out of ${name}`, (abortSignal) =>
+        this.docker.getContainer(name).getArchive({ path, abortSignal }),
+      )) as unknown as Readable;
+    } catch (error) {
+      if (isNotFound(error)) return undefined;
+      throw error;
+    }
+    const chunks: Buffer[] = [];
+    const entries = extract();
+    entries.on('entry', (header, stream, next) => {
+      if (header.type === 'file') stream.on('data', (chunk: unknown) => chunks.push(chunk as Buffer));
+      stream.on('end', next);
+      stream.resume();
+    });
+    await withinDeadline(this.endpoint, `a file copy out of ${name}`, CALL_MS, () => pipeline(tar, entries));
+    return Buffer.concat(chunks).toString();
+  }
+
   async waitForLog(name: string, pattern: RegExp, options: { sinceSeconds: number; timeoutMs: number; signal?: AbortSignal }): Promise<string> {
     const container = this.docker.getContainer(name);
     const { Config } = await this.call(`an inspect of ${name}`, (abortSignal) => container.inspect({ abortSignal }));
