@@ -90,6 +90,7 @@ export function registerUp(program: Command, runtime: Runtime): void {
         ...(flags.wait !== undefined ? { wait: flags.wait } : {}),
         // Checked by the spec schema, which names the flag.
         ...(flags.listenAddress !== undefined ? { ports: { address: flags.listenAddress } } : {}),
+        // Either half may come from kiab.yaml; one missing everywhere is refused by the spec schema, naming its flag.
         ...(flags.lanParent !== undefined || flags.lanAddress !== undefined
           ? {
               network: {
