@@ -38,7 +38,7 @@ export const LABEL = {
   recipe: 'dev.kiab.recipe',
 } as const;
 
-export type ObjectRole = 'server' | 'worker' | 'box' | 'port' | 'network' | 'volume' | 'snapshot' | 'preload' | 'record';
+export type ObjectRole = 'server' | 'worker' | 'box' | 'port' | 'network' | 'lan' | 'probe' | 'volume' | 'snapshot' | 'preload' | 'record';
 export const MACHINE_ROLES = ['server', 'worker'] as const;
 export type MachineRole = (typeof MACHINE_ROLES)[number];
 

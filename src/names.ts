@@ -10,6 +10,10 @@ export interface ClusterNames {
   network: string;
   box: string;
   registryVolume: string;
+  /** The macvlan network that puts the box on the user's LAN (cluster/lifecycle/lan.ts). */
+  lanNetwork: string;
+  /** The throwaway container that asks the LAN whether the box's address is taken, before the box takes it. */
+  lanProbe: string;
   /** The door that publishes an added port (src/net/added-ports.ts). */
   door(hostPort: number, protocol: string): string;
   /** The kubeconfig context, cluster and user entries, and the name Kubernetes gives the cluster. */
@@ -31,6 +35,9 @@ export function clusterNames(cluster: string): ClusterNames {
     network: prefix,
     box: `${prefix}-box`,
     registryVolume: `${prefix}-registry`,
+    // "." (which a cluster name cannot hold): cluster dev-lan's network is kiab-dev-lan.
+    lanNetwork: `${prefix}.lan`,
+    lanProbe: `${prefix}.lan-probe`,
     door: (hostPort, protocol) => `${prefix}-port-${hostPort}-${protocol}`,
     kubeContext: prefix,
     machine: (role, index) => `${prefix}-${role}-${index}`,

@@ -8,8 +8,10 @@ import type { Provider } from '../provider/types.js';
 import type { Reporter, StepProgress } from '../reporter.js';
 import { parseDuration } from '../spec/duration.js';
 import type { ClusterSpec } from '../spec/schema.js';
+import type { RegistryCredentials } from '../registry/index.js';
 import { clusterExists, observeCluster, type ObservedCluster } from './lifecycle/observe.js';
 import { boxImageOf, clusterRegistry, nodeImageOf } from './lifecycle/topology.js';
+import { lanOf } from './lifecycle/lan.js';
 
 /** What every step of a command on one cluster shares. */
 export interface ClusterContext {
@@ -24,6 +26,8 @@ export interface ClusterContext {
   /** When the waits of this command give up (epoch ms), from the spec's `wait`. */
   deadline: number;
   signal?: AbortSignal;
+  /** The registry's login, where a command writes machines' files (registry.auth; see lifecycle/registry-auth.ts). */
+  registryCredentials?: RegistryCredentials;
 }
 
 /** An existing cluster, as every command on it starts: its context and what the engine holds of it. */
@@ -94,14 +98,17 @@ export function distributionContext(
   machines: MachineRef[],
   step?: { progress: StepProgress; reporter: Reporter; controlPlaneUp: () => Promise<void> },
 ): DistributionContext {
+  const lan = lanOf(context.spec);
   return {
     provider: context.provider,
     spec: context.spec,
     names: context.names,
     machines,
     box: { name: context.names.box, hostname: context.names.box, ip: boxAddress(context.subnet) },
-    externalAddresses: exposedAddresses(listenAddressOf(context.spec.ports)),
+    // The host's addresses where its ports are published beyond loopback, and the box's own on the LAN.
+    externalAddresses: [...exposedAddresses(listenAddressOf(context.spec.ports)), ...(lan ? [lan.address] : [])],
     registry: clusterRegistry(context.spec, context.names, context.ports),
+    ...(context.registryCredentials ? { registryCredentials: context.registryCredentials } : {}),
     ...(context.signal ? { signal: context.signal } : {}),
     deadline: context.deadline,
     progress: (detail) => step?.progress.update(detail),

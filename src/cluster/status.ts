@@ -12,6 +12,7 @@ import { addonStatuses, type AddonStatus } from './kubernetes/addons.js';
 import { clusterExists, listClusterNames, observeCluster, type ObservedCluster } from './lifecycle/observe.js';
 import { machineHealth, type SystemState } from './lifecycle/machines-booted.js';
 import { machineSpecHash } from './lifecycle/topology.js';
+import { lanOf } from './lifecycle/lan.js';
 import { loadBalancerHealth } from './lifecycle/box.js';
 import { addedPortBackends, addedPortName, loadBalancerPlan, type Backend, type ServerHealth } from '../loadbalancer/index.js';
 import type { AddedPort } from '../net/added-ports.js';
@@ -65,8 +66,12 @@ export interface ClusterStatus {
   createdAt: string | null;
   box: { name: string; state: ContainerState | 'missing'; ip: string | null };
   registry: RegistryEndpoints | null;
+  /** Whether the registry asks for a login (registry.auth). */
+  registryLogin: boolean;
   nodes: NodeStatus[];
   ports: PortForward[];
+  /** The box as a host on a LAN (network.lan): the host link, its address there, and whether the box holds it now. */
+  lan?: { parent: string; address: string; network: string; joined: boolean };
   /** For Kubernetes distributions: where the API is and the kubeconfig context kiab writes. */
   kubernetes?: { apiServer: string | null; context: string; reachable: boolean };
   /** For Kubernetes distributions: each addon the cluster runs, what provides it and whether it works. */
@@ -186,6 +191,7 @@ export async function statusOf(provider: Provider, observed: ObservedCluster): P
       node.kubernetes = seen ? { node: seen.name, ready: seen.ready, kubeletVersion: seen.kubeletVersion, pods: seen.pods } : null;
     }
   const addons = context && view ? await addonStatuses(context, view.kubeconfig) : undefined;
+  const lan = observed.spec ? lanOf(observed.spec) : undefined;
   return {
     name: observed.name,
     state: clusterState(observed, nodes),
@@ -195,6 +201,7 @@ export async function statusOf(provider: Provider, observed: ObservedCluster): P
     createdAt: createdAt?.toISOString() ?? null,
     box: { name: names.box, state: observed.box?.state ?? 'missing', ip: boxIp },
     registry: registryEnabled && observed.ports ? registryEndpoints(names.box, observed.ports.registry) : null,
+    registryLogin: registryEnabled && (observed.spec?.registry.auth ?? false),
     nodes,
     ports: portForwards(
       observed.spec ? listenAddressOf(observed.spec.ports) : LOOPBACK,
@@ -205,6 +212,9 @@ export async function statusOf(provider: Provider, observed: ObservedCluster): P
       registryEnabled,
       await balancer,
     ),
+    ...(lan
+      ? { lan: { parent: lan.parent, address: lan.address, network: names.lanNetwork, joined: observed.box?.addresses[names.lanNetwork] === lan.address } }
+      : {}),
     ...(view ? { kubernetes: view.kubernetes } : {}),
     ...(addons ? { addons } : {}),
   };

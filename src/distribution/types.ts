@@ -5,7 +5,7 @@ import type { MachineRole } from '../labels.js';
 import type { ClusterNames } from '../names.js';
 import type { ContainerFile, Provider } from '../provider/types.js';
 import type { Reporter } from '../reporter.js';
-import type { RegistryEndpoints } from '../registry/index.js';
+import type { RegistryCredentials, RegistryEndpoints } from '../registry/index.js';
 import type { AddonName, ClusterSpec, DistributionName } from '../spec/schema.js';
 
 /** A machine as a distribution sees it: a name to exec into, a role and a fixed address. */
@@ -25,6 +25,8 @@ export interface DistributionContext {
   /** Addresses of the host's at which other machines reach the API (see `ports.address`): the API certificate names them too. */
   externalAddresses: string[];
   registry: RegistryEndpoints | undefined;
+  /** The registry's login (registry.auth), which machines' image pulls send: written into machines' files only (0600). */
+  registryCredentials?: RegistryCredentials;
   signal?: AbortSignal;
   /** When `up` gives up (epoch ms): work that waits stops there and says why. */
   deadline: number;

@@ -18,7 +18,7 @@ const DOCKERFILE = `ARG BASE
 FROM \${BASE}
 ENV DEBIAN_FRONTEND=noninteractive
 RUN apt-get update \\
- && apt-get install -y --no-install-recommends docker-registry haproxy socat iptables iproute2 conntrack ca-certificates \\
+ && apt-get install -y --no-install-recommends docker-registry haproxy socat iptables iproute2 iputils-arping conntrack ca-certificates \\
  && apt-get clean && rm -rf /var/lib/apt/lists/* /var/log/apt /var/log/dpkg.log \\
  && mkdir -p /etc/kiab /var/lib/docker-registry
 COPY kiab-box-entrypoint /usr/local/bin/kiab-box-entrypoint

@@ -26,6 +26,8 @@ export interface Provider {
   /** Subnets of every network the engine has, kiab's or not, to pick one that clashes with none. */
   subnetsInUse(): Promise<string[]>;
   createNetwork(spec: NetworkSpec): Promise<void>;
+  /** Attaches a container, running or only created, to one more network at a fixed address. */
+  connectNetwork(container: string, network: { name: string; ip: string }): Promise<void>;
   removeNetwork(name: string): Promise<void>;
 
   listVolumes(labels: Record<string, string>): Promise<VolumeInfo[]>;
@@ -38,6 +40,8 @@ export interface Provider {
   execAttached(name: string, command: string[], io: AttachedIo): Promise<number>;
   /** Writes files into a container, running or only created (so configuration lands before first boot). */
   writeFiles(name: string, files: ContainerFile[]): Promise<void>;
+  /** One file of a container, running or not (volumes included); undefined when it has no such file. */
+  readFile(name: string, path: string): Promise<string | undefined>;
   /** Resolves when a line of the container's output since `sinceSeconds` matches; rejects at the deadline. */
   waitForLog(name: string, pattern: RegExp, options: { sinceSeconds: number; timeoutMs: number; signal?: AbortSignal }): Promise<string>;
 
@@ -124,6 +128,8 @@ export interface ContainerSpec {
   /** Host folders or files bound into the container; the engine refuses a source that does not exist. */
   binds?: BindMount[];
   env?: Record<string, string>;
+  /** Runs this instead of the image's own entrypoint. */
+  entrypoint?: string[];
   /** Relative CPU weight when containers contend for the host's CPUs (the engine's default, 1024, when absent). */
   cpuShares?: number;
 }
@@ -141,12 +147,19 @@ export interface NetworkSpec {
   subnet: string;
   gateway: string;
   labels: Record<string, string>;
+  /**
+   * A network on a link of the engine's host (macvlan, bridge mode) instead of a private bridge: its members are
+   * hosts of that link's LAN. `ipRange` is the only part of the subnet the engine may hand out.
+   */
+  macvlan?: { parent: string; ipRange: string };
 }
 
 export interface NetworkInfo {
   id: string;
   name: string;
   subnet?: string;
+  /** The host link a macvlan network sits on. */
+  parent?: string;
   labels: Record<string, string>;
   createdAt: Date;
 }

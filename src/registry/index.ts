@@ -17,8 +17,31 @@ export function registryEndpoints(boxHostname: string, hostPort: number): Regist
   return { host: `localhost:${hostPort}`, fromMachines: `localhost:${hostPort}`, fromClusterNetwork: `${boxHostname}:${REGISTRY_PORT}` };
 }
 
-/** distribution v2 config: no auth (Debian's default enables htpasswd), data on the box's volume. */
-export function registryConfig(options: { proxyRemoteUrl?: string | undefined } = {}): string {
+/** Who may push and pull when the registry asks for a login (registry.auth): one user, a generated password. */
+export interface RegistryCredentials {
+  username: string;
+  password: string;
+}
+
+/** The user kiab makes for a registry with a login. */
+export const REGISTRY_USER = 'kiab';
+
+/** Where the box keeps the login, on the registry's volume: a box made again keeps it with the images. */
+export const REGISTRY_AUTH_DIR = '/var/lib/docker-registry/kiab-auth';
+export const REGISTRY_HTPASSWD_PATH = `${REGISTRY_AUTH_DIR}/htpasswd`;
+/** The password itself, for machines added later (their containerd sends it); mode 0600 in the box. */
+export const REGISTRY_PASSWORD_PATH = `${REGISTRY_AUTH_DIR}/password`;
+
+/** The value of an HTTP Basic Authorization header for these credentials. */
+export function basicAuthorization(credentials: RegistryCredentials): string {
+  return `Basic ${Buffer.from(`${credentials.username}:${credentials.password}`).toString('base64')}`;
+}
+
+/**
+ * distribution v2 config: no auth unless asked (Debian's default enables htpasswd), data on the box's volume.
+ * With `htpasswd`, every request needs the login in that file (bcrypt).
+ */
+export function registryConfig(options: { proxyRemoteUrl?: string | undefined; htpasswd?: string | undefined } = {}): string {
   const config: Record<string, unknown> = {
     version: 0.1,
     log: { level: 'warn', fields: { service: 'registry' } },
@@ -26,6 +49,7 @@ export function registryConfig(options: { proxyRemoteUrl?: string | undefined } 
     http: { addr: `:${REGISTRY_PORT}`, headers: { 'X-Content-Type-Options': ['nosniff'] } },
   };
   if (options.proxyRemoteUrl) config.proxy = { remoteurl: options.proxyRemoteUrl };
+  if (options.htpasswd) config.auth = { htpasswd: { realm: 'kiab registry', path: options.htpasswd } };
   return stringify(config);
 }
 
@@ -39,17 +63,19 @@ export interface MachineFile {
  * containerd hosts.toml files so that the host-side name (localhost:PORT) and the box's own name both
  * resolve to the box registry over plain HTTP, for CRI pulls and for `ctr --hosts-dir`.
  */
-export function containerdMirrorFiles(endpoints: RegistryEndpoints): MachineFile[] {
+export function containerdMirrorFiles(endpoints: RegistryEndpoints, credentials?: RegistryCredentials): MachineFile[] {
   const target = `http://${endpoints.fromClusterNetwork}`;
+  // The login goes with every request to the box (the registry checks it per request); the file is then 0600.
+  const login = credentials ? `\n[host."${target}".header]\n  Authorization = "${basicAuthorization(credentials)}"\n` : '';
   const hostsToml = `# Written by kiab: ${endpoints.fromMachines} is the box registry.
 server = "${target}"
 
 [host."${target}"]
   capabilities = ["pull", "resolve", "push"]
   skip_verify = true
-`;
+${login}`;
   const names = [...new Set([endpoints.fromMachines, endpoints.fromClusterNetwork])];
-  return names.map((name) => ({ path: `/etc/containerd/certs.d/${name}/hosts.toml`, content: hostsToml }));
+  return names.map((name) => ({ path: `/etc/containerd/certs.d/${name}/hosts.toml`, content: hostsToml, ...(credentials ? { mode: 0o600 } : {}) }));
 }
 
 /** Where a registry name's own server is, when containerd finds no mirror that has an image. */

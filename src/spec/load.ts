@@ -159,6 +159,8 @@ const FLAG_FOR_FIELD: Record<string, string> = {
   kubernetesVersion: '--k8s-version',
   name: 'NAME',
   'ports.address': '--listen-address',
+  'network.lan.parent': '--lan-parent',
+  'network.lan.address': '--lan-address',
 };
 
 function flagName(path: string[]): string {

@@ -1,6 +1,7 @@
 import { isIPv4 } from 'node:net';
 import { z } from 'zod';
 import { parseDuration } from './duration.js';
+import { inLanPrefix, lanAddressProblem, parseLanAddress } from '../net/lan.js';
 import { nodeSchema, shapeFields } from './shape.js';
 
 /** DNS-1123 label, short enough that `kiab-NAME-worker-NN` and its volumes stay valid names. */
@@ -40,6 +41,36 @@ const subnetSchema = z
         .every((octet) => Number(octet) <= 255),
     'has an octet above 255',
   );
+
+/** A Linux link name: at most 15 characters, none of them a slash or a space. */
+const INTERFACE_NAME = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,14}$/;
+
+export const lanSchema = z
+  .object({
+    parent: z
+      .string({ error: 'is needed: the host link the box joins the LAN through, such as eth0' })
+      .regex(INTERFACE_NAME, 'must be the name of a network link of the host, such as eth0 (at most 15 characters)')
+      .describe("The link of the engine's host that carries the LAN, such as eth0; kiab leaves it as it is"),
+    address: z
+      .string({ error: "is needed: the box's address on the LAN with its prefix length, such as 192.168.1.240/24" })
+      .superRefine((text, context) => {
+        const problem = lanAddressProblem(text);
+        if (problem) context.addIssue({ code: 'custom', message: problem });
+      })
+      .describe("The box's address on the LAN with its prefix length, such as 192.168.1.240/24; refused when a host of the LAN answers for it"),
+    gateway: z
+      .string()
+      .refine(isIPv4, 'must be an IPv4 address such as 192.168.1.1')
+      .optional()
+      .describe("The LAN's router (default: the first address of the prefix)"),
+  })
+  .strict()
+  .superRefine((lan, context) => {
+    if (lan.gateway === undefined || lanAddressProblem(lan.address)) return;
+    const parsed = parseLanAddress(lan.address, lan.gateway);
+    if (!inLanPrefix(parsed, lan.gateway)) context.addIssue({ code: 'custom', path: ['gateway'], message: `must lie in ${parsed.cidr}` });
+    else if (lan.gateway === parsed.address) context.addIssue({ code: 'custom', path: ['gateway'], message: "must not be the box's own address" });
+  });
 
 export const portsSchema = z
   .object({
@@ -88,12 +119,25 @@ export const clusterSpecSchema = z
       .object({
         enabled: z.boolean().default(true).describe('Run the registry in the box'),
         proxyRemoteUrl: z.url().optional().describe('Make the registry a pull-through cache of this upstream registry'),
+        auth: z
+          .boolean()
+          .default(false)
+          .describe(
+            'Ask for a login (htpasswd, user kiab, a generated password shown once by up and saved where docker login keeps it); the machines pull with it',
+          ),
       })
       .strict()
-      .default({ enabled: true })
+      .default({ enabled: true, auth: false })
       .describe('The OCI registry in the box'),
     network: z
-      .object({ subnet: subnetSchema.optional().describe('The cluster network, an IPv4 /24 (default: a free one)') })
+      .object({
+        subnet: subnetSchema.optional().describe('The cluster network, an IPv4 /24 (default: a free one)'),
+        lan: lanSchema
+          .optional()
+          .describe(
+            'The box as a host on a LAN: it joins a macvlan network on a link of the host and answers there for the API (6443), 80, 443, the NodePorts and the registry (5000)',
+          ),
+      })
       .strict()
       .default({})
       .describe("The cluster's private network"),
@@ -134,3 +178,4 @@ export type ClusterSpecInput = z.input<typeof clusterSpecSchema>;
 export type ClusterSpec = z.output<typeof clusterSpecSchema>;
 export type PortsSpec = z.output<typeof portsSchema>;
 export type { MountSpec, NodeSpec, PortMappingSpec, TaintSpec } from './shape.js';
+export type LanSpec = z.output<typeof lanSchema>;

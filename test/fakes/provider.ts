@@ -212,12 +212,38 @@ export class FakeProvider implements Provider {
     if (this.networks.has(spec.name)) throw new Error(`network with name ${spec.name} already exists`);
     const clash = [...this.networks.values()].find((network) => network.subnet && cidrsOverlap(network.subnet, spec.subnet));
     if (clash) throw new Error(`Pool overlaps with other one on this address space (${clash.name})`);
-    this.networks.set(spec.name, { id: this.id(), name: spec.name, subnet: spec.subnet, labels: { ...spec.labels }, createdAt: new Date() });
+    if (spec.macvlan && [...this.networks.values()].some((network) => network.parent === spec.macvlan!.parent))
+      throw new Error(`network dm-0 is already using parent interface ${spec.macvlan.parent}`);
+    this.networks.set(spec.name, {
+      id: this.id(),
+      name: spec.name,
+      subnet: spec.subnet,
+      ...(spec.macvlan ? { parent: spec.macvlan.parent } : {}),
+      labels: { ...spec.labels },
+      createdAt: new Date(),
+    });
+  }
+
+  async readFile(name: string, path: string): Promise<string | undefined> {
+    this.record('readFile', name, [path]);
+    const found = this.containers.get(name);
+    if (!found) throw new Error(`No such container: ${name}`);
+    return found.files.get(path);
+  }
+
+  async connectNetwork(container: string, network: { name: string; ip: string }): Promise<void> {
+    this.record('connectNetwork', container, [network]);
+    const found = this.containers.get(container);
+    if (!found) throw new Error(`No such container: ${container}`);
+    if (!this.networks.has(network.name)) throw new Error(`network ${network.name} not found`);
+    found.info.addresses[network.name] = network.ip;
   }
 
   async removeNetwork(name: string): Promise<void> {
     this.record('removeNetwork', name, []);
-    const attached = [...this.containers.values()].filter((container) => container.spec.network?.name === name && container.info.state === 'running');
+    const attached = [...this.containers.values()].filter(
+      (container) => (container.spec.network?.name === name || name in container.info.addresses) && container.info.state === 'running',
+    );
     if (attached.length > 0) throw new Error(`error while removing network: network ${name} has active endpoints`);
     this.networks.delete(name);
   }

@@ -26,7 +26,7 @@ function machinesOf(...refs: Ref[]): MachineRef[] {
 /** A cluster the engine holds with these machines and nothing else. */
 function observedWith(refs: readonly Ref[]): ObservedCluster {
   const machines = refs.map(([role, index]) => ({ role, index, container: {} as never }));
-  return { name: 'dev', network: undefined, spec: undefined, ports: undefined, box: undefined, volumes: [], added: [], machines };
+  return { name: 'dev', network: undefined, lan: undefined, spec: undefined, ports: undefined, box: undefined, volumes: [], added: [], machines };
 }
 
 describe('box routing files', () => {

@@ -7,7 +7,17 @@ import { parseSubnet } from '../../src/net/addresses.js';
 import { parseSpec } from '../../src/spec/load.js';
 
 const subnet = parseSubnet('172.29.0.0/24');
-const empty: ObservedCluster = { name: 'dev', network: undefined, spec: undefined, ports: undefined, box: undefined, machines: [], added: [], volumes: [] };
+const empty: ObservedCluster = {
+  name: 'dev',
+  network: undefined,
+  lan: undefined,
+  spec: undefined,
+  ports: undefined,
+  box: undefined,
+  machines: [],
+  added: [],
+  volumes: [],
+};
 
 describe('topology', () => {
   it('wants the spec machines plus any added later, never fewer', () => {

@@ -19,8 +19,11 @@ export function registerKubeconfig(program: Command, runtime: Runtime): void {
     .option('--write <path>', 'merge it into this file instead of printing it')
     .option('--no-switch', 'with --write: do not switch the current context')
     .addOption(
-      new Option('--api-address <where>', 'API server address: the published loopback port, or the box address')
-        .choices(['localhost', 'box'])
+      new Option(
+        '--api-address <where>',
+        'API server address: the published loopback port, the box address, or the box on the LAN (up --lan-address, port 6443)',
+      )
+        .choices(['localhost', 'box', 'lan'])
         .default('localhost'),
     )
     .addOption(
@@ -31,7 +34,7 @@ export function registerKubeconfig(program: Command, runtime: Runtime): void {
         .argParser(serverAddress)
         .conflicts('apiAddress'),
     )
-    .action(async (name: string, flags: { write?: string; switch: boolean; apiAddress: 'localhost' | 'box'; serverAddress?: string }) => {
+    .action(async (name: string, flags: { write?: string; switch: boolean; apiAddress: 'localhost' | 'box' | 'lan'; serverAddress?: string }) => {
       const apiAddress: ApiAddress = flags.serverAddress ? { server: flags.serverAddress } : flags.apiAddress;
       if (!flags.write) return void process.stdout.write((await kubeconfigOf(runtime.provider(), name, apiAddress)).kubeconfig);
       const written = await writeKubeconfigOf(runtime.provider(), name, { path: flags.write, switchContext: flags.switch, apiAddress });

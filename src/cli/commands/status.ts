@@ -30,6 +30,10 @@ function formatStatus(status: ClusterStatus): string {
       [[status.name, status.state, status.address, status.distribution, status.kubernetesVersion, status.registry?.host ?? null, age(status.createdAt)]],
     ),
   );
+  if (status.lan) {
+    const { address, parent, joined } = status.lan;
+    lines.push(`LAN ${address} on ${parent}${joined ? '' : '  (the box has not joined it)'}: API, 80, 443, NodePorts and the registry at their box ports`);
+  }
   if (status.kubernetes) {
     lines.push(`API ${status.kubernetes.apiServer ?? '-'}  context ${status.kubernetes.context}${status.kubernetes.reachable ? '' : '  (API not answering)'}`);
   }

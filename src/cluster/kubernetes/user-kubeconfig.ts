@@ -1,12 +1,15 @@
 import { parse } from 'yaml';
 import type { Distribution, DistributionContext } from '../../distribution/index.js';
-import { KiabError } from '../../errors.js';
+import { KiabError, UsageError } from '../../errors.js';
 import { mergeKubeconfig, mergeUserKubeconfig, singleKubeconfig } from '../../kubeconfig/index.js';
-import { hostReach, LOOPBACK, type HostPorts } from '../../net/ports.js';
+import { BOX_PORT, hostReach, LOOPBACK, type HostPorts } from '../../net/ports.js';
 import type { ClusterNames } from '../../names.js';
 
-/** The published port as the host reaches it, the box's address, or the published port at a name or address of the host's. */
-export type ApiAddress = 'localhost' | 'box' | { server: string };
+/**
+ * The published port as the host reaches it, the box's address, the box's address on the LAN (port 6443, for
+ * other hosts of the LAN), or the published port at a name or address of the host's.
+ */
+export type ApiAddress = 'localhost' | 'box' | 'lan' | { server: string };
 
 export interface KubeconfigOptions {
   /** Where to merge it; undefined leaves the user's kubeconfig alone. */
@@ -33,8 +36,13 @@ export function userKubeconfig(adminKubeconfig: string, names: ClusterNames, ser
   return singleKubeconfig(names.kubeContext, { ...cluster, server }, user);
 }
 
-export function apiServerUrl(ports: HostPorts, boxIp: string, address: ApiAddress, listen = LOOPBACK): string {
-  if (address === 'box') return `https://${boxIp}:6443`;
+export function apiServerUrl(ports: HostPorts, boxIp: string, address: ApiAddress, listen = LOOPBACK, lanIp?: string): string {
+  if (address === 'box') return `https://${boxIp}:${BOX_PORT.api}`;
+  if (address === 'lan') {
+    if (!lanIp)
+      throw new UsageError('--api-address lan: the cluster has no LAN address', 'make it with `kiab up --lan-parent IFACE --lan-address ADDR/PREFIX`');
+    return `https://${lanIp}:${BOX_PORT.api}`;
+  }
   return `https://${address === 'localhost' ? hostReach(listen) : address.server}:${ports.api}`;
 }
 

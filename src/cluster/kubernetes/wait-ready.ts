@@ -8,6 +8,7 @@ import { waitForKubernetes } from './api-ready.js';
 import { publishLocalRegistry } from './local-registry.js';
 import { apiServerUrl, readUserKubeconfig, writeUserKubeconfig, type ApiAddress, type KubeconfigOptions } from './user-kubeconfig.js';
 import { clusterRegistry } from '../lifecycle/topology.js';
+import { lanOf } from '../lifecycle/lan.js';
 
 /** The cluster's kubeconfig as the user gets it: the API at the published loopback port (kiab's own use) or at the box. */
 export async function clusterKubeconfig(context: ClusterContext, machines: MachineRef[], address: ApiAddress = 'localhost'): Promise<string> {
@@ -15,7 +16,7 @@ export async function clusterKubeconfig(context: ClusterContext, machines: Machi
     context.distribution,
     distributionContext(context, machines),
     context.names,
-    apiServerUrl(context.ports, boxAddress(context.subnet), address, listenAddressOf(context.spec.ports)),
+    apiServerUrl(context.ports, boxAddress(context.subnet), address, listenAddressOf(context.spec.ports), lanOf(context.spec)?.address),
   );
 }
 

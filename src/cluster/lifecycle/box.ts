@@ -16,7 +16,8 @@ import { run, tryRun } from '../../provider/run.js';
 import type { ContainerFile, Provider } from '../../provider/types.js';
 import type { ClusterContext } from '../context.js';
 import { NODE_PORT_RANGE } from '../../net/ports.js';
-import { registryConfig } from '../../registry/index.js';
+import { REGISTRY_HTPASSWD_PATH, registryConfig, type RegistryCredentials } from '../../registry/index.js';
+import { registryAuthFiles } from './registry-auth.js';
 import type { ClusterSpec } from '../../spec/schema.js';
 import { readAddedPorts } from './observe.js';
 import { REGISTRY_CONFIG_PATH } from './topology.js';
@@ -56,10 +57,15 @@ export function boxFiles(
   distribution: Distribution,
   machines: readonly MachineRef[],
   added: readonly AddedPort[],
+  credentials?: RegistryCredentials,
 ): ContainerFile[] {
   const routing = boxRoutingFiles(names, distribution, machines, { added });
   const files = [...routing, appliedMarker(routing)];
-  if (spec.registry.enabled) files.push({ path: REGISTRY_CONFIG_PATH, content: registryConfig({ proxyRemoteUrl: spec.registry.proxyRemoteUrl }) });
+  if (!spec.registry.enabled) return files;
+  // A registry that should ask for a login and has none to check is not started open: its config names the file.
+  const htpasswd = spec.registry.auth ? REGISTRY_HTPASSWD_PATH : undefined;
+  files.push({ path: REGISTRY_CONFIG_PATH, content: registryConfig({ proxyRemoteUrl: spec.registry.proxyRemoteUrl, htpasswd }) });
+  if (credentials) files.push(...registryAuthFiles(credentials));
   return files;
 }
 

@@ -15,7 +15,11 @@ const FIXED_FIELDS: Array<{ path: string; flag: string; read: (spec: ClusterSpec
   ...PORT_NAMES.map((port) => ({ path: `ports.${port}`, flag: `ports.${port}`, read: (spec: ClusterSpec, ports?: HostPorts) => (ports ?? spec.ports)[port] })),
   { path: 'ports.address', flag: '--listen-address', read: (spec) => spec.ports.address },
   { path: 'network.subnet', flag: 'network.subnet', read: (spec) => spec.network.subnet },
+  { path: 'network.lan.parent', flag: '--lan-parent', read: (spec) => spec.network.lan?.parent },
+  { path: 'network.lan.address', flag: '--lan-address', read: (spec) => spec.network.lan?.address },
+  { path: 'network.lan.gateway', flag: 'network.lan.gateway', read: (spec) => spec.network.lan?.gateway },
   { path: 'registry.enabled', flag: 'registry.enabled', read: (spec) => spec.registry.enabled },
+  { path: 'registry.auth', flag: 'registry.auth', read: (spec) => spec.registry.auth },
   { path: 'images.node', flag: 'images.node', read: (spec) => spec.images.node },
   { path: 'images.box', flag: 'images.box', read: (spec) => spec.images.box },
   // What runs in the cluster is not reworked by `up`: no addon is removed, none added later.

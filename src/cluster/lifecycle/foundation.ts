@@ -8,6 +8,7 @@ import type { ClusterSpec } from '../../spec/schema.js';
 import { kiabVersion } from '../../version.js';
 import { observedSubnet, type ClusterContext } from '../context.js';
 import { boxFiles, refreshBox } from './box.js';
+import { joinLan } from './lan.js';
 import type { ClusterNames } from '../../names.js';
 import { claimedHostPorts, type ObservedCluster } from './observe.js';
 import { boxContainerSpec } from './topology.js';
@@ -59,8 +60,9 @@ export async function ensureNetwork(provider: Provider, spec: ClusterSpec, names
 export async function ensureBox(context: ClusterContext, observed: ObservedCluster, machines: MachineRef[]): Promise<void> {
   const { provider, spec, names, subnet, ports } = context;
   if (!observed.box) await provider.createContainer(boxContainerSpec(spec, names, subnet, ports));
+  await joinLan(provider, spec, names, observed);
   if (observed.box?.state === 'running') return refreshBox(context, machines, { allRunning: true });
   // Written before every start: a box left by a run killed between create and write gets its files too.
-  await provider.writeFiles(names.box, boxFiles(spec, names, context.distribution, machines, observed.added));
+  await provider.writeFiles(names.box, boxFiles(spec, names, context.distribution, machines, observed.added, context.registryCredentials));
   await provider.startContainer(names.box);
 }

@@ -15,7 +15,7 @@ const PARALLEL_MACHINES = 8;
 
 /** Puts a machine's files in place before its first boot, so nothing has to be exec'd in later. */
 async function writeMachineFiles(context: ClusterContext, machine: MachineRef, all: MachineRef[]): Promise<void> {
-  const files = machineFiles(context.spec, clusterRegistry(context.spec, context.names, context.ports));
+  const files = machineFiles(context.spec, clusterRegistry(context.spec, context.names, context.ports), context.registryCredentials);
   files.push(...context.distribution.machineFiles(distributionContext(context, all), machine));
   if (files.length > 0) await context.provider.writeFiles(machine.name, files);
 }

@@ -12,6 +12,7 @@ import { withClusterLock, type ClusterLockOptions } from '../lock.js';
 import { machineVolumes } from './observe.js';
 import { refreshBox } from './box.js';
 import { ensureMachinesRunning, waitForMachines } from './machines.js';
+import { registryCredentialsOf } from './registry-auth.js';
 import { addonsStep, waitUntilReady } from '../kubernetes/wait-ready.js';
 import { addonPreflight } from '../kubernetes/addons.js';
 import { clusterStatus, type NodeStatus } from '../status.js';
@@ -77,7 +78,10 @@ export async function addNode(options: NodeOptions & { cluster: string; role: Ma
   return withClusterLock(
     options.cluster,
     async () => {
-      const cluster = await loadCluster(provider, options.cluster, options.signal ? { signal: options.signal } : {});
+      const loaded = await loadCluster(provider, options.cluster, options.signal ? { signal: options.signal } : {});
+      // The new machine's containerd gets the registry's login (registry.auth) from the box that keeps it.
+      const login = await registryCredentialsOf(provider, loaded.spec, loaded.names, loaded.observed);
+      const cluster = login && !login.made ? { ...loaded, registryCredentials: login.credentials } : loaded;
       const machine = nextMachine(cluster, options.role);
       await addonPreflight(cluster.spec, cluster.distribution);
       await ensureHostReady(provider, cluster.distribution, [machine]);

@@ -16,6 +16,8 @@ export interface ObservedMachine {
 export interface ObservedCluster {
   name: string;
   network: NetworkInfo | undefined;
+  /** The macvlan network that puts the box on the LAN, when the cluster has one (cluster/lifecycle/lan.ts). */
+  lan: NetworkInfo | undefined;
   spec: ClusterSpec | undefined;
   ports: HostPorts | undefined;
   box: ContainerInfo | undefined;
@@ -71,7 +73,8 @@ export async function observeCluster(provider: Provider, name: string, options: 
     provider.listContainers(options.machinesOnly ? { ...selector, [LABEL.index]: '' } : selector),
     provider.listVolumes(selector),
   ]);
-  const network = networks[0];
+  const network = networks.find((candidate) => candidate.labels[LABEL.role] !== 'lan');
+  const lan = networks.find((candidate) => candidate.labels[LABEL.role] === 'lan');
   const box = containers.find((container) => container.labels[LABEL.role] === 'box');
   const machines: ObservedMachine[] = [];
   for (const container of containers) {
@@ -83,6 +86,7 @@ export async function observeCluster(provider: Provider, name: string, options: 
   return {
     name,
     network,
+    lan,
     spec: withRecordedVersion(readSpecLabel(network?.labels), volumes),
     ports: readPortsLabel(network?.labels) ?? readPortsLabel(box?.labels),
     box,

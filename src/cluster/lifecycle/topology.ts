@@ -5,7 +5,13 @@ import { LABEL, clusterLabels, encodeJsonLabel, type MachineRole } from '../../l
 import { boxAddress, machineAddress, type Subnet } from '../../net/addresses.js';
 import { BOX_PORT, listenAddressOf, PORT_NAMES, type HostPorts } from '../../net/ports.js';
 import type { ContainerFile, ContainerSpec } from '../../provider/types.js';
-import { containerdMirrorFiles, containerdMirrorHostsFiles, registryEndpoints, type RegistryEndpoints } from '../../registry/index.js';
+import {
+  containerdMirrorFiles,
+  containerdMirrorHostsFiles,
+  registryEndpoints,
+  type RegistryCredentials,
+  type RegistryEndpoints,
+} from '../../registry/index.js';
 import type { ClusterSpec } from '../../spec/schema.js';
 import { nodeOf, type NodeSpec } from '../../spec/shape.js';
 import { CONTAINERD_CONFIG_PATH, patchedContainerdConfig } from '../../images/containerd-config.js';
@@ -146,9 +152,9 @@ function shapedMachine(node: NodeSpec | undefined): Pick<ContainerSpec, 'binds' 
  * Files every machine gets before first boot (the distribution's own come after): the box registry's wiring,
  * the spec's mirrors, and containerd's configuration when the spec patches it.
  */
-export function machineFiles(spec: ClusterSpec, registry: RegistryEndpoints | undefined): ContainerFile[] {
+export function machineFiles(spec: ClusterSpec, registry: RegistryEndpoints | undefined, credentials?: RegistryCredentials): ContainerFile[] {
   return [
-    ...(registry ? containerdMirrorFiles(registry) : []),
+    ...(registry ? containerdMirrorFiles(registry, credentials) : []),
     ...containerdMirrorHostsFiles(spec.registries?.mirrors ?? {}),
     ...(spec.containerdConfigPatches?.length ? [{ path: CONTAINERD_CONFIG_PATH, content: patchedContainerdConfig(spec.containerdConfigPatches) }] : []),
   ];

@@ -11,6 +11,8 @@ import { effectiveSpec, withResolvedVersion } from './existing.js';
 import { refreshBox } from './box.js';
 import { ensureBox, ensureNetwork, planPorts } from './foundation.js';
 import { ensureClusterImages } from './images.js';
+import { ensureLan } from './lan.js';
+import { registryLogin } from './registry-auth.js';
 import type { KubeconfigOptions } from '../kubernetes/user-kubeconfig.js';
 import { withClusterLock } from '../lock.js';
 import { ensureMachinesCreated, ensureMachinesRunning, startMachines, waitForMachines } from './machines.js';
@@ -76,8 +78,16 @@ export async function up(options: UpOptions): Promise<ClusterStatus> {
       const roles = [...new Set(slots.flatMap((slot) => (made.has(slotKey(slot)) ? [] : [slot.role])))];
       const machineImages = await runStep(reporter, 'images', () => ensureClusterImages(provider, reporter, spec, roles, signal));
       throwIfAborted(signal);
+      // The LAN's refusals (no such link, an address a host answers for) come before the cluster's first object.
+      if (spec.network.lan)
+        await runStep(reporter, `lan ${spec.network.lan.address} on ${spec.network.lan.parent}`, () => ensureLan(provider, spec, names, observed));
+      throwIfAborted(signal);
       const subnet = await runStep(reporter, `network ${names.network}`, () => ensureNetwork(provider, spec, names, observed, ports));
-      const context = clusterContext(provider, spec, subnet, ports, signal);
+      const login = await registryLogin(provider, spec, names, observed, ports, reporter);
+      const context: ClusterContext = {
+        ...clusterContext(provider, spec, subnet, ports, signal),
+        ...(login ? { registryCredentials: login.credentials } : {}),
+      };
       const machines = withNames(desiredMachines(spec, observed, subnet), names);
       throwIfAborted(signal);
 

@@ -30,7 +30,8 @@ import {
   storedSnapshots,
   type StoredSnapshot,
 } from './snapshot-store.js';
-import { machineContainerSpec, machineVolumeLabels, nodeImageOf, volumeHelperLabels } from '../lifecycle/topology.js';
+import { clusterRegistry, machineContainerSpec, machineFiles, machineVolumeLabels, nodeImageOf, volumeHelperLabels } from '../lifecycle/topology.js';
+import { registryLogin } from '../lifecycle/registry-auth.js';
 
 export const CLEAN_SNAPSHOT = 'clean';
 
@@ -310,7 +311,12 @@ export async function restoreSnapshot(options: SnapshotCommand): Promise<Cluster
       if (!current) await refuseTakenSubnet(provider, recorded, cluster, snapshot);
       const subnet = current ?? (await ensureNetwork(provider, { ...spec, network: { ...spec.network, subnet: recorded.cidr } }, names, observed, ports));
       if (!observed.network) observed = await observeCluster(provider, cluster);
-      const context = clusterContext(provider, spec, subnet, ports, options.signal);
+      // A box made again here (after `delete --keep-snapshots`) gets a login of its own: the restored machines are given it too.
+      const login = observed.box ? undefined : await registryLogin(provider, spec, names, observed, ports, reporter);
+      const context: ClusterContext = {
+        ...clusterContext(provider, spec, subnet, ports, options.signal),
+        ...(login ? { registryCredentials: login.credentials } : {}),
+      };
       const machines: Array<MachineRef & { image: string; volumes: Array<{ from: string; purpose: string }> }> = images.map((image) => {
         const { name, role, index } = imageMachine(cluster, image);
         return {
@@ -354,6 +360,7 @@ export async function restoreSnapshot(options: SnapshotCommand): Promise<Cluster
           image: machine.image,
           labels: { ...containerSpec.labels, [LABEL.snapshot]: '', [LABEL.snapshotVolumes]: '', [LABEL.spec]: '', [LABEL.ports]: '' },
         });
+        if (login) await provider.writeFiles(machine.name, machineFiles(spec, clusterRegistry(spec, names, ports), login.credentials));
       };
       const gone = observed.machines.filter((machine) => !machines.some((restored) => restored.name === machine.container.name));
       const started = new Map<string, Date>();

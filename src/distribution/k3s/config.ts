@@ -1,5 +1,5 @@
 import { stringify } from 'yaml';
-import type { RegistryEndpoints } from '../../registry/index.js';
+import type { RegistryCredentials, RegistryEndpoints } from '../../registry/index.js';
 import type { MachineRef } from '../types.js';
 
 export const K3S_CONFIG_PATH = '/etc/rancher/k3s/config.yaml';
@@ -63,9 +63,11 @@ export function k3sConfig(machine: MachineRef, plan: JoinPlan, facts: K3sFacts):
 }
 
 /** Maps the host-side registry name (and the box's own) to the box registry over plain HTTP. */
-export function k3sRegistries(endpoints: RegistryEndpoints | undefined): string {
+export function k3sRegistries(endpoints: RegistryEndpoints | undefined, credentials?: RegistryCredentials): string {
   if (!endpoints) return stringify({ mirrors: {} });
   const endpoint = (): string[] => [`http://${endpoints.fromClusterNetwork}`];
   // Separate arrays: a shared one would be written as a YAML anchor and alias.
-  return stringify({ mirrors: { [endpoints.fromMachines]: { endpoint: endpoint() }, [endpoints.fromClusterNetwork]: { endpoint: endpoint() } } });
+  const mirrors = { [endpoints.fromMachines]: { endpoint: endpoint() }, [endpoints.fromClusterNetwork]: { endpoint: endpoint() } };
+  if (!credentials) return stringify({ mirrors });
+  return stringify({ mirrors, configs: { [endpoints.fromClusterNetwork]: { auth: { username: credentials.username, password: credentials.password } } } });
 }

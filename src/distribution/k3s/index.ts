@@ -173,7 +173,13 @@ export const k3sDistribution: Distribution = {
     }
     return undefined;
   },
-  machineFiles: (context) => [{ path: K3S_REGISTRIES_PATH, content: k3sRegistries(context.registry) }],
+  machineFiles: (context) => [
+    {
+      path: K3S_REGISTRIES_PATH,
+      content: k3sRegistries(context.registry, context.registryCredentials),
+      ...(context.registryCredentials ? { mode: 0o600 } : {}),
+    },
+  ],
   install: async (context) => {
     const first = firstServer(context);
     const token = await clusterToken(context);

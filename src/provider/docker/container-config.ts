@@ -55,6 +55,7 @@ export function containerCreateOptions(spec: ContainerSpec): Docker.ContainerCre
     name: spec.name,
     Hostname: spec.hostname,
     Image: spec.image,
+    ...(spec.entrypoint ? { Entrypoint: spec.entrypoint } : {}),
     Labels: spec.labels,
     // A TTY makes systemd print boot progress, which is how readiness is seen without exec'ing early.
     Tty: spec.kind === 'machine',

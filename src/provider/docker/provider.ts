@@ -212,10 +212,12 @@ export class DockerProvider implements Provider {
     const networks = await this.call('a network listing', (abortSignal) => this.docker.listNetworks({ filters: labelFilter(labels), abortSignal }));
     return networks.map((network) => {
       const subnet = network.IPAM?.Config?.[0]?.Subnet;
+      const parent = network.Driver === 'macvlan' ? network.Options?.parent : undefined;
       return {
         id: network.Id,
         name: network.Name,
         ...(subnet ? { subnet } : {}),
+        ...(parent ? { parent } : {}),
         labels: network.Labels ?? {},
         createdAt: new Date(network.Created),
       };
@@ -234,13 +236,26 @@ export class DockerProvider implements Provider {
       this.docker.createNetwork({
         abortSignal,
         Name: spec.name,
-        Driver: 'bridge',
+        Driver: spec.macvlan ? 'macvlan' : 'bridge',
         CheckDuplicate: true,
         Labels: spec.labels,
-        IPAM: { Driver: 'default', Config: [{ Subnet: spec.subnet, Gateway: spec.gateway }] },
-        Options: { 'com.docker.network.bridge.enable_ip_masquerade': 'true' },
+        IPAM: { Driver: 'default', Config: [{ Subnet: spec.subnet, Gateway: spec.gateway, ...(spec.macvlan ? { IPRange: spec.macvlan.ipRange } : {}) }] },
+        Options: spec.macvlan ? { parent: spec.macvlan.parent, macvlan_mode: 'bridge' } : { 'com.docker.network.bridge.enable_ip_masquerade': 'true' },
       }),
     );
+  }
+
+  async connectNetwork(container: string, network: { name: string; ip: string }): Promise<void> {
+    try {
+      await this.call(`connecting ${container} to network ${network.name}`, (abortSignal) =>
+        this.docker
+          .getNetwork(network.name)
+          .connect({ abortSignal, Container: container, EndpointConfig: { IPAMConfig: { IPv4Address: network.ip } } } as Docker.NetworkConnectOptions),
+      );
+    } catch (error) {
+      // Already a member: what was asked is done.
+      if (!isConflict(error) && !/already exists in network/.test((error as Error).message)) throw error;
+    }
   }
 
   async removeNetwork(name: string): Promise<void> {
@@ -347,6 +362,27 @@ export class DockerProvider implements Provider {
     await this.call(`a file copy into ${name}`, (abortSignal) =>
       this.docker.getContainer(name).putArchive(archive as unknown as NodeJS.ReadableStream, { path: '/', abortSignal }),
     );
+  }
+
+  async readFile(name: string, path: string): Promise<string | undefined> {
+    let tar: Readable;
+    try {
+      tar = (await this.call(`a file copy out of ${name}`, (abortSignal) =>
+        this.docker.getContainer(name).getArchive({ path, abortSignal }),
+      )) as unknown as Readable;
+    } catch (error) {
+      if (isNotFound(error)) return undefined;
+      throw error;
+    }
+    const chunks: Buffer[] = [];
+    const entries = extract();
+    entries.on('entry', (header, stream, next) => {
+      if (header.type === 'file') stream.on('data', (chunk: unknown) => chunks.push(chunk as Buffer));
+      stream.on('end', next);
+      stream.resume();
+    });
+    await withinDeadline(this.endpoint, `a file copy out of ${name}`, CALL_MS, () => pipeline(tar, entries));
+    return Buffer.concat(chunks).toString();
   }
 
   async waitForLog(name: string, pattern: RegExp, options: { sinceSeconds: number; timeoutMs: number; signal?: AbortSignal }): Promise<string> {
