@@ -20,11 +20,11 @@ export const NETWORK_POLICY_QUEUE = 100;
  * sigs.k8s.io/kube-network-policies as upstream's install.yaml deploys it, one per node: it watches
  * NetworkPolicies, Pods and Namespaces and judges the first packet of each connection of a pod that a policy
  * selects (netfilter queue, in user space). The differences: its metrics listen on the machine's loopback only,
- * it runs at node-critical priority (it is part of the pod network), Go's soft memory limit keeps it small,
+ * it reaches the API through the box, it runs at node-critical priority (it is part of the pod network), Go's soft memory limit keeps it small,
  * and the NRI socket is not mounted (the machines' containerd 1.7 has NRI switched off, so pod addresses come
  * from the API server).
  */
-export function networkPolicyObjects(): KubernetesObject[] {
+export function networkPolicyObjects(api: { host: string; port: number }): KubernetesObject[] {
   const account: V1ServiceAccount = { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: NETWORK_POLICY_CONTROLLER, namespace: NAMESPACE, labels } };
   const role: V1ClusterRole = {
     apiVersion: 'rbac.authorization.k8s.io/v1',
@@ -66,6 +66,10 @@ export function networkPolicyObjects(): KubernetesObject[] {
               args: ['--hostname-override=$(NODE_NAME)', `--nfqueue-id=${NETWORK_POLICY_QUEUE}`, '--metrics-bind-address=127.0.0.1:9080'],
               env: [
                 { name: 'NODE_NAME', valueFrom: { fieldRef: { fieldPath: 'spec.nodeName' } } },
+                // The API through the box, not the kubernetes Service: the controller then needs no service proxy
+                // (it starts before a node's kube-proxy has its rules, and runs where kube-proxy does not).
+                { name: 'KUBERNETES_SERVICE_HOST', value: api.host },
+                { name: 'KUBERNETES_SERVICE_PORT', value: String(api.port) },
                 { name: 'GOMEMLIMIT', value: '24MiB' },
               ],
               resources: { requests: { cpu: '50m', memory: '32Mi' } },
@@ -80,6 +84,6 @@ export function networkPolicyObjects(): KubernetesObject[] {
 }
 
 /** The objects as one document kubectl applies. */
-export function networkPolicyManifest(): string {
-  return `${JSON.stringify({ apiVersion: 'v1', kind: 'List', items: networkPolicyObjects() }, null, 2)}\n`;
+export function networkPolicyManifest(api: { host: string; port: number }): string {
+  return `${JSON.stringify({ apiVersion: 'v1', kind: 'List', items: networkPolicyObjects(api) }, null, 2)}\n`;
 }

@@ -125,7 +125,7 @@ async function initFirstServer(context: DistributionContext, first: MachineRef, 
 async function applyNetworkObjects(context: DistributionContext, control: MachineRef): Promise<void> {
   await run(context.provider, control.name, [...KUBECTL, 'apply', '-f', '-'], {
     what: 'granting kube-proxy its role and starting the network policy controller',
-    stdin: `${NODE_PROXIER_BINDING}---\n${networkPolicyManifest()}`,
+    stdin: `${NODE_PROXIER_BINDING}---\n${networkPolicyManifest({ host: context.box.ip, port: API_PORT })}`,
   });
 }
 
