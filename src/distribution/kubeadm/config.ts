@@ -1,5 +1,6 @@
 import { stringify } from 'yaml';
 import { singleKubeconfig } from '../../kubeconfig/index.js';
+import type { KubeProxyMode } from '../../spec/schema.js';
 import type { MachineRef } from '../types.js';
 import { POD_CIDR, SERVICE_CIDR } from './network.js';
 
@@ -257,13 +258,13 @@ export function joinConfig(machine: MachineRef, facts: ClusterFacts, token: stri
   return stringify(join);
 }
 
-export function kubeProxyConfig(machine: MachineRef): string {
+export function kubeProxyConfig(machine: MachineRef, mode: Exclude<KubeProxyMode, 'none'>): string {
   return stringify({
     apiVersion: 'kubeproxy.config.k8s.io/v1alpha1',
     kind: 'KubeProxyConfiguration',
     clientConnection: { kubeconfig: '/etc/kubernetes/kubelet.conf' },
     hostnameOverride: machine.name,
-    mode: 'iptables',
+    mode,
     clusterCIDR: POD_CIDR,
     // nf_conntrack_max is not writable from a machine's network namespace.
     conntrack: { maxPerCore: 0 },

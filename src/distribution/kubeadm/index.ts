@@ -97,8 +97,11 @@ async function withSecretFile<T>(provider: Provider, machine: string, path: stri
   }
 }
 
+/** kube-proxy in the mode the spec names; with `none` there is none (the user installs a replacement). */
 async function startKubeProxy(context: DistributionContext, machine: MachineRef): Promise<void> {
-  await context.provider.writeFiles(machine.name, [{ path: `${CONFIG_DIR}/kube-proxy.yaml`, content: kubeProxyConfig(machine) }]);
+  const mode = context.spec.networking.kubeProxyMode;
+  if (mode === 'none') return;
+  await context.provider.writeFiles(machine.name, [{ path: `${CONFIG_DIR}/kube-proxy.yaml`, content: kubeProxyConfig(machine, mode) }]);
   await run(context.provider, machine.name, ['systemctl', 'enable', '--now', 'kube-proxy.service'], { what: 'starting kube-proxy' });
 }
 
