@@ -14,12 +14,25 @@ import { PHASES_CLUSTER, kubeadmPhases, type KubeadmPhaseFigures } from './scena
 import { kubeadmHa } from './scenarios/kubeadm-ha.js';
 import { conformanceSubset } from './scenarios/conformance.js';
 import { lifecycle } from './scenarios/lifecycle.js';
+import { NETPOL_CLUSTER, networkPolicy } from './scenarios/network-policy.js';
 import { PORTS_CLUSTER, ports } from './scenarios/ports.js';
 import { snapshots } from './scenarios/snapshot.js';
 import { VERSIONS_CLUSTER, versions } from './scenarios/versions.js';
 
 const RUNS = Number(process.env.KIAB_BENCH_RUNS ?? 3);
-const SCENARIOS = ['lifecycle', 'snapshot', 'imageLoad', 'kubeadm', 'kubeadmPhases', 'kubeadmHa', 'versions', 'conformance', 'addonBuild', 'ports'] as const;
+const SCENARIOS = [
+  'lifecycle',
+  'snapshot',
+  'imageLoad',
+  'kubeadm',
+  'kubeadmPhases',
+  'kubeadmHa',
+  'versions',
+  'conformance',
+  'addonBuild',
+  'ports',
+  'networkPolicy',
+] as const;
 /** KIAB_BENCH_ONLY=kubeadmPhases,conformance runs only those scenarios (and writes results/only-….json). */
 const ONLY = process.env.KIAB_BENCH_ONLY?.split(',').map((name) => name.trim());
 const wanted = (scenario: (typeof SCENARIOS)[number]): boolean => !ONLY || ONLY.includes(scenario);
@@ -35,6 +48,7 @@ async function cleanup(): Promise<void> {
     PHASES_CLUSTER,
     VERSIONS_CLUSTER,
     PORTS_CLUSTER,
+    NETPOL_CLUSTER,
   ]);
   if (deleted.code !== 0) log(`cleanup: kiab delete ${BENCH_CLUSTER} exited ${deleted.code}: ${deleted.stderr.trim()}`);
   await rawDelete(RAW_CLUSTER);
@@ -114,6 +128,9 @@ async function main(): Promise<void> {
     log('ports: kiab port add until the port answers, and port rm, 10 runs');
     const portFigures = wanted('ports') ? await ports() : undefined;
 
+    log('network policy: applied to enforced, the memory of the controller, up with and without it');
+    const policyFigures = wanted('networkPolicy') && !noAssets ? await networkPolicy(RUNS) : undefined;
+
     log('addon assets: build from the Go modules');
     const addons = wanted('addonBuild') ? await addonBuild(RUNS) : skipped;
 
@@ -137,6 +154,7 @@ async function main(): Promise<void> {
       conformance,
       addonBuild: addons,
       ports: portFigures ?? skipped,
+      networkPolicy: policyFigures ?? skipped,
       cli: { version: figure(version), ...(lifecycleRun ? { status_1s2w: lifecycleRun.status_1s2w } : {}) },
       targets: {
         ...(snap
@@ -148,6 +166,14 @@ async function main(): Promise<void> {
         ...(lifecycleRun ? { up_none_1s2w_with_clean_snapshot_within_1_3x_raw: target(lifecycleRun.upWithCleanSnapshot_1s2w.ratio, '<=', 1.3, 'x') } : {}),
         ...(load ? { image_load_3_parallel_at_least_2x_faster_than_sequential: target(load.speedupVsSequential, '>=', 2, 'x') } : {}),
         ...(phases ? kubeadmTargets(phases) : {}),
+        ...(policyFigures
+          ? {
+              network_policy_controller_idle_memory_1s2w_under_60MiB: target(policyFigures.controllerMemoryTotal.workingSetMiB, '<', 60, ' MiB'),
+              ...(policyFigures.up.addedSeconds !== undefined
+                ? { up_1s2w_no_addons_with_policy_controller_at_most_1s_more: target(policyFigures.up.addedSeconds, '<=', 1, ' s') }
+                : {}),
+            }
+          : {}),
         ...(versionFigures?.newestOverOldest !== undefined
           ? { up_newest_release_within_1_1x_of_oldest: target(versionFigures.newestOverOldest, '<=', 1.1, 'x') }
           : {}),

@@ -16,7 +16,7 @@ const UNITS: Record<string, number> = { B: 1 / 2 ** 20, KiB: 1 / 1024, MiB: 1, G
  * One DNS query for kubernetes.default from the first server to the cluster DNS service (through kube-proxy's
  * rules), in Perl as the machines have it: exit 0 only for an answer with at least one record.
  */
-const DNS_QUERY = `use IO::Socket::INET;
+export const DNS_QUERY = `use IO::Socket::INET;
 my $s = IO::Socket::INET->new(PeerAddr => "10.96.0.10:53", Proto => "udp") or exit 2;
 my $q = pack("n6", 0x2a2a, 0x0100, 1, 0, 0, 0) . join("", map { chr(length) . $_ } split /\\./, "kubernetes.default.svc.cluster.local") . "\\0" . pack("n2", 1, 1);
 $s->send($q) or exit 2;

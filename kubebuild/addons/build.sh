@@ -5,6 +5,7 @@
 # through the Go module proxy), each from its own build-only module in this
 # folder, pinned in its go.mod. NAMEs default to all of:
 #   traefik metallb-controller metallb-speaker local-path-provisioner metrics-server
+#   kube-network-policies
 #   metallb-native.yaml (not a build: MetalLB's release manifest, copied from the
 #   module, for its CustomResourceDefinitions)
 #   gateway-api (not a build: the standard channel's CustomResourceDefinitions,
@@ -19,7 +20,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 out=${1:?usage: build.sh OUTDIR [NAME...]}
 shift
 names=("$@")
-[[ ${#names[@]} -gt 0 ]] || names=(traefik metallb-controller metallb-speaker local-path-provisioner metrics-server metallb-native.yaml gateway-api)
+[[ ${#names[@]} -gt 0 ]] || names=(traefik metallb-controller metallb-speaker local-path-provisioner metrics-server kube-network-policies metallb-native.yaml gateway-api)
 
 mkdir -p "$out"
 out=$(cd "$out" && pwd)
@@ -45,6 +46,7 @@ for n in "${names[@]}"; do
     metallb-speaker) dir=metallb mod=go.universe.tf/metallb pkg=$mod/speaker ;;
     local-path-provisioner) dir=local-path mod=github.com/rancher/local-path-provisioner pkg=$mod ;;
     metrics-server) dir=metrics-server mod=sigs.k8s.io/metrics-server pkg=$mod/cmd/metrics-server ;;
+    kube-network-policies) dir=kube-network-policies mod=sigs.k8s.io/kube-network-policies pkg=$mod/cmd ;;
     *) echo "build.sh: unknown addon binary '$n'" >&2; exit 2 ;;
   esac
   ver=$(cd "$here/$dir" && go list -m -f '{{.Version}}' "$mod")
@@ -53,7 +55,7 @@ for n in "${names[@]}"; do
     traefik) stamp="-X $mod/pkg/version.Version=$ver -X $mod/pkg/version.BuildDate=$date" ;;
     local-path-provisioner) stamp="-X main.VERSION=$ver" ;;
     metrics-server) stamp="-X k8s.io/client-go/pkg/version.gitVersion=$ver -X k8s.io/client-go/pkg/version.buildDate=$date" ;;
-    *) stamp="" ;; # metallb's version is a constant in its source
+    *) stamp="" ;; # metallb's version is a constant in its source; kube-network-policies stamps none
   esac
   t0=$SECONDS
   nice -n "${KUBEBUILD_NICE:-19}" env -C "$here/$dir" go build -trimpath -ldflags "-s -w $stamp" -o "$out/$n" "$pkg"

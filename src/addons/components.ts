@@ -37,6 +37,13 @@ export const COMPONENTS = {
     path: '/metrics-server',
     entrypoint: ['/metrics-server'],
   },
+  // The pod network's NetworkPolicy controller (kubeadm clusters run it with or without the addons; k3s has its own).
+  'kube-network-policies': {
+    image: 'registry.k8s.io/networking/kube-network-policies:v0.8.0',
+    binary: 'kube-network-policies',
+    path: '/bin/netpol',
+    entrypoint: ['/bin/netpol'],
+  },
   // local-path-provisioner's helper pods (mkdir and rm -rf of a volume's directory) run /bin/sh from it.
   busybox: { image: 'docker.io/library/busybox:1.37.0', path: '/bin/busybox', entrypoint: ['sh'] },
 } as const satisfies Record<string, AddonComponent>;

@@ -11,10 +11,11 @@ import { goFinding, goVersion } from '../host/go.js';
 import { iptablesBackend, iptablesFinding } from '../host/iptables.js';
 import { hasKmsg, kernelFeatures, kernelFindings, kmsgFinding } from '../host/kernel.js';
 import { inotifyFinding, inotifyUsage } from '../host/inotify.js';
+import { ipvsFinding, ipvsSupport } from '../host/ipvs.js';
 import { nofileFinding } from '../host/limits.js';
 import type { MachineRole } from '../labels.js';
 import type { EngineInfo, Provider } from '../provider/types.js';
-import { clusterSpecSchema } from '../spec/schema.js';
+import { clusterSpecSchema, type KubeProxyMode } from '../spec/schema.js';
 import { cacheRoot, listCachedAssets } from './assets.js';
 
 export type { Finding };
@@ -29,6 +30,8 @@ export interface DoctorReport {
 interface Starting {
   distribution: Distribution;
   machines: Array<{ role: MachineRole }>;
+  /** The kube-proxy mode the cluster asks for: ipvs needs the host's kernel to have IPVS. */
+  kubeProxyMode?: KubeProxyMode;
 }
 
 function describe({ distribution, machines }: Starting): string {
@@ -66,6 +69,7 @@ async function blockingChecks(provider: Provider, engine: EngineInfo | undefined
     uid === undefined ? notLocal('kmsg', '/dev', provider.endpoint) : kmsgFinding(await hasKmsg()),
     uid === undefined ? notLocal('inotify', 'inotify limits', provider.endpoint) : inotifyFinding(await inotifyUsage(uid), need, describe(starting)),
     await disk(),
+    ...(starting.kubeProxyMode === 'ipvs' ? [uid === undefined ? notLocal('ipvs', 'kernel', provider.endpoint) : ipvsFinding(await ipvsSupport(), true)] : []),
   ];
 }
 
@@ -73,12 +77,16 @@ async function blockingChecks(provider: Provider, engine: EngineInfo | undefined
  * Refuses, before anything is created, machines this host cannot run, naming the cause and the fix (the
  * sysctl and a value, the device, the space), instead of a machine or a join that fails minutes later.
  */
-export async function ensureHostReady(provider: Provider, distribution: Distribution, starting: Array<{ role: MachineRole }>): Promise<void> {
+export async function ensureHostReady(
+  provider: Provider,
+  distribution: Distribution,
+  starting: Array<{ role: MachineRole }>,
+  kubeProxyMode?: KubeProxyMode,
+): Promise<void> {
   if (starting.length === 0) return;
   const engine = await provider.ping();
-  const failed = [engineFinding(provider.endpoint, engine), ...(await blockingChecks(provider, engine, { distribution, machines: starting }))].find(
-    (finding) => finding.status === 'fail',
-  );
+  const checks = await blockingChecks(provider, engine, { distribution, machines: starting, ...(kubeProxyMode ? { kubeProxyMode } : {}) });
+  const failed = [engineFinding(provider.endpoint, engine), ...checks].find((finding) => finding.status === 'fail');
   if (failed) throw new KiabError(failed.message, { hint: failed.fix ?? undefined });
 }
 
@@ -114,7 +122,7 @@ async function assetsFinding(cluster: ReturnType<typeof defaultCluster>): Promis
 async function hostFindings(provider: Provider): Promise<Finding[]> {
   const uid = provider.localUid;
   if (uid === undefined)
-    return ['capabilities', 'nofile', 'br_netfilter', 'overlay', 'iptables'].map((id) => notLocal(id, 'processes and kernel', provider.endpoint));
+    return ['capabilities', 'nofile', 'br_netfilter', 'overlay', 'iptables', 'ipvs'].map((id) => notLocal(id, 'processes and kernel', provider.endpoint));
   const daemons = await engineProcesses(uid);
   const bound = daemons.length ? daemons.reduce((all, daemon) => all & daemon.capabilityBound, ~0n) : undefined;
   const limits = daemons.map((daemon) => daemon.nofileHard).filter((value): value is number => value !== undefined);
@@ -123,11 +131,12 @@ async function hostFindings(provider: Provider): Promise<Finding[]> {
     nofileFinding(limits.length ? Math.min(...limits) : undefined),
     ...kernelFindings(await kernelFeatures()),
     iptablesFinding(await iptablesBackend()),
+    ipvsFinding(await ipvsSupport(), false),
   ];
 }
 
 /** The order findings are printed in: the engine first, then the host's kernel and limits, then assets. */
-const ORDER = ['engine', 'cgroup', 'capabilities', 'kmsg', 'nofile', 'inotify', 'disk', 'br_netfilter', 'overlay', 'iptables', 'assets', 'go'];
+const ORDER = ['engine', 'cgroup', 'capabilities', 'kmsg', 'nofile', 'inotify', 'disk', 'br_netfilter', 'overlay', 'iptables', 'ipvs', 'assets', 'go'];
 
 /** `kiab doctor`: every check, each with what it means and the fix; `ready` when nothing blocks `kiab up`. */
 export async function doctor(provider: Provider): Promise<DoctorReport> {

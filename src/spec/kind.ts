@@ -56,8 +56,9 @@ function networking(value: unknown, path: Path, spec: ClusterSpecInput): void {
     ipFamily: (child, at) => {
       if (child !== 'ipv4') throw new KindFieldError(at, `"${String(child)}": only ipv4 is supported; ${NETWORK_LATER}`);
     },
+    // The same modes and meaning as kiab's networking.kubeProxyMode, which checks the value.
     kubeProxyMode: (child, at) => {
-      if (child !== 'iptables') throw new KindFieldError(at, `"${String(child)}": kube-proxy runs in iptables mode; ${NETWORK_LATER}`);
+      (spec.networking ??= {}).kubeProxyMode = string(child, at) as never;
     },
     disableDefaultCNI: (child, at) => {
       if (child !== false) throw new KindFieldError(at, `kiab's pod network cannot be left out; ${NETWORK_LATER}`);

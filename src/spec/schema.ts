@@ -20,6 +20,10 @@ export type DistributionName = (typeof DISTRIBUTIONS)[number];
 export const ADDONS = ['ingress', 'storage', 'loadbalancer', 'metrics'] as const;
 export type AddonName = (typeof ADDONS)[number];
 
+/** How kube-proxy programs Services: iptables (the default), nftables, ipvs (needs IPVS in the host's kernel), or none (a replacement the user installs). */
+export const KUBE_PROXY_MODES = ['iptables', 'nftables', 'ipvs', 'none'] as const;
+export type KubeProxyMode = (typeof KUBE_PROXY_MODES)[number];
+
 const hostPort = z.number().int().min(1).max(65535);
 
 /** Longer than anything a local cluster needs; beyond it a typo (`5h` for `5m`) would hang a script for hours. */
@@ -141,6 +145,18 @@ export const clusterSpecSchema = z
       .strict()
       .default({})
       .describe("The cluster's private network"),
+    networking: z
+      .object({
+        kubeProxyMode: z
+          .enum(KUBE_PROXY_MODES, { error: (issue) => `"${String(issue.input)}" is not a kube-proxy mode; choose from ${KUBE_PROXY_MODES.join(', ')}` })
+          .default('iptables')
+          .describe(
+            'How kube-proxy programs Services (kubeadm): iptables (the default), nftables, ipvs (refused on a kernel without IPVS), or none (no kube-proxy: for a replacement you install yourself)',
+          ),
+      })
+      .strict()
+      .default({ kubeProxyMode: 'iptables' })
+      .describe("The cluster's Kubernetes networking (pod network, Services)"),
     images: z
       .object({
         node: z.string().min(1).optional().describe("Machine image (default: kiab's own, built when missing)"),
@@ -152,6 +168,15 @@ export const clusterSpecSchema = z
     ...shapeFields,
   })
   .strict()
+  .superRefine((spec, context) => {
+    // k3s brings its own kube-proxy settings and bare machines run none: only kubeadm's is kiab's to choose.
+    if (spec.distribution !== 'kubeadm' && spec.networking.kubeProxyMode !== 'iptables')
+      context.addIssue({
+        code: 'custom',
+        path: ['networking', 'kubeProxyMode'],
+        message: `only kubeadm clusters choose the kube-proxy mode (this one is ${spec.distribution})`,
+      });
+  })
   .transform((spec, context) => {
     const nodes = spec.nodes ?? [];
     const listed = (role: 'server' | 'worker'): number => nodes.filter((node) => node.role === role).length;

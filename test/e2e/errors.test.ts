@@ -4,9 +4,11 @@ import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { inotifyUsage } from '../../src/host/inotify.js';
+import { ipvsSupport } from '../../src/host/ipvs.js';
 import { kiab, labelledObjects, type Run, tempDir } from './helpers.js';
 
 const CLUSTER = 'e2e-errors';
+const IPVS_LOADED = (await ipvsSupport()).loaded;
 
 function assertOneLineRefusal(result: Run, code: number, pattern: RegExp): void {
   assert.equal(result.code, code, `exit code; stderr: ${result.stderr}`);
@@ -84,6 +86,19 @@ describe('bad input and faults are refused cleanly', () => {
     }
     await assertNothingCreated(CLUSTER);
   });
+
+  it(
+    'kube-proxy in ipvs mode on a kernel without IPVS: exit 1, one line with the reason, nothing created',
+    { skip: IPVS_LOADED && 'this kernel has IPVS' },
+    async () => {
+      const file = join(dir, 'ipvs.yaml');
+      await writeFile(file, `name: ${CLUSTER}\nnetworking:\n  kubeProxyMode: ipvs\n`);
+      assertOneLineRefusal(await kiab(['up', '--config', file]), 1, /kube-proxy's ipvs mode cannot run here, so networking\.kubeProxyMode: ipvs is refused/);
+      await assertNothingCreated(CLUSTER);
+      const doctor = await kiab(['doctor']);
+      assert.match(doctor.stdout, /ipvs .*networking\.kubeProxyMode: ipvs is refused/);
+    },
+  );
 
   describe('a host port already taken', () => {
     let server: Server;

@@ -151,7 +151,7 @@ describe('doctor: the report', () => {
     const report = await doctor(engine());
     assert.deepEqual(
       report.checks.map((check) => check.id),
-      ['engine', 'cgroup', 'capabilities', 'kmsg', 'nofile', 'inotify', 'disk', 'br_netfilter', 'overlay', 'iptables', 'assets', 'go'],
+      ['engine', 'cgroup', 'capabilities', 'kmsg', 'nofile', 'inotify', 'disk', 'br_netfilter', 'overlay', 'iptables', 'ipvs', 'assets', 'go'],
     );
     assert.equal(report.checks.find((check) => check.id === 'kmsg')?.status, 'warn');
     assert.match(report.checks.find((check) => check.id === 'assets')?.message ?? '', /^no kubeadm v1\.37\.2 assets in .*downloads the release/);

@@ -70,6 +70,11 @@ const CONVERTED: Array<{ name: string; body: string; check: (spec: ReturnType<ty
     },
   },
   {
+    name: 'kube-proxy in nftables mode',
+    body: 'networking:\n  kubeProxyMode: nftables\n',
+    check: (spec) => assert.equal(spec.networking.kubeProxyMode, 'nftables'),
+  },
+  {
     name: "kind's own network defaults, written out",
     body: 'networking:\n  ipFamily: ipv4\n  kubeProxyMode: iptables\n  disableDefaultCNI: false\n',
     check: (spec) => assert.equal(spec.servers, 1),
@@ -166,7 +171,7 @@ const REFUSED: Array<{ name: string; body: string; header?: string; message: Reg
   { name: 'a pod subnet', body: 'networking:\n  podSubnet: "10.244.0.0/16"\n', message: /networking\.podSubnet/ },
   { name: 'a service subnet', body: 'networking:\n  serviceSubnet: "10.96.0.0/12"\n', message: /networking\.serviceSubnet/ },
   { name: 'no default CNI', body: 'networking:\n  disableDefaultCNI: true\n', message: /networking\.disableDefaultCNI/ },
-  { name: 'kube-proxy in ipvs mode', body: 'networking:\n  kubeProxyMode: ipvs\n', message: /networking\.kubeProxyMode: "ipvs"/ },
+  { name: 'a kube-proxy mode kind does not have', body: 'networking:\n  kubeProxyMode: userspace\n', message: /networking\.kubeProxyMode/ },
   { name: 'DNS search domains', body: 'networking:\n  dnsSearch: []\n', message: /networking\.dnsSearch/ },
   {
     name: 'an SCTP mapping',

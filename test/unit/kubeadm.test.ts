@@ -323,11 +323,16 @@ describe('soft memory limits outside kubeadm', () => {
 
 describe('kube-proxy as a machine service', () => {
   it('leaves conntrack alone and names itself after the machine', () => {
-    const config = parse(kubeProxyConfig(worker0, facts)) as Document;
+    const config = parse(kubeProxyConfig(worker0, facts, 'iptables')) as Document;
     assert.equal(config.kind, 'KubeProxyConfiguration');
+    assert.equal(config.mode, 'iptables');
     assert.deepEqual(config.conntrack, { maxPerCore: 0 });
     assert.equal(config.hostnameOverride, 'kiab-dev-worker-0');
     assert.equal(config.clusterCIDR, POD_CIDR);
+  });
+
+  it('runs in the mode the spec names', () => {
+    assert.equal((parse(kubeProxyConfig(worker0, facts, 'nftables')) as Document).mode, 'nftables');
   });
 
   it('binds system:node-proxier to the nodes group', () => {

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { NETWORK_POLICY_QUEUE } from '../../src/addons/index.js';
 import { POD_CIDR, POD_NETWORK_SCRIPT, POD_ROUTES_PATH, SERVICE_CIDR } from '../../src/distribution/kubeadm/network.js';
 import { packageRoot, readPackageFile } from '../../src/package-files.js';
 
@@ -19,5 +20,11 @@ describe('package files', () => {
     const cidrs = POD_NETWORK_SCRIPT.match(/\d+\.\d+\.\d+\.\d+\/\d+/g) ?? [];
     assert.deepEqual(new Set(cidrs), new Set([POD_CIDR, SERVICE_CIDR]));
     assert.equal(cidrs.filter((cidr) => cidr === SERVICE_CIDR).length, 2);
+  });
+
+  it('sends packets to the queue the network policy controller reads', () => {
+    const queues = [...POD_NETWORK_SCRIPT.matchAll(/queue(?:-num| num) (\d+)/g)].map((match) => Number(match[1]));
+    assert.ok(queues.length >= 3);
+    assert.deepEqual(new Set(queues), new Set([NETWORK_POLICY_QUEUE]));
   });
 });

@@ -45,7 +45,7 @@ describe('the kubeadm documents a spec shapes', () => {
       InPlacePodVerticalScaling: true,
       Other: false,
     });
-    assert.deepEqual((parse(kubeProxyConfig(worker0, facts)) as Document).featureGates, { InPlacePodVerticalScaling: true, Other: false });
+    assert.deepEqual((parse(kubeProxyConfig(worker0, facts, 'iptables')) as Document).featureGates, { InPlacePodVerticalScaling: true, Other: false });
   });
 
   it('passes runtime config and extra certificate names to the API server', () => {

@@ -78,6 +78,18 @@ describe('cluster spec', () => {
       assert.match(refusal(() => parseSpec({ flags: { kubernetesVersion: version } })).message, /^--k8s-version: /);
   });
 
+  it('takes the kube-proxy mode for kubeadm (iptables by default) and refuses it, by field, elsewhere', () => {
+    assert.equal(parseSpec({}).networking.kubeProxyMode, 'iptables');
+    assert.equal(parseSpec({ fileText: 'networking:\n  kubeProxyMode: nftables\n' }).networking.kubeProxyMode, 'nftables');
+    const unknown = refusal(() => parseSpec({ file: 'kiab.yaml', fileText: 'networking:\n  kubeProxyMode: userspace\n' }));
+    assert.match(
+      unknown.message,
+      /^kiab\.yaml:2:18: networking\.kubeProxyMode: "userspace" is not a kube-proxy mode; choose from iptables, nftables, ipvs, none$/,
+    );
+    const k3s = refusal(() => parseSpec({ file: 'kiab.yaml', fileText: 'distribution: k3s\nnetworking:\n  kubeProxyMode: none\n' }));
+    assert.match(k3s.message, /networking\.kubeProxyMode: only kubeadm clusters choose the kube-proxy mode \(this one is k3s\)/);
+  });
+
   it('refuses a wait beyond the maximum, naming the flag', () => {
     assert.match(refusal(() => parseSpec({ flags: { wait: '5h' } })).message, /^--wait: must be at most 2h$/);
     assert.equal(parseSpec({ flags: { wait: '2h' } }).wait, '2h');

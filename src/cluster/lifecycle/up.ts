@@ -60,6 +60,7 @@ export async function up(options: UpOptions): Promise<ClusterStatus> {
         provider,
         distribution,
         slots.filter((slot) => !running.has(slotKey(slot))),
+        spec.networking.kubeProxyMode,
       );
       await distribution.preflight({ spec, provider, reporter, ...(signal ? { signal } : {}) });
       // After the distribution's own assets, whose absence is the first thing to fix on a fresh machine.

@@ -1,6 +1,6 @@
 import { stringify } from 'yaml';
 import { singleKubeconfig } from '../../kubeconfig/index.js';
-import type { ClusterSpec } from '../../spec/schema.js';
+import type { ClusterSpec, KubeProxyMode } from '../../spec/schema.js';
 import { nodeOf } from '../../spec/shape.js';
 import type { MachineRef } from '../types.js';
 import { POD_CIDR, SERVICE_CIDR } from './network.js';
@@ -331,18 +331,18 @@ export function joinDocument(machine: MachineRef, facts: ClusterFacts, token: st
   return join;
 }
 
-/** kube-proxy's configuration (kiab runs it as a machine service), with the spec's gates and patches. */
-export function kubeProxyConfig(machine: MachineRef, facts: ClusterFacts): string {
-  return toYaml(shapedDocuments(machine, facts, [kubeProxyDocument(machine, facts.shape)]).documents);
+/** kube-proxy's configuration (kiab runs it as a machine service) in the spec's mode, with its gates and patches. */
+export function kubeProxyConfig(machine: MachineRef, facts: ClusterFacts, mode: Exclude<KubeProxyMode, 'none'>): string {
+  return toYaml(shapedDocuments(machine, facts, [kubeProxyDocument(machine, facts.shape, mode)]).documents);
 }
 
-export function kubeProxyDocument(machine: MachineRef, shape: KubeadmShape): KubeadmDocument {
+export function kubeProxyDocument(machine: MachineRef, shape: KubeadmShape, mode: Exclude<KubeProxyMode, 'none'> = 'iptables'): KubeadmDocument {
   return {
     apiVersion: 'kubeproxy.config.k8s.io/v1alpha1',
     kind: 'KubeProxyConfiguration',
     clientConnection: { kubeconfig: '/etc/kubernetes/kubelet.conf' },
     hostnameOverride: machine.name,
-    mode: 'iptables',
+    mode,
     clusterCIDR: POD_CIDR,
     // nf_conntrack_max is not writable from a machine's network namespace.
     conntrack: { maxPerCore: 0 },

@@ -1,7 +1,7 @@
 import { checkKubeadmPatches } from './shape-check.js';
-import { randomBytes, X509Certificate } from 'node:crypto';
-import { LOCAL_PATH_DIR } from '../../addons/index.js';
-import { hostArch, verifiedAssets } from '../../assets/cache.js';
+import { createHash, randomBytes, X509Certificate } from 'node:crypto';
+import { LOCAL_PATH_DIR, networkPolicyManifest, NETWORK_POLICY_CONTROLLER } from '../../addons/index.js';
+import { hostArch, verifiedAssets, type AssetManifest } from '../../assets/cache.js';
 import { importImageArchives } from '../../assets/images.js';
 import { isAbort, KiabError, throwIfAborted, UsageError } from '../../errors.js';
 import { goOnPath } from '../../host/go.js';
@@ -34,6 +34,7 @@ import {
   type ClusterFacts,
 } from './config.js';
 import { CNI_CONFIG_PATH, cniConfig, POD_ROUTES_PATH, podRoutes } from './network.js';
+import { networkPolicyImage, type NetworkPolicyImage } from './network-policy.js';
 import { resolveRelease } from './releases.js';
 import { approveServingCertificates } from './serving-certs.js';
 import { settleKubeadm } from './settle.js';
@@ -62,7 +63,22 @@ function facts(context: DistributionContext): ClusterFacts {
  */
 async function importImages(context: DistributionContext, machine: MachineRef): Promise<void> {
   const { dir, manifest } = await kubeadmAssets(context.spec);
-  await importImageArchives(context.provider, machine.name, CTR, dir, roleImages(manifest, machine.role));
+  await loadRoleImages(context.provider, machine.name, machine.role, dir, manifest, await networkPolicyImage());
+}
+
+/** A role's Kubernetes images and, on every machine, the pod network's policy controller. */
+async function loadRoleImages(
+  provider: Provider,
+  machine: string,
+  role: MachineRef['role'],
+  dir: string,
+  manifest: AssetManifest,
+  policy: NetworkPolicyImage,
+): Promise<void> {
+  await Promise.all([
+    importImageArchives(provider, machine, CTR, dir, roleImages(manifest, role)),
+    importImageArchives(provider, machine, CTR, policy.dir, [{ file: policy.file, ref: policy.ref }]),
+  ]);
 }
 
 /** The cluster CA as the first server holds it, checked to be a certificate: the trust a joining machine starts from. */
@@ -83,8 +99,11 @@ async function withSecretFile<T>(provider: Provider, machine: string, path: stri
   }
 }
 
+/** kube-proxy in the mode the spec names; with `none` there is none (the user installs a replacement). */
 async function startKubeProxy(context: DistributionContext, machine: MachineRef): Promise<void> {
-  await context.provider.writeFiles(machine.name, [{ path: `${CONFIG_DIR}/kube-proxy.yaml`, content: kubeProxyConfig(machine, facts(context)) }]);
+  const mode = context.spec.networking.kubeProxyMode;
+  if (mode === 'none') return;
+  await context.provider.writeFiles(machine.name, [{ path: `${CONFIG_DIR}/kube-proxy.yaml`, content: kubeProxyConfig(machine, facts(context), mode) }]);
   await run(context.provider, machine.name, ['systemctl', 'enable', '--now', 'kube-proxy.service'], { what: 'starting kube-proxy' });
 }
 
@@ -107,8 +126,12 @@ async function initFirstServer(context: DistributionContext, first: MachineRef, 
   );
 }
 
-async function grantKubeProxyRole(context: DistributionContext, control: MachineRef): Promise<void> {
-  await run(context.provider, control.name, [...KUBECTL, 'apply', '-f', '-'], { what: 'granting kube-proxy its role', stdin: NODE_PROXIER_BINDING });
+/** kube-proxy's role and the pod network's policy controller, in one apply (each kubectl start costs the server's CPU). */
+async function applyNetworkObjects(context: DistributionContext, control: MachineRef): Promise<void> {
+  await run(context.provider, control.name, [...KUBECTL, 'apply', '-f', '-'], {
+    what: 'granting kube-proxy its role and starting the network policy controller',
+    stdin: `${NODE_PROXIER_BINDING}---\n${networkPolicyManifest({ host: context.box.ip, port: API_PORT })}`,
+  });
 }
 
 /**
@@ -288,7 +311,7 @@ async function setUpCluster(context: DistributionContext, servers: MachineRef[],
     await initFirstServer(context, control, servers.length > 1 ? randomBytes(32).toString('hex') : undefined);
   }
   await context.controlPlaneUp();
-  await grantKubeProxyRole(context, control);
+  await applyNetworkObjects(context, control);
   const pending: MachineRef[] = [];
   for (const machine of machines) if (machine.name !== control.name && !(await isJoined(provider, machine))) pending.push(machine);
   const joined = machines.filter((machine) => !pending.includes(machine));
@@ -321,7 +344,7 @@ export const kubeadmDistribution: Distribution = {
   cleanAsCreated: false,
   // Upstream Kubernetes brings no addons: kiab installs them (src/addons/).
   bundledAddons: {},
-  systemPods: ['kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'etcd', 'coredns'],
+  systemPods: ['kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'etcd', 'coredns', NETWORK_POLICY_CONTROLLER],
   // kubeadm lets anonymous requests read /readyz; kube-proxy serves its health on every machine.
   health: { apiPath: API_READY_PATH, nodeProxy: { port: 10256, path: '/healthz' } },
   apiCertificateAuthority: async (provider, machines) => {
@@ -331,15 +354,17 @@ export const kubeadmDistribution: Distribution = {
   preflight: async (request) => {
     checkKubeadmPatches(request.spec, kubeadmVersion(request.spec));
     await cachedOrPulled(request);
+    await networkPolicyImage();
   },
   nodeImage: async (spec, baseNodeImage) => {
     const { dir, manifest } = await kubeadmAssets(spec);
+    const policy = await networkPolicyImage();
     return {
       ...kubeadmNodeImage(kubeadmVersion(spec), baseNodeImage, dir, manifest),
       // A server's import took 3 to 4.5 s of every `up` on this host, before kubeadm init could start.
       preload: {
-        digest: (role) => roleImagesDigest(manifest, role),
-        load: (provider, machine, role) => importImageArchives(provider, machine, CTR, dir, roleImages(manifest, role)),
+        digest: (role) => createHash('sha256').update(roleImagesDigest(manifest, role)).update(`${policy.ref} ${policy.sha256}`).digest('hex'),
+        load: (provider, machine, role) => loadRoleImages(provider, machine, role, dir, manifest, policy),
       },
     };
   },

@@ -14,3 +14,22 @@ iptables -w -t nat -C POSTROUTING -s 10.244.0.0/16 ! -d 10.244.0.0/16 -j MASQUER
 for chain in FORWARD OUTPUT; do
   iptables -w -C "$chain" -d 10.96.0.0/16 -j REJECT 2>/dev/null || iptables -w -I "$chain" -d 10.96.0.0/16 -j REJECT
 done
+# The NetworkPolicy controller (kube-network-policies) hands the first packet of a connection to user space with
+# nftables' queue statement. A kernel built without it (CONFIG_NFT_QUEUE unset; nft then says "Could not process
+# rule: No such file or directory") refuses the controller's whole table, and no policy would hold. The xtables
+# NFQUEUE target reaches the same queue: every new connection from or to a pod goes there, as the controller's own
+# rules send it (after DNAT, before SNAT; not the root user's own, such as the kubelet's probes). --queue-bypass:
+# while the controller does not run, packets pass instead of the whole pod network stopping.
+if ! nft -c -f - >/dev/null 2>&1 <<'PROBE'
+table inet kiab-queue-probe {
+  chain probe { type filter hook postrouting priority 0; queue num 100 bypass; }
+}
+PROBE
+then
+  iptables -w -t mangle -N KIAB-NETWORK-POLICY 2>/dev/null || iptables -w -t mangle -F KIAB-NETWORK-POLICY
+  iptables -w -t mangle -A KIAB-NETWORK-POLICY -m conntrack --ctstate ESTABLISHED,RELATED -j RETURN
+  iptables -w -t mangle -A KIAB-NETWORK-POLICY -m owner --uid-owner 0 -j RETURN
+  iptables -w -t mangle -A KIAB-NETWORK-POLICY -s 10.244.0.0/16 -j NFQUEUE --queue-num 100 --queue-bypass
+  iptables -w -t mangle -A KIAB-NETWORK-POLICY -d 10.244.0.0/16 -j NFQUEUE --queue-num 100 --queue-bypass
+  iptables -w -t mangle -C POSTROUTING -j KIAB-NETWORK-POLICY 2>/dev/null || iptables -w -t mangle -A POSTROUTING -j KIAB-NETWORK-POLICY
+fi
