@@ -185,6 +185,11 @@ export async function startFakeKubeApi(): Promise<FakeKubeApi> {
         'current-context: fake',
         '',
       ].join('\n'),
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+    close: () =>
+      new Promise<void>((resolve) => {
+        // The client keeps its connections alive: they would hold the server, and the test process, open.
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
   });
 }

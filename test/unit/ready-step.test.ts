@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { mkdtemp, readFile, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { afterEach, before, describe, it } from 'node:test';
 import { parse, stringify } from 'yaml';
 import { clusterContext } from '../../src/cluster/context.js';
 import { finishKubernetes } from '../../src/cluster/kubernetes/wait-ready.js';
@@ -49,7 +49,7 @@ describe('the step that brings a cluster to ready', () => {
   before(async () => {
     kubeDir = await mkdtemp(join(tmpdir(), 'kiab-ready-step-'));
   });
-  after(() => api?.close());
+  afterEach(() => api.close());
 
   it('as up ends: waits for every node Ready and the system pods, publishes the registry and writes a 0600 kubeconfig entry', async () => {
     api = await startFakeKubeApi();
@@ -69,7 +69,6 @@ describe('the step that brings a cluster to ready', () => {
     const written = parse(await readFile(path, 'utf8')) as { 'current-context': string; clusters: Array<{ cluster: { server: string } }> };
     assert.equal(written['current-context'], 'kiab-dev');
     assert.equal(written.clusters[0]?.cluster.server, api.server);
-    await api.close();
   });
 
   it('as a restore ends: counts only what reported since, releases stale leases, restarts silent node agents, and keeps the current context', async () => {
