@@ -17,6 +17,8 @@ export interface FakeNode {
   name: string;
   /** When its kubelet last said Ready; undefined: not Ready. */
   readySince?: Date;
+  /** The version its running kubelet reports. */
+  kubeletVersion?: string;
 }
 
 export interface FakeLease {
@@ -103,6 +105,7 @@ export async function startFakeKubeApi(): Promise<FakeKubeApi> {
           api.nodes.map((node) => ({
             metadata: { name: node.name },
             status: {
+              ...(node.kubeletVersion ? { nodeInfo: { kubeletVersion: node.kubeletVersion } } : {}),
               conditions: [
                 node.readySince
                   ? { type: 'Ready', status: 'True', lastHeartbeatTime: node.readySince.toISOString() }
@@ -113,7 +116,7 @@ export async function startFakeKubeApi(): Promise<FakeKubeApi> {
         ),
       );
     }
-    if (request.method === 'GET' && path === '/api/v1/namespaces/kube-system/pods')
+    if (request.method === 'GET' && (path === '/api/v1/namespaces/kube-system/pods' || path === '/api/v1/pods'))
       return answer(
         response,
         200,

@@ -12,6 +12,7 @@ import { waitUntilReady } from '../kubernetes/wait-ready.js';
 import { captureSnapshot, CLEAN_SNAPSHOT, snapshotExists } from '../snapshot/snapshot.js';
 import { clusterStatus, type ClusterStatus } from '../status.js';
 import { recordVersion } from './version-record.js';
+import { untilNodeReports } from './node-reports.js';
 
 export interface UpgradeOptions {
   provider: Provider;
@@ -96,7 +97,18 @@ export async function upgradeCluster(options: UpgradeOptions): Promise<UpgradeRe
        * After each machine: the API answers through the box and every node is Ready, three looks in a row (an API
        * server the change restarted is seen to stay up); the upgrade goes on only from a healthy cluster.
        */
-      const healthy = (step: LoadedCluster, progress: (detail: string) => void): Promise<unknown> => waitUntilReady(step, step.machines, progress);
+      const healthy = async (step: LoadedCluster, machine: MachineRef, progress: (detail: string) => void): Promise<void> => {
+        const kubeconfig = await waitUntilReady(step, step.machines, progress);
+        if (!kubeconfig) return;
+        // Ready says nothing of the version: the node must report the new agent (see untilNodeReports).
+        const restart = cluster.distribution.restartNodeAgent;
+        const stepContext = distributionContext(step, step.machines);
+        await untilNodeReports(kubeconfig, machine, to, restart ? () => restart(stepContext, machine) : undefined, {
+          deadline: step.deadline,
+          ...(signal ? { signal } : {}),
+          progress,
+        });
+      };
       for (const [index, server] of servers.entries()) {
         throwIfAborted(signal);
         const step = forOneMachine(cluster);
@@ -110,7 +122,7 @@ export async function upgradeCluster(options: UpgradeOptions): Promise<UpgradeRe
             progress.update('new kubelet');
             await steps.upgradeNodeAgent(stepContext, server, to);
           }
-          await healthy(step, (detail) => progress.update(detail));
+          await healthy(step, server, (detail) => progress.update(detail));
         });
       }
       for (const worker of workers) {
@@ -126,7 +138,7 @@ export async function upgradeCluster(options: UpgradeOptions): Promise<UpgradeRe
           }
           // Also after a run killed between the kubelet's restart and this.
           await steps.uncordon(stepContext, worker);
-          await healthy(step, (detail) => progress.update(detail));
+          await healthy(step, worker, (detail) => progress.update(detail));
         });
       }
       await recordVersion(provider, cluster.names, madeWith, to);
