@@ -256,8 +256,10 @@ else
         // Upstream's layout, made from the built suite: the binaries in /usr/local/bin of an image of that name.
         const context = await tempDir('kiab-conformance-image-');
         const suite = conformanceImage(DEFAULT_KUBEADM_VERSION);
-        // Every test image goes through the mirror (pause is the kubeadm set's, there already).
-        const testImages = Object.entries(suiteBuilt.images).filter(([, ref]) => !ref.includes('/pause:'));
+        // Every test image goes through the mirror, but those the kubeadm set holds (pause; v1.37's etcd), which the
+        // conformance set takes from there.
+        const fromKubeadm = new Set(Object.values(built.images));
+        const testImages = Object.entries(suiteBuilt.images).filter(([, ref]) => !fromKubeadm.has(ref));
         const suitePushed = new Map<string, string>();
         try {
           for (const binary of ['e2e.test', 'ginkgo']) await copyFile(join(CONFORMANCE_ASSETS, 'bin', binary), join(context, binary));
