@@ -82,7 +82,13 @@ describe('delete of a machine whose process cannot die', () => {
         `kiab-${FROZEN}-server-0`,
         'sh',
         '-c',
-        'mkdir -p /sys/fs/cgroup/freezer/e2e && { sleep 600 & echo $! > /sys/fs/cgroup/freezer/e2e/cgroup.procs; } && echo FROZEN > /sys/fs/cgroup/freezer/e2e/freezer.state && cat /sys/fs/cgroup/freezer/e2e/freezer.state',
+        // FREEZING turns into FROZEN once every task has stopped; on a busy host that takes a moment.
+        [
+          'd=/sys/fs/cgroup/freezer/e2e',
+          'mkdir -p $d && { sleep 600 & echo $! > $d/cgroup.procs; } && echo FROZEN > $d/freezer.state',
+          'for _ in $(seq 100); do [ "$(cat $d/freezer.state)" = FROZEN ] && break; sleep 0.1; done',
+          'cat $d/freezer.state',
+        ].join('; '),
       ]);
       assert.equal(frozen.trim(), 'FROZEN');
       await kiabOk(['delete', FROZEN]);
