@@ -7,7 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import { stringify } from 'yaml';
 import { freePort } from '../../src/net/ports.js';
 import { docker, eventually, kiab, labelledObjects, makeBusyboxImage, readTcp, run, type StatusJson, tempDir } from './helpers.js';
-import { KUBEADM_KUBECTL as KUBECTL, kubeadmSkip as skip } from './kubeadm-cache.js';
+import { kubeadmSkip as skip, kubectlWith } from './kubeadm-cache.js';
 
 /** On an engine others test on too, KIAB_E2E_PREFIX keeps this suite's clusters apart from theirs. */
 const PREFIX = process.env.KIAB_E2E_PREFIX ?? '';
@@ -52,17 +52,9 @@ else
     let registry: string;
     let configPath: string;
 
-    const kubectl = async (...args: string[]): Promise<string> => {
-      const result = await run(KUBECTL, ['--kubeconfig', kubeconfig, ...args], { env });
-      if (result.code !== 0) throw new Error(`kubectl ${args.join(' ')}: ${result.stderr.trim()}`);
-      return result.stdout.trim();
-    };
+    const kubectl = (...args: string[]): Promise<string> => kubectlWith(kubeconfig, args, { env });
     const kubectlApply = async (objects: unknown[]): Promise<void> => {
-      const result = await run(KUBECTL, ['--kubeconfig', kubeconfig, 'apply', '-f', '-'], {
-        env,
-        input: objects.map((object) => stringify(object)).join('---\n'),
-      });
-      if (result.code !== 0) throw new Error(`kubectl apply: ${result.stderr.trim()}`);
+      await kubectlWith(kubeconfig, ['apply', '-f', '-'], { env, input: objects.map((object) => stringify(object)).join('---\n') });
     };
     const containerIds = async (): Promise<string[]> =>
       (await docker(['ps', '-a', '--filter', `label=dev.kiab.cluster=${CLUSTER}`, '--filter', 'label=dev.kiab.role=worker', '--format', '{{.ID}}']))

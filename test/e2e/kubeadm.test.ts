@@ -23,7 +23,7 @@ import {
   tempDir,
 } from './helpers.js';
 import { CI_FOCUS, CI_SPECS } from './conformance-subset.js';
-import { CONFORMANCE_ASSETS, conformanceSkip, imagesTheSuiteLists, KUBEADM_KUBECTL as KUBECTL, kubeadmSkip as skip } from './kubeadm-cache.js';
+import { CONFORMANCE_ASSETS, conformanceSkip, imagesTheSuiteLists, KUBEADM_KUBECTL as KUBECTL, kubeadmSkip as skip, kubectlWith } from './kubeadm-cache.js';
 
 import {
   checkGateway,
@@ -64,22 +64,14 @@ else
     let registry: string;
     let upOutput: string;
 
-    const kubectl = async (...args: string[]): Promise<string> => {
-      const result = await run(KUBECTL, ['--kubeconfig', kubeconfig, ...args], { env });
-      if (result.code !== 0) throw new Error(`kubectl ${args.join(' ')}: ${result.stderr.trim()}`);
-      return result.stdout.trim();
-    };
+    const kubectl = (...args: string[]): Promise<string> => kubectlWith(kubeconfig, args, { env });
     const kiabEnv = (args: string[]) => kiab(args, { env });
     const addonCluster = (): AddonCluster => ({
       name: CLUSTER,
       status,
       busybox: `${registry}/busybox:e2e`,
       kubectl,
-      kubectlInput: async (input, ...args) => {
-        const result = await run(KUBECTL, ['--kubeconfig', kubeconfig, ...args], { env, input });
-        if (result.code !== 0) throw new Error(`kubectl ${args.join(' ')}: ${result.stderr.trim()}`);
-        return result.stdout.trim();
-      },
+      kubectlInput: (input, ...args) => kubectlWith(kubeconfig, args, { env, input }),
       kiab: kiabEnv,
     });
 
