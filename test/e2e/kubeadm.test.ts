@@ -22,7 +22,7 @@ import {
   type StatusJson,
   tempDir,
 } from './helpers.js';
-import { CI_FOCUS, CI_SPECS } from './conformance-subset.js';
+import { CI_FOCUS, CI_SPECS, type ConformanceJson } from './conformance-subset.js';
 import { CONFORMANCE_ASSETS, conformanceSkip, imagesTheSuiteLists, KUBEADM_KUBECTL as KUBECTL, kubeadmSkip as skip, kubectlWith } from './kubeadm-cache.js';
 
 import {
@@ -39,16 +39,6 @@ import {
   withClaim,
   type AddonCluster,
 } from './addon-checks.js';
-
-/** What `kiab conformance -o json` prints (and writes to summary.json). */
-interface ConformanceJson {
-  passed: number;
-  failed: number;
-  skipped: number;
-  reportDir: string;
-  junit: string[];
-  failures: Array<{ spec: string; state: string; message: string }>;
-}
 
 /** On an engine others test on too, KIAB_E2E_PREFIX keeps this suite's clusters apart from theirs (e.g. `me-`). */
 const PREFIX = process.env.KIAB_E2E_PREFIX ?? '';
