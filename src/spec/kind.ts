@@ -63,11 +63,12 @@ function networking(value: unknown, path: Path, spec: ClusterSpecInput): void {
     disableDefaultCNI: (child, at) => {
       if (child !== false) throw new KindFieldError(at, `kiab's pod network cannot be left out; ${NETWORK_LATER}`);
     },
-    podSubnet: (_child, at) => {
-      throw new KindFieldError(at, NETWORK_LATER);
+    // The same meaning as kiab's networking.podSubnet and serviceSubnet, which check the values.
+    podSubnet: (child, at) => {
+      (spec.networking ??= {}).podSubnet = string(child, at);
     },
-    serviceSubnet: (_child, at) => {
-      throw new KindFieldError(at, NETWORK_LATER);
+    serviceSubnet: (child, at) => {
+      (spec.networking ??= {}).serviceSubnet = string(child, at);
     },
     dnsSearch: (_child, at) => {
       throw new KindFieldError(at, NETWORK_LATER);

@@ -33,7 +33,7 @@ import {
   NODE_PROXIER_BINDING,
   type ClusterFacts,
 } from './config.js';
-import { CNI_CONFIG_PATH, cniConfig, POD_ROUTES_PATH, podRoutes } from './network.js';
+import { CNI_CONFIG_PATH, cniConfig, POD_NETWORK_ENV_PATH, POD_ROUTES_PATH, podNetworkEnvironment, podRoutes } from './network.js';
 import { networkPolicyImage, type NetworkPolicyImage } from './network-policy.js';
 import { resolveRelease } from './releases.js';
 import { approveServingCertificates } from './serving-certs.js';
@@ -229,7 +229,7 @@ async function isJoined(provider: Provider, machine: MachineRef): Promise<boolea
 async function writeRoutes(context: DistributionContext): Promise<void> {
   await Promise.all(
     context.machines.map(async (machine) => {
-      await context.provider.writeFiles(machine.name, [{ path: POD_ROUTES_PATH, content: podRoutes(machine, context.machines) }]);
+      await context.provider.writeFiles(machine.name, [{ path: POD_ROUTES_PATH, content: podRoutes(context.spec.networking, machine, context.machines) }]);
       await run(context.provider, machine.name, ['systemctl', 'restart', 'kiab-pod-network.service'], { what: 'applying pod routes' });
     }),
   );
@@ -375,11 +375,12 @@ export const kubeadmDistribution: Distribution = {
   // filesystem would write out in full (a second of every capture), where a copy of the volume keeps it sparse.
   machineVolumes: (role) => [{ purpose: 'local-path', path: LOCAL_PATH_DIR }, ...(role === 'server' ? [{ purpose: 'etcd', path: ETCD_DATA_DIR }] : [])],
   machineFiles: (context, machine) => [
-    { path: CNI_CONFIG_PATH, content: cniConfig(machine) },
+    { path: CNI_CONFIG_PATH, content: cniConfig(context.spec.networking, machine) },
+    { path: POD_NETWORK_ENV_PATH, content: podNetworkEnvironment(context.spec.networking) },
     { path: '/etc/kiab/node.env', content: `NODE_IP=${machine.ip}\n` },
     { path: '/etc/default/kubelet', content: kubeletEnvironment() },
     { path: POD_RESOLV_CONF, content: `nameserver ${machine.ip}\n` },
-    { path: POD_ROUTES_PATH, content: podRoutes(machine, context.machines) },
+    { path: POD_ROUTES_PATH, content: podRoutes(context.spec.networking, machine, context.machines) },
   ],
   install: async (context) => {
     const servers = context.machines.filter((machine) => machine.role === 'server');
