@@ -5,6 +5,10 @@ import { cidrProblem, cidrsOverlap } from '../net/cidr.js';
 export const KUBE_PROXY_MODES = ['iptables', 'nftables', 'ipvs', 'none'] as const;
 export type KubeProxyMode = (typeof KUBE_PROXY_MODES)[number];
 
+/** The pod network kiab installs: its own (bridge and host-local, see docs/pod-network.md), or none for one the user installs. */
+export const CNIS = ['kiab', 'none'] as const;
+export type Cni = (typeof CNIS)[number];
+
 /** kubeadm's ranges when the spec names none (kind's too, so manifests written for kind find the same addresses). */
 export const DEFAULT_POD_SUBNET = '10.244.0.0/16';
 export const DEFAULT_SERVICE_SUBNET = '10.96.0.0/16';
@@ -33,6 +37,12 @@ export const networkingSchema = z
       .default('iptables')
       .describe(
         'How kube-proxy programs Services (kubeadm): iptables (the default), nftables, ipvs (refused on a kernel without IPVS), or none (no kube-proxy: for a replacement you install yourself)',
+      ),
+    cni: z
+      .enum(CNIS, { error: (issue) => `"${String(issue.input)}" is not a pod network kiab knows; choose kiab (the default) or none` })
+      .default('kiab')
+      .describe(
+        "The pod network (kubeadm): kiab (its own bridge network with NetworkPolicy, the default) or none (you install a CNI; up returns once the nodes are registered, and says each node's podCIDR)",
       ),
     podSubnet: rangeSchema('10.244.0.0/16', 8, MAX_POD_PREFIX, 'each machine takes a /24 of it')
       .optional()

@@ -144,7 +144,7 @@ export const clusterSpecSchema = z
       .strict()
       .default({})
       .describe("The cluster's private network"),
-    networking: networkingSchema.default({ kubeProxyMode: 'iptables' }).describe("The cluster's Kubernetes networking (pod network, Services)"),
+    networking: networkingSchema.default({ kubeProxyMode: 'iptables', cni: 'kiab' }).describe("The cluster's Kubernetes networking (pod network, Services)"),
     images: z
       .object({
         node: z.string().min(1).optional().describe("Machine image (default: kiab's own, built when missing)"),
@@ -163,6 +163,12 @@ export const clusterSpecSchema = z
         code: 'custom',
         path: ['networking', 'kubeProxyMode'],
         message: `only kubeadm clusters choose the kube-proxy mode (this one is ${spec.distribution})`,
+      });
+    if (spec.distribution !== 'kubeadm' && spec.networking.cni !== 'kiab')
+      context.addIssue({
+        code: 'custom',
+        path: ['networking', 'cni'],
+        message: `only kubeadm clusters leave out their pod network (this one is ${spec.distribution})`,
       });
     // k3s has ranges of its own (10.42/16, 10.43/16) and bare machines none.
     for (const { field } of givenRanges(spec.networking))

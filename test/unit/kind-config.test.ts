@@ -83,6 +83,11 @@ const CONVERTED: Array<{ name: string; body: string; check: (spec: ReturnType<ty
     },
   },
   {
+    name: 'no default CNI',
+    body: 'networking:\n  disableDefaultCNI: true\n',
+    check: (spec) => assert.equal(spec.networking.cni, 'none'),
+  },
+  {
     name: "kind's own network defaults, written out",
     body: 'networking:\n  ipFamily: ipv4\n  kubeProxyMode: iptables\n  disableDefaultCNI: false\n',
     check: (spec) => assert.equal(spec.servers, 1),
@@ -182,7 +187,11 @@ const REFUSED: Array<{ name: string; body: string; header?: string; message: Reg
     body: 'networking:\n  podSubnet: "10.0.0.0/8"\n  serviceSubnet: "10.96.0.0/12"\n',
     message: /^kind\.yaml:5:\d+: networking\.serviceSubnet: 10\.96\.0\.0\/12 overlaps the pod range 10\.0\.0\.0\/8$/,
   },
-  { name: 'no default CNI', body: 'networking:\n  disableDefaultCNI: true\n', message: /networking\.disableDefaultCNI/ },
+  {
+    name: 'a default CNI switch that is not a boolean',
+    body: 'networking:\n  disableDefaultCNI: "yes"\n',
+    message: /networking\.disableDefaultCNI: must be true or false/,
+  },
   { name: 'a kube-proxy mode kind does not have', body: 'networking:\n  kubeProxyMode: userspace\n', message: /networking\.kubeProxyMode/ },
   { name: 'DNS search domains', body: 'networking:\n  dnsSearch: []\n', message: /networking\.dnsSearch/ },
   {

@@ -20,7 +20,7 @@ import {
 import { buildProgress } from '../../src/distribution/kubeadm/kubebuild.js';
 import { kubeadmDistribution } from '../../src/distribution/kubeadm/index.js';
 import { KUBE_PROXY_SERVICE, KUBELET_KUBEADM_DROPIN } from '../../src/distribution/kubeadm/units.js';
-import { cniConfig, podNetworkEnvironment, podRoutes, podSubnetOf } from '../../src/distribution/kubeadm/network.js';
+import { cniConfig, podCidrNodes, podNetworkEnvironment, podRoutes, podSubnetOf } from '../../src/distribution/kubeadm/network.js';
 import { DEFAULT_POD_SUBNET, DEFAULT_SERVICE_SUBNET } from '../../src/spec/networking.js';
 import type { MachineRef } from '../../src/distribution/types.js';
 
@@ -85,11 +85,14 @@ const facts: ClusterFacts = {
   controlPlaneEndpoint: 'kiab-dev-box:6443',
   externalAddresses: [],
   untaintServers: false,
-  shape: { nodes: [], networking: { kubeProxyMode: 'iptables' } },
+  shape: { nodes: [], networking: { kubeProxyMode: 'iptables', cni: 'kiab' } },
 };
 const CUSTOM_RANGES: ClusterFacts = {
   ...facts,
-  shape: { ...facts.shape, networking: { kubeProxyMode: 'iptables' as const, podSubnet: '10.100.0.0/16', serviceSubnet: '10.200.0.0/20' } },
+  shape: {
+    ...facts.shape,
+    networking: { kubeProxyMode: 'iptables' as const, cni: 'kiab' as const, podSubnet: '10.100.0.0/16', serviceSubnet: '10.200.0.0/20' },
+  },
 };
 const token = 'abcdef.0123456789abcdef';
 const certificateKey = 'f'.repeat(64);
@@ -400,8 +403,20 @@ describe('kubeadm pod network', () => {
   });
 
   it('hands the pod network script the ranges, the defaults where the spec names none', () => {
-    assert.equal(podNetworkEnvironment({}), `POD_CIDR=${DEFAULT_POD_SUBNET}\nSERVICE_CIDR=${DEFAULT_SERVICE_SUBNET}\n`);
-    assert.equal(podNetworkEnvironment({ podSubnet: '10.100.0.0/16', serviceSubnet: '10.200.0.0/20' }), 'POD_CIDR=10.100.0.0/16\nSERVICE_CIDR=10.200.0.0/20\n');
+    assert.equal(podNetworkEnvironment({}), `POD_CIDR=${DEFAULT_POD_SUBNET}\nSERVICE_CIDR=${DEFAULT_SERVICE_SUBNET}\nCNI=kiab\n`);
+    assert.equal(
+      podNetworkEnvironment({ podSubnet: '10.100.0.0/16', serviceSubnet: '10.200.0.0/20', cni: 'none' }),
+      'POD_CIDR=10.100.0.0/16\nSERVICE_CIDR=10.200.0.0/20\nCNI=none\n',
+    );
+  });
+
+  it("writes each machine's /24 on its node as one server-side apply of partial Nodes", () => {
+    const list = JSON.parse(podCidrNodes({ podSubnet: '10.100.0.0/16' }, [server0, worker0])) as { kind: string; items: Document[] };
+    assert.equal(list.kind, 'List');
+    assert.deepEqual(list.items, [
+      { apiVersion: 'v1', kind: 'Node', metadata: { name: 'kiab-dev-server-0' }, spec: { podCIDR: '10.100.0.0/24', podCIDRs: ['10.100.0.0/24'] } },
+      { apiVersion: 'v1', kind: 'Node', metadata: { name: 'kiab-dev-worker-0' }, spec: { podCIDR: '10.100.50.0/24', podCIDRs: ['10.100.50.0/24'] } },
+    ]);
   });
 
   const header = '# Written by kiab: POD_SUBNET VIA';

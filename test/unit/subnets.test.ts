@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import type { V1Node, V1Pod } from '@kubernetes/client-node';
+import { awaitingCniLine, registrationProblem } from '../../src/cluster/kubernetes/api-ready.js';
 import { rangeClash } from '../../src/cluster/lifecycle/range-preflight.js';
 import { UsageError } from '../../src/errors.js';
 import { parseRoutes } from '../../src/host/routes.js';
@@ -52,7 +54,7 @@ describe('IPv4 ranges', () => {
 
 describe('pod and service ranges in kiab.yaml', () => {
   it('defaults to none named (kubeadm then uses 10.244.0.0/16 and 10.96.0.0/16) and takes the ones given', () => {
-    assert.deepEqual(parseSpec({}).networking, { kubeProxyMode: 'iptables' });
+    assert.deepEqual(parseSpec({}).networking, { kubeProxyMode: 'iptables', cni: 'kiab' });
     const spec = parseSpec({ fileText: 'networking:\n  podSubnet: 10.100.0.0/16\n  serviceSubnet: 10.200.0.0/20\n' });
     assert.equal(spec.networking.podSubnet, '10.100.0.0/16');
     assert.equal(spec.networking.serviceSubnet, '10.200.0.0/20');
@@ -138,5 +140,56 @@ describe('ranges against what the host holds', () => {
 
   it('lets a range pass that touches nothing (an IPv6 network shares nothing with it)', () => {
     assert.equal(rangeClash([...pods('10.100.0.0/16'), { field: 'networking.serviceSubnet', cidr: '10.200.0.0/16' }], networks, routes), undefined);
+  });
+});
+
+describe('networking.cni', () => {
+  it("is kiab's own network unless none is asked for, and only kubeadm clusters leave it out", () => {
+    assert.equal(parseSpec({}).networking.cni, 'kiab');
+    assert.equal(parseSpec({ fileText: 'networking:\n  cni: none\n' }).networking.cni, 'none');
+    assert.match(
+      refusal('networking:\n  cni: flannel\n'),
+      /^kiab\.yaml:2:8: networking\.cni: "flannel" is not a pod network kiab knows; choose kiab \(the default\) or none$/,
+    );
+    assert.match(
+      refusal('distribution: k3s\nnetworking:\n  cni: none\n'),
+      /networking\.cni: only kubeadm clusters leave out their pod network \(this one is k3s\)/,
+    );
+  });
+});
+
+describe('a cluster without a pod network is ready once its nodes are registered', () => {
+  const machines = [
+    { name: 'kiab-dev-server-0', role: 'server' as const, index: 0, ip: '172.28.0.10' },
+    { name: 'kiab-dev-worker-0', role: 'worker' as const, index: 0, ip: '172.28.0.50' },
+  ];
+  const notReadyNode = (name: string, podCIDR?: string): V1Node => ({
+    metadata: { name },
+    spec: podCIDR ? { podCIDR } : {},
+    status: { conditions: [{ type: 'Ready', status: 'False' }] },
+  });
+  const pod = (name: string, phase: string): V1Pod => ({
+    metadata: { name },
+    status: { phase, containerStatuses: phase === 'Running' ? [{ name, ready: true, restartCount: 0, image: '', imageID: '' }] : [] },
+  });
+  const hostPods = ['kube-apiserver', 'etcd'];
+
+  it('waits for a machine that has no node yet', () => {
+    assert.equal(registrationProblem([notReadyNode('kiab-dev-server-0')], [], machines, hostPods), 'kiab-dev-worker-0 not registered');
+  });
+
+  it('waits for the system pods that need no pod network, and for nothing else (CoreDNS stays Pending)', () => {
+    const nodes = machines.map((machine) => notReadyNode(machine.name));
+    assert.equal(registrationProblem(nodes, [pod('etcd-kiab-dev-server-0', 'Running')], machines, hostPods), 'waiting for kube-apiserver to run');
+    const pods = [pod('etcd-kiab-dev-server-0', 'Running'), pod('kube-apiserver-kiab-dev-server-0', 'Running'), pod('coredns-abc', 'Pending')];
+    assert.equal(registrationProblem(nodes, pods, machines, hostPods), undefined);
+  });
+
+  it("says in one line that the nodes wait for a CNI, with each node's pod subnet", () => {
+    const line = awaitingCniLine([notReadyNode('kiab-dev-server-0', '10.244.0.0/24'), notReadyNode('kiab-dev-worker-0', '10.244.50.0/24')]);
+    assert.equal(
+      line,
+      'no pod network (networking.cni: none): the nodes wait for a CNI; pod subnets: kiab-dev-server-0 10.244.0.0/24, kiab-dev-worker-0 10.244.50.0/24',
+    );
   });
 });

@@ -8,7 +8,7 @@ import type { MachineRef } from '../types.js';
  * /24 of the pod range, and every machine routes the others' /24s to their (fixed) addresses. All
  * machines share one L2 network, so plain routes are the whole overlay.
  */
-export type PodNetworking = Pick<NetworkingSpec, 'podSubnet' | 'serviceSubnet'>;
+export type PodNetworking = Pick<NetworkingSpec, 'podSubnet' | 'serviceSubnet'> & { cni?: NetworkingSpec['cni'] };
 
 /**
  * Same numbering as machine addresses, counted in /24s from the start of the pod range: servers the 0th to
@@ -25,7 +25,7 @@ export const POD_NETWORK_ENV_PATH = '/etc/kiab/pod-network.env';
 
 export function podNetworkEnvironment(networking: PodNetworking): string {
   const { pods, services } = clusterRanges(networking);
-  return `POD_CIDR=${pods}\nSERVICE_CIDR=${services}\n`;
+  return `POD_CIDR=${pods}\nSERVICE_CIDR=${services}\nCNI=${networking.cni ?? 'kiab'}\n`;
 }
 
 export function cniConfig(networking: PodNetworking, machine: MachineRef): string {
@@ -49,6 +49,19 @@ export function cniConfig(networking: PodNetworking, machine: MachineRef): strin
     null,
     2,
   )}\n`;
+}
+
+/**
+ * Each machine's /24 written on its Node (spec.podCIDR), as a server-side apply of the Nodes kubeadm made: where
+ * a CNI the user installs (networking.cni: none) looks for the range to give its pods, as flannel or kindnet do.
+ * kiab numbers the ranges itself (the controller manager's allocation would follow the order nodes register).
+ */
+export function podCidrNodes(networking: PodNetworking, machines: readonly MachineRef[]): string {
+  const items = machines.map((machine) => {
+    const cidr = podSubnetOf(networking, machine);
+    return { apiVersion: 'v1', kind: 'Node', metadata: { name: machine.name }, spec: { podCIDR: cidr, podCIDRs: [cidr] } };
+  });
+  return JSON.stringify({ apiVersion: 'v1', kind: 'List', items });
 }
 
 /** One line per other machine: its pod /24 and the address that reaches it. */
