@@ -2,6 +2,8 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { V1Node, V1Pod } from '@kubernetes/client-node';
 import { awaitingCniLine, registrationProblem } from '../../src/cluster/kubernetes/api-ready.js';
+import { effectiveSpec } from '../../src/cluster/lifecycle/existing.js';
+import type { ObservedCluster } from '../../src/cluster/lifecycle/observe.js';
 import { rangeClash } from '../../src/cluster/lifecycle/range-preflight.js';
 import { UsageError } from '../../src/errors.js';
 import { parseRoutes } from '../../src/host/routes.js';
@@ -190,6 +192,30 @@ describe('a cluster without a pod network is ready once its nodes are registered
     assert.equal(
       line,
       'no pod network (networking.cni: none): the nodes wait for a CNI; pod subnets: kiab-dev-server-0 10.244.0.0/24, kiab-dev-worker-0 10.244.50.0/24',
+    );
+  });
+});
+
+describe('an existing cluster keeps its pod network', () => {
+  const observed = { spec: parseSpec({ fileText: 'networking:\n  podSubnet: 10.100.0.0/16\n' }), machines: [] } as unknown as ObservedCluster;
+  const requested = (fileText: string) => parseSpec({ fileText });
+
+  it('refuses other ranges or another pod network by field, and takes the same again', () => {
+    assert.throws(
+      () => effectiveSpec(requested('networking:\n  podSubnet: 10.101.0.0/16\n'), ['networking.podSubnet'], observed),
+      /networking\.podSubnet: cluster kiab was made with 10\.100\.0\.0\/16, and up cannot change it to 10\.101\.0\.0\/16$/,
+    );
+    assert.throws(
+      () => effectiveSpec(requested('networking:\n  serviceSubnet: 10.200.0.0/16\n'), ['networking.serviceSubnet'], observed),
+      /networking\.serviceSubnet: cluster kiab was made with the default/,
+    );
+    assert.throws(
+      () => effectiveSpec(requested('networking:\n  cni: none\n'), ['networking.cni'], observed),
+      /networking\.cni: cluster kiab was made with kiab/,
+    );
+    assert.equal(
+      effectiveSpec(requested('networking:\n  podSubnet: 10.100.0.0/16\n'), ['networking.podSubnet'], observed).networking.podSubnet,
+      '10.100.0.0/16',
     );
   });
 });
