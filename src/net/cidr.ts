@@ -1,8 +1,8 @@
 import { isIPv4 } from 'node:net';
 
-/* IPv4 ranges as numbers: parsing a CIDR, carving /24s out of it, naming its n-th address, and overlap. */
+/* IPv4 ranges as numbers: checking a CIDR, carving /24s out of it, and overlap. */
 
-export interface Cidr {
+interface Cidr {
   /** The first address as an unsigned 32-bit number. */
   base: number;
   bits: number;
@@ -12,7 +12,7 @@ function toNumber(address: string): number {
   return address.split('.').reduce((total, octet) => total * 256 + Number(octet), 0);
 }
 
-export function toAddress(value: number): string {
+function toAddress(value: number): string {
   return [24, 16, 8, 0].map((shift) => (value >>> shift) & 255).join('.');
 }
 
@@ -30,7 +30,7 @@ export function cidrProblem(text: string): string | undefined {
 }
 
 /** A range cidrProblem accepts; anything else throws (a caller's bug, not the user's input). */
-export function parseCidr(text: string): Cidr {
+function parseCidr(text: string): Cidr {
   const problem = cidrProblem(text);
   if (problem) throw new Error(`${text} ${problem}`);
   const [address, bits] = text.split('/') as [string, string];
@@ -42,13 +42,6 @@ export function nthSlash24(range: string, index: number): string {
   const { base, bits } = parseCidr(range);
   if (index < 0 || index >= 2 ** (24 - bits)) throw new RangeError(`${range} has no /24 number ${index}`);
   return `${toAddress(base + index * 256)}/24`;
-}
-
-/** The `index`-th address of a range (index 0 is the range's own first address). */
-export function nthAddress(range: string, index: number): string {
-  const { base, bits } = parseCidr(range);
-  if (index < 0 || index >= 2 ** (32 - bits)) throw new RangeError(`${range} has no address number ${index}`);
-  return toAddress(base + index);
 }
 
 /** True when two IPv4 CIDRs (or addresses, read as /32) share any address. */

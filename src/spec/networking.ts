@@ -6,8 +6,7 @@ export const KUBE_PROXY_MODES = ['iptables', 'nftables', 'ipvs', 'none'] as cons
 export type KubeProxyMode = (typeof KUBE_PROXY_MODES)[number];
 
 /** The pod network kiab installs: its own (bridge and host-local, see docs/pod-network.md), or none for one the user installs. */
-export const CNIS = ['kiab', 'none'] as const;
-export type Cni = (typeof CNIS)[number];
+const CNIS = ['kiab', 'none'] as const;
 
 /** kubeadm's ranges when the spec names none (kind's too, so manifests written for kind find the same addresses). */
 export const DEFAULT_POD_SUBNET = '10.244.0.0/16';
@@ -17,9 +16,9 @@ export const DEFAULT_SERVICE_SUBNET = '10.96.0.0/16';
  * Every machine gets a /24 of the pod range numbered like its address (servers 0-39, workers 50-199), so
  * the range must hold 200 of them: a /16 or wider.
  */
-export const MAX_POD_PREFIX = 16;
+const MAX_POD_PREFIX = 16;
 /** The API server refuses a service range wider than /12; a /28 still holds the API's (.1) and DNS's (.10) addresses. */
-export const SERVICE_PREFIXES = { min: 12, max: 28 } as const;
+const SERVICE_PREFIXES = { min: 12, max: 28 } as const;
 
 function rangeSchema(example: string, min: number, max: number, why: string): z.ZodType<string> {
   return z.string().superRefine((text, context) => {
