@@ -32,6 +32,8 @@ export const LABEL = {
   snapshotMachines: 'dev.kiab.snapshot-machines',
   /** On a cluster's version record: the Kubernetes version it runs since an upgrade or a restore changed it. */
   kubernetesVersion: 'dev.kiab.k8s-version',
+  /** On a cluster's version record: "true" when every machine runs its version, node entries' own versions included (after an upgrade). */
+  nodesAtVersion: 'dev.kiab.nodes-at-version',
   /** On a cluster's version record: when it was written (epoch ms), so the newest of two wins. */
   recordedAt: 'dev.kiab.recorded-at',
   /** The recipe hash an image was built from. */

@@ -24,7 +24,8 @@ export const noneDistribution: Distribution = {
   health: {},
   apiCertificateAuthority: async () => undefined,
   // Bare machines have their containerd (patches and mirrors apply) but no Kubernetes to shape.
-  preflight: async ({ spec }) => refuseUnsupported(spec, 'none', ['featureGates', 'runtimeConfig', 'kubeadmConfigPatches', 'apiServer', 'labels', 'taints']),
+  preflight: async ({ spec }) =>
+    refuseUnsupported(spec, 'none', ['featureGates', 'runtimeConfig', 'kubeadmConfigPatches', 'apiServer', 'labels', 'taints', 'kubernetesVersion']),
   nodeImage: async () => undefined,
   // Measured: systemd, journald, udev-less containerd and friends of one bare machine.
   inotifyNeed: () => BARE_MACHINE_INOTIFY,

@@ -16,6 +16,7 @@ const FIELDS: Record<string, (spec: ClusterSpec) => string | undefined> = {
   apiServer: (spec) => (spec.apiServer?.certSANs.length ? 'apiServer.certSANs' : undefined),
   labels: (spec) => nodeField(spec, (node) => Object.keys(node.labels).length > 0, 'labels'),
   taints: (spec) => nodeField(spec, (node) => node.taints.length > 0, 'taints'),
+  kubernetesVersion: (spec) => nodeField(spec, (node) => node.kubernetesVersion !== undefined, 'kubernetesVersion'),
 };
 
 function nodeField(spec: ClusterSpec, has: (node: ClusterSpec['nodes'][number]) => boolean, field: string): string | undefined {

@@ -134,6 +134,11 @@ export interface Distribution {
    */
   resolveVersion(asked: string | undefined): string | undefined;
   /**
+   * The exact release a node entry's own `kubernetesVersion` names, or a UsageError naming `field`. Absent
+   * where a node cannot run another version than its cluster (the distribution's preflight refuses the field).
+   */
+  resolveNodeVersion?(asked: string, field: string): string;
+  /**
    * Whether a machine is clean as the engine creates it, because `install` puts nothing on it. `up` then takes
    * the `clean` snapshot before the machines first start: an empty layer per machine, no pause, no volume copy.
    */

@@ -102,8 +102,16 @@ function kindNode(value: unknown, path: Path, options: KindOptions): NodeInput {
       if (!role) throw new KindFieldError(at, `"${String(child)}" is not a role; choose control-plane or worker`);
       node.role = role;
     },
-    image: (_child, at) => {
-      throw new KindFieldError(at, "kind's node images do not run in kiab: remove it and choose the release with kubernetesVersion or --k8s-version");
+    image: (child, at) => {
+      // kiab makes its own machines: a kind node image only names the release, and kiab runs the newest patch
+      // of that minor it knows, as a minor given to --k8s-version does.
+      const minor = /(?:^|\/)node:v(1\.\d+)\.\d+(?:@sha256:[0-9a-f]{64})?$/.exec(string(child, at))?.[1];
+      if (!minor)
+        throw new KindFieldError(
+          at,
+          "only kind's own node images (kindest/node:vX.Y.Z) name a release kiab runs: choose it with kubernetesVersion or --k8s-version",
+        );
+      node.kubernetesVersion = minor;
     },
     labels: (child) => {
       node.labels = child as Record<string, string>;
@@ -220,6 +228,9 @@ export function kindToSpec(value: unknown, options: KindOptions): ClusterSpecInp
     },
   });
   if (nodes === undefined || nodes.length === 0) nodes = [{ role: 'server' }];
+  // In kind the control plane's image is the cluster's release; in kiab.yaml that is kubernetesVersion.
+  const release = nodes.find((node) => node.role === 'server' && node.kubernetesVersion !== undefined)?.kubernetesVersion;
+  if (release !== undefined) spec.kubernetesVersion = release;
   // Nodes that only say their role are counted, not listed: kiab.yaml stays as short as the kind file.
   const shaped = nodes.some((node) => Object.keys(node).length > 1);
   const count = (role: string): number => nodes!.filter((node) => node.role === role).length;

@@ -59,6 +59,13 @@ export const nodeSchema = z
       .array(z.string())
       .default([])
       .describe("kubeadm only: YAML merge patches of this node's kubeadm documents (InitConfiguration, JoinConfiguration, ...)"),
+    kubernetesVersion: z
+      .string()
+      .regex(/^v?1\.\d+(\.\d+)?$/, 'must be a Kubernetes version such as 1.36 or v1.36.3')
+      .optional()
+      .describe(
+        "kubeadm only: this worker's kubelet, kube-proxy and kubectl release, up to three minors older than the cluster's (a server runs the cluster's); fixed once the machine is made, and `kiab upgrade` brings it to the cluster's",
+      ),
   })
   .strict();
 

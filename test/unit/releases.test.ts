@@ -6,7 +6,7 @@ import { before, describe, it } from 'node:test';
 import { observeCluster } from '../../src/cluster/lifecycle/observe.js';
 import { withResolvedVersion } from '../../src/cluster/lifecycle/existing.js';
 import { deleteCluster } from '../../src/cluster/lifecycle/delete.js';
-import { recordedVersion, recordVersion } from '../../src/cluster/lifecycle/version-record.js';
+import { recordedVersion, recordVersion, withRecordedVersion } from '../../src/cluster/lifecycle/version-record.js';
 import { kubeadmNodeImage, MACHINE_BINARIES } from '../../src/distribution/kubeadm/assets.js';
 import { DEFAULT_KUBEADM_VERSION, KUBERNETES_RELEASES, resolveRelease } from '../../src/distribution/kubeadm/releases.js';
 import { kubeadmUpgrade } from '../../src/distribution/kubeadm/upgrade.js';
@@ -114,8 +114,8 @@ describe('the version record', () => {
     const madeWith = { ...specOf('rec'), kubernetesVersion: 'v1.36.3' };
     const records = async () => (await provider.listVolumes({ [LABEL.cluster]: 'rec' })).filter((volume) => volume.labels[LABEL.role] === 'record');
 
-    await recordVersion(provider, names, madeWith, 'v1.37.2');
-    await recordVersion(provider, names, madeWith, 'v1.37.2');
+    await recordVersion(provider, names, madeWith, 'v1.37.2', true);
+    await recordVersion(provider, names, madeWith, 'v1.37.2', true);
     assert.deepEqual(
       (await records()).map((volume) => volume.name),
       ['kiab-rec-runs-v1.37.2'],
@@ -125,12 +125,31 @@ describe('the version record', () => {
     assert.equal(observed.spec?.kubernetesVersion, 'v1.37.2');
     assert.ok(!observed.volumes.some((volume) => volume.name.includes('-runs-')), 'a version record was taken for a machine volume');
 
-    await recordVersion(provider, names, madeWith, 'v1.36.3');
+    await recordVersion(provider, names, madeWith, 'v1.36.3', true);
     assert.deepEqual(await records(), []);
 
-    await recordVersion(provider, names, madeWith, 'v1.37.2');
+    await recordVersion(provider, names, madeWith, 'v1.37.2', true);
     await deleteCluster(provider, 'rec');
     assert.deepEqual(await records(), []);
+  });
+
+  it('after an upgrade, no node entry keeps a version of its own; a restore of machines that kept theirs records nothing', async () => {
+    const provider = engine();
+    await upCluster(provider, 'pin');
+    const names = clusterNames('pin');
+    const pinned = { role: 'worker' as const, labels: {}, taints: [], mounts: [], portMappings: [], kubeadmConfigPatches: [], kubernetesVersion: 'v1.36.3' };
+    const madeWith = { ...specOf('pin'), kubernetesVersion: 'v1.37.2', workers: 1, nodes: [pinned] };
+    const volumes = () => provider.listVolumes({ [LABEL.cluster]: 'pin' });
+
+    // A restore at the version the cluster was made with, of machines that kept their own: nothing to record.
+    await recordVersion(provider, names, madeWith, 'v1.37.2', false);
+    assert.deepEqual(withRecordedVersion(madeWith, await volumes())?.nodes, [pinned]);
+    // The upgrade to that same release brought the worker to it: recorded, and the entry's own version is gone.
+    await recordVersion(provider, names, madeWith, 'v1.37.2', true);
+    const { kubernetesVersion: _own, ...unpinned } = pinned;
+    assert.deepEqual(withRecordedVersion(madeWith, await volumes())?.nodes, [unpinned]);
+    assert.equal(withRecordedVersion(madeWith, await volumes())?.kubernetesVersion, 'v1.37.2');
+    await deleteCluster(provider, 'pin');
   });
 
   it('takes the newest of two, as a crash between writing one and removing the other leaves them', () => {

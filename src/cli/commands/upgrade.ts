@@ -22,9 +22,11 @@ export function registerUpgrade(program: Command, runtime: Runtime): void {
       });
       if (outputOf(command) === 'json') return printJson(result);
       printStatus(result.status);
+      // The same release: the machines a node entry kept on an older one were brought to it.
+      const done = result.from === result.to ? `brought every machine of ${name} to ${result.to}` : `upgraded ${name} from ${result.from} to ${result.to}`;
       process.stdout.write(
         result.changed
-          ? `upgraded ${name} from ${result.from} to ${result.to}; \`kiab snapshot restore ${name} ${result.snapshot}\` goes back.\n` +
+          ? `${done}; \`kiab snapshot restore ${name} ${result.snapshot}\` goes back.\n` +
               `\`kiab reset ${name}\` returns to the snapshot ${result.resetReturnsTo}; to make it return to ${result.to}, \`kiab snapshot save ${name} clean --force\` on a cluster in the state to keep.\n`
           : `${name} runs ${result.to} already; nothing to do.\n`,
       );

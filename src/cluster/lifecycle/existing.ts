@@ -35,7 +35,7 @@ const FIXED_FIELDS: Array<{ path: string; flag: string; read: (spec: ClusterSpec
 ];
 
 /** Parts of a node entry that its machine is made with: changing one means making the machine again. */
-const MACHINE_FIELDS = ['mounts', 'portMappings', 'kubeadmConfigPatches'] as const;
+const MACHINE_FIELDS = ['mounts', 'portMappings', 'kubeadmConfigPatches', 'kubernetesVersion'] as const;
 
 /**
  * The nodes an existing cluster goes on with: the requested ones when the user gave them (labels and taints
@@ -64,9 +64,17 @@ function effectiveNodes(requested: ClusterSpec, stored: ClusterSpec, given: bool
  * before anything is made.
  */
 export function withResolvedVersion(spec: ClusterSpec): ClusterSpec {
-  const version = distributionFor(spec.distribution).resolveVersion(spec.kubernetesVersion);
+  const distribution = distributionFor(spec.distribution);
+  const version = distribution.resolveVersion(spec.kubernetesVersion);
   const { kubernetesVersion: _asked, ...rest } = spec;
-  return version === undefined ? rest : { ...rest, kubernetesVersion: version };
+  const resolveNode = distribution.resolveNodeVersion;
+  // A node's own version, where the distribution takes one; elsewhere its preflight refuses the field.
+  const nodes = resolveNode
+    ? spec.nodes.map((node, at) =>
+        node.kubernetesVersion === undefined ? node : { ...node, kubernetesVersion: resolveNode(node.kubernetesVersion, `nodes.${at}.kubernetesVersion`) },
+      )
+    : spec.nodes;
+  return version === undefined ? { ...rest, nodes } : { ...rest, nodes, kubernetesVersion: version };
 }
 
 /**

@@ -141,7 +141,7 @@ export async function upgradeCluster(options: UpgradeOptions): Promise<UpgradeRe
           await healthy(step, worker, (detail) => progress.update(detail));
         });
       }
-      await recordVersion(provider, cluster.names, madeWith, to);
+      await recordVersion(provider, cluster.names, madeWith, to, true);
       return { from, to, changed: true, snapshot, resetReturnsTo, status: await clusterStatus(provider, options.name) };
     },
     { engine: provider.endpoint, reporter, ...(signal ? { signal } : {}) },

@@ -16,29 +16,48 @@ export function isVersionRecord(volume: VolumeInfo): boolean {
   return volume.labels[LABEL.role] === 'record';
 }
 
-/** The version the newest record holds, if any. */
-export function recordedVersion(volumes: readonly VolumeInfo[]): string | undefined {
-  const records = volumes.filter(isVersionRecord).sort((a, b) => Number(b.labels[LABEL.recordedAt] ?? 0) - Number(a.labels[LABEL.recordedAt] ?? 0));
-  return records[0]?.labels[LABEL.kubernetesVersion];
+function newestRecord(volumes: readonly VolumeInfo[]): VolumeInfo | undefined {
+  return volumes.filter(isVersionRecord).sort((a, b) => Number(b.labels[LABEL.recordedAt] ?? 0) - Number(a.labels[LABEL.recordedAt] ?? 0))[0];
 }
 
-/** The spec a cluster runs: as it was made, with the version its records say. */
-export function withRecordedVersion(spec: ClusterSpec | undefined, volumes: readonly VolumeInfo[]): ClusterSpec | undefined {
-  const version = recordedVersion(volumes);
-  return spec && version ? { ...spec, kubernetesVersion: version } : spec;
+/** The version the newest record holds, if any. */
+export function recordedVersion(volumes: readonly VolumeInfo[]): string | undefined {
+  return newestRecord(volumes)?.labels[LABEL.kubernetesVersion];
 }
 
 /**
- * Records that the cluster runs `version`: a record is written unless the cluster was made with that version,
- * then every other record goes. Running it again does nothing.
+ * The spec a cluster runs: as it was made, with the version its records say; after an upgrade, which brought
+ * every machine to it, no node entry keeps a version of its own.
  */
-export async function recordVersion(provider: Provider, names: ClusterNames, madeWith: ClusterSpec, version: string | undefined): Promise<void> {
+export function withRecordedVersion(spec: ClusterSpec | undefined, volumes: readonly VolumeInfo[]): ClusterSpec | undefined {
+  const record = newestRecord(volumes);
+  const version = record?.labels[LABEL.kubernetesVersion];
+  if (!spec || !version) return spec;
+  const nodes = record.labels[LABEL.nodesAtVersion] === 'true' ? spec.nodes.map(({ kubernetesVersion: _own, ...node }) => node) : spec.nodes;
+  return { ...spec, kubernetesVersion: version, nodes };
+}
+
+/**
+ * Records that the cluster runs `version` (`everyNode`: node entries' own versions included): a record is
+ * written unless the cluster runs what it was made with, then every other record goes. Running it again does
+ * nothing.
+ */
+export async function recordVersion(
+  provider: Provider,
+  names: ClusterNames,
+  madeWith: ClusterSpec,
+  version: string | undefined,
+  everyNode: boolean,
+): Promise<void> {
   const records = (await provider.listVolumes({ [LABEL.managed]: '', [LABEL.cluster]: names.cluster })).filter(isVersionRecord);
-  const keep = version !== undefined && version !== madeWith.kubernetesVersion ? names.versionRecord(version) : undefined;
+  const ownVersions = everyNode && madeWith.nodes.some((node) => node.kubernetesVersion !== undefined);
+  const changed = version !== undefined && (version !== madeWith.kubernetesVersion || ownVersions);
+  const keep = changed ? names.versionRecord(version) : undefined;
   if (keep && !records.some((record) => record.name === keep)) {
     await provider.createVolume(keep, {
       ...clusterLabels(names.cluster, 'record', kiabVersion),
       [LABEL.kubernetesVersion]: version!,
+      [LABEL.nodesAtVersion]: String(everyNode),
       [LABEL.recordedAt]: String(Date.now()),
     });
   }

@@ -385,8 +385,10 @@ export async function restoreSnapshot(options: SnapshotCommand): Promise<Cluster
           options.signal,
         );
       });
-      // The machines run the Kubernetes version of the snapshot, which an upgrade may since have moved on from.
-      await recordVersion(provider, names, readSpecLabel(observed.network?.labels) ?? spec, spec.kubernetesVersion);
+      // The machines run the Kubernetes version of the snapshot, which an upgrade may since have moved on from;
+      // a snapshot whose spec keeps no node entry's own version was taken with every machine at it.
+      const everyNode = !spec.nodes.some((node) => node.kubernetesVersion !== undefined);
+      await recordVersion(provider, names, readSpecLabel(observed.network?.labels) ?? spec, spec.kubernetesVersion, everyNode);
       const bootStep = async (stepContext: ClusterContext): Promise<void> => {
         await runStep(reporter, 'boot', (progress) => waitForMachines(stepContext, machines, started, (detail) => progress.update(detail)));
       };

@@ -139,7 +139,15 @@ export const k3sDistribution: Distribution = {
   systemPods: ['coredns'],
   preflight: async ({ spec, reporter, signal }) => {
     // k3s runs its own containerd and its own components' flags: labels and taints are set through the API.
-    refuseUnsupported(spec, 'k3s', ['featureGates', 'runtimeConfig', 'kubeadmConfigPatches', 'containerdConfigPatches', 'registries', 'apiServer']);
+    refuseUnsupported(spec, 'k3s', [
+      'featureGates',
+      'runtimeConfig',
+      'kubeadmConfigPatches',
+      'containerdConfigPatches',
+      'registries',
+      'apiServer',
+      'kubernetesVersion',
+    ]);
     await k3sAssets(spec, reporter, signal);
   },
   nodeImage: async (spec, baseNodeImage) => {

@@ -37,6 +37,7 @@ import { CNI_CONFIG_PATH, cniConfig, POD_NETWORK_ENV_PATH, POD_ROUTES_PATH, podC
 import { networkPolicyImage, type NetworkPolicyImage } from './network-policy.js';
 import { resolveRelease } from './releases.js';
 import { approveServingCertificates } from './serving-certs.js';
+import { otherNodeReleases, placeNodeRelease } from './node-versions.js';
 import { settleKubeadm } from './settle.js';
 import { kubeadmUpgrade } from './upgrade.js';
 
@@ -204,6 +205,7 @@ async function joinMachine(context: DistributionContext, machine: MachineRef, fi
       }),
     );
   }
+  await placeNodeRelease(context, machine);
   const joinPath = `${CONFIG_DIR}/kubeadm-join.yaml`;
   if (machine.role === 'server') await writePatches(provider, machine);
   await provider.writeFiles(machine.name, [
@@ -254,8 +256,7 @@ async function writeRoutes(context: DistributionContext): Promise<void> {
  * that fails at once, and the refusal names the ways that need none: a build from source where Go is
  * installed, or a set exported on another machine.
  */
-async function cachedOrPulled({ spec, provider, reporter, signal }: PreflightRequest): Promise<void> {
-  const version = kubeadmVersion(spec);
+async function cachedOrPulled({ provider, reporter, signal }: PreflightRequest, version: string): Promise<void> {
   if (await verifiedAssets({ distribution: 'kubeadm', version, arch: hostArch() })) return;
   try {
     await pullKubeadmAssets({ provider, reporter, version, arches: [hostArch()], force: false, conformance: false, ...(signal ? { signal } : {}) });
@@ -355,6 +356,7 @@ export const kubeadmDistribution: Distribution = {
   name: 'kubeadm',
   defaultVersion: DEFAULT_KUBEADM_VERSION,
   resolveVersion: (asked) => resolveRelease(asked).version,
+  resolveNodeVersion: (asked, field) => resolveRelease(asked, field).version,
   kubernetes: true,
   cleanAsCreated: false,
   // Upstream Kubernetes brings no addons: kiab installs them (src/addons/).
@@ -370,7 +372,8 @@ export const kubeadmDistribution: Distribution = {
   },
   preflight: async (request) => {
     checkKubeadmPatches(request.spec, kubeadmVersion(request.spec));
-    await cachedOrPulled(request);
+    await cachedOrPulled(request, kubeadmVersion(request.spec));
+    for (const version of otherNodeReleases(request.spec)) await cachedOrPulled(request, version);
     await networkPolicyImage();
   },
   nodeImage: async (spec, baseNodeImage) => {

@@ -141,14 +141,14 @@ function known(): string {
  * The release a user's version names: an exact release (v1.36.3 or 1.36.3), or a minor (1.36, v1.36) meaning
  * the newest patch of it kiab knows; none means the default. Anything else is refused with the list.
  */
-export function resolveRelease(asked: string | undefined): KubernetesRelease {
+export function resolveRelease(asked: string | undefined, field = '--k8s-version'): KubernetesRelease {
   if (asked === undefined) return KUBERNETES_RELEASES[0]!;
   const version = asked.startsWith('v') ? asked : `v${asked}`;
   const minor = minorOf(version);
   const found = /^v1\.\d+$/.test(version)
     ? KUBERNETES_RELEASES.find((release) => minorOf(release.version) === minor)
     : KUBERNETES_RELEASES.find((release) => release.version === version);
-  if (!found) throw new UsageError(`--k8s-version: kiab does not know Kubernetes ${asked}; it knows ${known()}`);
+  if (!found) throw new UsageError(`${field}: kiab does not know Kubernetes ${asked}; it knows ${known()}`);
   return found;
 }
 

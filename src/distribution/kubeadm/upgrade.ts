@@ -1,5 +1,3 @@
-import { createReadStream } from 'node:fs';
-import { join } from 'node:path';
 import { hostArch, verifiedAssets, type AssetManifest } from '../../assets/cache.js';
 import { importImageArchives } from '../../assets/images.js';
 import { KiabError, RunError, UsageError } from '../../errors.js';
@@ -10,6 +8,7 @@ import type { DistributionContext, MachineRef, UpgradeSteps } from '../types.js'
 import { MACHINE_BINARIES, roleImages } from './assets.js';
 import { CTR, IGNORED_PREFLIGHT, KUBEADM_PATCHES_DIR, KUBECTL } from './config.js';
 import { minorOf, nextMinorRelease, resolveRelease } from './releases.js';
+import { stageBinaries, swapBinaries } from './release-binaries.js';
 import { settleKubeadm } from './settle.js';
 
 /*
@@ -18,9 +17,6 @@ import { settleKubeadm } from './settle.js';
  * kubelet, kubectl and kube-proxy and restarts them. A kubelet restart stops no container, so a node's pods
  * keep serving through it. Every step looks before it acts, so an interrupted upgrade is finished by the next.
  */
-
-/** Where a release's binaries wait in a machine until they replace the running ones in one rename each. */
-const stagedBinary = (binary: string, version: string): string => `/usr/bin/${binary}.kiab-${version}`;
 
 /** How long a drain waits for evictions: what a PodDisruptionBudget keeps stays, and keeps running through the kubelet's restart. */
 const DRAIN_TIMEOUT = '60s';
@@ -50,22 +46,10 @@ async function releaseAssets(version: string): Promise<{ dir: string; manifest: 
   });
 }
 
-/** Copies a release's binaries into the machine beside the running ones (streamed, nothing held in memory). */
-async function stageBinaries(context: DistributionContext, machine: MachineRef, version: string, binaries: readonly string[]): Promise<void> {
-  const { dir } = await releaseAssets(version);
-  for (const binary of binaries) {
-    const staged = stagedBinary(binary, version);
-    await run(context.provider, machine.name, ['cp', '/dev/stdin', staged], {
-      stdin: createReadStream(join(dir, 'bin', binary), { highWaterMark: 4 << 20 }),
-      what: `copying ${binary} ${version} into ${machine.name}`,
-    });
-    await run(context.provider, machine.name, ['chmod', '0755', staged]);
-  }
-}
-
-/** Puts staged binaries in place: a rename each, which a running binary does not mind. */
-async function swapBinaries(context: DistributionContext, machine: MachineRef, version: string, binaries: readonly string[]): Promise<void> {
-  for (const binary of binaries) await run(context.provider, machine.name, ['mv', '-f', stagedBinary(binary, version), `/usr/bin/${binary}`]);
+/** The release's binaries in place of the machine's (see release-binaries.ts). */
+async function placeBinaries(context: DistributionContext, machine: MachineRef, version: string, binaries: readonly string[]): Promise<void> {
+  await stageBinaries(context, machine, (await releaseAssets(version)).dir, version, binaries);
+  await swapBinaries(context, machine, version, binaries);
 }
 
 async function kubeadmRuns(context: DistributionContext, machine: MachineRef): Promise<string> {
@@ -138,8 +122,7 @@ export const kubeadmUpgrade: UpgradeSteps = {
   upgradeControlPlane: async (context, server, first, version) => {
     await settleKubeadm(context, server);
     if ((await kubeadmRuns(context, server)) !== version) {
-      await stageBinaries(context, server, version, ['kubeadm']);
-      await swapBinaries(context, server, version, ['kubeadm']);
+      await placeBinaries(context, server, version, ['kubeadm']);
     }
     // kube-proxy runs as a machine service with kiab's configuration, not as kubeadm's addon.
     const command = first
@@ -170,16 +153,14 @@ export const kubeadmUpgrade: UpgradeSteps = {
     if (machine.role === 'worker') {
       await settleKubeadm(context, machine);
       if ((await kubeadmRuns(context, machine)) !== version) {
-        await stageBinaries(context, machine, version, ['kubeadm']);
-        await swapBinaries(context, machine, version, ['kubeadm']);
+        await placeBinaries(context, machine, version, ['kubeadm']);
       }
       await run(context.provider, machine.name, ['kubeadm', 'upgrade', 'node', `--ignore-preflight-errors=${IGNORED_PREFLIGHT.join(',')}`], {
         what: `kubeadm upgrade node on ${machine.name}`,
       });
     }
     const binaries = MACHINE_BINARIES.filter((binary) => binary !== 'kubeadm');
-    await stageBinaries(context, machine, version, binaries);
-    await swapBinaries(context, machine, version, binaries);
+    await placeBinaries(context, machine, version, binaries);
     await run(context.provider, machine.name, ['systemctl', 'restart', 'kubelet.service', 'kube-proxy.service'], {
       what: `restarting the kubelet of ${machine.name}`,
     });
