@@ -1,5 +1,5 @@
 import { distributionFor } from '../../distribution/index.js';
-import { throwIfAborted } from '../../errors.js';
+import { UsageError, throwIfAborted } from '../../errors.js';
 import { clusterNames } from '../../names.js';
 import type { Provider } from '../../provider/types.js';
 import { runStep, type Reporter } from '../../reporter.js';
@@ -38,12 +38,21 @@ export interface UpOptions {
   kubeconfig?: KubeconfigOptions;
 }
 
+function severalEnginesUnsupported(): UsageError {
+  return new UsageError(
+    'engines: a cluster over several engines is not supported yet, and kiab made nothing',
+    'leave engines (and nodes[].engine, box.engine) out to make the cluster on the engine DOCKER_HOST names',
+  );
+}
+
 /**
  * Creates a cluster or converges an existing one, as ordered steps that each check before they act: running
  * it twice does nothing the second time, and an interrupted run is finished by the next.
  */
 export async function up(options: UpOptions): Promise<ClusterStatus> {
   const { provider, reporter, signal } = options;
+  // Before any engine is asked: nothing of such a cluster may be made on the one engine DOCKER_HOST names.
+  if (options.spec.engines) throw severalEnginesUnsupported();
   await provider.ping();
   return withClusterLock(
     options.spec.name,
