@@ -63,7 +63,7 @@ export const enginesSchema = z
   .array(engineSchema)
   .min(2, 'must list at least two engines; for one, point DOCKER_HOST or a docker context at it and leave engines out')
   .describe(
-    'The Docker engines the cluster spreads over, the first holding the box unless box.engine says otherwise; all must be members of one Docker Swarm. Without it the cluster is on the one engine DOCKER_HOST or the docker context names',
+    'The Docker engines the cluster spreads over, the first holding the box unless box.engine says otherwise; all must be members of one Docker Swarm (see `kiab engines join`). Without it the cluster is on the one engine DOCKER_HOST or the docker context names',
   );
 
 /** `box.engine` and `nodes[].engine`: which listed engine gets that machine. */

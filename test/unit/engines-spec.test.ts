@@ -1,10 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { placeMachines } from '../../src/cluster/engines/placement.js';
-import { up } from '../../src/cluster/lifecycle/up.js';
 import { UsageError } from '../../src/errors.js';
 import { parseSpec } from '../../src/spec/load.js';
-import { engine, quiet, specOf } from '../fakes/cluster.js';
 
 function refusal(text: string): string {
   try {
@@ -103,27 +101,5 @@ describe('placement of machines on engines', () => {
   it('puts the box on the first engine, or on box.engine', () => {
     assert.equal(placeMachines({ engines: engines('a', 'b'), nodes: [] }, slots(1, 1)).box, 'a');
     assert.equal(placeMachines({ engines: engines('a', 'b'), nodes: [], box: { engine: 'b' } }, slots(1, 1)).box, 'b');
-  });
-});
-
-describe('up with engines', () => {
-  it('refuses in one line, exit 2, before it asks the engine anything', async () => {
-    const provider = engine();
-    const spec = specOf(
-      'eng',
-      {},
-      {
-        engines: [
-          { name: 'a', host: 'tcp://10.0.0.2:2375' },
-          { name: 'b', host: 'tcp://10.0.0.3:2375' },
-        ],
-      },
-    );
-    await assert.rejects(up({ provider, spec, reporter: quiet }), (error: unknown) => {
-      assert.ok(error instanceof UsageError);
-      assert.match(error.message, /^engines: a cluster over several engines is not supported yet, and kiab made nothing$/);
-      return true;
-    });
-    assert.deepEqual(provider.calls, []);
   });
 });
