@@ -152,6 +152,11 @@ export interface NetworkSpec {
    * hosts of that link's LAN. `ipRange` is the only part of the subnet the engine may hand out.
    */
   macvlan?: { parent: string; ipRange: string };
+  /**
+   * A network of the engine's swarm instead of one of its own: an attachable overlay, made on a manager, that
+   * containers of every engine of the swarm join at fixed addresses (the network of a cluster over several engines).
+   */
+  overlay?: true;
 }
 
 export interface NetworkInfo {

@@ -4,7 +4,11 @@ import { writeFile } from 'node:fs/promises';
 import { createServer, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { kiab, labelledObjects, run, tempDir } from './helpers.js';
+import { defaultNodeImage } from '../../src/images/index.js';
+import { endpointFromHost } from '../../src/provider/docker/connect.js';
+import { DockerProvider } from '../../src/provider/docker/provider.js';
+import type { ContainerSpec } from '../../src/provider/types.js';
+import { eventually, kiab, labelledObjects, run, tempDir } from './helpers.js';
 import { dockerOn, removeStandInEngines, startStandInEngines, type StandInEngine } from './engines-harness.js';
 
 const CLUSTER = 'e2e-eng';
@@ -131,6 +135,70 @@ describe('a cluster over several engines: the swarm check', () => {
     assert.equal(up.code, 2, up.stderr);
     assert.match(up.stderr, /several engines is not supported yet/);
     await nothingMade(engines);
+  });
+
+  it("kiab's engine calls over real engines of one swarm: an overlay made on the manager, a machine on each engine at a fixed address, reaching the other", async (t) => {
+    const image = defaultNodeImage();
+    const started = Date.now();
+    for (const engine of engines) {
+      const loaded = await run('bash', ['-c', `docker save ${image} | docker -H ${engine.host} load -q`]);
+      assert.equal(loaded.code, 0, loaded.stderr);
+    }
+    t.diagnostic(`machine image loaded into both engines in ${Date.now() - started} ms`);
+    const [manager, worker] = engines.map((engine) => new DockerProvider(endpointFromHost(engine.host, undefined, process.env))) as [
+      DockerProvider,
+      DockerProvider,
+    ];
+    const labels = { 'dev.kiab.e2e': 'engines' };
+    const network = 'e2e-eng-overlay';
+    await manager.createNetwork({ name: network, subnet: '10.213.7.0/24', gateway: '10.213.7.1', labels, overlay: true });
+    const machine = (index: number): ContainerSpec => ({
+      name: `e2e-eng-m${index}`,
+      hostname: `e2e-eng-m${index}`,
+      image,
+      labels,
+      kind: 'machine',
+      network: { name: network, ip: `10.213.7.${10 + index}` },
+      volumes: [{ name: `e2e-eng-m${index}-containerd`, path: '/var/lib/containerd', labels }],
+      publish: [],
+    });
+    const placed = [manager, worker];
+    for (const [index, provider] of placed.entries()) {
+      await provider.createContainer(machine(index));
+      await provider.startContainer(machine(index).name);
+    }
+    for (const [index, provider] of placed.entries()) {
+      // As kiab waits for a machine: systemd's word on its console first (no exec before it), then its state.
+      await provider.waitForLog(machine(index).name, /Reached target .*(Multi-User System|multi-user\.target)|Startup finished/, {
+        sinceSeconds: 0,
+        timeoutMs: 120_000,
+      });
+      const booted = await provider.exec(machine(index).name, ['systemctl', 'is-system-running', '--wait']);
+      assert.match(booted.stdout, /running|degraded/, `${machine(index).name}: ${booted.stdout}${booted.stderr}`);
+    }
+    t.diagnostic(`both machines booted ${Date.now() - started} ms after the start`);
+    const listening = await worker.exec('e2e-eng-m1', [
+      'systemd-run',
+      '--unit=e2e-greeter',
+      'socat',
+      'TCP-LISTEN:7000,fork,reuseaddr',
+      'SYSTEM:echo greeting-from-$(hostname)',
+    ]);
+    assert.equal(listening.exitCode, 0, listening.stderr);
+    const answer = await eventually(
+      async () => {
+        const reply = await manager.exec('e2e-eng-m0', ['socat', '-T5', '-', 'TCP:10.213.7.11:7000']);
+        if (!reply.stdout.includes('greeting-from-e2e-eng-m1')) throw new Error(`no greeting yet: ${reply.stdout}${reply.stderr}`);
+        return reply.stdout.trim();
+      },
+      30_000,
+      500,
+    );
+    assert.equal(answer, 'greeting-from-e2e-eng-m1');
+    const inspected = await worker.inspectContainer('e2e-eng-m1');
+    assert.equal(inspected?.addresses[network], '10.213.7.11');
+    for (const [index, provider] of placed.entries()) await provider.removeContainer(machine(index).name);
+    await manager.removeNetwork(network);
   });
 
   it('an engine that never answers is named within seconds, the others checked all the same', async (t) => {

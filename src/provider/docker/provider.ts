@@ -34,6 +34,14 @@ function labelFilter(labels: Record<string, string>): string {
   return JSON.stringify({ label: Object.entries(labels).map(([key, value]) => (value === '' ? key : `${key}=${value}`)) });
 }
 
+/** The driver of a network and its options: a bridge of this engine, a macvlan on a link of its host, or the swarm's overlay. */
+function networkDriver(spec: NetworkSpec): { Driver: string; Options: Record<string, string>; Attachable?: boolean } {
+  if (spec.macvlan) return { Driver: 'macvlan', Options: { parent: spec.macvlan.parent, macvlan_mode: 'bridge' } };
+  // Attachable: plain containers (not only swarm services) of any engine of the swarm may join it.
+  if (spec.overlay) return { Driver: 'overlay', Options: {}, Attachable: true };
+  return { Driver: 'bridge', Options: { 'com.docker.network.bridge.enable_ip_masquerade': 'true' } };
+}
+
 const UNREACHABLE_CODES = new Set(['ENOENT', 'ECONNREFUSED', 'EACCES', 'ETIMEDOUT', 'EHOSTUNREACH', 'ECONNRESET']);
 
 export class DockerProvider implements Provider {
@@ -236,11 +244,10 @@ export class DockerProvider implements Provider {
       this.docker.createNetwork({
         abortSignal,
         Name: spec.name,
-        Driver: spec.macvlan ? 'macvlan' : 'bridge',
         CheckDuplicate: true,
         Labels: spec.labels,
         IPAM: { Driver: 'default', Config: [{ Subnet: spec.subnet, Gateway: spec.gateway, ...(spec.macvlan ? { IPRange: spec.macvlan.ipRange } : {}) }] },
-        Options: spec.macvlan ? { parent: spec.macvlan.parent, macvlan_mode: 'bridge' } : { 'com.docker.network.bridge.enable_ip_masquerade': 'true' },
+        ...networkDriver(spec),
       }),
     );
   }
