@@ -111,19 +111,19 @@ describe('a cluster over several engines: the swarm check', () => {
       'kiab: the engines are not members of one swarm, and kiab made nothing; run:',
       `  engine e1 (${b.host}) is in another swarm than e0's; leave that one, then join: docker -H ${b.host} swarm leave && docker -H ${b.host} swarm join --token "$(docker -H ${a.host} swarm join-token -q worker)" ${a.address}:2377`,
     ]);
-    const join = await kiab(['engines', 'join', '-c', config]);
-    assert.equal(join.code, 1, join.stderr);
-    assert.match(join.stderr, /engine e1 .* is in another swarm than e0's/);
+    const joined = await kiab(['engines', 'join', '-c', config]);
+    assert.equal(joined.code, 1, joined.stderr);
+    assert.match(joined.stderr, /engine e1 .* is in another swarm than e0's/);
     assert.equal(await swarmState(b), 'active true', 'e1 still manages its own swarm');
     await nothingMade(engines);
   });
 
   it('kiab engines join makes engines in no swarm one: the first the manager, the other a worker; up then passes the check', async () => {
     await leaveSwarms(engines);
-    const join = await kiab(['engines', 'join', '-c', config]);
-    assert.equal(join.code, 0, join.stderr);
-    assert.equal(join.stdout, 'engine e0: made the manager of a new swarm\nengine e1: joined the swarm as a worker\n');
-    assert.doesNotMatch(join.stdout + join.stderr, JOIN_TOKEN);
+    const joined = await kiab(['engines', 'join', '-c', config]);
+    assert.equal(joined.code, 0, joined.stderr);
+    assert.equal(joined.stdout, 'engine e0: made the manager of a new swarm\nengine e1: joined the swarm as a worker\n');
+    assert.doesNotMatch(joined.stdout + joined.stderr, JOIN_TOKEN);
     assert.equal(await swarmState(engines[0]!), 'active true');
     assert.equal(await swarmState(engines[1]!), 'active false');
     const nodes = await dockerOn(engines[0]!, ['node', 'ls', '--format', '{{.Hostname}}']);
@@ -133,6 +133,11 @@ describe('a cluster over several engines: the swarm check', () => {
     assert.equal(again.stdout, 'engine e0: was a member already\nengine e1: was a member already\n');
     const up = await kiab(['up', '-c', config]);
     assert.equal(up.code, 2, up.stderr);
+    const none = join(await tempDir('kiab-engines-'), 'kiab.yaml');
+    await writeFile(none, `name: ${CLUSTER}\n`);
+    const nothingToJoin = await kiab(['engines', 'join', '-c', none]);
+    assert.equal(nothingToJoin.code, 2, nothingToJoin.stderr);
+    assert.match(nothingToJoin.stderr, /^kiab: --config: .* lists no engines; /);
     assert.match(up.stderr, /several engines is not supported yet/);
     await nothingMade(engines);
   });
@@ -199,6 +204,33 @@ describe('a cluster over several engines: the swarm check', () => {
     assert.equal(inspected?.addresses[network], '10.213.7.11');
     for (const [index, provider] of placed.entries()) await provider.removeContainer(machine(index).name);
     await manager.removeNetwork(network);
+  });
+
+  it('an engine given as a docker context: reached through it, and named with `docker --context` in the commands', async () => {
+    const [a, b] = engines as [StandInEngine, StandInEngine];
+    const dockerConfig = await tempDir('kiab-docker-config-');
+    const env = { ...process.env, DOCKER_CONFIG: dockerConfig };
+    const made = await run('docker', ['context', 'create', 'e2e-eng-ctx', '--docker', `host=${b.host}`], { env });
+    assert.equal(made.code, 0, made.stderr);
+    const file = await writeConfig([
+      { name: 'e0', host: a.host },
+      { name: 'e1', host: 'e2e-eng-ctx' },
+    ]);
+    const member = await kiab(['up', '-c', file], { env });
+    assert.equal(member.code, 2, member.stderr);
+    assert.match(member.stderr, /several engines is not supported yet/);
+    await dockerOn(b, ['swarm', 'leave', '--force']);
+    const refused = await kiab(['up', '-c', file], { env });
+    assert.equal(refused.code, 1, refused.stderr);
+    const command = `docker --context e2e-eng-ctx swarm join --token "$(docker -H ${a.host} swarm join-token -q worker)" ${a.address}:2377`;
+    assert.deepEqual(refused.stderr.trim().split('\n').slice(1), [
+      `  engine e1 (e2e-eng-ctx) is in no swarm; join it to e0's: ${command}`,
+      'or let kiab run them: `kiab engines join` with this kiab.yaml',
+    ]);
+    const ran = await run('bash', ['-c', `${command} >/dev/null`], { env });
+    assert.equal(ran.code, 0, ran.stderr);
+    assert.equal((await kiab(['up', '-c', file], { env })).code, 2);
+    await nothingMade(engines);
   });
 
   it('an engine that never answers is named within seconds, the others checked all the same', async (t) => {
