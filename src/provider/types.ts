@@ -244,6 +244,8 @@ export interface SwarmControl {
 }
 
 export interface SwarmMembership {
+  /** The engine's own ID, whichever address it was reached at: one engine listed twice has one. */
+  engineId: string;
   /** Docker's LocalNodeState. */
   state: 'inactive' | 'pending' | 'active' | 'error' | 'locked';
   /** This engine's node ID in its swarm (undefined when in none). */

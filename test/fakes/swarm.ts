@@ -46,6 +46,8 @@ export class FakeSwarm implements SwarmControl {
   swarm: string | undefined;
   nodeId: string | undefined;
   manager = false;
+  /** The engine's own ID: two fakes given one ID are one engine reached at two addresses. */
+  engineId: string;
   /** Answers nothing: every call fails as a deadline would. */
   hung = false;
   /** What was asked of it that changes it, in order. */
@@ -58,11 +60,13 @@ export class FakeSwarm implements SwarmControl {
     readonly address: string,
   ) {
     this.endpoint = `fake://${address}`;
+    this.engineId = `engine-${address}`;
   }
 
   async membership(): Promise<SwarmMembership> {
     if (this.hung) throw new Error('did not answer within 5 s');
     return {
+      engineId: this.engineId,
       state: this.state,
       nodeId: this.nodeId,
       manager: this.manager && this.state === 'active',

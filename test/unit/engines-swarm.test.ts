@@ -93,6 +93,24 @@ describe('engines in one swarm: the check before anything is made', () => {
     ]);
   });
 
+  it('names one engine listed twice under two addresses, and an engine whose context or TLS files are missing', async () => {
+    const swarms = world(A.host, B.host);
+    const [a, b] = [...swarms.engines.values()];
+    a!.enter('s1', true);
+    b!.enter('s1', false);
+    swarms.engines.set('unix:///var/run/docker.sock', a!);
+    const local = { name: 'local', host: 'unix:///var/run/docker.sock' };
+    const missing = { name: 'gone', host: 'no-such-context' };
+    const swarmOf = (engine: typeof A) => {
+      if (engine.host === missing.host) throw new UsageError('docker context: "no-such-context" is engine gone\'s host, but it is not in ~/.docker/contexts');
+      return swarms.swarmOf(engine);
+    };
+    assert.deepEqual(await refusal(ensureOneSwarm([A, B, local, missing], swarmOf)), [
+      "  engine local (unix:///var/run/docker.sock) is the same engine as a (tcp://10.0.0.2:2375); list it once: docker -H unix:///var/run/docker.sock info --format '{{.ID}}'",
+      '  engine gone (no-such-context) cannot be reached: docker context: "no-such-context" is engine gone\'s host, but it is not in ~/.docker/contexts; check that it runs and answers: docker --context no-such-context info',
+    ]);
+  });
+
   it('writes the docker CLI for each kind of host: a context, TLS with its folder, a socket, ssh', () => {
     assert.equal(dockerAt({ name: 'x', host: 'prod-1' }), 'docker --context prod-1');
     assert.equal(
@@ -109,18 +127,22 @@ describe('engines in one swarm: the check before anything is made', () => {
 
   it("reads docker info's Swarm: a manager's own address from the managers it lists, a worker has none", () => {
     const manager = membershipOf({
-      LocalNodeState: 'active',
-      NodeID: 'n1',
-      NodeAddr: '10.0.0.2',
-      ControlAvailable: true,
-      RemoteManagers: [
-        { NodeID: 'n0', Addr: '10.0.0.9:2377' },
-        { NodeID: 'n1', Addr: '10.0.0.2:4000' },
-      ],
+      ID: 'E1',
+      Swarm: {
+        LocalNodeState: 'active',
+        NodeID: 'n1',
+        NodeAddr: '10.0.0.2',
+        ControlAvailable: true,
+        RemoteManagers: [
+          { NodeID: 'n0', Addr: '10.0.0.9:2377' },
+          { NodeID: 'n1', Addr: '10.0.0.2:4000' },
+        ],
+      },
     });
-    assert.deepEqual(manager, { state: 'active', nodeId: 'n1', manager: true, managerAddress: '10.0.0.2:4000', error: undefined });
-    assert.equal(membershipOf({ LocalNodeState: 'active', NodeID: 'n2', ControlAvailable: false }).managerAddress, undefined);
-    assert.deepEqual(membershipOf({ LocalNodeState: 'inactive', NodeID: '', RemoteManagers: null }), {
+    assert.deepEqual(manager, { engineId: 'E1', state: 'active', nodeId: 'n1', manager: true, managerAddress: '10.0.0.2:4000', error: undefined });
+    assert.equal(membershipOf({ ID: 'E2', Swarm: { LocalNodeState: 'active', NodeID: 'n2', ControlAvailable: false } }).managerAddress, undefined);
+    assert.deepEqual(membershipOf({ ID: 'E3', Swarm: { LocalNodeState: 'inactive', NodeID: '', RemoteManagers: null } }), {
+      engineId: 'E3',
       state: 'inactive',
       nodeId: undefined,
       manager: false,

@@ -33,6 +33,12 @@ export function swarmProblems(standings: Standing[], manager: Standing | undefin
       add(engine, `${standing.unreachable}; check that it runs and answers`, `${dockerAt(engine)} info`);
       continue;
     }
+    // Machines placed on "two" engines that are one would share its host: the cluster would not be spread.
+    const twin = standings.find((other) => other.membership?.engineId === membership.engineId);
+    if (twin && twin !== standing) {
+      add(engine, `is the same engine as ${twin.engine.name} (${twin.engine.host}); list it once`, `${dockerAt(engine)} info --format '{{.ID}}'`);
+      continue;
+    }
     if (standing === manager) {
       if (typeof members === 'string') add(engine, `manages a swarm but did not list its members (${members})`, `${dockerAt(engine)} node ls`);
       continue;

@@ -14,7 +14,7 @@ const UNREACHABLE_CODES = new Set(['ENOENT', 'ECONNREFUSED', 'EACCES', 'ETIMEDOU
 
 /** Why an engine gave no answer, in a few words. */
 function reasonOf(error: unknown): string {
-  if (error instanceof KiabError) return error.message;
+  if (error instanceof KiabError) return `cannot be reached: ${error.message}`;
   const code = (error as NodeJS.ErrnoException).code;
   if (code && UNREACHABLE_CODES.has(code)) return `cannot be reached (${code})`;
   return (error as Error).message.split('\n')[0]!.trim();

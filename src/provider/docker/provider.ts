@@ -42,6 +42,9 @@ function networkDriver(spec: NetworkSpec): { Driver: string; Options: Record<str
   return { Driver: 'bridge', Options: { 'com.docker.network.bridge.enable_ip_masquerade': 'true' } };
 }
 
+/** How long a swarm may take to release an overlay network after its last container was removed. */
+const OVERLAY_RELEASE_MS = 30_000;
+
 const UNREACHABLE_CODES = new Set(['ENOENT', 'ECONNREFUSED', 'EACCES', 'ETIMEDOUT', 'EHOSTUNREACH', 'ECONNRESET']);
 
 export class DockerProvider implements Provider {
@@ -266,11 +269,27 @@ export class DockerProvider implements Provider {
   }
 
   async removeNetwork(name: string): Promise<void> {
-    try {
-      await this.call(`the removal of network ${name}`, (abortSignal) => this.docker.getNetwork(name).remove({ abortSignal }));
-    } catch (error) {
-      if (!isNotFound(error)) throw error;
-    }
+    let lastError: unknown;
+    await poll(
+      async () => {
+        try {
+          await this.call(`the removal of network ${name}`, (abortSignal) => this.docker.getNetwork(name).remove({ abortSignal }));
+          return true;
+        } catch (error) {
+          if (isNotFound(error)) return true;
+          // A swarm forgets a removed container's attachment to an overlay a moment after the container is gone.
+          if (!/in use by task/.test((error as Error).message)) throw error;
+          lastError = error;
+          return undefined;
+        }
+      },
+      {
+        interval: 500,
+        deadline: Date.now() + OVERLAY_RELEASE_MS,
+        timeout: () =>
+          new KiabError(`network ${name} is still in use by a swarm task ${OVERLAY_RELEASE_MS / 1000} s after its containers went`, { cause: lastError }),
+      },
+    );
   }
 
   async listVolumes(labels: Record<string, string>): Promise<VolumeInfo[]> {

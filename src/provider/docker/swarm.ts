@@ -14,14 +14,16 @@ interface SwarmInfo {
 
 const STATES = new Set<SwarmMembership['state']>(['inactive', 'pending', 'active', 'error', 'locked']);
 
-/** What `docker info` says of the swarm, in kiab's terms. */
-export function membershipOf(swarm: SwarmInfo | undefined): SwarmMembership {
+/** What `docker info` says of the engine and its swarm, in kiab's terms. */
+export function membershipOf(info: { ID?: string; Swarm?: SwarmInfo }): SwarmMembership {
+  const swarm = info.Swarm;
   const state = STATES.has(swarm?.LocalNodeState as SwarmMembership['state']) ? (swarm!.LocalNodeState as SwarmMembership['state']) : 'inactive';
   const nodeId = swarm?.NodeID || undefined;
   const manager = state === 'active' && swarm?.ControlAvailable === true;
   // A manager lists itself among the managers with the address it listens on; its node address is the fallback.
   const own = swarm?.RemoteManagers?.find((remote) => remote.NodeID === nodeId)?.Addr;
   return {
+    engineId: info.ID ?? '',
     state,
     nodeId,
     manager,
@@ -32,7 +34,7 @@ export function membershipOf(swarm: SwarmInfo | undefined): SwarmMembership {
 
 /** Dockerode's swarm calls take an abort signal, which its typings leave out. */
 interface SwarmApi {
-  info(options: object): Promise<{ Swarm?: SwarmInfo }>;
+  info(options: object): Promise<{ ID?: string; Swarm?: SwarmInfo }>;
   listNodes(options: object): Promise<Array<{ ID: string }>>;
   swarmInit(options: object): Promise<unknown>;
   swarmInspect(options: object): Promise<{ JoinTokens?: { Worker?: string } }>;
@@ -52,7 +54,7 @@ export class DockerSwarm implements SwarmControl {
   async membership(): Promise<SwarmMembership> {
     try {
       const info = await withinDeadline(this.endpoint, 'its status', PING_MS, (abortSignal) => this.api.info({ abortSignal }));
-      return membershipOf(info.Swarm);
+      return membershipOf(info);
     } catch (error) {
       // Said of the engine, whose name and address come before it.
       if (error instanceof EngineTimeoutError) throw new Error(`did not answer within ${PING_MS / 1000} s`, { cause: error });
