@@ -54,6 +54,8 @@ export class FakeSwarm implements SwarmControl {
   readonly changes: string[] = [];
   /** Makes the next join fail with this message. */
   joinFailure: string | undefined;
+  /** Makes init fail with this message. */
+  initFailure: string | undefined;
 
   constructor(
     private readonly world: FakeSwarms,
@@ -82,6 +84,7 @@ export class FakeSwarm implements SwarmControl {
 
   async init(advertiseAddress: string | undefined): Promise<void> {
     this.changes.push(`init ${advertiseAddress ?? '(engine picks)'}`);
+    if (this.initFailure) throw new Error(this.initFailure);
     if (this.state !== 'inactive') throw new Error('This node is already part of a swarm.');
     this.enter(this.world.newSwarm(), true);
   }

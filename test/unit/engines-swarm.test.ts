@@ -201,6 +201,24 @@ describe('kiab engines join', () => {
     assert.deepEqual([a!.changes, b!.changes, c!.changes], [[], [], []]);
   });
 
+  it('an engine that cannot start a swarm by itself: says so, with the command to start it at a chosen address, and joins none', async () => {
+    const local = { name: 'local', host: 'unix:///var/run/docker.sock' };
+    const swarms = world(B.host);
+    const founder = swarms.add(local.host, '10.0.0.1');
+    founder.initFailure = 'could not choose an IP address to advertise since this system has multiple addresses on different interfaces';
+    await assert.rejects(joinEngines([local, B], swarms.swarmOf), (error: unknown) => {
+      assert.ok(error instanceof KiabError);
+      assert.equal(
+        error.message,
+        'engine local could not start a swarm: could not choose an IP address to advertise since this system has multiple addresses on different interfaces',
+      );
+      assert.match(error.hint ?? '', /`docker -H unix:\/\/\/var\/run\/docker\.sock swarm init --advertise-addr ADDRESS >\/dev\/null`/);
+      return true;
+    });
+    assert.deepEqual(founder.changes, ['init (engine picks)']);
+    assert.deepEqual(swarms.engines.get(B.host)!.changes, []);
+  });
+
   it('says which engine could not join, never with the token', async () => {
     const swarms = world(A.host, B.host);
     const [, b] = [...swarms.engines.values()];

@@ -1,6 +1,6 @@
 import { KiabError, redact } from '../../errors.js';
 import type { EngineSpec } from '../../spec/schema.js';
-import { advertiseAddressOf } from './docker-cli.js';
+import { advertiseAddressOf, dockerAt } from './docker-cli.js';
 import { ensureOneSwarm, managerOf, NotOneSwarmError, swarmProblems } from './one-swarm.js';
 import { membersOf, surveyEngines, type Standing, type SwarmOf } from './survey.js';
 
@@ -26,7 +26,14 @@ export async function joinEngines(engines: EngineSpec[], swarmOf: SwarmOf): Prom
   const outcomes: JoinOutcome[] = [];
   if (!manager) {
     const founder = standings[0]!;
-    await founder.swarm!.init(advertiseAddressOf(founder.engine));
+    try {
+      await founder.swarm!.init(advertiseAddressOf(founder.engine));
+    } catch (error) {
+      // Typically an engine with several addresses and none kiab can tell from its host: the user picks one.
+      throw new KiabError(`engine ${founder.engine.name} could not start a swarm: ${(error as Error).message.split('\n')[0]!.trim()}`, {
+        hint: `start it yourself with the address the other engines reach it at (\`${dockerAt(founder.engine)} swarm init --advertise-addr ADDRESS >/dev/null\`), then run \`kiab engines join\` again`,
+      });
+    }
     manager = { ...founder, membership: await founder.swarm!.membership() } as Standing;
     outcomes.push({ engine: founder.engine.name, did: 'made manager' });
   } else outcomes.push({ engine: manager.engine.name, did: 'was a member' });
