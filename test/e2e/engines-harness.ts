@@ -1,5 +1,5 @@
 import { copyFile, writeFile } from 'node:fs/promises';
-import { basename, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { defaultNodeImage } from '../../src/images/index.js';
 import { docker, eventually, kiab, run, tempDir } from './helpers.js';
 
@@ -41,17 +41,10 @@ async function engineImage(): Promise<string> {
   const context = await tempDir('kiab-engine-image-');
   const files = await engineFiles();
   await Promise.all(files.map((file) => copyFile(file, join(context, basename(file)))));
-  const names = files.map((file) => basename(file));
+  // Each file where it is on this host: the machine image is Debian too, its folders are the same.
   await writeFile(
     join(context, 'Dockerfile'),
-    [
-      `FROM ${node}`,
-      `LABEL ${HARNESS_LABEL}`,
-      ...names.map(
-        (name) =>
-          `COPY ${name} ${name.startsWith('lib') ? '/usr/lib/x86_64-linux-gnu/' : name === 'docker' || name === 'docker-init' ? '/usr/bin/' : '/usr/sbin/'}`,
-      ),
-    ].join('\n'),
+    [`FROM ${node}`, `LABEL ${HARNESS_LABEL}`, ...files.map((file) => `COPY ${basename(file)} ${dirname(file)}/`)].join('\n'),
   );
   const tag = `e2e-eng/engine:${node.split(':')[1]}`;
   await docker(['build', '-q', '-t', tag, context]);
