@@ -5,7 +5,6 @@ import { engineLabel, membersOf, surveyEngines, type Standing, type SwarmOf } fr
 
 /** What is wrong with one engine, and the docker command that puts it right. */
 export interface SwarmProblem {
-  engine: string;
   line: string;
   /** `kiab engines join` would fix it (the engine is only in no swarm yet). */
   joinFixes: boolean;
@@ -23,7 +22,7 @@ export function managerOf(standings: Standing[]): Standing | undefined {
 export function swarmProblems(standings: Standing[], manager: Standing | undefined, members: Set<string> | string | undefined): SwarmProblem[] {
   const problems: SwarmProblem[] = [];
   const add = (engine: EngineSpec, what: string, command: string, joinFixes = false): void =>
-    void problems.push({ engine: engine.name, line: `${engineLabel(engine)} ${what}: ${command}`, joinFixes });
+    void problems.push({ line: `${engineLabel(engine)} ${what}: ${command}`, joinFixes });
   const anyActive = standings.some((standing) => standing.membership?.state === 'active');
   // With no manager and no swarm at all, the first engine that answers becomes the manager.
   const founder = manager ?? (anyActive ? undefined : standings.find((standing) => standing.membership));
