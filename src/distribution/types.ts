@@ -157,6 +157,8 @@ export interface Distribution {
   readonly bundledAddons: Partial<Record<AddonName, AddonProbe>>;
   /** kube-system pods (by name prefix) that must run before the cluster counts as ready. */
   readonly systemPods: string[];
+  /** Those of systemPods that run without a pod network (on their machine's own): all a cluster without a CNI waits for. */
+  readonly hostNetworkPods?: string[];
   /** The node image machines run, when the distribution derives its own from kiab's base node image. */
   nodeImage(spec: ClusterSpec, baseNodeImage: string): Promise<NodeImagePlan | undefined>;
   /** inotify instances and watches one machine of this role takes from the host's per-user limits (measured). */

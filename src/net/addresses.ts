@@ -1,4 +1,5 @@
 import type { MachineRole } from '../labels.js';
+import { cidrsOverlap } from './cidr.js';
 
 /**
  * Fixed addresses inside a cluster's /24. Kubernetes certificates and snapshots depend on them,
@@ -51,19 +52,6 @@ export function* candidateSubnets(): Generator<string> {
   for (let second = 28; second <= 31; second += 1) {
     for (let third = 0; third <= 255; third += 1) yield `172.${second}.${third}.0/24`;
   }
-}
-
-function toNumber(address: string): number {
-  return address.split('.').reduce((total, octet) => total * 256 + Number(octet), 0);
-}
-
-/** True when two IPv4 CIDRs share any address. */
-export function cidrsOverlap(a: string, b: string): boolean {
-  const [aAddress, aBits] = a.split('/') as [string, string | undefined];
-  const [bAddress, bBits] = b.split('/') as [string, string | undefined];
-  const bits = Math.min(Number(aBits ?? 32), Number(bBits ?? 32));
-  const mask = bits === 0 ? 0 : (0xffffffff << (32 - bits)) >>> 0;
-  return (toNumber(aAddress) & mask) >>> 0 === (toNumber(bAddress) & mask) >>> 0;
 }
 
 /** The first candidate /24 that overlaps none of the subnets in use (Docker networks and host routes). */

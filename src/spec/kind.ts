@@ -47,8 +47,8 @@ function string(value: unknown, path: Path): string {
   return value;
 }
 
-/** kind's networking fields that the pod-network settings will take; refused until kiab has them. */
-const NETWORK_LATER = 'kiab does not take this setting from a kind config yet (its pod network is fixed): remove it';
+/** kind's networking fields kiab has no setting for. */
+const NETWORK_LATER = 'kiab has no such setting: remove it';
 
 function networking(value: unknown, path: Path, spec: ClusterSpecInput): void {
   readObject(value, path, {
@@ -60,14 +60,17 @@ function networking(value: unknown, path: Path, spec: ClusterSpecInput): void {
     kubeProxyMode: (child, at) => {
       (spec.networking ??= {}).kubeProxyMode = string(child, at) as never;
     },
+    // kind's default CNI is its own, as kiab's is; leaving it out means the same: the user installs one.
     disableDefaultCNI: (child, at) => {
-      if (child !== false) throw new KindFieldError(at, `kiab's pod network cannot be left out; ${NETWORK_LATER}`);
+      if (typeof child !== 'boolean') throw new KindFieldError(at, 'must be true or false');
+      if (child) (spec.networking ??= {}).cni = 'none';
     },
-    podSubnet: (_child, at) => {
-      throw new KindFieldError(at, NETWORK_LATER);
+    // The same meaning as kiab's networking.podSubnet and serviceSubnet, which check the values.
+    podSubnet: (child, at) => {
+      (spec.networking ??= {}).podSubnet = string(child, at);
     },
-    serviceSubnet: (_child, at) => {
-      throw new KindFieldError(at, NETWORK_LATER);
+    serviceSubnet: (child, at) => {
+      (spec.networking ??= {}).serviceSubnet = string(child, at);
     },
     dnsSearch: (_child, at) => {
       throw new KindFieldError(at, NETWORK_LATER);

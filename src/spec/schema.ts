@@ -4,6 +4,7 @@ import { parseDuration } from './duration.js';
 import { inLanPrefix, lanAddressProblem, parseLanAddress } from '../net/lan.js';
 import { nodeSchema, shapeFields } from './shape.js';
 import { boxSchema, engineReferenceIssues, enginesSchema } from './engines.js';
+import { givenRanges, networkingSchema, rangeConflicts } from './networking.js';
 
 /** DNS-1123 label, short enough that `kiab-NAME-worker-NN` and its volumes stay valid names. */
 const CLUSTER_NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
@@ -21,9 +22,7 @@ export type DistributionName = (typeof DISTRIBUTIONS)[number];
 export const ADDONS = ['ingress', 'storage', 'loadbalancer', 'metrics'] as const;
 export type AddonName = (typeof ADDONS)[number];
 
-/** How kube-proxy programs Services: iptables (the default), nftables, ipvs (needs IPVS in the host's kernel), or none (a replacement the user installs). */
-export const KUBE_PROXY_MODES = ['iptables', 'nftables', 'ipvs', 'none'] as const;
-export type KubeProxyMode = (typeof KUBE_PROXY_MODES)[number];
+export { KUBE_PROXY_MODES, type KubeProxyMode } from './networking.js';
 
 const hostPort = z.number().int().min(1).max(65535);
 
@@ -146,18 +145,7 @@ export const clusterSpecSchema = z
       .strict()
       .default({})
       .describe("The cluster's private network"),
-    networking: z
-      .object({
-        kubeProxyMode: z
-          .enum(KUBE_PROXY_MODES, { error: (issue) => `"${String(issue.input)}" is not a kube-proxy mode; choose from ${KUBE_PROXY_MODES.join(', ')}` })
-          .default('iptables')
-          .describe(
-            'How kube-proxy programs Services (kubeadm): iptables (the default), nftables, ipvs (refused on a kernel without IPVS), or none (no kube-proxy: for a replacement you install yourself)',
-          ),
-      })
-      .strict()
-      .default({ kubeProxyMode: 'iptables' })
-      .describe("The cluster's Kubernetes networking (pod network, Services)"),
+    networking: networkingSchema.default({ kubeProxyMode: 'iptables', cni: 'kiab' }).describe("The cluster's Kubernetes networking (pod network, Services)"),
     images: z
       .object({
         node: z.string().min(1).optional().describe("Machine image (default: kiab's own, built when missing)"),
@@ -180,6 +168,22 @@ export const clusterSpecSchema = z
         path: ['networking', 'kubeProxyMode'],
         message: `only kubeadm clusters choose the kube-proxy mode (this one is ${spec.distribution})`,
       });
+    if (spec.distribution !== 'kubeadm' && spec.networking.cni !== 'kiab')
+      context.addIssue({
+        code: 'custom',
+        path: ['networking', 'cni'],
+        message: `only kubeadm clusters leave out their pod network (this one is ${spec.distribution})`,
+      });
+    // k3s has ranges of its own (10.42/16, 10.43/16) and bare machines none.
+    for (const { field } of givenRanges(spec.networking))
+      if (spec.distribution !== 'kubeadm')
+        context.addIssue({
+          code: 'custom',
+          path: field.split('.'),
+          message: `only kubeadm clusters choose their pod and service ranges (this one is ${spec.distribution})`,
+        });
+    if (spec.distribution === 'kubeadm')
+      for (const problem of rangeConflicts(spec.networking, spec.network.subnet)) context.addIssue({ code: 'custom', ...problem });
   })
   .transform((spec, context) => {
     const nodes = spec.nodes ?? [];

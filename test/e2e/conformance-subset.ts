@@ -32,3 +32,13 @@ const escape = (text: string): string => text.replace(/[.*+?^${}()|[\]\\]/g, '\\
 
 /** One Go regular expression selecting exactly CI_SPECS: each name, then tags such as [LinuxOnly] up to [Conformance]. */
 export const CI_FOCUS = CI_SPECS.map((name) => `${escape(name)}( \\[\\w+\\])* \\[Conformance\\]`).join('|');
+
+/** What `kiab conformance -o json` prints (and writes to summary.json). */
+export interface ConformanceJson {
+  passed: number;
+  failed: number;
+  skipped: number;
+  reportDir: string;
+  junit: string[];
+  failures: Array<{ spec: string; state: string; message: string }>;
+}

@@ -7,7 +7,8 @@ import { after, before, describe, it } from 'node:test';
 import { stringify } from 'yaml';
 import { freePort } from '../../src/net/ports.js';
 import { docker, eventually, kiab, labelledObjects, makeBusyboxImage, readTcp, run, type StatusJson, tempDir } from './helpers.js';
-import { KUBEADM_KUBECTL as KUBECTL, kubeadmSkip as skip } from './kubeadm-cache.js';
+import { CI_FOCUS, CI_SPECS, type ConformanceJson } from './conformance-subset.js';
+import { conformanceSkip, kubeadmSkip as skip, kubectlWith } from './kubeadm-cache.js';
 
 /** On an engine others test on too, KIAB_E2E_PREFIX keeps this suite's clusters apart from theirs. */
 const PREFIX = process.env.KIAB_E2E_PREFIX ?? '';
@@ -36,6 +37,7 @@ function kindConfig(name: string, options: { hostDir: string; hostPort: number; 
     apiVersion: 'kind.x-k8s.io/v1alpha4',
     name,
     featureGates: { [GATE]: true },
+    networking: { kubeProxyMode: 'nftables' },
     kubeadmConfigPatches: ['kind: ClusterConfiguration\napiServer:\n  extraArgs:\n    event-ttl: 2h0m0s\n'],
     nodes,
   });
@@ -52,17 +54,9 @@ else
     let registry: string;
     let configPath: string;
 
-    const kubectl = async (...args: string[]): Promise<string> => {
-      const result = await run(KUBECTL, ['--kubeconfig', kubeconfig, ...args], { env });
-      if (result.code !== 0) throw new Error(`kubectl ${args.join(' ')}: ${result.stderr.trim()}`);
-      return result.stdout.trim();
-    };
+    const kubectl = (...args: string[]): Promise<string> => kubectlWith(kubeconfig, args, { env });
     const kubectlApply = async (objects: unknown[]): Promise<void> => {
-      const result = await run(KUBECTL, ['--kubeconfig', kubeconfig, 'apply', '-f', '-'], {
-        env,
-        input: objects.map((object) => stringify(object)).join('---\n'),
-      });
-      if (result.code !== 0) throw new Error(`kubectl apply: ${result.stderr.trim()}`);
+      await kubectlWith(kubeconfig, ['apply', '-f', '-'], { env, input: objects.map((object) => stringify(object)).join('---\n') });
     };
     const containerIds = async (): Promise<string[]> =>
       (await docker(['ps', '-a', '--filter', `label=dev.kiab.cluster=${CLUSTER}`, '--filter', 'label=dev.kiab.role=worker', '--format', '{{.ID}}']))
@@ -179,6 +173,25 @@ else
       ]);
       assert.match(commandLine, new RegExp(`--feature-gates=[^ ]*${GATE}=true`));
       assert.match(commandLine, /--event-ttl=2h0m0s/);
+    });
+
+    it('runs kube-proxy in nftables mode on every node (its nftables table, no iptables chain of its own)', async () => {
+      for (const name of [machine('server', 0), machine('worker', 0), machine('worker', 1)]) {
+        await eventually(async () => assert.match(await docker(['exec', name, 'nft', 'list', 'table', 'ip', 'kube-proxy']), /chain services/), 60_000, 1000);
+        const iptables = await run('docker', ['exec', name, 'iptables', '-t', 'nat', '-S', 'KUBE-SERVICES']);
+        assert.notEqual(iptables.code, 0, `${name} has an iptables KUBE-SERVICES chain: ${iptables.stdout}`);
+      }
+    });
+
+    // Services, DNS and pod networking through kube-proxy's nftables rules, as upstream's suite checks them.
+    it('passes the CI subset of the upstream conformance suite in nftables mode', { skip: conformanceSkip }, async () => {
+      const reports = await tempDir('kiab-conformance-');
+      const args = ['conformance', CLUSTER, '--focus', CI_FOCUS, '--parallel', '3', '--report-dir', reports, '-o', 'json'];
+      const result = await kiab(args, { env, timeoutMs: 20 * 60_000 });
+      const summary = JSON.parse(result.stdout) as ConformanceJson;
+      assert.deepEqual(summary.failures, [], result.stderr);
+      assert.equal(result.code, 0, result.stderr);
+      assert.deepEqual([summary.passed, summary.failed, summary.skipped], [CI_SPECS.length, 0, 0]);
     });
 
     it('changes labels and taints on the live nodes with up, without making machines again', async () => {

@@ -3,10 +3,22 @@ import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { assetDir, hostArch } from '../../src/assets/cache.js';
 import { DEFAULT_KUBEADM_VERSION } from '../../src/distribution/kubeadm/assets.js';
+import { run } from './helpers.js';
 
 /** Where `kiab assets build --k8s kubeadm` puts the default version for this host. */
 export const KUBEADM_ASSETS = assetDir({ distribution: 'kubeadm', version: DEFAULT_KUBEADM_VERSION, arch: hostArch() });
 export const KUBEADM_KUBECTL = join(KUBEADM_ASSETS, 'bin', 'kubectl');
+
+/** The cached kubectl with one kubeconfig: its output, trimmed, or an error naming the command and kubectl's words. */
+export async function kubectlWith(
+  kubeconfig: string,
+  args: string[],
+  options: { env?: NodeJS.ProcessEnv; input?: string; timeoutMs?: number } = {},
+): Promise<string> {
+  const result = await run(KUBEADM_KUBECTL, ['--kubeconfig', kubeconfig, ...args], options);
+  if (result.code !== 0) throw new Error(`kubectl ${args.join(' ')}: ${result.stderr.trim()}`);
+  return result.stdout.trim();
+}
 
 /**
  * `false` when the kubeadm assets are cached, else why a real-cluster suite cannot run. CI builds them

@@ -22,8 +22,8 @@ import {
   type StatusJson,
   tempDir,
 } from './helpers.js';
-import { CI_FOCUS, CI_SPECS } from './conformance-subset.js';
-import { CONFORMANCE_ASSETS, conformanceSkip, imagesTheSuiteLists, KUBEADM_KUBECTL as KUBECTL, kubeadmSkip as skip } from './kubeadm-cache.js';
+import { CI_FOCUS, CI_SPECS, type ConformanceJson } from './conformance-subset.js';
+import { CONFORMANCE_ASSETS, conformanceSkip, imagesTheSuiteLists, KUBEADM_KUBECTL as KUBECTL, kubeadmSkip as skip, kubectlWith } from './kubeadm-cache.js';
 
 import {
   checkGateway,
@@ -40,16 +40,6 @@ import {
   type AddonCluster,
 } from './addon-checks.js';
 
-/** What `kiab conformance -o json` prints (and writes to summary.json). */
-interface ConformanceJson {
-  passed: number;
-  failed: number;
-  skipped: number;
-  reportDir: string;
-  junit: string[];
-  failures: Array<{ spec: string; state: string; message: string }>;
-}
-
 /** On an engine others test on too, KIAB_E2E_PREFIX keeps this suite's clusters apart from theirs (e.g. `me-`). */
 const PREFIX = process.env.KIAB_E2E_PREFIX ?? '';
 const CLUSTER = `${PREFIX}e2e-kubeadm`;
@@ -64,22 +54,14 @@ else
     let registry: string;
     let upOutput: string;
 
-    const kubectl = async (...args: string[]): Promise<string> => {
-      const result = await run(KUBECTL, ['--kubeconfig', kubeconfig, ...args], { env });
-      if (result.code !== 0) throw new Error(`kubectl ${args.join(' ')}: ${result.stderr.trim()}`);
-      return result.stdout.trim();
-    };
+    const kubectl = (...args: string[]): Promise<string> => kubectlWith(kubeconfig, args, { env });
     const kiabEnv = (args: string[]) => kiab(args, { env });
     const addonCluster = (): AddonCluster => ({
       name: CLUSTER,
       status,
       busybox: `${registry}/busybox:e2e`,
       kubectl,
-      kubectlInput: async (input, ...args) => {
-        const result = await run(KUBECTL, ['--kubeconfig', kubeconfig, ...args], { env, input });
-        if (result.code !== 0) throw new Error(`kubectl ${args.join(' ')}: ${result.stderr.trim()}`);
-        return result.stdout.trim();
-      },
+      kubectlInput: (input, ...args) => kubectlWith(kubeconfig, args, { env, input }),
       kiab: kiabEnv,
     });
 

@@ -5,7 +5,7 @@ import { request } from 'node:http';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { docker, hostPort, kiab, makeBusyboxImage, run, tempDir, type StatusJson } from './helpers.js';
-import { KUBEADM_KUBECTL as KUBECTL, kubeadmSkip } from './kubeadm-cache.js';
+import { kubeadmSkip, kubectlWith } from './kubeadm-cache.js';
 
 const CLUSTER = 'pt-regauth';
 
@@ -74,11 +74,7 @@ describe('registry.auth: the registry asks for a login, and the machines pull wi
   });
 
   it('a pod pulls the pushed image through its machine, and the password is in no engine metadata', async () => {
-    const kubectl = async (...args: string[]): Promise<string> => {
-      const result = await run(KUBECTL, ['--kubeconfig', join(dir, 'kubeconfig'), ...args]);
-      if (result.code !== 0) throw new Error(`kubectl ${args.join(' ')}: ${result.stderr.trim()}`);
-      return result.stdout;
-    };
+    const kubectl = (...args: string[]): Promise<string> => kubectlWith(join(dir, 'kubeconfig'), args);
     await kubectl('run', 'regauth', `--image=localhost:${registry}/regauth:1`, '--restart=Never', '--', 'sleep', '3600');
     await kubectl('wait', '--for=condition=Ready', 'pod/regauth', '--timeout=180s');
     const containers = (await docker(['ps', '-a', '--filter', `label=dev.kiab.cluster=${CLUSTER}`, '--format', '{{.Names}}'])).split('\n');

@@ -5,8 +5,8 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { assetDir, hostArch } from '../../src/assets/cache.js';
 import { HELLO, deployHello, type AddonCluster } from './addon-checks.js';
-import { docker, eventually, hostPort, kiab, makeBusyboxImage, run, startKiab, tempDir, type StatusJson } from './helpers.js';
-import { KUBEADM_KUBECTL as KUBECTL, kubeadmSkip } from './kubeadm-cache.js';
+import { docker, eventually, hostPort, kiab, makeBusyboxImage, startKiab, tempDir, type StatusJson } from './helpers.js';
+import { kubeadmSkip, kubectlWith } from './kubeadm-cache.js';
 
 /**
  * `kiab upgrade` as a user rehearses one: a 1+1 cluster on the previous minor with an app behind the Ingress,
@@ -68,11 +68,7 @@ else
     let status: VersionStatus;
 
     const kiabEnv = (args: string[]) => kiab(args, { env, timeoutMs: 900_000 });
-    const kubectl = async (...args: string[]): Promise<string> => {
-      const result = await run(KUBECTL, ['--kubeconfig', kubeconfig, ...args], { env });
-      if (result.code !== 0) throw new Error(`kubectl ${args.join(' ')}: ${result.stderr.trim()}`);
-      return result.stdout.trim();
-    };
+    const kubectl = (...args: string[]): Promise<string> => kubectlWith(kubeconfig, args, { env });
     const clusterStatus = async (): Promise<VersionStatus> => JSON.parse((await kiabEnv(['status', CLUSTER, '-o', 'json'])).stdout) as VersionStatus;
     /** The API server's version and every kubelet's, as the cluster reports them. */
     const versions = async (): Promise<{ api: string; kubelets: string[] }> => ({
@@ -98,11 +94,7 @@ else
         status,
         busybox,
         kubectl,
-        kubectlInput: async (input, ...args) => {
-          const result = await run(KUBECTL, ['--kubeconfig', kubeconfig, ...args], { env, input });
-          if (result.code !== 0) throw new Error(`kubectl ${args.join(' ')}: ${result.stderr.trim()}`);
-          return result.stdout.trim();
-        },
+        kubectlInput: (input, ...args) => kubectlWith(kubeconfig, args, { env, input }),
         kiab: kiabEnv,
       };
       await deployHello(cluster);

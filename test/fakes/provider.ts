@@ -1,7 +1,7 @@
 import { writeFile } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { NameTakenError } from '../../src/errors.js';
-import { cidrsOverlap } from '../../src/net/addresses.js';
+import { cidrsOverlap } from '../../src/net/cidr.js';
 import type {
   AttachedIo,
   BuildOptions,

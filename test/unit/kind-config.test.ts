@@ -75,6 +75,19 @@ const CONVERTED: Array<{ name: string; body: string; check: (spec: ReturnType<ty
     check: (spec) => assert.equal(spec.networking.kubeProxyMode, 'nftables'),
   },
   {
+    name: 'pod and service subnets',
+    body: 'networking:\n  podSubnet: "10.100.0.0/16"\n  serviceSubnet: "10.200.0.0/16"\n',
+    check: (spec) => {
+      assert.equal(spec.networking.podSubnet, '10.100.0.0/16');
+      assert.equal(spec.networking.serviceSubnet, '10.200.0.0/16');
+    },
+  },
+  {
+    name: 'no default CNI',
+    body: 'networking:\n  disableDefaultCNI: true\n',
+    check: (spec) => assert.equal(spec.networking.cni, 'none'),
+  },
+  {
     name: "kind's own network defaults, written out",
     body: 'networking:\n  ipFamily: ipv4\n  kubeProxyMode: iptables\n  disableDefaultCNI: false\n',
     check: (spec) => assert.equal(spec.servers, 1),
@@ -168,9 +181,17 @@ const REFUSED: Array<{ name: string; body: string; header?: string; message: Reg
   },
   { name: 'IPv6', body: 'networking:\n  ipFamily: ipv6\n', message: /networking\.ipFamily: "ipv6"/ },
   { name: 'dual stack', body: 'networking:\n  ipFamily: dual\n', message: /networking\.ipFamily/ },
-  { name: 'a pod subnet', body: 'networking:\n  podSubnet: "10.244.0.0/16"\n', message: /networking\.podSubnet/ },
-  { name: 'a service subnet', body: 'networking:\n  serviceSubnet: "10.96.0.0/12"\n', message: /networking\.serviceSubnet/ },
-  { name: 'no default CNI', body: 'networking:\n  disableDefaultCNI: true\n', message: /networking\.disableDefaultCNI/ },
+  { name: 'a pod subnet narrower than a /16', body: 'networking:\n  podSubnet: "10.244.0.0/20"\n', message: /networking\.podSubnet: must be a \/8 to a \/16/ },
+  {
+    name: 'a service subnet inside the pod subnet',
+    body: 'networking:\n  podSubnet: "10.0.0.0/8"\n  serviceSubnet: "10.96.0.0/12"\n',
+    message: /^kind\.yaml:5:\d+: networking\.serviceSubnet: 10\.96\.0\.0\/12 overlaps the pod range 10\.0\.0\.0\/8$/,
+  },
+  {
+    name: 'a default CNI switch that is not a boolean',
+    body: 'networking:\n  disableDefaultCNI: "yes"\n',
+    message: /networking\.disableDefaultCNI: must be true or false/,
+  },
   { name: 'a kube-proxy mode kind does not have', body: 'networking:\n  kubeProxyMode: userspace\n', message: /networking\.kubeProxyMode/ },
   { name: 'DNS search domains', body: 'networking:\n  dnsSearch: []\n', message: /networking\.dnsSearch/ },
   {

@@ -20,7 +20,8 @@ import {
 import { buildProgress } from '../../src/distribution/kubeadm/kubebuild.js';
 import { kubeadmDistribution } from '../../src/distribution/kubeadm/index.js';
 import { KUBE_PROXY_SERVICE, KUBELET_KUBEADM_DROPIN } from '../../src/distribution/kubeadm/units.js';
-import { POD_CIDR, SERVICE_CIDR, cniConfig, podRoutes, podSubnetOf } from '../../src/distribution/kubeadm/network.js';
+import { cniConfig, podCidrNodes, podNetworkEnvironment, podRoutes, podSubnetOf } from '../../src/distribution/kubeadm/network.js';
+import { DEFAULT_POD_SUBNET, DEFAULT_SERVICE_SUBNET } from '../../src/spec/networking.js';
 import type { MachineRef } from '../../src/distribution/types.js';
 
 /** The parts of the generated documents the tests read; parsed YAML is cast to these. */
@@ -84,7 +85,14 @@ const facts: ClusterFacts = {
   controlPlaneEndpoint: 'kiab-dev-box:6443',
   externalAddresses: [],
   untaintServers: false,
-  shape: { nodes: [] },
+  shape: { nodes: [], networking: { kubeProxyMode: 'iptables', cni: 'kiab' } },
+};
+const CUSTOM_RANGES: ClusterFacts = {
+  ...facts,
+  shape: {
+    ...facts.shape,
+    networking: { kubeProxyMode: 'iptables' as const, cni: 'kiab' as const, podSubnet: '10.100.0.0/16', serviceSubnet: '10.200.0.0/20' },
+  },
 };
 const token = 'abcdef.0123456789abcdef';
 const certificateKey = 'f'.repeat(64);
@@ -171,14 +179,20 @@ describe('kubeadm ClusterConfiguration and KubeletConfiguration', () => {
 
   it("uses kiab's pod and service ranges, keeps the controller manager from allocating node CIDRs and lets it start at a local API's pace", () => {
     const cluster = initDocuments().ClusterConfiguration;
-    assert.equal(cluster.networking.podSubnet, POD_CIDR);
-    assert.equal(cluster.networking.serviceSubnet, SERVICE_CIDR);
+    assert.equal(cluster.networking.podSubnet, DEFAULT_POD_SUBNET);
+    assert.equal(cluster.networking.serviceSubnet, DEFAULT_SERVICE_SUBNET);
     assert.deepEqual(cluster.controllerManager.extraArgs, [
       { name: 'allocate-node-cidrs', value: 'false' },
       { name: 'kube-api-qps', value: '100' },
       { name: 'kube-api-burst', value: '200' },
       { name: 'leader-elect-retry-period', value: '500ms' },
     ]);
+  });
+
+  it('uses the ranges the spec names', () => {
+    const cluster = initDocuments(CUSTOM_RANGES).ClusterConfiguration;
+    assert.equal(cluster.networking.podSubnet, '10.100.0.0/16');
+    assert.equal(cluster.networking.serviceSubnet, '10.200.0.0/20');
   });
 
   it('has the scheduler try for its lease every half second, as the controller manager does, written out in full for each', () => {
@@ -328,7 +342,11 @@ describe('kube-proxy as a machine service', () => {
     assert.equal(config.mode, 'iptables');
     assert.deepEqual(config.conntrack, { maxPerCore: 0 });
     assert.equal(config.hostnameOverride, 'kiab-dev-worker-0');
-    assert.equal(config.clusterCIDR, POD_CIDR);
+    assert.equal(config.clusterCIDR, DEFAULT_POD_SUBNET);
+  });
+
+  it("counts the pod range the spec names as the cluster's", () => {
+    assert.equal((parse(kubeProxyConfig(worker0, CUSTOM_RANGES, 'iptables')) as Document).clusterCIDR, '10.100.0.0/16');
   });
 
   it('runs in the mode the spec names', () => {
@@ -352,12 +370,12 @@ describe('kubeadm pod network', () => {
   ] as const;
   for (const { role, index, subnet } of subnetCases) {
     it(`gives ${role} ${index} the pod range ${subnet}`, () => {
-      assert.equal(podSubnetOf({ role, index }), subnet);
+      assert.equal(podSubnetOf({}, { role, index }), subnet);
     });
   }
 
   it("writes a bridge + portmap CNI config on the machine's own range, without masquerading", () => {
-    const text = cniConfig(worker0);
+    const text = cniConfig({}, worker0);
     assert.ok(text.endsWith('}\n'));
     const { plugins } = JSON.parse(text) as { plugins: CniPlugin[] };
     assert.deepEqual(
@@ -365,7 +383,40 @@ describe('kubeadm pod network', () => {
       ['bridge', 'portmap'],
     );
     assert.equal(plugins[0]?.ipMasq, false);
-    assert.deepEqual(plugins[0]?.ipam?.ranges, [[{ subnet: podSubnetOf(worker0) }]]);
+    assert.deepEqual(plugins[0]?.ipam?.ranges, [[{ subnet: podSubnetOf({}, worker0) }]]);
+  });
+
+  const wide = { podSubnet: '10.64.0.0/12' };
+  const wideCases = [
+    { role: 'server', index: 2, subnet: '10.64.2.0/24' },
+    { role: 'worker', index: 0, subnet: '10.64.50.0/24' },
+    { role: 'worker', index: 149, subnet: '10.64.199.0/24' },
+  ] as const;
+  for (const { role, index, subnet } of wideCases) {
+    it(`gives ${role} ${index} the pod range ${subnet} of ${wide.podSubnet}`, () => {
+      assert.equal(podSubnetOf(wide, { role, index }), subnet);
+    });
+  }
+
+  it('routes to the /24s of the pod range the spec names', () => {
+    assert.equal(podRoutes({ podSubnet: '192.168.0.0/16' }, server0, [server0, worker0]), '# Written by kiab: POD_SUBNET VIA\n192.168.50.0/24 172.28.0.50\n');
+  });
+
+  it('hands the pod network script the ranges, the defaults where the spec names none', () => {
+    assert.equal(podNetworkEnvironment({}), `POD_CIDR=${DEFAULT_POD_SUBNET}\nSERVICE_CIDR=${DEFAULT_SERVICE_SUBNET}\nCNI=kiab\n`);
+    assert.equal(
+      podNetworkEnvironment({ podSubnet: '10.100.0.0/16', serviceSubnet: '10.200.0.0/20', cni: 'none' }),
+      'POD_CIDR=10.100.0.0/16\nSERVICE_CIDR=10.200.0.0/20\nCNI=none\n',
+    );
+  });
+
+  it("writes each machine's /24 on its node as one server-side apply of partial Nodes", () => {
+    const list = JSON.parse(podCidrNodes({ podSubnet: '10.100.0.0/16' }, [server0, worker0])) as { kind: string; items: Document[] };
+    assert.equal(list.kind, 'List');
+    assert.deepEqual(list.items, [
+      { apiVersion: 'v1', kind: 'Node', metadata: { name: 'kiab-dev-server-0' }, spec: { podCIDR: '10.100.0.0/24', podCIDRs: ['10.100.0.0/24'] } },
+      { apiVersion: 'v1', kind: 'Node', metadata: { name: 'kiab-dev-worker-0' }, spec: { podCIDR: '10.100.50.0/24', podCIDRs: ['10.100.50.0/24'] } },
+    ]);
   });
 
   const header = '# Written by kiab: POD_SUBNET VIA';
@@ -376,7 +427,7 @@ describe('kubeadm pod network', () => {
   ];
   for (const { self, machines, expected } of routeCases) {
     it(`routes ${self.name} to the pod ranges of the ${machines.length - 1} other machine(s)`, () => {
-      assert.equal(podRoutes(self, machines), expected);
+      assert.equal(podRoutes({}, self, machines), expected);
     });
   }
 });

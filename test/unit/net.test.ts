@@ -1,16 +1,8 @@
 import assert from 'node:assert/strict';
 import { createServer } from 'node:net';
 import { describe, it } from 'node:test';
-import {
-  boxAddress,
-  cidrsOverlap,
-  machineAddress,
-  MAX_SERVER_INDEX,
-  MAX_WORKER_INDEX,
-  parseSubnet,
-  pickFreeSubnet,
-  RESERVED_HOSTS,
-} from '../../src/net/addresses.js';
+import { boxAddress, machineAddress, MAX_SERVER_INDEX, MAX_WORKER_INDEX, parseSubnet, pickFreeSubnet, RESERVED_HOSTS } from '../../src/net/addresses.js';
+import { cidrsOverlap } from '../../src/net/cidr.js';
 import { isPortFree, planHostPorts } from '../../src/net/ports.js';
 
 describe('addresses', () => {

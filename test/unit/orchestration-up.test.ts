@@ -1,10 +1,13 @@
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
+import { ensureNetwork } from '../../src/cluster/lifecycle/foundation.js';
+import { observeCluster } from '../../src/cluster/lifecycle/observe.js';
 import { up } from '../../src/cluster/lifecycle/up.js';
-import { UsageError } from '../../src/errors.js';
+import { KiabError, UsageError } from '../../src/errors.js';
 import { LABEL } from '../../src/labels.js';
 import type { ClusterSpecInput } from '../../src/spec/schema.js';
-import { freePort } from '../../src/net/ports.js';
+import { freePort, type HostPorts } from '../../src/net/ports.js';
+import { clusterNames } from '../../src/names.js';
 import { BOX_IMAGE, engine, inventory, isolateFolders, machineNames, namesOf, NODE_IMAGE, positionsOf, quiet, specOf, upCluster } from '../fakes/cluster.js';
 import type { FakeProvider, Method } from '../fakes/provider.js';
 
@@ -213,6 +216,32 @@ describe('up after a failure mid-way', () => {
   for (const failure of knownGaps) {
     it(`rejects when ${failure.method} ${failure.name} fails, and the next up converges`, () => assertFailureConverges(failure));
   }
+});
+
+describe('up with pod and service ranges', () => {
+  it("refuses a named range over another cluster's network with exit 1, before anything is made", async () => {
+    const provider = engine();
+    await upCluster(provider, 'web');
+    provider.resetCalls();
+    const spec = specOf('dev', {}, { distribution: 'kubeadm', networking: { serviceSubnet: '172.28.0.0/16' } });
+    await assert.rejects(
+      up({ provider, spec, reporter: quiet, snapshot: false }),
+      (error) =>
+        error instanceof KiabError &&
+        !(error instanceof UsageError) &&
+        error.exitCode === 1 &&
+        error.message === 'networking.serviceSubnet: 172.28.0.0/16 overlaps the engine network kiab-web (172.28.0.0/24, cluster web)',
+    );
+    for (const method of ['createNetwork', 'createContainer', 'createVolume'] as const) assert.deepEqual(namesOf(provider.calls, method), [], method);
+  });
+
+  it('picks the cluster network clear of the ranges the spec names', async () => {
+    const provider = engine();
+    const spec = specOf('dev', {}, { distribution: 'kubeadm', networking: { podSubnet: '172.28.0.0/16' } });
+    const ports: HostPorts = { api: 41001, http: 41002, https: 41003, registry: 41004 };
+    const subnet = await ensureNetwork(provider, spec, clusterNames('dev'), await observeCluster(provider, 'dev'), ports);
+    assert.equal(subnet.cidr, '172.29.0.0/24');
+  });
 });
 
 describe('up on an existing cluster', () => {

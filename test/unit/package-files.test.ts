@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { NETWORK_POLICY_QUEUE } from '../../src/addons/index.js';
-import { POD_CIDR, POD_NETWORK_SCRIPT, POD_ROUTES_PATH, SERVICE_CIDR } from '../../src/distribution/kubeadm/network.js';
+import { POD_NETWORK_ENV_PATH, POD_NETWORK_SCRIPT, POD_ROUTES_PATH } from '../../src/distribution/kubeadm/network.js';
 import { packageRoot, readPackageFile } from '../../src/package-files.js';
 
 describe('package files', () => {
@@ -15,11 +15,11 @@ describe('package files', () => {
     assert.throws(() => readPackageFile('src/images/files/no-such-file'), /incompletely installed.*no-such-file/);
   });
 
-  it('keeps the pod network script in step with the pod and service ranges and the routes file', () => {
+  it('keeps the pod network script in step with the files it reads, and spells out no range of its own', () => {
     assert.ok(POD_NETWORK_SCRIPT.includes(POD_ROUTES_PATH));
-    const cidrs = POD_NETWORK_SCRIPT.match(/\d+\.\d+\.\d+\.\d+\/\d+/g) ?? [];
-    assert.deepEqual(new Set(cidrs), new Set([POD_CIDR, SERVICE_CIDR]));
-    assert.equal(cidrs.filter((cidr) => cidr === SERVICE_CIDR).length, 2);
+    assert.ok(POD_NETWORK_SCRIPT.includes(`. ${POD_NETWORK_ENV_PATH}`));
+    assert.deepEqual(POD_NETWORK_SCRIPT.match(/\d+\.\d+\.\d+\.\d+\/\d+/g), null);
+    assert.equal(POD_NETWORK_SCRIPT.match(/-d "\$SERVICE_CIDR" -j REJECT/g)?.length, 2);
   });
 
   it('sends packets to the queue the network policy controller reads', () => {

@@ -140,7 +140,14 @@ async function waitForAddons(
  * images into every machine's containerd first (nothing is pulled), then definitions, then the objects,
  * each applied server-side so that running it again changes nothing. Runs on `up` and on `node add`.
  */
-export async function ensureAddons(context: ClusterContext, machines: MachineRef[], kubeconfig: string, progress: (detail: string) => void): Promise<void> {
+/** Applies the wanted addons and, unless `wait` is false (no pod network to run them yet), waits until they work. */
+export async function ensureAddons(
+  context: ClusterContext,
+  machines: MachineRef[],
+  kubeconfig: string,
+  progress: (detail: string) => void,
+  wait = true,
+): Promise<void> {
   const { spec, distribution } = context;
   const wanted = kiabAddons(spec, distribution);
   const clients = await kubeClients(kubeconfig);
@@ -175,7 +182,7 @@ export async function ensureAddons(context: ClusterContext, machines: MachineRef
       manifests.flatMap((manifest) => manifest.objects),
     );
   }
-  await waitForAddons(context, clients, probes(spec, distribution, manifests), progress);
+  if (wait) await waitForAddons(context, clients, probes(spec, distribution, manifests), progress);
 }
 
 export interface AddonStatus {

@@ -71,6 +71,30 @@ export function kubernetesProblem(
 }
 
 /**
+ * What a cluster without a pod network (networking.cni: none) still waits for: every machine a registered node
+ * (NotReady until the user's CNI runs) and the system pods that need no pod network running. Undefined when
+ * that is so.
+ */
+export function registrationProblem(nodes: V1Node[], pods: V1Pod[], machines: MachineRef[], hostNetworkPods: string[]): string | undefined {
+  const registered = new Set(nodes.map((node) => node.metadata?.name));
+  const missing = machines.filter((machine) => !registered.has(machine.name));
+  if (missing.length > 0) return `${missing.map((machine) => machine.name).join(', ')} not registered`;
+  const running = pods.filter((pod) => pod.status?.phase === 'Running' && (pod.status.containerStatuses ?? []).every((status) => status.ready));
+  const waiting = hostNetworkPods.filter((component) => !running.some((pod) => (pod.metadata?.name ?? '').startsWith(component)));
+  return waiting.length > 0 ? `waiting for ${waiting.join(', ')} to run` : undefined;
+}
+
+/** One line for a cluster without a pod network: what the nodes wait for, and the range each was given (its podCIDR). */
+export function awaitingCniLine(nodes: V1Node[]): string {
+  const ranges = nodes.map((node) => `${node.metadata?.name ?? '?'} ${node.spec?.podCIDR ?? '(none)'}`);
+  return `no pod network (networking.cni: none): the nodes wait for a CNI; pod subnets: ${ranges.join(', ')}`;
+}
+
+export async function awaitingCni(kubeconfig: string): Promise<string> {
+  return awaitingCniLine((await (await kubeClients(kubeconfig)).core.listNode()).items);
+}
+
+/**
  * The cluster DNS Service answers once its endpoints are the DNS pods that run now: a restored cluster first
  * lists the addresses its pods had at the capture, and CoreDNS can be ready while the Service still leads
  * elsewhere. Undefined when every ready endpoint is a running, ready pod and there is at least one.
@@ -119,9 +143,22 @@ async function afterRestore(
   return true;
 }
 
-/** One look at the cluster: undefined when it is ready, else what it is still waiting for. */
-async function readinessProblem(api: KubeClients, machines: MachineRef[], systemPods: string[], since?: Date): Promise<string | undefined> {
+/**
+ * One look at the cluster: undefined when it is ready, else what it is still waiting for. `withoutPodNetwork`:
+ * the pods to wait for when the cluster has no pod network yet (see registrationProblem).
+ */
+async function readinessProblem(
+  api: KubeClients,
+  machines: MachineRef[],
+  systemPods: string[],
+  since?: Date,
+  withoutPodNetwork?: string[],
+): Promise<string | undefined> {
   try {
+    if (withoutPodNetwork) {
+      const [nodes, pods] = await Promise.all([api.core.listNode(), api.core.listNamespacedPod({ namespace: 'kube-system' })]);
+      return registrationProblem(nodes.items, pods.items, machines, withoutPodNetwork);
+    }
     const [nodes, pods, slices] = await Promise.all([
       api.core.listNode(),
       api.core.listNamespacedPod({ namespace: 'kube-system' }),
@@ -155,10 +192,12 @@ export async function waitForKubernetes(options: {
   const healthyLooks = options.healthyLooks ?? 3;
   let healthyPolls = 0;
   let restoredDone = options.since === undefined;
+  // Nodes without a pod network stay NotReady, and CoreDNS Pending, until the user installs a CNI.
+  const withoutPodNetwork = context.spec.networking.cni === 'none' ? (options.distribution.hostNetworkPods ?? []) : undefined;
   await poll(
     async () => {
       if (!restoredDone) restoredDone = await afterRestore(api, options, options.since!);
-      const problem = await readinessProblem(api, options.machines, options.distribution.systemPods, options.since);
+      const problem = await readinessProblem(api, options.machines, options.distribution.systemPods, options.since, withoutPodNetwork);
       healthyPolls = problem === undefined ? healthyPolls + 1 : 0;
       lastProblem = problem ?? 'checking that the system pods stay up';
       options.progress(lastProblem);

@@ -4,7 +4,7 @@ import { listenAddressOf } from '../../net/ports.js';
 import { runStep, type Reporter } from '../../reporter.js';
 import { awaitAddons, ensureAddons, wantedAddons } from './addons.js';
 import { distributionContext, type ClusterContext } from '../context.js';
-import { waitForKubernetes } from './api-ready.js';
+import { awaitingCni, waitForKubernetes } from './api-ready.js';
 import { publishLocalRegistry } from './local-registry.js';
 import { apiServerUrl, readUserKubeconfig, writeUserKubeconfig, type ApiAddress, type KubeconfigOptions } from './user-kubeconfig.js';
 import { clusterRegistry } from '../lifecycle/topology.js';
@@ -43,11 +43,18 @@ export async function waitUntilReady(
   return kubeconfig;
 }
 
-/** Installs the wanted addons kiab provides and waits until every wanted addon works (a step only when there are any). */
+/**
+ * Installs the wanted addons kiab provides and waits until every wanted addon works (a step only when there are
+ * any). Without a pod network their pods cannot start: they are applied, not waited for, and `up` says so.
+ */
 export async function addonsStep(context: ClusterContext, machines: MachineRef[], reporter: Reporter, kubeconfig: string): Promise<void> {
   const wanted = wantedAddons(context.spec, context.distribution);
   if (wanted.length === 0) return;
-  await runStep(reporter, `addons (${wanted.join(', ')})`, (progress) => ensureAddons(context, machines, kubeconfig, (detail) => progress.update(detail)));
+  const wait = context.spec.networking.cni !== 'none';
+  await runStep(reporter, `addons (${wanted.join(', ')})`, (progress) =>
+    ensureAddons(context, machines, kubeconfig, (detail) => progress.update(detail), wait),
+  );
+  if (!wait) reporter.info(`addons ${wanted.join(', ')} applied, not waited for: their pods start once a CNI runs`);
 }
 
 /** How a cluster is brought to ready: as `up` made it, or as a restore brought it back. */
@@ -75,6 +82,7 @@ export async function finishKubernetes(
   const { addons, ...wait } = ready;
   const kubeconfig = await runStep(reporter, 'wait for Kubernetes', (progress) => waitUntilReady(context, machines, (detail) => progress.update(detail), wait));
   if (!kubeconfig) return;
+  if (context.spec.networking.cni === 'none') reporter.info(await awaitingCni(kubeconfig));
   if (addons === 'install') await addonsStep(context, machines, reporter, kubeconfig);
   else if (wantedAddons(context.spec, context.distribution).length > 0)
     await runStep(reporter, 'wait for addons', (progress) => awaitAddons(context, kubeconfig, (detail) => progress.update(detail)));

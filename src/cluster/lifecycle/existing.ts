@@ -15,6 +15,10 @@ const FIXED_FIELDS: Array<{ path: string; flag: string; read: (spec: ClusterSpec
   ...PORT_NAMES.map((port) => ({ path: `ports.${port}`, flag: `ports.${port}`, read: (spec: ClusterSpec, ports?: HostPorts) => (ports ?? spec.ports)[port] })),
   { path: 'ports.address', flag: '--listen-address', read: (spec) => spec.ports.address },
   { path: 'network.subnet', flag: 'network.subnet', read: (spec) => spec.network.subnet },
+  // The pod network and the Services' addresses are laid out when the cluster is made.
+  { path: 'networking.podSubnet', flag: 'networking.podSubnet', read: (spec) => spec.networking.podSubnet },
+  { path: 'networking.serviceSubnet', flag: 'networking.serviceSubnet', read: (spec) => spec.networking.serviceSubnet },
+  { path: 'networking.cni', flag: 'networking.cni', read: (spec) => spec.networking.cni },
   { path: 'network.lan.parent', flag: '--lan-parent', read: (spec) => spec.network.lan?.parent },
   { path: 'network.lan.address', flag: '--lan-address', read: (spec) => spec.network.lan?.address },
   { path: 'network.lan.gateway', flag: 'network.lan.gateway', read: (spec) => spec.network.lan?.gateway },

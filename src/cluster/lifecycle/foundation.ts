@@ -5,6 +5,7 @@ import { gatewayAddress, parseSubnet, pickFreeSubnet, type Subnet } from '../../
 import { isPortFree, listenAddressOf, planHostPorts, type HostPorts } from '../../net/ports.js';
 import type { Provider } from '../../provider/types.js';
 import type { ClusterSpec } from '../../spec/schema.js';
+import { givenRanges } from '../../spec/networking.js';
 import { kiabVersion } from '../../version.js';
 import { observedSubnet, type ClusterContext } from '../context.js';
 import { boxFiles, refreshBox } from './box.js';
@@ -36,7 +37,11 @@ export async function ensureNetwork(provider: Provider, spec: ClusterSpec, names
   // still holds for a network gone): each refused one is left out of the next pick.
   const refused: string[] = [];
   for (let attempt = 0; ; attempt += 1) {
-    const cidr = known?.cidr ?? spec.network.subnet ?? pickFreeSubnet([...(await provider.subnetsInUse()), ...refused]);
+    // The pod and service ranges the spec names are the cluster's too: its network is picked clear of them.
+    const cidr =
+      known?.cidr ??
+      spec.network.subnet ??
+      pickFreeSubnet([...(await provider.subnetsInUse()), ...givenRanges(spec.networking).map((range) => range.cidr), ...refused]);
     if (!cidr) throw new KiabError('no free /24 left in 172.28.0.0/14 for a cluster network', { hint: 'set network.subnet in kiab.yaml' });
     const subnet = parseSubnet(cidr);
     try {

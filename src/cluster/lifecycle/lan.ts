@@ -1,7 +1,7 @@
 import { KiabError, UsageError } from '../../errors.js';
 import { LABEL, clusterLabels } from '../../labels.js';
 import type { ClusterNames } from '../../names.js';
-import { cidrsOverlap } from '../../net/addresses.js';
+import { cidrsOverlap } from '../../net/cidr.js';
 import { parseLanAddress, type LanAddress } from '../../net/lan.js';
 import { tryRun } from '../../provider/run.js';
 import type { Provider } from '../../provider/types.js';

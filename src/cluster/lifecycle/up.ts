@@ -26,6 +26,7 @@ import { CLEAN_SNAPSHOT, captureSnapshot, snapshotExists, unpauseLeftPaused, unt
 import { clusterStatus, type ClusterStatus } from '../status.js';
 import { desiredMachines, desiredSlots, slotKey, withNames } from './topology.js';
 import { checkMachineShapes } from './shape-preflight.js';
+import { checkRanges } from './range-preflight.js';
 import { applyNodeShapes } from '../kubernetes/node-shape.js';
 
 export interface UpOptions {
@@ -74,6 +75,8 @@ export async function up(options: UpOptions): Promise<ClusterStatus> {
       // as a download of assets is the slowest of these.
       const running = new Set(observed.machines.filter((machine) => machine.container.state === 'running').map(slotKey));
       const slots = desiredSlots(spec, observed);
+      // A cluster that has its network had its ranges checked when it was made.
+      if (!observed.network) await checkRanges(provider, spec);
       await ensureHostReady(
         provider,
         distribution,

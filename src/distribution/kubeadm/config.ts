@@ -2,8 +2,8 @@ import { stringify } from 'yaml';
 import { singleKubeconfig } from '../../kubeconfig/index.js';
 import type { ClusterSpec, KubeProxyMode } from '../../spec/schema.js';
 import { nodeOf } from '../../spec/shape.js';
+import { clusterRanges } from '../../spec/networking.js';
 import type { MachineRef } from '../types.js';
-import { POD_CIDR, SERVICE_CIDR } from './network.js';
 import { patchDocuments, type KubeadmDocument } from './patches.js';
 
 export const CRI_SOCKET = 'unix:///run/containerd/containerd.sock';
@@ -39,7 +39,7 @@ export interface ClusterFacts {
 
 export type KubeadmShape = Pick<
   ClusterSpec,
-  'featureGates' | 'runtimeConfig' | 'kubeadmConfigPatches' | 'kubeadmConfigPatchesJSON6902' | 'apiServer' | 'nodes'
+  'featureGates' | 'runtimeConfig' | 'kubeadmConfigPatches' | 'kubeadmConfigPatchesJSON6902' | 'apiServer' | 'nodes' | 'networking'
 >;
 
 const CONTROL_PLANE_TAINT = { key: 'node-role.kubernetes.io/control-plane', effect: 'NoSchedule' };
@@ -128,13 +128,15 @@ const leaderRetry = (): { name: string; value: string } => ({ name: 'leader-elec
 function clusterConfiguration(facts: ClusterFacts): KubeadmDocument {
   const gates = featureGateArgs(facts.shape);
   const runtimeConfig = Object.entries(facts.shape.runtimeConfig ?? {});
+  const ranges = clusterRanges(facts.shape.networking);
   return {
     apiVersion: 'kubeadm.k8s.io/v1beta4',
     kind: 'ClusterConfiguration',
     clusterName: facts.clusterName,
     kubernetesVersion: facts.kubernetesVersion,
     controlPlaneEndpoint: facts.controlPlaneEndpoint,
-    networking: { podSubnet: POD_CIDR, serviceSubnet: SERVICE_CIDR, dnsDomain: 'cluster.local' },
+    // kubeadm gives the DNS Service the 10th address of the service range, and each kubelet that address.
+    networking: { podSubnet: ranges.pods, serviceSubnet: ranges.services, dnsDomain: 'cluster.local' },
     // kubeadm makes some 16 keys at init: RSA-2048 takes seconds of a small host's CPU for them, ECDSA
     // P-256 next to nothing, and its TLS handshakes are cheaper too.
     encryptionAlgorithm: 'ECDSA-P256',
@@ -343,7 +345,7 @@ export function kubeProxyDocument(machine: MachineRef, shape: KubeadmShape, mode
     clientConnection: { kubeconfig: '/etc/kubernetes/kubelet.conf' },
     hostnameOverride: machine.name,
     mode,
-    clusterCIDR: POD_CIDR,
+    clusterCIDR: clusterRanges(shape.networking).pods,
     // nf_conntrack_max is not writable from a machine's network namespace.
     conntrack: { maxPerCore: 0 },
     ...(shape.featureGates ? { featureGates: shape.featureGates } : {}),

@@ -33,7 +33,7 @@ import {
   NODE_PROXIER_BINDING,
   type ClusterFacts,
 } from './config.js';
-import { CNI_CONFIG_PATH, cniConfig, POD_ROUTES_PATH, podRoutes } from './network.js';
+import { CNI_CONFIG_PATH, cniConfig, POD_NETWORK_ENV_PATH, POD_ROUTES_PATH, podCidrNodes, podNetworkEnvironment, podRoutes } from './network.js';
 import { networkPolicyImage, type NetworkPolicyImage } from './network-policy.js';
 import { resolveRelease } from './releases.js';
 import { approveServingCertificates } from './serving-certs.js';
@@ -126,11 +126,23 @@ async function initFirstServer(context: DistributionContext, first: MachineRef, 
   );
 }
 
-/** kube-proxy's role and the pod network's policy controller, in one apply (each kubectl start costs the server's CPU). */
+/**
+ * kube-proxy's role and the pod network's policy controller, in one apply (each kubectl start costs the server's
+ * CPU). Without kiab's pod network there is no policy controller: the user's CNI brings its own, or none.
+ */
 async function applyNetworkObjects(context: DistributionContext, control: MachineRef): Promise<void> {
+  const ownNetwork = context.spec.networking.cni === 'kiab';
   await run(context.provider, control.name, [...KUBECTL, 'apply', '-f', '-'], {
-    what: 'granting kube-proxy its role and starting the network policy controller',
-    stdin: `${NODE_PROXIER_BINDING}---\n${networkPolicyManifest({ host: context.box.ip, port: API_PORT })}`,
+    what: ownNetwork ? 'granting kube-proxy its role and starting the network policy controller' : 'granting kube-proxy its role',
+    stdin: ownNetwork ? `${NODE_PROXIER_BINDING}---\n${networkPolicyManifest({ host: context.box.ip, port: API_PORT })}` : NODE_PROXIER_BINDING,
+  });
+}
+
+/** Writes each machine's pod range on its Node (see podCidrNodes); the Nodes must exist, so after the joins. */
+async function recordPodCidrs(context: DistributionContext, control: MachineRef, machines: readonly MachineRef[]): Promise<void> {
+  await run(context.provider, control.name, [...KUBECTL, 'apply', '--server-side', '--field-manager=kiab', '-f', '-'], {
+    what: "writing each node's pod range",
+    stdin: podCidrNodes(context.spec.networking, machines),
   });
 }
 
@@ -227,9 +239,11 @@ async function isJoined(provider: Provider, machine: MachineRef): Promise<boolea
 }
 
 async function writeRoutes(context: DistributionContext): Promise<void> {
+  // A CNI the user installs routes between machines itself.
+  if (context.spec.networking.cni !== 'kiab') return;
   await Promise.all(
     context.machines.map(async (machine) => {
-      await context.provider.writeFiles(machine.name, [{ path: POD_ROUTES_PATH, content: podRoutes(machine, context.machines) }]);
+      await context.provider.writeFiles(machine.name, [{ path: POD_ROUTES_PATH, content: podRoutes(context.spec.networking, machine, context.machines) }]);
       await run(context.provider, machine.name, ['systemctl', 'restart', 'kiab-pod-network.service'], { what: 'applying pod routes' });
     }),
   );
@@ -330,6 +344,7 @@ async function setUpCluster(context: DistributionContext, servers: MachineRef[],
     (task, signal) => task(signal),
     context.signal,
   );
+  await recordPodCidrs(context, control, machines);
 }
 
 /**
@@ -345,6 +360,8 @@ export const kubeadmDistribution: Distribution = {
   // Upstream Kubernetes brings no addons: kiab installs them (src/addons/).
   bundledAddons: {},
   systemPods: ['kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'etcd', 'coredns', NETWORK_POLICY_CONTROLLER],
+  // The control plane's static pods run on their machine's own network.
+  hostNetworkPods: ['kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'etcd'],
   // kubeadm lets anonymous requests read /readyz; kube-proxy serves its health on every machine.
   health: { apiPath: API_READY_PATH, nodeProxy: { port: 10256, path: '/healthz' } },
   apiCertificateAuthority: async (provider, machines) => {
@@ -375,11 +392,17 @@ export const kubeadmDistribution: Distribution = {
   // filesystem would write out in full (a second of every capture), where a copy of the volume keeps it sparse.
   machineVolumes: (role) => [{ purpose: 'local-path', path: LOCAL_PATH_DIR }, ...(role === 'server' ? [{ purpose: 'etcd', path: ETCD_DATA_DIR }] : [])],
   machineFiles: (context, machine) => [
-    { path: CNI_CONFIG_PATH, content: cniConfig(machine) },
+    // Without kiab's pod network the CNI configuration directory stays empty until the user's CNI writes there.
+    ...(context.spec.networking.cni === 'kiab'
+      ? [
+          { path: CNI_CONFIG_PATH, content: cniConfig(context.spec.networking, machine) },
+          { path: POD_ROUTES_PATH, content: podRoutes(context.spec.networking, machine, context.machines) },
+        ]
+      : []),
+    { path: POD_NETWORK_ENV_PATH, content: podNetworkEnvironment(context.spec.networking) },
     { path: '/etc/kiab/node.env', content: `NODE_IP=${machine.ip}\n` },
     { path: '/etc/default/kubelet', content: kubeletEnvironment() },
     { path: POD_RESOLV_CONF, content: `nameserver ${machine.ip}\n` },
-    { path: POD_ROUTES_PATH, content: podRoutes(machine, context.machines) },
   ],
   install: async (context) => {
     const servers = context.machines.filter((machine) => machine.role === 'server');
@@ -411,6 +434,7 @@ export const kubeadmDistribution: Distribution = {
     await settleKubeadm(context, machine);
     const control = await requireControlServer(context);
     if (!(await isJoined(context.provider, machine))) await joinMachine(context, machine, control);
+    await recordPodCidrs(context, control, [machine]);
     await startKubeProxy(context, machine);
     await approveServingCertificates(context, control, [machine]);
   },

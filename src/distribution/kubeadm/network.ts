@@ -1,4 +1,6 @@
+import { nthSlash24 } from '../../net/cidr.js';
 import { readPackageFile } from '../../package-files.js';
+import { clusterRanges, type NetworkingSpec } from '../../spec/networking.js';
 import type { MachineRef } from '../types.js';
 
 /**
@@ -6,18 +8,27 @@ import type { MachineRef } from '../types.js';
  * /24 of the pod range, and every machine routes the others' /24s to their (fixed) addresses. All
  * machines share one L2 network, so plain routes are the whole overlay.
  */
-export const POD_CIDR = '10.244.0.0/16';
-export const SERVICE_CIDR = '10.96.0.0/16';
+export type PodNetworking = Pick<NetworkingSpec, 'podSubnet' | 'serviceSubnet'> & { cni?: NetworkingSpec['cni'] };
 
-/** Same numbering as machine addresses: servers 10.244.0-39.0/24, workers 10.244.50-199.0/24. */
-export function podSubnetOf(machine: Pick<MachineRef, 'role' | 'index'>): string {
-  return `10.244.${machine.role === 'server' ? machine.index : 50 + machine.index}.0/24`;
+/**
+ * Same numbering as machine addresses, counted in /24s from the start of the pod range: servers the 0th to
+ * 39th (10.244.0-39.0/24 by default), workers the 50th to 199th (10.244.50-199.0/24).
+ */
+export function podSubnetOf(networking: PodNetworking, machine: Pick<MachineRef, 'role' | 'index'>): string {
+  return nthSlash24(clusterRanges(networking).pods, machine.role === 'server' ? machine.index : 50 + machine.index);
 }
 
 export const CNI_CONFIG_PATH = '/etc/cni/net.d/10-kiab.conflist';
 export const POD_ROUTES_PATH = '/etc/kiab/pod-routes';
+/** The ranges the pod network script works on, as shell assignments it sources. */
+export const POD_NETWORK_ENV_PATH = '/etc/kiab/pod-network.env';
 
-export function cniConfig(machine: MachineRef): string {
+export function podNetworkEnvironment(networking: PodNetworking): string {
+  const { pods, services } = clusterRanges(networking);
+  return `POD_CIDR=${pods}\nSERVICE_CIDR=${services}\nCNI=${networking.cni ?? 'kiab'}\n`;
+}
+
+export function cniConfig(networking: PodNetworking, machine: MachineRef): string {
   return `${JSON.stringify(
     {
       cniVersion: '1.0.0',
@@ -30,7 +41,7 @@ export function cniConfig(machine: MachineRef): string {
           // Masquerading is done per machine for traffic leaving the pod range only, so pod-to-pod keeps source IPs.
           ipMasq: false,
           hairpinMode: true,
-          ipam: { type: 'host-local', ranges: [[{ subnet: podSubnetOf(machine) }]], routes: [{ dst: '0.0.0.0/0' }] },
+          ipam: { type: 'host-local', ranges: [[{ subnet: podSubnetOf(networking, machine) }]], routes: [{ dst: '0.0.0.0/0' }] },
         },
         { type: 'portmap', capabilities: { portMappings: true } },
       ],
@@ -40,15 +51,28 @@ export function cniConfig(machine: MachineRef): string {
   )}\n`;
 }
 
+/**
+ * Each machine's /24 written on its Node (spec.podCIDR), as a server-side apply of the Nodes kubeadm made: where
+ * a CNI the user installs (networking.cni: none) looks for the range to give its pods, as flannel or kindnet do.
+ * kiab numbers the ranges itself (the controller manager's allocation would follow the order nodes register).
+ */
+export function podCidrNodes(networking: PodNetworking, machines: readonly MachineRef[]): string {
+  const items = machines.map((machine) => {
+    const cidr = podSubnetOf(networking, machine);
+    return { apiVersion: 'v1', kind: 'Node', metadata: { name: machine.name }, spec: { podCIDR: cidr, podCIDRs: [cidr] } };
+  });
+  return JSON.stringify({ apiVersion: 'v1', kind: 'List', items });
+}
+
 /** One line per other machine: its pod /24 and the address that reaches it. */
-export function podRoutes(self: MachineRef, machines: readonly MachineRef[]): string {
-  const lines = machines.filter((machine) => machine.name !== self.name).map((machine) => `${podSubnetOf(machine)} ${machine.ip}`);
+export function podRoutes(networking: PodNetworking, self: MachineRef, machines: readonly MachineRef[]): string {
+  const lines = machines.filter((machine) => machine.name !== self.name).map((machine) => `${podSubnetOf(networking, machine)} ${machine.ip}`);
   return `# Written by kiab: POD_SUBNET VIA\n${lines.join('\n')}${lines.length ? '\n' : ''}`;
 }
 
 /**
  * Applies /etc/kiab/pod-routes: replaces kiab's routes, masquerades pod traffic leaving the pod range, and refuses
- * cluster-IP traffic kube-proxy did not translate.
- * The script spells out POD_CIDR, SERVICE_CIDR and POD_ROUTES_PATH; a unit test keeps them in step with the constants.
+ * cluster-IP traffic kube-proxy did not translate. The ranges come from POD_NETWORK_ENV_PATH.
+ * The script spells out POD_NETWORK_ENV_PATH and POD_ROUTES_PATH; a unit test keeps them in step with the constants.
  */
 export const POD_NETWORK_SCRIPT = readPackageFile('src/distribution/kubeadm/files/kiab-pod-network.sh');
