@@ -7,6 +7,7 @@ import { registerConfig } from './commands/config.js';
 import { registerCompletion } from './commands/completion.js';
 import { registerDelete } from './commands/delete.js';
 import { registerDoctor } from './commands/doctor.js';
+import { registerEngines } from './commands/engines.js';
 import { registerKubeconfig } from './commands/kubeconfig.js';
 import { registerExec } from './commands/exec.js';
 import { registerImage } from './commands/image.js';
@@ -57,6 +58,7 @@ export function buildProgram(runtime: Runtime): Command {
   registerAssets(program, runtime);
   registerKubeconfig(program, runtime);
   registerDoctor(program, runtime);
+  registerEngines(program);
   registerConformance(program, runtime);
   registerConfig(program, runtime);
   registerCompletion(program, runtime);

@@ -152,6 +152,11 @@ export interface NetworkSpec {
    * hosts of that link's LAN. `ipRange` is the only part of the subnet the engine may hand out.
    */
   macvlan?: { parent: string; ipRange: string };
+  /**
+   * A network of the engine's swarm instead of one of its own: an attachable overlay, made on a manager, that
+   * containers of every engine of the swarm join at fixed addresses (the network of a cluster over several engines).
+   */
+  overlay?: true;
 }
 
 export interface NetworkInfo {
@@ -217,4 +222,38 @@ export interface BuildOptions {
   buildArgs: Record<string, string>;
   labels: Record<string, string>;
   onProgress?: (line: string) => void;
+}
+
+/**
+ * An engine's part in a Docker Swarm, the engines' own network between hosts (an attachable overlay spans
+ * the engines of one swarm). kiab reads it before a cluster over several engines and changes it only when
+ * asked (`kiab engines join`).
+ */
+export interface SwarmControl {
+  readonly endpoint: string;
+  /** Where this engine stands; answers within seconds or rejects, as a ping does. */
+  membership(): Promise<SwarmMembership>;
+  /** The node IDs of every member of this engine's swarm; only a manager knows them. */
+  memberIds(): Promise<string[]>;
+  /** Makes this engine the first manager of a new swarm, advertising that address (the engine picks one when undefined). */
+  init(advertiseAddress: string | undefined): Promise<void>;
+  /** The token a worker joins this manager's swarm with: a secret, for join() and nothing else (never printed or logged). */
+  workerToken(): Promise<string>;
+  /** Joins the swarm whose manager listens at `managerAddress` (ADDR:PORT) as a worker. */
+  join(options: { managerAddress: string; token: string; advertiseAddress: string | undefined }): Promise<void>;
+}
+
+export interface SwarmMembership {
+  /** The engine's own ID, whichever address it was reached at: one engine listed twice has one. */
+  engineId: string;
+  /** Docker's LocalNodeState. */
+  state: 'inactive' | 'pending' | 'active' | 'error' | 'locked';
+  /** This engine's node ID in its swarm (undefined when in none). */
+  nodeId: string | undefined;
+  /** Whether this engine manages its swarm (then it can say who is a member, and make overlay networks). */
+  manager: boolean;
+  /** Where other engines join this manager (ADDR:2377); undefined for a worker or no member. */
+  managerAddress: string | undefined;
+  /** What the engine says went wrong, in the error state. */
+  error: string | undefined;
 }

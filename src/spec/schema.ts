@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { parseDuration } from './duration.js';
 import { inLanPrefix, lanAddressProblem, parseLanAddress } from '../net/lan.js';
 import { nodeSchema, shapeFields } from './shape.js';
+import { boxSchema, engineReferenceIssues, enginesSchema } from './engines.js';
 import { givenRanges, networkingSchema, rangeConflicts } from './networking.js';
 
 /** DNS-1123 label, short enough that `kiab-NAME-worker-NN` and its volumes stay valid names. */
@@ -154,9 +155,12 @@ export const clusterSpecSchema = z
       .default({})
       .describe('Images for the machines and the box'),
     ...shapeFields,
+    engines: enginesSchema.optional(),
+    box: boxSchema.optional(),
   })
   .strict()
   .superRefine((spec, context) => {
+    for (const issue of engineReferenceIssues(spec)) context.addIssue({ code: 'custom', ...issue });
     // k3s brings its own kube-proxy settings and bare machines run none: only kubeadm's is kiab's to choose.
     if (spec.distribution !== 'kubeadm' && spec.networking.kubeProxyMode !== 'iptables')
       context.addIssue({
@@ -208,3 +212,4 @@ export type ClusterSpec = z.output<typeof clusterSpecSchema>;
 export type PortsSpec = z.output<typeof portsSchema>;
 export type { MountSpec, NodeSpec, PortMappingSpec, TaintSpec } from './shape.js';
 export type LanSpec = z.output<typeof lanSchema>;
+export type { EngineSpec } from './engines.js';

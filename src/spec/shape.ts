@@ -1,6 +1,7 @@
 import { isIP } from 'node:net';
 import { parse as parseToml } from 'smol-toml';
 import { z } from 'zod';
+import { engineRefSchema } from './engines.js';
 
 /** A Kubernetes label key: an optional DNS-subdomain prefix and a name of up to 63 characters. */
 const LABEL_KEY = /^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/;
@@ -48,6 +49,7 @@ export const taintSchema = z
 export const nodeSchema = z
   .object({
     role: z.enum(NODE_ROLES).describe('server (control plane) or worker'),
+    engine: engineRefSchema.optional(),
     labels: z
       .record(labelKey, z.string().regex(LABEL_VALUE, 'must be a label value: up to 63 letters, digits, "-", "_" or "."'))
       .default({})

@@ -1,5 +1,5 @@
 import { distributionFor } from '../../distribution/index.js';
-import { throwIfAborted } from '../../errors.js';
+import { UsageError, throwIfAborted } from '../../errors.js';
 import { clusterNames } from '../../names.js';
 import type { Provider } from '../../provider/types.js';
 import { runStep, type Reporter } from '../../reporter.js';
@@ -7,6 +7,9 @@ import type { ClusterSpec } from '../../spec/schema.js';
 import { addonPreflight } from '../kubernetes/addons.js';
 import { clusterContext, distributionContext, type ClusterContext } from '../context.js';
 import { ensureHostReady } from '../doctor.js';
+import { swarmOf } from '../engine.js';
+import { ensureOneSwarm } from '../engines/one-swarm.js';
+import type { SwarmOf } from '../engines/survey.js';
 import { effectiveSpec, withResolvedVersion } from './existing.js';
 import { refreshBox } from './box.js';
 import { ensureBox, ensureNetwork, planPorts } from './foundation.js';
@@ -37,6 +40,15 @@ export interface UpOptions {
   snapshot?: boolean;
   /** Where and how to merge the cluster's kubeconfig; undefined leaves kubeconfig files alone. */
   kubeconfig?: KubeconfigOptions;
+  /** How the swarm of each of the spec's engines is reached (default: the Docker engines themselves). */
+  swarmOf?: SwarmOf;
+}
+
+function severalEnginesUnsupported(): UsageError {
+  return new UsageError(
+    'engines: the engines are one swarm, but a cluster over several engines is not supported yet, and kiab made nothing',
+    'leave engines (and nodes[].engine, box.engine) out to make the cluster on the engine DOCKER_HOST names',
+  );
 }
 
 /**
@@ -45,6 +57,12 @@ export interface UpOptions {
  */
 export async function up(options: UpOptions): Promise<ClusterStatus> {
   const { provider, reporter, signal } = options;
+  // Nothing of a cluster over several engines may be made on the one engine DOCKER_HOST names; the engines
+  // are checked first, so that a user learns what to fix on them before this version refuses.
+  if (options.spec.engines) {
+    await ensureOneSwarm(options.spec.engines, options.swarmOf ?? swarmOf);
+    throw severalEnginesUnsupported();
+  }
   await provider.ping();
   return withClusterLock(
     options.spec.name,

@@ -88,13 +88,13 @@ function currentContext(env: NodeJS.ProcessEnv, configDir: string): string | und
 }
 
 /** The engine endpoint a docker context stores (contexts/meta/<sha256 of its name>/meta.json), with its TLS files. */
-function contextEndpoint(name: string, env: NodeJS.ProcessEnv, configDir: string): EngineEndpoint {
+function contextEndpoint(name: string, env: NodeJS.ProcessEnv, configDir: string, why = 'is the current context'): EngineEndpoint {
   const id = createHash('sha256').update(name).digest('hex');
   let meta: { Endpoints?: { docker?: { Host?: string; SkipTLSVerify?: boolean } } };
   try {
     meta = JSON.parse(readFileSync(join(configDir, 'contexts', 'meta', id, 'meta.json'), 'utf8')) as typeof meta;
   } catch {
-    throw new UsageError(`docker context: "${name}" is the current context, but it is not in ${join(configDir, 'contexts')}`, 'see `docker context ls`');
+    throw new UsageError(`docker context: "${name}" ${why}, but it is not in ${join(configDir, 'contexts')}`, 'see `docker context ls`');
   }
   const docker = meta.Endpoints?.docker;
   if (!docker?.Host) throw new UsageError(`docker context: "${name}" has no docker endpoint`);
@@ -125,4 +125,11 @@ export function resolveEndpoint(env: NodeJS.ProcessEnv = process.env): EngineEnd
   const candidates = ['/var/run/docker.sock', ...(runtimeDir ? [`${runtimeDir}/docker.sock`, `${runtimeDir}/podman/podman.sock`] : [])];
   const socketPath = candidates.find((path) => existsSync(path)) ?? candidates[0]!;
   return { description: `unix://${socketPath}`, options: { socketPath }, localUid: socketOwner(socketPath, env) };
+}
+
+/** An engine kiab.yaml lists: a host as DOCKER_HOST is written (TLS from `tlsCertPath`), or a docker context's name. */
+export function endpointOf(engine: { name: string; host: string; tlsCertPath?: string | undefined }, env: NodeJS.ProcessEnv = process.env): EngineEndpoint {
+  const what = `engine ${engine.name}`;
+  if (engine.host.includes('://')) return endpointFromHost(engine.host, engine.tlsCertPath ? { dir: engine.tlsCertPath } : undefined, env, what);
+  return contextEndpoint(engine.host, env, env.DOCKER_CONFIG || join(homedir(), '.docker'), `is engine ${engine.name}'s host`);
 }

@@ -34,6 +34,17 @@ function labelFilter(labels: Record<string, string>): string {
   return JSON.stringify({ label: Object.entries(labels).map(([key, value]) => (value === '' ? key : `${key}=${value}`)) });
 }
 
+/** The driver of a network and its options: a bridge of this engine, a macvlan on a link of its host, or the swarm's overlay. */
+function networkDriver(spec: NetworkSpec): { Driver: string; Options: Record<string, string>; Attachable?: boolean } {
+  if (spec.macvlan) return { Driver: 'macvlan', Options: { parent: spec.macvlan.parent, macvlan_mode: 'bridge' } };
+  // Attachable: plain containers (not only swarm services) of any engine of the swarm may join it.
+  if (spec.overlay) return { Driver: 'overlay', Options: {}, Attachable: true };
+  return { Driver: 'bridge', Options: { 'com.docker.network.bridge.enable_ip_masquerade': 'true' } };
+}
+
+/** How long a swarm may take to release an overlay network after its last container was removed. */
+const OVERLAY_RELEASE_MS = 30_000;
+
 const UNREACHABLE_CODES = new Set(['ENOENT', 'ECONNREFUSED', 'EACCES', 'ETIMEDOUT', 'EHOSTUNREACH', 'ECONNRESET']);
 
 export class DockerProvider implements Provider {
@@ -236,11 +247,10 @@ export class DockerProvider implements Provider {
       this.docker.createNetwork({
         abortSignal,
         Name: spec.name,
-        Driver: spec.macvlan ? 'macvlan' : 'bridge',
         CheckDuplicate: true,
         Labels: spec.labels,
         IPAM: { Driver: 'default', Config: [{ Subnet: spec.subnet, Gateway: spec.gateway, ...(spec.macvlan ? { IPRange: spec.macvlan.ipRange } : {}) }] },
-        Options: spec.macvlan ? { parent: spec.macvlan.parent, macvlan_mode: 'bridge' } : { 'com.docker.network.bridge.enable_ip_masquerade': 'true' },
+        ...networkDriver(spec),
       }),
     );
   }
@@ -259,11 +269,27 @@ export class DockerProvider implements Provider {
   }
 
   async removeNetwork(name: string): Promise<void> {
-    try {
-      await this.call(`the removal of network ${name}`, (abortSignal) => this.docker.getNetwork(name).remove({ abortSignal }));
-    } catch (error) {
-      if (!isNotFound(error)) throw error;
-    }
+    let lastError: unknown;
+    await poll(
+      async () => {
+        try {
+          await this.call(`the removal of network ${name}`, (abortSignal) => this.docker.getNetwork(name).remove({ abortSignal }));
+          return true;
+        } catch (error) {
+          if (isNotFound(error)) return true;
+          // A swarm forgets a removed container's attachment to an overlay a moment after the container is gone.
+          if (!/in use by task/.test((error as Error).message)) throw error;
+          lastError = error;
+          return undefined;
+        }
+      },
+      {
+        interval: 500,
+        deadline: Date.now() + OVERLAY_RELEASE_MS,
+        timeout: () =>
+          new KiabError(`network ${name} is still in use by a swarm task ${OVERLAY_RELEASE_MS / 1000} s after its containers went`, { cause: lastError }),
+      },
+    );
   }
 
   async listVolumes(labels: Record<string, string>): Promise<VolumeInfo[]> {
