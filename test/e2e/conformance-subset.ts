@@ -1,3 +1,6 @@
+import assert from 'node:assert/strict';
+import { kiab, tempDir } from './helpers.js';
+
 /**
  * The conformance specs every CI run passes (kubeadm.test.ts runs them on its cluster): fast ones that
  * together cover network, node, apps, api-machinery, storage and cli, and each defect the first full run
@@ -41,4 +44,19 @@ export interface ConformanceJson {
   reportDir: string;
   junit: string[];
   failures: Array<{ spec: string; state: string; message: string }>;
+}
+
+/**
+ * `kiab conformance` with the CI subset on a cluster, asserted to pass every spec of it; the summary, the
+ * report folder and kiab's progress output are returned for further checks.
+ */
+export async function passesCiSubset(cluster: string, env: NodeJS.ProcessEnv): Promise<{ summary: ConformanceJson; reports: string; stderr: string }> {
+  const reports = await tempDir('kiab-conformance-');
+  const args = ['conformance', cluster, '--focus', CI_FOCUS, '--parallel', '3', '--report-dir', reports, '-o', 'json'];
+  const result = await kiab(args, { env, timeoutMs: 20 * 60_000 });
+  const summary = JSON.parse(result.stdout) as ConformanceJson;
+  assert.deepEqual(summary.failures, [], result.stderr);
+  assert.equal(result.code, 0, result.stderr);
+  assert.deepEqual([summary.passed, summary.failed, summary.skipped], [CI_SPECS.length, 0, 0]);
+  return { summary, reports, stderr: result.stderr };
 }

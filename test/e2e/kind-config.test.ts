@@ -7,7 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import { stringify } from 'yaml';
 import { freePort } from '../../src/net/ports.js';
 import { docker, eventually, kiab, labelledObjects, makeBusyboxImage, readTcp, run, type StatusJson, tempDir } from './helpers.js';
-import { CI_FOCUS, CI_SPECS, type ConformanceJson } from './conformance-subset.js';
+import { passesCiSubset } from './conformance-subset.js';
 import { conformanceSkip, kubeadmSkip as skip, kubectlWith } from './kubeadm-cache.js';
 
 /** On an engine others test on too, KIAB_E2E_PREFIX keeps this suite's clusters apart from theirs. */
@@ -185,13 +185,7 @@ else
 
     // Services, DNS and pod networking through kube-proxy's nftables rules, as upstream's suite checks them.
     it('passes the CI subset of the upstream conformance suite in nftables mode', { skip: conformanceSkip }, async () => {
-      const reports = await tempDir('kiab-conformance-');
-      const args = ['conformance', CLUSTER, '--focus', CI_FOCUS, '--parallel', '3', '--report-dir', reports, '-o', 'json'];
-      const result = await kiab(args, { env, timeoutMs: 20 * 60_000 });
-      const summary = JSON.parse(result.stdout) as ConformanceJson;
-      assert.deepEqual(summary.failures, [], result.stderr);
-      assert.equal(result.code, 0, result.stderr);
-      assert.deepEqual([summary.passed, summary.failed, summary.skipped], [CI_SPECS.length, 0, 0]);
+      await passesCiSubset(CLUSTER, env);
     });
 
     it('changes labels and taints on the live nodes with up, without making machines again', async () => {

@@ -50,3 +50,15 @@ export const conformanceSkip: false | string =
     () => false,
     () => `no conformance suite in ${CONFORMANCE_ASSETS}: run \`kiab assets build --k8s kubeadm --conformance\` (needs Go) to run these specs`,
   ));
+
+/** Upstream's agnhost (netexec serves, connect dials, dig asks DNS), from the conformance set: test pods need no registry. */
+export const AGNHOST_ARCHIVE = join(CONFORMANCE_ASSETS, 'images', 'agnhost-2.66.1.tar');
+export const AGNHOST = 'registry.k8s.io/e2e-test-images/agnhost:2.66.1';
+
+/** Like kubeadmSkip, for the suites whose test pods run agnhost. */
+export const agnhostSkip: false | string =
+  kubeadmSkip ||
+  (await stat(AGNHOST_ARCHIVE).then(
+    () => false,
+    () => `no agnhost test image in ${AGNHOST_ARCHIVE}: run \`kiab assets build --k8s kubeadm --conformance\` (needs Go) to run this suite`,
+  ));

@@ -22,7 +22,7 @@ import {
   type StatusJson,
   tempDir,
 } from './helpers.js';
-import { CI_FOCUS, CI_SPECS, type ConformanceJson } from './conformance-subset.js';
+import { passesCiSubset, type ConformanceJson } from './conformance-subset.js';
 import { CONFORMANCE_ASSETS, conformanceSkip, imagesTheSuiteLists, KUBEADM_KUBECTL as KUBECTL, kubeadmSkip as skip, kubectlWith } from './kubeadm-cache.js';
 
 import {
@@ -296,17 +296,11 @@ else
 
     // Upstream's conformance suite through `kiab conformance`, on this cluster so CI makes no other one.
     it('passes the CI subset of the upstream conformance suite', { skip: conformanceSkip }, async () => {
-      const reports = await tempDir('kiab-conformance-');
-      const args = ['conformance', CLUSTER, '--focus', CI_FOCUS, '--parallel', '3', '--report-dir', reports, '-o', 'json'];
-      const result = await kiab(args, { env, timeoutMs: 20 * 60_000 });
-      const summary = JSON.parse(result.stdout) as ConformanceJson;
-      assert.deepEqual(summary.failures, [], result.stderr);
-      assert.equal(result.code, 0, result.stderr);
-      assert.deepEqual([summary.passed, summary.failed, summary.skipped], [CI_SPECS.length, 0, 0]);
+      const { summary, reports, stderr } = await passesCiSubset(CLUSTER, env);
       assert.deepEqual(JSON.parse(await readFile(join(reports, 'summary.json'), 'utf8')), summary);
       for (const junit of summary.junit) assert.match(await readFile(junit, 'utf8'), /<testsuite /);
       // Progress: a line per finished spec.
-      assert.match(result.stderr, /passed \[sig-network\] Services should serve endpoints on same port and different protocols/);
+      assert.match(stderr, /passed \[sig-network\] Services should serve endpoints on same port and different protocols/);
     });
 
     it('conformance exits 1 and names what failed when a spec runs out of --timeout', { skip: conformanceSkip }, async () => {

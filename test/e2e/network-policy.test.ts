@@ -1,25 +1,16 @@
 // test-lane: cluster — it brings up a Kubernetes cluster: see scripts/test-lanes.ts
 import assert from 'node:assert/strict';
-import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { kiab, run, tempDir } from './helpers.js';
-import { CONFORMANCE_ASSETS, KUBEADM_KUBECTL as KUBECTL, kubeadmSkip } from './kubeadm-cache.js';
+import { AGNHOST, AGNHOST_ARCHIVE, agnhostSkip, KUBEADM_KUBECTL as KUBECTL } from './kubeadm-cache.js';
 
 /** On an engine others test on too, KIAB_E2E_PREFIX keeps this suite's clusters apart from theirs (e.g. `me-`). */
 const PREFIX = process.env.KIAB_E2E_PREFIX ?? '';
 const CLUSTER = `${PREFIX}e2e-netpol`;
 const node = (role: string, index: number): string => `kiab-${CLUSTER}-${role}-${index}`;
 
-/** The test pods run upstream's agnhost (netexec serves, connect dials, dig asks DNS), from the conformance set: no registry is needed. */
-const AGNHOST_ARCHIVE = join(CONFORMANCE_ASSETS, 'images', 'agnhost-2.66.1.tar');
-const AGNHOST = 'registry.k8s.io/e2e-test-images/agnhost:2.66.1';
-const skip: false | string =
-  kubeadmSkip ||
-  (await stat(AGNHOST_ARCHIVE).then(
-    () => false,
-    () => `no agnhost test image in ${AGNHOST_ARCHIVE}: run \`kiab assets build --k8s kubeadm --conformance\` (needs Go) to run this suite`,
-  ));
+const skip = agnhostSkip;
 
 interface Pod {
   name: string;

@@ -1,10 +1,10 @@
 // test-lane: cluster — it brings up a Kubernetes cluster: see scripts/test-lanes.ts
 import assert from 'node:assert/strict';
-import { stat, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { docker, kiab, labelledObjects, run, tempDir } from './helpers.js';
-import { CONFORMANCE_ASSETS, KUBEADM_KUBECTL as KUBECTL, kubeadmSkip } from './kubeadm-cache.js';
+import { AGNHOST, AGNHOST_ARCHIVE, agnhostSkip, KUBEADM_KUBECTL as KUBECTL } from './kubeadm-cache.js';
 
 /** On an engine others test on too, KIAB_E2E_PREFIX keeps this suite's clusters apart from theirs (e.g. `me-`). */
 const PREFIX = process.env.KIAB_E2E_PREFIX ?? '';
@@ -13,15 +13,7 @@ const REFUSED = `${PREFIX}e2e-net-refused`;
 const PODS = '10.100.0.0/16';
 const SERVICES = '10.200.0.0/20';
 
-/** The test pods run upstream's agnhost (netexec serves, connect dials, dig asks DNS), from the conformance set: no registry is needed. */
-const AGNHOST_ARCHIVE = join(CONFORMANCE_ASSETS, 'images', 'agnhost-2.66.1.tar');
-const AGNHOST = 'registry.k8s.io/e2e-test-images/agnhost:2.66.1';
-const skip: false | string =
-  kubeadmSkip ||
-  (await stat(AGNHOST_ARCHIVE).then(
-    () => false,
-    () => `no agnhost test image in ${AGNHOST_ARCHIVE}: run \`kiab assets build --k8s kubeadm --conformance\` (needs Go) to run this suite`,
-  ));
+const skip = agnhostSkip;
 
 const inRange = (address: string, prefix: string): boolean => address.startsWith(prefix);
 
