@@ -12,8 +12,15 @@ import type {
   V1ServiceAccount,
 } from '@kubernetes/client-node';
 import { RESERVED_HOSTS } from '../net/addresses.js';
+import { ipv6Of } from '../net/ipv6.js';
 import { COMPONENTS } from './components.js';
 import { addonLabels, ON_SERVERS, type AddonManifest, type AddonSettings } from './types.js';
+
+/** The pool's ranges: .200-.250 of the cluster /24 and, for Services with IPv6, their IPv6 twins (net/ipv6.ts). */
+function poolRanges(prefix: string, families: { ipv4: boolean; ipv6: boolean }): string[] {
+  const [first, last] = [`${prefix}.${RESERVED_HOSTS.first}`, `${prefix}.${RESERVED_HOSTS.last}`];
+  return [...(families.ipv4 ? [`${first}-${last}`] : []), ...(families.ipv6 ? [`${ipv6Of(first)}-${ipv6Of(last)}`] : [])];
+}
 
 const NAMESPACE = 'metallb-system';
 const labels = addonLabels('loadbalancer', 'metallb');
@@ -208,7 +215,7 @@ export function loadBalancerAddon(settings: AddonSettings): AddonManifest {
     apiVersion: 'metallb.io/v1beta1',
     kind: 'IPAddressPool',
     metadata: { name: 'kiab', namespace: NAMESPACE, labels },
-    spec: { addresses: [`${prefix}.${RESERVED_HOSTS.first}-${prefix}.${RESERVED_HOSTS.last}`] },
+    spec: { addresses: poolRanges(prefix, settings.families ?? { ipv4: true, ipv6: false }) },
   };
   const advertisement: KubernetesObject & { spec: unknown } = {
     apiVersion: 'metallb.io/v1beta1',

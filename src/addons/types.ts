@@ -6,6 +6,8 @@ import type { ComponentName } from './components.js';
 export interface AddonSettings {
   /** The first three octets of the cluster's /24: the load balancer pool is PREFIX.200-PREFIX.250. */
   subnetPrefix: string;
+  /** The IP families of the cluster's Services: the pool holds the IPv6 twins of its addresses where they have IPv6. */
+  families?: { ipv4: boolean; ipv6: boolean };
   /** The box's address, which Ingresses report as theirs (the box forwards 80 and 443 to the ingress machines). */
   boxIp: string;
   /** With workers, ingress runs on every worker; without, on the servers. */

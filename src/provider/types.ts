@@ -115,8 +115,8 @@ export interface ContainerSpec {
   hostname: string;
   image: string;
   labels: Record<string, string>;
-  /** None: the container has no network at all (only loopback). */
-  network?: { name: string; ip: string; aliases?: string[] };
+  /** None: the container has no network at all (only loopback). `ip6`: its IPv6 address, on a network with IPv6. */
+  network?: { name: string; ip: string; ip6?: string; aliases?: string[] };
   /**
    * `machine`: a systemd container that can run nested containers and a kubelet.
    * `router`: an ordinary process with NET_ADMIN and IP forwarding in its own namespace (the box).
@@ -146,6 +146,8 @@ export interface NetworkSpec {
   name: string;
   subnet: string;
   gateway: string;
+  /** An IPv6 range beside the IPv4 one, for clusters with IPv6 (the engine's gateway takes its ::1). */
+  ipv6Subnet?: string;
   labels: Record<string, string>;
   /**
    * A network on a link of the engine's host (macvlan, bridge mode) instead of a private bridge: its members are

@@ -52,9 +52,9 @@ const NETWORK_LATER = 'kiab has no such setting: remove it';
 
 function networking(value: unknown, path: Path, spec: ClusterSpecInput): void {
   readObject(value, path, {
-    // kind's defaults are what kiab's pod network is; any other value is refused by name.
+    // The same families and names as kiab's networking.ipFamily, which checks the value.
     ipFamily: (child, at) => {
-      if (child !== 'ipv4') throw new KindFieldError(at, `"${String(child)}": only ipv4 is supported; ${NETWORK_LATER}`);
+      (spec.networking ??= {}).ipFamily = string(child, at) as never;
     },
     // The same modes and meaning as kiab's networking.kubeProxyMode, which checks the value.
     kubeProxyMode: (child, at) => {

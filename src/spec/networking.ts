@@ -12,6 +12,13 @@ const CNIS = ['kiab', 'none'] as const;
 export const DEFAULT_POD_SUBNET = '10.244.0.0/16';
 export const DEFAULT_SERVICE_SUBNET = '10.96.0.0/16';
 
+/** The IP families a cluster's nodes, pods and Services use, by kind's names: dual lists IPv4 first. */
+export const IP_FAMILIES = ['ipv4', 'ipv6', 'dual'] as const;
+export type IpFamily = (typeof IP_FAMILIES)[number];
+/** kind's IPv6 ranges, fixed: each machine gets a /64 of the pod range, numbered as its /24 of the IPv4 one. */
+export const IPV6_POD_SUBNET = 'fd00:10:244::/56';
+export const IPV6_SERVICE_SUBNET = 'fd00:10:96::/112';
+
 /**
  * Every machine gets a /24 of the pod range numbered like its address (servers 0-39, workers 50-199), so
  * the range must hold 200 of them: a /16 or wider.
@@ -43,6 +50,12 @@ export const networkingSchema = z
       .describe(
         "The pod network (kubeadm): kiab (its own bridge network with NetworkPolicy, the default) or none (you install a CNI; up returns once the nodes are registered, and says each node's podCIDR)",
       ),
+    ipFamily: z
+      .enum(IP_FAMILIES, { error: (issue) => `"${String(issue.input)}" is not an IP family; choose from ${IP_FAMILIES.join(', ')}` })
+      .default('ipv4')
+      .describe(
+        `The IP family of nodes, pods and Services (kubeadm): ipv4 (the default), ipv6, or dual (both, IPv4 first). IPv6 pods take ${IPV6_POD_SUBNET} (a /64 each machine) and Services ${IPV6_SERVICE_SUBNET}; the machines get IPv6 addresses on the cluster network beside their IPv4 ones`,
+      ),
     podSubnet: rangeSchema('10.244.0.0/16', 8, MAX_POD_PREFIX, 'each machine takes a /24 of it')
       .optional()
       .describe(
@@ -67,6 +80,28 @@ export interface NamedRange {
 /** The pod and service ranges a kubeadm cluster of this spec uses, the defaults where it names none. */
 export function clusterRanges(networking: Pick<NetworkingSpec, 'podSubnet' | 'serviceSubnet'>): { pods: string; services: string } {
   return { pods: networking.podSubnet ?? DEFAULT_POD_SUBNET, services: networking.serviceSubnet ?? DEFAULT_SERVICE_SUBNET };
+}
+
+/** Whether a cluster's nodes, pods and Services have IPv4 and IPv6 addresses (a spec of before ipFamily is IPv4). */
+export function familiesOf(networking: { ipFamily?: IpFamily | undefined }): { ipv4: boolean; ipv6: boolean } {
+  const family = networking.ipFamily ?? 'ipv4';
+  return { ipv4: family !== 'ipv6', ipv6: family !== 'ipv4' };
+}
+
+/**
+ * The pod and service ranges of each of the cluster's families, IPv4 first when dual: the order kubeadm's
+ * ranges, kube-proxy's clusterCIDR and a node's addresses take (the first family is the cluster's primary).
+ */
+export function familyRanges(networking: Pick<NetworkingSpec, 'podSubnet' | 'serviceSubnet'> & { ipFamily?: IpFamily | undefined }): {
+  pods: string[];
+  services: string[];
+} {
+  const { ipv4, ipv6 } = familiesOf(networking);
+  const v4 = clusterRanges(networking);
+  return {
+    pods: [...(ipv4 ? [v4.pods] : []), ...(ipv6 ? [IPV6_POD_SUBNET] : [])],
+    services: [...(ipv4 ? [v4.services] : []), ...(ipv6 ? [IPV6_SERVICE_SUBNET] : [])],
+  };
 }
 
 /** The ranges the user named (a default is never refused for what the host holds: clusters made before these fields had them too). */

@@ -4,7 +4,7 @@ import { parseDuration } from './duration.js';
 import { inLanPrefix, lanAddressProblem, parseLanAddress } from '../net/lan.js';
 import { nodeSchema, shapeFields } from './shape.js';
 import { boxSchema, engineReferenceIssues, enginesSchema } from './engines.js';
-import { givenRanges, networkingSchema, rangeConflicts } from './networking.js';
+import { givenRanges, IPV6_POD_SUBNET, IPV6_SERVICE_SUBNET, networkingSchema, rangeConflicts } from './networking.js';
 
 /** DNS-1123 label, short enough that `kiab-NAME-worker-NN` and its volumes stay valid names. */
 const CLUSTER_NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
@@ -145,7 +145,9 @@ export const clusterSpecSchema = z
       .strict()
       .default({})
       .describe("The cluster's private network"),
-    networking: networkingSchema.default({ kubeProxyMode: 'iptables', cni: 'kiab' }).describe("The cluster's Kubernetes networking (pod network, Services)"),
+    networking: networkingSchema
+      .default({ kubeProxyMode: 'iptables', cni: 'kiab', ipFamily: 'ipv4' })
+      .describe("The cluster's Kubernetes networking (pod network, Services)"),
     images: z
       .object({
         node: z.string().min(1).optional().describe("Machine image (default: kiab's own, built when missing)"),
@@ -174,6 +176,20 @@ export const clusterSpecSchema = z
         path: ['networking', 'cni'],
         message: `only kubeadm clusters leave out their pod network (this one is ${spec.distribution})`,
       });
+    if (spec.distribution !== 'kubeadm' && spec.networking.ipFamily !== 'ipv4')
+      context.addIssue({
+        code: 'custom',
+        path: ['networking', 'ipFamily'],
+        message: `only kubeadm clusters run IPv6 (this one is ${spec.distribution})`,
+      });
+    // An IPv6-only cluster has no IPv4 range to choose; a dual one's given ranges are its IPv4 half.
+    if (spec.networking.ipFamily === 'ipv6')
+      for (const { field } of givenRanges(spec.networking))
+        context.addIssue({
+          code: 'custom',
+          path: field.split('.'),
+          message: `is an IPv4 range, and this cluster is IPv6 only (networking.ipFamily: ipv6): its ranges are ${IPV6_POD_SUBNET} and ${IPV6_SERVICE_SUBNET}; leave it out`,
+        });
     // k3s has ranges of its own (10.42/16, 10.43/16) and bare machines none.
     for (const { field } of givenRanges(spec.networking))
       if (spec.distribution !== 'kubeadm')

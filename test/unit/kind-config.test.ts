@@ -97,6 +97,16 @@ const CONVERTED: Array<{ name: string; body: string; check: (spec: ReturnType<ty
     },
   },
   {
+    name: 'an IPv6-only cluster',
+    body: 'networking:\n  ipFamily: ipv6\n',
+    check: (spec) => assert.equal(spec.networking.ipFamily, 'ipv6'),
+  },
+  {
+    name: 'a dual-stack cluster',
+    body: 'networking:\n  ipFamily: dual\n',
+    check: (spec) => assert.equal(spec.networking.ipFamily, 'dual'),
+  },
+  {
     name: 'no default CNI',
     body: 'networking:\n  disableDefaultCNI: true\n',
     check: (spec) => assert.equal(spec.networking.cni, 'none'),
@@ -193,8 +203,12 @@ const REFUSED: Array<{ name: string; body: string; header?: string; message: Reg
     body: 'nodes:\n- role: control-plane\n  image: example.com/team/node:latest\n',
     message: /nodes\.0\.image: .*kindest\/node/,
   },
-  { name: 'IPv6', body: 'networking:\n  ipFamily: ipv6\n', message: /networking\.ipFamily: "ipv6"/ },
-  { name: 'dual stack', body: 'networking:\n  ipFamily: dual\n', message: /networking\.ipFamily/ },
+  { name: 'an IP family kind does not have', body: 'networking:\n  ipFamily: ipv5\n', message: /networking\.ipFamily: "ipv5" is not an IP family/ },
+  {
+    name: 'an IPv4 pod subnet in an IPv6-only cluster',
+    body: 'networking:\n  ipFamily: ipv6\n  podSubnet: "10.244.0.0/16"\n',
+    message: /networking\.podSubnet: is an IPv4 range, and this cluster is IPv6 only/,
+  },
   { name: 'a pod subnet narrower than a /16', body: 'networking:\n  podSubnet: "10.244.0.0/20"\n', message: /networking\.podSubnet: must be a \/8 to a \/16/ },
   {
     name: 'a service subnet inside the pod subnet',

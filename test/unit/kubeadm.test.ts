@@ -20,7 +20,7 @@ import {
 import { buildProgress } from '../../src/distribution/kubeadm/kubebuild.js';
 import { kubeadmDistribution } from '../../src/distribution/kubeadm/index.js';
 import { KUBE_PROXY_SERVICE, KUBELET_KUBEADM_DROPIN } from '../../src/distribution/kubeadm/units.js';
-import { cniConfig, podCidrNodes, podNetworkEnvironment, podRoutes, podSubnetOf } from '../../src/distribution/kubeadm/network.js';
+import { cniConfig, nodeAddresses, podCidrNodes, podNetworkEnvironment, podRoutes, podSubnetsOf } from '../../src/distribution/kubeadm/network.js';
 import { DEFAULT_POD_SUBNET, DEFAULT_SERVICE_SUBNET } from '../../src/spec/networking.js';
 import type { MachineRef } from '../../src/distribution/types.js';
 
@@ -85,13 +85,19 @@ const facts: ClusterFacts = {
   controlPlaneEndpoint: 'kiab-dev-box:6443',
   externalAddresses: [],
   untaintServers: false,
-  shape: { nodes: [], networking: { kubeProxyMode: 'iptables', cni: 'kiab' } },
+  shape: { nodes: [], networking: { kubeProxyMode: 'iptables', cni: 'kiab', ipFamily: 'ipv4' } },
 };
 const CUSTOM_RANGES: ClusterFacts = {
   ...facts,
   shape: {
     ...facts.shape,
-    networking: { kubeProxyMode: 'iptables' as const, cni: 'kiab' as const, podSubnet: '10.100.0.0/16', serviceSubnet: '10.200.0.0/20' },
+    networking: {
+      kubeProxyMode: 'iptables' as const,
+      cni: 'kiab' as const,
+      ipFamily: 'ipv4' as const,
+      podSubnet: '10.100.0.0/16',
+      serviceSubnet: '10.200.0.0/20',
+    },
   },
 };
 const token = 'abcdef.0123456789abcdef';
@@ -370,7 +376,7 @@ describe('kubeadm pod network', () => {
   ] as const;
   for (const { role, index, subnet } of subnetCases) {
     it(`gives ${role} ${index} the pod range ${subnet}`, () => {
-      assert.equal(podSubnetOf({}, { role, index }), subnet);
+      assert.deepEqual(podSubnetsOf({}, { role, index }), [subnet]);
     });
   }
 
@@ -383,7 +389,7 @@ describe('kubeadm pod network', () => {
       ['bridge', 'portmap'],
     );
     assert.equal(plugins[0]?.ipMasq, false);
-    assert.deepEqual(plugins[0]?.ipam?.ranges, [[{ subnet: podSubnetOf({}, worker0) }]]);
+    assert.deepEqual(plugins[0]?.ipam?.ranges, [[{ subnet: '10.244.50.0/24' }]]);
   });
 
   const wide = { podSubnet: '10.64.0.0/12' };
@@ -394,7 +400,7 @@ describe('kubeadm pod network', () => {
   ] as const;
   for (const { role, index, subnet } of wideCases) {
     it(`gives ${role} ${index} the pod range ${subnet} of ${wide.podSubnet}`, () => {
-      assert.equal(podSubnetOf(wide, { role, index }), subnet);
+      assert.deepEqual(podSubnetsOf(wide, { role, index }), [subnet]);
     });
   }
 
@@ -403,11 +409,46 @@ describe('kubeadm pod network', () => {
   });
 
   it('hands the pod network script the ranges, the defaults where the spec names none', () => {
-    assert.equal(podNetworkEnvironment({}), `POD_CIDR=${DEFAULT_POD_SUBNET}\nSERVICE_CIDR=${DEFAULT_SERVICE_SUBNET}\nCNI=kiab\n`);
+    assert.equal(podNetworkEnvironment({}), `POD_CIDR=${DEFAULT_POD_SUBNET}\nSERVICE_CIDR=${DEFAULT_SERVICE_SUBNET}\nPOD_CIDR6=\nSERVICE_CIDR6=\nCNI=kiab\n`);
     assert.equal(
       podNetworkEnvironment({ podSubnet: '10.100.0.0/16', serviceSubnet: '10.200.0.0/20', cni: 'none' }),
-      'POD_CIDR=10.100.0.0/16\nSERVICE_CIDR=10.200.0.0/20\nCNI=none\n',
+      'POD_CIDR=10.100.0.0/16\nSERVICE_CIDR=10.200.0.0/20\nPOD_CIDR6=\nSERVICE_CIDR6=\nCNI=none\n',
     );
+    assert.equal(
+      podNetworkEnvironment({ ipFamily: 'ipv6' }),
+      'POD_CIDR=\nSERVICE_CIDR=\nPOD_CIDR6=fd00:10:244::/56\nSERVICE_CIDR6=fd00:10:96::/112\nCNI=kiab\n',
+    );
+  });
+
+  it('gives each machine of a dual-stack cluster an IPv4 /24 and the IPv6 /64 of the same number, and routes both', () => {
+    const dual = { ipFamily: 'dual' as const };
+    assert.deepEqual(podSubnetsOf(dual, worker0), ['10.244.50.0/24', 'fd00:10:244:32::/64']);
+    assert.deepEqual(podSubnetsOf({ ipFamily: 'ipv6' }, server0), ['fd00:10:244::/64']);
+    assert.deepEqual(nodeAddresses(dual, worker0), ['172.28.0.50', 'fd6b:6961:62ac:1c00::50']);
+    assert.deepEqual(nodeAddresses({ ipFamily: 'ipv6' }, worker0), ['fd6b:6961:62ac:1c00::50']);
+    assert.equal(
+      podRoutes(dual, server0, [server0, worker0]),
+      '# Written by kiab: POD_SUBNET VIA\n10.244.50.0/24 172.28.0.50\nfd00:10:244:32::/64 fd6b:6961:62ac:1c00::50\n',
+    );
+    const { plugins } = JSON.parse(cniConfig(dual, worker0)) as { plugins: CniPlugin[] };
+    assert.deepEqual(plugins[0]?.ipam?.ranges, [[{ subnet: '10.244.50.0/24' }], [{ subnet: 'fd00:10:244:32::/64' }]]);
+  });
+
+  it('gives kubeadm and kube-proxy both ranges of a dual-stack cluster, IPv4 first, and an IPv6-only server its IPv6 address', () => {
+    const withFamily = (ipFamily: 'dual' | 'ipv6'): ClusterFacts => ({
+      ...facts,
+      shape: { ...facts.shape, networking: { ...facts.shape.networking, ipFamily } },
+    });
+    const dual = initDocuments(withFamily('dual'));
+    assert.deepEqual(dual.ClusterConfiguration.networking, {
+      podSubnet: '10.244.0.0/16,fd00:10:244::/56',
+      serviceSubnet: '10.96.0.0/16,fd00:10:96::/112',
+      dnsDomain: 'cluster.local',
+    });
+    assert.deepEqual(dual.InitConfiguration.nodeRegistration.kubeletExtraArgs, [{ name: 'node-ip', value: '172.28.0.10,fd6b:6961:62ac:1c00::10' }]);
+    assert.deepEqual(dual.InitConfiguration.localAPIEndpoint, { advertiseAddress: '172.28.0.10', bindPort: 6443 });
+    assert.equal((parse(kubeProxyConfig(worker0, withFamily('dual'), 'iptables')) as Document).clusterCIDR, '10.244.0.0/16,fd00:10:244::/56');
+    assert.deepEqual(initDocuments(withFamily('ipv6')).InitConfiguration.localAPIEndpoint, { advertiseAddress: 'fd6b:6961:62ac:1c00::10', bindPort: 6443 });
   });
 
   it("writes each machine's /24 on its node as one server-side apply of partial Nodes", () => {

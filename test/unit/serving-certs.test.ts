@@ -55,6 +55,16 @@ describe('kubelet serving certificate approval', () => {
     assert.deepEqual(decision, { approve: ['csr-good'], refused: [] });
   });
 
+  it("approves a dual-stack machine's request for its IPv4 address and its IPv6 twin, and refuses another IPv6 address", async () => {
+    const twin = await requestsToApprove([await request('csr-dual', { ips: [worker.ip, 'FD6B:6961:62AC:1C00:0:0:0:50'] })], [worker]);
+    assert.deepEqual(twin, { approve: ['csr-dual'], refused: [] });
+    const other = await requestsToApprove([await request('csr-v6', { ips: [worker.ip, 'fd6b:6961:62ac:1c00::51'] })], [worker]);
+    assert.deepEqual(
+      other.refused.map((entry) => entry.reason),
+      ["names that are not kiab-dev-worker-0's: fd6b:6961:62ac:1c00::51"],
+    );
+  });
+
   it('refuses a request naming another address or name, or another subject, and says why', async () => {
     const decision = await requestsToApprove(
       [

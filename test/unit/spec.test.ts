@@ -90,6 +90,17 @@ describe('cluster spec', () => {
     assert.match(k3s.message, /networking\.kubeProxyMode: only kubeadm clusters choose the kube-proxy mode \(this one is k3s\)/);
   });
 
+  it('takes the IP family for kubeadm (ipv4 by default) and refuses it, by field, elsewhere and with an IPv4 range when IPv6 only', () => {
+    assert.equal(parseSpec({}).networking.ipFamily, 'ipv4');
+    assert.equal(parseSpec({ fileText: 'networking:\n  ipFamily: dual\n  podSubnet: 10.100.0.0/16\n' }).networking.ipFamily, 'dual');
+    const unknown = refusal(() => parseSpec({ file: 'kiab.yaml', fileText: 'networking:\n  ipFamily: both\n' }));
+    assert.match(unknown.message, /^kiab\.yaml:2:13: networking\.ipFamily: "both" is not an IP family; choose from ipv4, ipv6, dual$/);
+    const k3s = refusal(() => parseSpec({ file: 'kiab.yaml', fileText: 'distribution: k3s\nnetworking:\n  ipFamily: ipv6\n' }));
+    assert.match(k3s.message, /networking\.ipFamily: only kubeadm clusters run IPv6 \(this one is k3s\)/);
+    const ranged = refusal(() => parseSpec({ file: 'kiab.yaml', fileText: 'networking:\n  ipFamily: ipv6\n  serviceSubnet: 10.200.0.0/16\n' }));
+    assert.match(ranged.message, /networking\.serviceSubnet: is an IPv4 range, and this cluster is IPv6 only/);
+  });
+
   it('refuses a wait beyond the maximum, naming the flag', () => {
     assert.match(refusal(() => parseSpec({ flags: { wait: '5h' } })).message, /^--wait: must be at most 2h$/);
     assert.equal(parseSpec({ flags: { wait: '2h' } }).wait, '2h');

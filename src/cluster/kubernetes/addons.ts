@@ -20,6 +20,7 @@ import { KiabError, UsageError } from '../../errors.js';
 import { boxAddress } from '../../net/addresses.js';
 import { makeServingCertificate } from '../../pki/index.js';
 import type { ClusterSpec } from '../../spec/schema.js';
+import { familiesOf } from '../../spec/networking.js';
 import { poll } from '../../wait.js';
 import type { ClusterContext } from '../context.js';
 import { applyObjects, kubeClients, probeProblem, unestablished, type KubeClients } from './kube-objects.js';
@@ -60,6 +61,7 @@ async function metricsTls(clients: KubeClients): Promise<AddonSettings['metricsT
 async function manifestsFor(context: ClusterContext, machines: MachineRef[], wanted: AddonName[], clients: KubeClients, dir: string): Promise<AddonManifest[]> {
   const settings: AddonSettings = {
     subnetPrefix: context.subnet.prefix,
+    families: familiesOf(context.spec.networking),
     boxIp: boxAddress(context.subnet),
     hasWorkers: machines.some((machine) => machine.role === 'worker'),
     metricsTls: wanted.includes('metrics') ? await metricsTls(clients) : { caPem: '', certPem: '', keyPem: '' },

@@ -8,6 +8,7 @@ import {
   renderHaproxy,
   type Backend,
   type LoadBalancerChecks,
+  type LoadBalancerPlan,
   type ServerHealth,
 } from '../../loadbalancer/index.js';
 import type { AddedPort } from '../../net/added-ports.js';
@@ -19,6 +20,8 @@ import { NODE_PORT_RANGE } from '../../net/ports.js';
 import { REGISTRY_HTPASSWD_PATH, registryConfig, type RegistryCredentials } from '../../registry/index.js';
 import { registryAuthFiles } from './registry-auth.js';
 import type { ClusterSpec } from '../../spec/schema.js';
+import { familiesOf } from '../../spec/networking.js';
+import { ipv6Of } from '../../net/ipv6.js';
 import { readAddedPorts } from './observe.js';
 import { REGISTRY_CONFIG_PATH } from './topology.js';
 
@@ -59,7 +62,7 @@ export function boxFiles(
   added: readonly AddedPort[],
   credentials?: RegistryCredentials,
 ): ContainerFile[] {
-  const routing = boxRoutingFiles(names, distribution, machines, { added });
+  const routing = boxRoutingFiles(names, distribution, machines, { added, ipv6Services: !familiesOf(spec.networking).ipv4 });
   const files = [...routing, appliedMarker(routing)];
   if (!spec.registry.enabled) return files;
   // A registry that should ask for a login and has none to check is not started open: its config names the file.
@@ -74,9 +77,15 @@ export function boxRoutingFiles(
   names: ClusterNames,
   distribution: Distribution,
   machines: readonly MachineRef[],
-  options: { apiCertificateAuthority?: string | undefined; live?: ReadonlySet<string>; added?: readonly AddedPort[] } = {},
+  options: {
+    apiCertificateAuthority?: string | undefined;
+    live?: ReadonlySet<string>;
+    added?: readonly AddedPort[];
+    /** An IPv6-only cluster: its Services listen on the machines' IPv6 addresses only, so 80, 443, NodePorts and added TCP ports go there. */
+    ipv6Services?: boolean;
+  } = {},
 ): ContainerFile[] {
-  const { apiCertificateAuthority, live, added = [] } = options;
+  const { apiCertificateAuthority, live, added = [], ipv6Services = false } = options;
   const checks: LoadBalancerChecks = {
     ...(distribution.health.apiPath && apiCertificateAuthority ? { api: { path: distribution.health.apiPath, caFile: API_CA_PATH } } : {}),
     ...(distribution.health.nodeProxy ? { nodePorts: distribution.health.nodeProxy } : {}),
@@ -90,9 +99,22 @@ export function boxRoutingFiles(
   });
   return [
     ...(apiCertificateAuthority ? [{ path: API_CA_PATH, content: apiCertificateAuthority }] : []),
-    { path: HAPROXY_CONFIG_PATH, content: renderHaproxy(loadBalancerConfig(plan), `Written by kiab for cluster ${names.cluster}`) },
+    {
+      path: HAPROXY_CONFIG_PATH,
+      content: renderHaproxy(loadBalancerConfig(ipv6Services ? toIpv6Services(plan) : plan), `Written by kiab for cluster ${names.cluster}`),
+    },
     { path: FORWARDS_PATH, content: forwardsFile(names.cluster, udpTargetOf(plan.web), addedUdp) },
   ];
+}
+
+/**
+ * The plan with the machines behind 80, 443, the NodePorts and added TCP ports reached at their IPv6 twins
+ * (written as HAProxy takes an IPv6 address, with or without a port). The API stays on IPv4: the API server
+ * listens on both families, and its certificate names the box.
+ */
+function toIpv6Services(plan: LoadBalancerPlan): LoadBalancerPlan {
+  const twin = (machine: Backend): Backend => ({ ...machine, ip: `[${ipv6Of(machine.ip)}]` });
+  return { ...plan, web: plan.web.map(twin), added: plan.added.map((port) => ({ ...port, backends: port.backends.map(twin) })) };
 }
 
 /**
@@ -135,7 +157,12 @@ export async function refreshBox(context: ClusterContext, machines: MachineRef[]
     readAddedPorts(provider, names.cluster),
     running ? tryRun(provider, names.box, ['cat', APPLIED_PATH]).then((result) => result.stdout) : undefined,
   ]);
-  const files = boxRoutingFiles(names, context.distribution, machines, { apiCertificateAuthority, live, added });
+  const files = boxRoutingFiles(names, context.distribution, machines, {
+    apiCertificateAuthority,
+    live,
+    added,
+    ipv6Services: !familiesOf(context.spec.networking).ipv4,
+  });
   if (!running) {
     // The box applies what it holds when it starts.
     await provider.writeFiles(names.box, [...files, appliedMarker(files)]);

@@ -19,6 +19,7 @@ const FIXED_FIELDS: Array<{ path: string; flag: string; read: (spec: ClusterSpec
   { path: 'networking.podSubnet', flag: 'networking.podSubnet', read: (spec) => spec.networking.podSubnet },
   { path: 'networking.serviceSubnet', flag: 'networking.serviceSubnet', read: (spec) => spec.networking.serviceSubnet },
   { path: 'networking.cni', flag: 'networking.cni', read: (spec) => spec.networking.cni },
+  { path: 'networking.ipFamily', flag: 'networking.ipFamily', read: (spec) => spec.networking.ipFamily },
   { path: 'network.lan.parent', flag: '--lan-parent', read: (spec) => spec.network.lan?.parent },
   { path: 'network.lan.address', flag: '--lan-address', read: (spec) => spec.network.lan?.address },
   { path: 'network.lan.gateway', flag: 'network.lan.gateway', read: (spec) => spec.network.lan?.gateway },

@@ -5,7 +5,8 @@ import { gatewayAddress, parseSubnet, pickFreeSubnet, type Subnet } from '../../
 import { isPortFree, listenAddressOf, planHostPorts, type HostPorts } from '../../net/ports.js';
 import type { Provider } from '../../provider/types.js';
 import type { ClusterSpec } from '../../spec/schema.js';
-import { givenRanges } from '../../spec/networking.js';
+import { familiesOf, givenRanges } from '../../spec/networking.js';
+import { ipv6NetworkOf } from '../../net/ipv6.js';
 import { kiabVersion } from '../../version.js';
 import { observedSubnet, type ClusterContext } from '../context.js';
 import { boxFiles, refreshBox } from './box.js';
@@ -45,7 +46,13 @@ export async function ensureNetwork(provider: Provider, spec: ClusterSpec, names
     if (!cidr) throw new KiabError('no free /24 left in 172.28.0.0/14 for a cluster network', { hint: 'set network.subnet in kiab.yaml' });
     const subnet = parseSubnet(cidr);
     try {
-      await provider.createNetwork({ name: names.network, subnet: cidr, gateway: gatewayAddress(subnet), labels });
+      await provider.createNetwork({
+        name: names.network,
+        subnet: cidr,
+        gateway: gatewayAddress(subnet),
+        ...(familiesOf(spec.networking).ipv6 ? { ipv6Subnet: ipv6NetworkOf(cidr) } : {}),
+        labels,
+      });
       return subnet;
     } catch (error) {
       const message = (error as Error).message;

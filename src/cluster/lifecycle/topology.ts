@@ -3,6 +3,8 @@ import type { Distribution, MachineRef } from '../../distribution/index.js';
 import { defaultBoxImage, defaultNodeImage } from '../../images/index.js';
 import { LABEL, clusterLabels, encodeJsonLabel, type MachineRole } from '../../labels.js';
 import { boxAddress, machineAddress, type Subnet } from '../../net/addresses.js';
+import { ipv6Of } from '../../net/ipv6.js';
+import { familiesOf } from '../../spec/networking.js';
 import { BOX_PORT, listenAddressOf, PORT_NAMES, type HostPorts } from '../../net/ports.js';
 import type { ContainerFile, ContainerSpec } from '../../provider/types.js';
 import {
@@ -63,6 +65,11 @@ export function clusterRegistry(spec: ClusterSpec, names: ClusterNames, ports: H
   return spec.registry.enabled ? registryEndpoints(names.box, ports.registry) : undefined;
 }
 
+/** How a container of the cluster joins its network: at its fixed IPv4 address, and at that address's IPv6 twin where the cluster has IPv6. */
+export function clusterAttachment(spec: ClusterSpec, names: ClusterNames, ip: string): NonNullable<ContainerSpec['network']> {
+  return { name: names.network, ip, ...(familiesOf(spec.networking).ipv6 ? { ip6: ipv6Of(ip) } : {}) };
+}
+
 export function boxContainerSpec(spec: ClusterSpec, names: ClusterNames, subnet: Subnet, ports: HostPorts): ContainerSpec {
   return {
     name: names.box,
@@ -70,7 +77,7 @@ export function boxContainerSpec(spec: ClusterSpec, names: ClusterNames, subnet:
     image: boxImageOf(spec),
     kind: 'router',
     labels: { ...clusterLabels(names.cluster, 'box', kiabVersion), [LABEL.ip]: boxAddress(subnet), [LABEL.ports]: encodeJsonLabel(ports) },
-    network: { name: names.network, ip: boxAddress(subnet) },
+    network: clusterAttachment(spec, names, boxAddress(subnet)),
     volumes: spec.registry.enabled
       ? [{ name: names.registryVolume, path: '/var/lib/docker-registry', labels: machineVolumeLabels(names, names.box, 'registry') }]
       : [],
@@ -121,7 +128,7 @@ export function machineContainerSpec(spec: ClusterSpec, names: ClusterNames, mac
       [LABEL.ip]: machine.ip,
       [LABEL.specHash]: machineSpecHash(spec),
     },
-    network: { name: names.network, ip: machine.ip },
+    network: clusterAttachment(spec, names, machine.ip),
     volumes,
     ...shapedMachine(nodeOf(spec, machine.role, machine.index)),
     ...(distribution.kubernetes && machine.role === 'worker' ? { cpuShares: WORKER_CPU_SHARES } : {}),

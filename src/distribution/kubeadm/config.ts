@@ -2,8 +2,9 @@ import { stringify } from 'yaml';
 import { singleKubeconfig } from '../../kubeconfig/index.js';
 import type { ClusterSpec, KubeProxyMode } from '../../spec/schema.js';
 import { nodeOf } from '../../spec/shape.js';
-import { clusterRanges } from '../../spec/networking.js';
+import { familyRanges } from '../../spec/networking.js';
 import type { MachineRef } from '../types.js';
+import { nodeAddresses } from './network.js';
 import { patchDocuments, type KubeadmDocument } from './patches.js';
 
 export const CRI_SOCKET = 'unix:///run/containerd/containerd.sock';
@@ -62,7 +63,8 @@ function nodeRegistration(machine: MachineRef, facts: ClusterFacts): Record<stri
     name: machine.name,
     criSocket: CRI_SOCKET,
     kubeletExtraArgs: [
-      { name: 'node-ip', value: machine.ip },
+      // Both addresses on a dual-stack cluster, IPv4 first: the kubelet then reports both, and kube-proxy serves both families.
+      { name: 'node-ip', value: nodeAddresses(facts.shape.networking, machine).join(',') },
       ...(labels.length > 0 ? [{ name: 'node-labels', value: labels.map(([key, value]) => `${key}=${value}`).join(',') }] : []),
     ],
     ignorePreflightErrors: IGNORED_PREFLIGHT,
@@ -128,7 +130,7 @@ const leaderRetry = (): { name: string; value: string } => ({ name: 'leader-elec
 function clusterConfiguration(facts: ClusterFacts): KubeadmDocument {
   const gates = featureGateArgs(facts.shape);
   const runtimeConfig = Object.entries(facts.shape.runtimeConfig ?? {});
-  const ranges = clusterRanges(facts.shape.networking);
+  const ranges = familyRanges(facts.shape.networking);
   return {
     apiVersion: 'kubeadm.k8s.io/v1beta4',
     kind: 'ClusterConfiguration',
@@ -136,7 +138,8 @@ function clusterConfiguration(facts: ClusterFacts): KubeadmDocument {
     kubernetesVersion: facts.kubernetesVersion,
     controlPlaneEndpoint: facts.controlPlaneEndpoint,
     // kubeadm gives the DNS Service the 10th address of the service range, and each kubelet that address.
-    networking: { podSubnet: ranges.pods, serviceSubnet: ranges.services, dnsDomain: 'cluster.local' },
+    // A dual-stack cluster gives both, IPv4 first: its primary family, which a Service of one family gets.
+    networking: { podSubnet: ranges.pods.join(','), serviceSubnet: ranges.services.join(','), dnsDomain: 'cluster.local' },
     // kubeadm makes some 16 keys at init: RSA-2048 takes seconds of a small host's CPU for them, ECDSA
     // P-256 next to nothing, and its TLS handshakes are cheaper too.
     encryptionAlgorithm: 'ECDSA-P256',
@@ -278,6 +281,15 @@ export function shapedDocuments(machine: MachineRef, facts: ClusterFacts, docume
 
 const toYaml = (documents: KubeadmDocument[]): string => documents.map((document) => stringify(document)).join('---\n');
 
+/**
+ * The address a server's API server and etcd advertise: of the cluster's primary family, which is what the
+ * `kubernetes` Service's endpoints hold. The box reaches each server at its IPv4 address all the same: the API
+ * server listens on both families.
+ */
+function apiAddress(machine: MachineRef, facts: ClusterFacts): string {
+  return nodeAddresses(facts.shape.networking, machine)[0]!;
+}
+
 /** kubeadm init's configuration for the first server. `certificateKey` is set when more servers will join. */
 export function initConfig(first: MachineRef, facts: ClusterFacts, certificateKey?: string): string {
   return toYaml(shapedDocuments(first, facts, initDocuments(first, facts, certificateKey)).documents);
@@ -288,7 +300,7 @@ export function initDocuments(first: MachineRef, facts: ClusterFacts, certificat
     apiVersion: 'kubeadm.k8s.io/v1beta4',
     kind: 'InitConfiguration',
     nodeRegistration: nodeRegistration(first, facts),
-    localAPIEndpoint: { advertiseAddress: first.ip, bindPort: API_PORT },
+    localAPIEndpoint: { advertiseAddress: apiAddress(first, facts), bindPort: API_PORT },
     // kube-proxy runs as a machine service (no image to pull); its configuration is kiab's.
     skipPhases: ['addon/kube-proxy'],
     patches: { directory: KUBEADM_PATCHES_DIR },
@@ -325,7 +337,7 @@ export function joinDocument(machine: MachineRef, facts: ClusterFacts, token: st
     discovery: { file: { kubeConfigPath: DISCOVERY_KUBECONFIG }, tlsBootstrapToken: token },
     ...(machine.role === 'server' && certificateKey
       ? {
-          controlPlane: { certificateKey, localAPIEndpoint: { advertiseAddress: machine.ip, bindPort: API_PORT } },
+          controlPlane: { certificateKey, localAPIEndpoint: { advertiseAddress: apiAddress(machine, facts), bindPort: API_PORT } },
           patches: { directory: KUBEADM_PATCHES_DIR },
         }
       : {}),
@@ -345,7 +357,7 @@ export function kubeProxyDocument(machine: MachineRef, shape: KubeadmShape, mode
     clientConnection: { kubeconfig: '/etc/kubernetes/kubelet.conf' },
     hostnameOverride: machine.name,
     mode,
-    clusterCIDR: clusterRanges(shape.networking).pods,
+    clusterCIDR: familyRanges(shape.networking).pods.join(','),
     // nf_conntrack_max is not writable from a machine's network namespace.
     conntrack: { maxPerCore: 0 },
     ...(shape.featureGates ? { featureGates: shape.featureGates } : {}),

@@ -1,6 +1,7 @@
 import { nthSlash24 } from '../../net/cidr.js';
+import { ipv6Of, nthSlash64 } from '../../net/ipv6.js';
 import { readPackageFile } from '../../package-files.js';
-import { clusterRanges, type NetworkingSpec } from '../../spec/networking.js';
+import { clusterRanges, familiesOf, familyRanges, IPV6_POD_SUBNET, type NetworkingSpec } from '../../spec/networking.js';
 import type { MachineRef } from '../types.js';
 
 /**
@@ -8,14 +9,23 @@ import type { MachineRef } from '../types.js';
  * /24 of the pod range, and every machine routes the others' /24s to their (fixed) addresses. All
  * machines share one L2 network, so plain routes are the whole overlay.
  */
-export type PodNetworking = Pick<NetworkingSpec, 'podSubnet' | 'serviceSubnet'> & { cni?: NetworkingSpec['cni'] };
+export type PodNetworking = Pick<NetworkingSpec, 'podSubnet' | 'serviceSubnet'> & { cni?: NetworkingSpec['cni']; ipFamily?: NetworkingSpec['ipFamily'] };
 
 /**
  * Same numbering as machine addresses, counted in /24s from the start of the pod range: servers the 0th to
- * 39th (10.244.0-39.0/24 by default), workers the 50th to 199th (10.244.50-199.0/24).
+ * 39th (10.244.0-39.0/24 by default), workers the 50th to 199th (10.244.50-199.0/24). IPv6 pods get the /64 of
+ * the same number (fd00:10:244:32::/64 for the first worker).
  */
-export function podSubnetOf(networking: PodNetworking, machine: Pick<MachineRef, 'role' | 'index'>): string {
-  return nthSlash24(clusterRanges(networking).pods, machine.role === 'server' ? machine.index : 50 + machine.index);
+export function podSubnetsOf(networking: PodNetworking, machine: Pick<MachineRef, 'role' | 'index'>): string[] {
+  const number = machine.role === 'server' ? machine.index : 50 + machine.index;
+  const { ipv4, ipv6 } = familiesOf(networking);
+  return [...(ipv4 ? [nthSlash24(clusterRanges(networking).pods, number)] : []), ...(ipv6 ? [nthSlash64(IPV6_POD_SUBNET, number)] : [])];
+}
+
+/** A machine's addresses in the cluster's families, in their order: what its kubelet takes as --node-ip. */
+export function nodeAddresses(networking: PodNetworking, machine: Pick<MachineRef, 'ip'>): string[] {
+  const { ipv4, ipv6 } = familiesOf(networking);
+  return [...(ipv4 ? [machine.ip] : []), ...(ipv6 ? [ipv6Of(machine.ip)] : [])];
 }
 
 export const CNI_CONFIG_PATH = '/etc/cni/net.d/10-kiab.conflist';
@@ -24,8 +34,17 @@ export const POD_ROUTES_PATH = '/etc/kiab/pod-routes';
 export const POD_NETWORK_ENV_PATH = '/etc/kiab/pod-network.env';
 
 export function podNetworkEnvironment(networking: PodNetworking): string {
-  const { pods, services } = clusterRanges(networking);
-  return `POD_CIDR=${pods}\nSERVICE_CIDR=${services}\nCNI=${networking.cni ?? 'kiab'}\n`;
+  const { pods, services } = familyRanges(networking);
+  const v6 = (ranges: string[]): string => ranges.find((range) => range.includes(':')) ?? '';
+  const v4 = (ranges: string[]): string => ranges.find((range) => !range.includes(':')) ?? '';
+  return [
+    `POD_CIDR=${v4(pods)}`,
+    `SERVICE_CIDR=${v4(services)}`,
+    `POD_CIDR6=${v6(pods)}`,
+    `SERVICE_CIDR6=${v6(services)}`,
+    `CNI=${networking.cni ?? 'kiab'}`,
+    '',
+  ].join('\n');
 }
 
 export function cniConfig(networking: PodNetworking, machine: MachineRef): string {
@@ -41,7 +60,11 @@ export function cniConfig(networking: PodNetworking, machine: MachineRef): strin
           // Masquerading is done per machine for traffic leaving the pod range only, so pod-to-pod keeps source IPs.
           ipMasq: false,
           hairpinMode: true,
-          ipam: { type: 'host-local', ranges: [[{ subnet: podSubnetOf(networking, machine) }]], routes: [{ dst: '0.0.0.0/0' }] },
+          ipam: {
+            type: 'host-local',
+            ranges: podSubnetsOf(networking, machine).map((subnet) => [{ subnet }]),
+            routes: podSubnetsOf(networking, machine).map((subnet) => ({ dst: subnet.includes(':') ? '::/0' : '0.0.0.0/0' })),
+          },
         },
         { type: 'portmap', capabilities: { portMappings: true } },
       ],
@@ -58,15 +81,17 @@ export function cniConfig(networking: PodNetworking, machine: MachineRef): strin
  */
 export function podCidrNodes(networking: PodNetworking, machines: readonly MachineRef[]): string {
   const items = machines.map((machine) => {
-    const cidr = podSubnetOf(networking, machine);
-    return { apiVersion: 'v1', kind: 'Node', metadata: { name: machine.name }, spec: { podCIDR: cidr, podCIDRs: [cidr] } };
+    const cidrs = podSubnetsOf(networking, machine);
+    return { apiVersion: 'v1', kind: 'Node', metadata: { name: machine.name }, spec: { podCIDR: cidrs[0], podCIDRs: cidrs } };
   });
   return JSON.stringify({ apiVersion: 'v1', kind: 'List', items });
 }
 
-/** One line per other machine: its pod /24 and the address that reaches it. */
+/** One line per other machine and family: its pod /24 (or /64) and the address of that family that reaches it. */
 export function podRoutes(networking: PodNetworking, self: MachineRef, machines: readonly MachineRef[]): string {
-  const lines = machines.filter((machine) => machine.name !== self.name).map((machine) => `${podSubnetOf(networking, machine)} ${machine.ip}`);
+  const lines = machines
+    .filter((machine) => machine.name !== self.name)
+    .flatMap((machine) => podSubnetsOf(networking, machine).map((subnet) => `${subnet} ${subnet.includes(':') ? ipv6Of(machine.ip) : machine.ip}`));
   return `# Written by kiab: POD_SUBNET VIA\n${lines.join('\n')}${lines.length ? '\n' : ''}`;
 }
 

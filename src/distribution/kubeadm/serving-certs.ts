@@ -1,4 +1,5 @@
 import { KiabError } from '../../errors.js';
+import { canonicalIpv6, ipv6Of } from '../../net/ipv6.js';
 import { readCertificateRequest } from '../../pki/index.js';
 import { fileExists, run, tryRun } from '../../provider/run.js';
 import { poll } from '../../wait.js';
@@ -37,7 +38,13 @@ export async function refusal(request: SigningRequest, machine: MachineRef): Pro
   }
   if (!asked.signatureValid) return 'a request its key did not sign';
   if (asked.commonName !== node || asked.organizations.join(',') !== 'system:nodes') return `subject CN=${asked.commonName} O=${asked.organizations.join(',')}`;
-  const foreign = [...asked.dnsNames.filter((name) => name !== machine.name), ...asked.ipAddresses.filter((ip) => ip !== machine.ip), ...asked.otherNames];
+  // The machine's IPv6 address is its IPv4 one's twin (net/ipv6.ts): its own on a cluster with IPv6, no one's on another.
+  const own = new Set([machine.ip, ipv6Of(machine.ip)]);
+  const foreign = [
+    ...asked.dnsNames.filter((name) => name !== machine.name),
+    ...asked.ipAddresses.filter((ip) => !own.has(ip.includes(':') ? canonicalIpv6(ip) : ip)),
+    ...asked.otherNames,
+  ];
   if (foreign.length > 0) return `names that are not ${machine.name}'s: ${foreign.join(', ')}`;
   if (asked.dnsNames.length + asked.ipAddresses.length === 0) return 'no name at all';
   return undefined;

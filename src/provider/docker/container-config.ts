@@ -33,6 +33,16 @@ function machineHostConfig(): HostConfig {
   };
 }
 
+/**
+ * A container with an IPv6 address: IPv6 on in its namespace (the engine turns it off where a network has none,
+ * loopback's ::1 included), and forwarding, since a machine routes its pods' IPv6 traffic as it does their IPv4.
+ */
+const IPV6_SYSCTLS = {
+  'net.ipv6.conf.all.disable_ipv6': '0',
+  'net.ipv6.conf.default.disable_ipv6': '0',
+  'net.ipv6.conf.all.forwarding': '1',
+};
+
 /** Settings for the box: an ordinary process that rewrites packets in its own network namespace. */
 function routerHostConfig(): HostConfig {
   return {
@@ -68,6 +78,7 @@ export function containerCreateOptions(spec: ContainerSpec): Docker.ContainerCre
       // Back after an engine restart or host reboot, unless the user stopped it.
       RestartPolicy: { Name: 'unless-stopped' },
       ...(spec.cpuShares === undefined ? {} : { CpuShares: spec.cpuShares }),
+      ...(spec.network?.ip6 ? { Sysctls: { ...base.Sysctls, ...IPV6_SYSCTLS } } : {}),
       Mounts: [
         ...spec.volumes.map((volume) => ({
           Type: 'volume' as const,
@@ -85,7 +96,14 @@ export function containerCreateOptions(spec: ContainerSpec): Docker.ContainerCre
       ] as Docker.MountSettings[],
     },
     NetworkingConfig: {
-      EndpointsConfig: spec.network ? { [spec.network.name]: { IPAMConfig: { IPv4Address: spec.network.ip }, Aliases: spec.network.aliases ?? [] } } : {},
+      EndpointsConfig: spec.network
+        ? {
+            [spec.network.name]: {
+              IPAMConfig: { IPv4Address: spec.network.ip, ...(spec.network.ip6 ? { IPv6Address: spec.network.ip6 } : {}) },
+              Aliases: spec.network.aliases ?? [],
+            },
+          }
+        : {},
     },
   };
 }

@@ -222,7 +222,7 @@ export class DockerProvider implements Provider {
   async listNetworks(labels: Record<string, string>): Promise<NetworkInfo[]> {
     const networks = await this.call('a network listing', (abortSignal) => this.docker.listNetworks({ filters: labelFilter(labels), abortSignal }));
     return networks.map((network) => {
-      const subnet = network.IPAM?.Config?.[0]?.Subnet;
+      const subnet = network.IPAM?.Config?.find((config) => config.Subnet?.includes('.'))?.Subnet;
       const parent = network.Driver === 'macvlan' ? network.Options?.parent : undefined;
       return {
         id: network.Id,
@@ -249,7 +249,14 @@ export class DockerProvider implements Provider {
         Name: spec.name,
         CheckDuplicate: true,
         Labels: spec.labels,
-        IPAM: { Driver: 'default', Config: [{ Subnet: spec.subnet, Gateway: spec.gateway, ...(spec.macvlan ? { IPRange: spec.macvlan.ipRange } : {}) }] },
+        IPAM: {
+          Driver: 'default',
+          Config: [
+            { Subnet: spec.subnet, Gateway: spec.gateway, ...(spec.macvlan ? { IPRange: spec.macvlan.ipRange } : {}) },
+            ...(spec.ipv6Subnet ? [{ Subnet: spec.ipv6Subnet }] : []),
+          ],
+        },
+        ...(spec.ipv6Subnet ? { EnableIPv6: true } : {}),
         ...networkDriver(spec),
       }),
     );

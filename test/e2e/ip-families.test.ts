@@ -1,0 +1,192 @@
+// test-lane: cluster — it brings up a Kubernetes cluster: see scripts/test-lanes.ts
+import assert from 'node:assert/strict';
+import { isIPv4, isIPv6 } from 'node:net';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { docker, eventually, kiab, labelledObjects, run, tempDir } from './helpers.js';
+import { AGNHOST, AGNHOST_ARCHIVE, agnhostSkip, KUBEADM_KUBECTL as KUBECTL } from './kubeadm-cache.js';
+
+/** On an engine others test on too, KIAB_E2E_PREFIX keeps this suite's clusters apart from theirs (e.g. `me-`). */
+const PREFIX = process.env.KIAB_E2E_PREFIX ?? '';
+
+/**
+ * A 1+1 cluster of the family, with agnhost serving its hostname on the worker behind a Service of `policy`;
+ * each check reaches the Service from the server machine, so every answer crosses from one machine to the other.
+ * With `addons`, the Service is a LoadBalancer and an Ingress leads to it.
+ */
+function familyCluster(family: 'dual' | 'ipv6', policy: 'RequireDualStack' | 'SingleStack', addons?: string[]) {
+  const cluster = `${PREFIX}e2e-${family}`;
+  const names = { server: `kiab-${cluster}-server-0`, worker: `kiab-${cluster}-worker-0` };
+  let kubeconfig = '';
+  let env: NodeJS.ProcessEnv = {};
+
+  const kubectl = async (args: string[], input?: string): Promise<string> => {
+    const result = await run(KUBECTL, ['--kubeconfig', kubeconfig, ...args], input === undefined ? {} : { input });
+    if (result.code !== 0) throw new Error(`kubectl ${args.join(' ')}: ${result.stderr.trim()}`);
+    return result.stdout.trim();
+  };
+  /**
+   * What an HTTP GET of /hostname at `address` answers, asked from the server machine: once kube-proxy has the
+   * ready pod as the Service's endpoint, which it programs within a second or two of the pod being ready.
+   */
+  const hostnameAt = async (address: string, port = 80): Promise<string> => {
+    const host = isIPv6(address) ? `[${address}]` : address;
+    return eventually(() => docker(['exec', names.server, 'curl', '-sS', '--max-time', '5', '-g', `http://${host}:${port}/hostname`]));
+  };
+
+  before(async () => {
+    const directory = await tempDir(`kiab-${family}-`);
+    kubeconfig = join(directory, 'config');
+    env = { ...process.env, KUBECONFIG: kubeconfig };
+    const file = join(directory, 'kiab.yaml');
+    await writeFile(file, `name: ${cluster}\nnetworking:\n  ipFamily: ${family}\n`);
+    await kiab(['delete', cluster], { env });
+    const addonArgs = addons ? ['--addons', addons.join(',')] : ['--no-addons'];
+    const up = await kiab(['up', '--config', file, '--workers', '1', ...addonArgs, '--no-snapshot', '--wait', '8m'], { env });
+    assert.equal(up.code, 0, up.stderr);
+    const load = await kiab(['image', 'load', '--cluster', cluster, '--archive', AGNHOST_ARCHIVE]);
+    assert.equal(load.code, 0, load.stderr);
+    await kubectl(
+      ['apply', '-f', '-'],
+      JSON.stringify({
+        apiVersion: 'v1',
+        kind: 'List',
+        items: [
+          {
+            apiVersion: 'v1',
+            kind: 'Pod',
+            metadata: { name: 'server', labels: { app: 'server' } },
+            spec: {
+              terminationGracePeriodSeconds: 0,
+              containers: [{ name: 'agnhost', image: AGNHOST, imagePullPolicy: 'Never', args: ['netexec', '--http-port=8080'] }],
+            },
+          },
+          {
+            apiVersion: 'v1',
+            kind: 'Service',
+            metadata: { name: 'server' },
+            spec: {
+              ...(addons ? { type: 'LoadBalancer' } : {}),
+              ipFamilyPolicy: policy,
+              selector: { app: 'server' },
+              ports: [{ port: 80, targetPort: 8080 }],
+            },
+          },
+          ...(addons
+            ? [
+                {
+                  apiVersion: 'networking.k8s.io/v1',
+                  kind: 'Ingress',
+                  metadata: { name: 'server' },
+                  spec: { rules: [{ http: { paths: [{ path: '/', pathType: 'Prefix', backend: { service: { name: 'server', port: { number: 80 } } } }] } }] },
+                },
+              ]
+            : []),
+        ],
+      }),
+    );
+    await kubectl(['wait', '--for=condition=Ready', 'pod/server', '--timeout=180s']);
+  });
+
+  after(async () => {
+    await kiab(['delete', cluster], { env });
+    assert.deepEqual(await labelledObjects(cluster), { containers: [], networks: [], volumes: [] });
+  });
+
+  return { kubectl, hostnameAt, cluster };
+}
+
+const jsonpathLines = (text: string): string[][] =>
+  text
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => line.split(' ').filter(Boolean));
+
+if (agnhostSkip) it('clusters of each IP family', { skip: agnhostSkip }, () => undefined);
+else {
+  describe('a dual-stack cluster (networking.ipFamily: dual)', () => {
+    const { kubectl, hostnameAt } = familyCluster('dual', 'RequireDualStack');
+
+    it('has Ready nodes with an IPv4 and an IPv6 address each, and pods with both', async () => {
+      const nodes = jsonpathLines(
+        await kubectl([
+          'get',
+          'nodes',
+          '-o',
+          'jsonpath={range .items[*]}{.status.conditions[?(@.type=="Ready")].status} {range .status.addresses[?(@.type=="InternalIP")]}{.address} {end}{"\\n"}{end}',
+        ]),
+      );
+      assert.equal(nodes.length, 2);
+      for (const [ready, ...addresses] of nodes) {
+        assert.equal(ready, 'True');
+        assert.deepEqual(
+          addresses.map((address) => (isIPv4(address) ? 4 : isIPv6(address) ? 6 : address)),
+          [4, 6],
+          addresses.join(' '),
+        );
+      }
+      const podIps = (await kubectl(['get', 'pod', 'server', '-o', 'jsonpath={range .status.podIPs[*]}{.ip} {end}'])).split(' ');
+      assert.deepEqual(
+        podIps.map((address) => (isIPv4(address) ? 4 : isIPv6(address) ? 6 : address)),
+        [4, 6],
+        podIps.join(' '),
+      );
+      assert.ok(podIps[1]!.startsWith('fd00:10:244:32:'), `the worker's IPv6 pod /64: ${podIps[1]}`);
+    });
+
+    it('gives a RequireDualStack Service two cluster IPs, and each answers from the pod on the other machine', async (t) => {
+      const clusterIps = (await kubectl(['get', 'service', 'server', '-o', 'jsonpath={.spec.clusterIPs[*]}'])).split(' ');
+      t.diagnostic(`cluster IPs: ${clusterIps.join(', ')}`);
+      assert.equal(clusterIps.length, 2);
+      assert.ok(isIPv4(clusterIps[0]!) && clusterIps[0]!.startsWith('10.96.'), clusterIps[0]);
+      assert.ok(isIPv6(clusterIps[1]!) && clusterIps[1]!.startsWith('fd00:10:96::'), clusterIps[1]);
+      for (const address of clusterIps) assert.equal(await hostnameAt(address), 'server', address);
+      // Straight to the pod's IPv6 address too: the route to the worker's /64 goes by the worker's IPv6 address.
+      const podIpv6 = await kubectl(['get', 'pod', 'server', '-o', 'jsonpath={.status.podIPs[1].ip}']);
+      assert.equal(await hostnameAt(podIpv6, 8080), 'server');
+    });
+  });
+
+  describe('an IPv6-only cluster (networking.ipFamily: ipv6)', () => {
+    const { kubectl, hostnameAt, cluster } = familyCluster('ipv6', 'SingleStack', ['ingress', 'loadbalancer']);
+
+    it('has Ready nodes whose only Kubernetes address is IPv6, and Services in the IPv6 range', async () => {
+      const nodes = jsonpathLines(
+        await kubectl([
+          'get',
+          'nodes',
+          '-o',
+          'jsonpath={range .items[*]}{.status.conditions[?(@.type=="Ready")].status} {range .status.addresses[?(@.type=="InternalIP")]}{.address} {end}{"\\n"}{end}',
+        ]),
+      );
+      assert.equal(nodes.length, 2);
+      for (const [ready, ...addresses] of nodes) {
+        assert.equal(ready, 'True');
+        assert.equal(addresses.length, 1, addresses.join(' '));
+        assert.ok(isIPv6(addresses[0]!), addresses[0]);
+      }
+      assert.equal(await kubectl(['get', 'service', 'kubernetes', '-o', 'jsonpath={.spec.clusterIP}']), 'fd00:10:96::1');
+    });
+
+    it('serves a pod on the worker through its IPv6 Service, reached from the server machine', async () => {
+      const clusterIp = await kubectl(['get', 'service', 'server', '-o', 'jsonpath={.spec.clusterIP}']);
+      assert.ok(isIPv6(clusterIp) && clusterIp.startsWith('fd00:10:96::'), clusterIp);
+      assert.equal(await hostnameAt(clusterIp), 'server');
+    });
+
+    it("reaches the pod from the host through the box's http port (Ingress) and at the LoadBalancer's IPv6 address", async (t) => {
+      const status = JSON.parse((await kiab(['status', cluster, '-o', 'json'])).stdout) as { ports: Array<{ name: string; host: string | null }> };
+      const http = status.ports.find((port) => port.name === 'http')?.host;
+      assert.ok(http, JSON.stringify(status.ports));
+      assert.equal(await eventually(async () => (await fetch(`http://${http}/hostname`)).text()), 'server');
+      const external = await eventually(async () => {
+        const address = await kubectl(['get', 'service', 'server', '-o', 'jsonpath={.status.loadBalancer.ingress[0].ip}']);
+        assert.ok(isIPv6(address), `no IPv6 address yet: "${address}"`);
+        return address;
+      });
+      t.diagnostic(`LoadBalancer address: ${external}`);
+      assert.equal(await eventually(async () => (await fetch(`http://[${external}]/hostname`)).text()), 'server');
+    });
+  });
+}
