@@ -12,6 +12,7 @@ import { iptablesBackend, iptablesFinding } from '../host/iptables.js';
 import { hasKmsg, kernelFeatures, kernelFindings, kmsgFinding } from '../host/kernel.js';
 import { inotifyFinding, inotifyUsage } from '../host/inotify.js';
 import { ipvsFinding, ipvsSupport } from '../host/ipvs.js';
+import { ipv6Enabled, ipv6Finding } from '../host/ipv6.js';
 import { nofileFinding } from '../host/limits.js';
 import type { MachineRole } from '../labels.js';
 import type { EngineInfo, Provider } from '../provider/types.js';
@@ -122,7 +123,9 @@ async function assetsFinding(cluster: ReturnType<typeof defaultCluster>): Promis
 async function hostFindings(provider: Provider): Promise<Finding[]> {
   const uid = provider.localUid;
   if (uid === undefined)
-    return ['capabilities', 'nofile', 'br_netfilter', 'overlay', 'iptables', 'ipvs'].map((id) => notLocal(id, 'processes and kernel', provider.endpoint));
+    return ['capabilities', 'nofile', 'br_netfilter', 'overlay', 'iptables', 'ipvs', 'ipv6'].map((id) =>
+      notLocal(id, 'processes and kernel', provider.endpoint),
+    );
   const daemons = await engineProcesses(uid);
   const bound = daemons.length ? daemons.reduce((all, daemon) => all & daemon.capabilityBound, ~0n) : undefined;
   const limits = daemons.map((daemon) => daemon.nofileHard).filter((value): value is number => value !== undefined);
@@ -132,11 +135,12 @@ async function hostFindings(provider: Provider): Promise<Finding[]> {
     ...kernelFindings(await kernelFeatures()),
     iptablesFinding(await iptablesBackend()),
     ipvsFinding(await ipvsSupport(), false),
+    ipv6Finding(await ipv6Enabled()),
   ];
 }
 
 /** The order findings are printed in: the engine first, then the host's kernel and limits, then assets. */
-const ORDER = ['engine', 'cgroup', 'capabilities', 'kmsg', 'nofile', 'inotify', 'disk', 'br_netfilter', 'overlay', 'iptables', 'ipvs', 'assets', 'go'];
+const ORDER = ['engine', 'cgroup', 'capabilities', 'kmsg', 'nofile', 'inotify', 'disk', 'br_netfilter', 'overlay', 'iptables', 'ipvs', 'ipv6', 'assets', 'go'];
 
 /** `kiab doctor`: every check, each with what it means and the fix; `ready` when nothing blocks `kiab up`. */
 export async function doctor(provider: Provider): Promise<DoctorReport> {

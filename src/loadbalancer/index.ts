@@ -78,13 +78,13 @@ function httpCheck(path: string): Directive[] {
   ];
 }
 
-function listener(name: string, bind: string, backend: Directive[], servers: Directive[]): HaproxySection[] {
+function listener(name: string, bind: string[], backend: Directive[], servers: Directive[]): HaproxySection[] {
   return [
     {
       kind: 'frontend',
       name,
       directives: [
-        ['bind', bind],
+        ['bind', ...bind],
         ['default_backend', name],
       ],
     },
@@ -98,8 +98,10 @@ function listener(name: string, bind: string, backend: Directive[], servers: Dir
  * connection refused or timed out is retried on another machine, and a reload lets established
  * connections finish on the old process.
  */
-export function loadBalancerConfig(plan: LoadBalancerPlan): HaproxyConfig {
+export function loadBalancerConfig(plan: LoadBalancerPlan, options: { bothFamilies?: boolean } = {}): HaproxyConfig {
   const { api, nodePorts } = plan.checks;
+  // A box on a network with IPv6 answers on its IPv6 address too: one socket for both families.
+  const bind = (ports: number | string): string[] => (options.bothFamilies ? [`:::${ports}`, 'v4v6'] : [`:${ports}`]);
   const apiServers = plan.servers.map((server): Directive => [
     'server',
     server.name,
@@ -140,15 +142,15 @@ export function loadBalancerConfig(plan: LoadBalancerPlan): HaproxyConfig {
         ['default-server', 'inter', '1s', 'fastinter', '250ms', 'downinter', '100ms', 'fall', 2, 'rise', 1],
       ],
     },
-    ...listener('api', `:${BOX_PORT.api}`, api ? httpCheck(api.path) : [], apiServers),
-    ...listener('http', `:${BOX_PORT.http}`, [], web(BOX_PORT.http)),
-    ...listener('https', `:${BOX_PORT.https}`, [], web(BOX_PORT.https)),
-    ...listener('nodeports', `:${NODE_PORT_RANGE.first}-${NODE_PORT_RANGE.last}`, nodePorts ? httpCheck(nodePorts.path) : [], nodePortServers),
+    ...listener('api', bind(BOX_PORT.api), api ? httpCheck(api.path) : [], apiServers),
+    ...listener('http', bind(BOX_PORT.http), [], web(BOX_PORT.http)),
+    ...listener('https', bind(BOX_PORT.https), [], web(BOX_PORT.https)),
+    ...listener('nodeports', bind(`${NODE_PORT_RANGE.first}-${NODE_PORT_RANGE.last}`), nodePorts ? httpCheck(nodePorts.path) : [], nodePortServers),
     // A connection to an added port is tried on its machines in turn: a refused one is retried on the next.
     ...plan.added.flatMap((port) =>
       listener(
         port.name,
-        `:${port.boxPort}`,
+        bind(port.boxPort),
         [],
         port.backends.map((machine): Directive => ['server', machine.name, `${machine.ip}:${port.targetPort}`, 'check']),
       ),

@@ -67,7 +67,7 @@ function familyCluster(family: 'dual' | 'ipv6', policy: 'RequireDualStack' | 'Si
             kind: 'Service',
             metadata: { name: 'server' },
             spec: {
-              ...(addons ? { type: 'LoadBalancer' } : {}),
+              type: addons ? 'LoadBalancer' : 'NodePort',
               ipFamilyPolicy: policy,
               selector: { app: 'server' },
               ports: [{ port: 80, targetPort: 8080 }],
@@ -106,7 +106,7 @@ const jsonpathLines = (text: string): string[][] =>
 if (agnhostSkip) it('clusters of each IP family', { skip: agnhostSkip }, () => undefined);
 else {
   describe('a dual-stack cluster (networking.ipFamily: dual)', () => {
-    const { kubectl, hostnameAt } = familyCluster('dual', 'RequireDualStack');
+    const { kubectl, hostnameAt, cluster } = familyCluster('dual', 'RequireDualStack');
 
     it('has Ready nodes with an IPv4 and an IPv6 address each, and pods with both', async () => {
       const nodes = jsonpathLines(
@@ -145,6 +145,30 @@ else {
       // Straight to the pod's IPv6 address too: the route to the worker's /64 goes by the worker's IPv6 address.
       const podIpv6 = await kubectl(['get', 'pod', 'server', '-o', 'jsonpath={.status.podIPs[1].ip}']);
       assert.equal(await hostnameAt(podIpv6, 8080), 'server');
+    });
+
+    it('answers AAAA and A queries for the Service with its two cluster IPs (CoreDNS)', async () => {
+      const clusterIps = (await kubectl(['get', 'service', 'server', '-o', 'jsonpath={.spec.clusterIPs[*]}'])).split(' ');
+      for (const [type, address] of [
+        ['A', clusterIps[0]],
+        ['AAAA', clusterIps[1]],
+      ] as const)
+        assert.equal(await kubectl(['exec', 'server', '--', 'dig', '+short', type, 'server.default.svc.cluster.local']), address, type);
+    });
+
+    it("reaches the Service's NodePort from the host through the box at its IPv4 and its IPv6 address", async (t) => {
+      const nodePort = await kubectl(['get', 'service', 'server', '-o', 'jsonpath={.spec.ports[0].nodePort}']);
+      const addresses = await docker([
+        'inspect',
+        `kiab-${cluster}-box`,
+        '--format',
+        '{{range .NetworkSettings.Networks}}{{.IPAddress}} {{.GlobalIPv6Address}}{{end}}',
+      ]);
+      const [ipv4, ipv6] = addresses.split(' ');
+      t.diagnostic(`box: ${addresses}, NodePort ${nodePort}`);
+      assert.ok(ipv4 && isIPv4(ipv4) && ipv6 && isIPv6(ipv6), addresses);
+      for (const host of [ipv4, `[${ipv6}]`])
+        assert.equal(await eventually(async () => (await fetch(`http://${host}:${nodePort}/hostname`)).text()), 'server', host);
     });
   });
 

@@ -13,6 +13,7 @@ import { engineFinding } from '../../src/host/engine.js';
 import { engineProcesses } from '../../src/host/engine-process.js';
 import { goFinding } from '../../src/host/go.js';
 import { inotifyFinding } from '../../src/host/inotify.js';
+import { ipv6Enabled, ipv6Finding } from '../../src/host/ipv6.js';
 import { kernelFeatures, kernelFindings, kmsgFinding } from '../../src/host/kernel.js';
 import { nofileFinding } from '../../src/host/limits.js';
 import { engine, isolateFolders } from '../fakes/cluster.js';
@@ -151,7 +152,7 @@ describe('doctor: the report', () => {
     const report = await doctor(engine());
     assert.deepEqual(
       report.checks.map((check) => check.id),
-      ['engine', 'cgroup', 'capabilities', 'kmsg', 'nofile', 'inotify', 'disk', 'br_netfilter', 'overlay', 'iptables', 'ipvs', 'assets', 'go'],
+      ['engine', 'cgroup', 'capabilities', 'kmsg', 'nofile', 'inotify', 'disk', 'br_netfilter', 'overlay', 'iptables', 'ipvs', 'ipv6', 'assets', 'go'],
     );
     assert.equal(report.checks.find((check) => check.id === 'kmsg')?.status, 'warn');
     assert.match(report.checks.find((check) => check.id === 'assets')?.message ?? '', /^no kubeadm v1\.37\.2 assets in .*downloads the release/);
@@ -166,5 +167,23 @@ describe('doctor: the report', () => {
     assert.equal(report.ready, false);
     assert.deepEqual(report.checks[0], { id: 'engine', status: 'fail', message: 'cannot reach the Docker engine at fake://engine', fix: 'start it' });
     assert.equal(report.checks.find((check) => check.id === 'cgroup')?.status, 'warn');
+  });
+});
+
+describe('doctor: IPv6 in the kernel', () => {
+  it('reads the kernel switch, and says which clusters can run and the fix when IPv6 is off or missing', async () => {
+    const proc = await mkdtemp(join(tmpdir(), 'kiab-proc-'));
+    assert.equal(await ipv6Enabled(proc), undefined);
+    await mkdir(join(proc, 'sys/net/ipv6/conf/all'), { recursive: true });
+    await writeFile(join(proc, 'sys/net/ipv6/conf/all/disable_ipv6'), '1\n');
+    assert.equal(await ipv6Enabled(proc), false);
+    const off = ipv6Finding(false);
+    assert.equal(off.status, 'warn');
+    assert.match(off.message, /net\.ipv6\.conf\.all\.disable_ipv6 = 1/);
+    assert.match(off.fix ?? '', /sysctl -w net\.ipv6\.conf\.all\.disable_ipv6=0/);
+    await writeFile(join(proc, 'sys/net/ipv6/conf/all/disable_ipv6'), '0\n');
+    assert.equal(await ipv6Enabled(proc), true);
+    assert.equal(ipv6Finding(true).status, 'ok');
+    assert.equal(ipv6Finding(undefined).status, 'warn');
   });
 });

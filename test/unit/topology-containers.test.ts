@@ -50,6 +50,20 @@ describe('box routing files', () => {
     });
   }
 
+  it("listens on both families with IPv6, and sends an IPv6-only cluster's web and NodePorts to the machines' IPv6 twins", () => {
+    const machines = machinesOf(['server', 0], ['worker', 0]);
+    const dual = file(boxRoutingFiles(names, kubeadmLike, machines, { families: { ipv4: true, ipv6: true } }), HAPROXY_CONFIG_PATH)!;
+    assert.match(dual, /^ {2}bind :::80 v4v6$/m);
+    assert.match(dual, /^ {2}bind :::30000-32767 v4v6$/m);
+    assert.match(dual, /^ {2}server kiab-dev-worker-0 172\.29\.0\.50:80 check$/m);
+    const ipv6 = file(boxRoutingFiles(names, kubeadmLike, machines, { families: { ipv4: false, ipv6: true } }), HAPROXY_CONFIG_PATH)!;
+    assert.match(ipv6, /^ {2}server kiab-dev-worker-0 \[fd6b:6961:62ac:1d00::50\]:80 check$/m);
+    assert.match(ipv6, /^ {2}server kiab-dev-worker-0 \[fd6b:6961:62ac:1d00::50\] check port 10256$/m);
+    // The API stays on IPv4, where the API server listens too and the box's checks verify it.
+    assert.match(ipv6, /^ {2}server kiab-dev-server-0 172\.29\.0\.10:6443 check$/m);
+    assert.match(file(boxRoutingFiles(names, kubeadmLike, machines), HAPROXY_CONFIG_PATH)!, /^ {2}bind :80$/m);
+  });
+
   it('checks the API with the cluster CA only once the CA is known, and writes it beside the configuration', () => {
     const machines = machinesOf(['server', 0], ['worker', 0]);
     const before = boxRoutingFiles(names, kubeadmLike, machines);

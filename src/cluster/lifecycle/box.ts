@@ -62,7 +62,7 @@ export function boxFiles(
   added: readonly AddedPort[],
   credentials?: RegistryCredentials,
 ): ContainerFile[] {
-  const routing = boxRoutingFiles(names, distribution, machines, { added, ipv6Services: !familiesOf(spec.networking).ipv4 });
+  const routing = boxRoutingFiles(names, distribution, machines, { added, families: familiesOf(spec.networking) });
   const files = [...routing, appliedMarker(routing)];
   if (!spec.registry.enabled) return files;
   // A registry that should ask for a login and has none to check is not started open: its config names the file.
@@ -81,11 +81,14 @@ export function boxRoutingFiles(
     apiCertificateAuthority?: string | undefined;
     live?: ReadonlySet<string>;
     added?: readonly AddedPort[];
-    /** An IPv6-only cluster: its Services listen on the machines' IPv6 addresses only, so 80, 443, NodePorts and added TCP ports go there. */
-    ipv6Services?: boolean;
+    /**
+     * The cluster's IP families. With IPv6 the box listens on both families; without IPv4 (an IPv6-only cluster)
+     * its Services listen on the machines' IPv6 addresses only, so 80, 443, NodePorts and added TCP ports go there.
+     */
+    families?: { ipv4: boolean; ipv6: boolean };
   } = {},
 ): ContainerFile[] {
-  const { apiCertificateAuthority, live, added = [], ipv6Services = false } = options;
+  const { apiCertificateAuthority, live, added = [], families = { ipv4: true, ipv6: false } } = options;
   const checks: LoadBalancerChecks = {
     ...(distribution.health.apiPath && apiCertificateAuthority ? { api: { path: distribution.health.apiPath, caFile: API_CA_PATH } } : {}),
     ...(distribution.health.nodeProxy ? { nodePorts: distribution.health.nodeProxy } : {}),
@@ -101,7 +104,10 @@ export function boxRoutingFiles(
     ...(apiCertificateAuthority ? [{ path: API_CA_PATH, content: apiCertificateAuthority }] : []),
     {
       path: HAPROXY_CONFIG_PATH,
-      content: renderHaproxy(loadBalancerConfig(ipv6Services ? toIpv6Services(plan) : plan), `Written by kiab for cluster ${names.cluster}`),
+      content: renderHaproxy(
+        loadBalancerConfig(families.ipv4 ? plan : toIpv6Services(plan), { bothFamilies: families.ipv6 }),
+        `Written by kiab for cluster ${names.cluster}`,
+      ),
     },
     { path: FORWARDS_PATH, content: forwardsFile(names.cluster, udpTargetOf(plan.web), addedUdp) },
   ];
@@ -161,7 +167,7 @@ export async function refreshBox(context: ClusterContext, machines: MachineRef[]
     apiCertificateAuthority,
     live,
     added,
-    ipv6Services: !familiesOf(context.spec.networking).ipv4,
+    families: familiesOf(context.spec.networking),
   });
   if (!running) {
     // The box applies what it holds when it starts.

@@ -59,8 +59,13 @@ export async function ensureNetwork(provider: Provider, spec: ClusterSpec, names
       const raced = /overlap|already exists/i.test(message);
       refused.push(cidr);
       if (!raced || attempt >= 5 || known || spec.network.subnet) {
-        throw new KiabError(`cannot create network ${names.network} (${cidr}): ${message.split('\n')[0]}`, {
-          hint: spec.network.subnet ? 'choose another network.subnet' : undefined,
+        const ipv6 = familiesOf(spec.networking).ipv6 && /ipv6|v6/i.test(message);
+        throw new KiabError(`cannot create network ${names.network} (${cidr}${ipv6 ? ` and ${ipv6NetworkOf(cidr)}` : ''}): ${message.split('\n')[0]}`, {
+          hint: ipv6
+            ? 'the engine refused the IPv6 range: `kiab doctor` says whether the host runs IPv6; or choose networking.ipFamily: ipv4'
+            : spec.network.subnet
+              ? 'choose another network.subnet'
+              : undefined,
           cause: error,
         });
       }
