@@ -62,6 +62,18 @@ function familyCluster(family: 'dual' | 'ipv6', policy: 'RequireDualStack' | 'Si
               containers: [{ name: 'agnhost', image: AGNHOST, imagePullPolicy: 'Never', args: ['netexec', '--http-port=8080'] }],
             },
           },
+          // A client on the server machine: NetworkPolicy judges pods' traffic, not the machine's own.
+          {
+            apiVersion: 'v1',
+            kind: 'Pod',
+            metadata: { name: 'client' },
+            spec: {
+              nodeName: names.server,
+              tolerations: [{ operator: 'Exists' }],
+              terminationGracePeriodSeconds: 0,
+              containers: [{ name: 'agnhost', image: AGNHOST, imagePullPolicy: 'Never', args: ['pause'] }],
+            },
+          },
           {
             apiVersion: 'v1',
             kind: 'Service',
@@ -86,7 +98,7 @@ function familyCluster(family: 'dual' | 'ipv6', policy: 'RequireDualStack' | 'Si
         ],
       }),
     );
-    await kubectl(['wait', '--for=condition=Ready', 'pod/server', '--timeout=180s']);
+    await kubectl(['wait', '--for=condition=Ready', 'pod/server', 'pod/client', '--timeout=180s']);
   });
 
   after(async () => {
@@ -145,6 +157,25 @@ else {
       // Straight to the pod's IPv6 address too: the route to the worker's /64 goes by the worker's IPv6 address.
       const podIpv6 = await kubectl(['get', 'pod', 'server', '-o', 'jsonpath={.status.podIPs[1].ip}']);
       assert.equal(await hostnameAt(podIpv6, 8080), 'server');
+    });
+
+    it("enforces NetworkPolicy on IPv6: a default-deny ingress policy blocks the client pod at the server pod's IPv6 address, and its removal lets it in", async () => {
+      const podIpv6 = await kubectl(['get', 'pod', 'server', '-o', 'jsonpath={.status.podIPs[1].ip}']);
+      const fromClient = (): Promise<string> => kubectl(['exec', 'client', '--', 'curl', '-sS', '--max-time', '2', '-g', `http://[${podIpv6}]:8080/hostname`]);
+      assert.equal(await eventually(fromClient), 'server', 'open before any policy');
+      const deny = {
+        apiVersion: 'networking.k8s.io/v1',
+        kind: 'NetworkPolicy',
+        metadata: { name: 'deny' },
+        spec: { podSelector: { matchLabels: { app: 'server' } }, policyTypes: ['Ingress'] },
+      };
+      await kubectl(['apply', '-f', '-'], JSON.stringify(deny));
+      await eventually(async () => {
+        const answer = await fromClient().catch((error: Error) => error.message);
+        assert.match(answer, /timed out|exit code 28/, 'still let through');
+      });
+      await kubectl(['delete', 'networkpolicy', 'deny']);
+      assert.equal(await eventually(fromClient), 'server', 'open again once the policy is gone');
     });
 
     it('answers AAAA and A queries for the Service with its two cluster IPs (CoreDNS)', async () => {
