@@ -15,6 +15,7 @@ import { kubeadmHa } from './scenarios/kubeadm-ha.js';
 import { conformanceSubset } from './scenarios/conformance.js';
 import { lifecycle } from './scenarios/lifecycle.js';
 import { NETPOL_CLUSTER, networkPolicy } from './scenarios/network-policy.js';
+import { PROXY_MODES_CLUSTER, kubeProxyModes } from './scenarios/kube-proxy-modes.js';
 import { PORTS_CLUSTER, ports } from './scenarios/ports.js';
 import { snapshots } from './scenarios/snapshot.js';
 import { VERSIONS_CLUSTER, versions } from './scenarios/versions.js';
@@ -32,6 +33,7 @@ const SCENARIOS = [
   'addonBuild',
   'ports',
   'networkPolicy',
+  'kubeProxyModes',
 ] as const;
 /** KIAB_BENCH_ONLY=kubeadmPhases,conformance runs only those scenarios (and writes results/only-….json). */
 const ONLY = process.env.KIAB_BENCH_ONLY?.split(',').map((name) => name.trim());
@@ -49,6 +51,7 @@ async function cleanup(): Promise<void> {
     VERSIONS_CLUSTER,
     PORTS_CLUSTER,
     NETPOL_CLUSTER,
+    PROXY_MODES_CLUSTER,
   ]);
   if (deleted.code !== 0) log(`cleanup: kiab delete ${BENCH_CLUSTER} exited ${deleted.code}: ${deleted.stderr.trim()}`);
   await rawDelete(RAW_CLUSTER);
@@ -131,6 +134,9 @@ async function main(): Promise<void> {
     log('network policy: applied to enforced, the memory of the controller, up with and without it');
     const policyFigures = wanted('networkPolicy') && !noAssets ? await networkPolicy(RUNS) : undefined;
 
+    log('kube-proxy modes: a new Service to its cluster IP answering, per mode');
+    const proxyModes = wanted('kubeProxyModes') && !noAssets ? await kubeProxyModes() : undefined;
+
     log('addon assets: build from the Go modules');
     const addons = wanted('addonBuild') ? await addonBuild(RUNS) : skipped;
 
@@ -155,6 +161,7 @@ async function main(): Promise<void> {
       addonBuild: addons,
       ports: portFigures ?? skipped,
       networkPolicy: policyFigures ?? skipped,
+      kubeProxyModes: proxyModes ?? skipped,
       cli: { version: figure(version), ...(lifecycleRun ? { status_1s2w: lifecycleRun.status_1s2w } : {}) },
       targets: {
         ...(snap
