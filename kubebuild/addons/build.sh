@@ -10,6 +10,8 @@
 #   module, for its CustomResourceDefinitions)
 #   gateway-api (not a build: the standard channel's CustomResourceDefinitions,
 #   copied from the sigs.k8s.io/gateway-api module Traefik requires)
+#   network-policy-api (likewise: AdminNetworkPolicy's and BaselineAdminNetworkPolicy's,
+#   from the sigs.k8s.io/network-policy-api module kube-network-policies requires)
 # Version stamps are the ones each upstream's own build sets, with the
 # version the module pins.
 #
@@ -20,7 +22,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 out=${1:?usage: build.sh OUTDIR [NAME...]}
 shift
 names=("$@")
-[[ ${#names[@]} -gt 0 ]] || names=(traefik metallb-controller metallb-speaker local-path-provisioner metrics-server kube-network-policies metallb-native.yaml gateway-api)
+[[ ${#names[@]} -gt 0 ]] || names=(traefik metallb-controller metallb-speaker local-path-provisioner metrics-server kube-network-policies metallb-native.yaml gateway-api network-policy-api)
 
 mkdir -p "$out"
 out=$(cd "$out" && pwd)
@@ -32,10 +34,14 @@ for n in "${names[@]}"; do
     install -m 0644 "$dir/config/manifests/metallb-native.yaml" "$out/$n"
     continue
   fi
-  if [[ $n == gateway-api ]]; then
-    # The version Traefik's go.mod requires; download makes sure the module is there even before a build.
-    (cd "$here/traefik" && go mod download sigs.k8s.io/gateway-api)
-    dir=$(cd "$here/traefik" && go list -m -f '{{.Dir}}' sigs.k8s.io/gateway-api)
+  if [[ $n == gateway-api || $n == network-policy-api ]]; then
+    # The version the addon's go.mod requires; download makes sure the module is there even before a build.
+    case $n in
+      gateway-api) by=traefik ;;
+      network-policy-api) by=kube-network-policies ;;
+    esac
+    (cd "$here/$by" && go mod download "sigs.k8s.io/$n")
+    dir=$(cd "$here/$by" && go list -m -f '{{.Dir}}' "sigs.k8s.io/$n")
     mkdir -p "$out/$n"
     install -m 0644 "$dir"/config/crd/standard/*.yaml "$out/$n/"
     continue

@@ -14,7 +14,17 @@ import { runProcess } from '../process.js';
 import type { Provider } from '../provider/types.js';
 import { runStep, type Reporter } from '../reporter.js';
 import { kiabVersion } from '../version.js';
-import { ADDON_SET_VERSION, COMPONENTS, COMPONENT_NAMES, GATEWAY_API, METALLB_MANIFEST, type ComponentName } from './components.js';
+import {
+  ADDON_SET_VERSION,
+  COMPONENTS,
+  COMPONENT_NAMES,
+  DEFINITION_SETS,
+  GATEWAY_API,
+  METALLB_MANIFEST,
+  NETWORK_POLICY_API,
+  type ComponentName,
+  type DefinitionSet,
+} from './components.js';
 
 /** A verified addon asset set: image archives by component and MetalLB's manifest. */
 export interface AddonAssets {
@@ -32,8 +42,12 @@ export interface AddonAssetRequest {
 
 const KEY = { distribution: 'addons', version: ADDON_SET_VERSION } as const;
 export const METALLB_MANIFEST_FILE = 'manifests/metallb-native.yaml';
-/** Gateway API's definitions, one file each as the release has them. */
-export const GATEWAY_API_FILES = Object.keys(GATEWAY_API.files).map((file) => `manifests/gateway-api/${file}`);
+/** A definition set's files in the asset set, one each as upstream has them. */
+export const definitionFiles = (set: DefinitionSet): string[] => Object.keys(set.files).map((file) => `manifests/${set.name}/${file}`);
+/** Gateway API's definitions, which the ingress addon installs. */
+export const GATEWAY_API_FILES = definitionFiles(GATEWAY_API);
+/** AdminNetworkPolicy's and BaselineAdminNetworkPolicy's definitions, which the pod network's policy controller serves. */
+export const NETWORK_POLICY_API_FILES = definitionFiles(NETWORK_POLICY_API);
 export const imageFile = (component: ComponentName): string => `images/${component}.tar`;
 
 /** The cached, verified addon set; a missing one names both ways to make it. */
@@ -66,16 +80,16 @@ function recordSet(
   images: Record<string, string>,
   imageDigests: Record<string, string> = {},
 ): Promise<AddonAssets> {
-  return recordAssetSet(dir, { ...KEY, source, images, imageDigests }, [METALLB_MANIFEST_FILE, ...GATEWAY_API_FILES]);
+  return recordAssetSet(dir, { ...KEY, source, images, imageDigests }, [METALLB_MANIFEST_FILE, ...DEFINITION_SETS.flatMap(definitionFiles)]);
 }
 
-/** Gateway API's definitions from the module: each file must be the release's, byte for byte, as MetalLB's manifest. */
-async function copyGatewayApi(from: string, dir: string): Promise<void> {
-  await mkdir(join(dir, 'manifests', 'gateway-api'), { recursive: true });
-  for (const [file, sha256] of Object.entries(GATEWAY_API.files)) {
+/** A set of definitions from its module: each file must be upstream's, byte for byte, as MetalLB's manifest. */
+async function copyDefinitions(set: DefinitionSet, from: string, dir: string): Promise<void> {
+  await mkdir(join(dir, 'manifests', set.name), { recursive: true });
+  for (const [file, sha256] of Object.entries(set.files)) {
     const sum = await sha256File(join(from, file));
-    if (sum !== sha256) throw new KiabError(`${from}: Gateway API ${GATEWAY_API.version}'s ${file} has sha256 ${sum}, not ${sha256}; refusing it`);
-    await copyFile(join(from, file), join(dir, 'manifests', 'gateway-api', file));
+    if (sum !== sha256) throw new KiabError(`${from}: ${set.title}'s ${file} has sha256 ${sum}, not ${sha256}; refusing it`);
+    await copyFile(join(from, file), join(dir, 'manifests', set.name, file));
   }
 }
 
@@ -98,7 +112,7 @@ function busyboxDockerfile(version: string): string {
 /**
  * `kiab assets build` for the addons: compiles them from their Go modules (kubebuild/addons/build.sh), makes
  * each an image under its upstream name with the binary where the official image has it, makes busybox from
- * Debian's busybox-static on `baseImage`, and keeps MetalLB's manifest and Gateway API's definitions from their modules.
+ * Debian's busybox-static on `baseImage`, and keeps MetalLB's manifest and the definition sets (Gateway API's, the Network Policy API's) from their modules.
  */
 export async function buildAddonAssets(request: AddonAssetRequest & { baseImage: string }): Promise<AddonAssets> {
   const { provider, reporter } = request;
@@ -123,7 +137,7 @@ export async function buildAddonAssets(request: AddonAssetRequest & { baseImage:
   await mkdir(join(dir, 'manifests'), { recursive: true });
   await checkMetallbManifest(join(buildBin, 'metallb-native.yaml'), buildBin);
   await copyFile(join(buildBin, 'metallb-native.yaml'), join(dir, METALLB_MANIFEST_FILE));
-  await copyGatewayApi(join(buildBin, 'gateway-api'), dir);
+  for (const set of DEFINITION_SETS) await copyDefinitions(set, join(buildBin, set.name), dir);
 
   const images: Record<string, string> = {};
   await runStep(reporter, 'build addon images', async (progress) => {
@@ -158,14 +172,14 @@ function metallbReleaseBase(): string {
   return (process.env.KIAB_METALLB_RELEASE_URL ?? 'https://raw.githubusercontent.com/metallb/metallb').replace(/\/+$/, '');
 }
 
-/** Where Gateway API's release files come from; KIAB_GATEWAY_API_RELEASE_URL points at a mirror. */
-function gatewayApiReleaseBase(): string {
-  return (process.env.KIAB_GATEWAY_API_RELEASE_URL ?? 'https://raw.githubusercontent.com/kubernetes-sigs/gateway-api').replace(/\/+$/, '');
+/** Where a definition set's files come from; its variable points at a mirror. */
+function definitionsReleaseBase(set: DefinitionSet): string {
+  return (process.env[set.releaseBaseVariable] ?? set.releaseBase).replace(/\/+$/, '');
 }
 
 /**
  * `kiab assets pull` for the addons: the official images, pulled by the engine (one it already holds is used
- * as it is), and MetalLB's release manifest and Gateway API's definitions, each checked against the sum of the copy in its Go module.
+ * as it is), and MetalLB's release manifest and the definition sets, each checked against the sum of the copy in its Go module.
  */
 export async function pullAddonAssets(request: AddonAssetRequest): Promise<AddonAssets> {
   const dir = assetDir({ ...KEY, arch: hostArch() });
@@ -183,17 +197,19 @@ async function downloadAddonAssets(request: AddonAssetRequest, dir: string): Pro
   const finished = await verifiedSetIn(dir);
   if (finished) return finished;
   await mkdir(join(dir, 'images'), { recursive: true });
-  await mkdir(join(dir, 'manifests', 'gateway-api'), { recursive: true });
   await runStep(reporter, `download MetalLB ${METALLB_MANIFEST.version} manifest`, async () => {
     const url = `${metallbReleaseBase()}${METALLB_MANIFEST.releasePath}`;
     await download(url, join(dir, METALLB_MANIFEST_FILE), { sha256: METALLB_MANIFEST.sha256, ...(signal ? { signal } : {}) });
   });
-  await runStep(reporter, `download Gateway API ${GATEWAY_API.version} definitions`, async () => {
-    for (const [file, sha256] of Object.entries(GATEWAY_API.files)) {
-      const url = `${gatewayApiReleaseBase()}${GATEWAY_API.releaseDir}/${file}`;
-      await download(url, join(dir, 'manifests', 'gateway-api', file), { sha256, ...(signal ? { signal } : {}) });
-    }
-  });
+  for (const set of DEFINITION_SETS) {
+    await mkdir(join(dir, 'manifests', set.name), { recursive: true });
+    await runStep(reporter, `download ${set.title} definitions`, async () => {
+      for (const [file, sha256] of Object.entries(set.files)) {
+        const url = `${definitionsReleaseBase(set)}${set.releaseDir}/${file}`;
+        await download(url, join(dir, 'manifests', set.name, file), { sha256, ...(signal ? { signal } : {}) });
+      }
+    });
+  }
   const images: Record<string, string> = {};
   const digests: Record<string, string> = {};
   for (const name of COMPONENT_NAMES) {

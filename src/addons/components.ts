@@ -62,13 +62,37 @@ export const METALLB_MANIFEST = {
 } as const;
 
 /**
+ * CustomResourceDefinitions kiab installs, as one Go module kiab builds against holds them: `kiab assets build`
+ * copies them from that module (in the kubebuild module named `builtWith`), `kiab assets pull` downloads them
+ * from upstream's repository at the same version, and either way each file must have the module copy's sum.
+ */
+export interface DefinitionSet {
+  /** The folder under the set's manifests/, and build.sh's name for them. */
+  name: string;
+  /** For messages: "Gateway API v1.4.0". */
+  title: string;
+  module: string;
+  version: string;
+  /** Upstream's repository as raw files, and the variable that points it at a mirror. */
+  releaseBase: string;
+  releaseBaseVariable: string;
+  /** Below the release base: the version's folder of definitions. */
+  releaseDir: string;
+  /** Each file and its sha256. */
+  files: Readonly<Record<string, string>>;
+}
+
+/**
  * Gateway API's standard channel, at the version Traefik's Gateway provider is built against (Traefik's go.mod):
  * its CustomResourceDefinitions, each file as the module's config/crd/standard and the release tag hold it.
  */
 export const GATEWAY_API = {
+  name: 'gateway-api',
+  title: 'Gateway API v1.4.0',
   module: 'sigs.k8s.io/gateway-api',
   version: 'v1.4.0',
-  /** Below the release site (KIAB_GATEWAY_API_RELEASE_URL points at a mirror of https://raw.githubusercontent.com/kubernetes-sigs/gateway-api). */
+  releaseBase: 'https://raw.githubusercontent.com/kubernetes-sigs/gateway-api',
+  releaseBaseVariable: 'KIAB_GATEWAY_API_RELEASE_URL',
   releaseDir: '/v1.4.0/config/crd/standard',
   files: {
     'gateway.networking.k8s.io_gatewayclasses.yaml': '2f61e8c8c2289843a61d7b1bba31f8a5a46dbf20a1c54359209d638d3bd899c9',
@@ -78,10 +102,32 @@ export const GATEWAY_API = {
     'gateway.networking.k8s.io_referencegrants.yaml': '3a59dcc699c2d01b19f13233943597f69de25420495ab3d4af7de7997bd807cc',
     'gateway.networking.k8s.io_backendtlspolicies.yaml': '59d7cf1d99e1337e6d6a19c6306172d8f7ff2d9f920142a88ef9ba597d6d97bb',
   },
-} as const;
+} as const satisfies DefinitionSet;
+
+/**
+ * AdminNetworkPolicy and BaselineAdminNetworkPolicy (policy.networking.k8s.io/v1alpha1), at the version
+ * kube-network-policies v0.8.0 is built against (its go.mod: a commit of the repository, so the raw files are
+ * taken at that commit).
+ */
+export const NETWORK_POLICY_API = {
+  name: 'network-policy-api',
+  title: 'Network Policy API v0.1.6-0.20250401132235-45061d10895e',
+  module: 'sigs.k8s.io/network-policy-api',
+  version: 'v0.1.6-0.20250401132235-45061d10895e',
+  releaseBase: 'https://raw.githubusercontent.com/kubernetes-sigs/network-policy-api',
+  releaseBaseVariable: 'KIAB_NETWORK_POLICY_API_RELEASE_URL',
+  releaseDir: '/45061d10895edce7c9c5005e1a0c906d6555f28e/config/crd/standard',
+  files: {
+    'policy.networking.k8s.io_adminnetworkpolicies.yaml': '700176b3012c2c6c3868af749b9b0c610f69c76a6eb55181358b53892025257a',
+    'policy.networking.k8s.io_baselineadminnetworkpolicies.yaml': 'c7d3b9ca3522358bc393add01ee7a4f53de9a430b464401eb5680fcb5e838aef',
+  },
+} as const satisfies DefinitionSet;
+
+/** Every set of definitions the addon asset set carries. */
+export const DEFINITION_SETS: readonly DefinitionSet[] = [GATEWAY_API, NETWORK_POLICY_API];
 
 /** The asset set's version: a new component or image name makes a new set, so a cache never mixes two. */
 export const ADDON_SET_VERSION = createHash('sha256')
-  .update(JSON.stringify([COMPONENTS, METALLB_MANIFEST.version, GATEWAY_API.version]))
+  .update(JSON.stringify([COMPONENTS, METALLB_MANIFEST.version, ...DEFINITION_SETS.map((set) => set.version)]))
   .digest('hex')
   .slice(0, 12);

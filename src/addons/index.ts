@@ -10,7 +10,7 @@ import { storageAddon } from './storage.js';
 import type { AddonManifest, AddonSettings } from './types.js';
 
 export { ADDONS, type AddonName };
-export { ADDON_SET_VERSION, COMPONENTS, GATEWAY_API, METALLB_MANIFEST, type ComponentName } from './components.js';
+export { ADDON_SET_VERSION, COMPONENTS, DEFINITION_SETS, GATEWAY_API, METALLB_MANIFEST, type ComponentName } from './components.js';
 export { LOCAL_PATH_DIR } from './storage.js';
 export { METRICS_SERVICE_DNS, METRICS_TLS_SECRET } from './metrics.js';
 export { networkPolicyManifest, NETWORK_POLICY_CONTROLLER, NETWORK_POLICY_QUEUE } from './network-policy.js';

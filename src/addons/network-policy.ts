@@ -31,8 +31,10 @@ export function networkPolicyObjects(api: { host: string; port: number }): Kuber
     kind: 'ClusterRole',
     metadata: { name: NETWORK_POLICY_CONTROLLER, labels },
     rules: [
-      { apiGroups: [''], resources: ['pods', 'namespaces'], verbs: ['list', 'watch'] },
+      // Nodes: an AdminNetworkPolicy's egress may name nodes as peers.
+      { apiGroups: [''], resources: ['pods', 'namespaces', 'nodes'], verbs: ['list', 'watch'] },
       { apiGroups: ['networking.k8s.io'], resources: ['networkpolicies'], verbs: ['list', 'watch'] },
+      { apiGroups: ['policy.networking.k8s.io'], resources: ['adminnetworkpolicies', 'baselineadminnetworkpolicies'], verbs: ['list', 'watch'] },
     ],
   };
   const binding: V1ClusterRoleBinding = {
@@ -63,7 +65,15 @@ export function networkPolicyObjects(api: { host: string; port: number }): Kuber
               imagePullPolicy: 'IfNotPresent',
               // Upstream's image names the binary as its CMD, kiab's build as its entrypoint: a command fits both.
               command: [COMPONENTS[NETWORK_POLICY_CONTROLLER].path],
-              args: ['--hostname-override=$(NODE_NAME)', `--nfqueue-id=${NETWORK_POLICY_QUEUE}`, '--metrics-bind-address=127.0.0.1:9080'],
+              args: [
+                '--hostname-override=$(NODE_NAME)',
+                `--nfqueue-id=${NETWORK_POLICY_QUEUE}`,
+                '--metrics-bind-address=127.0.0.1:9080',
+                // A cluster administrator's policies, which namespaces' NetworkPolicies cannot override (Admin)
+                // or which hold where none speaks (Baseline); their definitions are applied with the controller.
+                '--admin-network-policy',
+                '--baseline-admin-network-policy',
+              ],
               env: [
                 { name: 'NODE_NAME', valueFrom: { fieldRef: { fieldPath: 'spec.nodeName' } } },
                 // The API through the box, not the kubernetes Service: the controller then needs no service proxy
@@ -83,7 +93,10 @@ export function networkPolicyObjects(api: { host: string; port: number }): Kuber
   return [account, role, binding, daemonSet];
 }
 
-/** The objects as one document kubectl applies. */
-export function networkPolicyManifest(api: { host: string; port: number }): string {
-  return `${JSON.stringify({ apiVersion: 'v1', kind: 'List', items: networkPolicyObjects(api) }, null, 2)}\n`;
+/**
+ * The objects as one stream of documents kubectl applies: AdminNetworkPolicy's and BaselineAdminNetworkPolicy's
+ * definitions (`definitions`, upstream's YAML as the addon set holds it), then the controller that serves them.
+ */
+export function networkPolicyManifest(api: { host: string; port: number }, definitions: readonly string[]): string {
+  return [...definitions, `${JSON.stringify({ apiVersion: 'v1', kind: 'List', items: networkPolicyObjects(api) }, null, 2)}\n`].join('---\n');
 }

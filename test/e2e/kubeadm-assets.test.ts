@@ -6,7 +6,7 @@ import { copyFile, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { assetDir, hostArch, type AssetManifest } from '../../src/assets/cache.js';
-import { ADDON_SET_VERSION, COMPONENTS, GATEWAY_API, METALLB_MANIFEST } from '../../src/addons/index.js';
+import { ADDON_SET_VERSION, COMPONENTS, DEFINITION_SETS, METALLB_MANIFEST } from '../../src/addons/index.js';
 import { DEFAULT_KUBEADM_VERSION, MACHINE_BINARIES } from '../../src/distribution/kubeadm/assets.js';
 import { conformanceImage } from '../../src/distribution/kubeadm/conformance.js';
 import { defaultBoxImage } from '../../src/images/index.js';
@@ -31,7 +31,7 @@ const skip =
 
 /**
  * Serves dl.k8s.io's layout (release/VERSION/bin/linux/ARCH/NAME and NAME.sha256) from the built binaries, and
- * MetalLB's (VERSION/config/manifests/metallb-native.yaml) and Gateway API's (VERSION/config/crd/standard/FILE)
+ * MetalLB's (VERSION/config/manifests/metallb-native.yaml) and each definition set's (VERSION/config/crd/standard/FILE)
  * from the built addon set. The images, control plane and addons, are served by a registry mirror (kiab pulls
  * them by digest, always), from the built sets standing for the official ones, which cannot be pulled here.
  */
@@ -39,10 +39,11 @@ async function releaseServer(tamper: string | undefined, emptySums = false): Pro
   const files = new Map<string, Buffer>();
   const metallb = await readFile(join(ADDONS_BUILT, 'manifests', 'metallb-native.yaml'));
   files.set(METALLB_MANIFEST.releasePath, tamper === 'metallb' ? Buffer.concat([metallb, Buffer.from('# tampered\n')]) : metallb);
-  for (const file of Object.keys(GATEWAY_API.files)) {
-    const definition = await readFile(join(ADDONS_BUILT, 'manifests', 'gateway-api', file));
-    files.set(`${GATEWAY_API.releaseDir}/${file}`, tamper === file ? Buffer.concat([definition, Buffer.from('# tampered\n')]) : definition);
-  }
+  for (const set of DEFINITION_SETS)
+    for (const file of Object.keys(set.files)) {
+      const definition = await readFile(join(ADDONS_BUILT, 'manifests', set.name, file));
+      files.set(`${set.releaseDir}/${file}`, tamper === file ? Buffer.concat([definition, Buffer.from('# tampered\n')]) : definition);
+    }
   for (const binary of MACHINE_BINARIES) {
     const data = await readFile(join(BUILT, 'bin', binary));
     const path = `/${DEFAULT_KUBEADM_VERSION}/bin/linux/${hostArch()}/${binary}`;
@@ -121,7 +122,7 @@ else
     const mirrors = (server: { url: string }): NodeJS.ProcessEnv => ({
       KIAB_K8S_RELEASE_URL: server.url,
       KIAB_METALLB_RELEASE_URL: server.url,
-      KIAB_GATEWAY_API_RELEASE_URL: server.url,
+      ...Object.fromEntries(DEFINITION_SETS.map((set) => [set.releaseBaseVariable, server.url])),
       KIAB_IMAGE_MIRROR: mirror.host,
     });
     before(async () => {
@@ -187,8 +188,8 @@ else
       // Pulled by the digest the mirror gave each one: the engine held none of them under its name.
       assert.deepEqual(addons.manifest.imageDigests, Object.fromEntries(addonImages.map((ref) => [ref, pushedAddons.get(ref)])));
       assert.ok(addons.manifest.files['manifests/metallb-native.yaml'], "MetalLB's manifest is in the set");
-      for (const [file, sha256] of Object.entries(GATEWAY_API.files))
-        assert.equal(addons.manifest.files[`manifests/gateway-api/${file}`]?.sha256, sha256, file);
+      for (const set of DEFINITION_SETS)
+        for (const [file, sha256] of Object.entries(set.files)) assert.equal(addons.manifest.files[`manifests/${set.name}/${file}`]?.sha256, sha256, file);
       assert.equal(result.manifest.source, 'release');
       assert.deepEqual(Object.keys(result.manifest.images).sort(), [
         'images/coredns.tar',

@@ -226,4 +226,63 @@ else
       t.diagnostic(`egress open again ${egress} ms after kubectl delete returned`);
       assert.equal(await resolves('walled', 'np-b'), true);
     });
+
+    const ANP = { apiVersion: 'policy.networking.k8s.io/v1alpha1' };
+
+    it("denies with an AdminNetworkPolicy what a namespace's NetworkPolicy allows, until it is removed", async () => {
+      await apply({
+        apiVersion: 'networking.k8s.io/v1',
+        kind: 'NetworkPolicy',
+        metadata: { name: 'allow-clients', namespace: 'np-a' },
+        spec: {
+          podSelector: { matchLabels: { app: 'server' } },
+          policyTypes: ['Ingress'],
+          ingress: [{ from: [{ podSelector: { matchLabels: { role: 'client' } } }] }],
+        },
+      });
+      await until('client np-a/client → server under allow-clients', () => connects('client', 'np-a', 'server'), true);
+      await apply({
+        ...ANP,
+        kind: 'AdminNetworkPolicy',
+        metadata: { name: 'wall-off-np-a' },
+        spec: {
+          priority: 10,
+          subject: { pods: { namespaceSelector: { matchLabels: { team: 'np-a' } }, podSelector: { matchLabels: { app: 'server' } } } },
+          ingress: [{ name: 'from-np-a', action: 'Deny', from: [{ namespaces: { matchLabels: { team: 'np-a' } } }] }],
+        },
+      });
+      await until('client np-a/client → server under the AdminNetworkPolicy', () => connects('client', 'np-a', 'server'), false);
+      await kubectl(['delete', 'adminnetworkpolicy', 'wall-off-np-a']);
+      await until('client np-a/client → server once the AdminNetworkPolicy went', () => connects('client', 'np-a', 'server'), true);
+      await kubectl(['-n', 'np-a', 'delete', 'networkpolicy', 'allow-clients']);
+    });
+
+    it("denies with a BaselineAdminNetworkPolicy where no NetworkPolicy speaks, and a namespace's NetworkPolicy overrides it", async () => {
+      await apply({
+        ...ANP,
+        kind: 'BaselineAdminNetworkPolicy',
+        metadata: { name: 'default' },
+        spec: {
+          subject: { namespaces: { matchLabels: { team: 'np-b' } } },
+          ingress: [{ name: 'from-anywhere', action: 'Deny', from: [{ namespaces: {} }] }],
+        },
+      });
+      await until('walled → echo-2 under the baseline', () => connects('walled', 'np-b', 'echo-2'), false);
+      await apply({
+        apiVersion: 'networking.k8s.io/v1',
+        kind: 'NetworkPolicy',
+        metadata: { name: 'allow-walled', namespace: 'np-b' },
+        spec: {
+          podSelector: { matchLabels: { app: 'echo' } },
+          policyTypes: ['Ingress'],
+          ingress: [{ from: [{ podSelector: { matchLabels: { role: 'walled' } } }] }],
+        },
+      });
+      await until('walled → echo-2 under allow-walled, over the baseline', () => connects('walled', 'np-b', 'echo-2'), true);
+      // The namespace's policy selects echo-2 now: what it does not allow stays denied, whatever the baseline says.
+      assert.equal(await connects('client', 'np-b', 'echo-2'), false);
+      await kubectl(['-n', 'np-b', 'delete', 'networkpolicy', 'allow-walled']);
+      await kubectl(['delete', 'baselineadminnetworkpolicy', 'default']);
+      await until('client np-b/client → echo-2 with no policy left', () => connects('client', 'np-b', 'echo-2'), true);
+    });
   });

@@ -34,7 +34,7 @@ import {
   type ClusterFacts,
 } from './config.js';
 import { CNI_CONFIG_PATH, cniConfig, POD_NETWORK_ENV_PATH, POD_ROUTES_PATH, podCidrNodes, podNetworkEnvironment, podRoutes } from './network.js';
-import { networkPolicyImage, type NetworkPolicyImage } from './network-policy.js';
+import { networkPolicyDefinitions, networkPolicyImage, type NetworkPolicyImage } from './network-policy.js';
 import { resolveRelease } from './releases.js';
 import { approveServingCertificates } from './serving-certs.js';
 import { otherNodeReleases, placeNodeRelease } from './node-versions.js';
@@ -135,7 +135,9 @@ async function applyNetworkObjects(context: DistributionContext, control: Machin
   const ownNetwork = context.spec.networking.cni === 'kiab';
   await run(context.provider, control.name, [...KUBECTL, 'apply', '-f', '-'], {
     what: ownNetwork ? 'granting kube-proxy its role and starting the network policy controller' : 'granting kube-proxy its role',
-    stdin: ownNetwork ? `${NODE_PROXIER_BINDING}---\n${networkPolicyManifest({ host: context.box.ip, port: API_PORT })}` : NODE_PROXIER_BINDING,
+    stdin: ownNetwork
+      ? `${NODE_PROXIER_BINDING}---\n${networkPolicyManifest({ host: context.box.ip, port: API_PORT }, await networkPolicyDefinitions())}`
+      : NODE_PROXIER_BINDING,
   });
 }
 

@@ -1,4 +1,6 @@
-import { addonAssets, imageFile } from '../../addons/assets.js';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { addonAssets, imageFile, NETWORK_POLICY_API_FILES } from '../../addons/assets.js';
 import { COMPONENTS, NETWORK_POLICY_CONTROLLER } from '../../addons/index.js';
 import { KiabError } from '../../errors.js';
 
@@ -26,4 +28,10 @@ export async function networkPolicyImage(): Promise<NetworkPolicyImage> {
   const sha256 = set.manifest.files[file]?.sha256;
   if (!sha256) throw new KiabError(`the addon set in ${set.dir} holds no ${file}`);
   return { dir: set.dir, file, ref: COMPONENTS[NETWORK_POLICY_CONTROLLER].image, sha256 };
+}
+
+/** AdminNetworkPolicy's and BaselineAdminNetworkPolicy's definitions from the verified addon set, applied with the controller. */
+export async function networkPolicyDefinitions(): Promise<string[]> {
+  const { dir } = await networkPolicyImage();
+  return Promise.all(NETWORK_POLICY_API_FILES.map((file) => readFile(join(dir, file), 'utf8')));
 }
