@@ -19,7 +19,11 @@ describe('package files', () => {
     assert.ok(POD_NETWORK_SCRIPT.includes(POD_ROUTES_PATH));
     assert.ok(POD_NETWORK_SCRIPT.includes(`. ${POD_NETWORK_ENV_PATH}`));
     assert.deepEqual(POD_NETWORK_SCRIPT.match(/\d+\.\d+\.\d+\.\d+\/\d+/g), null);
-    assert.equal(POD_NETWORK_SCRIPT.match(/-d "\$SERVICE_CIDR" -j REJECT/g)?.length, 2);
+    assert.deepEqual(POD_NETWORK_SCRIPT.match(/[0-9a-f]{0,4}:[0-9a-f:]*\/\d+/gi), null);
+    // Each family's service range, read from the environment file, refused where kube-proxy did not translate.
+    assert.match(POD_NETWORK_SCRIPT, /echo "iptables \$POD_CIDR \$SERVICE_CIDR"/);
+    assert.match(POD_NETWORK_SCRIPT, /echo "ip6tables \$POD_CIDR6 \$SERVICE_CIDR6"/);
+    assert.equal(POD_NETWORK_SCRIPT.match(/-d "\$services" -j REJECT/g)?.length, 2);
   });
 
   it('sends packets to the queue the network policy controller reads', () => {

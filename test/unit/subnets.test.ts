@@ -54,7 +54,7 @@ describe('IPv4 ranges', () => {
 
 describe('pod and service ranges in kiab.yaml', () => {
   it('defaults to none named (kubeadm then uses 10.244.0.0/16 and 10.96.0.0/16) and takes the ones given', () => {
-    assert.deepEqual(parseSpec({}).networking, { kubeProxyMode: 'iptables', cni: 'kiab' });
+    assert.deepEqual(parseSpec({}).networking, { kubeProxyMode: 'iptables', cni: 'kiab', ipFamily: 'ipv4' });
     const spec = parseSpec({ fileText: 'networking:\n  podSubnet: 10.100.0.0/16\n  serviceSubnet: 10.200.0.0/20\n' });
     assert.equal(spec.networking.podSubnet, '10.100.0.0/16');
     assert.equal(spec.networking.serviceSubnet, '10.200.0.0/20');
