@@ -16,6 +16,7 @@ import { conformanceSubset } from './scenarios/conformance.js';
 import { lifecycle } from './scenarios/lifecycle.js';
 import { NETPOL_CLUSTER, networkPolicy } from './scenarios/network-policy.js';
 import { PROXY_MODES_CLUSTER, kubeProxyModes } from './scenarios/kube-proxy-modes.js';
+import { DEFAULT_PATH_CLUSTER, defaultPath } from './scenarios/default-path.js';
 import { PORTS_CLUSTER, ports } from './scenarios/ports.js';
 import { snapshots } from './scenarios/snapshot.js';
 import { VERSIONS_CLUSTER, versions } from './scenarios/versions.js';
@@ -34,6 +35,7 @@ const SCENARIOS = [
   'ports',
   'networkPolicy',
   'kubeProxyModes',
+  'defaultPath',
 ] as const;
 /** KIAB_BENCH_ONLY=kubeadmPhases,conformance runs only those scenarios (and writes results/only-….json). */
 const ONLY = process.env.KIAB_BENCH_ONLY?.split(',').map((name) => name.trim());
@@ -52,6 +54,7 @@ async function cleanup(): Promise<void> {
     PORTS_CLUSTER,
     NETPOL_CLUSTER,
     PROXY_MODES_CLUSTER,
+    DEFAULT_PATH_CLUSTER,
   ]);
   if (deleted.code !== 0) log(`cleanup: kiab delete ${BENCH_CLUSTER} exited ${deleted.code}: ${deleted.stderr.trim()}`);
   await rawDelete(RAW_CLUSTER);
@@ -137,6 +140,9 @@ async function main(): Promise<void> {
     log('kube-proxy modes: a new Service to its cluster IP answering, per mode');
     const proxyModes = wanted('kubeProxyModes') && !noAssets ? await kubeProxyModes() : undefined;
 
+    log('default path: up 1+1 with the addons (5 runs), reset with them (20 runs)');
+    const defaults = wanted('defaultPath') && !noAssets ? await defaultPath() : undefined;
+
     log('addon assets: build from the Go modules');
     const addons = wanted('addonBuild') ? await addonBuild(RUNS) : skipped;
 
@@ -162,6 +168,7 @@ async function main(): Promise<void> {
       ports: portFigures ?? skipped,
       networkPolicy: policyFigures ?? skipped,
       kubeProxyModes: proxyModes ?? skipped,
+      defaultPath: defaults ?? skipped,
       cli: { version: figure(version), ...(lifecycleRun ? { status_1s2w: lifecycleRun.status_1s2w } : {}) },
       targets: {
         ...(snap
@@ -179,6 +186,14 @@ async function main(): Promise<void> {
               ...(policyFigures.up.addedSeconds !== undefined
                 ? { up_1s2w_no_addons_with_policy_controller_at_most_1s_more: target(policyFigures.up.addedSeconds, '<=', 1, ' s') }
                 : {}),
+            }
+          : {}),
+        ...(defaults
+          ? {
+              up_1s1w_addons_median_under_20s: target(defaults.up_1s1w.median, '<', 20, ' s'),
+              up_1s1w_addons_max_under_25s: target(defaults.up_1s1w.max, '<', 25, ' s'),
+              reset_addons_median_under_6s: target(defaults.reset.median, '<', 6, ' s'),
+              reset_addons_p95_under_8s: target(defaults.reset.p95, '<', 8, ' s'),
             }
           : {}),
         ...(versionFigures?.newestOverOldest !== undefined

@@ -13,7 +13,7 @@ export { ADDONS, type AddonName };
 export { ADDON_SET_VERSION, COMPONENTS, DEFINITION_SETS, GATEWAY_API, METALLB_MANIFEST, type ComponentName } from './components.js';
 export { LOCAL_PATH_DIR } from './storage.js';
 export { METRICS_SERVICE_DNS, METRICS_TLS_SECRET } from './metrics.js';
-export { networkPolicyManifest, NETWORK_POLICY_CONTROLLER, NETWORK_POLICY_QUEUE } from './network-policy.js';
+export { networkPolicyManifest, NETWORK_POLICY_CONTROLLER, NETWORK_POLICY_QUEUE, type NetworkPolicyOptions } from './network-policy.js';
 export type { AddonManifest, AddonProbe, AddonSettings, NamespacedName } from './types.js';
 
 /** The addons a spec asks for, in kiab's order: all of them unless it lists some (or none). */

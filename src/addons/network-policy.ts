@@ -24,7 +24,7 @@ export const NETWORK_POLICY_QUEUE = 100;
  * and the NRI socket is not mounted (the machines' containerd 1.7 has NRI switched off, so pod addresses come
  * from the API server).
  */
-export function networkPolicyObjects(api: { host: string; port: number }): KubernetesObject[] {
+export function networkPolicyObjects(api: { host: string; port: number }, options: NetworkPolicyOptions): KubernetesObject[] {
   const account: V1ServiceAccount = { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: NETWORK_POLICY_CONTROLLER, namespace: NAMESPACE, labels } };
   const role: V1ClusterRole = {
     apiVersion: 'rbac.authorization.k8s.io/v1',
@@ -69,10 +69,10 @@ export function networkPolicyObjects(api: { host: string; port: number }): Kuber
                 '--hostname-override=$(NODE_NAME)',
                 `--nfqueue-id=${NETWORK_POLICY_QUEUE}`,
                 '--metrics-bind-address=127.0.0.1:9080',
-                // A cluster administrator's policies, which namespaces' NetworkPolicies cannot override (Admin)
-                // or which hold where none speaks (Baseline); their definitions are applied with the controller.
-                '--admin-network-policy',
+                // A cluster administrator's policies, which hold where no NetworkPolicy speaks (Baseline) or
+                // which no NetworkPolicy can override (Admin); their definitions are applied with the controller.
                 '--baseline-admin-network-policy',
+                ...(options.adminNetworkPolicy ? ['--admin-network-policy'] : []),
               ],
               env: [
                 { name: 'NODE_NAME', valueFrom: { fieldRef: { fieldPath: 'spec.nodeName' } } },
@@ -93,10 +93,20 @@ export function networkPolicyObjects(api: { host: string; port: number }): Kuber
   return [account, role, binding, daemonSet];
 }
 
+export interface NetworkPolicyOptions {
+  /**
+   * Whether the controller serves AdminNetworkPolicy: its support for them starts a DNS agent (for domain-name
+   * peers) that reads packets through nftables' queue statement. On a kernel without it the agent's socket is
+   * closed under it and it spins on the error (kube-network-policies v0.8.0), two cores' worth here, so it is
+   * left off there, its definition not installed, and an AdminNetworkPolicy is refused by the API rather than ignored.
+   */
+  adminNetworkPolicy: boolean;
+}
+
 /**
- * The objects as one stream of documents kubectl applies: AdminNetworkPolicy's and BaselineAdminNetworkPolicy's
- * definitions (`definitions`, upstream's YAML as the addon set holds it), then the controller that serves them.
+ * The objects as one stream of documents kubectl applies: the definitions of the administrator's policies it
+ * serves (`definitions`, upstream's YAML as the addon set holds it), then the controller.
  */
-export function networkPolicyManifest(api: { host: string; port: number }, definitions: readonly string[]): string {
-  return [...definitions, `${JSON.stringify({ apiVersion: 'v1', kind: 'List', items: networkPolicyObjects(api) }, null, 2)}\n`].join('---\n');
+export function networkPolicyManifest(api: { host: string; port: number }, definitions: readonly string[], options: NetworkPolicyOptions): string {
+  return [...definitions, `${JSON.stringify({ apiVersion: 'v1', kind: 'List', items: networkPolicyObjects(api, options) }, null, 2)}\n`].join('---\n');
 }

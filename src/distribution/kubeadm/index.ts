@@ -33,7 +33,16 @@ import {
   NODE_PROXIER_BINDING,
   type ClusterFacts,
 } from './config.js';
-import { CNI_CONFIG_PATH, cniConfig, POD_NETWORK_ENV_PATH, POD_ROUTES_PATH, podCidrNodes, podNetworkEnvironment, podRoutes } from './network.js';
+import {
+  CNI_CONFIG_PATH,
+  cniConfig,
+  POD_NETWORK_ENV_PATH,
+  POD_ROUTES_PATH,
+  podCidrNodes,
+  podNetworkEnvironment,
+  podRoutes,
+  POLICY_QUEUE_PATH,
+} from './network.js';
 import { networkPolicyDefinitions, networkPolicyImage, type NetworkPolicyImage } from './network-policy.js';
 import { resolveRelease } from './releases.js';
 import { approveServingCertificates } from './serving-certs.js';
@@ -133,11 +142,16 @@ async function initFirstServer(context: DistributionContext, first: MachineRef, 
  */
 async function applyNetworkObjects(context: DistributionContext, control: MachineRef): Promise<void> {
   const ownNetwork = context.spec.networking.cni === 'kiab';
+  if (!ownNetwork) {
+    await run(context.provider, control.name, [...KUBECTL, 'apply', '-f', '-'], { what: 'granting kube-proxy its role', stdin: NODE_PROXIER_BINDING });
+    return;
+  }
+  // Machines share the host's kernel: what the pod network found on this one holds for every machine.
+  const queue = (await tryRun(context.provider, control.name, ['cat', POLICY_QUEUE_PATH])).stdout.trim();
+  const options = { adminNetworkPolicy: queue === 'nftables' };
   await run(context.provider, control.name, [...KUBECTL, 'apply', '-f', '-'], {
-    what: ownNetwork ? 'granting kube-proxy its role and starting the network policy controller' : 'granting kube-proxy its role',
-    stdin: ownNetwork
-      ? `${NODE_PROXIER_BINDING}---\n${networkPolicyManifest({ host: context.box.ip, port: API_PORT }, await networkPolicyDefinitions())}`
-      : NODE_PROXIER_BINDING,
+    what: 'granting kube-proxy its role and starting the network policy controller',
+    stdin: `${NODE_PROXIER_BINDING}---\n${networkPolicyManifest({ host: context.box.ip, port: API_PORT }, await networkPolicyDefinitions(options), options)}`,
   });
 }
 

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { addonAssets, imageFile, NETWORK_POLICY_API_FILES } from '../../addons/assets.js';
-import { COMPONENTS, NETWORK_POLICY_CONTROLLER } from '../../addons/index.js';
+import { COMPONENTS, NETWORK_POLICY_CONTROLLER, type NetworkPolicyOptions } from '../../addons/index.js';
 import { KiabError } from '../../errors.js';
 
 /** The policy controller's image archive in the verified addon set, where the pod network takes it from. */
@@ -30,8 +30,12 @@ export async function networkPolicyImage(): Promise<NetworkPolicyImage> {
   return { dir: set.dir, file, ref: COMPONENTS[NETWORK_POLICY_CONTROLLER].image, sha256 };
 }
 
-/** AdminNetworkPolicy's and BaselineAdminNetworkPolicy's definitions from the verified addon set, applied with the controller. */
-export async function networkPolicyDefinitions(): Promise<string[]> {
+/**
+ * The definitions of the administrator's policies the controller serves, from the verified addon set:
+ * BaselineAdminNetworkPolicy's always, AdminNetworkPolicy's when it serves those too (see NetworkPolicyOptions).
+ */
+export async function networkPolicyDefinitions(options: NetworkPolicyOptions): Promise<string[]> {
   const { dir } = await networkPolicyImage();
-  return Promise.all(NETWORK_POLICY_API_FILES.map((file) => readFile(join(dir, file), 'utf8')));
+  const served = NETWORK_POLICY_API_FILES.filter((file) => options.adminNetworkPolicy || file.endsWith('_baselineadminnetworkpolicies.yaml'));
+  return Promise.all(served.map((file) => readFile(join(dir, file), 'utf8')));
 }

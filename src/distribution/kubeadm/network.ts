@@ -30,6 +30,11 @@ export function nodeAddresses(networking: PodNetworking, machine: Pick<MachineRe
 
 export const CNI_CONFIG_PATH = '/etc/cni/net.d/10-kiab.conflist';
 export const POD_ROUTES_PATH = '/etc/kiab/pod-routes';
+/**
+ * Where the pod network script says how pod connections reach the policy controller: `nftables` (the kernel has
+ * nftables' queue statement) or `xtables` (kiab's NFQUEUE fallback).
+ */
+export const POLICY_QUEUE_PATH = '/run/kiab/policy-queue';
 /** The ranges the pod network script works on, as shell assignments it sources. */
 export const POD_NETWORK_ENV_PATH = '/etc/kiab/pod-network.env';
 

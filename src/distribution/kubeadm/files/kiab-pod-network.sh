@@ -42,12 +42,17 @@ done
 # NFQUEUE target reaches the same queue: every new connection from or to a pod goes there, as the controller's own
 # rules send it (after DNAT, before SNAT; not the root user's own, such as the kubelet's probes). --queue-bypass:
 # while the controller does not run, packets pass instead of the whole pod network stopping.
-if ! nft -c -f - >/dev/null 2>&1 <<'PROBE'
+# Which way the controller's packets reach it is written down for kiab, which leaves the controller's
+# AdminNetworkPolicy support off without nftables' queue: that support starts a DNS agent of its own that needs it.
+mkdir -p /run/kiab
+if nft -c -f - >/dev/null 2>&1 <<'PROBE'
 table inet kiab-queue-probe {
   chain probe { type filter hook postrouting priority 0; queue num 100 bypass; }
 }
 PROBE
 then
+  echo nftables >/run/kiab/policy-queue
+else
   families | while read -r tables pods _services; do
     $tables -w -t mangle -N KIAB-NETWORK-POLICY 2>/dev/null || $tables -w -t mangle -F KIAB-NETWORK-POLICY
     $tables -w -t mangle -A KIAB-NETWORK-POLICY -m conntrack --ctstate ESTABLISHED,RELATED -j RETURN
@@ -56,4 +61,5 @@ then
     $tables -w -t mangle -A KIAB-NETWORK-POLICY -d "$pods" -j NFQUEUE --queue-num 100 --queue-bypass
     $tables -w -t mangle -C POSTROUTING -j KIAB-NETWORK-POLICY 2>/dev/null || $tables -w -t mangle -A POSTROUTING -j KIAB-NETWORK-POLICY
   done
+  echo xtables >/run/kiab/policy-queue
 fi
