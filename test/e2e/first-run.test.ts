@@ -17,7 +17,7 @@ interface DoctorJson {
   checks: Array<{ id: string; status: 'ok' | 'warn' | 'fail'; message: string; fix: string | null }>;
 }
 
-const CHECKS = ['engine', 'cgroup', 'capabilities', 'kmsg', 'nofile', 'inotify', 'disk', 'br_netfilter', 'overlay', 'iptables', 'ipvs', 'assets', 'go'];
+const CHECKS = ['engine', 'cgroup', 'capabilities', 'kmsg', 'nofile', 'inotify', 'disk', 'br_netfilter', 'overlay', 'iptables', 'ipvs', 'ipv6', 'assets', 'go'];
 
 /** PATH without any folder that holds `go`: a host where Go is not installed. */
 function pathWithoutGo(): string {
