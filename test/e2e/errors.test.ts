@@ -1,9 +1,8 @@
 import assert from 'node:assert/strict';
-import { readFile, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { inotifyUsage } from '../../src/host/inotify.js';
 import { ipvsSupport } from '../../src/host/ipvs.js';
 import { kiab, labelledObjects, type Run, tempDir } from './helpers.js';
 
@@ -67,24 +66,6 @@ describe('bad input and faults are refused cleanly', () => {
     const verbose = await kiab(['up', CLUSTER, '--verbose'], { env: { ...process.env, DOCKER_HOST: 'unix:///run/kiab-no-such-engine.sock' } });
     assert.equal(verbose.code, 1);
     assert.match(verbose.stderr, /\n\s+at /, 'the cause chain with --verbose');
-  });
-
-  it("a host without room for the machines' inotify instances is refused before anything is created, naming the sysctl", async () => {
-    const sysctl = '/proc/sys/fs/inotify/max_user_instances';
-    const saved = (await readFile(sysctl, 'utf8')).trim();
-    const inUse = (await inotifyUsage(0))?.instances ?? 0;
-    // Room for one bare machine, not for the three asked for.
-    await writeFile(sysctl, String(inUse + 10));
-    try {
-      assertOneLineRefusal(
-        await kiab(['up', CLUSTER, '--k8s', 'none', '--workers', '2']),
-        1,
-        /host limit: fs\.inotify\.max_user_instances is \d+ with \d+ in use, and 1 server \+ 2 workers of none need about 21 more; raise it with `sysctl -w fs\.inotify\.max_user_instances=\d+`/,
-      );
-    } finally {
-      await writeFile(sysctl, saved);
-    }
-    await assertNothingCreated(CLUSTER);
   });
 
   it(

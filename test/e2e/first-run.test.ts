@@ -1,10 +1,9 @@
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { chmod, readdir, readFile, writeFile } from 'node:fs/promises';
+import { chmod, readdir, writeFile } from 'node:fs/promises';
 import { delimiter, dirname, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { DEFAULT_KUBEADM_VERSION } from '../../src/distribution/kubeadm/assets.js';
-import { inotifyUsage } from '../../src/host/inotify.js';
 import { KIAB, kiab, kiabOk, labelledObjects, run, tempDir } from './helpers.js';
 
 /** What a newcomer meets first: the default distribution without its assets, doctor, and completion. */
@@ -87,31 +86,6 @@ describe('the first run', () => {
       assert.equal(report.checks[0]!.status, 'ok');
       assert.equal(report.checks.find((check) => check.id === 'kmsg')!.status, 'ok');
     });
-
-    it(
-      'with fs.inotify.max_user_instances lowered, exits 1 naming the sysctl and the value to set',
-      { skip: process.getuid?.() === 0 ? false : 'needs root to lower the sysctl' },
-      async () => {
-        const sysctl = '/proc/sys/fs/inotify/max_user_instances';
-        const saved = (await readFile(sysctl, 'utf8')).trim();
-        const inUse = (await inotifyUsage(0))?.instances ?? 0;
-        // Room for one bare machine, not for the kubeadm server and worker a plain `kiab up` makes.
-        await writeFile(sysctl, String(inUse + 10));
-        let result;
-        try {
-          result = await kiab(['doctor', '-o', 'json']);
-        } finally {
-          await writeFile(sysctl, saved);
-        }
-        assert.equal(result.code, 1, result.stderr);
-        const report = JSON.parse(result.stdout) as DoctorJson;
-        assert.equal(report.ready, false);
-        const inotify = report.checks.find((check) => check.id === 'inotify')!;
-        assert.equal(inotify.status, 'fail');
-        assert.match(inotify.message, /fs\.inotify\.max_user_instances is \d+ with \d+ in use, and 1 server \+ 1 worker of kubeadm need about \d+ more/);
-        assert.match(inotify.fix!, /sysctl -w fs\.inotify\.max_user_instances=\d+/);
-      },
-    );
   });
 
   describe('shell completion', () => {
