@@ -1,4 +1,5 @@
 // Names shared by the scenarios, and progress on stderr (stdout carries only the JSON document).
+import { run } from '../../test/e2e/helpers.js';
 export const BENCH_CLUSTER = 'bench';
 export const BENCH_NODES = ['kiab-bench-server-0', 'kiab-bench-worker-0', 'kiab-bench-worker-1'] as const;
 export const RAW_CLUSTER = 'kiab-rawbench';
@@ -12,4 +13,17 @@ export function log(message: string): void {
 
 export function elapsedSeconds(): number {
   return Math.round(performance.now() - started) / 1000;
+}
+
+/** kubectl on a cluster's first server, as root there (no kubeconfig on the host is touched): its output, trimmed. */
+export function serverKubectl(cluster: string): (args: string[], input?: string) => Promise<string> {
+  return async (args, input) => {
+    const result = await run(
+      'docker',
+      ['exec', '-i', `kiab-${cluster}-server-0`, 'kubectl', '--kubeconfig', '/etc/kubernetes/admin.conf', ...args],
+      input ? { input } : {},
+    );
+    if (result.code !== 0) throw new Error(`kubectl ${args.join(' ')}: ${result.stderr.trim()}`);
+    return result.stdout.trim();
+  };
 }

@@ -5,31 +5,19 @@
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { assetDir, hostArch } from '../../src/assets/cache.js';
-import { DEFAULT_KUBEADM_VERSION } from '../../src/distribution/kubeadm/assets.js';
-import { run } from '../../test/e2e/helpers.js';
+import { AGNHOST, AGNHOST_ARCHIVE } from '../../test/e2e/kubeadm-cache.js';
 import { attempt, must } from '../proc.js';
 import { figure, round, type Figure } from '../stats.js';
-import { log } from './common.js';
+import { log, serverKubectl } from './common.js';
 
 export const PROXY_MODES_CLUSTER = 'bench-proxy';
 const MODES = ['iptables', 'nftables'] as const;
 const SAMPLES = 20;
 /** Services that exist before the timed ones: a rule set of some size, as a cluster with a few apps has. */
 const BACKGROUND = 100;
-const AGNHOST_ARCHIVE = join(assetDir({ distribution: 'conformance', version: DEFAULT_KUBEADM_VERSION, arch: hostArch() }), 'images', 'agnhost-2.66.1.tar');
-const AGNHOST = 'registry.k8s.io/e2e-test-images/agnhost:2.66.1';
 const machine = (role: string): string => `kiab-${PROXY_MODES_CLUSTER}-${role}`;
 
-async function kubectl(args: string[], input?: string): Promise<string> {
-  const result = await run(
-    'docker',
-    ['exec', '-i', machine('server-0'), 'kubectl', '--kubeconfig', '/etc/kubernetes/admin.conf', ...args],
-    input ? { input } : {},
-  );
-  if (result.code !== 0) throw new Error(`kubectl ${args.join(' ')}: ${result.stderr.trim()}`);
-  return result.stdout.trim();
-}
+const kubectl = serverKubectl(PROXY_MODES_CLUSTER);
 
 const service = (name: string, clusterIP?: string): object => ({
   apiVersion: 'v1',

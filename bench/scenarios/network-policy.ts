@@ -3,32 +3,19 @@
 // policy deleted to the first connection it lets through again, 20 times each; the controller's idle memory on
 // each machine; and `up` with the controller against `up` of a kiab without it (KIAB_BENCH_BASELINE_KIAB names
 // that build's bin/kiab.mjs, e.g. a worktree of the commit before), alternating, until CoreDNS answers.
-import { join } from 'node:path';
-import { assetDir, hostArch } from '../../src/assets/cache.js';
-import { DEFAULT_KUBEADM_VERSION } from '../../src/distribution/kubeadm/assets.js';
 import { run } from '../../test/e2e/helpers.js';
+import { AGNHOST, AGNHOST_ARCHIVE } from '../../test/e2e/kubeadm-cache.js';
 import { attempt, must } from '../proc.js';
 import { figure, round, timed, type Figure } from '../stats.js';
-import { log } from './common.js';
+import { log, serverKubectl } from './common.js';
 import { DNS_QUERY } from './kubeadm-phases.js';
 
 const CLUSTER = process.env.KIAB_BENCH_NETPOL_CLUSTER ?? 'bench-netpol';
 export const NETPOL_CLUSTER = CLUSTER;
 const SAMPLES = 20;
-const AGNHOST_ARCHIVE = join(assetDir({ distribution: 'conformance', version: DEFAULT_KUBEADM_VERSION, arch: hostArch() }), 'images', 'agnhost-2.66.1.tar');
-const AGNHOST = 'registry.k8s.io/e2e-test-images/agnhost:2.66.1';
 const machine = (name: string): string => `kiab-${CLUSTER}-${name}`;
 
-/** kubectl on the cluster's first server, as root there: no kubeconfig on the host is touched. */
-async function kubectl(args: string[], input?: string): Promise<string> {
-  const result = await run(
-    'docker',
-    ['exec', '-i', machine('server-0'), 'kubectl', '--kubeconfig', '/etc/kubernetes/admin.conf', ...args],
-    input ? { input } : {},
-  );
-  if (result.code !== 0) throw new Error(`kubectl ${args.join(' ')}: ${result.stderr.trim()}`);
-  return result.stdout.trim();
-}
+const kubectl = serverKubectl(CLUSTER);
 
 /**
  * The client: a connection to the server every 20 ms with a 100 ms limit, printing the time (epoch seconds, the

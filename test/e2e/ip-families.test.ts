@@ -4,11 +4,17 @@ import { isIPv4, isIPv6 } from 'node:net';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { docker, eventually, kiab, labelledObjects, run, tempDir } from './helpers.js';
-import { AGNHOST, AGNHOST_ARCHIVE, agnhostSkip, KUBEADM_KUBECTL as KUBECTL } from './kubeadm-cache.js';
+import { docker, eventually, kiab, labelledObjects, tempDir } from './helpers.js';
+import { AGNHOST, AGNHOST_ARCHIVE, agnhostSkip, kubectlWith } from './kubeadm-cache.js';
 
 /** On an engine others test on too, KIAB_E2E_PREFIX keeps this suite's clusters apart from theirs (e.g. `me-`). */
 const PREFIX = process.env.KIAB_E2E_PREFIX ?? '';
+
+const jsonpathLines = (text: string): string[][] =>
+  text
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => line.split(' ').filter(Boolean));
 
 /**
  * A 1+1 cluster of the family, with agnhost serving its hostname on the worker behind a Service of `policy`;
@@ -21,11 +27,17 @@ function familyCluster(family: 'dual' | 'ipv6', policy: 'RequireDualStack' | 'Si
   let kubeconfig = '';
   let env: NodeJS.ProcessEnv = {};
 
-  const kubectl = async (args: string[], input?: string): Promise<string> => {
-    const result = await run(KUBECTL, ['--kubeconfig', kubeconfig, ...args], input === undefined ? {} : { input });
-    if (result.code !== 0) throw new Error(`kubectl ${args.join(' ')}: ${result.stderr.trim()}`);
-    return result.stdout.trim();
-  };
+  const kubectl = (args: string[], input?: string): Promise<string> => kubectlWith(kubeconfig, args, input === undefined ? {} : { input });
+  /** Each node's Ready status, then its InternalIP addresses. */
+  const readyAndAddresses = async (): Promise<string[][]> =>
+    jsonpathLines(
+      await kubectl([
+        'get',
+        'nodes',
+        '-o',
+        'jsonpath={range .items[*]}{.status.conditions[?(@.type=="Ready")].status} {range .status.addresses[?(@.type=="InternalIP")]}{.address} {end}{"\\n"}{end}',
+      ]),
+    );
   /**
    * What an HTTP GET of /hostname at `address` answers, asked from the server machine: once kube-proxy has the
    * ready pod as the Service's endpoint, which it programs within a second or two of the pod being ready.
@@ -106,29 +118,16 @@ function familyCluster(family: 'dual' | 'ipv6', policy: 'RequireDualStack' | 'Si
     assert.deepEqual(await labelledObjects(cluster), { containers: [], networks: [], volumes: [] });
   });
 
-  return { kubectl, hostnameAt, cluster };
+  return { kubectl, hostnameAt, readyAndAddresses, cluster };
 }
-
-const jsonpathLines = (text: string): string[][] =>
-  text
-    .split('\n')
-    .filter(Boolean)
-    .map((line) => line.split(' ').filter(Boolean));
 
 if (agnhostSkip) it('clusters of each IP family', { skip: agnhostSkip }, () => undefined);
 else {
   describe('a dual-stack cluster (networking.ipFamily: dual)', () => {
-    const { kubectl, hostnameAt, cluster } = familyCluster('dual', 'RequireDualStack');
+    const { kubectl, hostnameAt, readyAndAddresses, cluster } = familyCluster('dual', 'RequireDualStack');
 
     it('has Ready nodes with an IPv4 and an IPv6 address each, and pods with both', async () => {
-      const nodes = jsonpathLines(
-        await kubectl([
-          'get',
-          'nodes',
-          '-o',
-          'jsonpath={range .items[*]}{.status.conditions[?(@.type=="Ready")].status} {range .status.addresses[?(@.type=="InternalIP")]}{.address} {end}{"\\n"}{end}',
-        ]),
-      );
+      const nodes = await readyAndAddresses();
       assert.equal(nodes.length, 2);
       for (const [ready, ...addresses] of nodes) {
         assert.equal(ready, 'True');
@@ -204,17 +203,10 @@ else {
   });
 
   describe('an IPv6-only cluster (networking.ipFamily: ipv6)', () => {
-    const { kubectl, hostnameAt, cluster } = familyCluster('ipv6', 'SingleStack', ['ingress', 'loadbalancer']);
+    const { kubectl, hostnameAt, readyAndAddresses, cluster } = familyCluster('ipv6', 'SingleStack', ['ingress', 'loadbalancer']);
 
     it('has Ready nodes whose only Kubernetes address is IPv6, and Services in the IPv6 range', async () => {
-      const nodes = jsonpathLines(
-        await kubectl([
-          'get',
-          'nodes',
-          '-o',
-          'jsonpath={range .items[*]}{.status.conditions[?(@.type=="Ready")].status} {range .status.addresses[?(@.type=="InternalIP")]}{.address} {end}{"\\n"}{end}',
-        ]),
-      );
+      const nodes = await readyAndAddresses();
       assert.equal(nodes.length, 2);
       for (const [ready, ...addresses] of nodes) {
         assert.equal(ready, 'True');
