@@ -3,10 +3,10 @@
 // A suite that brings up a Kubernetes cluster spends much of its time waiting on it (image imports, kubelets
 // starting, pods pulling), so such suites share the machine well: they run from one queue served by
 // KIAB_TEST_CLUSTER_LANES runners (2 by default), longest first as the last run timed them, so that the last one
-// to start is a short one. The unit tests and the bare-machine suites run meanwhile in one more lane. A suite that
-// restarts the engine would pull the machines from under every other suite, so those run alone, after the rest.
-// A suite says which kind it is on its first line: `// test-lane: cluster` or `// test-lane: alone` (nothing: the
-// other lane).
+// to start is a short one. The unit tests and the bare-machine suites run meanwhile in one more lane, whose runner
+// then serves the queue too. A suite that restarts the engine would pull the machines from under every other
+// suite, so those run alone, after the rest. A suite says which kind it is on its first line:
+// `// test-lane: cluster` or `// test-lane: alone` (nothing: the other lane).
 //
 // Files named on the command line (`npm test -- test/e2e/core.test.ts`) narrow the run to them, in their lanes.
 // Each runner is a `node --test` run (one file at a time); its lines are printed as they come, each prefixed with
@@ -89,10 +89,13 @@ async function runLane(name: string, files: string[]): Promise<number> {
   return code;
 }
 
-/** The cluster suites: `runners` lanes take the next file from one queue, longest first; each file's time is kept. */
-async function runQueue(files: string[], runners: number, durations: Record<string, number>): Promise<number> {
+/**
+ * The cluster suites' queue, longest first. `serve(name)` is one runner: it takes the next file until none is
+ * left, and keeps each file's time for the next run's order.
+ */
+function clusterQueue(files: string[], durations: Record<string, number>): (name: string) => Promise<number> {
   const queue = [...files].sort((a, b) => (durations[b] ?? Number.MAX_SAFE_INTEGER) - (durations[a] ?? Number.MAX_SAFE_INTEGER));
-  const serve = async (name: string): Promise<number> => {
+  return async (name) => {
     let failed = 0;
     let served = 0;
     const started = Date.now();
@@ -106,9 +109,6 @@ async function runQueue(files: string[], runners: number, durations: Record<stri
     if (served) report(name, served, failed, Math.round((Date.now() - started) / 1000));
     return failed;
   };
-  const names = Array.from({ length: Math.min(runners, files.length) }, (_, index) => (runners === 1 ? 'cluster' : `cluster-${index + 1}`));
-  const codes = await Promise.all(names.map(serve));
-  return codes.find((code) => code !== 0) ?? 0;
 }
 
 // Ctrl-C or a CI timeout reaches every lane, so that no suite is left running with its clusters.
@@ -126,7 +126,12 @@ for (const file of chosen(await testFiles('test/e2e'))) lanes[await laneOf(file)
 const unit = chosen(await testFiles('test/unit'));
 
 const durations = await readDurations();
-const sideBySide = await Promise.all([runQueue(lanes.cluster, runners, durations), runLane('other', [...unit, ...lanes.other])]);
+const serve = clusterQueue(lanes.cluster, durations);
+const laneName = (index: number): string => (runners === 1 ? 'cluster' : `cluster-${index + 1}`);
+const clusterLanes = Array.from({ length: Math.min(runners, lanes.cluster.length) }, (_, index) => serve(laneName(index)));
+// The unit and bare-machine suites end long before the cluster queue does: their runner then serves the queue too.
+const otherLane = runLane('other', [...unit, ...lanes.other]).then(async (code) => code || (await serve(`cluster-${runners + 1}`)));
+const sideBySide = await Promise.all([...clusterLanes, otherLane]);
 await mkdir(dirname(DURATIONS), { recursive: true });
 await writeFile(DURATIONS, `${JSON.stringify(durations, null, 2)}\n`);
 const alone = process.exitCode ? 0 : await runLane('alone', lanes.alone);

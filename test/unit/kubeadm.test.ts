@@ -318,6 +318,13 @@ describe('kubeadm patches', () => {
     });
   }
 
+  for (const component of staticPods) {
+    it(`${component}: a changed manifest replaces it after a short grace period, not the default 30 s`, () => {
+      const spec = (patches[`${component}+strategic.json`] as { spec: { terminationGracePeriodSeconds?: number } }).spec;
+      assert.ok(spec.terminationGracePeriodSeconds !== undefined && spec.terminationGracePeriodSeconds > 0 && spec.terminationGracePeriodSeconds < 30);
+    });
+  }
+
   it('kubeadm init reads them', () => {
     assert.deepEqual(initDocuments().InitConfiguration.patches, { directory: KUBEADM_PATCHES_DIR });
   });

@@ -22,12 +22,10 @@ import {
   KUBECTL,
   API_READY_PATH,
   DISCOVERY_KUBECONFIG,
-  KUBEADM_PATCHES_DIR,
   POD_RESOLV_CONF,
   discoveryKubeconfig,
   initConfig,
   joinConfig,
-  kubeadmPatches,
   kubeletEnvironment,
   kubeProxyConfig,
   NODE_PROXIER_BINDING,
@@ -49,6 +47,7 @@ import { approveServingCertificates } from './serving-certs.js';
 import { otherNodeReleases, placeNodeRelease } from './node-versions.js';
 import { settleKubeadm } from './settle.js';
 import { kubeadmUpgrade } from './upgrade.js';
+import { writePatches } from './patch-files.js';
 
 const CONFIG_DIR = '/etc/kiab';
 const CLUSTER_CA = '/etc/kubernetes/pki/ca.crt';
@@ -115,14 +114,6 @@ async function startKubeProxy(context: DistributionContext, machine: MachineRef)
   if (mode === 'none') return;
   await context.provider.writeFiles(machine.name, [{ path: `${CONFIG_DIR}/kube-proxy.yaml`, content: kubeProxyConfig(machine, facts(context), mode) }]);
   await run(context.provider, machine.name, ['systemctl', 'enable', '--now', 'kube-proxy.service'], { what: 'starting kube-proxy' });
-}
-
-/** kiab's patches of what kubeadm generates, where kubeadm init or a control-plane join reads them. */
-async function writePatches(provider: Provider, server: MachineRef): Promise<void> {
-  await provider.writeFiles(
-    server.name,
-    kubeadmPatches().map((patch) => ({ path: `${KUBEADM_PATCHES_DIR}/${patch.file}`, content: patch.content })),
-  );
 }
 
 async function initFirstServer(context: DistributionContext, first: MachineRef, certificateKey: string | undefined): Promise<void> {

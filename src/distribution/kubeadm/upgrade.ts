@@ -2,6 +2,7 @@ import { hostArch, verifiedAssets, type AssetManifest } from '../../assets/cache
 import { importImageArchives } from '../../assets/images.js';
 import { KiabError, RunError, UsageError } from '../../errors.js';
 import { goOnPath } from '../../host/go.js';
+import { readPackageFile } from '../../package-files.js';
 import { run, tryRun } from '../../provider/run.js';
 import { poll } from '../../wait.js';
 import type { DistributionContext, MachineRef, UpgradeSteps } from '../types.js';
@@ -10,6 +11,7 @@ import { CTR, IGNORED_PREFLIGHT, KUBEADM_PATCHES_DIR, KUBECTL } from './config.j
 import { minorOf, nextMinorRelease, resolveRelease } from './releases.js';
 import { stageBinaries, swapBinaries } from './release-binaries.js';
 import { settleKubeadm } from './settle.js';
+import { writePatches } from './patch-files.js';
 
 /*
  * An in-place upgrade the way kubeadm documents it: the new release's kubeadm applies the upgrade from the
@@ -17,6 +19,13 @@ import { settleKubeadm } from './settle.js';
  * kubelet, kubectl and kube-proxy and restarts them. A kubelet restart stops no container, so a node's pods
  * keep serving through it. Every step looks before it acts, so an interrupted upgrade is finished by the next.
  */
+
+/** Runs a server's `kubeadm upgrade` and breaks the wait on etcd's replacement inside it (see the script). */
+const UPGRADE_SCRIPT = {
+  path: '/etc/kiab/kiab-kubeadm-upgrade.sh',
+  content: readPackageFile('src/distribution/kubeadm/files/kiab-kubeadm-upgrade.sh'),
+  mode: 0o755,
+};
 
 /** How long a drain waits for evictions: what a PodDisruptionBudget keeps stays, and keeps running through the kubelet's restart. */
 const DRAIN_TIMEOUT = '60s';
@@ -124,11 +133,14 @@ export const kubeadmUpgrade: UpgradeSteps = {
     if ((await kubeadmRuns(context, server)) !== version) {
       await placeBinaries(context, server, version, ['kubeadm']);
     }
+    await writePatches(context.provider, server);
+    await context.provider.writeFiles(server.name, [UPGRADE_SCRIPT]);
     // kube-proxy runs as a machine service with kiab's configuration, not as kubeadm's addon.
     const command = first
       ? ['kubeadm', 'upgrade', 'apply', version, '--yes', '--skip-phases', 'addon/kube-proxy']
       : ['kubeadm', 'upgrade', 'node', '--skip-phases', 'addon/kube-proxy'];
-    await run(context.provider, server.name, [...command, '--patches', KUBEADM_PATCHES_DIR, `--ignore-preflight-errors=${IGNORED_PREFLIGHT.join(',')}`], {
+    const options = ['--patches', KUBEADM_PATCHES_DIR, `--ignore-preflight-errors=${IGNORED_PREFLIGHT.join(',')}`];
+    await run(context.provider, server.name, [UPGRADE_SCRIPT.path, ...command, ...options], {
       what: `${command.slice(0, 3).join(' ')} on ${server.name}`,
     });
   },
