@@ -165,23 +165,27 @@ export async function loadImages(options: {
       });
       const importSignal = options.signal ? AbortSignal.any([options.signal, sourceFailed.signal]) : sourceFailed.signal;
       const ctr = loaded.distribution.ctr();
-      const results = await runStep(reporter, `load ${options.archive ?? options.images.join(', ')} into ${machines.length} machines`, async (progress) => {
-        const ticker = setInterval(() => progress.update(`${(bytes() / 2 ** 20).toFixed(0)} MiB`), 250);
-        try {
-          const results = await Promise.all(machines.map((machine) => importInto(provider, machine.name, ctr, stream, stallTimeoutMs(), importSignal)));
-          if (sourceFailure) throw sourceFailure;
-          return results;
-        } catch (error) {
-          if (!sourceFailure || options.signal?.aborted) throw error;
-          const code = (sourceFailure as NodeJS.ErrnoException).code;
-          throw new KiabError(
-            `cannot read ${options.archive ?? `the engine's save of ${options.images.join(', ')}`} (${code ?? sourceFailure.message.split('\n')[0]}); no machine loaded it`,
-            { cause: sourceFailure },
-          );
-        } finally {
-          clearInterval(ticker);
-        }
-      });
+      const results = await runStep(
+        reporter,
+        `load ${options.archive ?? options.images.join(', ')} into ${machines.length === 1 ? machines[0]!.name : `${machines.length} machines`}`,
+        async (progress) => {
+          const ticker = setInterval(() => progress.update(`${(bytes() / 2 ** 20).toFixed(0)} MiB`), 250);
+          try {
+            const results = await Promise.all(machines.map((machine) => importInto(provider, machine.name, ctr, stream, stallTimeoutMs(), importSignal)));
+            if (sourceFailure) throw sourceFailure;
+            return results;
+          } catch (error) {
+            if (!sourceFailure || options.signal?.aborted) throw error;
+            const code = (sourceFailure as NodeJS.ErrnoException).code;
+            throw new KiabError(
+              `cannot read ${options.archive ?? `the engine's save of ${options.images.join(', ')}`} (${code ?? sourceFailure.message.split('\n')[0]}); no machine loaded it`,
+              { cause: sourceFailure },
+            );
+          } finally {
+            clearInterval(ticker);
+          }
+        },
+      );
       const failed = results.filter((result) => !result.loaded);
       if (failed.length > 0) {
         const loadedInto = results.length - failed.length;
