@@ -6,10 +6,12 @@ import { after, before, describe, it } from 'node:test';
 import { eventually, kiab, kiabOk, labelledObjects, startKiab, tempDir } from './helpers.js';
 
 /** An engine that accepts every connection and never answers: the worst a hung dockerd does. */
-async function silentEngine(): Promise<{ host: string; close: () => Promise<void> }> {
+async function silentEngine(): Promise<{ host: string; accepted: () => number; close: () => Promise<void> }> {
   const path = join(await tempDir('kiab-hung-'), 'engine.sock');
   const sockets = new Set<Socket>();
+  let accepted = 0;
   const server: Server = createServer((socket) => {
+    accepted++;
     sockets.add(socket);
     socket.on('error', () => undefined);
   });
@@ -17,6 +19,7 @@ async function silentEngine(): Promise<{ host: string; close: () => Promise<void
   await once(server, 'listening');
   return {
     host: `unix://${path}`,
+    accepted: () => accepted,
     close: async () => {
       for (const socket of sockets) socket.destroy();
       await new Promise((resolve) => server.close(resolve));
@@ -43,9 +46,10 @@ describe('an engine that never answers', () => {
   });
 
   it('SIGTERM during a stalled list: exit 143 within 3 s', async () => {
+    const before = engine.accepted();
     const running = startKiab(['list'], { ...process.env, DOCKER_HOST: engine.host });
-    // Connected and waiting on the engine's answer.
-    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    // Connected and waiting on the engine's answer (on a busy host, starting the CLI alone can take a second).
+    await eventually(async () => assert.ok(engine.accepted() > before, 'kiab has not connected to the engine yet'), 30_000, 50);
     const signalled = Date.now();
     running.child.kill('SIGTERM');
     const [code] = (await once(running.child, 'close')) as [number | null];

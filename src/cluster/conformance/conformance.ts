@@ -70,8 +70,8 @@ async function countSpecs(e2e: string, focus: string, skip: string | undefined, 
 const ARCHIVE_LABEL = 'dev.kiab.archive-sha256';
 
 /**
- * Every test image into each of `machines` through `image load`. A machine whose image carries the checksum of
- * the same archive already has it (a second run on a cluster loads nothing); one holding another image
+ * Every test image into each of `machines` through `image load`. A machine whose image carries the checksum
+ * of the same archive already has it (a second run on a cluster loads nothing); one holding another image
  * under that name (an older build of the suite) gets it again.
  */
 async function loadSuiteImages(
@@ -108,9 +108,10 @@ async function loadSuiteImages(
 
 /**
  * `kiab conformance`: Kubernetes' own conformance suite against a cluster, offline. The test images go in
- * through `image load` and the cluster registry (see suiteImageHolders); e2e.test runs on the host under the ginkgo CLI against the published API
- * port, first the specs that may share the cluster (in parallel), then the `[Serial]` ones alone. The result
- * is the suite's JUnit and ginkgo JSON reports per pass plus summary.json in the report folder.
+ * through `image load` and the cluster registry (see suiteImageHolders); e2e.test runs on the host under the
+ * ginkgo CLI against the published API port, first the specs that may share the cluster (in parallel), then
+ * the `[Serial]` ones alone. The result is the suite's JUnit and ginkgo JSON reports per pass plus
+ * summary.json in the report folder.
  */
 export async function runConformance(options: ConformanceOptions): Promise<ConformanceSummary> {
   const { provider, cluster, reporter, signal } = options;

@@ -11,9 +11,9 @@ const UPSTREAM = 'registry.k8s.io';
 const STEP_DEADLINE_MS = 5 * 60_000;
 
 /**
- * The machines `image load` puts the suite's images into. With a cluster registry only the one that pushes them
- * there: the others pull through the mirror just the images of the specs they run (of the 1.7 GiB the suite
- * holds, a few hundred MiB for the CI subset), instead of each importing all of them. Without one, every machine.
+ * The machines `image load` puts the suite's images into. With a cluster registry only the one that pushes
+ * them there: the others pull through the mirror just the images of the specs they run, instead of each
+ * importing all of the suite's 1.7 GiB. Without one, every machine.
  */
 export function suiteImageHolders(cluster: LoadedCluster): LoadedCluster['machines'] {
   const pusher = cluster.machines[0];
@@ -24,8 +24,9 @@ export function suiteImageHolders(cluster: LoadedCluster): LoadedCluster['machin
  * Some specs pull with policy Always (an image volume, the pod certificate servers): the kubelet then asks a
  * registry for the image even though every machine holds it, and offline there is none to ask. For the run,
  * the cluster's own registry answers for registry.k8s.io: one machine pushes the suite's images there (from
- * what `image load` put in it, see suiteImageHolders), and every machine's containerd asks it first. The returned function takes the
- * mirror away again. A cluster without a registry gets nothing, and those specs need the network.
+ * what `image load` put in it, see suiteImageHolders), and every machine's containerd asks it first. The
+ * returned function takes the mirror away again. A cluster without a registry gets nothing, and those specs
+ * need the network.
  */
 export async function mirrorSuiteImages(cluster: LoadedCluster, refs: string[], signal?: AbortSignal): Promise<() => Promise<void>> {
   const registry = clusterRegistry(cluster.spec, cluster.names, cluster.ports);
