@@ -130,7 +130,11 @@ const serve = clusterQueue(lanes.cluster, durations);
 const laneName = (index: number): string => (runners === 1 ? 'cluster' : `cluster-${index + 1}`);
 const clusterLanes = Array.from({ length: Math.min(runners, lanes.cluster.length) }, (_, index) => serve(laneName(index)));
 // The unit and bare-machine suites end long before the cluster queue does: their runner then serves the queue too.
-const otherLane = runLane('other', [...unit, ...lanes.other]).then(async (code) => code || (await serve(`cluster-${runners + 1}`)));
+// Also after a failure there: the cluster suites still run to the end, and the run reports each one.
+const otherLane = runLane('other', [...unit, ...lanes.other]).then(async (code) => {
+  const queued = await serve(`cluster-${runners + 1}`);
+  return code || queued;
+});
 const sideBySide = await Promise.all([...clusterLanes, otherLane]);
 await mkdir(dirname(DURATIONS), { recursive: true });
 await writeFile(DURATIONS, `${JSON.stringify(durations, null, 2)}\n`);
