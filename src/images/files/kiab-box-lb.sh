@@ -1,7 +1,8 @@
 #!/bin/sh
 # Runs HAProxy, the box's load balancer, from the configuration kiab writes (src/loadbalancer/):
 #   start   a fresh master process (the box's entrypoint, at every start of the box)
-#   reload  check the configuration, then hand over to new workers; old ones finish their connections
+#   reload  check the configuration, then hand over to new workers, and return once they serve it; old ones
+#           finish their connections
 #   stat    each backend server's health as HAProxy sees it (CSV of `show stat`)
 set -eu
 conf=/etc/kiab/haproxy.cfg
@@ -12,6 +13,11 @@ mkdir -p /run/kiab
 
 running() {
   [ -s "$pidfile" ] && kill -0 "$(cat "$pidfile")" 2>/dev/null
+}
+
+# The worker answering on the stats socket, which each worker binds anew.
+worker() {
+  echo 'show info' | socat -T 2 stdio "UNIX-CONNECT:$socket" 2>/dev/null | sed -n 's/^Pid: //p'
 }
 
 start() {
@@ -31,7 +37,19 @@ case "${1:-}" in
     if running; then
       # Each server's health carries over, so the new process sends nothing to a server known to be down.
       if echo 'show servers state' | socat -T 5 stdio "UNIX-CONNECT:$socket" >"$state.new"; then mv "$state.new" "$state"; else rm -f "$state.new"; fi
+      before=$(worker)
       kill -USR2 "$(cat "$pidfile")"
+      # USR2 only asks the master: its new worker binds the new listeners a moment later. kiab returns once
+      # the box routes as configured (a port just added answers at once), so this waits for that worker.
+      waited=0
+      while [ "$(worker)" = "$before" ]; do
+        waited=$((waited + 1))
+        if [ "$waited" -gt 100 ]; then
+          echo "kiab-box-lb: the load balancer did not take the new configuration within 10 s" >&2
+          exit 1
+        fi
+        sleep 0.1
+      done
     else
       start
     fi
