@@ -42,4 +42,19 @@ describe('restore goes back to the subnet its snapshot was taken on', () => {
     await kiabOk(['snapshot', 'restore', RESTORED, 'clean']);
     assert.equal(await clusterSubnet(RESTORED), subnet);
   });
+
+  it('a new cluster leaves a kept snapshot its subnet, and the same cluster made again goes back to it', async () => {
+    await kiabOk(['up', RESTORED, '--k8s', 'none', '--workers', '0']);
+    const subnet = await clusterSubnet(RESTORED);
+    await kiabOk(['delete', RESTORED, '--keep-snapshots']);
+    await kiabOk(['up', TAKER, '--k8s', 'none', '--workers', '0', '--no-snapshot']);
+    assert.notEqual(await clusterSubnet(TAKER), subnet, "the new cluster took the kept snapshot's subnet");
+    await kiabOk(['snapshot', 'restore', RESTORED, 'clean']);
+    assert.equal(await clusterSubnet(RESTORED), subnet);
+
+    await kiabOk(['delete', RESTORED, '--keep-snapshots']);
+    await kiabOk(['up', RESTORED, '--k8s', 'none', '--workers', '0']);
+    assert.equal(await clusterSubnet(RESTORED), subnet);
+    await kiabOk(['delete', RESTORED, TAKER]);
+  });
 });

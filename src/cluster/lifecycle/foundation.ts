@@ -7,6 +7,7 @@ import type { Provider } from '../../provider/types.js';
 import type { ClusterSpec } from '../../spec/schema.js';
 import { familiesOf, givenRanges } from '../../spec/networking.js';
 import { ipv6NetworkOf } from '../../net/ipv6.js';
+import { cidrsOverlap } from '../../net/cidr.js';
 import { kiabVersion } from '../../version.js';
 import { observedSubnet, type ClusterContext } from '../context.js';
 import { boxFiles, refreshBox } from './box.js';
@@ -14,6 +15,7 @@ import { joinLan } from './lan.js';
 import type { ClusterNames } from '../../names.js';
 import { claimedHostPorts, type ObservedCluster } from './observe.js';
 import { boxContainerSpec } from './topology.js';
+import { snapshotSubnets } from '../snapshot/snapshot-store.js';
 
 /* The parts of a cluster that are not machines: its host ports, its network and its box. */
 
@@ -29,6 +31,19 @@ export async function planPorts(provider: Provider, spec: ClusterSpec, observed:
   });
 }
 
+/**
+ * A free /24 for a new cluster network, clear of the pod and service ranges the spec names (they are the
+ * cluster's too). A snapshot goes back to the /24 it was taken on when restored: so the cluster's own kept
+ * snapshots' /24 is taken again where it is free, and other clusters' are left to them while another is free.
+ */
+async function pickNetworkSubnet(provider: Provider, spec: ClusterSpec, names: ClusterNames, refused: string[]): Promise<string | undefined> {
+  const taken = [...(await provider.subnetsInUse()), ...givenRanges(spec.networking).map((range) => range.cidr), ...refused];
+  const kept = await snapshotSubnets(provider);
+  const own = [...(kept.get(names.cluster) ?? [])].find((cidr) => !taken.some((used) => cidrsOverlap(cidr, used)));
+  const others = [...kept].filter(([cluster]) => cluster !== names.cluster).flatMap(([, subnets]) => [...subnets]);
+  return own ?? pickFreeSubnet([...taken, ...others]) ?? pickFreeSubnet(taken);
+}
+
 /** Creates the cluster network, retrying with the next free /24 when a concurrent `up` took the same one. */
 export async function ensureNetwork(provider: Provider, spec: ClusterSpec, names: ClusterNames, observed: ObservedCluster, ports: HostPorts): Promise<Subnet> {
   const known = observedSubnet(observed);
@@ -38,11 +53,7 @@ export async function ensureNetwork(provider: Provider, spec: ClusterSpec, names
   // still holds for a network gone): each refused one is left out of the next pick.
   const refused: string[] = [];
   for (let attempt = 0; ; attempt += 1) {
-    // The pod and service ranges the spec names are the cluster's too: its network is picked clear of them.
-    const cidr =
-      known?.cidr ??
-      spec.network.subnet ??
-      pickFreeSubnet([...(await provider.subnetsInUse()), ...givenRanges(spec.networking).map((range) => range.cidr), ...refused]);
+    const cidr = known?.cidr ?? spec.network.subnet ?? (await pickNetworkSubnet(provider, spec, names, refused));
     if (!cidr) throw new KiabError('no free /24 left in 172.28.0.0/14 for a cluster network', { hint: 'set network.subnet in kiab.yaml' });
     const subnet = parseSubnet(cidr);
     try {

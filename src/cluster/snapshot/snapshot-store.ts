@@ -71,6 +71,22 @@ export async function storedSnapshots(provider: Provider, cluster?: string, snap
   return [...groups.values()].map((group) => ({ ...group, complete: isComplete(group) })).sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime());
 }
 
+/** The /24 a captured machine was on, from the fixed address its image carries. */
+export function capturedSubnet(image: ImageInfo): string | undefined {
+  const ip = image.labels[LABEL.ip];
+  return ip ? `${ip.split('.').slice(0, 3).join('.')}.0/24` : undefined;
+}
+
+/** Each cluster that has snapshots, with the /24s they were taken on (a restore goes back to its own). */
+export async function snapshotSubnets(provider: Provider): Promise<Map<string, Set<string>>> {
+  const subnets = new Map<string, Set<string>>();
+  for (const image of await provider.listImages({ [LABEL.managed]: '', [LABEL.snapshot]: '' })) {
+    const [cluster, subnet] = [image.labels[LABEL.cluster], capturedSubnet(image)];
+    if (cluster && subnet) subnets.set(cluster, (subnets.get(cluster) ?? new Set()).add(subnet));
+  }
+  return subnets;
+}
+
 /** The newest complete capture of a snapshot, if any. */
 export async function completeSnapshot(provider: Provider, cluster: string, snapshot: string): Promise<StoredSnapshot | undefined> {
   return (await storedSnapshots(provider, cluster, snapshot)).find((stored) => stored.complete);

@@ -21,6 +21,7 @@ import { clusterStatus, type ClusterStatus } from '../status.js';
 import { recordVersion } from '../lifecycle/version-record.js';
 import {
   capturedPurposes,
+  capturedSubnet,
   capturedVolume,
   completeSnapshot,
   imageMachine,
@@ -254,9 +255,9 @@ export async function removeAllSnapshots(provider: Provider, cluster: string): P
 
 /** The subnet a snapshot's machines were on, from the fixed addresses their images carry. */
 function snapshotSubnet(images: StoredSnapshot['images'], snapshot: string): Subnet {
-  const ip = images.map((image) => image.labels[LABEL.ip]).find(Boolean);
-  if (!ip) throw new KiabError(`snapshot ${snapshot} records no machine address; it was not made by this kiab`);
-  return parseSubnet(`${ip.split('.').slice(0, 3).join('.')}.0/24`);
+  const cidr = images.map(capturedSubnet).find(Boolean);
+  if (!cidr) throw new KiabError(`snapshot ${snapshot} records no machine address; it was not made by this kiab`);
+  return parseSubnet(cidr);
 }
 
 /** Refuses, naming the holder, when another network of the engine holds the subnet a cluster must go back to. */
