@@ -2,7 +2,7 @@ import { distributionFor, type Distribution, type DistributionContext, type Mach
 import { KiabError } from '../errors.js';
 import { LABEL } from '../labels.js';
 import { clusterNames, type ClusterNames } from '../names.js';
-import { boxAddress, machineAddress, parseSubnet, type Subnet } from '../net/addresses.js';
+import { boxAddress, machineAddress, parseSubnet, subnetOfAddress, type Subnet } from '../net/addresses.js';
 import { exposedAddresses, listenAddressOf, type HostPorts } from '../net/ports.js';
 import type { Provider } from '../provider/types.js';
 import type { Reporter, StepProgress } from '../reporter.js';
@@ -56,7 +56,7 @@ export function observedSubnet(observed: ObservedCluster): Subnet | undefined {
   if (observed.network?.subnet) return parseSubnet(observed.network.subnet);
   const ip = observed.box?.labels[LABEL.ip] ?? observed.machines[0]?.container.labels[LABEL.ip];
   if (!ip) return undefined;
-  return parseSubnet(`${ip.split('.').slice(0, 3).join('.')}.0/24`);
+  return parseSubnet(subnetOfAddress(ip));
 }
 
 function machineRefs(observed: ObservedCluster, subnet: Subnet): MachineRef[] {

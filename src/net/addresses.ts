@@ -28,6 +28,11 @@ export function parseSubnet(cidr: string): Subnet {
   return { cidr, prefix: match[1]! };
 }
 
+/** The cluster /24 a machine's address is in (kiab's networks are /24s): 172.28.3.50 -> 172.28.3.0/24. */
+export function subnetOfAddress(ip: string): string {
+  return `${ip.split('.').slice(0, 3).join('.')}.0/24`;
+}
+
 export function gatewayAddress(subnet: Subnet): string {
   return `${subnet.prefix}.${GATEWAY_HOST}`;
 }

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { LABEL, clusterLabels, decodeIndex, type MachineRole } from '../../labels.js';
 import { clusterNames } from '../../names.js';
+import { subnetOfAddress } from '../../net/addresses.js';
 import type { ImageInfo, Provider, VolumeInfo } from '../../provider/types.js';
 import { kiabVersion } from '../../version.js';
 
@@ -74,7 +75,7 @@ export async function storedSnapshots(provider: Provider, cluster?: string, snap
 /** The /24 a captured machine was on, from the fixed address its image carries. */
 export function capturedSubnet(image: ImageInfo): string | undefined {
   const ip = image.labels[LABEL.ip];
-  return ip ? `${ip.split('.').slice(0, 3).join('.')}.0/24` : undefined;
+  return ip ? subnetOfAddress(ip) : undefined;
 }
 
 /** Each cluster that has snapshots, with the /24s they were taken on (a restore goes back to its own). */
