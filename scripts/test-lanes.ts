@@ -3,10 +3,11 @@
 // A suite that brings up a Kubernetes cluster spends much of its time waiting on it (image imports, kubelets
 // starting, pods pulling), so such suites share the machine well: they run from one queue served by
 // KIAB_TEST_CLUSTER_LANES runners (2 by default), longest first as the last run timed them, so that the last one
-// to start is a short one. The unit tests and the bare-machine suites run meanwhile in one more lane, whose runner
-// then serves the queue too. A suite that restarts the engine would pull the machines from under every other
-// suite, so those run alone, after the rest. A suite says which kind it is on its first line:
-// `// test-lane: cluster` or `// test-lane: alone` (nothing: the other lane).
+// to start is a short one. The bare-machine suites run meanwhile in one more lane, whose runner then serves the
+// queue too. A suite that restarts the engine would pull the machines from under every other suite, so those run
+// alone, after the rest. A suite says which kind it is on its first line: `// test-lane: cluster` or
+// `// test-lane: alone` (nothing: the other lane). The unit tests need no engine: they run beside the alone
+// suites, which leave part of the CPU idle while the side-by-side lanes keep it busy.
 //
 // Files named on the command line (`npm test -- test/e2e/core.test.ts`) narrow the run to them, in their lanes.
 // Each runner is a `node --test` run (one file at a time); its lines are printed as they come, each prefixed with
@@ -129,15 +130,15 @@ const durations = await readDurations();
 const serve = clusterQueue(lanes.cluster, durations);
 const laneName = (index: number): string => (runners === 1 ? 'cluster' : `cluster-${index + 1}`);
 const clusterLanes = Array.from({ length: Math.min(runners, lanes.cluster.length) }, (_, index) => serve(laneName(index)));
-// The unit and bare-machine suites end long before the cluster queue does: their runner then serves the queue too.
+// The bare-machine suites end long before the cluster queue does: their runner then serves the queue too.
 // Also after a failure there: the cluster suites still run to the end, and the run reports each one.
-const otherLane = runLane('other', [...unit, ...lanes.other]).then(async (code) => {
+const otherLane = runLane('other', lanes.other).then(async (code) => {
   const queued = await serve(`cluster-${runners + 1}`);
   return code || queued;
 });
 const sideBySide = await Promise.all([...clusterLanes, otherLane]);
 await mkdir(dirname(DURATIONS), { recursive: true });
 await writeFile(DURATIONS, `${JSON.stringify(durations, null, 2)}\n`);
-const alone = process.exitCode ? 0 : await runLane('alone', lanes.alone);
-const failed = [...sideBySide, alone].find((code) => code !== 0);
+const lastLanes = process.exitCode ? [] : await Promise.all([runLane('alone', lanes.alone), runLane('unit', unit)]);
+const failed = [...sideBySide, ...lastLanes].find((code) => code !== 0);
 if (failed !== undefined && !process.exitCode) process.exitCode = failed;

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import { copyFile, readFile, rm, stat, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { assetDir, hostArch, type AssetManifest } from '../../src/assets/cache.js';
 import { ADDON_SET_VERSION, COMPONENTS, DEFINITION_SETS, METALLB_MANIFEST } from '../../src/addons/index.js';
@@ -11,7 +11,7 @@ import { DEFAULT_KUBEADM_VERSION, MACHINE_BINARIES } from '../../src/distributio
 import { conformanceImage } from '../../src/distribution/kubeadm/conformance.js';
 import { defaultBoxImage } from '../../src/images/index.js';
 import { registryConfig } from '../../src/registry/index.js';
-import { docker, eventually, kiab, tempDir } from './helpers.js';
+import { docker, eventually, kiab, run, tempDir } from './helpers.js';
 import { CONFORMANCE_ASSETS, conformanceSkip } from './kubeadm-cache.js';
 
 const BUILT = assetDir({ distribution: 'kubeadm', version: DEFAULT_KUBEADM_VERSION, arch: hostArch() });
@@ -59,12 +59,30 @@ async function releaseServer(tamper: string | undefined, emptySums = false): Pro
   return { server, url: `http://127.0.0.1:${(server.address() as { port: number }).port}` };
 }
 
+/** The mirror's storage, kept between runs as Go's caches are, so that an image already there is not pushed again. */
+const MIRROR_STORAGE = 'kiab-e2e-image-mirror-storage';
+
+/** The image ID (its configuration's digest) of a `docker save` or OCI archive, from the archive's manifest.json. */
+async function archiveImageId(archive: string): Promise<string> {
+  const listed = await run('tar', ['-xOf', archive, 'manifest.json']);
+  assert.equal(listed.code, 0, listed.stderr);
+  const [image] = JSON.parse(listed.stdout) as Array<{ Config: string }>;
+  return `sha256:${basename(image!.Config).replace(/\.json$/, '')}`;
+}
+
 /**
  * A registry mirror on loopback (Debian's docker-registry, from kiab's box image). `push` moves an image the
  * engine holds into it and untags it locally, so kiab has to pull it (the mirror's tag keeps the layers);
- * it returns the digest the mirror gave it.
+ * `pushArchive` does so for an image archive, unless the mirror's tag holds that very image already (the same
+ * configuration digest, which names every layer's). Both return the digest the mirror gives the tag.
  */
-async function startMirror(): Promise<{ host: string; mirrored: (ref: string) => string; push: (ref: string) => Promise<string>; stop: () => Promise<void> }> {
+async function startMirror(): Promise<{
+  host: string;
+  mirrored: (ref: string) => string;
+  push: (ref: string) => Promise<string>;
+  pushArchive: (archive: string, ref: string) => Promise<string>;
+  stop: () => Promise<void>;
+}> {
   const config = join(await tempDir('kiab-mirror-'), 'registry.yml');
   await writeFile(config, registryConfig());
   const name = 'kiab-e2e-image-mirror';
@@ -78,6 +96,8 @@ async function startMirror(): Promise<{ host: string; mirrored: (ref: string) =>
     '127.0.0.1::5000',
     '-v',
     `${config}:/etc/registry.yml:ro`,
+    '-v',
+    `${MIRROR_STORAGE}:/var/lib/docker-registry`,
     '--entrypoint',
     '/usr/bin/docker-registry',
     defaultBoxImage(),
@@ -85,18 +105,37 @@ async function startMirror(): Promise<{ host: string; mirrored: (ref: string) =>
     '/etc/registry.yml',
   ]);
   const host = `localhost:${(await docker(['port', name, '5000/tcp'])).trim().split(':').pop()}`;
+  await eventually(async () => assert.ok((await fetch(`http://${host}/v2/`)).ok), 20_000, 200);
   const mirrored = (ref: string) => `${host}/${ref.slice(ref.indexOf('/') + 1)}`;
+  /** The digest of the mirror's manifest for `ref`, when its image is `imageId`. */
+  const held = async (ref: string, imageId: string): Promise<string | undefined> => {
+    const path = ref.slice(ref.indexOf('/') + 1);
+    const colon = path.lastIndexOf(':');
+    const response = await fetch(`http://${host}/v2/${path.slice(0, colon)}/manifests/${path.slice(colon + 1)}`, {
+      headers: { accept: 'application/vnd.docker.distribution.manifest.v2+json, application/vnd.oci.image.manifest.v1+json' },
+    });
+    if (!response.ok) return undefined;
+    const manifest = (await response.json()) as { config?: { digest?: string } };
+    return manifest.config?.digest === imageId ? (response.headers.get('docker-content-digest') ?? undefined) : undefined;
+  };
   const pushed: string[] = [];
+  const push = async (ref: string): Promise<string> => {
+    await docker(['tag', ref, mirrored(ref)]);
+    pushed.push(mirrored(ref));
+    await eventually(() => docker(['push', mirrored(ref)]), 20_000, 500);
+    const digest = (await docker(['image', 'inspect', '-f', '{{index .RepoDigests 0}}', mirrored(ref)])).trim().split('@')[1]!;
+    await docker(['rmi', ref]);
+    return digest;
+  };
   return {
     host,
     mirrored,
-    push: async (ref) => {
-      await docker(['tag', ref, mirrored(ref)]);
-      pushed.push(mirrored(ref));
-      await eventually(() => docker(['push', mirrored(ref)]), 20_000, 500);
-      const digest = (await docker(['image', 'inspect', '-f', '{{index .RepoDigests 0}}', mirrored(ref)])).trim().split('@')[1]!;
-      await docker(['rmi', ref]);
-      return digest;
+    push,
+    pushArchive: async (archive, ref) => {
+      const digest = await held(ref, await archiveImageId(archive));
+      if (digest) return digest;
+      await docker(['load', '-q', '-i', archive]);
+      return push(ref);
     },
     stop: async () => {
       for (const ref of pushed) await docker(['rmi', ref]).catch(() => undefined);
@@ -129,14 +168,8 @@ else
       built = JSON.parse(await readFile(join(BUILT, 'manifest.json'), 'utf8')) as AssetManifest;
       addonsBuilt = JSON.parse(await readFile(join(ADDONS_BUILT, 'manifest.json'), 'utf8')) as AssetManifest;
       mirror = await startMirror();
-      for (const [file, ref] of Object.entries(built.images)) {
-        await docker(['load', '-q', '-i', join(BUILT, file)]);
-        pushed.set(ref, await mirror.push(ref));
-      }
-      for (const [file, ref] of Object.entries(addonsBuilt.images)) {
-        await docker(['load', '-q', '-i', join(ADDONS_BUILT, file)]);
-        pushedAddons.set(ref, await mirror.push(ref));
-      }
+      for (const [file, ref] of Object.entries(built.images)) pushed.set(ref, await mirror.pushArchive(join(BUILT, file), ref));
+      for (const [file, ref] of Object.entries(addonsBuilt.images)) pushedAddons.set(ref, await mirror.pushArchive(join(ADDONS_BUILT, file), ref));
       good = await releaseServer(undefined);
       bad = await releaseServer('kubelet');
       unsummed = await releaseServer(undefined, true);
@@ -267,10 +300,7 @@ else
           await writeFile(join(context, 'Dockerfile'), 'FROM scratch\nCOPY e2e.test ginkgo /usr/local/bin/\n');
           await docker(['build', '-q', '-t', suite, context]);
           suitePushed.set(suite, await mirror.push(suite));
-          for (const [file, ref] of testImages) {
-            await docker(['load', '-q', '-i', join(CONFORMANCE_ASSETS, file)]);
-            suitePushed.set(ref, await mirror.push(ref));
-          }
+          for (const [file, ref] of testImages) suitePushed.set(ref, await mirror.pushArchive(join(CONFORMANCE_ASSETS, file), ref));
           assert.ok(testImages.length >= 5, `test images pulled from the mirror: ${testImages.map(([, ref]) => ref).join(', ')}`);
 
           const env = { ...process.env, KIAB_CACHE_DIR: await tempDir('kiab-cache-'), ...mirrors(good) };

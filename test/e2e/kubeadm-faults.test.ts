@@ -8,7 +8,8 @@ import { kiab, labelledObjects, spawnKiab, tempDir } from './helpers.js';
 import { kubeadmSkip } from './kubeadm-cache.js';
 
 const CLUSTER = 'e2e-faults';
-const UP = ['up', CLUSTER, '--k8s', 'kubeadm', '--workers', '2', '--wait', '6m'];
+// One worker: a join to interrupt is all the moments need, and each of the suite's 24 ups makes one machine less.
+const UP = ['up', CLUSTER, '--k8s', 'kubeadm', '--workers', '1', '--wait', '6m'];
 // The addons' and the snapshot's own moments take them; the others leave them out, to keep the suite within CI's time.
 const upArgs = (moment: { addons?: boolean; snapshot?: boolean }): string[] => [
   ...UP,
@@ -92,7 +93,7 @@ else
         assert.equal(status.state, 'running');
         assert.deepEqual(
           status.nodes.map((node) => node.kubernetes?.ready),
-          [true, true, true],
+          [true, true],
           'every node Ready',
         );
 
