@@ -38,6 +38,8 @@ export const LABEL = {
   recordedAt: 'dev.kiab.recorded-at',
   /** The recipe hash an image was built from. */
   recipe: 'dev.kiab.recipe',
+  /** On a preloaded node image: the container images its machines start with, space-separated. */
+  preloaded: 'dev.kiab.preloaded',
 } as const;
 
 export type ObjectRole = 'server' | 'worker' | 'box' | 'port' | 'network' | 'lan' | 'probe' | 'volume' | 'snapshot' | 'preload' | 'record';

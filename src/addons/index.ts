@@ -3,11 +3,11 @@ import { kubernetesClient } from '../kubeclient/index.js';
 import { ADDONS, type AddonName, type ClusterSpec } from '../spec/schema.js';
 import type { MachineRole } from '../labels.js';
 import { COMPONENTS, type ComponentName } from './components.js';
-import { ingressAddon } from './ingress.js';
-import { loadBalancerAddon } from './loadbalancer.js';
-import { metricsAddon } from './metrics.js';
-import { storageAddon } from './storage.js';
-import type { AddonManifest, AddonSettings } from './types.js';
+import { INGRESS_IMAGES, ingressAddon } from './ingress.js';
+import { LOADBALANCER_IMAGES, loadBalancerAddon } from './loadbalancer.js';
+import { METRICS_IMAGES, metricsAddon } from './metrics.js';
+import { STORAGE_IMAGES, storageAddon } from './storage.js';
+import type { AddonImages, AddonManifest, AddonSettings } from './types.js';
 
 export { ADDONS, type AddonName };
 export { ADDON_SET_VERSION, COMPONENTS, DEFINITION_SETS, GATEWAY_API, METALLB_MANIFEST, type ComponentName } from './components.js';
@@ -33,13 +33,20 @@ export function addonManifests(wanted: readonly AddonName[], settings: AddonSett
   return wanted.map((addon) => build[addon](settings));
 }
 
-/** The images one machine needs for the given addons. */
-export function imagesFor(manifests: readonly AddonManifest[], role: MachineRole, hasWorkers: boolean): ComponentName[] {
+const ADDON_IMAGES_BY_ADDON: Record<AddonName, AddonImages> = {
+  storage: STORAGE_IMAGES,
+  metrics: METRICS_IMAGES,
+  loadbalancer: LOADBALANCER_IMAGES,
+  ingress: INGRESS_IMAGES,
+};
+
+/** The images one machine of a cluster with (or without) workers needs for the given addons. */
+export function imagesFor(wanted: readonly AddonName[], role: MachineRole, hasWorkers: boolean): ComponentName[] {
   const runsIngress = role === 'worker' || !hasWorkers;
-  const wanted = manifests.flatMap((manifest) =>
-    manifest.images.filter(({ on }) => on === 'all' || (on === 'servers' && role === 'server') || (on === 'ingress' && runsIngress)),
+  const needed = wanted.flatMap((addon) =>
+    ADDON_IMAGES_BY_ADDON[addon].filter(({ on }) => on === 'all' || (on === 'servers' && role === 'server') || (on === 'ingress' && runsIngress)),
   );
-  return [...new Set(wanted.map(({ component }) => component))];
+  return [...new Set(needed.map(({ component }) => component))];
 }
 
 /**

@@ -8,7 +8,7 @@ import type {
   V1ServiceAccount,
 } from '@kubernetes/client-node';
 import { COMPONENTS } from './components.js';
-import { addonLabels, ON_SERVERS, type AddonManifest, type AddonSettings } from './types.js';
+import { addonLabels, ON_SERVERS, type AddonImages, type AddonManifest, type AddonSettings } from './types.js';
 
 const NAMESPACE = 'traefik';
 const NAME = 'traefik';
@@ -39,6 +39,8 @@ const selector = { 'app.kubernetes.io/name': NAME, 'app.kubernetes.io/instance':
  * every route, so an ordinary Ingress answers on https too. Its Gateway API provider serves the routes
  * (HTTPRoute, GRPCRoute) attached to the one Gateway kiab makes, on the same port 80.
  */
+export const INGRESS_IMAGES: AddonImages = [{ component: 'traefik', on: 'ingress' }];
+
 export function ingressAddon(settings: AddonSettings): AddonManifest {
   const namespace: V1Namespace = { apiVersion: 'v1', kind: 'Namespace', metadata: { name: NAMESPACE, labels } };
   const account: V1ServiceAccount = { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: NAME, namespace: NAMESPACE, labels } };
@@ -170,7 +172,6 @@ export function ingressAddon(settings: AddonSettings): AddonManifest {
     name: 'ingress',
     definitions: settings.gatewayDefinitions,
     objects: [namespace, account, role, binding, ingressClass, gatewayClass, gateway, daemonSet],
-    images: [{ component: 'traefik', on: 'ingress' }],
     probe: {
       component: `Traefik ${COMPONENTS.traefik.image.split(':').pop()}`,
       deployments: [],

@@ -14,7 +14,7 @@ import type {
 import { RESERVED_HOSTS } from '../net/addresses.js';
 import { ipv6Of } from '../net/ipv6.js';
 import { COMPONENTS } from './components.js';
-import { addonLabels, ON_SERVERS, type AddonManifest, type AddonSettings } from './types.js';
+import { addonLabels, ON_SERVERS, type AddonImages, type AddonManifest, type AddonSettings } from './types.js';
 
 /** The pool's ranges: .200-.250 of the cluster /24 and, for Services with IPv6, their IPv6 twins (net/ipv6.ts). */
 function poolRanges(prefix: string, families: { ipv4: boolean; ipv6: boolean }): string[] {
@@ -33,6 +33,11 @@ const rbacGroup = 'rbac.authorization.k8s.io';
  * the validating webhooks (kiab writes the only configuration, an address pool it knows to be valid), and with
  * one pool: the addresses of the cluster network kiab never gives a machine (.200-.250), announced by ARP from whichever machine MetalLB picks.
  */
+export const LOADBALANCER_IMAGES: AddonImages = [
+  { component: 'metallb-controller', on: 'servers' },
+  { component: 'metallb-speaker', on: 'all' },
+];
+
 export function loadBalancerAddon(settings: AddonSettings): AddonManifest {
   const namespace: V1Namespace = {
     apiVersion: 'v1',
@@ -243,10 +248,6 @@ export function loadBalancerAddon(settings: AddonSettings): AddonManifest {
       speaker,
       pool,
       advertisement,
-    ],
-    images: [
-      { component: 'metallb-controller', on: 'servers' },
-      { component: 'metallb-speaker', on: 'all' },
     ],
     probe: {
       component: `MetalLB ${COMPONENTS['metallb-controller'].image.split(':').pop()}`,

@@ -9,7 +9,7 @@ import type {
   V1ServiceAccount,
 } from '@kubernetes/client-node';
 import { COMPONENTS } from './components.js';
-import { addonLabels, ON_SERVERS, type AddonManifest, type AddonSettings } from './types.js';
+import { addonLabels, ON_SERVERS, type AddonImages, type AddonManifest, type AddonSettings } from './types.js';
 
 const NAMESPACE = 'kube-system';
 const NAME = 'metrics-server';
@@ -28,6 +28,8 @@ const base64 = (text: string): string => Buffer.from(text).toString('base64');
  * kubelets' serving certificates against the cluster CA (no --kubelet-insecure-tls): the kubelets request
  * those from the cluster CA and kiab approves exactly those requests.
  */
+export const METRICS_IMAGES: AddonImages = [{ component: 'metrics-server', on: 'servers' }];
+
 export function metricsAddon(settings: AddonSettings): AddonManifest {
   const { metricsTls } = settings;
   const account: V1ServiceAccount = { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: NAME, namespace: NAMESPACE, labels } };
@@ -165,7 +167,6 @@ export function metricsAddon(settings: AddonSettings): AddonManifest {
     name: 'metrics',
     definitions: [],
     objects: [account, reader, authReader, delegator, role, binding, secret, service, deployment, apiService],
-    images: [{ component: 'metrics-server', on: 'servers' }],
     probe: {
       component: `metrics-server ${COMPONENTS['metrics-server'].image.split(':').pop()}`,
       deployments: [{ namespace: NAMESPACE, name: NAME }],

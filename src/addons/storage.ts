@@ -11,7 +11,7 @@ import type {
 } from '@kubernetes/client-node';
 import { stringify } from 'yaml';
 import { COMPONENTS } from './components.js';
-import { addonLabels, ON_SERVERS, type AddonManifest } from './types.js';
+import { addonLabels, ON_SERVERS, type AddonImages, type AddonManifest } from './types.js';
 
 const NAMESPACE = 'local-path-storage';
 const NAME = 'local-path-provisioner';
@@ -23,6 +23,12 @@ export const LOCAL_PATH_DIR = '/opt/local-path-provisioner';
 export const STORAGE_CLASS = 'local-path';
 
 /** local-path-provisioner as upstream deploys it (deploy/local-path-storage.yaml), its StorageClass the default. */
+// local-path's helper pods, which make and remove a volume's folder on its node, run the set's busybox.
+export const STORAGE_IMAGES: AddonImages = [
+  { component: 'local-path-provisioner', on: 'servers' },
+  { component: 'busybox', on: 'all' },
+];
+
 export function storageAddon(): AddonManifest {
   const namespace: V1Namespace = { apiVersion: 'v1', kind: 'Namespace', metadata: { name: NAMESPACE, labels } };
   const account: V1ServiceAccount = { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: ACCOUNT, namespace: NAMESPACE, labels } };
@@ -121,10 +127,6 @@ export function storageAddon(): AddonManifest {
     name: 'storage',
     definitions: [],
     objects: [namespace, account, role, clusterRole, roleBinding, clusterRoleBinding, config, deployment, storageClass],
-    images: [
-      { component: 'local-path-provisioner', on: 'servers' },
-      { component: 'busybox', on: 'all' },
-    ],
     probe: {
       component: `local-path-provisioner ${COMPONENTS['local-path-provisioner'].image.split(':').pop()}`,
       deployments: [{ namespace: NAMESPACE, name: NAME }],

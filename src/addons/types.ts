@@ -46,9 +46,11 @@ export interface AddonManifest {
   definitions: V1CustomResourceDefinition[];
   /** Everything else, in apply order (namespaces first, custom resources last). */
   objects: KubernetesObject[];
-  images: Array<{ component: ComponentName; on: ImagePlacement }>;
   probe: AddonProbe;
 }
+
+/** The images an addon's parts run, and on which machines: known before any manifest is made (images are preloaded). */
+export type AddonImages = ReadonlyArray<{ component: ComponentName; on: ImagePlacement }>;
 
 /**
  * The addons' single controllers (not their per-node agents) run on the servers: their images are then

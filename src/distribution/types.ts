@@ -58,8 +58,8 @@ export interface NodeImagePlan {
 export interface ImagePreload {
   /** Names what a role's machines get (it changes when any of their images does): part of the preloaded image's tag. */
   digest(role: MachineRole): string;
-  /** Loads a role's images into a running machine made from the plan's image. */
-  load(provider: Provider, machine: string, role: MachineRole): Promise<void>;
+  /** Loads a role's images into a running machine made from the plan's image; resolves to their references. */
+  load(provider: Provider, machine: string, role: MachineRole): Promise<string[]>;
 }
 
 /** `kiab assets build|pull`: which set, and how to report and stop. */

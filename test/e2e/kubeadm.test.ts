@@ -5,6 +5,7 @@ import { once } from 'node:events';
 import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { COMPONENTS } from '../../src/addons/index.js';
 import { DEFAULT_KUBEADM_VERSION } from '../../src/distribution/kubeadm/assets.js';
 import { kubeadmDistribution } from '../../src/distribution/kubeadm/index.js';
 import { resolveRelease } from '../../src/distribution/kubeadm/releases.js';
@@ -44,6 +45,12 @@ import {
 const PREFIX = process.env.KIAB_E2E_PREFIX ?? '';
 const CLUSTER = `${PREFIX}e2e-kubeadm`;
 const machine = (role: string, index: number): string => `kiab-${CLUSTER}-${role}-${index}`;
+
+/** The container images a machine started with: what kiab recorded on the preloaded image it was made from. */
+async function preloadedIn(name: string): Promise<string[]> {
+  const image = (await docker(['inspect', '-f', '{{.Config.Image}}', name])).trim();
+  return (await docker(['image', 'inspect', '-f', '{{index .Config.Labels "dev.kiab.preloaded"}}', image])).trim().split(' ');
+}
 
 if (skip) it('a real multi-node Kubernetes with kubeadm', { skip }, () => undefined);
 else
@@ -238,6 +245,18 @@ else
     it('runs the four addons by default, and status says each is ready', async () => {
       await checkStatus(addonCluster());
       assert.equal(await kubectl('get', 'storageclass', '-o', 'jsonpath={.items[*].metadata.name}'), 'local-path');
+    });
+
+    it('makes each machine from an image preloaded with the addon images its role runs', async () => {
+      const [server, worker] = [await preloadedIn(machine('server', 0)), await preloadedIn(machine('worker', 0))];
+      const { traefik, 'metrics-server': metrics, 'metallb-speaker': speaker } = COMPONENTS;
+      assert.ok(worker.includes(traefik.image) && !server.includes(traefik.image), `ingress runs on the workers: ${worker.join(', ')}`);
+      assert.ok(server.includes(metrics.image) && !worker.includes(metrics.image), `metrics-server runs on the servers: ${server.join(', ')}`);
+      assert.ok(server.includes(speaker.image) && worker.includes(speaker.image), 'the speaker runs everywhere');
+      assert.ok(
+        server.some((ref) => ref.includes('/kube-apiserver:')),
+        `and the control plane's images: ${server.join(', ')}`,
+      );
     });
 
     it('kubelets serve certificates from the cluster CA (verified, no skipping), and kubectl top gives numbers', async () => {
@@ -448,6 +467,12 @@ else
       const definitions = (await kubectl('get', 'customresourcedefinitions', '-o', 'name')).split('\n');
       assert.ok(definitions.length > 0 && definitions.every((name) => name.endsWith('.policy.networking.k8s.io')), definitions.join(', '));
       assert.equal(await kubectl('get', 'apiservice', 'v1beta1.metrics.k8s.io', '--ignore-not-found', '-o', 'name'), '');
+      const preloaded = await preloadedIn(`kiab-${BARE}-server-0`);
+      assert.ok(
+        preloaded.some((ref) => ref.includes('/kube-apiserver:')),
+        preloaded.join(', '),
+      );
+      assert.ok(!preloaded.some((ref) => Object.values(COMPONENTS).some((component) => component.image === ref)), `no addon image: ${preloaded.join(', ')}`);
     });
 
     it('up on it refuses to add addons later (exit 2, one line)', async () => {

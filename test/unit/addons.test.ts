@@ -63,16 +63,16 @@ describe('addons', () => {
   });
 
   it('give machines only the images of the parts that can run there', () => {
-    const manifests = addonManifests(ADDONS, settings);
-    assert.deepEqual(imagesFor(manifests, 'worker', true).sort(), ['busybox', 'metallb-speaker', 'traefik']);
-    assert.deepEqual(imagesFor(manifests, 'server', true).sort(), [
+    assert.deepEqual(imagesFor(ADDONS, 'worker', true).sort(), ['busybox', 'metallb-speaker', 'traefik']);
+    assert.deepEqual(imagesFor(ADDONS, 'server', true).sort(), [
       'busybox',
       'local-path-provisioner',
       'metallb-controller',
       'metallb-speaker',
       'metrics-server',
     ]);
-    assert.ok(imagesFor(manifests, 'server', false).includes('traefik'), 'without workers, ingress runs on the servers');
+    assert.ok(imagesFor(ADDONS, 'server', false).includes('traefik'), 'without workers, ingress runs on the servers');
+    assert.deepEqual(imagesFor(['metrics'], 'worker', true), [], 'a worker runs no part of metrics-server');
   });
 
   it('ingress takes ports 80 and 443 of the workers, or of the servers when there are none, and is the default class', () => {

@@ -19,6 +19,7 @@ function markerPreload(provider: FakeProvider, loaded: MachineRole[]): ImagePrel
     load: async (_provider, machine, role) => {
       loaded.push(role);
       provider.volumes.get(`${machine}-${CONTAINERD_VOLUME.purpose}`)!.files.set(`images-of-${role}`, role);
+      return [`example.org/${role}-b:1`, `example.org/${role}-a:1`];
     },
   };
 }
@@ -53,6 +54,7 @@ describe('ensurePreloadedImages', () => {
       const image = provider.images.find((candidate) => candidate.tags.includes(images[role]))!;
       assert.equal(image.files.get(`${CONTAINERD_VOLUME.path}/images-of-${role}`), role);
       assert.equal(image.labels[LABEL.recipe], images[role]);
+      assert.equal(image.labels[LABEL.preloaded], `example.org/${role}-a:1 example.org/${role}-b:1`, 'what it holds, in order');
       // The machine is the cluster's while it lives (kiab delete finds it), and containerd stopped before its files were taken.
       const [created] = provider.callsOf('createContainer', names.preloader(role));
       assert.equal((created!.args[0] as { labels: Record<string, string> }).labels[LABEL.cluster], 'dev');

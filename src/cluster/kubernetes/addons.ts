@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
@@ -15,8 +16,9 @@ import {
 } from '../../addons/index.js';
 import { addonAssets, GATEWAY_API_FILES, imageFile, METALLB_MANIFEST_FILE } from '../../addons/assets.js';
 import { importImageArchives } from '../../assets/images.js';
-import type { Distribution, MachineRef } from '../../distribution/index.js';
+import type { Distribution, ImagePreload, MachineRef } from '../../distribution/index.js';
 import { KiabError, UsageError } from '../../errors.js';
+import type { MachineRole } from '../../labels.js';
 import { boxAddress } from '../../net/addresses.js';
 import { makeServingCertificate } from '../../pki/index.js';
 import type { ClusterSpec } from '../../spec/schema.js';
@@ -73,21 +75,48 @@ async function manifestsFor(context: ClusterContext, machines: MachineRef[], wan
   return addonManifests(wanted, settings);
 }
 
-/** Every machine gets the images of the addon parts that can run on it, from the verified cache. */
-async function importAddonImages(context: ClusterContext, machines: MachineRef[], manifests: AddonManifest[], dir: string): Promise<void> {
+/** The image archives of the set that a machine of `role` runs the wanted addons' parts from. */
+function addonArchives(wanted: AddonName[], role: MachineRole, hasWorkers: boolean): Array<{ file: string; ref: string }> {
+  return imagesFor(wanted, role, hasWorkers).map((component) => ({ file: imageFile(component), ref: COMPONENTS[component].image }));
+}
+
+/**
+ * Every machine gets the images of the addon parts that can run on it, from the verified cache: none to
+ * import where the machine was made from an image preloaded with them (see withAddonImages).
+ */
+async function importAddonImages(context: ClusterContext, machines: MachineRef[], wanted: AddonName[], dir: string): Promise<void> {
   const hasWorkers = machines.some((machine) => machine.role === 'worker');
   const ctr = context.distribution.ctr();
-  await Promise.all(
-    machines.map((machine) =>
-      importImageArchives(
-        context.provider,
-        machine.name,
-        ctr,
-        dir,
-        imagesFor(manifests, machine.role, hasWorkers).map((component) => ({ file: imageFile(component), ref: COMPONENTS[component].image })),
-      ),
-    ),
-  );
+  await Promise.all(machines.map((machine) => importImageArchives(context.provider, machine.name, ctr, dir, addonArchives(wanted, machine.role, hasWorkers))));
+}
+
+/**
+ * The distribution's preload with the addon images each role runs added, for a cluster with kiab's addons:
+ * its machines then start with them instead of importing them once Kubernetes is up (4.6 s of a default
+ * `up` here, 10.8 s of 3 servers and 2 workers). A cluster without them keeps the distribution's own images.
+ */
+export async function withAddonImages(preload: ImagePreload, spec: ClusterSpec, distribution: Distribution): Promise<ImagePreload> {
+  const wanted = kiabAddons(spec, distribution);
+  if (wanted.length === 0) return preload;
+  const { dir, manifest } = await addonAssets();
+  const hasWorkers = spec.workers > 0;
+  const archives = (role: MachineRole) => addonArchives(wanted, role, hasWorkers);
+  return {
+    digest: (role) =>
+      createHash('sha256')
+        .update(preload.digest(role))
+        .update(
+          archives(role)
+            .map(({ file, ref }) => `${file} ${ref} ${manifest.files[file]?.sha256 ?? ''}\n`)
+            .join(''),
+        )
+        .digest('hex'),
+    load: async (provider, machine, role) => {
+      const loaded = await preload.load(provider, machine, role);
+      await importImageArchives(provider, machine, distribution.ctr(), dir, archives(role));
+      return [...loaded, ...archives(role).map(({ ref }) => ref)];
+    },
+  };
 }
 
 /** Each wanted addon with how to tell it works: kiab's own probe, or the distribution's for what it bundles. */
@@ -138,11 +167,11 @@ async function waitForAddons(
 }
 
 /**
- * Installs the wanted addons the distribution does not bring and waits until all wanted addons work:
- * images into every machine's containerd first (nothing is pulled), then definitions, then the objects,
- * each applied server-side so that running it again changes nothing. Runs on `up` and on `node add`.
+ * Installs the wanted addons the distribution does not bring and, unless `wait` is false (no pod network to
+ * run them yet), waits until all wanted addons work: images into every machine's containerd first (nothing is
+ * pulled), then definitions, then the objects, each applied server-side so that running it again changes
+ * nothing. Runs on `up` and on `node add`.
  */
-/** Applies the wanted addons and, unless `wait` is false (no pod network to run them yet), waits until they work. */
 export async function ensureAddons(
   context: ClusterContext,
   machines: MachineRef[],
@@ -158,7 +187,7 @@ export async function ensureAddons(
     const { dir } = await addonAssets();
     manifests = await manifestsFor(context, machines, wanted, clients, dir);
     progress('importing images');
-    await importAddonImages(context, machines, manifests, dir);
+    await importAddonImages(context, machines, wanted, dir);
     progress('applying');
     const definitions = manifests.flatMap((manifest) => manifest.definitions);
     await applyObjects(clients, definitions);

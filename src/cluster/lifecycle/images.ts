@@ -7,6 +7,7 @@ import { distributionFor } from '../../distribution/index.js';
 import type { Provider } from '../../provider/types.js';
 import type { ClusterSpec } from '../../spec/schema.js';
 import { kiabVersion } from '../../version.js';
+import { withAddonImages } from '../kubernetes/addons.js';
 import { ensurePreloadedImages } from './preload.js';
 import { boxImageOf, nodeImageOf } from './topology.js';
 import { runStep, type Reporter } from '../../reporter.js';
@@ -107,7 +108,8 @@ export async function ensureClusterImages(
   signal?: AbortSignal,
 ): Promise<MachineImages> {
   const wanted = { node: nodeImageOf(spec), box: boxImageOf(spec) };
-  const derived = await distributionFor(spec.distribution).nodeImage(spec, wanted.node);
+  const distribution = distributionFor(spec.distribution);
+  const derived = await distribution.nodeImage(spec, wanted.node);
   await ensureBaseImages(provider, reporter, wanted);
   if (!derived) return { server: wanted.node, worker: wanted.node };
   if (!(await provider.imageExists(derived.tag))) {
@@ -127,7 +129,7 @@ export async function ensureClusterImages(
     reporter,
     names: clusterNames(spec.name),
     nodeImage: derived.tag,
-    preload: derived.preload,
+    preload: await withAddonImages(derived.preload, spec, distribution),
     roles,
     ...(signal ? { signal } : {}),
   });

@@ -20,7 +20,7 @@ import { CONTAINERD_VOLUME, machineVolumeLabels } from './topology.js';
  */
 
 /** How a preloaded image is made, in its tag: a change to the making must not reuse images made the old way. */
-const RECIPE = 'import; collect garbage; stop containerd; copy /var/lib/containerd';
+const RECIPE = 'import; collect garbage; stop containerd; copy /var/lib/containerd; label what was imported';
 
 /** The image machines of `role` are made from: the node image's repository, its tag plus the role and what was loaded how. */
 export function preloadedTag(nodeImage: string, role: MachineRole, digest: string): string {
@@ -96,7 +96,7 @@ async function preloadRole(
       ...(signal ? { signal } : {}),
       timeout: () => new KiabError(`${machine}: containerd did not answer within ${CONTAINERD_START_MS / 1000} s of its start`),
     });
-    await options.preload.load(provider, machine, role);
+    const loaded = await options.preload.load(provider, machine, role);
     throwIfAborted(signal);
     // An import leaves the layer blobs it unpacked to containerd's garbage collector, which had not run yet
     // by here (the server's image held 0.62 GB instead of 0.37): removing a lease with --sync runs it now.
@@ -105,7 +105,7 @@ async function preloadRole(
     await run(provider, machine, ['systemctl', 'stop', 'containerd.service'], { what: 'stopping containerd' });
     await provider.bakeVolume(nodeImage, volume, CONTAINERD_VOLUME.path, tag, {
       helper: labels,
-      image: { [LABEL.managed]: kiabVersion, [LABEL.recipe]: tag },
+      image: { [LABEL.managed]: kiabVersion, [LABEL.recipe]: tag, [LABEL.preloaded]: [...loaded].sort().join(' ') },
     });
   } finally {
     // The helper is gone already (bakeVolume removes it, whatever happens): the machine holds the volume.

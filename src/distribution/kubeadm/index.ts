@@ -83,11 +83,13 @@ async function loadRoleImages(
   dir: string,
   manifest: AssetManifest,
   policy: NetworkPolicyImage,
-): Promise<void> {
+): Promise<string[]> {
+  const images = roleImages(manifest, role);
   await Promise.all([
-    importImageArchives(provider, machine, CTR, dir, roleImages(manifest, role)),
+    importImageArchives(provider, machine, CTR, dir, images),
     importImageArchives(provider, machine, CTR, policy.dir, [{ file: policy.file, ref: policy.ref }]),
   ]);
+  return [...images.map(({ ref }) => ref), policy.ref];
 }
 
 /** The cluster CA as the first server holds it, checked to be a certificate: the trust a joining machine starts from. */
