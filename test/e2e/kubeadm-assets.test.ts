@@ -104,14 +104,19 @@ async function startMirror(): Promise<{
     'serve',
     '/etc/registry.yml',
   ]);
-  const host = `localhost:${(await docker(['port', name, '5000/tcp'])).trim().split(':').pop()}`;
-  await eventually(async () => assert.ok((await fetch(`http://${host}/v2/`)).ok), 20_000, 200);
+  const port = (await docker(['port', name, '5000/tcp'])).trim().split(':').pop();
+  // The engine pushes to localhost (no insecure-registry setting needed); the test asks 127.0.0.1, where the port
+  // is published: a connection to localhost tries ::1 first, and Node 20's attempt at the next address does not
+  // hold the event loop, which could then end under a pending request.
+  const host = `localhost:${port}`;
+  const api = `http://127.0.0.1:${port}/v2`;
+  await eventually(async () => assert.ok((await fetch(`${api}/`)).ok), 20_000, 200);
   const mirrored = (ref: string) => `${host}/${ref.slice(ref.indexOf('/') + 1)}`;
   /** The digest of the mirror's manifest for `ref`, when its image is `imageId`. */
   const held = async (ref: string, imageId: string): Promise<string | undefined> => {
     const path = ref.slice(ref.indexOf('/') + 1);
     const colon = path.lastIndexOf(':');
-    const response = await fetch(`http://${host}/v2/${path.slice(0, colon)}/manifests/${path.slice(colon + 1)}`, {
+    const response = await fetch(`${api}/${path.slice(0, colon)}/manifests/${path.slice(colon + 1)}`, {
       headers: { accept: 'application/vnd.docker.distribution.manifest.v2+json, application/vnd.oci.image.manifest.v1+json' },
     });
     if (!response.ok) return undefined;
