@@ -31,6 +31,8 @@ interface Gateway extends KubernetesObject {
 const labels = addonLabels('ingress', NAME);
 const selector = { 'app.kubernetes.io/name': NAME, 'app.kubernetes.io/instance': 'kiab' };
 
+export const INGRESS_IMAGES: AddonImages = [{ component: 'traefik', on: 'ingress' }];
+
 /**
  * Traefik as the cluster's ingress controller (the one k3s ships), with the RBAC of its Kubernetes Ingress
  * provider documentation plus nodes. It runs on every machine the box forwards web traffic to (the workers, or the
@@ -39,8 +41,6 @@ const selector = { 'app.kubernetes.io/name': NAME, 'app.kubernetes.io/instance':
  * every route, so an ordinary Ingress answers on https too. Its Gateway API provider serves the routes
  * (HTTPRoute, GRPCRoute) attached to the one Gateway kiab makes, on the same port 80.
  */
-export const INGRESS_IMAGES: AddonImages = [{ component: 'traefik', on: 'ingress' }];
-
 export function ingressAddon(settings: AddonSettings): AddonManifest {
   const namespace: V1Namespace = { apiVersion: 'v1', kind: 'Namespace', metadata: { name: NAMESPACE, labels } };
   const account: V1ServiceAccount = { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: NAME, namespace: NAMESPACE, labels } };

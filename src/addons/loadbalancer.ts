@@ -28,16 +28,16 @@ const labels = addonLabels('loadbalancer', 'metallb');
 const read = (resources: string[]): V1PolicyRule => ({ apiGroups: ['metallb.io'], resources, verbs: ['get', 'list', 'watch'] });
 const rbacGroup = 'rbac.authorization.k8s.io';
 
-/**
- * MetalLB in layer-2 mode as its native manifest (config/manifests/metallb-native.yaml) deploys it, without
- * the validating webhooks (kiab writes the only configuration, an address pool it knows to be valid), and with
- * one pool: the addresses of the cluster network kiab never gives a machine (.200-.250), announced by ARP from whichever machine MetalLB picks.
- */
 export const LOADBALANCER_IMAGES: AddonImages = [
   { component: 'metallb-controller', on: 'servers' },
   { component: 'metallb-speaker', on: 'all' },
 ];
 
+/**
+ * MetalLB in layer-2 mode as its native manifest (config/manifests/metallb-native.yaml) deploys it, without
+ * the validating webhooks (kiab writes the only configuration, an address pool it knows to be valid), and with
+ * one pool: the addresses of the cluster network kiab never gives a machine (.200-.250), announced by ARP from whichever machine MetalLB picks.
+ */
 export function loadBalancerAddon(settings: AddonSettings): AddonManifest {
   const namespace: V1Namespace = {
     apiVersion: 'v1',

@@ -22,14 +22,14 @@ export const METRICS_SERVICE_DNS = [`${NAME}.${NAMESPACE}.svc`, `${NAME}.${NAMES
 
 const base64 = (text: string): string => Buffer.from(text).toString('base64');
 
+export const METRICS_IMAGES: AddonImages = [{ component: 'metrics-server', on: 'servers' }];
+
 /**
  * metrics-server as upstream deploys it (manifests/base), with two differences: the API server checks its
  * certificate against a CA kiab made for it (no insecureSkipTLSVerify), and metrics-server checks the
  * kubelets' serving certificates against the cluster CA (no --kubelet-insecure-tls): the kubelets request
  * those from the cluster CA and kiab approves exactly those requests.
  */
-export const METRICS_IMAGES: AddonImages = [{ component: 'metrics-server', on: 'servers' }];
-
 export function metricsAddon(settings: AddonSettings): AddonManifest {
   const { metricsTls } = settings;
   const account: V1ServiceAccount = { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: NAME, namespace: NAMESPACE, labels } };

@@ -22,13 +22,13 @@ const labels = addonLabels('storage', NAME);
 export const LOCAL_PATH_DIR = '/opt/local-path-provisioner';
 export const STORAGE_CLASS = 'local-path';
 
-/** local-path-provisioner as upstream deploys it (deploy/local-path-storage.yaml), its StorageClass the default. */
 // local-path's helper pods, which make and remove a volume's folder on its node, run the set's busybox.
 export const STORAGE_IMAGES: AddonImages = [
   { component: 'local-path-provisioner', on: 'servers' },
   { component: 'busybox', on: 'all' },
 ];
 
+/** local-path-provisioner as upstream deploys it (deploy/local-path-storage.yaml), its StorageClass the default. */
 export function storageAddon(): AddonManifest {
   const namespace: V1Namespace = { apiVersion: 'v1', kind: 'Namespace', metadata: { name: NAMESPACE, labels } };
   const account: V1ServiceAccount = { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: ACCOUNT, namespace: NAMESPACE, labels } };

@@ -3,6 +3,12 @@ import { join } from 'node:path';
 import { run } from '../provider/run.js';
 import { settleAll } from '../settle.js';
 import type { Provider } from '../provider/types.js';
+import type { AssetManifest } from './cache.js';
+
+/** A line per image archive of a set, with the reference it holds and its checksum in the set's manifest: what a digest of those images hashes. */
+export function imageArchiveLines(manifest: AssetManifest, images: Array<{ file: string; ref: string }>): string {
+  return images.map(({ file, ref }) => `${file} ${ref} ${manifest.files[file]?.sha256 ?? ''}\n`).join('');
+}
 
 /**
  * Imports image archives of a verified asset set into one machine's containerd, skipping images it already

@@ -15,7 +15,7 @@ import {
   type AddonSettings,
 } from '../../addons/index.js';
 import { addonAssets, GATEWAY_API_FILES, imageFile, METALLB_MANIFEST_FILE } from '../../addons/assets.js';
-import { importImageArchives } from '../../assets/images.js';
+import { imageArchiveLines, importImageArchives } from '../../assets/images.js';
 import type { Distribution, ImagePreload, MachineRef } from '../../distribution/index.js';
 import { KiabError, UsageError } from '../../errors.js';
 import type { MachineRole } from '../../labels.js';
@@ -105,11 +105,7 @@ export async function withAddonImages(preload: ImagePreload, spec: ClusterSpec, 
     digest: (role) =>
       createHash('sha256')
         .update(preload.digest(role))
-        .update(
-          archives(role)
-            .map(({ file, ref }) => `${file} ${ref} ${manifest.files[file]?.sha256 ?? ''}\n`)
-            .join(''),
-        )
+        .update(imageArchiveLines(manifest, archives(role)))
         .digest('hex'),
     load: async (provider, machine, role) => {
       const loaded = await preload.load(provider, machine, role);

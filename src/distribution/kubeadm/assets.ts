@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { hostArch, verifiedAssets, type AssetManifest } from '../../assets/cache.js';
+import { imageArchiveLines } from '../../assets/images.js';
 import { KiabError } from '../../errors.js';
 import type { MachineRole } from '../../labels.js';
 import type { ClusterSpec } from '../../spec/schema.js';
@@ -27,10 +28,8 @@ export function roleImages(manifest: AssetManifest, role: MachineRole): Array<{ 
 
 /** Changes when the images a role's machines import do (the manifest holds each archive's checksum). */
 export function roleImagesDigest(manifest: AssetManifest, role: MachineRole): string {
-  const hash = createHash('sha256');
-  for (const { file, ref } of roleImages(manifest, role).sort((a, b) => a.file.localeCompare(b.file)))
-    hash.update(`${file} ${ref} ${manifest.files[file]?.sha256 ?? ''}\n`);
-  return hash.digest('hex');
+  const images = roleImages(manifest, role).sort((a, b) => a.file.localeCompare(b.file));
+  return createHash('sha256').update(imageArchiveLines(manifest, images)).digest('hex');
 }
 
 export function kubeadmVersion(spec: ClusterSpec): string {
