@@ -3,22 +3,26 @@
 // A suite that brings up a Kubernetes cluster spends much of its time waiting on it (image imports, kubelets
 // starting, pods pulling), so such suites share the machine well: they run from one queue served by
 // KIAB_TEST_CLUSTER_LANES runners (2 by default), longest first as the last run timed them, so that the last one
-// to start is a short one. The bare-machine suites run meanwhile in one more lane, whose runner then serves the
-// queue too. A suite that restarts the engine would pull the machines from under every other suite, so those run
-// alone, after the rest. A suite says which kind it is on its first line: `// test-lane: cluster` or
-// `// test-lane: alone` (nothing: the other lane). The unit tests need no engine: they run beside the alone
-// suites, which leave part of the CPU idle while the side-by-side lanes keep it busy.
+// to start is a short one. The bare-machine suites and then the unit tests run meanwhile in one more lane, whose
+// runner then serves the queue too. A suite that restarts the engine would pull the machines from under every
+// other suite. One that does so only at its end (`// test-lane: engine-turn`) runs from the queue like the
+// others, and before the restart asks for the engine to itself (test/e2e/helpers.ts, engineTurn): it is given
+// once every other suite has ended. It is queued where the work left behind it keeps the other runners about as
+// long as it takes to come to the restart, so that little of it waits. The rest of those suites (`// test-lane:
+// alone`) run alone, after all of that. A suite says which kind it is on its first line (`// test-lane:
+// cluster`, `engine-turn` or `alone`; nothing: the bare-machine lane).
 //
 // Files named on the command line (`npm test -- test/e2e/core.test.ts`) narrow the run to them, in their lanes.
 // Each runner is a `node --test` run (one file at a time); its lines are printed as they come, each prefixed with
-// the lane's name, and the exit code is the first failing lane's. The durations of the cluster suites are kept
-// in the kiab cache (test-durations.json) for the next run's order; a suite never timed goes first.
+// the lane's name, and the exit code is the first failing lane's. The durations of the queued suites (without
+// their wait for a turn) are kept in the kiab cache (test-durations.json) for the next run's order; a suite never
+// timed goes first.
 import { spawn } from 'node:child_process';
-import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
-import { homedir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { homedir, tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
 
-type Lane = 'cluster' | 'other' | 'alone';
+type Lane = 'cluster' | 'engine-turn' | 'other' | 'alone';
 
 const NODE_TEST = ['--import', 'tsx', '--test', '--test-concurrency=1', '--test-timeout=900000', '--test-reporter=spec'];
 const DURATIONS = join(process.env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'kiab', 'test-durations.json');
@@ -33,7 +37,7 @@ function clusterRunners(): number {
 
 async function laneOf(file: string): Promise<Lane> {
   const first = (await readFile(file, 'utf8')).split('\n', 1)[0] ?? '';
-  const marked = /^\/\/ test-lane: (cluster|alone)\b/.exec(first)?.[1];
+  const marked = /^\/\/ test-lane: (cluster|engine-turn|alone)\b/.exec(first)?.[1];
   return (marked as Lane | undefined) ?? 'other';
 }
 
@@ -53,12 +57,23 @@ async function readDurations(): Promise<Record<string, number>> {
 }
 
 const running = new Set<ReturnType<typeof spawn>>();
+/** The files of each `node --test` run under way, by run. */
+const underWay = new Map<ReturnType<typeof spawn>, string[]>();
+/** Where a suite asks for the engine to itself, and is given it (see EngineTurns). */
+const turnDir = await mkdtemp(join(tmpdir(), 'kiab-engine-turns-'));
 
 /** One `node --test` run over some files, each output line prefixed. Resolves to its exit code and seconds taken. */
 function runFiles(name: string, files: string[]): Promise<{ code: number; seconds: number }> {
   const started = Date.now();
-  const child = spawn(process.execPath, [...NODE_TEST, ...files], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [...NODE_TEST, ...files], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, KIAB_TEST_ENGINE_TURNS: turnDir },
+  });
   running.add(child);
+  underWay.set(
+    child,
+    files.map((file) => resolve(file)),
+  );
   const prefix = `[${name}] `;
   for (const stream of [child.stdout, child.stderr]) {
     let rest = '';
@@ -73,6 +88,7 @@ function runFiles(name: string, files: string[]): Promise<{ code: number; second
   return new Promise((resolve) =>
     child.on('close', (code) => {
       running.delete(child);
+      underWay.delete(child);
       resolve({ code: code ?? 1, seconds: Math.round((Date.now() - started) / 1000) });
     }),
   );
@@ -91,11 +107,66 @@ async function runLane(name: string, files: string[]): Promise<number> {
 }
 
 /**
- * The cluster suites' queue, longest first. `serve(name)` is one runner: it takes the next file until none is
- * left, and keeps each file's time for the next run's order.
+ * The engine, one suite at a time: a suite asks by writing `ID.wants` (its own file's path) in the turn folder
+ * and waits for `ID.granted`. A turn is given once the queue is empty and every run under way is one that asks,
+ * and never while a suite given one still runs. How long each suite waited is kept, so that its duration counts
+ * only its own work.
  */
-function clusterQueue(files: string[], durations: Record<string, number>): (name: string) => Promise<number> {
-  const queue = [...files].sort((a, b) => (durations[b] ?? Number.MAX_SAFE_INTEGER) - (durations[a] ?? Number.MAX_SAFE_INTEGER));
+class EngineTurns {
+  readonly waited: Record<string, number> = {};
+  private readonly asked = new Map<string, number>();
+  private readonly given = new Set<string>();
+  private readonly timer = setInterval(() => void this.give(), 500);
+
+  constructor(private readonly queue: string[]) {}
+
+  stop(): void {
+    clearInterval(this.timer);
+  }
+
+  private async give(): Promise<void> {
+    const names = await readdir(turnDir).catch(() => [] as string[]);
+    const wanting = new Map<string, string>();
+    for (const name of names.filter((candidate) => candidate.endsWith('.wants'))) {
+      const id = name.slice(0, -'.wants'.length);
+      if (names.includes(`${id}.granted`)) continue;
+      wanting.set(id, (await readFile(join(turnDir, name), 'utf8').catch(() => '')).trim());
+      if (!this.asked.has(id)) this.asked.set(id, Date.now());
+    }
+    const runs = [...underWay.values()];
+    const asking = new Set(wanting.values());
+    if (runs.some((files) => files.some((file) => this.given.has(file)))) return;
+    const next = [...wanting].sort(([a], [b]) => this.asked.get(a)! - this.asked.get(b)!)[0];
+    if (!next || this.queue.length > 0 || !runs.every((files) => files.some((file) => asking.has(file)))) return;
+    const [id, file] = next;
+    this.given.add(file);
+    this.waited[file] = Math.round((Date.now() - this.asked.get(id)!) / 1000);
+    process.stdout.write(`[turns] == ${file} has the engine to itself, after waiting ${this.waited[file]}s\n`);
+    await writeFile(join(turnDir, `${id}.granted`), '');
+  }
+}
+
+/**
+ * The queue: the cluster suites longest first; each engine-turn suite where the work queued behind it is about
+ * what the other `others` runners need to keep busy while it comes to its turn (its own time, as last run),
+ * so that it waits little for the turn; one never timed goes last, where it cannot wait long.
+ */
+function queueOrder(cluster: string[], engineTurn: string[], durations: Record<string, number>, others: number): string[] {
+  const queue = [...cluster].sort((a, b) => (durations[b] ?? Number.MAX_SAFE_INTEGER) - (durations[a] ?? Number.MAX_SAFE_INTEGER));
+  for (const file of engineTurn) {
+    const own = durations[file];
+    let at = queue.length;
+    for (let behind = 0; own !== undefined && at > 0 && behind < own * others;) behind += durations[queue[--at]!] ?? own;
+    queue.splice(at, 0, file);
+  }
+  return queue;
+}
+
+/**
+ * The queue's runners: `serve(name)` is one runner; it takes the next file until none is left, and keeps each
+ * file's time, less its wait for a turn, for the next run's order.
+ */
+function servedBy(queue: string[], durations: Record<string, number>, turns: EngineTurns): (name: string) => Promise<number> {
   return async (name) => {
     let failed = 0;
     let served = 0;
@@ -103,7 +174,7 @@ function clusterQueue(files: string[], durations: Record<string, number>): (name
     for (let file = queue.shift(); file !== undefined && !process.exitCode; file = queue.shift()) {
       const { code, seconds } = await runFiles(name, [file]);
       served++;
-      if (code === 0) durations[file] = seconds;
+      if (code === 0) durations[file] = seconds - (turns.waited[resolve(file)] ?? 0);
       process.stdout.write(`[${name}] == ${file}: ${code === 0 ? 'passed' : `failed (exit ${code})`} in ${seconds}s\n`);
       failed ||= code;
     }
@@ -122,23 +193,29 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const)
 const runners = clusterRunners();
 const named = process.argv.slice(2);
 const chosen = (files: string[]): string[] => (named.length ? files.filter((file) => named.some((name) => join(name) === file)) : files);
-const lanes: Record<Lane, string[]> = { cluster: [], other: [], alone: [] };
+const lanes: Record<Lane, string[]> = { cluster: [], 'engine-turn': [], other: [], alone: [] };
 for (const file of chosen(await testFiles('test/e2e'))) lanes[await laneOf(file)].push(file);
 const unit = chosen(await testFiles('test/unit'));
 
 const durations = await readDurations();
-const serve = clusterQueue(lanes.cluster, durations);
+const queue = queueOrder(lanes.cluster, lanes['engine-turn'], durations, runners);
+const turns = new EngineTurns(queue);
+const serve = servedBy(queue, durations, turns);
 const laneName = (index: number): string => (runners === 1 ? 'cluster' : `cluster-${index + 1}`);
-const clusterLanes = Array.from({ length: Math.min(runners, lanes.cluster.length) }, (_, index) => serve(laneName(index)));
-// The bare-machine suites end long before the cluster queue does: their runner then serves the queue too.
+const clusterLanes = Array.from({ length: Math.min(runners, queue.length) }, (_, index) => serve(laneName(index)));
+// The bare-machine suites and the unit tests end long before the queue does: their runner then serves it too.
 // Also after a failure there: the cluster suites still run to the end, and the run reports each one.
-const otherLane = runLane('other', lanes.other).then(async (code) => {
+const otherLane = (async () => {
+  const other = await runLane('other', lanes.other);
+  const units = await runLane('unit', unit);
   const queued = await serve(`cluster-${runners + 1}`);
-  return code || queued;
-});
+  return other || units || queued;
+})();
 const sideBySide = await Promise.all([...clusterLanes, otherLane]);
+turns.stop();
+await rm(turnDir, { recursive: true, force: true });
 await mkdir(dirname(DURATIONS), { recursive: true });
 await writeFile(DURATIONS, `${JSON.stringify(durations, null, 2)}\n`);
-const lastLanes = process.exitCode ? [] : await Promise.all([runLane('alone', lanes.alone), runLane('unit', unit)]);
-const failed = [...sideBySide, ...lastLanes].find((code) => code !== 0);
+const alone = process.exitCode ? 0 : await runLane('alone', lanes.alone);
+const failed = [...sideBySide, alone].find((code) => code !== 0);
 if (failed !== undefined && !process.exitCode) process.exitCode = failed;

@@ -3,7 +3,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { connect } from 'node:net';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { mkdtemp } from 'node:fs/promises';
+import { access, mkdtemp, writeFile } from 'node:fs/promises';
+import { randomUUID } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -207,8 +208,27 @@ export async function makeBusyboxImage(ref: string): Promise<void> {
   await docker(['import', '--change', 'ENTRYPOINT ["/busybox"]', join(dir, 'busybox.tar'), ref]);
 }
 
-/** Stops dockerd as a host shutdown would (SIGTERM) and starts it again with the same command line; resolves when it answers. */
+/**
+ * Under `npm test`, waits until the lanes give this suite the engine to itself, every other suite having ended
+ * (scripts/test-lanes.ts, EngineTurns). A suite run by itself has it already.
+ */
+export async function engineTurn(): Promise<void> {
+  const turns = process.env.KIAB_TEST_ENGINE_TURNS;
+  if (!turns) return;
+  const id = randomUUID();
+  await writeFile(join(turns, `${id}.wants`), process.argv[1] ?? '');
+  // Within the test's own time (npm test gives each 15 minutes), so that a turn never given fails as that.
+  await eventually(() => access(join(turns, `${id}.granted`)), 12 * 60_000, 1000).catch((error: unknown) => {
+    throw new Error(`the test lanes did not give this suite the engine within 12 minutes: ${String(error)}`);
+  });
+}
+
+/**
+ * Stops dockerd as a host shutdown would (SIGTERM) and starts it again with the same command line; resolves when
+ * it answers. Under `npm test` only once this suite has the engine to itself (see engineTurn).
+ */
 export async function restartEngine(): Promise<void> {
+  await engineTurn();
   const { openSync } = await import('node:fs');
   const { readFile } = await import('node:fs/promises');
   const { spawn } = await import('node:child_process');
