@@ -10,7 +10,7 @@ import { runStep, type Reporter } from '../../reporter.js';
 import { loadCluster, type LoadedCluster } from '../context.js';
 import { readPassReport, specProgress, type ConformanceFailure, type PassResult } from './conformance-report.js';
 import { loadImages } from '../image-load.js';
-import { mirrorSuiteImages, suiteImageHolders } from './pull-mirror.js';
+import { mirroredImages, mirrorSuiteImages } from './pull-mirror.js';
 import { kubeconfigOf } from '../kubernetes/kubeconfig.js';
 
 export const DEFAULT_FOCUS = String.raw`\[Conformance\]`;
@@ -70,24 +70,26 @@ async function countSpecs(e2e: string, focus: string, skip: string | undefined, 
 const ARCHIVE_LABEL = 'dev.kiab.archive-sha256';
 
 /**
- * Every test image into each of `machines` through `image load`. A machine whose image carries the checksum
- * of the same archive already has it (a second run on a cluster loads nothing); one holding another image
- * under that name (an older build of the suite) gets it again.
+ * Test images into each of `machines` through `image load`. A machine whose image carries the checksum of the
+ * same archive already has it (a second run on a cluster loads nothing); one holding another image under that
+ * name (an older build of the suite) gets it again.
  */
 async function loadSuiteImages(
   cluster: LoadedCluster,
   machines: LoadedCluster['machines'],
   suite: { dir: string; manifest: AssetManifest },
+  images: Array<[string, string]>,
   reporter: Reporter,
   signal?: AbortSignal,
 ): Promise<void> {
+  if (images.length === 0) return;
   const ctr = cluster.distribution.ctr();
   const listings = new Map<string, string[]>();
   for (const machine of machines) {
     const listed = await run(cluster.provider, machine.name, [...ctr, 'images', 'ls'], { what: 'listing images' });
     listings.set(machine.name, listed.stdout.split('\n'));
   }
-  for (const [archive, ref] of Object.entries(suite.manifest.images).sort()) {
+  for (const [archive, ref] of images) {
     const mark = `${ARCHIVE_LABEL}=${suite.manifest.files[archive]?.sha256 ?? ''}`;
     const holds = (machine: string): boolean =>
       (listings.get(machine) ?? []).some((line) => line.startsWith(`${ref} `) && line.split(/\s+/).some((column) => column.split(',').includes(mark)));
@@ -107,8 +109,8 @@ async function loadSuiteImages(
 }
 
 /**
- * `kiab conformance`: Kubernetes' own conformance suite against a cluster, offline. The test images go in
- * through `image load` and the cluster registry (see suiteImageHolders); e2e.test runs on the host under the
+ * `kiab conformance`: Kubernetes' own conformance suite against a cluster, offline. The test images are served
+ * by the cluster registry (see mirrorSuiteImages), or go into every machine through `image load` without one; e2e.test runs on the host under the
  * ginkgo CLI against the published API port, first the specs that may share the cluster (in parallel), then
  * the `[Serial]` ones alone. The result is the suite's JUnit and ginkgo JSON reports per pass plus
  * summary.json in the report folder.
@@ -138,10 +140,11 @@ export async function runConformance(options: ConformanceOptions): Promise<Confo
   await mkdir(reportDir, { recursive: true });
   // A folder used before holds that run's reports: none of them may be read back as this run's.
   await rm(join(reportDir, 'summary.json'), { force: true });
-  await loadSuiteImages(loaded, suiteImageHolders(loaded), suite, reporter, signal);
-  const unmirror = await runStep(reporter, 'serve the test images from the cluster registry', () =>
-    mirrorSuiteImages(loaded, Object.values(suite.manifest.images), signal),
-  );
+  const { mirrored, loaded: imported } = mirroredImages(loaded, suite.manifest.images);
+  await loadSuiteImages(loaded, loaded.machines, suite, imported, reporter, signal);
+  const unmirror = mirrored.length
+    ? await runStep(reporter, 'serve the test images from the cluster registry', () => mirrorSuiteImages(loaded, suite.dir, mirrored, signal))
+    : () => Promise.resolve();
 
   // The admin kubeconfig lives only as long as the run, in a folder of its own (0700), never in the reports.
   const secrets = await mkdtemp(join(tmpdir(), 'kiab-conformance-'));

@@ -1,50 +1,60 @@
+import { join } from 'node:path';
+import type { AssetManifest } from '../../assets/cache.js';
+import { hostReach, listenAddressOf } from '../../net/ports.js';
 import { run } from '../../provider/run.js';
-import { settleAll } from '../../settle.js';
+import { ArchivePusher } from '../../registry/archive-push.js';
+import { basicAuthorization } from '../../registry/index.js';
 import { upstreamMirrorFile, upstreamMirrorPath } from '../../registry/upstream-mirror.js';
+import { settleAll } from '../../settle.js';
 import type { LoadedCluster } from '../context.js';
+import { registryCredentialsOf } from '../lifecycle/registry-auth.js';
 import { clusterRegistry } from '../lifecycle/topology.js';
 
 /** Where in the box registry the suite's images are kept, apart from the user's own repositories. */
 const PREFIX = 'kiab-conformance';
 const UPSTREAM = 'registry.k8s.io';
-/** A push inside the cluster network of the largest test image (agnhost, about 330 MiB) takes seconds. */
+/** A push of the whole suite (about 1.7 GiB, 0.7 GiB of distinct layers) from the host takes seconds here. */
+const PUSH_DEADLINE_MS = 10 * 60_000;
 const STEP_DEADLINE_MS = 5 * 60_000;
 
-/**
- * The machines `image load` puts the suite's images into. With a cluster registry only the one that pushes
- * them there: the others pull through the mirror just the images of the specs they run, instead of each
- * importing all of the suite's 1.7 GiB. Without one, every machine.
- */
-export function suiteImageHolders(cluster: LoadedCluster): LoadedCluster['machines'] {
-  const pusher = cluster.machines[0];
-  return clusterRegistry(cluster.spec, cluster.names, cluster.ports) && pusher ? [pusher] : cluster.machines;
+/** The suite's images as `[archive, reference]`, split into those the cluster registry serves and the rest. */
+export function mirroredImages(
+  cluster: LoadedCluster,
+  images: AssetManifest['images'],
+): { mirrored: Array<[string, string]>; loaded: Array<[string, string]> } {
+  const all = Object.entries(images).sort();
+  if (!clusterRegistry(cluster.spec, cluster.names, cluster.ports)) return { mirrored: [], loaded: all };
+  const upstream = ([, ref]: [string, string]): boolean => ref.startsWith(`${UPSTREAM}/`);
+  return { mirrored: all.filter(upstream), loaded: all.filter((image) => !upstream(image)) };
 }
 
 /**
- * Some specs pull with policy Always (an image volume, the pod certificate servers): the kubelet then asks a
- * registry for the image even though every machine holds it, and offline there is none to ask. For the run,
- * the cluster's own registry answers for registry.k8s.io: one machine pushes the suite's images there (from
- * what `image load` put in it, see suiteImageHolders), and every machine's containerd asks it first. The
- * returned function takes the mirror away again. A cluster without a registry gets nothing, and those specs
- * need the network.
+ * Some specs pull with policy Always (an image volume, the pod certificate servers), and the others pull what a
+ * machine lacks: offline there is no registry.k8s.io to ask. For the run, the cluster's own registry answers
+ * for it: the host pushes the suite's images there from their archives (see ArchivePusher: no machine imports
+ * all of them first, each pulls just the images of the specs it runs), and every machine's containerd asks it
+ * first. The returned function takes the mirror away again.
  */
-export async function mirrorSuiteImages(cluster: LoadedCluster, refs: string[], signal?: AbortSignal): Promise<() => Promise<void>> {
+export async function mirrorSuiteImages(
+  cluster: LoadedCluster,
+  dir: string,
+  images: Array<[string, string]>,
+  signal?: AbortSignal,
+): Promise<() => Promise<void>> {
   const registry = clusterRegistry(cluster.spec, cluster.names, cluster.ports);
-  const pusher = cluster.machines[0];
-  if (!registry || !pusher) return () => Promise.resolve();
-  const ctr = cluster.distribution.ctr();
-  const bounded = () => ({ signal: signal ? AbortSignal.any([signal, AbortSignal.timeout(STEP_DEADLINE_MS)]) : AbortSignal.timeout(STEP_DEADLINE_MS) });
-  for (const ref of refs.filter((candidate) => candidate.startsWith(`${UPSTREAM}/`))) {
-    const mirrored = `${registry.fromClusterNetwork}/${PREFIX}/${ref.slice(UPSTREAM.length + 1)}`;
-    await run(cluster.provider, pusher.name, [...ctr, 'images', 'tag', '--force', ref, mirrored], {
-      what: `naming ${ref} for the cluster registry`,
-      ...bounded(),
-    });
-    await run(cluster.provider, pusher.name, [...ctr, 'images', 'push', '--hosts-dir', '/etc/containerd/certs.d', mirrored], {
-      what: `pushing ${ref} to the cluster registry`,
-      ...bounded(),
-    });
-    await run(cluster.provider, pusher.name, [...ctr, 'images', 'rm', mirrored], { what: 'removing the pushed name', ...bounded() });
+  if (!registry || images.length === 0) return () => Promise.resolve();
+  const login = await registryCredentialsOf(cluster.provider, cluster.spec, cluster.names, cluster.observed);
+  const deadline = AbortSignal.timeout(PUSH_DEADLINE_MS);
+  const pusher = new ArchivePusher(
+    {
+      base: `http://${hostReach(listenAddressOf(cluster.spec.ports))}:${cluster.ports.registry}`,
+      ...(login ? { authorization: basicAuthorization(login.credentials) } : {}),
+    },
+    signal ? AbortSignal.any([signal, deadline]) : deadline,
+  );
+  for (const [archive, ref] of images) {
+    const [repository, tag] = ref.slice(UPSTREAM.length + 1).split(':') as [string, string];
+    await pusher.push(join(dir, archive), `${PREFIX}/${repository}`, tag);
   }
   const file = upstreamMirrorFile(UPSTREAM, registry, PREFIX);
   await Promise.all(cluster.machines.map((machine) => cluster.provider.writeFiles(machine.name, [file])));
