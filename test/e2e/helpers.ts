@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
+import { request as httpRequest } from 'node:http';
 import { connect } from 'node:net';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { access, mkdtemp, writeFile } from 'node:fs/promises';
@@ -161,6 +162,39 @@ export async function eventually<T>(check: () => Promise<T>, timeoutMs = 20_000,
       await new Promise((resolve) => setTimeout(resolve, intervalMs));
     }
   }
+}
+
+/**
+ * A GET over node:http, with its own (ref'd) deadline. Node 20's fetch can leave its promise pending with nothing
+ * holding the event loop when a port accepts and drops the connection, as a just-published port of a container
+ * not yet listening does: node --test then ends the file under it.
+ */
+export function httpGet(
+  url: string,
+  headers: Record<string, string> = {},
+  timeoutMs = 10_000,
+): Promise<{ status: number; headers: Record<string, string>; body: string }> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => request.destroy(new Error(`GET ${url}: no answer within ${timeoutMs} ms`)), timeoutMs);
+    const request = httpRequest(url, { headers }, (response) => {
+      let body = '';
+      response.setEncoding('utf8');
+      response.on('data', (chunk: string) => (body += chunk));
+      response.on('end', () => {
+        clearTimeout(timer);
+        resolve({ status: response.statusCode ?? 0, headers: response.headers as Record<string, string>, body });
+      });
+      response.on('error', (error) => {
+        clearTimeout(timer);
+        reject(error);
+      });
+    });
+    request.on('error', (error) => {
+      clearTimeout(timer);
+      reject(error);
+    });
+    request.end();
+  });
 }
 
 /** Starts a one-line TCP greeter in a machine as a transient systemd unit. */

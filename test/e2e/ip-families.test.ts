@@ -4,7 +4,7 @@ import { isIPv4, isIPv6 } from 'node:net';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { docker, eventually, kiab, labelledObjects, tempDir } from './helpers.js';
+import { docker, eventually, httpGet, kiab, labelledObjects, tempDir } from './helpers.js';
 import { AGNHOST, AGNHOST_ARCHIVE, agnhostSkip, kubectlWith } from './kubeadm-cache.js';
 
 /** On an engine others test on too, KIAB_E2E_PREFIX keeps this suite's clusters apart from theirs (e.g. `me-`). */
@@ -198,7 +198,7 @@ else {
       t.diagnostic(`box: ${addresses}, NodePort ${nodePort}`);
       assert.ok(ipv4 && isIPv4(ipv4) && ipv6 && isIPv6(ipv6), addresses);
       for (const host of [ipv4, `[${ipv6}]`])
-        assert.equal(await eventually(async () => (await fetch(`http://${host}:${nodePort}/hostname`)).text()), 'server', host);
+        assert.equal(await eventually(async () => (await httpGet(`http://${host}:${nodePort}/hostname`)).body), 'server', host);
     });
   });
 
@@ -226,14 +226,14 @@ else {
       const status = JSON.parse((await kiab(['status', cluster, '-o', 'json'])).stdout) as { ports: Array<{ name: string; host: string | null }> };
       const http = status.ports.find((port) => port.name === 'http')?.host;
       assert.ok(http, JSON.stringify(status.ports));
-      assert.equal(await eventually(async () => (await fetch(`http://${http}/hostname`)).text()), 'server');
+      assert.equal(await eventually(async () => (await httpGet(`http://${http}/hostname`)).body), 'server');
       const external = await eventually(async () => {
         const address = await kubectl(['get', 'service', 'server', '-o', 'jsonpath={.status.loadBalancer.ingress[0].ip}']);
         assert.ok(isIPv6(address), `no IPv6 address yet: "${address}"`);
         return address;
       });
       t.diagnostic(`LoadBalancer address: ${external}`);
-      assert.equal(await eventually(async () => (await fetch(`http://[${external}]/hostname`)).text()), 'server');
+      assert.equal(await eventually(async () => (await httpGet(`http://[${external}]/hostname`)).body), 'server');
     });
   });
 }

@@ -11,7 +11,7 @@ import { DEFAULT_KUBEADM_VERSION, MACHINE_BINARIES } from '../../src/distributio
 import { conformanceImage } from '../../src/distribution/kubeadm/conformance.js';
 import { defaultBoxImage } from '../../src/images/index.js';
 import { registryConfig } from '../../src/registry/index.js';
-import { docker, eventually, kiab, run, tempDir } from './helpers.js';
+import { docker, eventually, httpGet, kiab, run, tempDir } from './helpers.js';
 import { CONFORMANCE_ASSETS, conformanceSkip } from './kubeadm-cache.js';
 
 const BUILT = assetDir({ distribution: 'kubeadm', version: DEFAULT_KUBEADM_VERSION, arch: hostArch() });
@@ -106,22 +106,21 @@ async function startMirror(): Promise<{
   ]);
   const port = (await docker(['port', name, '5000/tcp'])).trim().split(':').pop();
   // The engine pushes to localhost (no insecure-registry setting needed); the test asks 127.0.0.1, where the port
-  // is published: a connection to localhost tries ::1 first, and Node 20's attempt at the next address does not
-  // hold the event loop, which could then end under a pending request.
+  // is published, through node:http (see httpGet for why not fetch).
   const host = `localhost:${port}`;
   const api = `http://127.0.0.1:${port}/v2`;
-  await eventually(async () => assert.ok((await fetch(`${api}/`)).ok), 20_000, 200);
+  await eventually(async () => assert.equal((await httpGet(`${api}/`)).status, 200), 20_000, 200);
   const mirrored = (ref: string) => `${host}/${ref.slice(ref.indexOf('/') + 1)}`;
   /** The digest of the mirror's manifest for `ref`, when its image is `imageId`. */
   const held = async (ref: string, imageId: string): Promise<string | undefined> => {
     const path = ref.slice(ref.indexOf('/') + 1);
     const colon = path.lastIndexOf(':');
-    const response = await fetch(`${api}/${path.slice(0, colon)}/manifests/${path.slice(colon + 1)}`, {
-      headers: { accept: 'application/vnd.docker.distribution.manifest.v2+json, application/vnd.oci.image.manifest.v1+json' },
+    const response = await httpGet(`${api}/${path.slice(0, colon)}/manifests/${path.slice(colon + 1)}`, {
+      accept: 'application/vnd.docker.distribution.manifest.v2+json, application/vnd.oci.image.manifest.v1+json',
     });
-    if (!response.ok) return undefined;
-    const manifest = (await response.json()) as { config?: { digest?: string } };
-    return manifest.config?.digest === imageId ? (response.headers.get('docker-content-digest') ?? undefined) : undefined;
+    if (response.status !== 200) return undefined;
+    const manifest = JSON.parse(response.body) as { config?: { digest?: string } };
+    return manifest.config?.digest === imageId ? response.headers['docker-content-digest'] : undefined;
   };
   const pushed: string[] = [];
   const push = async (ref: string): Promise<string> => {
