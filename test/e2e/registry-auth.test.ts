@@ -1,25 +1,12 @@
 // test-lane: cluster — it brings up a Kubernetes cluster: see scripts/test-lanes.ts
 import assert from 'node:assert/strict';
 import { readFile, stat, writeFile } from 'node:fs/promises';
-import { request } from 'node:http';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { docker, hostPort, kiab, makeBusyboxImage, run, tempDir, type StatusJson } from './helpers.js';
+import { docker, hostPort, httpGet, kiab, makeBusyboxImage, run, tempDir, type StatusJson } from './helpers.js';
 import { kubeadmSkip, kubectlWith } from './kubeadm-cache.js';
 
 const CLUSTER = 'pt-regauth';
-
-function httpStatus(port: number, path: string, authorization?: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port, path, timeout: 5000, headers: authorization ? { authorization } : {} }, (response) => {
-      response.resume();
-      resolve(response.statusCode ?? 0);
-    });
-    req.once('error', reject);
-    req.once('timeout', () => req.destroy(new Error(`no answer from 127.0.0.1:${port}`)));
-    req.end();
-  });
-}
 
 describe('registry.auth: the registry asks for a login, and the machines pull with it', { skip: kubeadmSkip }, () => {
   let env: NodeJS.ProcessEnv;
@@ -68,9 +55,9 @@ describe('registry.auth: the registry asks for a login, and the machines pull wi
     assert.match(anonymous.stderr, /no basic auth credentials|unauthorized/i);
     const pushed = await run('docker', ['push', image], { env });
     assert.equal(pushed.code, 0, pushed.stderr);
-    assert.equal(await httpStatus(registry, '/v2/regauth/manifests/1'), 401);
+    assert.equal((await httpGet(`http://127.0.0.1:${registry}/v2/regauth/manifests/1`, {}, 5000)).status, 401);
     const login = `Basic ${Buffer.from(`kiab:${password}`).toString('base64')}`;
-    assert.equal(await httpStatus(registry, '/v2/regauth/manifests/1', login), 200);
+    assert.equal((await httpGet(`http://127.0.0.1:${registry}/v2/regauth/manifests/1`, { authorization: login }, 5000)).status, 200);
   });
 
   it('a pod pulls the pushed image through its machine, and the password is in no engine metadata', async () => {
