@@ -14,7 +14,8 @@
 //
 // Files named on the command line (`npm test -- test/e2e/core.test.ts`) narrow the run to them, in their lanes.
 // Each runner is a `node --test` run (one file at a time); its lines are printed as they come, each prefixed with
-// the lane's name, and the exit code is the first failing lane's. The durations of the queued suites (without
+// the lane's name, and the exit code is the first failing lane's; at the end, each failed run's own account of
+// what failed is printed again, where a reader of a long log looks first. The durations of the queued suites (without
 // their wait for a turn) are kept in the kiab cache (test-durations.json) for the next run's order; a suite never
 // timed goes first.
 import { spawn } from 'node:child_process';
@@ -62,6 +63,21 @@ const underWay = new Map<ReturnType<typeof spawn>, string[]>();
 /** Where a suite asks for the engine to itself, and is given it (see EngineTurns). */
 const turnDir = await mkdtemp(join(tmpdir(), 'kiab-engine-turns-'));
 
+/**
+ * What each failed run said of its failures, printed again once every lane has ended: the lanes' lines
+ * interleave, and a CI log is often read from its end.
+ */
+const failures: string[] = [];
+
+/**
+ * The end of a failed run's output that says what failed: the reporter's own summary (its first 120 lines, as an
+ * error may quote pages of a command's output), else the run's last 40 lines.
+ */
+function failureSummary(prefix: string, lines: string[]): string[] {
+  const summary = lines.lastIndexOf('✖ failing tests:');
+  return (summary >= 0 ? lines.slice(summary, summary + 120) : lines.slice(-40)).map((line) => `${prefix}${line}`);
+}
+
 /** One `node --test` run over some files, each output line prefixed. Resolves to its exit code and seconds taken. */
 function runFiles(name: string, files: string[]): Promise<{ code: number; seconds: number }> {
   const started = Date.now();
@@ -75,20 +91,26 @@ function runFiles(name: string, files: string[]): Promise<{ code: number; second
     files.map((file) => resolve(file)),
   );
   const prefix = `[${name}] `;
+  const said: string[] = [];
+  const say = (line: string): void => {
+    said.push(line);
+    process.stdout.write(`${prefix}${line}\n`);
+  };
   for (const stream of [child.stdout, child.stderr]) {
     let rest = '';
     stream.setEncoding('utf8');
     stream.on('data', (chunk: string) => {
       const lines = (rest + chunk).split('\n');
       rest = lines.pop() ?? '';
-      for (const line of lines) process.stdout.write(`${prefix}${line}\n`);
+      for (const line of lines) say(line);
     });
-    stream.on('end', () => rest && process.stdout.write(`${prefix}${rest}\n`));
+    stream.on('end', () => rest && say(rest));
   }
   return new Promise((resolve) =>
     child.on('close', (code) => {
       running.delete(child);
       underWay.delete(child);
+      if (code !== 0) failures.push(...failureSummary(prefix, said));
       resolve({ code: code ?? 1, seconds: Math.round((Date.now() - started) / 1000) });
     }),
   );
@@ -218,4 +240,5 @@ await mkdir(dirname(DURATIONS), { recursive: true });
 await writeFile(DURATIONS, `${JSON.stringify(durations, null, 2)}\n`);
 const alone = process.exitCode ? 0 : await runLane('alone', lanes.alone);
 const failed = [...sideBySide, alone].find((code) => code !== 0);
+if (failures.length > 0) process.stdout.write(`== what failed, as each failed run reported it:\n${failures.join('\n')}\n`);
 if (failed !== undefined && !process.exitCode) process.exitCode = failed;
