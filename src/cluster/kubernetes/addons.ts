@@ -163,53 +163,58 @@ async function waitForAddons(
 }
 
 /**
- * Installs the wanted addons the distribution does not bring and, unless `wait` is false (no pod network to
- * run them yet), waits until all wanted addons work: images into every machine's containerd first (nothing is
- * pulled), then definitions, then the objects, each applied server-side so that running it again changes
- * nothing. Runs on `up` and on `node add`.
+ * Installs the wanted addons the distribution does not bring: images into every machine's containerd first
+ * (nothing is pulled), then definitions, then the objects, each applied server-side so that running it again
+ * changes nothing. Resolves to their manifests, whose probes tell when they work (see awaitInstalledAddons).
  */
-export async function ensureAddons(
+export async function installAddons(
   context: ClusterContext,
   machines: MachineRef[],
   kubeconfig: string,
   progress: (detail: string) => void,
-  wait = true,
-): Promise<void> {
-  const { spec, distribution } = context;
-  const wanted = kiabAddons(spec, distribution);
+): Promise<AddonManifest[]> {
+  const wanted = kiabAddons(context.spec, context.distribution);
+  if (wanted.length === 0) return [];
   const clients = await kubeClients(kubeconfig);
-  let manifests: AddonManifest[] = [];
-  if (wanted.length > 0) {
-    const { dir } = await addonAssets();
-    manifests = await manifestsFor(context, machines, wanted, clients, dir);
-    progress('importing images');
-    await importAddonImages(context, machines, wanted, dir);
-    progress('applying');
-    const definitions = manifests.flatMap((manifest) => manifest.definitions);
-    await applyObjects(clients, definitions);
-    await poll(
-      async () =>
-        (
-          await unestablished(
-            clients,
-            definitions.map((definition) => definition.metadata!.name!),
-          )
-        ).length === 0
-          ? true
-          : undefined,
-      {
-        interval: 500,
-        deadline: context.deadline,
-        ...(context.signal ? { signal: context.signal } : {}),
-        timeout: () => new KiabError('the addons’ resource definitions were not established at the deadline'),
-      },
-    );
-    await applyObjects(
-      clients,
-      manifests.flatMap((manifest) => manifest.objects),
-    );
-  }
-  if (wait) await waitForAddons(context, clients, probes(spec, distribution, manifests), progress);
+  const { dir } = await addonAssets();
+  const manifests = await manifestsFor(context, machines, wanted, clients, dir);
+  progress('importing images');
+  await importAddonImages(context, machines, wanted, dir);
+  progress('applying');
+  const definitions = manifests.flatMap((manifest) => manifest.definitions);
+  await applyObjects(clients, definitions);
+  await poll(
+    async () =>
+      (
+        await unestablished(
+          clients,
+          definitions.map((definition) => definition.metadata!.name!),
+        )
+      ).length === 0
+        ? true
+        : undefined,
+    {
+      interval: 500,
+      deadline: context.deadline,
+      ...(context.signal ? { signal: context.signal } : {}),
+      timeout: () => new KiabError('the addons’ resource definitions were not established at the deadline'),
+    },
+  );
+  await applyObjects(
+    clients,
+    manifests.flatMap((manifest) => manifest.objects),
+  );
+  return manifests;
+}
+
+/** Waits until all wanted addons work: those installed from `manifests`, and those the distribution brings. */
+export async function awaitInstalledAddons(
+  context: ClusterContext,
+  kubeconfig: string,
+  manifests: AddonManifest[],
+  progress: (detail: string) => void,
+): Promise<void> {
+  await waitForAddons(context, await kubeClients(kubeconfig), probes(context.spec, context.distribution, manifests), progress);
 }
 
 export interface AddonStatus {

@@ -2,7 +2,8 @@ import type { MachineRef } from '../../distribution/index.js';
 import { boxAddress } from '../../net/addresses.js';
 import { listenAddressOf } from '../../net/ports.js';
 import { runStep, type Reporter } from '../../reporter.js';
-import { awaitAddons, ensureAddons, wantedAddons } from './addons.js';
+import type { AddonManifest } from '../../addons/index.js';
+import { awaitAddons, awaitInstalledAddons, installAddons, wantedAddons } from './addons.js';
 import { distributionContext, type ClusterContext } from '../context.js';
 import { awaitingCni, waitForKubernetes } from './api-ready.js';
 import { publishLocalRegistry } from './local-registry.js';
@@ -45,16 +46,39 @@ export async function waitUntilReady(
 
 /**
  * Installs the wanted addons kiab provides and waits until every wanted addon works (a step only when there are
- * any). Without a pod network their pods cannot start: they are applied, not waited for, and `up` says so.
+ * any). An install already begun (see beginAddons) is awaited instead of made again. Without a pod network their
+ * pods cannot start: they are applied, not waited for, and `up` says so.
  */
-export async function addonsStep(context: ClusterContext, machines: MachineRef[], reporter: Reporter, kubeconfig: string): Promise<void> {
+export async function addonsStep(
+  context: ClusterContext,
+  machines: MachineRef[],
+  reporter: Reporter,
+  kubeconfig: string,
+  installing?: Promise<AddonManifest[]>,
+): Promise<void> {
   const wanted = wantedAddons(context.spec, context.distribution);
   if (wanted.length === 0) return;
   const wait = context.spec.networking.cni !== 'none';
-  await runStep(reporter, `addons (${wanted.join(', ')})`, (progress) =>
-    ensureAddons(context, machines, kubeconfig, (detail) => progress.update(detail), wait),
-  );
+  await runStep(reporter, `addons (${wanted.join(', ')})`, async (progress) => {
+    const update = (detail: string): void => progress.update(detail);
+    const manifests = await (installing ?? installAddons(context, machines, kubeconfig, update));
+    if (wait) await awaitInstalledAddons(context, kubeconfig, manifests, update);
+  });
   if (!wait) reporter.info(`addons ${wanted.join(', ')} applied, not waited for: their pods start once a CNI runs`);
+}
+
+/**
+ * The addons' install begun as soon as the first server's API answers, while the other machines join: their
+ * pods then start beside the joins rather than after them (metrics-server alone is ready only at its second
+ * scrape, 10 s after its first). Undefined where there is nothing to install. The promise is marked handled
+ * so that a failure waits for addonsStep (or the caller's cleanup) to be reported, and `signal` stops it.
+ */
+export function beginAddons(context: ClusterContext, machines: MachineRef[], signal: AbortSignal): Promise<AddonManifest[]> | undefined {
+  if (!context.distribution.kubernetes || wantedAddons(context.spec, context.distribution).length === 0) return undefined;
+  const ahead = { ...context, signal };
+  const installing = clusterKubeconfig(ahead, machines).then((kubeconfig) => installAddons(ahead, machines, kubeconfig, () => undefined));
+  installing.catch(() => undefined);
+  return installing;
 }
 
 /** How a cluster is brought to ready: as `up` made it, or as a restore brought it back. */
@@ -65,6 +89,8 @@ export interface ReadyOptions {
   healthyLooks?: number;
   /** `install`: apply the addons and wait for them (up); `await`: they are in the cluster already, wait for them (a restore). */
   addons: 'install' | 'await';
+  /** For `install`: the install begun while the machines joined (see beginAddons), to await instead of begin. */
+  installing?: Promise<AddonManifest[]>;
 }
 
 /**
@@ -79,11 +105,11 @@ export async function finishKubernetes(
   options: KubeconfigOptions | undefined,
   ready: ReadyOptions = { addons: 'install' },
 ): Promise<void> {
-  const { addons, ...wait } = ready;
+  const { addons, installing, ...wait } = ready;
   const kubeconfig = await runStep(reporter, 'wait for Kubernetes', (progress) => waitUntilReady(context, machines, (detail) => progress.update(detail), wait));
   if (!kubeconfig) return;
   if (context.spec.networking.cni === 'none') reporter.info(await awaitingCni(kubeconfig));
-  if (addons === 'install') await addonsStep(context, machines, reporter, kubeconfig);
+  if (addons === 'install') await addonsStep(context, machines, reporter, kubeconfig, installing);
   else if (wantedAddons(context.spec, context.distribution).length > 0)
     await runStep(reporter, 'wait for addons', (progress) => awaitAddons(context, kubeconfig, (detail) => progress.update(detail)));
   const registry = clusterRegistry(context.spec, context.names, context.ports);

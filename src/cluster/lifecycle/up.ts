@@ -21,7 +21,7 @@ import { withClusterLock } from '../lock.js';
 import { ensureMachinesCreated, ensureMachinesRunning, startMachines, waitForMachines } from './machines.js';
 import { observeCluster } from './observe.js';
 import { forEachBounded } from '../../parallel.js';
-import { finishKubernetes } from '../kubernetes/wait-ready.js';
+import { beginAddons, finishKubernetes } from '../kubernetes/wait-ready.js';
 import { CLEAN_SNAPSHOT, captureSnapshot, snapshotExists, unpauseLeftPaused, untilKubernetesAnswers } from '../snapshot/snapshot.js';
 import { clusterStatus, type ClusterStatus } from '../status.js';
 import { desiredMachines, desiredSlots, slotKey, withNames } from './topology.js';
@@ -143,10 +143,24 @@ export async function up(options: UpOptions): Promise<ClusterStatus> {
       await runStep(reporter, 'boot', (progress) => waitForMachines(context, machines, started, (detail) => progress.update(detail)));
       throwIfAborted(signal);
 
-      await runStep(reporter, `install ${distribution.name}`, (progress) =>
-        distribution.install(distributionContext(context, machines, { progress, reporter, controlPlaneUp: () => refreshBox(context, machines) })),
-      );
-      await finishKubernetes(context, machines, reporter, options.kubeconfig);
+      // The addons' install begins once the first server's API answers, beside the joins (see beginAddons). Should
+      // anything before its step fail, it is stopped and settled before up reports the failure.
+      const ahead = new AbortController();
+      let installing: ReturnType<typeof beginAddons>;
+      const controlPlaneUp = async (): Promise<void> => {
+        await refreshBox(context, machines);
+        installing ??= beginAddons(context, machines, signal ? AbortSignal.any([signal, ahead.signal]) : ahead.signal);
+      };
+      try {
+        await runStep(reporter, `install ${distribution.name}`, (progress) =>
+          distribution.install(distributionContext(context, machines, { progress, reporter, controlPlaneUp })),
+        );
+        await finishKubernetes(context, machines, reporter, options.kubeconfig, { addons: 'install', ...(installing ? { installing } : {}) });
+      } catch (error) {
+        ahead.abort();
+        await installing?.catch(() => undefined);
+        throw error;
+      }
       // Labels and taints follow the spec on every node, live; only when the user gave the nodes (the cluster's
       // record keeps what it was made with, which would otherwise undo a change made since).
       if (context.distribution.kubernetes && spec.nodes.length > 0 && (observed.machines.length === 0 || (options.given ?? []).includes('nodes')))
