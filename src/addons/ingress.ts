@@ -172,6 +172,7 @@ export function ingressAddon(settings: AddonSettings): AddonManifest {
     name: 'ingress',
     definitions: settings.gatewayDefinitions,
     objects: [namespace, account, role, binding, ingressClass, gatewayClass, gateway, daemonSet],
+    registrations: [],
     probe: {
       component: `Traefik ${COMPONENTS.traefik.image.split(':').pop()}`,
       deployments: [],

@@ -249,6 +249,7 @@ export function loadBalancerAddon(settings: AddonSettings): AddonManifest {
       pool,
       advertisement,
     ],
+    registrations: [],
     probe: {
       component: `MetalLB ${COMPONENTS['metallb-controller'].image.split(':').pop()}`,
       deployments: [{ namespace: NAMESPACE, name: 'controller' }],

@@ -166,7 +166,8 @@ export function metricsAddon(settings: AddonSettings): AddonManifest {
   return {
     name: 'metrics',
     definitions: [],
-    objects: [account, reader, authReader, delegator, role, binding, secret, service, deployment, apiService],
+    objects: [account, reader, authReader, delegator, role, binding, secret, service, deployment],
+    registrations: [apiService],
     probe: {
       component: `metrics-server ${COMPONENTS['metrics-server'].image.split(':').pop()}`,
       deployments: [{ namespace: NAMESPACE, name: NAME }],

@@ -127,6 +127,7 @@ export function storageAddon(): AddonManifest {
     name: 'storage',
     definitions: [],
     objects: [namespace, account, role, clusterRole, roleBinding, clusterRoleBinding, config, deployment, storageClass],
+    registrations: [],
     probe: {
       component: `local-path-provisioner ${COMPONENTS['local-path-provisioner'].image.split(':').pop()}`,
       deployments: [{ namespace: NAMESPACE, name: NAME }],

@@ -1,4 +1,4 @@
-import type { KubernetesObject, V1CustomResourceDefinition, V1Toleration } from '@kubernetes/client-node';
+import type { KubernetesObject, V1APIService, V1CustomResourceDefinition, V1Toleration } from '@kubernetes/client-node';
 import type { AddonName } from '../spec/schema.js';
 import type { ComponentName } from './components.js';
 
@@ -46,6 +46,11 @@ export interface AddonManifest {
   definitions: V1CustomResourceDefinition[];
   /** Everything else, in apply order (namespaces first, custom resources last). */
   objects: KubernetesObject[];
+  /**
+   * The aggregated APIs it serves, registered once the cluster's install is done: from registration until its
+   * server answers, a discovery of every API (any kubectl) may wait on it.
+   */
+  registrations: V1APIService[];
   probe: AddonProbe;
 }
 

@@ -128,7 +128,7 @@ describe('addons', () => {
     const [metrics] = addonManifests(['metrics'], settings);
     const text = JSON.stringify(metrics!.objects);
     assert.doesNotMatch(text, /insecure/i);
-    const apiService = byKind<{ spec: { caBundle: string } }>(metrics!.objects, 'APIService')[0]!;
+    const apiService = byKind<{ spec: { caBundle: string } }>(metrics!.registrations, 'APIService')[0]!;
     assert.equal(Buffer.from(apiService.spec.caBundle, 'base64').toString(), 'CA');
   });
 

@@ -194,7 +194,8 @@ async function applyDefined(context: ClusterContext, clients: KubeClients, manif
 /**
  * Installs the wanted addons the distribution does not bring: images into every machine's containerd first
  * (nothing is pulled), then definitions, then the objects, each applied server-side so that running it again
- * changes nothing. Resolves to their manifests, whose probes tell when they work (see awaitInstalledAddons).
+ * changes nothing. Resolves to their manifests: registerAddonApis then registers the APIs they serve, and
+ * their probes tell when they work (see awaitInstalledAddons).
  */
 export async function installAddons(
   context: ClusterContext,
@@ -222,6 +223,12 @@ export async function installAddons(
     applyDefined(context, clients, defining),
   ]);
   return manifests;
+}
+
+/** Registers the aggregated APIs the installed addons serve (see AddonManifest.registrations). */
+export async function registerAddonApis(kubeconfig: string, manifests: AddonManifest[]): Promise<void> {
+  const registrations = manifests.flatMap((manifest) => manifest.registrations);
+  if (registrations.length > 0) await applyObjects(await kubeClients(kubeconfig), registrations);
 }
 
 /** Waits until all wanted addons work: those installed from `manifests`, and those the distribution brings. */

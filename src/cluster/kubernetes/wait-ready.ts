@@ -3,7 +3,7 @@ import { boxAddress } from '../../net/addresses.js';
 import { listenAddressOf } from '../../net/ports.js';
 import { runStep, type Reporter } from '../../reporter.js';
 import type { AddonManifest } from '../../addons/index.js';
-import { awaitAddons, awaitInstalledAddons, installAddons, wantedAddons } from './addons.js';
+import { awaitAddons, awaitInstalledAddons, installAddons, registerAddonApis, wantedAddons } from './addons.js';
 import { distributionContext, type ClusterContext } from '../context.js';
 import { awaitingCni, waitForKubernetes } from './api-ready.js';
 import { publishLocalRegistry } from './local-registry.js';
@@ -62,6 +62,7 @@ export async function addonsStep(
   await runStep(reporter, `addons (${wanted.join(', ')})`, async (progress) => {
     const update = (detail: string): void => progress.update(detail);
     const manifests = await (installing ?? installAddons(context, machines, kubeconfig, update));
+    await registerAddonApis(kubeconfig, manifests);
     if (wait) await awaitInstalledAddons(context, kubeconfig, manifests, update);
   });
   if (!wait) reporter.info(`addons ${wanted.join(', ')} applied, not waited for: their pods start once a CNI runs`);
@@ -70,7 +71,9 @@ export async function addonsStep(
 /**
  * The addons' install begun as soon as the first server's API answers, while the other machines join: their
  * pods then start beside the joins rather than after them (metrics-server alone is ready only at its second
- * scrape, 10 s after its first). Undefined where there is nothing to install. The promise is marked handled
+ * scrape, 10 s after its first). The APIs they serve are registered by addonsStep, after the joins: until
+ * metrics-server answers, the install's own kubectl calls could otherwise wait on it. Undefined where there is
+ * nothing to install. The promise is marked handled
  * so that a failure waits for addonsStep (or the caller's cleanup) to be reported, and `signal` stops it.
  */
 export function beginAddons(context: ClusterContext, machines: MachineRef[], signal: AbortSignal): Promise<AddonManifest[]> | undefined {
