@@ -120,7 +120,9 @@ describe('cluster lock', () => {
         'shared',
         async () => {
           ran = true;
-          assert.equal(holder.exitCode, 0, 'root ran only once the other user let go');
+          // The holder lets go of the lock some time before its process exits (longer on a busy host): what it
+          // wrote last while holding it tells that it had let go.
+          assert.ok(existsSync(join(dir, 'done')), 'root ran only once the other user let go');
         },
         { engine: ENGINE, reporter: reporterOf(warnings), timeoutMs: 30_000 },
       );
