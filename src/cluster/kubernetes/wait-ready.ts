@@ -73,8 +73,8 @@ export async function addonsStep(
  * pods then start beside the joins rather than after them (metrics-server alone is ready only at its second
  * scrape, 10 s after its first). The APIs they serve are registered by addonsStep, after the joins: until
  * metrics-server answers, the install's own kubectl calls could otherwise wait on it. Undefined where there is
- * nothing to install. The promise is marked handled
- * so that a failure waits for addonsStep (or the caller's cleanup) to be reported, and `signal` stops it.
+ * nothing to install. The promise is marked handled so that a failure waits for addonsStep (or the caller's
+ * cleanup) to be reported, and `signal` stops it.
  */
 export function beginAddons(context: ClusterContext, machines: MachineRef[], signal: AbortSignal): Promise<AddonManifest[]> | undefined {
   if (!context.distribution.kubernetes || wantedAddons(context.spec, context.distribution).length === 0) return undefined;
