@@ -45,7 +45,7 @@ describe('snapshot save', () => {
     assert.deepEqual(states(provider, MACHINES), ['running', 'running', 'running']);
   });
 
-  it('freezes every running machine before capturing any, and thaws them all after', async () => {
+  it('freezes every running machine before capturing any, and thaws each once its own capture is made', async () => {
     const provider = engine();
     await upCluster(provider, 'dev');
     provider.resetCalls();
@@ -56,7 +56,17 @@ describe('snapshot save', () => {
     assert.deepEqual(namesOf(provider.calls, 'pauseContainer').sort(), MACHINES);
     assert.deepEqual(namesOf(provider.calls, 'unpauseContainer').sort(), MACHINES);
     assert.ok(Math.max(...positionsOf(provider, 'pauseContainer')) < Math.min(...captures), 'a machine was captured before all were frozen');
-    assert.ok(Math.max(...captures) < Math.min(...positionsOf(provider, 'unpauseContainer')), 'a machine was thawed before all were captured');
+    for (const machine of MACHINES) {
+      const own = provider.calls.flatMap((call, position) =>
+        (call.method === 'commitContainer' && call.name === machine) ||
+        (call.method === 'copyVolumes' && call.args.some((arg) => JSON.stringify(arg).includes(`"${machine}"`)))
+          ? [position]
+          : [],
+      );
+      assert.equal(own.length, 2, `${machine}: its commit and its volume copy`);
+      const thawed = provider.calls.findIndex((call) => call.method === 'unpauseContainer' && call.name === machine);
+      assert.ok(Math.max(...own) < thawed, `${machine} was thawed before its own capture was made`);
+    }
     assert.deepEqual(states(provider, MACHINES), ['running', 'running', 'running']);
     assert.deepEqual(snapshotImages(provider).sort(), [
       'kiab-snapshot/dev:s1.G.server-0',

@@ -66,9 +66,11 @@ export function validateSnapshotName(name: string): string {
 
 /**
  * Captures every machine at one instant as a new generation of the snapshot: all are frozen first, then
- * each filesystem is committed to an image and each volume copied, then all are thawed, whatever happened.
- * Only a complete capture replaces the snapshot's previous one; a failed one is removed. Runs under the
- * caller's lock.
+ * each filesystem is committed to an image and each volume copied. Each machine is thawed as soon as its own
+ * capture is made: the instant they share is the one at which all were frozen, and what a thawed machine does
+ * next reaches no frozen one's filesystem or volumes. A worker serving an app is so frozen for its own commit,
+ * not for the server's larger one too. Any still frozen are thawed at the end, whatever happened. Only a
+ * complete capture replaces the snapshot's previous one; a failed one is removed. Runs under the caller's lock.
  */
 export async function captureSnapshot(
   provider: Provider,
@@ -135,6 +137,11 @@ export async function captureSnapshot(
           });
           // Every part settles before a failure is thrown, so the clean-up below sees all that was made.
           await settleAll([copies, commit]);
+          const name = machine.container.name;
+          if (frozen.includes(name)) {
+            await provider.unpauseContainer(name);
+            frozen.splice(frozen.indexOf(name), 1);
+          }
         },
         signal,
       ),
