@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { afterEach, describe, it } from 'node:test';
+import { afterEach, before, describe, it } from 'node:test';
+import { kubernetesNodes } from '../../src/cluster/kubernetes/api-ready.js';
 import { untilNodeReports } from '../../src/cluster/lifecycle/node-reports.js';
 import { startFakeKubeApi, type FakeKubeApi } from '../fakes/kube-api.js';
 
@@ -8,6 +9,13 @@ const WORKER = { name: 'kiab-dev-worker-0', role: 'worker' as const, index: 0, i
 describe('an upgraded node', () => {
   let api: FakeKubeApi;
   afterEach(() => api.close());
+  // The Kubernetes client loads on the first call, which took seconds on a loaded host: loaded before any
+  // deadline below runs, so that a deadline measures the waiting, not the loading.
+  before(async () => {
+    const warm = await startFakeKubeApi();
+    await kubernetesNodes(warm.kubeconfig());
+    await warm.close();
+  });
 
   it('counts only once its node reports the new version, and its agent is restarted when it keeps the old one', async () => {
     api = await startFakeKubeApi();
@@ -19,7 +27,7 @@ describe('an upgraded node', () => {
       api.nodes[0]!.kubeletVersion = 'v1.37.2';
       return Promise.resolve();
     };
-    await untilNodeReports(api.kubeconfig(), WORKER, 'v1.37.2', restart, { deadline: Date.now() + 10_000, progress: () => undefined, restartAfterMs: 1500 });
+    await untilNodeReports(api.kubeconfig(), WORKER, 'v1.37.2', restart, { deadline: Date.now() + 60_000, progress: () => undefined, restartAfterMs: 1500 });
     assert.equal(restarts, 1);
     assert.ok(api.requests.filter((request) => request === 'GET /api/v1/nodes').length >= 2);
   });
