@@ -4,7 +4,9 @@ import { deleteCluster } from '../../src/cluster/lifecycle/delete.js';
 import { addNode } from '../../src/cluster/lifecycle/nodes.js';
 import { listSnapshots, restoreSnapshot, saveSnapshot } from '../../src/cluster/snapshot/snapshot.js';
 import { up } from '../../src/cluster/lifecycle/up.js';
-import { AbortedError } from '../../src/errors.js';
+import { AbortedError, KiabError } from '../../src/errors.js';
+import { undoBeforeForcedExit } from '../../src/forced-exit.js';
+import { poll } from '../../src/wait.js';
 import { LABEL } from '../../src/labels.js';
 import { engine, inventory, isolateFolders, machineNames, namesOf, positionsOf, quiet, specOf, upCluster } from '../fakes/cluster.js';
 import type { FakeProvider } from '../fakes/provider.js';
@@ -78,6 +80,40 @@ describe('snapshot save', () => {
       'kiab-snapshot.dev.s1.G.worker-0.containerd',
       'kiab-snapshot.dev.s1.G.worker-1.containerd',
     ]);
+  });
+
+  it('a forced exit while a pause is under way waits for the engine to carry it out, then thaws every machine', async () => {
+    const provider = engine();
+    await upCluster(provider, 'dev');
+    const late = 'kiab-dev-worker-1';
+    // The engine carries out this machine's pause only once told to, after the forced exit has begun.
+    let carryOut!: () => void;
+    const told = new Promise<void>((resolve) => (carryOut = resolve));
+    const pause = provider.pauseContainer.bind(provider);
+    let landed!: Promise<void>;
+    provider.pauseContainer = (name: string): Promise<void> => {
+      if (name !== late) return pause(name);
+      landed = told.then(() => pause(name));
+      return landed;
+    };
+    // kiab is gone once the undo has run: nothing after the freeze gets to thaw a machine until the check below.
+    const commit = provider.commitContainer.bind(provider);
+    let goOn!: () => void;
+    const gone = new Promise<void>((resolve) => (goOn = resolve));
+    provider.commitContainer = (...args) => gone.then(() => commit(...args));
+    const saving = saveSnapshot({ provider, cluster: 'dev', snapshot: 's1', reporter: quiet });
+    await poll(async () => (states(provider, MACHINES).join() === 'paused,paused,running' ? true : undefined), {
+      interval: 5,
+      deadline: Date.now() + 5_000,
+      timeout: () => new KiabError(`the others never froze: ${states(provider, MACHINES).join()}`),
+    });
+    const undone = undoBeforeForcedExit(5_000);
+    setTimeout(carryOut, 50);
+    await undone;
+    await landed;
+    assert.deepEqual(states(provider, MACHINES), ['running', 'running', 'running']);
+    goOn();
+    await saving;
   });
 
   it('leaves a stopped machine stopped and still captures it', async () => {

@@ -92,18 +92,26 @@ export async function captureSnapshot(
   const unpauseAll = async (): Promise<void> => {
     await settleAll(frozen.map((name) => provider.unpauseContainer(name)));
   };
-  // A second Ctrl-C leaves before the finally below: the machines are unpaused all the same.
-  const forgetUndo = undoOnForcedExit(unpauseAll);
+  /** Each machine's freeze, from the moment its pause is asked for until the engine answered it. */
+  const freezes: Array<Promise<void>> = [];
+  // A second Ctrl-C leaves before the finally below: the machines are unpaused all the same. A pause asked for
+  // just before it may be carried out by the engine after kiab looked at what is frozen, so every freeze under
+  // way is waited for first (each is one engine call, itself under a deadline).
+  const forgetUndo = undoOnForcedExit(async () => {
+    await Promise.allSettled(freezes);
+    await unpauseAll();
+  });
   try {
     if (running.length > 0)
       await runStep(reporter, `pause ${running.length} machines`, async () => {
+        for (const machine of running)
+          freezes.push(
+            freezeMachine(provider, machine.container.name, signal).then(() => {
+              frozen.push(machine.container.name);
+            }),
+          );
         // Every pause settles before a failure is thrown, so the thaw below sees each machine that froze.
-        await settleAll(
-          running.map(async (machine) => {
-            await freezeMachine(provider, machine.container.name, signal);
-            frozen.push(machine.container.name);
-          }),
-        );
+        await settleAll(freezes);
       });
     // Ctrl-C stops the capture between machines; the catch below removes what it made, the old capture stays.
     await runStep(reporter, `capture snapshot ${snapshot}`, () =>
