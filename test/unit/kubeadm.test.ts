@@ -191,7 +191,6 @@ describe('kubeadm ClusterConfiguration and KubeletConfiguration', () => {
       { name: 'allocate-node-cidrs', value: 'false' },
       { name: 'kube-api-qps', value: '100' },
       { name: 'kube-api-burst', value: '200' },
-      { name: 'leader-elect-retry-period', value: '500ms' },
     ]);
   });
 
@@ -201,10 +200,13 @@ describe('kubeadm ClusterConfiguration and KubeletConfiguration', () => {
     assert.equal(cluster.networking.serviceSubnet, '10.200.0.0/20');
   });
 
-  it('has the scheduler try for its lease every half second, as the controller manager does, written out in full for each', () => {
-    assert.deepEqual(initDocuments().ClusterConfiguration.scheduler.extraArgs, [{ name: 'leader-elect-retry-period', value: '500ms' }]);
+  it("leaves leader election at upstream's pace, and writes a feature gate out in full for each component", () => {
+    assert.deepEqual(initDocuments().ClusterConfiguration.scheduler.extraArgs, []);
+    const gated: ClusterFacts = { ...facts, shape: { ...facts.shape, featureGates: { InPlacePodVerticalScaling: true } } };
+    const gate = { name: 'feature-gates', value: 'InPlacePodVerticalScaling=true' };
+    assert.deepEqual(initDocuments(gated).ClusterConfiguration.scheduler.extraArgs, [gate]);
     // An anchor and alias would read the same to a YAML parser, but not to a person reading the machine's file.
-    assert.doesNotMatch(initConfig(server0, facts), /[&*]a\d/);
+    assert.doesNotMatch(initConfig(server0, gated), /[&*]a\d/);
   });
 
   it("runs the kubelet with systemd cgroups, on cgroup v1 hosts too, with the machine's DNS relay", () => {

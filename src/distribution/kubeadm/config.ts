@@ -118,15 +118,6 @@ function kubeletConfiguration(kubernetesVersion: string, shape: KubeadmShape): K
   };
 }
 
-/**
- * How often the controller manager and the scheduler try for their lease (default 2 s). After a reset kiab
- * releases the leases the captured processes held, and until one of them takes its lease again no endpoint
- * is updated and no pod scheduled: trying every half second takes it up to 1.5 s sooner. The holder renews at
- * this pace too, a small write that a local cluster affords; lease duration and renew deadline stay upstream's.
- * A new object each time: one object twice in a document would be written as a YAML anchor and alias.
- */
-const leaderRetry = (): { name: string; value: string } => ({ name: 'leader-elect-retry-period', value: '500ms' });
-
 function clusterConfiguration(facts: ClusterFacts): KubeadmDocument {
   const gates = featureGateArgs(facts.shape);
   const runtimeConfig = Object.entries(facts.shape.runtimeConfig ?? {});
@@ -165,11 +156,10 @@ function clusterConfiguration(facts: ClusterFacts): KubeadmDocument {
         // waited. The only client of a local API server can go faster.
         { name: 'kube-api-qps', value: '100' },
         { name: 'kube-api-burst', value: '200' },
-        leaderRetry(),
         ...featureGateArgs(facts.shape),
       ],
     },
-    scheduler: { extraArgs: [leaderRetry(), ...featureGateArgs(facts.shape)] },
+    scheduler: { extraArgs: featureGateArgs(facts.shape) },
   };
 }
 
