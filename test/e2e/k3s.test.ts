@@ -4,7 +4,16 @@ import { createServer, type Server, type ServerResponse } from 'node:http';
 import { mkdir, readdir, readFile, stat, truncate, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { checkIngress, checkLoadBalancer, checkMetrics, checkStatus, checkStorage, type AddonCluster } from './addon-checks.js';
+import {
+  checkIngress,
+  checkLoadBalancer,
+  checkMetrics,
+  checkStatus,
+  checkStorage,
+  checkStorageRestored,
+  STORAGE_SNAPSHOT,
+  type AddonCluster,
+} from './addon-checks.js';
 import { cachedK3sAssets } from '../../src/distribution/k3s/assets.js';
 import { DEFAULT_K3S_VERSION } from '../../src/distribution/k3s/release.js';
 import {
@@ -295,6 +304,10 @@ describe('a real k3s cluster', () => {
     await checkIngress(cluster);
     await checkLoadBalancer(cluster, false);
     await checkStorage(cluster);
+    const restored = await cluster.kiab(['snapshot', 'restore', NAME, STORAGE_SNAPSHOT]);
+    assert.equal(restored.code, 0, restored.stderr);
+    await checkStorageRestored(cluster);
+    await cluster.kiab(['snapshot', 'rm', NAME, STORAGE_SNAPSHOT]);
     await checkMetrics(
       cluster,
       status.nodes.map((node) => node.name),

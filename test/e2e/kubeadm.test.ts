@@ -33,10 +33,12 @@ import {
   checkMetrics,
   checkStatus,
   checkStorage,
+  checkStorageRestored,
   curlHello,
   deployHello,
   HELLO,
   makeClaim,
+  STORAGE_SNAPSHOT,
   withClaim,
   type AddonCluster,
 } from './addon-checks.js';
@@ -292,7 +294,8 @@ else
       await checkLoadBalancer(addonCluster(), true);
     });
 
-    it('a PVC without a class binds, keeps its data for the next pod, and a snapshot restore brings it back', async () => {
+    // The snapshot it saves is restored onto nothing below, after delete --keep-snapshots.
+    it('a PVC without a class binds and keeps its data for the next pod, and a named snapshot is saved with it', async () => {
       await checkStorage(addonCluster());
     });
 
@@ -412,15 +415,23 @@ else
       for (const node of seen.nodes) assert.deepEqual([node.kubernetes?.ready, node.kubernetes?.kubeletVersion], [true, DEFAULT_KUBEADM_VERSION]);
     });
 
-    it('after delete --keep-snapshots, a restore brings back a Ready cluster and its kubeconfig entry', async () => {
+    // The in-place restore of a volume's files is the bare snapshot suite's; reset above restores in place too.
+    it("after delete --keep-snapshots, a restore brings back a Ready cluster, its kubeconfig entry and the claim's file as saved", async () => {
       await kiabOk(['delete', CLUSTER, '--keep-snapshots']);
       await kiabEnv(['delete', CLUSTER, '--keep-snapshots']);
       assert.doesNotMatch(await readFile(kubeconfig, 'utf8'), new RegExp(`kiab-${CLUSTER}`));
-      const restored = await kiabEnv(['snapshot', 'restore', CLUSTER, 'clean']);
+      const restored = await kiabEnv(['snapshot', 'restore', CLUSTER, STORAGE_SNAPSHOT]);
       assert.equal(restored.code, 0, restored.stderr);
       assert.match(await readFile(kubeconfig, 'utf8'), new RegExp(`name: kiab-${CLUSTER}`));
       const ready = await kubectl('--context', `kiab-${CLUSTER}`, 'get', 'nodes', '-o', 'jsonpath={.items[*].status.conditions[?(@.type=="Ready")].status}');
       assert.deepEqual(ready.split(' '), ['True', 'True', 'True']);
+      // delete took the current context with it, and a restore sets none: each call names the cluster's.
+      const context = ['--context', `kiab-${CLUSTER}`];
+      await checkStorageRestored({
+        ...addonCluster(),
+        kubectl: (...args) => kubectl(...context, ...args),
+        kubectlInput: (input, ...args) => kubectlWith(kubeconfig, [...context, ...args], { env, input }),
+      });
     });
 
     it('delete leaves nothing and removes its kubeconfig entries', async () => {
