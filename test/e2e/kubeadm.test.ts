@@ -423,10 +423,10 @@ else
       const restored = await kiabEnv(['snapshot', 'restore', CLUSTER, STORAGE_SNAPSHOT]);
       assert.equal(restored.code, 0, restored.stderr);
       assert.match(await readFile(kubeconfig, 'utf8'), new RegExp(`name: kiab-${CLUSTER}`));
-      const ready = await kubectl('--context', `kiab-${CLUSTER}`, 'get', 'nodes', '-o', 'jsonpath={.items[*].status.conditions[?(@.type=="Ready")].status}');
-      assert.deepEqual(ready.split(' '), ['True', 'True', 'True']);
       // delete took the current context with it, and a restore sets none: each call names the cluster's.
       const context = ['--context', `kiab-${CLUSTER}`];
+      const ready = await kubectl(...context, 'get', 'nodes', '-o', 'jsonpath={.items[*].status.conditions[?(@.type=="Ready")].status}');
+      assert.deepEqual(ready.split(' '), ['True', 'True', 'True']);
       await checkStorageRestored({
         ...addonCluster(),
         kubectl: (...args) => kubectl(...context, ...args),
