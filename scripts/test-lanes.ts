@@ -3,9 +3,11 @@
 // A suite that brings up a Kubernetes cluster spends much of its time waiting on it (image imports, kubelets
 // starting, pods pulling), so such suites share the machine well: they run from one queue served by
 // KIAB_TEST_CLUSTER_LANES runners (2 by default), longest first as the last run timed them, so that the last one
-// to start is a short one. The bare-machine suites and then the unit tests run meanwhile in one more lane, whose
-// runner then serves the queue too. A suite that restarts the engine would pull the machines from under every
-// other suite. One that does so only at its end (`// test-lane: engine-turn`) runs from the queue like the
+// to start is a short one. The bare-machine suites run meanwhile in one more lane, whose runner then serves the
+// queue too. The unit tests need no engine and keep a core busy for under a minute: beside the cluster suites they
+// would only slow them, so the first runner to find the queue empty runs them, in the run's tail, where the last
+// suites and the engine's turn leave a core idle. A suite that restarts the engine would pull the machines from
+// under every other suite. One that does so only at its end (`// test-lane: engine-turn`) runs from the queue like the
 // others, and before the restart asks for the engine to itself (test/e2e/helpers.ts, engineTurn): it is given
 // once every other suite has ended. It is queued where the work left behind it keeps the other runners about as
 // long as it takes to come to the restart, so that little of it waits. The rest of those suites (`// test-lane:
@@ -58,7 +60,7 @@ async function readDurations(): Promise<Record<string, number>> {
 }
 
 const running = new Set<ReturnType<typeof spawn>>();
-/** The files of each `node --test` run under way, by run. */
+/** The files of each `node --test` run under way that uses the engine, by run. */
 const underWay = new Map<ReturnType<typeof spawn>, string[]>();
 /** Where a suite asks for the engine to itself, and is given it (see EngineTurns). */
 const turnDir = await mkdtemp(join(tmpdir(), 'kiab-engine-turns-'));
@@ -78,18 +80,22 @@ function failureSummary(prefix: string, lines: string[]): string[] {
   return (summary >= 0 ? lines.slice(summary, summary + 120) : lines.slice(-40)).map((line) => `${prefix}${line}`);
 }
 
-/** One `node --test` run over some files, each output line prefixed. Resolves to its exit code and seconds taken. */
-function runFiles(name: string, files: string[]): Promise<{ code: number; seconds: number }> {
+/**
+ * One `node --test` run over some files, each output line prefixed. Resolves to its exit code and seconds taken.
+ * A run that uses no engine (`engine: false`) does not keep a suite from its turn with the engine.
+ */
+function runFiles(name: string, files: string[], { engine = true } = {}): Promise<{ code: number; seconds: number }> {
   const started = Date.now();
   const child = spawn(process.execPath, [...NODE_TEST, ...files], {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, KIAB_TEST_ENGINE_TURNS: turnDir },
   });
   running.add(child);
-  underWay.set(
-    child,
-    files.map((file) => resolve(file)),
-  );
+  if (engine)
+    underWay.set(
+      child,
+      files.map((file) => resolve(file)),
+    );
   const prefix = `[${name}] `;
   const said: string[] = [];
   const say = (line: string): void => {
@@ -121,9 +127,9 @@ function report(name: string, files: number, code: number, seconds: number): voi
 }
 
 /** A lane that runs its files under one runner. */
-async function runLane(name: string, files: string[]): Promise<number> {
+async function runLane(name: string, files: string[], options: { engine?: boolean } = {}): Promise<number> {
   if (files.length === 0) return 0;
-  const { code, seconds } = await runFiles(name, files);
+  const { code, seconds } = await runFiles(name, files, options);
   report(name, files.length, code, seconds);
   return code;
 }
@@ -188,7 +194,7 @@ function queueOrder(cluster: string[], engineTurn: string[], durations: Record<s
  * The queue's runners: `serve(name)` is one runner; it takes the next file until none is left, and keeps each
  * file's time, less its wait for a turn, for the next run's order.
  */
-function servedBy(queue: string[], durations: Record<string, number>, turns: EngineTurns): (name: string) => Promise<number> {
+function servedBy(queue: string[], durations: Record<string, number>, turns: EngineTurns, whenEmpty: () => void): (name: string) => Promise<number> {
   return async (name) => {
     let failed = 0;
     let served = 0;
@@ -200,6 +206,7 @@ function servedBy(queue: string[], durations: Record<string, number>, turns: Eng
       process.stdout.write(`[${name}] == ${file}: ${code === 0 ? 'passed' : `failed (exit ${code})`} in ${seconds}s\n`);
       failed ||= code;
     }
+    whenEmpty();
     if (served) report(name, served, failed, Math.round((Date.now() - started) / 1000));
     return failed;
   };
@@ -222,23 +229,25 @@ const unit = chosen(await testFiles('test/unit'));
 const durations = await readDurations();
 const queue = queueOrder(lanes.cluster, lanes['engine-turn'], durations, runners);
 const turns = new EngineTurns(queue);
-const serve = servedBy(queue, durations, turns);
+let unitRun: Promise<number> | undefined;
+const runUnits = (): Promise<number> => (unitRun ??= process.exitCode ? Promise.resolve(0) : runLane('unit', unit, { engine: false }));
+const serve = servedBy(queue, durations, turns, () => void runUnits());
 const laneName = (index: number): string => (runners === 1 ? 'cluster' : `cluster-${index + 1}`);
 const clusterLanes = Array.from({ length: Math.min(runners, queue.length) }, (_, index) => serve(laneName(index)));
-// The bare-machine suites and the unit tests end long before the queue does: their runner then serves it too.
-// Also after a failure there: the cluster suites still run to the end, and the run reports each one.
+// The bare-machine suites end long before the queue does: their runner then serves it too. Also after a failure
+// there: the cluster suites still run to the end, and the run reports each one.
 const otherLane = (async () => {
   const other = await runLane('other', lanes.other);
-  const units = await runLane('unit', unit);
   const queued = await serve(`cluster-${runners + 1}`);
-  return other || units || queued;
+  return other || queued;
 })();
 const sideBySide = await Promise.all([...clusterLanes, otherLane]);
 turns.stop();
 await rm(turnDir, { recursive: true, force: true });
 await mkdir(dirname(DURATIONS), { recursive: true });
 await writeFile(DURATIONS, `${JSON.stringify(durations, null, 2)}\n`);
-const alone = process.exitCode ? 0 : await runLane('alone', lanes.alone);
-const failed = [...sideBySide, alone].find((code) => code !== 0);
+// The suites that want the engine alone run beside the unit tests, which use none.
+const [alone, units] = await Promise.all([process.exitCode ? 0 : runLane('alone', lanes.alone), runUnits()]);
+const failed = [...sideBySide, alone, units].find((code) => code !== 0);
 if (failures.length > 0) process.stdout.write(`== what failed, as each failed run reported it:\n${failures.join('\n')}\n`);
 if (failed !== undefined && !process.exitCode) process.exitCode = failed;
