@@ -9,7 +9,8 @@
 // suites and the engine's turn leave a core idle. A suite that restarts the engine would pull the machines from
 // under every other suite. One that does so only at its end (`// test-lane: engine-turn`) runs from the queue like the
 // others, and before the restart asks for the engine to itself (test/e2e/helpers.ts, engineTurn): it is given
-// once every other suite has ended. It is queued where the work left behind it keeps the other runners about as
+// once every other suite has ended. It waits with its machines paused, and another runner serves the queue in its
+// place meanwhile. It is queued where the work left behind it keeps the other runners about as
 // long as it takes to come to the restart, so that little of it waits. The rest of those suites (`// test-lane:
 // alone`) run alone, after all of that. A suite says which kind it is on its first line (`// test-lane:
 // cluster`, `engine-turn` or `alone`; nothing: the bare-machine lane).
@@ -137,8 +138,9 @@ async function runLane(name: string, files: string[], options: { engine?: boolea
 /**
  * The engine, one suite at a time: a suite asks by writing `ID.wants` (its own file's path) in the turn folder
  * and waits for `ID.granted`. A turn is given once the queue is empty and every run under way is one that asks,
- * and never while a suite given one still runs. How long each suite waited is kept, so that its duration counts
- * only its own work.
+ * and never while a suite given one still runs. A suite that asks waits with its machines paused, so its runner
+ * does no work meanwhile: `onAsked` is told, to start another runner in its place. How long each suite waited is
+ * kept, so that its duration counts only its own work.
  */
 class EngineTurns {
   readonly waited: Record<string, number> = {};
@@ -146,7 +148,10 @@ class EngineTurns {
   private readonly given = new Set<string>();
   private readonly timer = setInterval(() => void this.give(), 500);
 
-  constructor(private readonly queue: string[]) {}
+  constructor(
+    private readonly queue: string[],
+    private readonly onAsked: () => void,
+  ) {}
 
   stop(): void {
     clearInterval(this.timer);
@@ -159,7 +164,10 @@ class EngineTurns {
       const id = name.slice(0, -'.wants'.length);
       if (names.includes(`${id}.granted`)) continue;
       wanting.set(id, (await readFile(join(turnDir, name), 'utf8').catch(() => '')).trim());
-      if (!this.asked.has(id)) this.asked.set(id, Date.now());
+      if (!this.asked.has(id)) {
+        this.asked.set(id, Date.now());
+        this.onAsked();
+      }
     }
     const runs = [...underWay.values()];
     const asking = new Set(wanting.values());
@@ -228,26 +236,38 @@ const unit = chosen(await testFiles('test/unit'));
 
 const durations = await readDurations();
 const queue = queueOrder(lanes.cluster, lanes['engine-turn'], durations, runners);
-const turns = new EngineTurns(queue);
+/** Every lane under way or ended; a runner started in place of one whose suite waits for its turn joins it. */
+const sideBySide: Array<Promise<number>> = [];
+const laneName = (index: number): string => (runners === 1 ? 'cluster' : `cluster-${index + 1}`);
+let laneCount = 0;
+const startRunner = (): void => {
+  if (queue.length === 0 || process.exitCode) return;
+  sideBySide.push(serve(`cluster-${++laneCount}`));
+};
+const turns = new EngineTurns(queue, startRunner);
 let unitRun: Promise<number> | undefined;
 const runUnits = (): Promise<number> => (unitRun ??= process.exitCode ? Promise.resolve(0) : runLane('unit', unit, { engine: false }));
 const serve = servedBy(queue, durations, turns, () => void runUnits());
-const laneName = (index: number): string => (runners === 1 ? 'cluster' : `cluster-${index + 1}`);
-const clusterLanes = Array.from({ length: Math.min(runners, queue.length) }, (_, index) => serve(laneName(index)));
+for (let index = 0; index < Math.min(runners, queue.length); index++) sideBySide.push(serve(laneName(index)));
+laneCount = runners;
 // The bare-machine suites end long before the queue does: their runner then serves it too. Also after a failure
 // there: the cluster suites still run to the end, and the run reports each one.
-const otherLane = (async () => {
-  const other = await runLane('other', lanes.other);
-  const queued = await serve(`cluster-${runners + 1}`);
-  return other || queued;
-})();
-const sideBySide = await Promise.all([...clusterLanes, otherLane]);
+sideBySide.push(
+  (async () => {
+    const other = await runLane('other', lanes.other);
+    const queued = await serve(`cluster-${++laneCount}`);
+    return other || queued;
+  })(),
+);
+// A lane is added only while another is under way, so this loop sees every lane before it ends.
+const laneCodes: number[] = [];
+for (let index = 0; index < sideBySide.length; index++) laneCodes.push(await sideBySide[index]!);
 turns.stop();
 await rm(turnDir, { recursive: true, force: true });
 await mkdir(dirname(DURATIONS), { recursive: true });
 await writeFile(DURATIONS, `${JSON.stringify(durations, null, 2)}\n`);
 // The suites that want the engine alone run beside the unit tests, which use none.
 const [alone, units] = await Promise.all([process.exitCode ? 0 : runLane('alone', lanes.alone), runUnits()]);
-const failed = [...sideBySide, alone, units].find((code) => code !== 0);
+const failed = [...laneCodes, alone, units].find((code) => code !== 0);
 if (failures.length > 0) process.stdout.write(`== what failed, as each failed run reported it:\n${failures.join('\n')}\n`);
 if (failed !== undefined && !process.exitCode) process.exitCode = failed;
