@@ -9,10 +9,11 @@
 // suites and the engine's turn leave a core idle. A suite that restarts the engine would pull the machines from
 // under every other suite. One that does so only at its end (`// test-lane: engine-turn`) runs from the queue like the
 // others, and before the restart asks for the engine to itself (test/e2e/helpers.ts, engineTurn): it is given
-// once every other suite has ended. It waits with its machines paused, and another runner serves the queue in its
-// place meanwhile. It is queued where the work left behind it keeps the other runners about as
-// long as it takes to come to the restart, so that little of it waits. The rest of those suites (`// test-lane:
-// alone`) run alone, after all of that. A suite says which kind it is on its first line (`// test-lane:
+// once every other suite has ended. It waits with its machines paused, and another runner serves what is left of
+// the queue in its place meanwhile. It is queued where the work left behind it keeps the other runners about as
+// long as it takes to come to the restart, so that little of it waits. The suites that need the engine or the host
+// to themselves throughout (`// test-lane: alone`) run after all of that, beside only the unit tests (which use
+// neither the engine nor any host-wide limit). A suite says which kind it is on its first line (`// test-lane:
 // cluster`, `engine-turn` or `alone`; nothing: the bare-machine lane).
 //
 // Files named on the command line (`npm test -- test/e2e/core.test.ts`) narrow the run to them, in their lanes.
@@ -200,7 +201,8 @@ function queueOrder(cluster: string[], engineTurn: string[], durations: Record<s
 
 /**
  * The queue's runners: `serve(name)` is one runner; it takes the next file until none is left, and keeps each
- * file's time, less its wait for a turn, for the next run's order.
+ * file's time, less its wait for a turn, for the next run's order. `whenEmpty` is told when a runner finds the
+ * queue empty.
  */
 function servedBy(queue: string[], durations: Record<string, number>, turns: EngineTurns, whenEmpty: () => void): (name: string) => Promise<number> {
   return async (name) => {
@@ -239,7 +241,8 @@ const queue = queueOrder(lanes.cluster, lanes['engine-turn'], durations, runners
 /** Every lane under way or ended; a runner started in place of one whose suite waits for its turn joins it. */
 const sideBySide: Array<Promise<number>> = [];
 const laneName = (index: number): string => (runners === 1 ? 'cluster' : `cluster-${index + 1}`);
-let laneCount = 0;
+// The bare-machine lane's runner is cluster-N+1; runners started in place of a waiting suite count on from there.
+let laneCount = runners + 1;
 const startRunner = (): void => {
   if (queue.length === 0 || process.exitCode) return;
   sideBySide.push(serve(`cluster-${++laneCount}`));
@@ -249,24 +252,23 @@ let unitRun: Promise<number> | undefined;
 const runUnits = (): Promise<number> => (unitRun ??= process.exitCode ? Promise.resolve(0) : runLane('unit', unit, { engine: false }));
 const serve = servedBy(queue, durations, turns, () => void runUnits());
 for (let index = 0; index < Math.min(runners, queue.length); index++) sideBySide.push(serve(laneName(index)));
-laneCount = runners;
 // The bare-machine suites end long before the queue does: their runner then serves it too. Also after a failure
 // there: the cluster suites still run to the end, and the run reports each one.
 sideBySide.push(
   (async () => {
     const other = await runLane('other', lanes.other);
-    const queued = await serve(`cluster-${++laneCount}`);
+    const queued = await serve(`cluster-${runners + 1}`);
     return other || queued;
   })(),
 );
-// A lane is added only while another is under way, so this loop sees every lane before it ends.
+// A lane is added only while the queue has files, so while every lane is still under way: this loop sees it.
 const laneCodes: number[] = [];
 for (let index = 0; index < sideBySide.length; index++) laneCodes.push(await sideBySide[index]!);
 turns.stop();
 await rm(turnDir, { recursive: true, force: true });
 await mkdir(dirname(DURATIONS), { recursive: true });
 await writeFile(DURATIONS, `${JSON.stringify(durations, null, 2)}\n`);
-// The suites that want the engine alone run beside the unit tests, which use none.
+// The suites that need the engine or the host to themselves run beside the unit tests, which need neither.
 const [alone, units] = await Promise.all([process.exitCode ? 0 : runLane('alone', lanes.alone), runUnits()]);
 const failed = [...laneCodes, alone, units].find((code) => code !== 0);
 if (failures.length > 0) process.stdout.write(`== what failed, as each failed run reported it:\n${failures.join('\n')}\n`);
