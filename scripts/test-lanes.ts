@@ -5,8 +5,8 @@
 // KIAB_TEST_CLUSTER_LANES runners (2 by default), longest first as the last run timed them, so that the last one
 // to start is a short one. The bare-machine suites run meanwhile in one more lane, whose runner then serves the
 // queue too. The unit tests need no engine and keep a core busy for under a minute: beside the cluster suites they
-// would only slow them, so the first runner to find the queue empty runs them, in the run's tail, where the last
-// suites and the engine's turn leave a core idle. A suite that restarts the engine would pull the machines from
+// would only slow them, so they start once the last suite is taken from the queue, in the run's tail, where the
+// last suites and the engine's turn leave a core idle. A suite that restarts the engine would pull the machines from
 // under every other suite. One that does so only at its end (`// test-lane: engine-turn`) runs from the queue like the
 // others, and before the restart asks for the engine to itself (test/e2e/helpers.ts, engineTurn): it is given
 // once every other suite has ended. It waits with its machines paused, and another runner serves what is left of
@@ -201,8 +201,8 @@ function queueOrder(cluster: string[], engineTurn: string[], durations: Record<s
 
 /**
  * The queue's runners: `serve(name)` is one runner; it takes the next file until none is left, and keeps each
- * file's time, less its wait for a turn, for the next run's order. `whenEmpty` is told when a runner finds the
- * queue empty.
+ * file's time, less its wait for a turn, for the next run's order. `whenEmpty` is told once a runner takes the
+ * queue's last file, or finds it empty.
  */
 function servedBy(queue: string[], durations: Record<string, number>, turns: EngineTurns, whenEmpty: () => void): (name: string) => Promise<number> {
   return async (name) => {
@@ -210,6 +210,7 @@ function servedBy(queue: string[], durations: Record<string, number>, turns: Eng
     let served = 0;
     const started = Date.now();
     for (let file = queue.shift(); file !== undefined && !process.exitCode; file = queue.shift()) {
+      if (queue.length === 0) whenEmpty();
       const { code, seconds } = await runFiles(name, [file]);
       served++;
       if (code === 0) durations[file] = seconds - (turns.waited[resolve(file)] ?? 0);
@@ -251,7 +252,8 @@ const turns = new EngineTurns(queue, startRunner);
 let unitRun: Promise<number> | undefined;
 const runUnits = (): Promise<number> => (unitRun ??= process.exitCode ? Promise.resolve(0) : runLane('unit', unit, { engine: false }));
 const serve = servedBy(queue, durations, turns, () => void runUnits());
-for (let index = 0; index < Math.min(runners, queue.length); index++) sideBySide.push(serve(laneName(index)));
+const firstRunners = Math.min(runners, queue.length);
+for (let index = 0; index < firstRunners; index++) sideBySide.push(serve(laneName(index)));
 // The bare-machine suites end long before the queue does: their runner then serves it too. Also after a failure
 // there: the cluster suites still run to the end, and the run reports each one.
 sideBySide.push(
