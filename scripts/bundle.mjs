@@ -1,8 +1,8 @@
 // Bundles the CLI into dist/kiab.mjs, with what it imports on demand (the Kubernetes client, undici) split
 // into chunks beside it: a command that never talks to Kubernetes does not load half of the code.
 import { build } from 'esbuild';
-import { readdir, readFile, rm } from 'node:fs/promises';
-import { join, sep } from 'node:path';
+import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { dirname, join, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const pkg = JSON.parse(await readFile(new URL('../package.json', import.meta.url), 'utf8'));
@@ -40,7 +40,7 @@ const stubs = {
   },
 };
 
-const { metafile } = await build({
+const { metafile, outputFiles } = await build({
   entryPoints: { kiab: 'src/cli/main.ts' },
   outdir: 'dist',
   outExtension: { '.js': '.mjs' },
@@ -58,8 +58,20 @@ const { metafile } = await build({
   banner: { js: "import { createRequire as __kiabCreateRequire } from 'node:module'; const require = __kiabCreateRequire(import.meta.url);" },
   logLevel: 'warning',
   metafile: true,
+  // Written below, each file whole: a kiab started meanwhile (the package test packs beside running suites)
+  // must never load a half-written one, which Node runs as far as it goes and then exits 0.
+  write: false,
   plugins: [stubs],
 });
+
+// Each file goes to a temporary name and is renamed into place, the chunks before the entry point that loads them.
+const entryLast = [...outputFiles].sort((a, b) => Number(!a.path.includes(`${sep}chunks${sep}`)) - Number(!b.path.includes(`${sep}chunks${sep}`)));
+for (const { path, contents } of entryLast) {
+  await mkdir(dirname(path), { recursive: true });
+  const partial = `${path}.${process.pid}.tmp`;
+  await writeFile(partial, contents);
+  await rename(partial, path);
+}
 
 // Chunks are named by their content, so those of earlier builds would pile up (and be packed): they go after
 // the build rather than dist before it, as a kiab running from this checkout loads chunks on demand and so
