@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { goOnPath } from '../../src/host/go.js';
-import { docker, kiab, run, tempDir } from './helpers.js';
+import { importImage, kiab, run, tempDir } from './helpers.js';
 import { CONFORMANCE_ASSETS, KUBEADM_KUBECTL as KUBECTL, kubeadmSkip } from './kubeadm-cache.js';
 
 /** On an engine others test on too, KIAB_E2E_PREFIX keeps this suite's clusters apart from theirs (e.g. `me-`). */
@@ -39,7 +39,7 @@ async function buildCniImage(): Promise<void> {
   assert.equal(build.code, 0, build.stderr);
   const tar = await run('tar', ['-cf', join(dir, 'image.tar'), '-C', dir, 'cni', '-C', '/', 'bin/busybox']);
   assert.equal(tar.code, 0, tar.stderr);
-  await docker(['import', '--change', 'ENTRYPOINT ["/bin/busybox"]', join(dir, 'image.tar'), CNI_IMAGE]);
+  await importImage(join(dir, 'image.tar'), CNI_IMAGE, '/bin/busybox');
 }
 
 /**

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { request as httpRequest } from 'node:http';
 import { connect } from 'node:net';
@@ -234,12 +234,26 @@ export function hostPort(status: StatusJson, name: string): number {
   return Number(host.split(':')[1]);
 }
 
+let madeImages: Set<string> | undefined;
+/**
+ * `docker import` of a tar as image `ref`, removed from the engine when the test process ends: each import is a
+ * new image, so one left tagged per run would leave one more untagged image on a CI machine every run.
+ */
+export async function importImage(tar: string, ref: string, entrypoint: string): Promise<void> {
+  if (!madeImages) {
+    const made = (madeImages = new Set());
+    process.on('exit', () => void spawnSync('docker', ['rmi', '--force', ...made], { stdio: 'ignore', timeout: 30_000 }));
+  }
+  madeImages.add(ref);
+  await docker(['import', '--change', `ENTRYPOINT ["${entrypoint}"]`, tar, ref]);
+}
+
 /** A tiny image made on the host with no registry: the static busybox from Debian's busybox-static. */
 export async function makeBusyboxImage(ref: string): Promise<void> {
   const dir = await tempDir('kiab-img-');
   const tar = await run('tar', ['-C', '/bin', '-cf', join(dir, 'busybox.tar'), 'busybox']);
   if (tar.code !== 0) throw new Error(`tar: ${tar.stderr}`);
-  await docker(['import', '--change', 'ENTRYPOINT ["/busybox"]', join(dir, 'busybox.tar'), ref]);
+  await importImage(join(dir, 'busybox.tar'), ref, '/busybox');
 }
 
 /**
