@@ -2,10 +2,11 @@
 import assert from 'node:assert/strict';
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
 import { assetDir, hostArch } from '../../src/assets/cache.js';
 import { HELLO, deployHello, type AddonCluster } from './addon-checks.js';
-import { docker, eventually, hostPort, kiab, makeBusyboxImage, startKiab, tempDir, type StatusJson } from './helpers.js';
+import { docker, hostPort, kiab, makeBusyboxImage, startKiab, tempDir, type StatusJson } from './helpers.js';
 import { kubeadmSkip, kubectlWith } from './kubeadm-cache.js';
 
 /**
@@ -135,8 +136,18 @@ else
       const ids = await containerIds();
       const poller = pollApp(`http://127.0.0.1:${hostPort(status, 'http')}/hello/`);
       const killed = startKiab(['upgrade', CLUSTER, '--k8s-version', '1.37'], env);
-      // The worker phase has begun once the worker is cordoned; SIGKILL gives the run no chance to tidy up.
-      await eventually(async () => assert.equal(await kubectl('get', 'node', WORKER, '-o', 'jsonpath={.spec.unschedulable}'), 'true'), 600_000, 250);
+      // The worker phase has begun once the worker is cordoned; SIGKILL gives the run no chance to tidy up. A run
+      // that ends first failed, or went past the cordon between two looks: its own output says which. Each look has
+      // a deadline of its own, so that one kept waiting while the API server restarts cannot miss the whole phase.
+      for (const deadline = Date.now() + 600_000; ; await sleep(250)) {
+        assert.equal(killed.child.exitCode, null, `the first upgrade ended before its worker phase was seen:\n${killed.stderr()}`);
+        const cordoned = await kubectl('get', 'node', WORKER, '--request-timeout=5s', '-o', 'jsonpath={.spec.unschedulable}').catch(() => '');
+        if (cordoned === 'true') break;
+        if (Date.now() > deadline) {
+          killed.child.kill('SIGKILL');
+          assert.fail(`${WORKER} was not cordoned within 600 s:\n${killed.stderr()}`);
+        }
+      }
       killed.child.kill('SIGKILL');
       const upgrade = await kiabEnv(['upgrade', CLUSTER, '--k8s-version', '1.37']);
       const counts = await poller.stop();
