@@ -65,8 +65,9 @@ const { metafile, outputFiles } = await build({
 });
 
 // Each file goes to a temporary name and is renamed into place, the chunks before the entry point that loads them.
-const entryLast = [...outputFiles].sort((a, b) => Number(!a.path.includes(`${sep}chunks${sep}`)) - Number(!b.path.includes(`${sep}chunks${sep}`)));
-for (const { path, contents } of entryLast) {
+const chunks = join(root, 'dist', 'chunks');
+const inChunks = (file) => dirname(file.path) === chunks;
+for (const { path, contents } of [...outputFiles.filter(inChunks), ...outputFiles.filter((file) => !inChunks(file))]) {
   await mkdir(dirname(path), { recursive: true });
   const partial = `${path}.${process.pid}.tmp`;
   await writeFile(partial, contents);
@@ -77,5 +78,4 @@ for (const { path, contents } of entryLast) {
 // the build rather than dist before it, as a kiab running from this checkout loads chunks on demand and so
 // still finds every one whose content this build did not change.
 const built = new Set(Object.keys(metafile.outputs).map((output) => join(root, output)));
-const chunks = join(root, 'dist', 'chunks');
 for (const file of await readdir(chunks)) if (!built.has(join(chunks, file))) await rm(join(chunks, file));
