@@ -66,7 +66,7 @@ async function checkArchive(path: string): Promise<void> {
  * One machine's import, fed from its own branch of the stream. A machine that fails or stops reading is cut
  * off (its branch unpiped, its exec aborted), so the others go on at their own pace.
  */
-async function importInto(
+export async function importInto(
   provider: Provider,
   machine: string,
   ctr: string[],
@@ -96,6 +96,9 @@ async function importInto(
   const watchdog = setInterval(
     () => {
       const ended = branch.readableEnded;
+      // A branch with nothing waiting in it is starved, not stalled: the fan-out pauses every branch while one
+      // machine's buffer is full, and the machines that read are not to blame for that pause.
+      if (!ended && branch.writableLength + branch.readableLength === 0) lastRead = Date.now();
       if (Date.now() - lastRead < (ended ? finishMs : stallMs)) return;
       stalled = ended ? `did not finish within ${Math.round(finishMs / 1000)}s after its input ended` : `took no data for ${Math.round(stallMs / 1000)}s`;
       controller.abort();
