@@ -169,4 +169,26 @@ describe('cluster delete', () => {
       ['s1', 's1', 's1'],
     );
   });
+
+  it('removes a machine whose creation ends after it was listed (an up killed mid-create), with its volumes', async () => {
+    const provider = await cluster();
+    // The engine finishes creating worker-1 only after the first listing: that listing does not show it.
+    const late = 'kiab-dev-worker-1';
+    provider.beingMade.set(late, 1);
+    const list = provider.listContainers.bind(provider);
+    provider.listContainers = async (labels) => {
+      const found = await list(labels);
+      provider.beingMade.delete(late);
+      return found;
+    };
+    const result = await deleteCluster(provider, 'dev');
+    assert.deepEqual(inventory(provider, 'dev'), { containers: [], networks: [], volumes: [], images: [] });
+    assert.deepEqual([result.containers, result.networks], [4, 1]);
+  });
+
+  it("gives up with the engine's refusal when a volume stays in use by something it cannot list", async () => {
+    const provider = await cluster();
+    provider.failNext('removeVolume', 'kiab-dev-worker-0-containerd', new Error('remove kiab-dev-worker-0-containerd: volume is in use'));
+    await assert.rejects(deleteCluster(provider, 'dev'), /volume is in use/);
+  });
 });

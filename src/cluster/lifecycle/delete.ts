@@ -16,6 +16,9 @@ export interface DeleteResult {
   kubeconfigEntriesRemoved: boolean;
 }
 
+/** Passes over the cluster's objects before a removal refused for a container that appeared meanwhile is final. */
+const MAX_PASSES = 3;
+
 /**
  * Removes everything labelled with the cluster's name: containers first (they hold the network and
  * volumes), then the network, then volumes, then its kubeconfig entries. Finding nothing is success, so
@@ -30,15 +33,39 @@ export async function deleteCluster(
     name,
     async () => {
       const selector = { [LABEL.managed]: '', [LABEL.cluster]: name };
-      const containers = await provider.listContainers(selector);
-      await forEachBounded(containers, 8, (container) => provider.removeContainer(container.name));
-      const networks = await provider.listNetworks(selector);
-      for (const network of networks) await provider.removeNetwork(network.name);
-      const volumes = (await provider.listVolumes(selector)).filter((volume) => !(options.keepSnapshots && volume.labels[LABEL.snapshot]));
-      const snapshots = options.keepSnapshots ? 0 : await removeAllSnapshots(provider, name);
-      await forEachBounded(volumes, 8, (volume) => provider.removeVolume(volume.name));
+      const removed = { containers: new Set<string>(), networks: new Set<string>(), volumes: new Set<string>() };
+      let snapshots: number | undefined;
+      for (let pass = 1; ; pass++) {
+        const containers = await provider.listContainers(selector);
+        await forEachBounded(containers, 8, (container) => provider.removeContainer(container.name));
+        for (const container of containers) removed.containers.add(container.name);
+        try {
+          for (const network of await provider.listNetworks(selector)) {
+            await provider.removeNetwork(network.name);
+            removed.networks.add(network.name);
+          }
+          const volumes = (await provider.listVolumes(selector)).filter((volume) => !(options.keepSnapshots && volume.labels[LABEL.snapshot]));
+          snapshots ??= options.keepSnapshots ? 0 : await removeAllSnapshots(provider, name);
+          await forEachBounded(volumes, 8, async (volume) => {
+            await provider.removeVolume(volume.name);
+            removed.volumes.add(volume.name);
+          });
+          break;
+        } catch (error) {
+          // An up killed while the engine was creating a machine leaves that creation to finish after the
+          // listing above: the machine then holds a volume or the network. Another pass removes it first.
+          if (pass === MAX_PASSES || (await provider.listContainers(selector)).length === 0) throw error;
+        }
+      }
       const kubeconfigEntriesRemoved = await forgetKubeconfig(name);
-      return { name, containers: containers.length, networks: networks.length, volumes: volumes.length, snapshots, kubeconfigEntriesRemoved };
+      return {
+        name,
+        containers: removed.containers.size,
+        networks: removed.networks.size,
+        volumes: removed.volumes.size,
+        snapshots: snapshots ?? 0,
+        kubeconfigEntriesRemoved,
+      };
     },
     {
       engine: provider.endpoint,
