@@ -44,6 +44,8 @@ function networkDriver(spec: NetworkSpec): { Driver: string; Options: Record<str
 
 /** How long a swarm may take to release an overlay network after its last container was removed. */
 const OVERLAY_RELEASE_MS = 30_000;
+/** How long a cgroup this user may not thaw stays frozen before the removal it holds stops waiting for it. */
+const FROZEN_FOR_GOOD_MS = 5_000;
 
 const UNREACHABLE_CODES = new Set(['ENOENT', 'ECONNREFUSED', 'EACCES', 'ETIMEDOUT', 'EHOSTUNREACH', 'ECONNRESET']);
 
@@ -180,7 +182,8 @@ export class DockerProvider implements Provider {
     // A frozen process cannot die of the engine's kill, and the kill may wait on it without end: the machine's
     // frozen cgroups are thawed while the removal is pending, not after it failed.
     const thawing = this.thawWhilePending(id);
-    try {
+    const givenUp = new AbortController();
+    const removal = async (): Promise<void> => {
       try {
         await this.call(`the removal of ${name}`, (abortSignal) => this.docker.getContainer(id).remove({ force: true, v: true, abortSignal }), REMOVAL_MS);
         return;
@@ -193,13 +196,18 @@ export class DockerProvider implements Provider {
       await poll(async () => ((await this.inspectContainer(id)) ? undefined : true), {
         interval: 500,
         deadline: Date.now() + REMOVAL_MS,
+        signal: givenUp.signal,
         timeout: () => new KiabError(`${name} was still not removed after ${REMOVAL_MS / 1000} s`, { hint: `see \`docker inspect ${name}\`` }),
       });
+    };
+    try {
+      await Promise.race([removal(), thawing.stuck]);
     } catch (error) {
       // A thaw this user may not do is why the removal failed: its error says what to run.
       throw thawing.denied() ?? error;
     } finally {
       thawing.stop();
+      givenUp.abort();
     }
   }
 
@@ -207,16 +215,28 @@ export class DockerProvider implements Provider {
    * Thaws a container's frozen cgroups now and every half second until stopped (runc may freeze one again as it
    * tears a pod down), where this host holds them (see host/freezer.ts).
    */
-  private thawWhilePending(id: string): { stop(): void; denied(): ThawDeniedError | undefined } {
-    if (this.localUid === undefined) return { stop: () => undefined, denied: () => undefined };
+  private thawWhilePending(id: string): { stop(): void; denied(): ThawDeniedError | undefined; stuck: Promise<never> } {
+    if (this.localUid === undefined) return { stop: () => undefined, denied: () => undefined, stuck: new Promise<never>(() => undefined) };
     let denied: ThawDeniedError | undefined;
+    let deniedSince: number | undefined;
+    let giveUp: (error: ThawDeniedError) => void = () => undefined;
+    // A frozen process cannot die, so a cgroup this user may not thaw that stays frozen holds the removal for
+    // its whole deadline: it ends sooner, with the command that thaws it. One frozen for a moment (runc's own)
+    // is let be.
+    const stuck = new Promise<never>((_resolve, reject) => (giveUp = reject));
     const thaw = (): void =>
-      void thawContainerCgroups(id).catch((error: unknown) => {
-        if (error instanceof ThawDeniedError) denied = error;
-      });
+      void thawContainerCgroups(id).then(
+        () => (deniedSince = undefined),
+        (error: unknown) => {
+          if (!(error instanceof ThawDeniedError)) return;
+          denied = error;
+          deniedSince ??= Date.now();
+          if (Date.now() - deniedSince >= FROZEN_FOR_GOOD_MS) giveUp(error);
+        },
+      );
     thaw();
     const timer = setInterval(thaw, 500);
-    return { stop: () => clearInterval(timer), denied: () => denied };
+    return { stop: () => clearInterval(timer), denied: () => denied, stuck };
   }
 
   async listNetworks(labels: Record<string, string>): Promise<NetworkInfo[]> {
