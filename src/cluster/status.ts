@@ -11,6 +11,7 @@ import { apiServerUrl, userKubeconfig } from './kubernetes/user-kubeconfig.js';
 import { addonStatuses, type AddonStatus } from './kubernetes/addons.js';
 import { clusterExists, listClusterNames, observeCluster, type ObservedCluster } from './lifecycle/observe.js';
 import { machineHealth, type SystemState } from './lifecycle/machines-booted.js';
+import { lookUnlessPausing } from './snapshot/pause-guard.js';
 import { machineSpecHash } from './lifecycle/topology.js';
 import { lanOf } from './lifecycle/lan.js';
 import { loadBalancerHealth } from './lifecycle/box.js';
@@ -97,9 +98,11 @@ async function nodeStatus(
   index: number,
   container: ContainerInfo,
   specHash: string | undefined,
+  look: boolean,
 ): Promise<NodeStatus> {
   const running = container.state === 'running';
-  const health = running ? await machineHealth(provider, container.name).catch(() => ({ system: 'unknown' as const, failedUnits: [] })) : undefined;
+  const unknown = { system: 'unknown' as const, failedUnits: [] };
+  const health = running ? (look ? await machineHealth(provider, container.name).catch(() => unknown) : unknown) : undefined;
   const startedAt = running && container.startedAt ? container.startedAt : undefined;
   return {
     name: container.name,
@@ -177,14 +180,23 @@ export async function statusOf(provider: Provider, observed: ObservedCluster): P
   // The box's view of its backends and the API's view of the nodes are asked beside the machines (neither
   // fails: an empty list, an unreachable API).
   const balancer = observed.box?.state === 'running' ? loadBalancerHealth(provider, names) : Promise.resolve([]);
-  const viewing = context?.distribution.kubernetes ? kubernetesView(context) : undefined;
-  const nodes = await Promise.all(
-    observed.machines.map((machine) => nodeStatus(provider, names.network, machine.role, machine.index, machine.container, specHash)),
+  const machineStatuses = (look: boolean): Promise<NodeStatus[]> =>
+    Promise.all(observed.machines.map((machine) => nodeStatus(provider, names.network, machine.role, machine.index, machine.container, specHash, look)));
+  // Both look into the machines (systemd's state, the admin kubeconfig): not while a snapshot pauses them, when
+  // the machines' systemd is unknown and Kubernetes unasked for the moment of the pause.
+  const { nodes, view } = await lookUnlessPausing(
+    provider.endpoint,
+    observed.name,
+    async () => {
+      const viewing = context?.distribution.kubernetes ? kubernetesView(context) : undefined;
+      const nodes = await machineStatuses(true);
+      return { nodes, view: await viewing };
+    },
+    async () => ({ nodes: await machineStatuses(false), view: undefined }),
   );
   const boxIp = subnet ? boxAddress(subnet) : null;
   const registryEnabled = observed.spec?.registry.enabled ?? true;
   const createdAt = observed.network?.createdAt ?? observed.box?.createdAt ?? observed.machines[0]?.container.createdAt;
-  const view = await viewing;
   if (view?.nodes !== undefined)
     for (const node of nodes) {
       const seen = view.nodes?.find((candidate) => candidate.name === node.name);

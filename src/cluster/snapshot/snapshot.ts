@@ -13,6 +13,7 @@ import { waitForMachines } from '../lifecycle/machines.js';
 import { clusterNames, compareMachines } from '../../names.js';
 import { forEachBounded } from '../../parallel.js';
 import { freezeMachine } from './freeze.js';
+import { holdOffLooks } from './pause-guard.js';
 import { machineVolumes, observeCluster, readPortsLabel, readSpecLabel, type ObservedCluster } from '../lifecycle/observe.js';
 import { runStep, type Reporter } from '../../reporter.js';
 import { finishKubernetes, waitUntilReady } from '../kubernetes/wait-ready.js';
@@ -101,6 +102,8 @@ export async function captureSnapshot(
     await Promise.allSettled(freezes);
     await unpauseAll();
   });
+  // No look of `kiab status` or `list` may be starting an exec in a machine as it is paused (see pause-guard.ts).
+  const liftHold = running.length > 0 ? await holdOffLooks(provider.endpoint, names.cluster, signal) : async () => undefined;
   try {
     if (running.length > 0)
       await runStep(reporter, `pause ${running.length} machines`, async () => {
@@ -159,6 +162,7 @@ export async function captureSnapshot(
     throw error;
   } finally {
     await unpauseAll();
+    await liftHold();
     forgetUndo();
   }
   // The new capture is complete: only now do older ones (and any cut short) go.

@@ -1,0 +1,92 @@
+import { randomUUID } from 'node:crypto';
+import { access, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { hostname } from 'node:os';
+import { basename, dirname, join } from 'node:path';
+import { KiabError } from '../../errors.js';
+import { clusterLockPath } from '../lock.js';
+import { poll } from '../../wait.js';
+
+/*
+ * The engine cannot pause a machine while an exec into it is starting: the exec's process freezes half-way,
+ * the engine keeps the machine locked for it, and the machine can then be neither unpaused nor removed
+ * (Docker 20.10 on cgroup v1; a CI run hung so, `kiab list` in one suite looking into a machine that a snapshot
+ * in another suite paused). A snapshot holds the cluster's lock, so every command that changes the cluster
+ * waits for it; the looks that need no lock (status, list) instead say so in a file of their own while they look,
+ * and stay out while a snapshot's pause is under way. Each side writes its file before it reads the other's,
+ * so one of the two always sees the other.
+ */
+
+/** Longer than any look (one `systemctl` in a machine): a pause waits this long at most for the looks under way. */
+const LOOKS_DEADLINE_MS = 15_000;
+
+async function paths(engine: string, cluster: string): Promise<{ dir: string; pausing: string; lookPrefix: string }> {
+  const lock = await clusterLockPath(engine, cluster);
+  return { dir: dirname(lock), pausing: `${lock}.pausing`, lookPrefix: `${basename(lock)}.look.` };
+}
+
+const owner = (): string => `${process.pid}@${hostname()}`;
+
+/** Whether the process that wrote a look file still runs (a look left by a killed command holds nothing back). */
+async function lookAlive(file: string): Promise<boolean> {
+  const written = await readFile(file, 'utf8').catch(() => undefined);
+  if (written === undefined) return false;
+  const [pid, host] = written.split('@');
+  // Being written this instant, or by another host sharing the folder: it counts (for LOOKS_DEADLINE_MS at most).
+  if (!pid || host !== hostname()) return true;
+  try {
+    process.kill(Number(pid), 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Runs `look` (which execs into the cluster's machines) unless a snapshot is pausing them, in which case
+ * `instead` answers without touching them.
+ */
+export async function lookUnlessPausing<T>(engine: string, cluster: string, look: () => Promise<T>, instead: () => Promise<T>): Promise<T> {
+  const { dir, pausing, lookPrefix } = await paths(engine, cluster);
+  const mine = join(dir, `${lookPrefix}${randomUUID()}`);
+  await writeFile(mine, owner(), { mode: 0o644 });
+  try {
+    const paused = await access(pausing).then(
+      () => true,
+      () => false,
+    );
+    return paused ? await instead() : await look();
+  } finally {
+    await rm(mine, { force: true });
+  }
+}
+
+/**
+ * Marks the cluster's machines as about to be paused, then waits for the looks under way to end (at most
+ * LOOKS_DEADLINE_MS); returns what lifts the mark once every machine is unpaused.
+ */
+export async function holdOffLooks(engine: string, cluster: string, signal?: AbortSignal): Promise<() => Promise<void>> {
+  const { dir, pausing, lookPrefix } = await paths(engine, cluster);
+  await writeFile(pausing, owner(), { mode: 0o644 });
+  const lift = (): Promise<void> => rm(pausing, { force: true });
+  // Past the deadline the pause goes ahead: a look that long is not starting an exec.
+  const deadline = Date.now() + LOOKS_DEADLINE_MS;
+  try {
+    await poll(
+      async () => {
+        const looks = (await readdir(dir)).filter((name) => name.startsWith(lookPrefix)).map((name) => join(dir, name));
+        const alive = await Promise.all(looks.map(lookAlive));
+        return !alive.some(Boolean) || Date.now() >= deadline ? true : undefined;
+      },
+      {
+        interval: 100,
+        deadline: deadline + 5_000,
+        timeout: () => new KiabError(`the looks into cluster ${cluster}'s machines did not end`),
+        ...(signal ? { signal } : {}),
+      },
+    );
+  } catch (error) {
+    await lift();
+    throw error;
+  }
+  return lift;
+}
