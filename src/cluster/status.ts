@@ -185,7 +185,6 @@ export async function statusOf(provider: Provider, observed: ObservedCluster): P
   // Both look into the machines (systemd's state, the admin kubeconfig): not while a snapshot pauses them, when
   // the machines' systemd is unknown and Kubernetes unasked for the moment of the pause.
   const { nodes, view } = await lookUnlessPausing(
-    provider.endpoint,
     observed.name,
     async () => {
       const viewing = context?.distribution.kubernetes ? kubernetesView(context) : undefined;

@@ -3,10 +3,7 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
-import { clusterLockPath } from '../../src/cluster/lock.js';
 import { holdOffLooks, lookUnlessPausing } from '../../src/cluster/snapshot/pause-guard.js';
-
-const ENGINE = 'fake://engine';
 
 before(async () => {
   process.env.KIAB_LOCK_DIR = await mkdtemp(join(tmpdir(), 'kiab-pause-guard-'));
@@ -14,7 +11,6 @@ before(async () => {
 
 const looked = (cluster: string): Promise<string> =>
   lookUnlessPausing(
-    ENGINE,
     cluster,
     async () => 'looked',
     async () => 'held off',
@@ -23,7 +19,7 @@ const looked = (cluster: string): Promise<string> =>
 describe('looks into machines and a snapshot pausing them', () => {
   it('a look goes ahead unless the cluster is being paused, and again once the pause is lifted', async () => {
     assert.equal(await looked('a'), 'looked');
-    const lift = await holdOffLooks(ENGINE, 'a');
+    const lift = await holdOffLooks('a');
     assert.equal(await looked('a'), 'held off');
     assert.equal(await looked('b'), 'looked', 'another cluster is not held off');
     await lift();
@@ -34,7 +30,6 @@ describe('looks into machines and a snapshot pausing them', () => {
     let endLook: () => void = () => undefined;
     const order: string[] = [];
     const look = lookUnlessPausing(
-      ENGINE,
       'c',
       () =>
         new Promise<string>((resolve) => {
@@ -46,7 +41,7 @@ describe('looks into machines and a snapshot pausing them', () => {
       async () => 'held off',
     );
     await new Promise((resolve) => setTimeout(resolve, 50));
-    const pausing = holdOffLooks(ENGINE, 'c').then((lift) => {
+    const pausing = holdOffLooks('c').then((lift) => {
       order.push('pause may begin');
       return lift;
     });
@@ -61,11 +56,10 @@ describe('looks into machines and a snapshot pausing them', () => {
   });
 
   it('a look left by a process that died holds no pause back', async () => {
-    const lock = await clusterLockPath(ENGINE, 'd');
     // A pid above the kernel's limit (4194304) belongs to no process.
-    await writeFile(`${lock}.look.left-behind`, `4194399@${hostname()}`);
+    await writeFile(join(process.env.KIAB_LOCK_DIR!, 'look-d.left-behind'), `4194399@${hostname()}`);
     const started = Date.now();
-    const lift = await holdOffLooks(ENGINE, 'd');
+    const lift = await holdOffLooks('d');
     assert.ok(Date.now() - started < 5_000, `the pause waited ${Date.now() - started} ms`);
     await lift();
   });

@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { access, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
-import { basename, dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { KiabError } from '../../errors.js';
-import { clusterLockPath } from '../lock.js';
+import { sharedLockDir } from '../../lock-dir.js';
 import { poll } from '../../wait.js';
 
 /*
@@ -19,9 +19,14 @@ import { poll } from '../../wait.js';
 /** Longer than any look (one `systemctl` in a machine): a pause waits this long at most for the looks under way. */
 const LOOKS_DEADLINE_MS = 15_000;
 
-async function paths(engine: string, cluster: string): Promise<{ dir: string; pausing: string; lookPrefix: string }> {
-  const lock = await clusterLockPath(engine, cluster);
-  return { dir: dirname(lock), pausing: `${lock}.pausing`, lookPrefix: `${basename(lock)}.look.` };
+/**
+ * The files of one cluster's pause and looks, by its name alone: a look may reach the engine by another endpoint
+ * than the pause (a TCP endpoint and the socket of one engine), and a same-named cluster of another engine is
+ * only held off for the moment of a pause.
+ */
+async function paths(cluster: string): Promise<{ dir: string; pausing: string; lookPrefix: string }> {
+  const dir = await sharedLockDir();
+  return { dir, pausing: join(dir, `pausing-${cluster}`), lookPrefix: `look-${cluster}.` };
 }
 
 const owner = (): string => `${process.pid}@${hostname()}`;
@@ -45,8 +50,8 @@ async function lookAlive(file: string): Promise<boolean> {
  * Runs `look` (which execs into the cluster's machines) unless a snapshot is pausing them, in which case
  * `instead` answers without touching them.
  */
-export async function lookUnlessPausing<T>(engine: string, cluster: string, look: () => Promise<T>, instead: () => Promise<T>): Promise<T> {
-  const { dir, pausing, lookPrefix } = await paths(engine, cluster);
+export async function lookUnlessPausing<T>(cluster: string, look: () => Promise<T>, instead: () => Promise<T>): Promise<T> {
+  const { dir, pausing, lookPrefix } = await paths(cluster);
   const mine = join(dir, `${lookPrefix}${randomUUID()}`);
   await writeFile(mine, owner(), { mode: 0o644 });
   try {
@@ -64,8 +69,8 @@ export async function lookUnlessPausing<T>(engine: string, cluster: string, look
  * Marks the cluster's machines as about to be paused, then waits for the looks under way to end (at most
  * LOOKS_DEADLINE_MS); returns what lifts the mark once every machine is unpaused.
  */
-export async function holdOffLooks(engine: string, cluster: string, signal?: AbortSignal): Promise<() => Promise<void>> {
-  const { dir, pausing, lookPrefix } = await paths(engine, cluster);
+export async function holdOffLooks(cluster: string, signal?: AbortSignal): Promise<() => Promise<void>> {
+  const { dir, pausing, lookPrefix } = await paths(cluster);
   await writeFile(pausing, owner(), { mode: 0o644 });
   const lift = (): Promise<void> => rm(pausing, { force: true });
   // Past the deadline the pause goes ahead: a look that long is not starting an exec.

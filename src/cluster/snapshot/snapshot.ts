@@ -103,7 +103,7 @@ export async function captureSnapshot(
     await unpauseAll();
   });
   // No look of `kiab status` or `list` may be starting an exec in a machine as it is paused (see pause-guard.ts).
-  const liftHold = running.length > 0 ? await holdOffLooks(provider.endpoint, names.cluster, signal) : async () => undefined;
+  const liftHold = running.length > 0 ? await holdOffLooks(names.cluster, signal) : async () => undefined;
   try {
     if (running.length > 0)
       await runStep(reporter, `pause ${running.length} machines`, async () => {
