@@ -63,4 +63,9 @@ describe('looks into machines and a snapshot pausing them', () => {
     assert.ok(Date.now() - started < 5_000, `the pause waited ${Date.now() - started} ms`);
     await lift();
   });
+
+  it('a pause left by a process that died (a capture killed mid-way) holds no look off', async () => {
+    await writeFile(join(process.env.KIAB_LOCK_DIR!, 'pausing-e'), `4194399@${hostname()}`);
+    assert.equal(await looked('e'), 'looked');
+  });
 });

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { access, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { KiabError } from '../../errors.js';
@@ -31,8 +31,8 @@ async function paths(cluster: string): Promise<{ dir: string; pausing: string; l
 
 const owner = (): string => `${process.pid}@${hostname()}`;
 
-/** Whether the process that wrote a look file still runs (a look left by a killed command holds nothing back). */
-async function lookAlive(file: string): Promise<boolean> {
+/** Whether the process that wrote a look or pause file still runs (one left by a killed command holds nothing back). */
+async function writerAlive(file: string): Promise<boolean> {
   const written = await readFile(file, 'utf8').catch(() => undefined);
   if (written === undefined) return false;
   const [pid, host] = written.split('@');
@@ -55,11 +55,7 @@ export async function lookUnlessPausing<T>(cluster: string, look: () => Promise<
   const mine = join(dir, `${lookPrefix}${randomUUID()}`);
   await writeFile(mine, owner(), { mode: 0o644 });
   try {
-    const paused = await access(pausing).then(
-      () => true,
-      () => false,
-    );
-    return paused ? await instead() : await look();
+    return (await writerAlive(pausing)) ? await instead() : await look();
   } finally {
     await rm(mine, { force: true });
   }
@@ -79,7 +75,7 @@ export async function holdOffLooks(cluster: string, signal?: AbortSignal): Promi
     await poll(
       async () => {
         const looks = (await readdir(dir)).filter((name) => name.startsWith(lookPrefix)).map((name) => join(dir, name));
-        const alive = await Promise.all(looks.map(lookAlive));
+        const alive = await Promise.all(looks.map(writerAlive));
         return !alive.some(Boolean) || Date.now() >= deadline ? true : undefined;
       },
       {

@@ -17,6 +17,7 @@ import { holdOffLooks } from './pause-guard.js';
 import { machineVolumes, observeCluster, readPortsLabel, readSpecLabel, type ObservedCluster } from '../lifecycle/observe.js';
 import { runStep, type Reporter } from '../../reporter.js';
 import { finishKubernetes, waitUntilReady } from '../kubernetes/wait-ready.js';
+import { awaitAddons, wantedAddons } from '../kubernetes/addons.js';
 import type { KubeconfigOptions } from '../kubernetes/user-kubeconfig.js';
 import { clusterStatus, type ClusterStatus } from '../status.js';
 import { recordVersion } from '../lifecycle/version-record.js';
@@ -196,13 +197,19 @@ export interface SnapshotCommand {
 
 /**
  * A capture pauses the machines, and the box's load balancer marks a paused API down: commands that capture
- * return once Kubernetes answers through it again, so the next kubectl does not meet a gap. One healthy look
+ * return once Kubernetes answers through it again and the addons work, so the next kubectl does not meet a gap. One healthy look
  * is enough there: the freeze of a capture lasts a second or two, well inside every lease and timeout of the
  * control plane, so nothing is restarting that a second look would catch.
  */
 export async function untilKubernetesAnswers(context: ClusterContext, machines: MachineRef[], reporter: Reporter): Promise<void> {
   if (!context.distribution.kubernetes) return;
-  await runStep(reporter, 'wait for Kubernetes', (progress) => waitUntilReady(context, machines, (detail) => progress.update(detail), { healthyLooks: 1 }));
+  const kubeconfig = await runStep(reporter, 'wait for Kubernetes', (progress) =>
+    waitUntilReady(context, machines, (detail) => progress.update(detail), { healthyLooks: 1 }),
+  );
+  // The pause stopped the addons' pods too, and one may have lost its readiness meanwhile (metrics-server, whose
+  // API the API server then counts unavailable for a while): each is awaited, as after a restore.
+  if (kubeconfig && wantedAddons(context.spec, context.distribution).length > 0)
+    await runStep(reporter, 'wait for addons', (progress) => awaitAddons(context, kubeconfig, (detail) => progress.update(detail)));
 }
 
 /** The cluster lock of a snapshot command: on its engine, its wait told and ended by Ctrl-C. */
