@@ -12,6 +12,19 @@ function isAlive(pid: number): boolean {
   }
 }
 
+/** What a lock-like file holds: the writing process, as pid@host. */
+export const lockOwner = (): string => `${process.pid}@${hostname()}`;
+
+/**
+ * Whether the writer a non-empty lock-like file names may still run: only a process of this host can be seen
+ * to have died; one of another host sharing the folder counts as running.
+ */
+export function holderMayRun(holder: string): boolean {
+  const [pidText, host] = holder.split('@');
+  const pid = Number(pidText);
+  return host !== hostname() || !Number.isInteger(pid) || isAlive(pid);
+}
+
 /** An empty lock file is one being written right now, unless it is this old: then its writer died. */
 const EMPTY_LOCK_GRACE_MS = 5_000;
 /** A takeover holds its guard for milliseconds; a guard this old was left by a process killed mid-takeover. */
@@ -31,9 +44,7 @@ async function createExclusive(path: string, content: string): Promise<boolean> 
 
 async function isStale(path: string, holder: string): Promise<boolean> {
   if (holder === '') return Date.now() - ((await stat(path).catch(() => undefined))?.mtimeMs ?? Date.now()) > EMPTY_LOCK_GRACE_MS;
-  const [pidText, host] = holder.split('@');
-  const pid = Number(pidText);
-  return host === hostname() && Number.isInteger(pid) && !isAlive(pid);
+  return !holderMayRun(holder);
 }
 
 /**
@@ -43,7 +54,7 @@ async function isStale(path: string, holder: string): Promise<boolean> {
  */
 async function removeStale(path: string, staleHolder: string): Promise<void> {
   const guard = `${path}.takeover`;
-  if (!(await createExclusive(guard, `${process.pid}@${hostname()}`))) {
+  if (!(await createExclusive(guard, lockOwner()))) {
     const age = Date.now() - ((await stat(guard).catch(() => undefined))?.mtimeMs ?? Date.now());
     if (age > STALE_GUARD_MS) await rm(guard, { force: true });
     return;
@@ -87,7 +98,7 @@ async function describeHolder(path: string, holder: string): Promise<string> {
  * own lock files are empty) after a short grace.
  */
 export async function withLockFile<T>(path: string, work: () => Promise<T>, options: LockOptions = {}): Promise<T> {
-  const owner = `${process.pid}@${hostname()}`;
+  const owner = lockOwner();
   let warned = false;
   let holder = '';
   const acquire = async (): Promise<true | undefined> => {

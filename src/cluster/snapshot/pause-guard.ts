@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { readdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { KiabError } from '../../errors.js';
 import { sharedLockDir } from '../../lock-dir.js';
+import { holderMayRun, lockOwner } from '../../lock.js';
 import { poll } from '../../wait.js';
 
 /*
@@ -29,21 +29,12 @@ async function paths(cluster: string): Promise<{ dir: string; pausing: string; l
   return { dir, pausing: join(dir, `pausing-${cluster}`), lookPrefix: `look-${cluster}.` };
 }
 
-const owner = (): string => `${process.pid}@${hostname()}`;
-
-/** Whether the process that wrote a look or pause file still runs (one left by a killed command holds nothing back). */
+/** Whether the process that wrote a look or pause file may still run (one left by a killed command holds nothing back). */
 async function writerAlive(file: string): Promise<boolean> {
   const written = await readFile(file, 'utf8').catch(() => undefined);
   if (written === undefined) return false;
-  const [pid, host] = written.split('@');
-  // Being written this instant, or by another host sharing the folder: it counts (for LOOKS_DEADLINE_MS at most).
-  if (!pid || host !== hostname()) return true;
-  try {
-    process.kill(Number(pid), 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
+  // An empty file is being written this instant: it counts (for LOOKS_DEADLINE_MS at most).
+  return written === '' || holderMayRun(written);
 }
 
 /**
@@ -53,7 +44,7 @@ async function writerAlive(file: string): Promise<boolean> {
 export async function lookUnlessPausing<T>(cluster: string, look: () => Promise<T>, instead: () => Promise<T>): Promise<T> {
   const { dir, pausing, lookPrefix } = await paths(cluster);
   const mine = join(dir, `${lookPrefix}${randomUUID()}`);
-  await writeFile(mine, owner(), { mode: 0o644 });
+  await writeFile(mine, lockOwner(), { mode: 0o644 });
   try {
     return (await writerAlive(pausing)) ? await instead() : await look();
   } finally {
@@ -67,7 +58,7 @@ export async function lookUnlessPausing<T>(cluster: string, look: () => Promise<
  */
 export async function holdOffLooks(cluster: string, signal?: AbortSignal): Promise<() => Promise<void>> {
   const { dir, pausing, lookPrefix } = await paths(cluster);
-  await writeFile(pausing, owner(), { mode: 0o644 });
+  await writeFile(pausing, lockOwner(), { mode: 0o644 });
   const lift = (): Promise<void> => rm(pausing, { force: true });
   // Past the deadline the pause goes ahead: a look that long is not starting an exec.
   const deadline = Date.now() + LOOKS_DEADLINE_MS;
